@@ -1,0 +1,253 @@
+/*
+ * libsentinel: follow a Redis master through Redis Sentinel.
+ *
+ * The library resolves a master name through a list of sentinels the way the
+ * Redis "sentinel clients" guidelines describe, verifies the answer with ROLE,
+ * caches it, and watches sentinel events so callers learn of a failover as it
+ * starts rather than a second after the promotion.
+ *
+ * Ownership: the library copies every string it is given. Every object it
+ * hands out has exactly one matching *_free() that accepts NULL.
+ *
+ * Thread safety: a sentinel_t or sentinel_watch_t must not be used from two
+ * threads at once; give each thread its own handle, or serialise calls.
+ * Handles for the same master name in one process share one in-flight
+ * resolution (see sentinel_resolve()), so N threads with N handles cause one
+ * round of sentinel queries, not N. sentinel_strerror() and
+ * sentinel_version() may be called from any thread at any time.
+ */
+#ifndef SENTINEL_SENTINEL_H
+#define SENTINEL_SENTINEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SENTINEL_VERSION_MAJOR 0
+#define SENTINEL_VERSION_MINOR 1
+#define SENTINEL_VERSION_PATCH 0
+#define SENTINEL_VERSION_STRING "0.1.0"
+
+#if defined(SENTINEL_STATIC)
+#define SENTINEL_EXPORT
+#elif defined(__GNUC__)
+#define SENTINEL_EXPORT __attribute__((visibility("default")))
+#else
+#define SENTINEL_EXPORT
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct redisContext;
+struct redisReply;
+
+/* ------------------------------------------------------------------------
+ * Error codes. Values are fixed and never reused; new codes go at the end.
+ * ------------------------------------------------------------------------ */
+typedef enum sentinel_code {
+    SENTINEL_OK = 0,
+    SENTINEL_ERR_INVALID_ARGUMENT = 1,   /* bad option, list or name */
+    SENTINEL_ERR_NO_MEMORY = 2,
+    SENTINEL_ERR_NO_SENTINEL_REACHABLE = 3, /* every sentinel failed to answer */
+    SENTINEL_ERR_UNKNOWN_MASTER = 4,     /* sentinels answered, none knows the name */
+    SENTINEL_ERR_AUTH = 5,               /* a sentinel or the master refused credentials */
+    SENTINEL_ERR_NOT_MASTER = 6,         /* the address never answered ROLE master */
+    SENTINEL_ERR_TIMEOUT = 7,            /* the total deadline passed */
+    SENTINEL_ERR_PROTOCOL = 8,           /* garbage, truncated, oversized or wrong-shape reply */
+    SENTINEL_ERR_HOST_UNRESOLVED = 9,    /* a host name does not resolve */
+    SENTINEL_ERR_MASTER_UNREACHABLE = 10, /* the master address refused or dropped us */
+    SENTINEL_ERR_NO_QUORUM = 11,         /* fewer than the required sentinels agreed */
+    SENTINEL_ERR_SYSTEM = 12             /* an OS call failed (see the detail message) */
+} sentinel_code;
+
+/* A static English message for a code; never NULL. */
+SENTINEL_EXPORT const char *sentinel_strerror(int code);
+/* The code's symbolic name, e.g. "SENTINEL_ERR_TIMEOUT"; never NULL. */
+SENTINEL_EXPORT const char *sentinel_code_name(int code);
+SENTINEL_EXPORT const char *sentinel_version(void);
+
+/* ------------------------------------------------------------------------
+ * The handle and its options. A new handle has working defaults; setters
+ * return 0 or -1 (with the handle's error set). A value of 0 for any numeric
+ * option restores its default.
+ * ------------------------------------------------------------------------ */
+typedef struct sentinel sentinel_t;
+
+/* Create a handle for one master name. Returns NULL on a bad name or OOM. */
+SENTINEL_EXPORT sentinel_t *sentinel_new(const char *master_name);
+SENTINEL_EXPORT void sentinel_free(sentinel_t *s);
+
+/* Append one sentinel. host may be an IPv4/IPv6 literal or a host name. */
+SENTINEL_EXPORT int sentinel_add_sentinel(sentinel_t *s, const char *host, int port);
+/* Append a list "host:port,host:port" (also space separated; IPv6 as
+ * "[::1]:26379"). All or nothing: on error nothing is added. */
+SENTINEL_EXPORT int sentinel_add_sentinels(sentinel_t *s, const char *list);
+SENTINEL_EXPORT size_t sentinel_sentinel_count(const sentinel_t *s);
+/* Copy sentinel i (in current preference order) into host/port. */
+SENTINEL_EXPORT int sentinel_get_sentinel(const sentinel_t *s, size_t i,
+                                          char *host, size_t hostlen, int *port);
+
+/* Credentials. user may be NULL (password-only AUTH); password NULL clears. */
+SENTINEL_EXPORT int sentinel_set_sentinel_auth(sentinel_t *s, const char *user,
+                                               const char *password);
+SENTINEL_EXPORT int sentinel_set_data_auth(sentinel_t *s, const char *user,
+                                           const char *password);
+
+typedef enum sentinel_timeout {
+    SENTINEL_TIMEOUT_CONNECT = 0, /* per node connect, default 250 ms */
+    SENTINEL_TIMEOUT_COMMAND = 1, /* per command reply, default 250 ms */
+    SENTINEL_TIMEOUT_TOTAL = 2    /* one whole resolution, default 5000 ms */
+} sentinel_timeout;
+SENTINEL_EXPORT int sentinel_set_timeout(sentinel_t *s, sentinel_timeout which, int ms);
+
+/* Verified answers are served from the cache for ttl_ms (default 60000). */
+SENTINEL_EXPORT int sentinel_set_cache_ttl(sentinel_t *s, int ttl_ms);
+/* ROLE verification tries (default 20) and backoff bounds (default 10..500 ms;
+ * exponential with full jitter). */
+SENTINEL_EXPORT int sentinel_set_retry(sentinel_t *s, int max_tries, int base_ms, int max_ms);
+/* Verify a learned address with ROLE before use (default on). */
+SENTINEL_EXPORT int sentinel_set_verify(sentinel_t *s, int on);
+/* Learn more sentinels with SENTINEL sentinels <name> (default on). */
+SENTINEL_EXPORT int sentinel_set_discovery(sentinel_t *s, int on);
+/* Require k sentinels to report the same address (default 1). */
+SENTINEL_EXPORT int sentinel_set_quorum(sentinel_t *s, int k);
+/* Rewrite an address announced by sentinels (NAT, containers). port 0 in
+ * from matches any port; to_port 0 keeps the announced port. */
+SENTINEL_EXPORT int sentinel_add_address_map(sentinel_t *s, const char *from_host, int from_port,
+                                             const char *to_host, int to_port);
+/* Parse "from[:port]=to[:port],..." and add each entry; all or nothing. */
+SENTINEL_EXPORT int sentinel_add_address_maps(sentinel_t *s, const char *list);
+
+/* ------------------------------------------------------------------------
+ * Resolution
+ * ------------------------------------------------------------------------ */
+
+#define SENTINEL_HOST_MAX 256
+
+typedef struct sentinel_addr {
+    char host[SENTINEL_HOST_MAX];
+    int port;
+    int64_t verified_at_ms; /* CLOCK_REALTIME ms when ROLE said master; 0 if unverified */
+} sentinel_addr;
+
+/* Flags for sentinel_resolve(). */
+#define SENTINEL_RESOLVE_NO_CACHE 0x1 /* ask the sentinels even if the cache is fresh */
+
+/*
+ * Resolve the master. Serves the cache while fresh; otherwise asks sentinels
+ * in order (the first that answers moves to the head), skips those that do
+ * not know the name, verifies the address with ROLE and retries with backoff
+ * while it is not (yet) a master, all within the total timeout.
+ * Returns SENTINEL_OK and fills *out, or an error code (also kept on the
+ * handle: sentinel_errcode(), sentinel_errstr()). On error the cache keeps
+ * its last good answer until its TTL passes.
+ */
+SENTINEL_EXPORT int sentinel_resolve(sentinel_t *s, int flags, sentinel_addr *out);
+
+/* Forget the cached answer (call on a connection error or -READONLY). */
+SENTINEL_EXPORT void sentinel_invalidate(sentinel_t *s);
+
+/*
+ * Tell the handle how a command to the master went: invalidates the cache
+ * when c has an I/O error or r is a -READONLY / -MASTERDOWN error.
+ * Returns 1 if it invalidated, 0 otherwise. Either argument may be NULL.
+ */
+SENTINEL_EXPORT int sentinel_report(sentinel_t *s, const struct redisContext *c,
+                                    const struct redisReply *r);
+
+/*
+ * Resolve, connect to the master, AUTH with the data credentials and verify
+ * ROLE on that very connection. Returns a blocking hiredis context the caller
+ * owns (free with redisFree()), or NULL with the handle's error set.
+ */
+SENTINEL_EXPORT struct redisContext *sentinel_connect_master(sentinel_t *s);
+
+SENTINEL_EXPORT int sentinel_errcode(const sentinel_t *s);
+SENTINEL_EXPORT const char *sentinel_errstr(const sentinel_t *s);
+
+/* Counters since the handle was created. Set size = sizeof(sentinel_stats)
+ * before the call; fields may be added at the end in later versions. */
+typedef struct sentinel_stats {
+    size_t size;
+    uint64_t resolutions;        /* calls to sentinel_resolve() */
+    uint64_t cache_hits;         /* served without asking a sentinel */
+    uint64_t sentinel_queries;   /* commands sent to sentinels */
+    uint64_t sentinel_failures;  /* sentinels that failed to answer */
+    uint64_t role_checks;        /* ROLE commands sent to data nodes */
+    uint64_t invalidations;
+    uint64_t errors;             /* resolutions that ended in an error */
+    uint64_t shared_waits;       /* resolutions that waited on another's */
+} sentinel_stats;
+SENTINEL_EXPORT int sentinel_get_stats(const sentinel_t *s, sentinel_stats *st);
+
+/* ------------------------------------------------------------------------
+ * Sentinel events
+ *
+ * A watcher holds one non-blocking pub/sub connection to every known
+ * sentinel, plus one polling connection (SENTINEL get-master-addr-by-name)
+ * that runs every poll interval and after every reconnect, so it converges
+ * even when SUBSCRIBE is denied or a subscribed sentinel dies. It never
+ * blocks: the caller polls its file descriptors and calls
+ * sentinel_watch_process() when one is ready or the timeout passes.
+ * ------------------------------------------------------------------------ */
+
+typedef enum sentinel_event_type {
+    SENTINEL_EVENT_FAILOVER_STARTED = 1, /* stop writing to the current master */
+    SENTINEL_EVENT_REPLICA_SELECTED = 2, /* host/port: the replica being promoted */
+    SENTINEL_EVENT_SWITCHED = 3,         /* host/port: the new master */
+    SENTINEL_EVENT_FAILOVER_ABORTED = 4, /* carry on with the current master */
+    SENTINEL_EVENT_SUBSCRIBE_DENIED = 5, /* a sentinel refused SUBSCRIBE; polling only */
+    SENTINEL_EVENT_SENTINEL_DOWN = 6,    /* lost a sentinel connection (host/port: it) */
+    SENTINEL_EVENT_SENTINEL_UP = 7       /* (re)subscribed to a sentinel (host/port: it) */
+} sentinel_event_type;
+
+typedef struct sentinel_event {
+    sentinel_event_type type;
+    const char *master_name;  /* valid during the callback only */
+    const char *host;         /* may be NULL for started/aborted */
+    int port;
+    const char *detail;       /* the raw sentinel channel, e.g. "+selected-slave" */
+    const char *source_host;  /* the sentinel it came from */
+    int source_port;
+} sentinel_event;
+
+typedef void (*sentinel_event_cb)(const sentinel_event *ev, void *userdata);
+
+typedef struct sentinel_watch sentinel_watch_t;
+
+/* The watcher copies the sentinel list, credentials, timeouts and address
+ * map of s; s may be freed afterwards. Does not connect yet. */
+SENTINEL_EXPORT sentinel_watch_t *sentinel_watch_new(const sentinel_t *s,
+                                                     sentinel_event_cb cb, void *userdata);
+SENTINEL_EXPORT void sentinel_watch_free(sentinel_watch_t *w);
+/* Polling interval of the backstop (default 1000 ms). */
+SENTINEL_EXPORT int sentinel_watch_set_poll_interval(sentinel_watch_t *w, int ms);
+
+/* Mirror of struct pollfd's fields; events use POLLIN/POLLOUT values. */
+typedef struct sentinel_watch_fd {
+    int fd;
+    short events;
+} sentinel_watch_fd;
+
+/* Fill up to max descriptors to wait on; returns how many there are (may
+ * exceed max: call again with a bigger array). */
+SENTINEL_EXPORT int sentinel_watch_fds(sentinel_watch_t *w, sentinel_watch_fd *fds, int max);
+/* Milliseconds until sentinel_watch_process() must run even if no fd is ready. */
+SENTINEL_EXPORT int sentinel_watch_timeout(sentinel_watch_t *w);
+/* Do all pending work without blocking: connect, read, dispatch events,
+ * reconnect, poll. Returns 0, or -1 only on an unrecoverable error. */
+SENTINEL_EXPORT int sentinel_watch_process(sentinel_watch_t *w);
+/* Convenience: wait up to timeout_ms for fds and process once. */
+SENTINEL_EXPORT int sentinel_watch_run_once(sentinel_watch_t *w, int timeout_ms);
+/* The master as last seen by the watcher (events or polling); 0 if known. */
+SENTINEL_EXPORT int sentinel_watch_current(const sentinel_watch_t *w, sentinel_addr *out);
+/* 1 while a failover of the master is in progress (started, not yet
+ * switched or aborted). */
+SENTINEL_EXPORT int sentinel_watch_in_failover(const sentinel_watch_t *w);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SENTINEL_SENTINEL_H */

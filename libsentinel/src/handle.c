@@ -1,0 +1,323 @@
+/* The public handle: creation, options, errors and statistics. */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+sentinel_t *sentinel_new(const char *master_name)
+{
+    sentinel_t *s;
+
+    if (!sn_valid_master_name(master_name))
+        return NULL;
+    if ((s = calloc(1, sizeof(*s))) == NULL)
+        return NULL;
+    sn_config_init(&s->cfg);
+    s->cfg.master_name = strdup(master_name);
+    s->flight_key = strdup(master_name);
+    if (s->cfg.master_name == NULL || s->flight_key == NULL) {
+        sentinel_free(s);
+        return NULL;
+    }
+    s->rng = sn_rng_seed(s);
+    s->stats.size = sizeof(s->stats);
+    return s;
+}
+
+void sentinel_free(sentinel_t *s)
+{
+    if (s == NULL)
+        return;
+    sn_config_free(&s->cfg);
+    free(s->flight_key);
+    free(s);
+}
+
+static int bad_handle(void)
+{
+    return -1;
+}
+
+/* The single-flight key names the master and the configured sentinels, so
+ * two clusters that both call their master "mymaster" never share. */
+static void extend_flight_key(sentinel_t *s, const sn_hostport *hp)
+{
+    size_t len = strlen(s->flight_key) + strlen(hp->host) + 9;
+    char *k = realloc(s->flight_key, len);
+
+    if (k == NULL)
+        return; /* keep the shorter key: sharing more is still correct */
+    snprintf(k + strlen(k), len - strlen(k), "|%s:%d", hp->host, hp->port);
+    s->flight_key = k;
+}
+
+int sentinel_add_sentinel(sentinel_t *s, const char *host, int port)
+{
+    size_t before;
+
+    if (s == NULL)
+        return bad_handle();
+    before = s->cfg.nsentinels;
+    if (sn_config_add_sentinel(&s->cfg, host, port, &s->err) == -1)
+        return -1;
+    if (s->cfg.nsentinels != before) {
+        /* Keep configured seeds ahead of discovered sentinels. */
+        sn_hostport hp = s->cfg.sentinels[before];
+        memmove(&s->cfg.sentinels[s->cfg.nseeds + 1], &s->cfg.sentinels[s->cfg.nseeds],
+                (before - s->cfg.nseeds) * sizeof(hp));
+        s->cfg.sentinels[s->cfg.nseeds++] = hp;
+        extend_flight_key(s, &hp);
+    }
+    return 0;
+}
+
+struct list_ctx {
+    sn_hostport items[SN_MAX_SENTINELS];
+    size_t n;
+    sn_err *e;
+};
+
+static int collect_hostport(const char *item, size_t n, void *ud)
+{
+    struct list_ctx *ctx = ud;
+
+    if (ctx->n == SN_MAX_SENTINELS)
+        return sn_err_set(ctx->e, SENTINEL_ERR_INVALID_ARGUMENT, "more than %d sentinels",
+                          SN_MAX_SENTINELS);
+    return sn_parse_hostport(item, n, &ctx->items[ctx->n++], ctx->e);
+}
+
+int sentinel_add_sentinels(sentinel_t *s, const char *list)
+{
+    struct list_ctx ctx;
+    int n;
+
+    if (s == NULL)
+        return bad_handle();
+    if (list == NULL)
+        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "sentinel list is NULL");
+    ctx.n = 0;
+    ctx.e = &s->err;
+    if ((n = sn_split_list(list, collect_hostport, &ctx)) == -1)
+        return -1;
+    if (n == 0)
+        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "sentinel list is empty");
+    if (s->cfg.nsentinels + ctx.n > SN_MAX_SENTINELS)
+        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "more than %d sentinels",
+                          SN_MAX_SENTINELS);
+    for (size_t i = 0; i < ctx.n; i++)
+        if (sentinel_add_sentinel(s, ctx.items[i].host, ctx.items[i].port) == -1)
+            return -1;
+    return 0;
+}
+
+size_t sentinel_sentinel_count(const sentinel_t *s)
+{
+    return s ? s->cfg.nsentinels : 0;
+}
+
+int sentinel_get_sentinel(const sentinel_t *s, size_t i, char *host, size_t hostlen, int *port)
+{
+    if (s == NULL || i >= s->cfg.nsentinels || host == NULL || hostlen == 0)
+        return -1;
+    snprintf(host, hostlen, "%s", s->cfg.sentinels[i].host);
+    if (port)
+        *port = s->cfg.sentinels[i].port;
+    return 0;
+}
+
+static int set_cred(sentinel_t *s, sn_cred *cr, const char *user, const char *password)
+{
+    char *u = NULL, *p = NULL;
+
+    if (s == NULL)
+        return bad_handle();
+    if (user != NULL && password == NULL)
+        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "a user needs a password");
+    if ((user && (u = strdup(user)) == NULL) || (password && (p = strdup(password)) == NULL)) {
+        free(u);
+        return sn_err_set(&s->err, SENTINEL_ERR_NO_MEMORY, "out of memory copying credentials");
+    }
+    free(cr->user);
+    free(cr->password);
+    cr->user = (u && *u) ? u : (free(u), NULL);
+    cr->password = p;
+    return 0;
+}
+
+int sentinel_set_sentinel_auth(sentinel_t *s, const char *user, const char *password)
+{
+    return set_cred(s, s ? &s->cfg.sentinel_cred : NULL, user, password);
+}
+
+int sentinel_set_data_auth(sentinel_t *s, const char *user, const char *password)
+{
+    return set_cred(s, s ? &s->cfg.data_cred : NULL, user, password);
+}
+
+/* Shared by all millisecond options: 0 means default, negatives and values
+ * over a day are refused rather than silently clamped. */
+static int set_ms(sentinel_t *s, int *field, int ms, int def, const char *what)
+{
+    if (s == NULL)
+        return bad_handle();
+    if (ms < 0 || ms > 86400000)
+        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
+                          "%s must be 0 (default) to 86400000 ms, got %d", what, ms);
+    *field = ms ? ms : def;
+    return 0;
+}
+
+int sentinel_set_timeout(sentinel_t *s, sentinel_timeout which, int ms)
+{
+    if (s == NULL)
+        return bad_handle();
+    switch (which) {
+    case SENTINEL_TIMEOUT_CONNECT:
+        return set_ms(s, &s->cfg.connect_ms, ms, SN_DEFAULT_CONNECT_MS, "connect timeout");
+    case SENTINEL_TIMEOUT_COMMAND:
+        return set_ms(s, &s->cfg.command_ms, ms, SN_DEFAULT_COMMAND_MS, "command timeout");
+    case SENTINEL_TIMEOUT_TOTAL:
+        return set_ms(s, &s->cfg.total_ms, ms, SN_DEFAULT_TOTAL_MS, "total timeout");
+    }
+    return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "unknown timeout kind %d",
+                      (int)which);
+}
+
+int sentinel_set_cache_ttl(sentinel_t *s, int ttl_ms)
+{
+    return set_ms(s, s ? &s->cfg.ttl_ms : NULL, ttl_ms, SN_DEFAULT_TTL_MS, "cache TTL");
+}
+
+int sentinel_set_retry(sentinel_t *s, int max_tries, int base_ms, int max_ms)
+{
+    if (s == NULL)
+        return bad_handle();
+    if (max_tries < 0 || max_tries > 1000)
+        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
+                          "tries must be 0 (default) to 1000, got %d", max_tries);
+    if (set_ms(s, &s->cfg.backoff_base_ms, base_ms, SN_DEFAULT_BACKOFF_BASE_MS, "backoff base") ||
+        set_ms(s, &s->cfg.backoff_max_ms, max_ms, SN_DEFAULT_BACKOFF_MAX_MS, "backoff max"))
+        return -1;
+    if (s->cfg.backoff_max_ms < s->cfg.backoff_base_ms)
+        s->cfg.backoff_max_ms = s->cfg.backoff_base_ms;
+    s->cfg.tries = max_tries ? max_tries : SN_DEFAULT_TRIES;
+    return 0;
+}
+
+int sentinel_set_verify(sentinel_t *s, int on)
+{
+    if (s == NULL)
+        return bad_handle();
+    s->cfg.verify = on != 0;
+    return 0;
+}
+
+int sentinel_set_discovery(sentinel_t *s, int on)
+{
+    if (s == NULL)
+        return bad_handle();
+    s->cfg.discovery = on != 0;
+    return 0;
+}
+
+int sentinel_set_quorum(sentinel_t *s, int k)
+{
+    if (s == NULL)
+        return bad_handle();
+    if (k < 0 || k > SN_MAX_SENTINELS)
+        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
+                          "quorum must be 0 (default 1) to %d, got %d", SN_MAX_SENTINELS, k);
+    s->cfg.quorum = k ? k : 1;
+    return 0;
+}
+
+int sentinel_add_address_map(sentinel_t *s, const char *from_host, int from_port,
+                             const char *to_host, int to_port)
+{
+    char buf[2 * SENTINEL_HOST_MAX + 16];
+    int n;
+
+    if (s == NULL)
+        return bad_handle();
+    if (from_host == NULL || to_host == NULL || from_port < 0 || from_port > 65535 ||
+        to_port < 0 || to_port > 65535)
+        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "bad address map entry");
+    n = snprintf(buf, sizeof(buf), "[%s]%s%.0d=[%s]%s%.0d", from_host, from_port ? ":" : "",
+                 from_port, to_host, to_port ? ":" : "", to_port);
+    if (n < 0 || (size_t)n >= sizeof(buf))
+        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "address map host too long");
+    return sentinel_add_address_maps(s, buf);
+}
+
+struct map_ctx {
+    sn_map items[SN_MAX_MAPS];
+    size_t n;
+    sn_err *e;
+};
+
+static int collect_map(const char *item, size_t n, void *ud)
+{
+    struct map_ctx *ctx = ud;
+
+    if (ctx->n == SN_MAX_MAPS)
+        return sn_err_set(ctx->e, SENTINEL_ERR_INVALID_ARGUMENT, "more than %d address maps",
+                          SN_MAX_MAPS);
+    return sn_parse_map(item, n, &ctx->items[ctx->n++], ctx->e);
+}
+
+int sentinel_add_address_maps(sentinel_t *s, const char *list)
+{
+    struct map_ctx *ctx;
+    int rc = -1;
+
+    if (s == NULL)
+        return bad_handle();
+    if (list == NULL)
+        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "address map is NULL");
+    if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
+        return sn_err_set(&s->err, SENTINEL_ERR_NO_MEMORY, "out of memory");
+    ctx->e = &s->err;
+    if (sn_split_list(list, collect_map, ctx) == -1)
+        goto out;
+    if (s->cfg.nmaps + ctx->n > SN_MAX_MAPS) {
+        sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "more than %d address maps",
+                   SN_MAX_MAPS);
+        goto out;
+    }
+    memcpy(&s->cfg.maps[s->cfg.nmaps], ctx->items, ctx->n * sizeof(sn_map));
+    s->cfg.nmaps += ctx->n;
+    rc = 0;
+out:
+    free(ctx);
+    return rc;
+}
+
+int sentinel_errcode(const sentinel_t *s)
+{
+    return s ? s->err.code : SENTINEL_ERR_INVALID_ARGUMENT;
+}
+
+const char *sentinel_errstr(const sentinel_t *s)
+{
+    if (s == NULL)
+        return "no handle";
+    if (s->err.code == SENTINEL_OK)
+        return "";
+    return s->err.msg[0] ? s->err.msg : sentinel_strerror(s->err.code);
+}
+
+int sentinel_get_stats(const sentinel_t *s, sentinel_stats *st)
+{
+    size_t n;
+
+    if (s == NULL || st == NULL || st->size < sizeof(size_t))
+        return -1;
+    n = st->size < sizeof(*st) ? st->size : sizeof(*st);
+    memcpy((char *)st + sizeof(size_t), (const char *)&s->stats + sizeof(size_t),
+           n - sizeof(size_t));
+    st->size = n;
+    return 0;
+}

@@ -1,0 +1,209 @@
+/*
+ * Internal declarations shared by the library's source files. Nothing here is
+ * part of the public ABI; the unit tests use it through the static library.
+ */
+#ifndef SN_INTERNAL_H
+#define SN_INTERNAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <hiredis/hiredis.h>
+
+#include "sentinel/sentinel.h"
+
+#define SN_MAX_SENTINELS 64
+#define SN_MAX_MAPS 64
+#define SN_ERRSTR_MAX 512
+/* Largest reply read from a sentinel or a ROLE check: a sentinel that sends a
+ * gigabyte bulk string is a protocol error, not an allocation. */
+#define SN_REPLY_MAX (1024 * 1024)
+
+#define SN_DEFAULT_CONNECT_MS 250
+#define SN_DEFAULT_COMMAND_MS 250
+#define SN_DEFAULT_TOTAL_MS 5000
+#define SN_DEFAULT_TTL_MS 60000
+#define SN_DEFAULT_TRIES 20
+#define SN_DEFAULT_BACKOFF_BASE_MS 10
+#define SN_DEFAULT_BACKOFF_MAX_MS 500
+
+/* ---- errors.c ----------------------------------------------------------- */
+
+typedef struct sn_err {
+    int code;
+    char msg[SN_ERRSTR_MAX];
+} sn_err;
+
+void sn_err_clear(sn_err *e);
+/* Sets code and a formatted detail; returns -1 for `return sn_err_set(...)`. */
+int sn_err_set(sn_err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* ---- time.c ------------------------------------------------------------- */
+
+int64_t sn_now_ms(void);          /* CLOCK_MONOTONIC */
+int64_t sn_wall_ms(void);         /* CLOCK_REALTIME */
+void sn_sleep_ms(int64_t ms);
+/* Exponential backoff with full jitter: uniform in [0, min(max, base*2^n)]. */
+int64_t sn_backoff_ms(uint64_t *rng, int attempt, int base_ms, int max_ms);
+uint64_t sn_rng_seed(const void *salt);
+
+/* ---- options.c ---------------------------------------------------------- */
+
+typedef struct sn_hostport {
+    char host[SENTINEL_HOST_MAX];
+    int port;
+} sn_hostport;
+
+typedef struct sn_map {
+    sn_hostport from; /* port 0 = any */
+    sn_hostport to;   /* port 0 = keep */
+} sn_map;
+
+typedef struct sn_cred {
+    char *user;     /* NULL = password-only AUTH */
+    char *password; /* NULL = no AUTH */
+} sn_cred;
+
+/* Everything the resolver and the watcher need to talk to sentinels. */
+typedef struct sn_config {
+    char *master_name;
+    sn_hostport sentinels[SN_MAX_SENTINELS];
+    size_t nsentinels;
+    size_t nseeds; /* how many were configured (the rest were discovered) */
+    sn_map maps[SN_MAX_MAPS];
+    size_t nmaps;
+    sn_cred sentinel_cred;
+    sn_cred data_cred;
+    int connect_ms, command_ms, total_ms;
+    int ttl_ms;
+    int tries, backoff_base_ms, backoff_max_ms;
+    int verify, discovery, quorum;
+} sn_config;
+
+void sn_config_init(sn_config *c);
+int sn_config_copy(sn_config *dst, const sn_config *src);
+void sn_config_free(sn_config *c);
+/* "host:port" or "[v6]:port" -> hp. */
+int sn_parse_hostport(const char *s, size_t len, sn_hostport *hp, sn_err *e);
+int sn_config_add_sentinel(sn_config *c, const char *host, int port, sn_err *e);
+/* Apply the address map to hp in place. */
+void sn_config_map(const sn_config *c, sn_hostport *hp);
+int sn_valid_master_name(const char *name);
+/* Split on commas and white space, calling fn for each item; returns the
+ * number of items or -1 when fn failed. */
+int sn_split_list(const char *list, int (*fn)(const char *item, size_t n, void *ud), void *ud);
+/* "from[:port]=to[:port]" -> m. */
+int sn_parse_map(const char *s, size_t n, sn_map *m, sn_err *e);
+
+/* ---- link.c: one connection, with deadlines ---------------------------- */
+
+/*
+ * The network seam. The default uses non-blocking sockets and poll(); unit
+ * tests install their own to script what "the network" does.
+ * open: returns a handle >= 0, or -1 with e set (SENTINEL_ERR_HOST_UNRESOLVED,
+ *       SENTINEL_ERR_TIMEOUT, or SENTINEL_ERR_MASTER_UNREACHABLE meaning
+ *       "connection refused/failed").
+ * send/recv: bytes moved (recv 0 = peer closed), or -1 with e set.
+ */
+typedef struct sn_transport {
+    int (*open)(const char *host, int port, int64_t deadline_ms, sn_err *e);
+    ssize_t (*send)(int h, const void *buf, size_t len, int64_t deadline_ms, sn_err *e);
+    ssize_t (*recv)(int h, void *buf, size_t cap, int64_t deadline_ms, sn_err *e);
+    void (*close)(int h);
+} sn_transport;
+
+/* Replace the transport (tests); NULL restores the socket one. */
+void sn_transport_set(const sn_transport *t);
+const sn_transport *sn_transport_get(void);
+
+typedef struct sn_link {
+    int h; /* transport handle, -1 when closed */
+    const sn_transport *t;
+    redisReader *reader;
+    int command_ms;
+} sn_link;
+
+int sn_link_open(sn_link *l, const char *host, int port, int connect_ms, int command_ms,
+                 int64_t deadline_ms, sn_err *e);
+/* AUTH [user] password when cred has a password; 0 or -1 (SENTINEL_ERR_AUTH). */
+int sn_link_auth(sn_link *l, const sn_cred *cred, int64_t deadline_ms, sn_err *e);
+/* Send one command, read one reply (bounded by SN_REPLY_MAX). The caller
+ * frees the reply with freeReplyObject(). NULL with e set on failure. */
+redisReply *sn_link_command(sn_link *l, int64_t deadline_ms, sn_err *e, int argc,
+                            const char **argv);
+void sn_link_close(sn_link *l);
+
+/* ---- replies.c: decode what sentinels and data nodes say ---------------- */
+
+typedef enum sn_role { SN_ROLE_UNKNOWN = 0, SN_ROLE_MASTER, SN_ROLE_REPLICA, SN_ROLE_SENTINEL } sn_role;
+
+/* 1 if r is an error reply about credentials (NOAUTH, WRONGPASS, NOPERM,
+ * "invalid password", "Client sent AUTH"). */
+int sn_reply_is_auth_error(const redisReply *r);
+/* get-master-addr-by-name: 0 and hp filled; 1 for a null reply (unknown
+ * name); -1 with e set for anything else. */
+int sn_parse_master_addr(const redisReply *r, sn_hostport *hp, sn_err *e);
+/* ROLE: 0 and *role set, or -1 with e set. */
+int sn_parse_role(const redisReply *r, sn_role *role, sn_err *e);
+/* SENTINEL sentinels: calls add(hp) for each well-formed entry; returns the
+ * number of entries or -1 with e set when the shape is wrong. */
+int sn_parse_sentinels(const redisReply *r, void (*add)(const sn_hostport *hp, void *ud),
+                       void *ud, sn_err *e);
+
+/* One sentinel pub/sub message, classified for a master name. */
+typedef struct sn_event_msg {
+    int type;           /* sentinel_event_type, or 0 when not about our master */
+    sn_hostport addr;   /* replica selected / new master */
+    sn_hostport master; /* the master the event is about (for failover-state events) */
+} sn_event_msg;
+
+/* Classify a message on channel ch with payload p for master name. Returns 0
+ * when it concerns the master (ev filled), 1 when it is to be ignored, -1 for
+ * a malformed payload on a channel we care about. */
+int sn_parse_event(const char *ch, size_t chlen, const char *p, size_t plen,
+                   const char *master_name, sn_event_msg *ev);
+
+/* ---- cache.c: in-process cache and single-flight ------------------------ */
+
+typedef struct sn_cache {
+    int valid;
+    sentinel_addr addr;
+    int64_t expires_ms; /* monotonic */
+} sn_cache;
+
+int sn_cache_get(const sn_cache *c, sentinel_addr *out);
+void sn_cache_put(sn_cache *c, const sentinel_addr *a, int ttl_ms);
+void sn_cache_clear(sn_cache *c);
+
+/* One in-flight resolution per key (master name + configured sentinels) per
+ * process. sn_flight_begin returns 1 when the caller must resolve (and then
+ * call sn_flight_end with its result), or 0 when another caller's result,
+ * finished while we waited, was copied into *code, *addr and *e. */
+typedef struct sn_flight sn_flight;
+sn_flight *sn_flight_get(const char *key);
+int sn_flight_begin(sn_flight *f, int64_t deadline_ms, int *code, sentinel_addr *addr, sn_err *e);
+void sn_flight_end(sn_flight *f, int code, const sentinel_addr *addr, const sn_err *e);
+
+/* ---- the handle ---------------------------------------------------------- */
+
+struct sentinel {
+    sn_config cfg;
+    sn_cache cache;
+    sn_err err;
+    sentinel_stats stats;
+    uint64_t rng;
+    char *flight_key;
+};
+
+/* resolve.c: ask the sentinels once (no cache, no single-flight). */
+int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out);
+/* watch.c: the state name of sentinel i's subscription link (tests, logs). */
+const char *sn_watch_link_state(const sentinel_watch_t *w, size_t i);
+
+/* ROLE check of one address with the data credentials. */
+int sn_check_role(const sn_config *cfg, const sn_hostport *hp, int64_t deadline_ms,
+                  sn_role *role, sn_err *e);
+
+#endif /* SN_INTERNAL_H */

@@ -1,0 +1,446 @@
+/*
+ * Master resolution, following the Redis "sentinel clients" guidelines:
+ *
+ *   1. ask the sentinels in order, each with a short timeout; the first that
+ *      answers moves to the head of the list; a null reply (unknown name)
+ *      moves on to the next sentinel;
+ *   2. verify the address with ROLE before trusting it;
+ *   3. if it is not (yet) a master, back off (exponential, full jitter) and
+ *      start again, within a bounded number of tries and a total deadline.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+
+#include "internal.h"
+
+/* ------------------------------------------------------------------------
+ * Asking the sentinels
+ * ------------------------------------------------------------------------ */
+
+/* Tally of why sentinels failed, to pick the one error the caller sees. */
+typedef struct failures {
+    int auth, unknown, protocol, timeout, unresolved, unreachable;
+    char detail[SN_ERRSTR_MAX];
+    size_t len;
+} failures;
+
+static void note_failure(failures *f, const sn_hostport *hp, const sn_err *e)
+{
+    int n;
+
+    switch (e->code) {
+    case SENTINEL_ERR_AUTH: f->auth++; break;
+    case SENTINEL_ERR_UNKNOWN_MASTER: f->unknown++; break;
+    case SENTINEL_ERR_PROTOCOL: f->protocol++; break;
+    case SENTINEL_ERR_TIMEOUT: f->timeout++; break;
+    case SENTINEL_ERR_HOST_UNRESOLVED: f->unresolved++; break;
+    default: f->unreachable++; break;
+    }
+    if (f->len >= sizeof(f->detail) - 1)
+        return;
+    n = snprintf(f->detail + f->len, sizeof(f->detail) - f->len, "%s%s:%d: %s",
+                 f->len ? "; " : "", hp->host, hp->port, e->msg);
+    if (n > 0)
+        f->len += (size_t)n;
+}
+
+/* The most useful single error: a configuration problem first (credentials,
+ * name), then what the network did. */
+static int pick_failure(const failures *f, const char *name, sn_err *e)
+{
+    int code;
+
+    if (f->auth)
+        code = SENTINEL_ERR_AUTH;
+    else if (f->unknown)
+        code = SENTINEL_ERR_UNKNOWN_MASTER;
+    else if (f->protocol)
+        code = SENTINEL_ERR_PROTOCOL;
+    else if (f->timeout)
+        code = SENTINEL_ERR_TIMEOUT;
+    else if (f->unresolved && !f->unreachable)
+        code = SENTINEL_ERR_HOST_UNRESOLVED;
+    else
+        code = SENTINEL_ERR_NO_SENTINEL_REACHABLE;
+    return sn_err_set(e, code, "master '%s': %s", name, f->detail);
+}
+
+struct discover_ctx {
+    sentinel_t *s;
+};
+
+static void add_discovered(const sn_hostport *hp, void *ud)
+{
+    struct discover_ctx *ctx = ud;
+    sn_hostport mapped = *hp;
+    sn_err ignored;
+
+    sn_config_map(&ctx->s->cfg, &mapped);
+    sn_config_add_sentinel(&ctx->s->cfg, mapped.host, mapped.port, &ignored);
+}
+
+/* Ask one sentinel. 0: address in *hp; 1: it does not know the name;
+ * -1: failed, reason in e. Learns other sentinels on the same connection. */
+static int query_sentinel(sentinel_t *s, const sn_hostport *sent, int64_t deadline,
+                          int discover, sn_hostport *hp, sn_err *e)
+{
+    const sn_config *c = &s->cfg;
+    const char *get[] = {"SENTINEL", "get-master-addr-by-name", c->master_name};
+    const char *list[] = {"SENTINEL", "sentinels", c->master_name};
+    sn_link l;
+    redisReply *r;
+    int rc = -1;
+
+    if (sn_link_open(&l, sent->host, sent->port, c->connect_ms, c->command_ms, deadline, e) == -1)
+        return -1;
+    if (sn_link_auth(&l, &c->sentinel_cred, deadline, e) == -1)
+        goto out;
+    s->stats.sentinel_queries++;
+    if ((r = sn_link_command(&l, deadline, e, 3, get)) == NULL)
+        goto out;
+    rc = sn_parse_master_addr(r, hp, e);
+    freeReplyObject(r);
+    if (rc == 1)
+        sn_err_set(e, SENTINEL_ERR_UNKNOWN_MASTER, "does not know '%s'", c->master_name);
+    if (rc != 0 || !discover)
+        goto out;
+    /* Discovery is best effort: the answer above stands even if this fails. */
+    s->stats.sentinel_queries++;
+    if ((r = sn_link_command(&l, deadline, e, 3, list)) != NULL) {
+        struct discover_ctx ctx = {s};
+        sn_parse_sentinels(r, add_discovered, &ctx, e);
+        freeReplyObject(r);
+    }
+    sn_err_clear(e);
+out:
+    sn_link_close(&l);
+    return rc;
+}
+
+/* The sentinel that answered goes to the head; the others keep their order. */
+static void promote_sentinel(sn_config *c, size_t i)
+{
+    sn_hostport hp;
+
+    if (i == 0)
+        return;
+    hp = c->sentinels[i];
+    memmove(&c->sentinels[1], &c->sentinels[0], i * sizeof(hp));
+    c->sentinels[0] = hp;
+}
+
+typedef struct vote {
+    sn_hostport addr;
+    int count;
+    size_t first; /* index of the first sentinel that said so */
+} vote;
+
+/* Step 1 of the guidelines, with an optional quorum of k agreeing sentinels. */
+static int ask_sentinels(sentinel_t *s, int64_t deadline, sn_hostport *out, sn_err *e)
+{
+    sn_config *c = &s->cfg;
+    failures f;
+    vote votes[SN_MAX_SENTINELS];
+    size_t nvotes = 0, answered = 0;
+    int discovered = !c->discovery;
+
+    memset(&f, 0, sizeof(f));
+    /* c->nsentinels may grow during the loop as sentinels are discovered. */
+    for (size_t i = 0; i < c->nsentinels; i++) {
+        sn_hostport sent = c->sentinels[i], hp;
+        sn_err qe;
+        int rc;
+
+        if (sn_now_ms() >= deadline) {
+            sn_err_set(&qe, SENTINEL_ERR_TIMEOUT, "total deadline passed before asking");
+            note_failure(&f, &sent, &qe);
+            break;
+        }
+        sn_err_clear(&qe);
+        rc = query_sentinel(s, &sent, deadline, !discovered, &hp, &qe);
+        if (rc != 0) {
+            s->stats.sentinel_failures++;
+            note_failure(&f, &sent, &qe);
+            continue;
+        }
+        discovered = 1;
+        answered++;
+        sn_config_map(c, &hp);
+        if (c->quorum <= 1) {
+            promote_sentinel(c, i);
+            *out = hp;
+            return 0;
+        }
+        size_t v;
+        for (v = 0; v < nvotes; v++)
+            if (votes[v].addr.port == hp.port && strcmp(votes[v].addr.host, hp.host) == 0)
+                break;
+        if (v == nvotes) {
+            votes[nvotes].addr = hp;
+            votes[nvotes].count = 0;
+            votes[nvotes].first = i;
+            nvotes++;
+        }
+        if (++votes[v].count >= c->quorum) {
+            promote_sentinel(c, votes[v].first);
+            *out = hp;
+            return 0;
+        }
+    }
+    if (answered > 0 && c->quorum > 1)
+        return sn_err_set(e, SENTINEL_ERR_NO_QUORUM,
+                          "%zu sentinel(s) answered for '%s' but fewer than %d agree",
+                          answered, c->master_name, c->quorum);
+    return pick_failure(&f, c->master_name, e);
+}
+
+/* ------------------------------------------------------------------------
+ * Verifying with ROLE
+ * ------------------------------------------------------------------------ */
+
+int sn_check_role(const sn_config *c, const sn_hostport *hp, int64_t deadline, sn_role *role,
+                  sn_err *e)
+{
+    const char *argv[] = {"ROLE"};
+    sn_link l;
+    redisReply *r;
+    int rc = -1;
+
+    if (sn_link_open(&l, hp->host, hp->port, c->connect_ms, c->command_ms, deadline, e) == -1) {
+        if (e->code != SENTINEL_ERR_HOST_UNRESOLVED && e->code != SENTINEL_ERR_TIMEOUT)
+            e->code = SENTINEL_ERR_MASTER_UNREACHABLE;
+        return -1;
+    }
+    if (sn_link_auth(&l, &c->data_cred, deadline, e) == -1)
+        goto out;
+    if ((r = sn_link_command(&l, deadline, e, 1, argv)) == NULL)
+        goto out;
+    rc = sn_parse_role(r, role, e);
+    freeReplyObject(r);
+out:
+    sn_link_close(&l);
+    return rc;
+}
+
+/* Errors worth another round: the topology may be mid-failover. */
+static int retryable(int code)
+{
+    return code == SENTINEL_ERR_NO_SENTINEL_REACHABLE || code == SENTINEL_ERR_TIMEOUT ||
+           code == SENTINEL_ERR_NOT_MASTER || code == SENTINEL_ERR_MASTER_UNREACHABLE;
+}
+
+int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
+{
+    const sn_config *c = &s->cfg;
+    int64_t start = sn_now_ms(), deadline = start + c->total_ms;
+    sn_err *e = &s->err;
+    int attempt;
+
+    for (attempt = 0;; attempt++) {
+        sn_hostport hp;
+        sn_role role = SN_ROLE_UNKNOWN;
+        int64_t pause;
+
+        sn_err_clear(e);
+        if (ask_sentinels(s, deadline, &hp, e) == 0) {
+            if (!c->verify) {
+                snprintf(out->host, sizeof(out->host), "%s", hp.host);
+                out->port = hp.port;
+                out->verified_at_ms = 0;
+                return SENTINEL_OK;
+            }
+            s->stats.role_checks++;
+            if (sn_check_role(c, &hp, deadline, &role, e) == 0) {
+                if (role == SN_ROLE_MASTER) {
+                    snprintf(out->host, sizeof(out->host), "%s", hp.host);
+                    out->port = hp.port;
+                    out->verified_at_ms = sn_wall_ms();
+                    return SENTINEL_OK;
+                }
+                sn_err_set(e, SENTINEL_ERR_NOT_MASTER, "sentinels name %s:%d but ROLE says %s",
+                           hp.host, hp.port,
+                           role == SN_ROLE_REPLICA ? "replica" : "sentinel");
+            } else if (e->code != SENTINEL_ERR_AUTH) {
+                /* A dead or hung master the sentinels have not replaced yet. */
+                char msg[SN_ERRSTR_MAX];
+                snprintf(msg, sizeof(msg), "%s", e->msg);
+                sn_err_set(e, e->code == SENTINEL_ERR_PROTOCOL ? SENTINEL_ERR_PROTOCOL
+                                                               : SENTINEL_ERR_MASTER_UNREACHABLE,
+                           "master %s:%d named by sentinels: %s", hp.host, hp.port, msg);
+            }
+        }
+        if (!retryable(e->code) || attempt + 1 >= c->tries)
+            return e->code;
+        pause = sn_backoff_ms(&s->rng, attempt, c->backoff_base_ms, c->backoff_max_ms);
+        if (sn_now_ms() + pause >= deadline) {
+            /* Keep the class of the last failure; say that time ran out. */
+            size_t n = strlen(e->msg);
+            snprintf(e->msg + n, sizeof(e->msg) - n, " (gave up after %d tries in %lld ms)",
+                     attempt + 1, (long long)(sn_now_ms() - start));
+            return e->code;
+        }
+        sn_sleep_ms(pause);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * The public calls
+ * ------------------------------------------------------------------------ */
+
+int sentinel_resolve(sentinel_t *s, int flags, sentinel_addr *out)
+{
+    sentinel_addr addr;
+    sn_flight *f = NULL;
+    int code;
+
+    if (s == NULL)
+        return SENTINEL_ERR_INVALID_ARGUMENT;
+    if (out == NULL) {
+        sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "out is NULL");
+        return SENTINEL_ERR_INVALID_ARGUMENT;
+    }
+    s->stats.resolutions++;
+    if (s->cfg.nsentinels == 0) {
+        s->stats.errors++;
+        sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "no sentinels configured");
+        return SENTINEL_ERR_INVALID_ARGUMENT;
+    }
+    if (!(flags & SENTINEL_RESOLVE_NO_CACHE) && sn_cache_get(&s->cache, out) == 0) {
+        s->stats.cache_hits++;
+        sn_err_clear(&s->err);
+        return SENTINEL_OK;
+    }
+    if (s->flight_key != NULL)
+        f = sn_flight_get(s->flight_key);
+    if (f != NULL &&
+        !sn_flight_begin(f, sn_now_ms() + s->cfg.total_ms, &code, &addr, &s->err)) {
+        s->stats.shared_waits++;
+        goto done;
+    }
+    sn_err_clear(&s->err);
+    code = sn_resolve_uncached(s, &addr);
+    if (f != NULL)
+        sn_flight_end(f, code, &addr, &s->err);
+done:
+    if (code != SENTINEL_OK) {
+        s->stats.errors++;
+        return code;
+    }
+    sn_cache_put(&s->cache, &addr, s->cfg.ttl_ms);
+    *out = addr;
+    return SENTINEL_OK;
+}
+
+void sentinel_invalidate(sentinel_t *s)
+{
+    if (s == NULL)
+        return;
+    sn_cache_clear(&s->cache);
+    s->stats.invalidations++;
+}
+
+static int error_means_not_master(const redisReply *r)
+{
+    static const char *const prefixes[] = {"READONLY", "MASTERDOWN", "LOADING"};
+
+    if (r == NULL || r->type != REDIS_REPLY_ERROR || r->str == NULL)
+        return 0;
+    for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
+        if (strncmp(r->str, prefixes[i], strlen(prefixes[i])) == 0)
+            return 1;
+    return 0;
+}
+
+int sentinel_report(sentinel_t *s, const redisContext *c, const redisReply *r)
+{
+    if (s == NULL)
+        return 0;
+    if ((c != NULL && c->err != 0) || error_means_not_master(r)) {
+        sentinel_invalidate(s);
+        return 1;
+    }
+    return 0;
+}
+
+/* AUTH then ROLE on a hiredis context; 0 when it is a master. */
+static int verify_context(sentinel_t *s, redisContext *ctx, const sentinel_addr *a)
+{
+    const sn_cred *cr = &s->cfg.data_cred;
+    redisReply *r;
+    sn_role role;
+    int rc;
+
+    if (cr->password) {
+        r = cr->user ? redisCommand(ctx, "AUTH %s %s", cr->user, cr->password)
+                     : redisCommand(ctx, "AUTH %s", cr->password);
+        if (r == NULL)
+            return sn_err_set(&s->err, SENTINEL_ERR_MASTER_UNREACHABLE, "%s:%d: AUTH: %s",
+                              a->host, a->port, ctx->errstr);
+        rc = r->type == REDIS_REPLY_ERROR;
+        if (rc)
+            sn_err_set(&s->err, SENTINEL_ERR_AUTH, "%s:%d: AUTH refused: %.200s", a->host,
+                       a->port, r->str);
+        freeReplyObject(r);
+        if (rc)
+            return -1;
+    }
+    s->stats.role_checks++;
+    if ((r = redisCommand(ctx, "ROLE")) == NULL)
+        return sn_err_set(&s->err, SENTINEL_ERR_MASTER_UNREACHABLE, "%s:%d: ROLE: %s", a->host,
+                          a->port, ctx->errstr);
+    rc = sn_parse_role(r, &role, &s->err);
+    freeReplyObject(r);
+    if (rc == 0 && role != SN_ROLE_MASTER)
+        rc = sn_err_set(&s->err, SENTINEL_ERR_NOT_MASTER, "%s:%d is no longer a master",
+                        a->host, a->port);
+    return rc;
+}
+
+redisContext *sentinel_connect_master(sentinel_t *s)
+{
+    int64_t deadline;
+    int attempt;
+
+    if (s == NULL)
+        return NULL;
+    deadline = sn_now_ms() + s->cfg.total_ms;
+    for (attempt = 0; attempt < s->cfg.tries; attempt++) {
+        sentinel_addr a;
+        redisContext *ctx;
+        struct timeval tv;
+
+        if (sentinel_resolve(s, attempt ? SENTINEL_RESOLVE_NO_CACHE : 0, &a) != SENTINEL_OK)
+            return NULL;
+        tv.tv_sec = s->cfg.connect_ms / 1000;
+        tv.tv_usec = (s->cfg.connect_ms % 1000) * 1000;
+        ctx = redisConnectWithTimeout(a.host, a.port, tv);
+        if (ctx == NULL) {
+            sn_err_set(&s->err, SENTINEL_ERR_NO_MEMORY, "out of memory");
+            return NULL;
+        }
+        if (ctx->err) {
+            sn_err_set(&s->err, SENTINEL_ERR_MASTER_UNREACHABLE, "%s:%d: %s", a.host, a.port,
+                       ctx->errstr);
+        } else {
+            tv.tv_sec = s->cfg.command_ms / 1000;
+            tv.tv_usec = (s->cfg.command_ms % 1000) * 1000;
+            redisSetTimeout(ctx, tv);
+            if (verify_context(s, ctx, &a) == 0) {
+                sn_err_clear(&s->err);
+                return ctx;
+            }
+        }
+        redisFree(ctx);
+        if (s->err.code == SENTINEL_ERR_AUTH || s->err.code == SENTINEL_ERR_PROTOCOL)
+            return NULL;
+        sentinel_invalidate(s);
+        if (sn_now_ms() >= deadline)
+            break;
+        sn_sleep_ms(sn_backoff_ms(&s->rng, attempt, s->cfg.backoff_base_ms,
+                                  s->cfg.backoff_max_ms));
+    }
+    return NULL;
+}

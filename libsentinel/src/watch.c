@@ -1,0 +1,860 @@
+/*
+ * The event watcher: one non-blocking pub/sub link to every known sentinel,
+ * plus one polling link that asks SENTINEL get-master-addr-by-name every poll
+ * interval and right after any subscription is (re)established.
+ *
+ * Why both: Sentinel's failover progress events arrive long before the
+ * promoted address is served by get-master-addr-by-name (DESIGN.md, "Sentinel's
+ * failover timeline"), and only the leader publishes the early ones, so we
+ * subscribe everywhere. But pub/sub can be denied by an ACL, messages are lost
+ * while a link is down, and a frozen sentinel just goes quiet; polling is the
+ * backstop that always converges.
+ *
+ * Everything here is non-blocking except name resolution of host names
+ * (getaddrinfo), which callers avoid by configuring IP addresses.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+#define WATCH_DEFAULT_POLL_MS 1000
+#define WATCH_RECONNECT_MIN_MS 100
+#define WATCH_RECONNECT_MAX_MS 2000
+/* A failover we heard start but never heard end is forgotten after this long
+ * if polling keeps naming the same master (a lost -failover-abort-*). */
+#define WATCH_STALE_FAILOVER_MS 30000
+#define WATCH_OUT_MAX 4096
+
+/* The channels that matter to a client; see sentinel.c's sentinelEvent(). */
+static const char *const channels[] = {
+    "+try-failover",
+    "+elected-leader",
+    "+failover-state-select-slave",
+    "+selected-slave",
+    "+failover-state-send-slaveof-noone",
+    "+failover-state-wait-promotion",
+    "+promoted-slave",
+    "+failover-state-reconf-slaves",
+    "+switch-master",
+    "-failover-abort-not-elected",
+    "-failover-abort-no-good-slave",
+    "-failover-abort-slave-timeout",
+};
+#define NCHANNELS (sizeof(channels) / sizeof(channels[0]))
+
+typedef enum wl_state {
+    WL_DOWN,       /* not connected; reconnect at retry_at */
+    WL_CONNECTING, /* non-blocking connect in progress */
+    WL_HANDSHAKE,  /* AUTH / SUBSCRIBE sent, confirmations pending */
+    WL_READY,      /* subscribed (sub link) or idle (poll link) */
+    WL_WAITING,    /* poll link: a poll's replies are pending */
+    WL_DENIED      /* sub link: SUBSCRIBE refused; polling covers it */
+} wl_state;
+
+static const char *wl_state_name(wl_state st)
+{
+    switch (st) {
+    case WL_DOWN: return "down";
+    case WL_CONNECTING: return "connecting";
+    case WL_HANDSHAKE: return "handshake";
+    case WL_READY: return "ready";
+    case WL_WAITING: return "waiting";
+    case WL_DENIED: return "denied";
+    }
+    return "?";
+}
+
+typedef struct wlink {
+    sn_hostport addr;
+    int fd;
+    wl_state state;
+    redisReader *reader;
+    char out[WATCH_OUT_MAX];
+    size_t outlen;
+    int expect;          /* replies still expected in HANDSHAKE / WAITING */
+    int64_t deadline;    /* connect / handshake / reply deadline */
+    int64_t retry_at;    /* WL_DOWN: when to reconnect */
+    int failures;        /* consecutive, for reconnect backoff */
+    int64_t last_ping;   /* sub link keepalive */
+    int ping_pending;
+} wlink;
+
+struct sentinel_watch {
+    sn_config cfg;
+    sentinel_event_cb cb;
+    void *ud;
+    int poll_ms;
+    uint64_t rng;
+
+    wlink subs[SN_MAX_SENTINELS];
+    size_t nsubs;
+    wlink poller;
+    size_t poll_idx;     /* which sentinel the poller talks to */
+    int64_t next_poll;
+    int discovered;
+    int want_list;       /* the pending poll also asked SENTINEL sentinels */
+
+    int have_current;
+    sentinel_addr current;
+    int in_failover;
+    int64_t failover_since;
+    sn_hostport selected; /* last replica announced, to report it once */
+};
+
+/* ------------------------------------------------------------------------
+ * Links: connect, write, teardown
+ * ------------------------------------------------------------------------ */
+
+static void wlink_init(wlink *l, const sn_hostport *hp)
+{
+    memset(l, 0, sizeof(*l));
+    l->addr = *hp;
+    l->fd = -1;
+    l->state = WL_DOWN;
+}
+
+/* The one teardown path of a link: every error ends here. */
+static void wlink_drop(sentinel_watch_t *w, wlink *l, int64_t now)
+{
+    int64_t pause;
+
+    if (l->fd >= 0)
+        close(l->fd);
+    l->fd = -1;
+    if (l->reader)
+        redisReaderFree(l->reader);
+    l->reader = NULL;
+    l->outlen = 0;
+    l->expect = 0;
+    l->ping_pending = 0;
+    l->failures++;
+    pause = WATCH_RECONNECT_MIN_MS;
+    for (int i = 1; i < l->failures && pause < WATCH_RECONNECT_MAX_MS; i++)
+        pause *= 2;
+    if (pause > WATCH_RECONNECT_MAX_MS)
+        pause = WATCH_RECONNECT_MAX_MS;
+    /* Jitter so that many watchers do not reconnect in step. */
+    l->retry_at = now + pause / 2 + sn_backoff_ms(&w->rng, 0, (int)(pause / 2), (int)(pause / 2));
+    if (l->state != WL_DENIED)
+        l->state = WL_DOWN;
+}
+
+static int wlink_connect(wlink *l, int connect_ms, int64_t now)
+{
+    struct addrinfo hints, *res = NULL;
+    char port[8];
+    int fd = -1, one = 1;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%d", l->addr.port);
+    if (getaddrinfo(l->addr.host, port, &hints, &res) != 0 || res == NULL)
+        return -1;
+    fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                res->ai_protocol);
+    if (fd == -1)
+        goto fail;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    if (connect(fd, res->ai_addr, res->ai_addrlen) == -1 && errno != EINPROGRESS)
+        goto fail;
+    freeaddrinfo(res);
+    if ((l->reader = redisReaderCreate()) == NULL) {
+        close(fd);
+        return -1;
+    }
+    l->fd = fd;
+    l->state = WL_CONNECTING;
+    l->deadline = now + connect_ms;
+    return 0;
+fail:
+    if (fd != -1)
+        close(fd);
+    freeaddrinfo(res);
+    return -1;
+}
+
+/* Queue one command; the output buffer is small because we only ever send
+ * AUTH, SUBSCRIBE, PING and two SENTINEL commands. */
+static int wlink_queue(wlink *l, int argc, const char **argv)
+{
+    char *cmd;
+    int len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
+
+    if (len < 0)
+        return -1;
+    if (l->outlen + (size_t)len > sizeof(l->out)) {
+        free(cmd);
+        return -1;
+    }
+    memcpy(l->out + l->outlen, cmd, (size_t)len);
+    l->outlen += (size_t)len;
+    free(cmd);
+    return 0;
+}
+
+static int wlink_queue_auth(wlink *l, const sn_cred *cr)
+{
+    const char *argv[3];
+    int argc = 0;
+
+    if (cr->password == NULL)
+        return 0;
+    argv[argc++] = "AUTH";
+    if (cr->user)
+        argv[argc++] = cr->user;
+    argv[argc++] = cr->password;
+    l->expect++;
+    return wlink_queue(l, argc, argv);
+}
+
+static int wlink_flush(wlink *l)
+{
+    while (l->outlen > 0) {
+        ssize_t n = send(l->fd, l->out, l->outlen, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 0;
+            return -1;
+        }
+        memmove(l->out, l->out + n, l->outlen - (size_t)n);
+        l->outlen -= (size_t)n;
+    }
+    return 0;
+}
+
+/* Read what is there into the reader; -1 on EOF or error. */
+static int wlink_fill(wlink *l)
+{
+    char buf[16384];
+
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = recv(l->fd, buf, sizeof(buf), 0);
+        if (n > 0) {
+            if (redisReaderFeed(l->reader, buf, (size_t)n) != REDIS_OK)
+                return -1;
+            /* Bound what a sentinel can make us buffer. */
+            if (l->reader->len - l->reader->pos > SN_REPLY_MAX)
+                return -1;
+            continue;
+        }
+        if (n == 0)
+            return -1;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        return -1;
+    }
+    return 0;
+}
+
+/* Connection completed? 1 yes, 0 not yet, -1 failed. */
+static int wlink_connected(wlink *l)
+{
+    struct pollfd p = {.fd = l->fd, .events = POLLOUT};
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (poll(&p, 1, 0) <= 0)
+        return 0;
+    if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0)
+        return -1;
+    return 1;
+}
+
+/* ------------------------------------------------------------------------
+ * Reporting
+ * ------------------------------------------------------------------------ */
+
+static void emit(sentinel_watch_t *w, sentinel_event_type type, const sn_hostport *hp,
+                 const char *detail, const sn_hostport *source)
+{
+    sentinel_event ev;
+
+    memset(&ev, 0, sizeof(ev));
+    ev.type = type;
+    ev.master_name = w->cfg.master_name;
+    ev.host = hp ? hp->host : NULL;
+    ev.port = hp ? hp->port : 0;
+    ev.detail = detail;
+    ev.source_host = source ? source->host : NULL;
+    ev.source_port = source ? source->port : 0;
+    if (w->cb)
+        w->cb(&ev, w->ud);
+}
+
+static int same_addr(const sn_hostport *a, const char *host, int port)
+{
+    return a->port == port && strcmp(a->host, host) == 0;
+}
+
+static void start_failover(sentinel_watch_t *w, const char *detail, const sn_hostport *src,
+                           int64_t now)
+{
+    if (w->in_failover)
+        return;
+    w->in_failover = 1;
+    w->failover_since = now;
+    w->selected.host[0] = '\0';
+    emit(w, SENTINEL_EVENT_FAILOVER_STARTED, NULL, detail, src);
+}
+
+/* A new master address, from an event or a poll. */
+static void switch_master(sentinel_watch_t *w, const sn_hostport *hp, const char *detail,
+                          const sn_hostport *src)
+{
+    int changed = !w->have_current || !same_addr(hp, w->current.host, w->current.port);
+    int was_known = w->have_current;
+
+    /* A poll naming the same master says nothing about a failover under
+     * way: the promoted address is served only at the very end. */
+    if (!changed)
+        return;
+    w->in_failover = 0;
+    snprintf(w->current.host, sizeof(w->current.host), "%s", hp->host);
+    w->current.port = hp->port;
+    w->current.verified_at_ms = 0; /* the watcher reports; callers verify */
+    w->have_current = 1;
+    if (was_known)
+        emit(w, SENTINEL_EVENT_SWITCHED, hp, detail, src);
+}
+
+static void handle_event(sentinel_watch_t *w, wlink *l, const char *ch, size_t chlen,
+                         const char *p, size_t plen, int64_t now)
+{
+    sn_event_msg m;
+    char detail[64];
+
+    if (sn_parse_event(ch, chlen, p, plen, w->cfg.master_name, &m) != 0)
+        return;
+    snprintf(detail, sizeof(detail), "%.*s", (int)chlen, ch);
+    sn_config_map(&w->cfg, &m.addr);
+    switch ((sentinel_event_type)m.type) {
+    case SENTINEL_EVENT_FAILOVER_STARTED:
+        start_failover(w, detail, &l->addr, now);
+        break;
+    case SENTINEL_EVENT_REPLICA_SELECTED:
+        start_failover(w, detail, &l->addr, now);
+        if (same_addr(&w->selected, m.addr.host, m.addr.port))
+            break;
+        w->selected = m.addr;
+        emit(w, SENTINEL_EVENT_REPLICA_SELECTED, &m.addr, detail, &l->addr);
+        break;
+    case SENTINEL_EVENT_SWITCHED:
+        switch_master(w, &m.addr, detail, &l->addr);
+        break;
+    case SENTINEL_EVENT_FAILOVER_ABORTED:
+        if (w->in_failover) {
+            w->in_failover = 0;
+            emit(w, SENTINEL_EVENT_FAILOVER_ABORTED, NULL, detail, &l->addr);
+        }
+        break;
+    case SENTINEL_EVENT_SUBSCRIBE_DENIED:
+    case SENTINEL_EVENT_SENTINEL_DOWN:
+    case SENTINEL_EVENT_SENTINEL_UP:
+        break;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Subscription links
+ * ------------------------------------------------------------------------ */
+
+static void sub_start(sentinel_watch_t *w, wlink *l, int64_t now)
+{
+    const char *argv[1 + NCHANNELS];
+
+    if (wlink_connect(l, w->cfg.connect_ms, now) == -1) {
+        wlink_drop(w, l, now);
+        return;
+    }
+    argv[0] = "SUBSCRIBE";
+    for (size_t i = 0; i < NCHANNELS; i++)
+        argv[1 + i] = channels[i];
+    if (wlink_queue_auth(l, &w->cfg.sentinel_cred) == -1 ||
+        wlink_queue(l, 1 + (int)NCHANNELS, argv) == -1) {
+        wlink_drop(w, l, now);
+        return;
+    }
+    l->expect += (int)NCHANNELS;
+}
+
+static void sub_lost(sentinel_watch_t *w, wlink *l, int64_t now)
+{
+    int was_up = l->state == WL_READY;
+
+    wlink_drop(w, l, now);
+    if (was_up) {
+        emit(w, SENTINEL_EVENT_SENTINEL_DOWN, &l->addr, "link lost", &l->addr);
+        w->next_poll = now; /* events may be missed until it is back */
+    }
+}
+
+static int is_push(const redisReply *r, const char *kind)
+{
+    return r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+           r->element[0]->type == REDIS_REPLY_STRING &&
+           strcasecmp(r->element[0]->str, kind) == 0;
+}
+
+/* One reply on a subscription link. Returns -1 to drop the link. */
+static int sub_reply(sentinel_watch_t *w, wlink *l, redisReply *r, int64_t now)
+{
+    if (r->type == REDIS_REPLY_ERROR) {
+        if (l->state == WL_HANDSHAKE && strncmp(r->str, "NOPERM", 6) == 0) {
+            /* ACL says no pub/sub here: never retry, polling covers it. */
+            l->state = WL_DENIED;
+            emit(w, SENTINEL_EVENT_SUBSCRIBE_DENIED, &l->addr, "SUBSCRIBE denied by ACL",
+                 &l->addr);
+        }
+        return -1;
+    }
+    if (l->state == WL_HANDSHAKE) {
+        if (r->type == REDIS_REPLY_STATUS || is_push(r, "subscribe"))
+            l->expect--;
+        else
+            return -1;
+        if (l->expect == 0) {
+            l->state = WL_READY;
+            l->failures = 0;
+            l->last_ping = now;
+            emit(w, SENTINEL_EVENT_SENTINEL_UP, &l->addr, "subscribed", &l->addr);
+            w->next_poll = now; /* catch up on anything missed while down */
+        }
+        return 0;
+    }
+    if (is_push(r, "message") && r->elements == 3 && r->element[1]->type == REDIS_REPLY_STRING &&
+        r->element[2]->type == REDIS_REPLY_STRING) {
+        handle_event(w, l, r->element[1]->str, r->element[1]->len, r->element[2]->str,
+                     r->element[2]->len, now);
+        return 0;
+    }
+    if (is_push(r, "pong")) {
+        l->ping_pending = 0;
+        return 0;
+    }
+    return 0; /* unknown pushes are ignored, not fatal */
+}
+
+static void sub_step(sentinel_watch_t *w, wlink *l, int64_t now)
+{
+    void *reply;
+
+    switch (l->state) {
+    case WL_DENIED:
+    case WL_WAITING:
+        return;
+    case WL_DOWN:
+        if (now >= l->retry_at)
+            sub_start(w, l, now);
+        return;
+    case WL_CONNECTING: {
+        int rc = wlink_connected(l);
+        if (rc == 0) {
+            if (now >= l->deadline)
+                sub_lost(w, l, now);
+            return;
+        }
+        if (rc == -1) {
+            sub_lost(w, l, now);
+            return;
+        }
+        l->state = WL_HANDSHAKE;
+        l->deadline = now + w->cfg.command_ms + w->cfg.connect_ms;
+        break;
+    }
+    case WL_HANDSHAKE:
+    case WL_READY:
+        break;
+    }
+    if (wlink_flush(l) == -1 || wlink_fill(l) == -1) {
+        sub_lost(w, l, now);
+        return;
+    }
+    for (int i = 0; i < 1024; i++) {
+        if (redisReaderGetReply(l->reader, &reply) != REDIS_OK) {
+            sub_lost(w, l, now);
+            return;
+        }
+        if (reply == NULL)
+            break;
+        if (sub_reply(w, l, reply, now) == -1) {
+            freeReplyObject(reply);
+            sub_lost(w, l, now);
+            return;
+        }
+        freeReplyObject(reply);
+        if (l->fd < 0)
+            return;
+    }
+    if (l->state == WL_HANDSHAKE && now >= l->deadline) {
+        sub_lost(w, l, now);
+        return;
+    }
+    /* A frozen sentinel keeps its TCP connection open and says nothing:
+     * ping it, and give up on it when the pong is late. */
+    if (l->state == WL_READY) {
+        if (l->ping_pending && now - l->last_ping > w->poll_ms + w->cfg.command_ms) {
+            sub_lost(w, l, now);
+            return;
+        }
+        if (!l->ping_pending && now - l->last_ping >= w->poll_ms) {
+            const char *ping[] = {"PING"};
+            if (wlink_queue(l, 1, ping) == -1 || wlink_flush(l) == -1) {
+                sub_lost(w, l, now);
+                return;
+            }
+            l->ping_pending = 1;
+            l->last_ping = now;
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * The polling link
+ * ------------------------------------------------------------------------ */
+
+struct watch_discover {
+    sentinel_watch_t *w;
+};
+
+static void watch_add_sentinel(const sn_hostport *hp, void *ud)
+{
+    sentinel_watch_t *w = ((struct watch_discover *)ud)->w;
+    sn_hostport mapped = *hp;
+    sn_err ignored;
+    size_t before = w->cfg.nsentinels;
+
+    sn_config_map(&w->cfg, &mapped);
+    if (sn_config_add_sentinel(&w->cfg, mapped.host, mapped.port, &ignored) == 0 &&
+        w->cfg.nsentinels > before) {
+        wlink_init(&w->subs[w->nsubs], &mapped);
+        w->nsubs++;
+    }
+}
+
+static void poll_failed(sentinel_watch_t *w, int64_t now)
+{
+    wlink_drop(w, &w->poller, now);
+    /* Try the next sentinel at once; back off only after a full round. */
+    w->poll_idx = (w->poll_idx + 1) % w->cfg.nsentinels;
+    w->poller.addr = w->cfg.sentinels[w->poll_idx];
+    if (w->poll_idx != 0)
+        w->poller.retry_at = now;
+    w->next_poll = now;
+}
+
+static void poll_send(sentinel_watch_t *w, int64_t now)
+{
+    const char *get[] = {"SENTINEL", "get-master-addr-by-name", w->cfg.master_name};
+    const char *list[] = {"SENTINEL", "sentinels", w->cfg.master_name};
+    wlink *l = &w->poller;
+
+    w->want_list = !w->discovered && w->cfg.discovery;
+    if (wlink_queue(l, 3, get) == -1 || (w->want_list && wlink_queue(l, 3, list) == -1)) {
+        poll_failed(w, now);
+        return;
+    }
+    l->expect = w->want_list ? 2 : 1;
+    l->state = WL_WAITING;
+    l->deadline = now + w->cfg.command_ms;
+    w->next_poll = now + w->poll_ms;
+}
+
+/* One reply on the polling link. Returns -1 to drop the link. */
+static int poll_reply(sentinel_watch_t *w, redisReply *r)
+{
+    wlink *l = &w->poller;
+    sn_hostport hp;
+    sn_err e;
+
+    if (l->state == WL_HANDSHAKE) { /* the AUTH reply */
+        if (r->type == REDIS_REPLY_ERROR)
+            return -1;
+        l->state = WL_READY;
+        return 0;
+    }
+    /* Replies arrive in order: get-master-addr first, then sentinels. */
+    if (l->expect == 2 || !w->want_list) {
+        int rc = sn_parse_master_addr(r, &hp, &e);
+        if (rc == -1)
+            return -1;
+        if (rc == 0) {
+            sn_config_map(&w->cfg, &hp);
+            switch_master(w, &hp, "poll", &l->addr);
+        }
+    } else {
+        struct watch_discover ctx = {w};
+        sn_parse_sentinels(r, watch_add_sentinel, &ctx, &e);
+        w->discovered = 1;
+        w->want_list = 0;
+    }
+    if (--l->expect == 0) {
+        l->state = WL_READY;
+        l->failures = 0;
+    }
+    return 0;
+}
+
+static void poll_step(sentinel_watch_t *w, int64_t now)
+{
+    wlink *l = &w->poller;
+    void *reply;
+
+    switch (l->state) {
+    case WL_DENIED:
+        return;
+    case WL_DOWN:
+        if (now < l->retry_at || now < w->next_poll)
+            return;
+        if (wlink_connect(l, w->cfg.connect_ms, now) == -1) {
+            poll_failed(w, now);
+            return;
+        }
+        return;
+    case WL_CONNECTING: {
+        int rc = wlink_connected(l);
+        if (rc == 0) {
+            if (now >= l->deadline)
+                poll_failed(w, now);
+            return;
+        }
+        if (rc == -1) {
+            poll_failed(w, now);
+            return;
+        }
+        l->state = WL_READY;
+        if (w->cfg.sentinel_cred.password) {
+            if (wlink_queue_auth(l, &w->cfg.sentinel_cred) == -1) {
+                poll_failed(w, now);
+                return;
+            }
+            l->expect = 0;
+            l->state = WL_HANDSHAKE;
+            l->deadline = now + w->cfg.command_ms;
+        }
+        break;
+    }
+    case WL_HANDSHAKE:
+    case WL_READY:
+    case WL_WAITING:
+        break;
+    }
+    if (l->state == WL_READY && now >= w->next_poll)
+        poll_send(w, now);
+    if (wlink_flush(l) == -1 || wlink_fill(l) == -1) {
+        poll_failed(w, now);
+        return;
+    }
+    for (int i = 0; i < 16; i++) {
+        if (redisReaderGetReply(l->reader, &reply) != REDIS_OK) {
+            poll_failed(w, now);
+            return;
+        }
+        if (reply == NULL)
+            break;
+        if (poll_reply(w, reply) == -1) {
+            freeReplyObject(reply);
+            poll_failed(w, now);
+            return;
+        }
+        freeReplyObject(reply);
+    }
+    if ((l->state == WL_WAITING || l->state == WL_HANDSHAKE) && now >= l->deadline) {
+        poll_failed(w, now);
+        return;
+    }
+    if (l->state == WL_READY && now >= w->next_poll)
+        poll_send(w, now);
+    if (wlink_flush(l) == -1)
+        poll_failed(w, now);
+}
+
+/* ------------------------------------------------------------------------
+ * The public API
+ * ------------------------------------------------------------------------ */
+
+sentinel_watch_t *sentinel_watch_new(const sentinel_t *s, sentinel_event_cb cb, void *userdata)
+{
+    sentinel_watch_t *w;
+
+    if (s == NULL || s->cfg.nsentinels == 0)
+        return NULL;
+    if ((w = calloc(1, sizeof(*w))) == NULL)
+        return NULL;
+    if (sn_config_copy(&w->cfg, &s->cfg) == -1) {
+        free(w);
+        return NULL;
+    }
+    w->cb = cb;
+    w->ud = userdata;
+    w->poll_ms = WATCH_DEFAULT_POLL_MS;
+    w->rng = sn_rng_seed(w);
+    for (size_t i = 0; i < w->cfg.nsentinels; i++)
+        wlink_init(&w->subs[i], &w->cfg.sentinels[i]);
+    w->nsubs = w->cfg.nsentinels;
+    wlink_init(&w->poller, &w->cfg.sentinels[0]);
+    w->next_poll = 0;
+    return w;
+}
+
+static void wlink_close(wlink *l)
+{
+    if (l->fd >= 0)
+        close(l->fd);
+    if (l->reader)
+        redisReaderFree(l->reader);
+    l->fd = -1;
+    l->reader = NULL;
+}
+
+void sentinel_watch_free(sentinel_watch_t *w)
+{
+    if (w == NULL)
+        return;
+    for (size_t i = 0; i < w->nsubs; i++)
+        wlink_close(&w->subs[i]);
+    wlink_close(&w->poller);
+    sn_config_free(&w->cfg);
+    free(w);
+}
+
+int sentinel_watch_set_poll_interval(sentinel_watch_t *w, int ms)
+{
+    if (w == NULL || ms < 0 || ms > 3600000)
+        return -1;
+    w->poll_ms = ms ? ms : WATCH_DEFAULT_POLL_MS;
+    return 0;
+}
+
+static int add_fd(const wlink *l, sentinel_watch_fd *fds, int max, int n)
+{
+    if (l->fd < 0)
+        return n;
+    if (n < max) {
+        fds[n].fd = l->fd;
+        fds[n].events = POLLIN;
+        if (l->state == WL_CONNECTING || l->outlen > 0)
+            fds[n].events |= POLLOUT;
+    }
+    return n + 1;
+}
+
+int sentinel_watch_fds(sentinel_watch_t *w, sentinel_watch_fd *fds, int max)
+{
+    int n = 0;
+
+    if (w == NULL)
+        return 0;
+    for (size_t i = 0; i < w->nsubs; i++)
+        n = add_fd(&w->subs[i], fds, max, n);
+    return add_fd(&w->poller, fds, max, n);
+}
+
+static int64_t min_due(int64_t a, int64_t b)
+{
+    return a < b ? a : b;
+}
+
+int sentinel_watch_timeout(sentinel_watch_t *w)
+{
+    int64_t now, due;
+
+    if (w == NULL)
+        return 1000;
+    now = sn_now_ms();
+    due = now + w->poll_ms;
+    for (size_t i = 0; i < w->nsubs; i++) {
+        const wlink *l = &w->subs[i];
+        if (l->state == WL_DOWN)
+            due = min_due(due, l->retry_at);
+        else if (l->state == WL_CONNECTING || l->state == WL_HANDSHAKE)
+            due = min_due(due, l->deadline);
+        else if (l->state == WL_READY)
+            due = min_due(due, l->last_ping + w->poll_ms);
+    }
+    due = min_due(due, w->next_poll);
+    if (w->poller.state == WL_CONNECTING || w->poller.state == WL_WAITING ||
+        w->poller.state == WL_HANDSHAKE)
+        due = min_due(due, w->poller.deadline);
+    if (due <= now)
+        return 0;
+    return due - now > 60000 ? 60000 : (int)(due - now);
+}
+
+int sentinel_watch_process(sentinel_watch_t *w)
+{
+    int64_t now;
+
+    if (w == NULL)
+        return -1;
+    now = sn_now_ms();
+    for (size_t i = 0; i < w->nsubs; i++)
+        sub_step(w, &w->subs[i], now);
+    poll_step(w, now);
+    if (w->in_failover && now - w->failover_since > WATCH_STALE_FAILOVER_MS) {
+        w->in_failover = 0;
+        emit(w, SENTINEL_EVENT_FAILOVER_ABORTED, NULL, "no end seen", NULL);
+    }
+    return 0;
+}
+
+int sentinel_watch_run_once(sentinel_watch_t *w, int timeout_ms)
+{
+    struct pollfd pfds[SN_MAX_SENTINELS + 1];
+    sentinel_watch_fd fds[SN_MAX_SENTINELS + 1];
+    int n, t;
+
+    if (w == NULL)
+        return -1;
+    n = sentinel_watch_fds(w, fds, SN_MAX_SENTINELS + 1);
+    if (n > SN_MAX_SENTINELS + 1)
+        n = SN_MAX_SENTINELS + 1;
+    for (int i = 0; i < n; i++) {
+        pfds[i].fd = fds[i].fd;
+        pfds[i].events = fds[i].events;
+        pfds[i].revents = 0;
+    }
+    t = sentinel_watch_timeout(w);
+    if (timeout_ms >= 0 && timeout_ms < t)
+        t = timeout_ms;
+    if (poll(pfds, (nfds_t)n, t) == -1 && errno != EINTR)
+        return -1;
+    return sentinel_watch_process(w);
+}
+
+int sentinel_watch_current(const sentinel_watch_t *w, sentinel_addr *out)
+{
+    if (w == NULL || out == NULL || !w->have_current)
+        return -1;
+    *out = w->current;
+    return 0;
+}
+
+int sentinel_watch_in_failover(const sentinel_watch_t *w)
+{
+    return w ? w->in_failover : 0;
+}
+
+/* For logs and tests: the state of sentinel i's subscription link. */
+const char *sn_watch_link_state(const sentinel_watch_t *w, size_t i)
+{
+    if (w == NULL || i >= w->nsubs)
+        return "none";
+    return wl_state_name(w->subs[i].state);
+}
