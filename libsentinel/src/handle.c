@@ -79,19 +79,33 @@ struct list_ctx {
     sn_err *e;
 };
 
+static int same_hostport(const sn_hostport *a, const sn_hostport *b)
+{
+    return a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+/* Duplicates are ignored, so they do not count against the limit. */
 static int collect_hostport(const char *item, size_t n, void *ud)
 {
     struct list_ctx *ctx = ud;
+    sn_hostport hp;
 
+    if (sn_parse_hostport(item, n, &hp, ctx->e) == -1)
+        return -1;
+    for (size_t i = 0; i < ctx->n; i++)
+        if (same_hostport(&ctx->items[i], &hp))
+            return 0;
     if (ctx->n == SN_MAX_SENTINELS)
         return sn_err_set(ctx->e, SENTINEL_ERR_INVALID_ARGUMENT, "more than %d sentinels",
                           SN_MAX_SENTINELS);
-    return sn_parse_hostport(item, n, &ctx->items[ctx->n++], ctx->e);
+    ctx->items[ctx->n++] = hp;
+    return 0;
 }
 
 int sentinel_add_sentinels(sentinel_t *s, const char *list)
 {
     struct list_ctx ctx;
+    size_t fresh = 0;
     int n;
 
     if (s == NULL)
@@ -104,7 +118,13 @@ int sentinel_add_sentinels(sentinel_t *s, const char *list)
         return -1;
     if (n == 0)
         return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "sentinel list is empty");
-    if (s->cfg.nsentinels + ctx.n > SN_MAX_SENTINELS)
+    for (size_t i = 0; i < ctx.n; i++) {
+        size_t j = 0;
+        while (j < s->cfg.nsentinels && !same_hostport(&s->cfg.sentinels[j], &ctx.items[i]))
+            j++;
+        fresh += j == s->cfg.nsentinels;
+    }
+    if (s->cfg.nsentinels + fresh > SN_MAX_SENTINELS)
         return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "more than %d sentinels",
                           SN_MAX_SENTINELS);
     for (size_t i = 0; i < ctx.n; i++)

@@ -195,7 +195,11 @@ struct sentinel {
     sentinel_stats stats;
     uint64_t rng;
     char *flight_key;
+    int64_t discovered_at_ms; /* last SENTINEL sentinels, monotonic; 0 never */
 };
+
+/* How often a handle refreshes its sentinel list with SENTINEL sentinels. */
+#define SN_DISCOVERY_INTERVAL_MS 60000
 
 /* resolve.c: ask the sentinels once (no cache, no single-flight). */
 int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out);

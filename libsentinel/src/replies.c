@@ -246,14 +246,14 @@ int sn_parse_event(const char *ch, size_t chlen, const char *p, size_t plen,
                    const char *master_name, sn_event_msg *ev)
 {
     words ws;
-    int rc;
+    int rc, too_many;
 
     memset(ev, 0, sizeof(*ev));
-    if (split_words(p, plen, &ws) == -1)
-        return chan_eq(ch, chlen, "+switch-master") ? -1 : 1;
+    /* Too many words is malformed, but only on a channel we care about. */
+    too_many = split_words(p, plen, &ws) == -1;
 
     if (chan_eq(ch, chlen, "+switch-master")) {
-        if (ws.n != 5)
+        if (too_many || ws.n != 5)
             return -1;
         if (!word_eq(&ws, 0, master_name))
             return 1;
@@ -272,12 +272,10 @@ int sn_parse_event(const char *ch, size_t chlen, const char *p, size_t plen,
     else
         return 1;
 
-    rc = instance_event(&ws, master_name, ev);
-    if (rc != 0) {
+    rc = too_many ? -1 : instance_event(&ws, master_name, ev);
+    if (rc == 0 && ev->type == SENTINEL_EVENT_REPLICA_SELECTED && ev->addr.host[0] == '\0')
+        rc = -1; /* must name a replica */
+    if (rc != 0)
         ev->type = 0;
-        return rc;
-    }
-    if (ev->type == SENTINEL_EVENT_REPLICA_SELECTED && ev->addr.host[0] == '\0')
-        return -1; /* must name a replica */
-    return 0;
+    return rc;
 }

@@ -145,7 +145,10 @@ static int ask_sentinels(sentinel_t *s, int64_t deadline, sn_hostport *out, sn_e
     failures f;
     vote votes[SN_MAX_SENTINELS];
     size_t nvotes = 0, answered = 0;
-    int discovered = !c->discovery;
+    /* Discovery rides on the first answering sentinel, at most once per
+     * interval: the list changes rarely, a cold resolution is frequent. */
+    int discovered = !c->discovery || (s->discovered_at_ms != 0 &&
+                                       sn_now_ms() - s->discovered_at_ms < SN_DISCOVERY_INTERVAL_MS);
 
     memset(&f, 0, sizeof(f));
     /* c->nsentinels may grow during the loop as sentinels are discovered. */
@@ -166,6 +169,8 @@ static int ask_sentinels(sentinel_t *s, int64_t deadline, sn_hostport *out, sn_e
             note_failure(&f, &sent, &qe);
             continue;
         }
+        if (!discovered)
+            s->discovered_at_ms = sn_now_ms();
         discovered = 1;
         answered++;
         sn_config_map(c, &hp);

@@ -344,6 +344,13 @@ static void handle_event(sentinel_watch_t *w, wlink *l, const char *ch, size_t c
         return;
     snprintf(detail, sizeof(detail), "%.*s", (int)chlen, ch);
     sn_config_map(&w->cfg, &m.addr);
+    sn_config_map(&w->cfg, &m.master);
+    /* A sentinel that missed the last switch may still try to fail over the
+     * master we already left: progress events about any master but the
+     * current one would only pause writers for nothing. */
+    if (m.type != SENTINEL_EVENT_SWITCHED && w->have_current &&
+        !same_addr(&m.master, w->current.host, w->current.port))
+        return;
     switch ((sentinel_event_type)m.type) {
     case SENTINEL_EVENT_FAILOVER_STARTED:
         start_failover(w, detail, &l->addr, now);

@@ -126,25 +126,24 @@ int topo_master_port(topo_t *t); /* port of topo_master_index(), or -1 */
 /* SENTINEL get-master-addr-by-name from sentinel i; -1 on error. */
 int topo_sentinel_master_port(topo_t *t, int sentinel_i);
 
-/* Waits until every live replica replicates the current master with
- * master_link_status:up, and every live sentinel reports that master and
- * lists those replicas as healthy. 0, or -1 on timeout. */
+/* Waits until every live node other than the current master replicates it
+ * with master_link_status:up, and every live sentinel reports that master,
+ * knows the other live sentinels and lists those replicas as healthy.
+ * 0, or -1 on timeout. After a manual failover or a thaw this takes about
+ * 10 s: the old master stays a master until Sentinel's next INFO poll
+ * demotes it (see topo_demote_old_masters()). */
 int topo_wait_synced(topo_t *t, int timeout_ms);
 
 /* Waits until all live sentinels report the same master, other than
  * old_port, and that node answers ROLE master. Returns its port, or -1. */
 int topo_wait_switch(topo_t *t, int old_port, int timeout_ms);
 
-/* Reads a numeric field of sentinel i's INFO (any section), e.g.
- * "total_commands_processed". The query itself costs that sentinel one
- * connection, AUTH (with a password) and INFO. Sentinels also ping each
- * other every second, so prefer topo_sentinel_command_calls() to count
- * what clients sent. 0/-1. */
+/* Reads a numeric field of sentinel i's INFO (default sections: server,
+ * clients, stats, cpu, sentinel), e.g. "total_commands_processed". Sentinel
+ * 7.0 has no commandstats. The count includes the sentinels' own traffic
+ * (they PING each other every second, vote during failovers) and this
+ * query's: one connection, AUTH with a password, INFO. 0/-1. */
 int topo_sentinel_info_stat(topo_t *t, int i, const char *field, long long *out);
-
-/* calls= of "cmdstat_<command>" in sentinel i's INFO commandstats, e.g.
- * "sentinel|get-master-addr-by-name"; 0 when never called. 0/-1. */
-int topo_sentinel_command_calls(topo_t *t, int i, const char *command, long long *out);
 
 /* ---- faults (DESIGN.md "Failover scenarios"); 0 or -1 ------------------- */
 
@@ -157,6 +156,10 @@ int topo_thaw_all(topo_t *t);           /* SIGCONT every frozen node */
  * process is detached from the caller: it is adopted by the process that
  * started the topology (a child subreaper), or else by init. */
 int topo_restart_node(topo_t *t, int i);
+/* Sends REPLICAOF <current master> to every other live node that still
+ * claims to be a master: Sentinel's +convert-to-slave, up to 10 s early.
+ * Never done implicitly, so tests see the natural demotion window. */
+int topo_demote_old_masters(topo_t *t);
 /* SENTINEL FAILOVER <name>, on the first live sentinel that accepts it. */
 int topo_failover(topo_t *t);
 int topo_kill_sentinel(topo_t *t, int i);

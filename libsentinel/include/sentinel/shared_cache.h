@@ -1,0 +1,99 @@
+/*
+ * libsentinel shared cache: one resolved master per (sentinel set, master
+ * name) in a small memory-mapped file, shared by every process of a host
+ * (PHP-FPM workers, the proxy's watch mode, scripts).
+ *
+ * Readers are lock-free (a sequence lock) and never block; one writer at a
+ * time holds an flock() on the file, which the kernel releases if the writer
+ * dies, and a writer that died mid-update leaves an odd sequence number that
+ * readers treat as "no entry" and the next writer repairs. The file stores
+ * no pointers, only values, so it can be mapped at any address.
+ *
+ * Thread safety: a sentinel_shm_t may be shared by threads for reading;
+ * writes from several threads of one process must be serialised by the
+ * caller (flock is per open file description).
+ *
+ * fork(): a handle opened before fork() (e.g. in PHP's MINIT) works in the
+ * children. A child's first lock reopens the file for itself, because locks
+ * on the inherited open file description would not exclude the parent.
+ */
+#ifndef SENTINEL_SHARED_CACHE_H
+#define SENTINEL_SHARED_CACHE_H
+
+#include "sentinel/sentinel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sentinel_shm sentinel_shm_t;
+
+/* Entry flags. */
+#define SENTINEL_SHM_FAILOVER 0x1 /* a failover of addr has started: do not write to it */
+
+typedef struct sentinel_shm_entry {
+    sentinel_addr addr;      /* the master (verified_at_ms as written) */
+    int64_t expires_at_ms;   /* CLOCK_REALTIME ms; 0 = invalidated */
+    uint32_t flags;          /* SENTINEL_SHM_* */
+    uint64_t generation;     /* bumped by every write */
+} sentinel_shm_entry;
+
+/* The default file for s's master name and configured sentinels:
+ * dir/libsentinel-<hash>.shm, dir NULL = "/dev/shm" (or "/tmp" when
+ * /dev/shm is missing). Returns 0, or -1 when out is too small. */
+SENTINEL_EXPORT int sentinel_shm_default_path(const sentinel_t *s, const char *dir, char *out,
+                                              size_t outlen);
+
+/* Open or create (mode 0600) the cache file. Returns NULL and sets *code
+ * (SENTINEL_ERR_SYSTEM, SENTINEL_ERR_PROTOCOL for a file that is not a
+ * libsentinel cache) on failure; code may be NULL. errno says more:
+ * ELOOP for a symbolic link and EPERM for a file owned by another user or
+ * writable by group or others (both refused: the cache usually lives in a
+ * world-writable directory), EPROTO with SENTINEL_ERR_PROTOCOL. */
+SENTINEL_EXPORT sentinel_shm_t *sentinel_shm_open(const char *path, int *code);
+SENTINEL_EXPORT void sentinel_shm_close(sentinel_shm_t *shm);
+
+/* Lock-free read. 0: *out holds a consistent entry (check expires_at_ms and
+ * flags yourself); 1: empty, invalidated or mid-update; -1: bad arguments. */
+SENTINEL_EXPORT int sentinel_shm_read(const sentinel_shm_t *shm, sentinel_shm_entry *out);
+
+/* Write an entry valid for ttl_ms, waiting up to lock_ms for the writer
+ * lock; bumps the generation. A slot left half-written by a writer that
+ * died is repaired by the next write. 0, or -1 with errno (EINVAL for a bad
+ * address or negative ttl_ms, EWOULDBLOCK when the lock stayed taken). */
+SENTINEL_EXPORT int sentinel_shm_write(sentinel_shm_t *shm, const sentinel_addr *addr,
+                                       int ttl_ms, uint32_t flags, int lock_ms);
+
+/* Invalidate the entry if it still names host:port (host NULL: whatever it
+ * names), so a late error about an old master cannot erase a newer answer.
+ * Returns 1 if it invalidated, 0 if the entry named something else, -1. */
+SENTINEL_EXPORT int sentinel_shm_invalidate(sentinel_shm_t *shm, const char *host, int port,
+                                            int lock_ms);
+
+/* Set or clear SENTINEL_SHM_FAILOVER on the entry if it names host:port
+ * (host NULL: whatever it names). 1 changed, 0 not, -1 error. */
+SENTINEL_EXPORT int sentinel_shm_set_failover(sentinel_shm_t *shm, const char *host, int port,
+                                              int on, int lock_ms);
+
+/*
+ * Resolve through the shared cache: serve a fresh entry without any network
+ * traffic; otherwise one process per host refreshes it (the others wait for
+ * its answer, up to the total timeout) with sentinel_resolve(s,
+ * SENTINEL_RESOLVE_NO_CACHE, ...). An entry flagged SENTINEL_SHM_FAILOVER
+ * is not served: the caller gets SENTINEL_ERR_NOT_MASTER at once when
+ * flags has SENTINEL_RESOLVE_FAIL_FAST, else the call waits (bounded by the
+ * total timeout) for the watcher to publish the new master, then fails
+ * with SENTINEL_ERR_TIMEOUT. The flag counts only until the entry expires,
+ * so a watcher that died after setting it cannot stall clients past the TTL.
+ * A process that dies while refreshing releases its role with its life;
+ * the waiting processes take over.
+ */
+#define SENTINEL_RESOLVE_FAIL_FAST 0x2
+SENTINEL_EXPORT int sentinel_resolve_shared(sentinel_t *s, sentinel_shm_t *shm, int flags,
+                                            sentinel_addr *out);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SENTINEL_SHARED_CACHE_H */

@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Build everything and run every test suite:
+#   1. the release build: cmocka unit tests, integration tests against real
+#      redis-server / redis-sentinel processes, proxy tests (ctest, all labels)
+#   2. an install check: cmake --install, then build a consumer with
+#      pkg-config and with find_package(Sentinel)
+#   3. a second build with AddressSanitizer + UndefinedBehaviorSanitizer,
+#      running the unit and integration tests again
+#   4. the PHP extension's tests, when php-ext/ and tests/php/run.sh exist
+# Every suite runs even if an earlier one failed; the exit status is
+# non-zero if any failed. BUILD_DIR overrides the build directory (./build).
+set -uo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+BUILD="${BUILD_DIR:-$ROOT/build}"
+JOBS="$(nproc 2>/dev/null || echo 2)"
+failed=()
+passed=()
+
+step() { printf '\n=== %s ===\n' "$*"; }
+run_suite() {
+    local name="$1"; shift
+    step "$name"
+    if "$@"; then passed+=("$name"); else failed+=("$name"); fi
+}
+
+build() {
+    local dir="$1"; shift
+    cmake -S "$ROOT" -B "$dir" "$@" >/dev/null && cmake --build "$dir" -j"$JOBS"
+}
+
+step "build (RelWithDebInfo) in $BUILD"
+if ! build "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
+    echo "test.sh: build failed" >&2
+    exit 1
+fi
+
+run_suite "ctest (unit, integration, proxy)" \
+    bash -c "cd '$BUILD' && ctest --output-on-failure --timeout 600"
+
+run_suite "install check" bash "$ROOT/tests/install/check.sh" "$BUILD"
+
+step "build with ASan + UBSan in $BUILD-asan"
+if build "$BUILD-asan" -DCMAKE_BUILD_TYPE=Debug -DSENTINEL_SANITIZE=ON \
+        -DSENTINEL_BUILD_BENCHMARKS=OFF; then
+    run_suite "ctest under sanitizers (unit, integration)" \
+        bash -c "cd '$BUILD-asan' && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+                 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+                 ctest --output-on-failure --timeout 600 -L 'unit|integration'"
+else
+    failed+=("sanitizer build")
+fi
+
+if [ -x "$ROOT/tests/php/run.sh" ]; then
+    run_suite "PHP extension (run-tests.php)" env BUILD_DIR="$BUILD" "$ROOT/tests/php/run.sh"
+fi
+
+step "summary"
+for s in "${passed[@]+"${passed[@]}"}"; do echo "passed: $s"; done
+for s in "${failed[@]+"${failed[@]}"}"; do echo "FAILED: $s"; done
+echo "suites: ${#passed[@]} passed, ${#failed[@]} failed"
+[ "${#failed[@]}" -eq 0 ]
