@@ -133,6 +133,7 @@ typedef struct sentinel_addr {
 
 /* Flags for sentinel_resolve(). */
 #define SENTINEL_RESOLVE_NO_CACHE 0x1 /* ask the sentinels even if the cache is fresh */
+#define SENTINEL_RESOLVE_FAIL_FAST 0x2 /* sentinel_resolve_shared(): no waiting out a failover */
 
 /*
  * Resolve the master. Serves the cache while fresh; otherwise asks sentinels

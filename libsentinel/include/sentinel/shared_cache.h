@@ -88,7 +88,7 @@ SENTINEL_EXPORT int sentinel_shm_set_failover(sentinel_shm_t *shm, const char *h
  * A process that dies while refreshing releases its role with its life;
  * the waiting processes take over.
  */
-#define SENTINEL_RESOLVE_FAIL_FAST 0x2
+/* SENTINEL_RESOLVE_FAIL_FAST is defined in sentinel.h with the other flags. */
 SENTINEL_EXPORT int sentinel_resolve_shared(sentinel_t *s, sentinel_shm_t *shm, int flags,
                                             sentinel_addr *out);
 
