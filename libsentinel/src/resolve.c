@@ -269,12 +269,15 @@ int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
                            hp.host, hp.port,
                            role == SN_ROLE_REPLICA ? "replica" : "sentinel");
             } else if (e->code != SENTINEL_ERR_AUTH) {
-                /* A dead or hung master the sentinels have not replaced yet. */
+                /* A dead or hung master the sentinels have not replaced yet
+                 * (retried), or a name that does not resolve (not). */
                 char msg[SN_ERRSTR_MAX];
+                int code = e->code;
+                if (code != SENTINEL_ERR_PROTOCOL && code != SENTINEL_ERR_TIMEOUT &&
+                    code != SENTINEL_ERR_HOST_UNRESOLVED)
+                    code = SENTINEL_ERR_MASTER_UNREACHABLE;
                 snprintf(msg, sizeof(msg), "%s", e->msg);
-                sn_err_set(e, e->code == SENTINEL_ERR_PROTOCOL ? SENTINEL_ERR_PROTOCOL
-                                                               : SENTINEL_ERR_MASTER_UNREACHABLE,
-                           "master %s:%d named by sentinels: %s", hp.host, hp.port, msg);
+                sn_err_set(e, code, "master %s:%d named by sentinels: %s", hp.host, hp.port, msg);
             }
         }
         if (!retryable(e->code) || attempt + 1 >= c->tries)
@@ -295,8 +298,35 @@ int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
  * The public calls
  * ------------------------------------------------------------------------ */
 
+/* Handles share a resolution only if it would have been the same one: same
+ * master and seeds (s->flight_key), and the same options that shape the
+ * answer (verification, quorum, address map, data credentials). */
+static char *flight_key(const sentinel_t *s)
+{
+    const sn_config *c = &s->cfg;
+    uint64_t h = 1469598103934665603ULL;
+    size_t len = strlen(s->flight_key) + 64;
+    char *k;
+
+#define MIX(p, n)                                                   \
+    for (size_t i_ = 0; i_ < (n); i_++)                             \
+        h = (h ^ ((const unsigned char *)(p))[i_]) * 1099511628211ULL
+    MIX(c->maps, c->nmaps * sizeof(c->maps[0]));
+    if (c->data_cred.user)
+        MIX(c->data_cred.user, strlen(c->data_cred.user) + 1);
+    if (c->data_cred.password)
+        MIX(c->data_cred.password, strlen(c->data_cred.password) + 1);
+#undef MIX
+    if ((k = malloc(len)) == NULL)
+        return NULL;
+    snprintf(k, len, "%s|v%d|q%d|%016llx", s->flight_key, c->verify, c->quorum,
+             (unsigned long long)h);
+    return k;
+}
+
 int sentinel_resolve(sentinel_t *s, int flags, sentinel_addr *out)
 {
+    char *key;
     sentinel_addr addr;
     sn_flight *f = NULL;
     int code;
@@ -318,8 +348,10 @@ int sentinel_resolve(sentinel_t *s, int flags, sentinel_addr *out)
         sn_err_clear(&s->err);
         return SENTINEL_OK;
     }
-    if (s->flight_key != NULL)
-        f = sn_flight_get(s->flight_key);
+    if (s->flight_key != NULL && (key = flight_key(s)) != NULL) {
+        f = sn_flight_get(key);
+        free(key);
+    }
     if (f != NULL &&
         !sn_flight_begin(f, sn_now_ms() + s->cfg.total_ms, &code, &addr, &s->err)) {
         s->stats.shared_waits++;
