@@ -284,12 +284,9 @@ redisReply *sn_link_command(sn_link *l, int64_t deadline_ms, sn_err *e, int argc
     return r;
 }
 
-int sn_link_auth(sn_link *l, const sn_cred *cred, int64_t deadline_ms, sn_err *e)
+int sn_auth_argv(const sn_cred *cred, const char *argv[3])
 {
-    const char *argv[3];
     int argc = 0;
-    redisReply *r;
-    int rc = 0;
 
     if (cred->password == NULL)
         return 0;
@@ -297,6 +294,18 @@ int sn_link_auth(sn_link *l, const sn_cred *cred, int64_t deadline_ms, sn_err *e
     if (cred->user)
         argv[argc++] = cred->user;
     argv[argc++] = cred->password;
+    return argc;
+}
+
+int sn_link_auth(sn_link *l, const sn_cred *cred, int64_t deadline_ms, sn_err *e)
+{
+    const char *argv[3];
+    int argc = sn_auth_argv(cred, argv);
+    redisReply *r;
+    int rc = 0;
+
+    if (argc == 0)
+        return 0;
     if ((r = sn_link_command(l, deadline_ms, e, argc, argv)) == NULL)
         return -1;
     if (r->type == REDIS_REPLY_ERROR) {

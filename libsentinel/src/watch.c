@@ -208,14 +208,10 @@ static int wlink_queue(wlink *l, int argc, const char **argv)
 static int wlink_queue_auth(wlink *l, const sn_cred *cr)
 {
     const char *argv[3];
-    int argc = 0;
+    int argc = sn_auth_argv(cr, argv);
 
-    if (cr->password == NULL)
+    if (argc == 0)
         return 0;
-    argv[argc++] = "AUTH";
-    if (cr->user)
-        argv[argc++] = cr->user;
-    argv[argc++] = cr->password;
     l->expect++;
     return wlink_queue(l, argc, argv);
 }
