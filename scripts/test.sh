@@ -6,7 +6,8 @@
 #      pkg-config and with find_package(Sentinel)
 #   3. a second build with AddressSanitizer + UndefinedBehaviorSanitizer,
 #      running the unit and integration tests again
-#   4. the PHP extension's tests, when php-ext/ and tests/php/run.sh exist
+#   4. the PHP extension: phpt tests against real topologies, php-fpm load
+#      test, package.xml check, and pecl package + pecl install of the tarball
 # Every suite runs even if an earlier one failed; the exit status is
 # non-zero if any failed. BUILD_DIR overrides the build directory (./build).
 set -uo pipefail
@@ -51,7 +52,9 @@ else
 fi
 
 if [ -x "$ROOT/tests/php/run.sh" ]; then
-    run_suite "PHP extension (run-tests.php)" env BUILD_DIR="$BUILD" "$ROOT/tests/php/run.sh"
+    run_suite "PHP extension (run-tests.php, php-fpm load, checkrel)" \
+        env BUILD_DIR="$BUILD" "$ROOT/tests/php/run.sh"
+    run_suite "PHP extension: pecl package + pecl install" sh "$ROOT/tests/php/pecl_install.sh"
 fi
 
 step "summary"

@@ -37,7 +37,9 @@
  * lock would outlive it. So a handle used in a process other than the one
  * that opened it first reopens the file (the same inode) for itself.
  */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>

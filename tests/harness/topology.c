@@ -34,6 +34,9 @@
 #define START_TIMEOUT_MS 30000  /* whole topology in sync */
 #define REAP_TIMEOUT_MS 5000
 #define ADOPT_TIMEOUT_MS 2000   /* detached spawn: wait to be re-parented */
+/* Sentinel reconnects at most once per 1 s ping period, counted from its
+ * start: a master killed in its first second is seen down ~1 s late. */
+#define SENTINEL_SETTLE_MS 1100
 #define LAUNCH_ATTEMPTS 4       /* a port can be taken between pick and bind */
 #define STR_MAX 128
 #define STATE_FILE "topology.state"
@@ -59,10 +62,12 @@ struct topo {
     int acl_no_subscribe;
     int down_after_ms;
     int failover_timeout_ms;
+    int info_period_ms; /* 0 = Sentinel's own (10 s) */
     int nnodes;
     int nsentinels;
     struct topo_proc nodes[TOPO_MAX_NODES];
     struct topo_proc sentinels[TOPO_MAX_SENTINELS];
+    char sentinel_ids[TOPO_MAX_SENTINELS][41]; /* `sentinel myid`, 40 hex */
     char sentinel_list[TOPO_MAX_SENTINELS * 24];
     /* The process whose children the redis processes are: restarted
      * processes tie their PDEATHSIG to it. */
@@ -71,6 +76,7 @@ struct topo {
      * and in forked children, so they never tear down their parent's. */
     pid_t owner_pid;
     int keep_dir;
+    long long sentinels_started_ms; /* monotonic, end of sentinels_launch() */
     char err[1024];
     struct topo *next; /* registry of owned topologies */
 };
@@ -794,12 +800,13 @@ static int replica_linked(topo_t *t, int i, int master_port)
     return rc;
 }
 
-/* Does sentinel s's SENTINEL replicas list node i as a healthy replica?
- * strict: also with a fresh view of its link to master_port. Sentinels
- * re-read a replica's INFO only every 10 s (every 1 s once the master is
- * down), so after a failover that view lags the replica by up to 10 s. */
+/* Does sentinel s's SENTINEL replicas list node i as a healthy replica of
+ * master_port, from a fresh INFO? Sentinels re-read a replica's INFO only
+ * every info-period (10 s), so after a failover their view lags; a sentinel
+ * that still believes a promoted replica is a stale master demotes it again
+ * ("+convert-to-slave") if a manual failover starts too soon. */
 static int sentinel_lists_replica(topo_t *t, const redisReply *list, int s, int i,
-                                  int master_port, int strict)
+                                  int master_port)
 {
     size_t k;
 
@@ -807,18 +814,18 @@ static int sentinel_lists_replica(topo_t *t, const redisReply *list, int s, int 
         const redisReply *e = list->element[k];
         const char *port = kv_get(e, "port"), *flags = kv_get(e, "flags");
         const char *link = kv_get(e, "master-link-status"), *mport = kv_get(e, "master-port");
-        int healthy, fresh;
+        const char *role = kv_get(e, "role-reported");
 
         if (port == NULL || atoi(port) != t->nodes[i].port)
             continue;
-        healthy = flags != NULL && strstr(flags, "down") == NULL &&
-                  strstr(flags, "disconnected") == NULL;
-        fresh = link != NULL && strcmp(link, "ok") == 0 && mport != NULL &&
-                atoi(mport) == master_port;
-        if (healthy && (fresh || !strict))
+        if (flags != NULL && strstr(flags, "down") == NULL &&
+            strstr(flags, "disconnected") == NULL && role != NULL &&
+            strcmp(role, "slave") == 0 && link != NULL && strcmp(link, "ok") == 0 &&
+            mport != NULL && atoi(mport) == master_port)
             return 1;
-        set_err(t, "sentinel %d: replica %d is %s, link %s, master-port %s", s, i,
-                flags ? flags : "?", link ? link : "?", mport ? mport : "?");
+        set_err(t, "sentinel %d: replica %d is %s, role-reported %s, link %s, master-port %s",
+                s, i, flags ? flags : "?", role ? role : "?", link ? link : "?",
+                mport ? mport : "?");
         return 0;
     }
     set_err(t, "sentinel %d: does not list replica %d yet", s, i);
@@ -834,12 +841,31 @@ static int live_count(const struct topo_proc *procs, int n)
     return live;
 }
 
-/* Sentinel s knows enough sentinels and lists every live replica of the
- * master (node m) as healthy. strict (at start): knows all the other
- * sentinels and has a fresh view of every replica. */
-static int sentinel_sees(topo_t *t, int s, int m, int strict)
+/* At start every sentinel must reach every other: peers that were not yet
+ * listening when it first connected flap +sdown until its 1 s reconnect. */
+static int sentinel_peers_linked(topo_t *t, const redisReply *list, int s)
 {
-    int want = strict ? t->nsentinels - 1 : live_count(t->sentinels, t->nsentinels) - 1;
+    size_t k;
+
+    for (k = 0; k < list->elements; k++) {
+        const char *flags = kv_get(list->element[k], "flags");
+        const char *port = kv_get(list->element[k], "port");
+
+        if (flags == NULL || strstr(flags, "down") != NULL ||
+            strstr(flags, "disconnected") != NULL) {
+            set_err(t, "sentinel %d: peer on port %s is %s", s, port ? port : "?",
+                    flags ? flags : "?");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Sentinel s knows enough sentinels and lists every live replica of the
+ * master (node m) as healthy. exact (at start): knows all the others. */
+static int sentinel_sees(topo_t *t, int s, int m, int exact)
+{
+    int want = exact ? t->nsentinels - 1 : live_count(t->sentinels, t->nsentinels) - 1;
     redisReply *r;
     int i, ok, known;
 
@@ -849,8 +875,11 @@ static int sentinel_sees(topo_t *t, int s, int m, int strict)
         return 0;
     }
     known = (int)r->elements;
+    ok = !exact || sentinel_peers_linked(t, r, s);
     freeReplyObject(r);
-    if (strict ? known != want : known < want) {
+    if (!ok)
+        return 0;
+    if (exact ? known != want : known < want) {
         set_err(t, "sentinel %d: knows %d other sentinels, want %d", s, known, want);
         return 0;
     }
@@ -862,7 +891,7 @@ static int sentinel_sees(topo_t *t, int s, int m, int strict)
     ok = 1;
     for (i = 0; ok && i < t->nnodes; i++)
         if (i != m && t->nodes[i].state == TOPO_ALIVE)
-            ok = sentinel_lists_replica(t, r, s, i, t->nodes[m].port, strict);
+            ok = sentinel_lists_replica(t, r, s, i, t->nodes[m].port);
     freeReplyObject(r);
     return ok;
 }
@@ -929,12 +958,20 @@ static int sentinel_write_config(topo_t *t, int i, int master_port)
     const char *name = t->master_name;
     char dir[PATH_MAX];
     FILE *f;
+    int j;
 
     if (config_open(t, KIND_SENTINEL, i, &f, dir, sizeof dir) != 0)
         return -1;
     fprintf(f, "port %d\nbind 127.0.0.1\nprotected-mode no\ndaemonize no\n", t->sentinels[i].port);
     fprintf(f, "dir %s\nlogfile %s/sentinel.log\n", dir, dir);
     fprintf(f, "sentinel monitor %s 127.0.0.1 %d %d\n", name, master_port, t->nsentinels / 2 + 1);
+    /* Known from the start, as after a restart, instead of ~2 s of hello
+     * messages (the same lines Sentinel writes when it rewrites this). */
+    fprintf(f, "sentinel myid %s\n", t->sentinel_ids[i]);
+    for (j = 0; j < t->nsentinels; j++)
+        if (j != i)
+            fprintf(f, "sentinel known-sentinel %s 127.0.0.1 %d %s\n", name,
+                    t->sentinels[j].port, t->sentinel_ids[j]);
     fprintf(f, "sentinel down-after-milliseconds %s %d\n", name, t->down_after_ms);
     fprintf(f, "sentinel failover-timeout %s %d\n", name, t->failover_timeout_ms);
     fprintf(f, "sentinel parallel-syncs %s 1\n", name);
@@ -1034,6 +1071,7 @@ static int state_parse_line(topo_t *t, char *line)
     STATE_INT(acl_no_subscribe);
     STATE_INT(down_after_ms);
     STATE_INT(failover_timeout_ms);
+    STATE_INT(info_period_ms);
     STATE_INT(keeper_pid);
     STATE_INT(nnodes);
     STATE_INT(nsentinels);
@@ -1095,6 +1133,7 @@ static int state_write(topo_t *t)
     fprintf(f, "data_acl_user=%s\ndata_acl_password=%s\n", t->data_acl_user, t->data_acl_password);
     fprintf(f, "acl_no_subscribe=%d\ndown_after_ms=%d\nfailover_timeout_ms=%d\n",
             t->acl_no_subscribe, t->down_after_ms, t->failover_timeout_ms);
+    fprintf(f, "info_period_ms=%d\n", t->info_period_ms);
     fprintf(f, "keeper_pid=%d\nnnodes=%d\nnsentinels=%d\n", (int)t->keeper_pid, t->nnodes,
             t->nsentinels);
     state_print_procs(f, "node", t->nodes, t->nnodes);
@@ -1337,6 +1376,20 @@ static int proc_wait_ready(topo_t *t, enum proc_kind kind, int i)
     return -1;
 }
 
+/* SENTINEL DEBUG settings live only in memory: apply them on every start. */
+static int sentinel_apply_timing(topo_t *t, int i)
+{
+    redisReply *r;
+    int rc;
+
+    if (t->info_period_ms <= 0)
+        return 0;
+    r = proc_command(t, KIND_SENTINEL, i, "SENTINEL DEBUG info-period %d", t->info_period_ms);
+    rc = r != NULL ? 0 : -1;
+    freeReplyObject(r);
+    return rc;
+}
+
 static void spawn_req_fill(const topo_t *t, enum proc_kind kind, int i, struct spawn_req *rq,
                            char *conf, size_t conflen)
 {
@@ -1376,30 +1429,25 @@ static int proc_launch(topo_t *t, enum proc_kind kind, int i)
     p->pid = pid;
     p->state = TOPO_ALIVE;
     p->dirty = 1;
-    if (proc_wait_ready(t, kind, i) == 0)
+    if (proc_wait_ready(t, kind, i) == 0 &&
+        (kind == KIND_NODE || sentinel_apply_timing(t, i) == 0))
         return 0;
     proc_kill(t, p);
     return -1;
 }
 
-static int proc_write_config(topo_t *t, enum proc_kind kind, int i, int master_port)
-{
-    return kind == KIND_NODE ? node_write_config(t, i, master_port)
-                             : sentinel_write_config(t, i, master_port);
-}
-
-/* First start: on failure (most likely the port was taken between picking
- * and binding) try again on a new port. */
-static int proc_start_fresh(topo_t *t, enum proc_kind kind, int i, int master_port)
+/* First start of a node: on failure (most likely the port was taken
+ * between picking and binding) try again on a new port. */
+static int node_start_fresh(topo_t *t, int i, int master_port)
 {
     int attempt;
 
     for (attempt = 0; attempt < LAUNCH_ATTEMPTS; attempt++) {
-        if (attempt > 0 && port_repick(t, proc_at(t, kind, i)) != 0)
+        if (attempt > 0 && port_repick(t, &t->nodes[i]) != 0)
             return -1;
-        if (proc_write_config(t, kind, i, master_port) != 0)
+        if (node_write_config(t, i, master_port) != 0)
             return -1;
-        if (proc_launch(t, kind, i) == 0)
+        if (proc_launch(t, KIND_NODE, i) == 0)
             return 0;
     }
     return -1;
@@ -1457,21 +1505,26 @@ static int check_replicas_linked(topo_t *t, void *arg)
 }
 
 struct sync_goal {
-    int strict; /* see sentinel_sees() */
+    int exact; /* at start: all sentinels know and reach each other, settled */
 };
 
 static int check_synced(topo_t *t, void *arg)
 {
     const struct sync_goal *goal = arg;
-    int m = topo_master_index(t), i, s;
+    int m, i, s;
 
+    if (goal->exact && now_ms() - t->sentinels_started_ms < SENTINEL_SETTLE_MS) {
+        set_err(t, "sentinels started less than %d ms ago", SENTINEL_SETTLE_MS);
+        return 0;
+    }
+    m = topo_master_index(t);
     if (m < 0)
         return 0;
     for (i = 0; i < t->nnodes; i++)
         if (i != m && t->nodes[i].state == TOPO_ALIVE && !replica_linked(t, i, t->nodes[m].port))
             return 0;
     for (s = 0; s < t->nsentinels; s++)
-        if (t->sentinels[s].state == TOPO_ALIVE && !sentinel_sees(t, s, m, goal->strict))
+        if (t->sentinels[s].state == TOPO_ALIVE && !sentinel_sees(t, s, m, goal->exact))
             return 0;
     return 1;
 }
@@ -1526,6 +1579,7 @@ static int options_apply(topo_t *t, const topo_options *opt)
     t->nsentinels = opt->sentinels == 0 ? 3 : opt->sentinels;
     t->down_after_ms = opt->down_after_ms > 0 ? opt->down_after_ms : 1000;
     t->failover_timeout_ms = opt->failover_timeout_ms > 0 ? opt->failover_timeout_ms : 10000;
+    t->info_period_ms = opt->sentinel_info_period_ms > 0 ? opt->sentinel_info_period_ms : 0;
     t->acl_no_subscribe = opt->sentinel_acl_no_subscribe != 0;
     if (t->nnodes > TOPO_MAX_NODES || t->nsentinels < 1 || t->nsentinels > TOPO_MAX_SENTINELS) {
         set_err(t, "replicas must be at most %d, sentinels 1..%d", TOPO_MAX_NODES - 1,
@@ -1557,11 +1611,61 @@ static void sentinel_list_build(topo_t *t)
                                 "%s127.0.0.1:%d", i ? "," : "", t->sentinels[i].port);
 }
 
+static int sentinel_ids_generate(topo_t *t)
+{
+    unsigned char raw[20];
+    int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC), i, k;
+
+    if (fd < 0) {
+        set_err(t, "/dev/urandom: %s", strerror(errno));
+        return -1;
+    }
+    for (i = 0; i < t->nsentinels; i++) {
+        if (read_full(fd, raw, sizeof raw) != sizeof raw) {
+            set_err(t, "reading /dev/urandom failed");
+            close(fd);
+            return -1;
+        }
+        for (k = 0; k < (int)sizeof raw; k++)
+            snprintf(t->sentinel_ids[i] + 2 * k, 3, "%02x", raw[k]);
+    }
+    close(fd);
+    return 0;
+}
+
+/* The sentinels name each other's ports in their configs, so a port that
+ * turns out to be taken means all of them start again on new ports. */
+static int sentinels_launch(topo_t *t)
+{
+    struct topo_proc *procs[TOPO_MAX_SENTINELS];
+    int attempt, i, ok = 0;
+
+    for (i = 0; i < t->nsentinels; i++)
+        procs[i] = &t->sentinels[i];
+    if (sentinel_ids_generate(t) != 0)
+        return -1;
+    for (attempt = 0; !ok && attempt < LAUNCH_ATTEMPTS; attempt++) {
+        if (attempt > 0) {
+            for (i = 0; i < t->nsentinels; i++)
+                proc_kill(t, &t->sentinels[i]);
+            if (ports_pick(t, procs, t->nsentinels) != 0)
+                return -1;
+        }
+        for (i = 0; i < t->nsentinels; i++)
+            if (sentinel_write_config(t, i, t->nodes[0].port) != 0)
+                return -1;
+        for (ok = 1, i = 0; ok && i < t->nsentinels; i++)
+            ok = proc_launch(t, KIND_SENTINEL, i) == 0;
+    }
+    t->sentinels_started_ms = now_ms();
+    return ok ? 0 : -1;
+}
+
 static int topo_launch_all(topo_t *t)
 {
     struct topo_proc *procs[TOPO_MAX_NODES + TOPO_MAX_SENTINELS];
     long long start = now_ms();
-    struct sync_goal strict = { 1 };
+    struct sync_goal exact = { 1 };
     int i, n = 0, left;
 
     for (i = 0; i < t->nnodes; i++)
@@ -1571,21 +1675,20 @@ static int topo_launch_all(topo_t *t)
     if (ports_pick(t, procs, n) != 0)
         return -1;
     for (i = 0; i < t->nnodes; i++)
-        if (proc_start_fresh(t, KIND_NODE, i, i == 0 ? 0 : t->nodes[0].port) != 0)
+        if (node_start_fresh(t, i, i == 0 ? 0 : t->nodes[0].port) != 0)
             return -1;
     /* Sentinels learn replicas from the master's INFO, which they re-read
      * only every 10 s: start them once the replicas are attached. */
     if (wait_until(t, START_TIMEOUT_MS, check_replicas_linked, NULL, "replicas to sync") != 0)
         return -1;
-    for (i = 0; i < t->nsentinels; i++)
-        if (proc_start_fresh(t, KIND_SENTINEL, i, t->nodes[0].port) != 0)
-            return -1;
+    if (sentinels_launch(t) != 0)
+        return -1;
     sentinel_list_build(t);
     if (state_save(t) != 0)
         return -1;
     left = START_TIMEOUT_MS - (int)(now_ms() - start);
-    if (wait_until(t, left > 0 ? left : 1, check_synced, &strict,
-                   "sentinels to discover each other and the replicas") != 0)
+    if (wait_until(t, left > 0 ? left : 1, check_synced, &exact,
+                   "sentinels to settle and see the replicas") != 0)
         return -1;
     return 0;
 }

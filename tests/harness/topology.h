@@ -3,9 +3,14 @@
  *
  * topo_start() runs one master, N replicas and M sentinels (redis-server and
  * redis-sentinel from PATH, or $REDIS_SERVER / $REDIS_SENTINEL) in a fresh
- * temporary directory, and returns only when the replicas are in sync and
- * every sentinel knows the other sentinels and the replicas, so a fault
- * injected right away leads to a clean failover.
+ * temporary directory under $TMPDIR or /tmp, everything bound to 127.0.0.1
+ * on free ports. It returns only when the replicas are in sync, every
+ * sentinel reaches the other sentinels and lists the replicas, and the
+ * sentinels have run for over a second (Sentinel reconnects at most once a
+ * second, so a master killed sooner would be seen down a second late): a
+ * fault injected right away fails over as in a long-running deployment.
+ * The sentinels' configs name each other from the start (`known-sentinel`,
+ * as Sentinel writes itself) rather than waiting ~2 s for hello messages.
  *
  * Cleanup: topo_stop() kills and reaps every process and removes the
  * directory. The processes also die with the thread that started them
@@ -45,6 +50,11 @@ typedef struct topo_options {
     int sentinels;           /* 0 = default 3 */
     int down_after_ms;       /* 0 = default 1000 */
     int failover_timeout_ms; /* 0 = default 10000 (sentinel failover-timeout) */
+    /* 0 = Sentinel's own 10 s: how often sentinels INFO the data nodes
+     * (SENTINEL DEBUG info-period), so how late they demote an old master
+     * and refresh their view of replicas. Shorter makes topo_wait_synced()
+     * after a manual failover or a thaw fast, but changes the timeline. */
+    int sentinel_info_period_ms;
     const char *master_name; /* NULL = "mymaster" */
     /* requirepass on the sentinels (and sentinel-pass between them) */
     const char *sentinel_password;
@@ -128,10 +138,14 @@ int topo_sentinel_master_port(topo_t *t, int sentinel_i);
 
 /* Waits until every live node other than the current master replicates it
  * with master_link_status:up, and every live sentinel reports that master,
- * knows the other live sentinels and lists those replicas as healthy.
- * 0, or -1 on timeout. After a manual failover or a thaw this takes about
- * 10 s: the old master stays a master until Sentinel's next INFO poll
- * demotes it (see topo_demote_old_masters()). */
+ * knows the other live sentinels and lists those replicas as healthy from a
+ * fresh INFO (else a manual failover started right away can be undone by a
+ * sentinel that still sees a promoted replica as a stale master).
+ * 0, or -1 on timeout. After a manual failover or a thaw this takes up to
+ * two sentinel info-periods (~20 s by default): the old master stays a
+ * master until a sentinel's INFO poll demotes it, and the other sentinels
+ * see it as a replica at their next poll. topo_demote_old_masters() saves
+ * the first; sentinel_info_period_ms shortens both. */
 int topo_wait_synced(topo_t *t, int timeout_ms);
 
 /* Waits until all live sentinels report the same master, other than

@@ -39,6 +39,8 @@ static const char usage_text[] =
     "  --sentinels N           sentinels (default 3), quorum N/2+1\n"
     "  --down-after MS         down-after-milliseconds (default 1000)\n"
     "  --failover-timeout MS   failover-timeout (default 10000)\n"
+    "  --info-period MS        SENTINEL DEBUG info-period (default Sentinel's 10000);\n"
+    "                          shorter = faster demotion of old masters and wait-synced\n"
     "  --master-name NAME      (default mymaster)\n"
     "  --sentinel-password P   requirepass on the sentinels\n"
     "  --data-password P       requirepass/masterauth on the data nodes\n"
@@ -96,7 +98,7 @@ static int parse_int(const char *s, int min, int max, int *out)
 
 enum { OPT_REPLICAS = 1, OPT_SENTINELS, OPT_DOWN_AFTER, OPT_FAILOVER_TIMEOUT, OPT_MASTER_NAME,
        OPT_SENTINEL_PASSWORD, OPT_DATA_PASSWORD, OPT_DATA_ACL_USER, OPT_DATA_ACL_PASSWORD,
-       OPT_ACL_NO_SUBSCRIBE };
+       OPT_ACL_NO_SUBSCRIBE, OPT_INFO_PERIOD };
 
 static const struct option topo_long_options[] = {
     { "replicas", required_argument, NULL, OPT_REPLICAS },
@@ -109,6 +111,7 @@ static const struct option topo_long_options[] = {
     { "data-acl-user", required_argument, NULL, OPT_DATA_ACL_USER },
     { "data-acl-password", required_argument, NULL, OPT_DATA_ACL_PASSWORD },
     { "acl-no-subscribe", no_argument, NULL, OPT_ACL_NO_SUBSCRIBE },
+    { "info-period", required_argument, NULL, OPT_INFO_PERIOD },
     { NULL, 0, NULL, 0 },
 };
 
@@ -156,6 +159,8 @@ static int apply_option(int opt, const char *arg, topo_options *o)
     case OPT_ACL_NO_SUBSCRIBE:
         o->sentinel_acl_no_subscribe = 1;
         return 0;
+    case OPT_INFO_PERIOD:
+        return parse_int(arg, 1, 3600000, &o->sentinel_info_period_ms);
     default:
         return -1;
     }

@@ -13,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -227,14 +228,34 @@ static void test_freeze_master_then_thaw(void **state)
     stop_and_check_gone(f);
 }
 
+/* SENTINEL DEBUG's INFO-PERIOD on sentinel i, or -1. */
+static long long sentinel_info_period(topo_t *t, int i)
+{
+    redisContext *c = topo_sentinel_connect(t, i);
+    redisReply *r = c ? redisCommand(c, "SENTINEL DEBUG") : NULL;
+    long long period = -1;
+    size_t k;
+
+    for (k = 0; r != NULL && r->type == REDIS_REPLY_ARRAY && k + 1 < r->elements; k += 2)
+        if (strcmp(r->element[k]->str, "INFO-PERIOD") == 0)
+            period = atoll(r->element[k + 1]->str);
+    freeReplyObject(r);
+    if (c != NULL)
+        redisFree(c);
+    return period;
+}
+
 static void test_manual_failover_and_sentinel_restart(void **state)
 {
     struct fixture *f = *state;
+    topo_options opt = { 0 };
     long long before, after, t0;
     char role[16];
     int m;
 
-    start(f, NULL);
+    opt.sentinel_info_period_ms = 1000;
+    start(f, &opt);
+    assert_int_equal(sentinel_info_period(f->t, 0), 1000);
     note_pids(f);
     assert_int_equal(topo_sentinel_info_stat(f->t, 0, "total_commands_processed", &before), 0);
     t0 = now_ms();
@@ -255,6 +276,7 @@ static void test_manual_failover_and_sentinel_restart(void **state)
     assert_int_equal(topo_sentinel_master_port(f->t, 1), -1);
     assert_int_equal(topo_restart_sentinel(f->t, 1), 0);
     assert_int_equal(topo_sentinel_master_port(f->t, 1), topo_node_port(f->t, m));
+    assert_int_equal(sentinel_info_period(f->t, 1), 1000);
     note_pids(f);
     assert_int_equal(topo_kill_all_sentinels(f->t), 0);
     assert_int_equal(topo_master_index(f->t), m); /* ROLE alone, now */

@@ -1,0 +1,148 @@
+<?php
+
+/** @generate-class-entries */
+
+namespace Sentinel {
+
+    /**
+     * Resolves the current master of a Redis Sentinel deployment.
+     *
+     * Answers from this worker's memory or the host's shared cache while the
+     * answer is fresh (no network traffic); otherwise asks the sentinels in
+     * order, verifies the named address with ROLE and caches it. With
+     * sentinel.watch on, a failover heard from the sentinels stops the old
+     * master from being returned: the call waits up to failover_wait_ms for
+     * the new master to be verified, or throws NOT_MASTER.
+     *
+     * Options override the INI settings for this call: sentinels (string
+     * "host:port,host:port" or list of "host:port"), master, connect_timeout_ms,
+     * command_timeout_ms, timeout_ms, cache_ttl_ms, failover_wait_ms (ints,
+     * milliseconds, 0 to 86400000), sentinel_user, sentinel_password,
+     * data_user, data_password (?string), shared_cache, watch, no_cache (bool;
+     * no_cache asks the sentinels even when a cached answer is fresh).
+     *
+     * @param string|null $master the master name; null uses the "master" option,
+     *                            then sentinel.master_name
+     * @param array<string, mixed>|null $options per-call settings, see above
+     * @return array{host: string, port: int, verified_at_ms: int, source: string}
+     *         verified_at_ms is the wall-clock time (ms) the address answered ROLE
+     *         master; source is "cache", "shared", "sentinel" or "failover"
+     * @throws Exception with a code from the Exception::* constants
+     * @throws \ValueError on an unknown option or an out-of-range value
+     */
+    function resolve(?string $master = null, ?array $options = null): array {}
+
+    /**
+     * Forgets the cached master, in this worker and in the host's shared
+     * cache. With host and port, forgets it only if the cache still names
+     * that address, so a late error about an old master cannot erase a newer
+     * answer. Call it on a connection error or a -READONLY reply.
+     *
+     * @param array<string, mixed>|null $options as for resolve()
+     * @return bool whether a cached answer was forgotten
+     */
+    function invalidate(?string $master = null, ?string $host = null, ?int $port = null, ?array $options = null): bool {}
+
+    /**
+     * Reports an error seen talking to host:port. Errors meaning the node
+     * is no longer a usable master (READONLY, MASTERDOWN, LOADING, lost or
+     * refused connections, timeouts) invalidate the cached answer as
+     * invalidate() does; other errors (e.g. WRONGTYPE) change nothing.
+     *
+     * @param array<string, mixed>|null $options as for resolve()
+     * @return bool whether the error invalidated a cached answer
+     */
+    function report_error(string $host, int $port, string $error, ?string $master = null, ?array $options = null): bool {}
+
+    /**
+     * Counters of this process (an FPM worker keeps them across requests):
+     * resolutions, cache_hits, shared_hits, sentinel_lookups, errors,
+     * invalidations, failover_events, failover_waits, failover_fast_fails,
+     * role_checks, sentinel_queries, sentinel_failures, handles, watchers, and
+     * per handle (masters) its name, sentinels, shared cache file, watcher
+     * state and last answer.
+     *
+     * @return array<string, mixed>
+     */
+    function stats(): array {}
+
+    /**
+     * Thrown when a master cannot be resolved. getCode() is the libsentinel
+     * error code (sentinel_code), one of the constants below.
+     */
+    class Exception extends \RuntimeException
+    {
+        /**
+         * A bad setting: sentinel list, master name, credentials.
+         * @var int
+         * @cvalue SENTINEL_ERR_INVALID_ARGUMENT
+         */
+        public const INVALID_ARGUMENT = UNKNOWN;
+        /**
+         * @var int
+         * @cvalue SENTINEL_ERR_NO_MEMORY
+         */
+        public const NO_MEMORY = UNKNOWN;
+        /**
+         * Every sentinel failed to answer.
+         * @var int
+         * @cvalue SENTINEL_ERR_NO_SENTINEL_REACHABLE
+         */
+        public const NO_SENTINEL_REACHABLE = UNKNOWN;
+        /**
+         * Sentinels answered, none knows the master name.
+         * @var int
+         * @cvalue SENTINEL_ERR_UNKNOWN_MASTER
+         */
+        public const UNKNOWN_MASTER = UNKNOWN;
+        /**
+         * A sentinel or the master refused the credentials.
+         * @var int
+         * @cvalue SENTINEL_ERR_AUTH
+         */
+        public const AUTH = UNKNOWN;
+        /**
+         * The address never answered ROLE master, or a failover is in
+         * progress and no new master was verified in time.
+         * @var int
+         * @cvalue SENTINEL_ERR_NOT_MASTER
+         */
+        public const NOT_MASTER = UNKNOWN;
+        /**
+         * The total deadline (sentinel.timeout_ms) passed.
+         * @var int
+         * @cvalue SENTINEL_ERR_TIMEOUT
+         */
+        public const TIMEOUT = UNKNOWN;
+        /**
+         * A sentinel or node sent a malformed reply.
+         * @var int
+         * @cvalue SENTINEL_ERR_PROTOCOL
+         */
+        public const PROTOCOL = UNKNOWN;
+        /**
+         * A host name does not resolve.
+         * @var int
+         * @cvalue SENTINEL_ERR_HOST_UNRESOLVED
+         */
+        public const HOST_UNRESOLVED = UNKNOWN;
+        /**
+         * The master named by the sentinels refused or dropped the connection.
+         * @var int
+         * @cvalue SENTINEL_ERR_MASTER_UNREACHABLE
+         */
+        public const MASTER_UNREACHABLE = UNKNOWN;
+        /**
+         * Fewer than the required number of sentinels agreed.
+         * @var int
+         * @cvalue SENTINEL_ERR_NO_QUORUM
+         */
+        public const NO_QUORUM = UNKNOWN;
+        /**
+         * An operating system call failed.
+         * @var int
+         * @cvalue SENTINEL_ERR_SYSTEM
+         */
+        public const SYSTEM = UNKNOWN;
+    }
+}

@@ -1,0 +1,397 @@
+/*
+ * Failover awareness (DESIGN.md, "Sentinel's failover timeline"): in a manual
+ * failover the old master keeps acknowledging writes for about a second
+ * after the replica is promoted, and every one of them is lost. Polling or
+ * a cache TTL learns of the switch too late, so each worker keeps a watcher
+ * subscribed to every sentinel (poll interval long: it adds no sentinel
+ * commands in steady state) and drains it before each resolution.
+ *
+ *   first failover event        -> stop handing out the master, here and in
+ *                                  the shared cache (SENTINEL_SHM_FAILOVER)
+ *   +selected-slave / switch    -> remember the candidate
+ *   candidate answers ROLE master -> publish it, resume
+ *   -failover-abort-*           -> carry on with the old master
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include <hiredis/hiredis.h>
+
+#include "php.h"
+
+#include "php_sentinel.h"
+#include "sentinel_failover.h"
+
+#define SN_PHP_LOCK_MS 20          /* wait for the shared cache's writer lock */
+#define SN_PHP_PROBE_EVERY_MS 20   /* between ROLE probes of one candidate */
+#define SN_PHP_PROBE_MAX_MS 200    /* one ROLE probe, connect + reply */
+#define SN_PHP_WAIT_STEP_MS 10     /* longest sleep of the waiting loop */
+#define SN_PHP_WAIT_MAX_STEPS 100000
+#define SN_PHP_WATCH_FDS 72        /* a link per sentinel (64 max) + the poller */
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static bool same_addr(const sentinel_addr *a, const char *host, int port)
+{
+    return host != NULL && a->port == port && strcmp(a->host, host) == 0;
+}
+
+static void set_addr(sentinel_addr *a, const char *host, int port)
+{
+    snprintf(a->host, sizeof(a->host), "%s", host ? host : "");
+    a->port = port;
+    a->verified_at_ms = 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The shared cache file
+ * ------------------------------------------------------------------------ */
+
+sentinel_shm_t *sn_php_shared_cache(sn_php_entry *e)
+{
+    const char *dir = SENTINEL_G(shared_cache_dir);
+    int code = SENTINEL_OK;
+
+    if (e->shm != NULL || e->shm_tried)
+        return e->shm;
+    e->shm_tried = true;
+    if (sentinel_shm_default_path(e->s, (dir && *dir) ? dir : NULL, e->shm_path,
+                                  sizeof(e->shm_path)) != 0) {
+        code = SENTINEL_ERR_INVALID_ARGUMENT;
+        snprintf(e->shm_path, sizeof(e->shm_path), "(path too long)");
+    } else {
+        e->shm = sentinel_shm_open(e->shm_path, &code);
+    }
+    if (e->shm == NULL && !SENTINEL_G(shm_warned)) {
+        SENTINEL_G(shm_warned) = true;
+        php_error_docref(NULL, E_WARNING,
+                         "Shared cache %s is unusable (%s: %s); falling back to the "
+                         "per-worker cache",
+                         e->shm_path, sentinel_code_name(code), strerror(errno));
+    }
+    return e->shm;
+}
+
+int sn_php_shared_failover(sn_php_entry *e, sentinel_addr *flagged)
+{
+    sentinel_shm_entry ent;
+
+    if (e->shm == NULL || sentinel_shm_read(e->shm, &ent) != 0)
+        return -1;
+    if (!(ent.flags & SENTINEL_SHM_FAILOVER) || ent.expires_at_ms <= wall_ms())
+        return 0;
+    *flagged = ent.addr;
+    return 1;
+}
+
+/* ------------------------------------------------------------------------
+ * Watcher events
+ * ------------------------------------------------------------------------ */
+
+static void begin_failover(sn_php_entry *e)
+{
+    sentinel_addr cur;
+
+    if (e->in_failover)
+        return;
+    SENTINEL_G(counters).failover_events++;
+    e->in_failover = true;
+    e->have_candidate = false;
+    e->have_pinned = false;
+    e->next_probe_ms = 0;
+    /* The master being failed over: what the watcher last saw, else what
+     * this worker last handed out. */
+    if (sentinel_watch_current(e->w, &cur) == 0) {
+        e->failed = cur;
+        e->have_failed = true;
+    } else if (e->have_last) {
+        e->failed = e->last;
+        e->have_failed = true;
+    } else {
+        e->have_failed = false;
+    }
+    sentinel_invalidate(e->s);
+    /* Tell every worker of the host, naming the address, so a late event
+     * cannot flag a newer answer another worker already published. */
+    if (e->shm != NULL && e->have_failed)
+        sentinel_shm_set_failover(e->shm, e->failed.host, e->failed.port, 1, SN_PHP_LOCK_MS);
+}
+
+static void end_failover(sn_php_entry *e)
+{
+    e->in_failover = false;
+    e->have_candidate = false;
+}
+
+static void on_switch(sn_php_entry *e, const char *host, int port)
+{
+    if (e->in_failover) {
+        /* The new master still has to answer ROLE master before use. */
+        set_addr(&e->candidate, host, port);
+        e->have_candidate = true;
+        e->next_probe_ms = 0;
+        return;
+    }
+    /* A switch we did not see start (subscribed late, events lost): drop
+     * what we know about the old master; the next resolution verifies. */
+    if (e->have_pinned && !same_addr(&e->pinned, host, port))
+        e->have_pinned = false;
+    sentinel_invalidate(e->s);
+    if (e->shm != NULL && e->have_last && !same_addr(&e->last, host, port))
+        sentinel_shm_invalidate(e->shm, e->last.host, e->last.port, SN_PHP_LOCK_MS);
+}
+
+static void on_event(const sentinel_event *ev, void *userdata)
+{
+    sn_php_entry *e = userdata;
+
+    e->events++;
+    switch (ev->type) {
+    case SENTINEL_EVENT_FAILOVER_STARTED:
+        begin_failover(e);
+        break;
+    case SENTINEL_EVENT_REPLICA_SELECTED:
+        begin_failover(e);
+        if (ev->host != NULL) {
+            set_addr(&e->candidate, ev->host, ev->port);
+            e->have_candidate = true;
+            e->next_probe_ms = 0;
+        }
+        break;
+    case SENTINEL_EVENT_SWITCHED:
+        if (ev->host != NULL)
+            on_switch(e, ev->host, ev->port);
+        break;
+    case SENTINEL_EVENT_FAILOVER_ABORTED:
+        if (e->in_failover && e->shm != NULL && e->have_failed)
+            sentinel_shm_set_failover(e->shm, e->failed.host, e->failed.port, 0,
+                                      SN_PHP_LOCK_MS);
+        end_failover(e);
+        break;
+    case SENTINEL_EVENT_SUBSCRIBE_DENIED:
+    case SENTINEL_EVENT_SENTINEL_DOWN:
+    case SENTINEL_EVENT_SENTINEL_UP:
+        break;
+    }
+}
+
+void sn_php_watch_ensure(sn_php_entry *e, const sn_php_settings *cfg)
+{
+    if (!cfg->watch || e->w != NULL)
+        return;
+    e->w = sentinel_watch_new(e->s, on_event, e);
+    if (e->w != NULL)
+        sentinel_watch_set_poll_interval(e->w, (int)SENTINEL_G(watch_poll_ms));
+}
+
+/* One poll() with no timeout tells whether the watcher has anything to do;
+ * in steady state it has not, and that single syscall is all a request pays
+ * (sentinel_watch_process would try a read on every link). */
+void sn_php_watch_drain(sn_php_entry *e)
+{
+    sentinel_watch_fd wfd[SN_PHP_WATCH_FDS];
+    struct pollfd pfd[SN_PHP_WATCH_FDS];
+    int n;
+
+    if (e->w == NULL)
+        return;
+    n = sentinel_watch_fds(e->w, wfd, SN_PHP_WATCH_FDS);
+    if (n > 0 && n <= SN_PHP_WATCH_FDS && sentinel_watch_timeout(e->w) > 0) {
+        for (int i = 0; i < n; i++) {
+            pfd[i].fd = wfd[i].fd;
+            pfd[i].events = wfd[i].events;
+            pfd[i].revents = 0;
+        }
+        if (poll(pfd, (nfds_t)n, 0) == 0)
+            return;
+    }
+    sentinel_watch_process(e->w);
+}
+
+/* ------------------------------------------------------------------------
+ * Resuming
+ * ------------------------------------------------------------------------ */
+
+/* 1 when host:port answers ROLE master (AUTH with the data credentials
+ * first), 0 otherwise. A direct probe: during the failover the sentinels
+ * still name the old master, which still says "master" too. */
+static int probe_master(const sn_php_settings *cfg, const sentinel_addr *a, int timeout_ms)
+{
+    struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+    redisContext *c = redisConnectWithTimeout(a->host, a->port, tv);
+    redisReply *r;
+    int master = 0;
+
+    SENTINEL_G(counters).role_checks++;
+    if (c == NULL || c->err) {
+        if (c)
+            redisFree(c);
+        return 0;
+    }
+    redisSetTimeout(c, tv);
+    if (cfg->data_password != NULL) {
+        r = cfg->data_user ? redisCommand(c, "AUTH %s %s", cfg->data_user, cfg->data_password)
+                           : redisCommand(c, "AUTH %s", cfg->data_password);
+        if (r == NULL || r->type == REDIS_REPLY_ERROR) {
+            if (r)
+                freeReplyObject(r);
+            redisFree(c);
+            return 0;
+        }
+        freeReplyObject(r);
+    }
+    r = redisCommand(c, "ROLE");
+    if (r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
+        r->element[0]->type == REDIS_REPLY_STRING && strcmp(r->element[0]->str, "master") == 0)
+        master = 1;
+    if (r)
+        freeReplyObject(r);
+    redisFree(c);
+    return master;
+}
+
+static void pin(sn_php_entry *e, const sn_php_settings *cfg, const sentinel_addr *a)
+{
+    e->pinned = *a;
+    e->have_pinned = true;
+    e->pinned_until_ms = sn_php_now_ms() + cfg->ttl_ms;
+}
+
+/* 1 with *out set when the failover is over for us; 0 to keep waiting. */
+static int try_resume(sn_php_entry *e, const sn_php_settings *cfg, sentinel_addr *out)
+{
+    sentinel_shm_entry ent;
+    int64_t now = sn_php_now_ms();
+
+    /* Another worker verified and published the new master. */
+    if (e->shm != NULL && sentinel_shm_read(e->shm, &ent) == 0 &&
+        ent.expires_at_ms > wall_ms() && !(ent.flags & SENTINEL_SHM_FAILOVER) &&
+        !(e->have_failed && same_addr(&e->failed, ent.addr.host, ent.addr.port))) {
+        *out = ent.addr;
+        pin(e, cfg, out);
+        end_failover(e);
+        return 1;
+    }
+    if (!e->have_candidate || now < e->next_probe_ms)
+        return 0;
+    {
+        int t = (int)MIN(MIN(cfg->connect_ms, cfg->command_ms), SN_PHP_PROBE_MAX_MS);
+        if (!probe_master(cfg, &e->candidate, t < 10 ? 10 : t)) {
+            e->next_probe_ms = sn_php_now_ms() + SN_PHP_PROBE_EVERY_MS;
+            return 0;
+        }
+    }
+    *out = e->candidate;
+    out->verified_at_ms = wall_ms();
+    if (e->shm != NULL)
+        sentinel_shm_write(e->shm, out, (int)cfg->ttl_ms, 0, SN_PHP_LOCK_MS);
+    sentinel_invalidate(e->s);
+    pin(e, cfg, out);
+    end_failover(e);
+    return 1;
+}
+
+/* Still a reason to hold writes back? */
+static bool failover_pending(sn_php_entry *e)
+{
+    sentinel_addr flagged;
+
+    if (e->in_failover)
+        return true;
+    return sn_php_shared_failover(e, &flagged) == 1;
+}
+
+static void wait_step(sn_php_entry *e, int ms)
+{
+    struct pollfd pfd[SN_PHP_WATCH_FDS];
+    sentinel_watch_fd wfd[SN_PHP_WATCH_FDS];
+    int n = 0;
+
+    if (ms <= 0)
+        return;
+    if (e->w != NULL) {
+        int t = sentinel_watch_timeout(e->w);
+        n = sentinel_watch_fds(e->w, wfd, SN_PHP_WATCH_FDS);
+        if (n > SN_PHP_WATCH_FDS)
+            n = SN_PHP_WATCH_FDS;
+        if (t >= 0 && t < ms)
+            ms = t;
+        for (int i = 0; i < n; i++) {
+            pfd[i].fd = wfd[i].fd;
+            pfd[i].events = wfd[i].events;
+            pfd[i].revents = 0;
+        }
+    }
+    if (n > 0)
+        poll(pfd, (nfds_t)n, ms);
+    else if (ms > 0)
+        poll(NULL, 0, ms);
+}
+
+int sn_php_failover_wait(sn_php_entry *e, const sn_php_settings *cfg, sentinel_addr *out,
+                         char *err, size_t errlen)
+{
+    int64_t start = sn_php_now_ms(), deadline = start + cfg->failover_wait_ms;
+    sentinel_addr flagged;
+
+    if (!e->in_failover && sn_php_shared_failover(e, &flagged) == 1) {
+        /* Flagged by another worker before our own watcher said anything. */
+        e->failed = flagged;
+        e->have_failed = true;
+    }
+    if (cfg->failover_wait_ms > 0)
+        SENTINEL_G(counters).failover_waits++;
+    for (int step = 0; step < SN_PHP_WAIT_MAX_STEPS; step++) {
+        int64_t now;
+
+        sn_php_watch_drain(e);
+        if (!failover_pending(e))
+            return -1; /* aborted or resolved elsewhere: resolve as usual */
+        if (try_resume(e, cfg, out))
+            return SENTINEL_OK;
+        now = sn_php_now_ms();
+        if (now >= deadline)
+            break;
+        wait_step(e, (int)MIN(deadline - now, SN_PHP_WAIT_STEP_MS));
+    }
+    SENTINEL_G(counters).failover_fast_fails++;
+    if (e->have_failed)
+        snprintf(err, errlen,
+                 "failover of master %s:%d in progress; no new master verified within %ld ms",
+                 e->failed.host, e->failed.port, (long)cfg->failover_wait_ms);
+    else
+        snprintf(err, errlen, "failover in progress; no new master verified within %ld ms",
+                 (long)cfg->failover_wait_ms);
+    return SENTINEL_ERR_NOT_MASTER;
+}
+
+int sn_php_pinned(sn_php_entry *e, sentinel_addr *out)
+{
+    if (!e->have_pinned)
+        return 0;
+    if (sn_php_now_ms() >= e->pinned_until_ms) {
+        e->have_pinned = false;
+        return 0;
+    }
+    *out = e->pinned;
+    return 1;
+}
+
+void sn_php_failover_forget(sn_php_entry *e, const char *host, int port)
+{
+    if (e->have_pinned && (host == NULL || same_addr(&e->pinned, host, port)))
+        e->have_pinned = false;
+}

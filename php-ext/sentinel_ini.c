@@ -1,0 +1,259 @@
+/*
+ * INI settings. Each is bound to a typed module global (APCu's habit) and
+ * checked by its OnUpdate handler before it is stored: a bad value is
+ * refused with a warning naming the setting and the reason, and the old
+ * value (or, at startup, the default) stays in force. Lists and names are
+ * checked with libsentinel's own parser, so what INI accepts the library
+ * accepts too.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+
+#include "php.h"
+#include "php_ini.h"
+#include "SAPI.h"
+#include "ext/standard/info.h"
+
+#include "php_sentinel.h"
+#include "sentinel_ini.h"
+
+#include "sentinel/sentinel.h"
+
+/* ------------------------------------------------------------------------
+ * Parsers shared with per-call options
+ * ------------------------------------------------------------------------ */
+
+bool sn_php_parse_ms(const char *s, size_t len, zend_long *out)
+{
+    zend_long v = 0;
+
+    /* Digits only: no sign, no K/M/G quantities, no white space. */
+    if (len == 0 || len > 8)
+        return false;
+    for (size_t i = 0; i < len; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v > SN_PHP_MS_MAX)
+        return false;
+    *out = v;
+    return true;
+}
+
+bool sn_php_valid_sentinel_list(const char *list, char *err, size_t errlen)
+{
+    sentinel_t *s = sentinel_new("validate");
+    bool ok;
+
+    if (s == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return false;
+    }
+    ok = sentinel_add_sentinels(s, list) == 0;
+    if (!ok)
+        snprintf(err, errlen, "%s", sentinel_errstr(s));
+    sentinel_free(s);
+    return ok;
+}
+
+bool sn_php_valid_master_name(const char *name)
+{
+    sentinel_t *s = sentinel_new(name);
+
+    sentinel_free(s);
+    return s != NULL;
+}
+
+bool sn_php_watch_enabled(zend_long setting)
+{
+    if (setting != SN_PHP_WATCH_AUTO)
+        return setting == SN_PHP_WATCH_ON;
+    /* Workers that serve many requests keep the subscription; a CLI
+     * script would pay for connections it never uses. */
+    return sapi_module.name == NULL || strcmp(sapi_module.name, "cli") != 0;
+}
+
+/* ------------------------------------------------------------------------
+ * OnUpdate handlers
+ * ------------------------------------------------------------------------ */
+
+static void refuse(zend_ini_entry *entry, const zend_string *value, const char *why)
+{
+    php_error_docref(NULL, E_WARNING, "Invalid value '%s' for %s: %s; keeping %s",
+                     value ? ZSTR_VAL(value) : "", ZSTR_VAL(entry->name), why,
+                     entry->value ? "the previous value" : "the default");
+}
+
+static ZEND_INI_MH(OnUpdateMs)
+{
+    (void)mh_arg2;
+    (void)mh_arg3;
+    (void)stage;
+    zend_long v;
+
+    if (new_value == NULL || !sn_php_parse_ms(ZSTR_VAL(new_value), ZSTR_LEN(new_value), &v)) {
+        refuse(entry, new_value, "expected milliseconds from 0 to 86400000");
+        return FAILURE;
+    }
+    *(zend_long *)ZEND_INI_GET_ADDR() = v;
+    return SUCCESS;
+}
+
+static ZEND_INI_MH(OnUpdateSentinelList)
+{
+    char err[512];
+
+    if (new_value != NULL && ZSTR_LEN(new_value) > 0 &&
+        !sn_php_valid_sentinel_list(ZSTR_VAL(new_value), err, sizeof(err))) {
+        refuse(entry, new_value, err);
+        return FAILURE;
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+static ZEND_INI_MH(OnUpdateMasterName)
+{
+    if (new_value != NULL && ZSTR_LEN(new_value) > 0 &&
+        !sn_php_valid_master_name(ZSTR_VAL(new_value))) {
+        refuse(entry, new_value, "a master name is 1 to 200 printable characters without spaces");
+        return FAILURE;
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+static ZEND_INI_MH(OnUpdateCacheDir)
+{
+    if (new_value != NULL && ZSTR_LEN(new_value) > 0 &&
+        (ZSTR_VAL(new_value)[0] != '/' || ZSTR_LEN(new_value) > 1024 ||
+         memchr(ZSTR_VAL(new_value), '\n', ZSTR_LEN(new_value)) != NULL)) {
+        refuse(entry, new_value, "expected an absolute directory path");
+        return FAILURE;
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+static ZEND_INI_MH(OnUpdateWatch)
+{
+    (void)mh_arg2;
+    (void)mh_arg3;
+    (void)stage;
+    const char *v = new_value ? ZSTR_VAL(new_value) : "";
+    zend_long mode;
+
+    if (strcasecmp(v, "auto") == 0)
+        mode = SN_PHP_WATCH_AUTO;
+    else if (strcmp(v, "1") == 0 || strcasecmp(v, "on") == 0 || strcasecmp(v, "yes") == 0 ||
+             strcasecmp(v, "true") == 0)
+        mode = SN_PHP_WATCH_ON;
+    else if (strcmp(v, "0") == 0 || strcmp(v, "") == 0 || strcasecmp(v, "off") == 0 ||
+             strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0)
+        mode = SN_PHP_WATCH_OFF;
+    else {
+        refuse(entry, new_value, "expected auto, on or off");
+        return FAILURE;
+    }
+    *(zend_long *)ZEND_INI_GET_ADDR() = mode;
+    return SUCCESS;
+}
+
+static ZEND_INI_MH(OnUpdatePollMs)
+{
+    (void)mh_arg2;
+    (void)mh_arg3;
+    (void)stage;
+    zend_long v;
+
+    if (new_value == NULL || !sn_php_parse_ms(ZSTR_VAL(new_value), ZSTR_LEN(new_value), &v) ||
+        v < 100 || v > 3600000) {
+        refuse(entry, new_value, "expected milliseconds from 100 to 3600000");
+        return FAILURE;
+    }
+    *(zend_long *)ZEND_INI_GET_ADDR() = v;
+    return SUCCESS;
+}
+
+/* ------------------------------------------------------------------------
+ * Displayers: credentials are never printed
+ * ------------------------------------------------------------------------ */
+
+static ZEND_INI_DISP(display_secret)
+{
+    zend_string *value = (type == ZEND_INI_DISPLAY_ORIG && ini_entry->modified)
+                             ? ini_entry->orig_value
+                             : ini_entry->value;
+
+    PHPWRITE((value && ZSTR_LEN(value) > 0) ? "(set)" : "(not set)",
+             (value && ZSTR_LEN(value) > 0) ? 5 : 9);
+}
+
+static ZEND_INI_DISP(display_watch)
+{
+    zend_string *value = (type == ZEND_INI_DISPLAY_ORIG && ini_entry->modified)
+                             ? ini_entry->orig_value
+                             : ini_entry->value;
+    const char *v = value ? ZSTR_VAL(value) : "";
+
+    if (strcasecmp(v, "auto") == 0)
+        php_printf("auto (%s for %s)", sn_php_watch_enabled(SN_PHP_WATCH_AUTO) ? "on" : "off",
+                   sapi_module.name ? sapi_module.name : "?");
+    else
+        PHPWRITE(v, strlen(v));
+}
+
+/* ------------------------------------------------------------------------
+ * The entries
+ * ------------------------------------------------------------------------ */
+
+/* clang-format off */
+PHP_INI_BEGIN()
+    STD_PHP_INI_ENTRY("sentinel.sentinels", "", PHP_INI_ALL, OnUpdateSentinelList,
+                      sentinels, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.master_name", "", PHP_INI_ALL, OnUpdateMasterName,
+                      master_name, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.connect_timeout_ms", "250", PHP_INI_ALL, OnUpdateMs,
+                      connect_timeout_ms, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.command_timeout_ms", "250", PHP_INI_ALL, OnUpdateMs,
+                      command_timeout_ms, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.timeout_ms", "5000", PHP_INI_ALL, OnUpdateMs,
+                      timeout_ms, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.cache_ttl_ms", "60000", PHP_INI_ALL, OnUpdateMs,
+                      cache_ttl_ms, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.failover_wait_ms", "1000", PHP_INI_ALL, OnUpdateMs,
+                      failover_wait_ms, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.sentinel_user", "", PHP_INI_ALL, OnUpdateString,
+                      sentinel_user, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY_EX("sentinel.sentinel_password", "", PHP_INI_ALL, OnUpdateString,
+                      sentinel_password, zend_sentinel_globals, sentinel_globals, display_secret)
+    STD_PHP_INI_ENTRY("sentinel.data_user", "", PHP_INI_ALL, OnUpdateString,
+                      data_user, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY_EX("sentinel.data_password", "", PHP_INI_ALL, OnUpdateString,
+                      data_password, zend_sentinel_globals, sentinel_globals, display_secret)
+    STD_PHP_INI_BOOLEAN("sentinel.shared_cache", "1", PHP_INI_ALL, OnUpdateBool,
+                      shared_cache, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.shared_cache_dir", "", PHP_INI_SYSTEM, OnUpdateCacheDir,
+                      shared_cache_dir, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY_EX("sentinel.watch", "auto", PHP_INI_ALL, OnUpdateWatch,
+                      watch, zend_sentinel_globals, sentinel_globals, display_watch)
+    STD_PHP_INI_ENTRY("sentinel.watch_poll_ms", "60000", PHP_INI_SYSTEM, OnUpdatePollMs,
+                      watch_poll_ms, zend_sentinel_globals, sentinel_globals)
+PHP_INI_END()
+/* clang-format on */
+
+void sn_php_ini_register(int module_number, int type)
+{
+    REGISTER_INI_ENTRIES();
+}
+
+void sn_php_ini_unregister(int module_number, int type)
+{
+    UNREGISTER_INI_ENTRIES();
+}
+
+void sn_php_ini_display(zend_module_entry *zend_module)
+{
+    DISPLAY_INI_ENTRIES();
+}

@@ -1,0 +1,25 @@
+/* INI settings of the extension: entries, validators, displayers. */
+#ifndef SENTINEL_INI_H
+#define SENTINEL_INI_H
+
+#include "php.h"
+
+/* Largest millisecond value the library accepts (one day). */
+#define SN_PHP_MS_MAX 86400000
+
+void sn_php_ini_register(int module_number, int type);
+void sn_php_ini_unregister(int module_number, int type);
+/* Prints the INI table in phpinfo(), with passwords shown as "(set)". */
+void sn_php_ini_display(zend_module_entry *zend_module);
+
+/* Shared with per-call option parsing: "0".."86400000" only. */
+bool sn_php_parse_ms(const char *s, size_t len, zend_long *out);
+/* Validates a sentinel list with the library's own parser; on failure
+ * copies its message into err. */
+bool sn_php_valid_sentinel_list(const char *list, char *err, size_t errlen);
+/* Validates a master name with the library's own rules. */
+bool sn_php_valid_master_name(const char *name);
+/* The effective watch setting (resolves "auto" against the SAPI). */
+bool sn_php_watch_enabled(zend_long setting);
+
+#endif

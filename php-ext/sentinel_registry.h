@@ -1,0 +1,83 @@
+/*
+ * The per-process registry of library handles. A PHP-FPM worker serves
+ * thousands of requests; everything here outlives the request that created
+ * it, so steady-state requests reuse a resolved, cached master instead of
+ * asking a sentinel.
+ */
+#ifndef SENTINEL_REGISTRY_H
+#define SENTINEL_REGISTRY_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "php.h"
+
+#include "sentinel/sentinel.h"
+#include "sentinel/shared_cache.h"
+
+/* At most this many distinct configurations per process; the least
+ * recently used one is freed to make room. */
+#define SN_PHP_REGISTRY_MAX 32
+
+/* One resolution's settings: INI values overridden by per-call options.
+ * Strings point into INI globals or the options array and live for the call;
+ * NULL means "not set". */
+typedef struct sn_php_settings {
+    const char *master;
+    const char *sentinels;
+    zend_long connect_ms, command_ms, total_ms, ttl_ms, failover_wait_ms;
+    const char *sentinel_user, *sentinel_password;
+    const char *data_user, *data_password;
+    bool shared_cache;
+    bool watch;
+    bool no_cache;
+} sn_php_settings;
+
+typedef struct sn_php_entry {
+    zend_string *key;   /* persistent; master, sentinels and credentials */
+    char *master_name;  /* persistent copies, for stats() */
+    char *sentinel_list;
+    pid_t pid;          /* the process that owns the sockets and locks below */
+    uint64_t last_used;
+
+    sentinel_t *s;
+    zend_long connect_ms, command_ms, total_ms, ttl_ms; /* last applied */
+
+    /* The host's shared cache (opened on first use). */
+    sentinel_shm_t *shm;
+    bool shm_tried;
+    char shm_path[1024];
+
+    /* The per-worker watcher and what it told us (sentinel_failover.c). */
+    sentinel_watch_t *w;
+    bool in_failover;         /* stop writing to `failed` */
+    bool have_failed;
+    sentinel_addr failed;     /* the master being failed over */
+    bool have_candidate;
+    sentinel_addr candidate;  /* replica selected / new master announced */
+    int64_t next_probe_ms;    /* monotonic; do not ROLE-probe before this */
+    bool have_pinned;
+    sentinel_addr pinned;     /* a verified new master, served until pinned_until */
+    int64_t pinned_until_ms;  /* monotonic */
+    bool have_last;
+    sentinel_addr last;       /* the last address handed out */
+    zend_ulong events;        /* watcher events seen */
+} sn_php_entry;
+
+/* Created on first use; destroyed with the process's globals (GSHUTDOWN). */
+void sn_php_registry_init(void);
+
+/* The entry for these settings, created (and its sentinels parsed) if
+ * needed, with this call's timeouts applied. NULL with a message in err
+ * (code in *code) when the settings are refused by the library. */
+sn_php_entry *sn_php_registry_get(const sn_php_settings *cfg, int *code, char *err,
+                                  size_t errlen);
+
+/* The library counters of every live handle, plus those already freed. */
+void sn_php_registry_library_stats(zend_ulong *queries, zend_ulong *failures,
+                                   zend_ulong *role_checks);
+
+/* Monotonic milliseconds. */
+int64_t sn_php_now_ms(void);
+
+#endif
