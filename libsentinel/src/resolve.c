@@ -402,6 +402,32 @@ int sentinel_report(sentinel_t *s, const redisContext *c, const redisReply *r)
     return 0;
 }
 
+int sentinel_check_role(sentinel_t *s, const char *host, int port)
+{
+    sn_hostport hp;
+    sn_role role = SN_ROLE_UNKNOWN;
+
+    if (s == NULL)
+        return SENTINEL_ERR_INVALID_ARGUMENT;
+    if (host == NULL || strlen(host) >= sizeof(hp.host) || port < 1 || port > 65535) {
+        sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "bad address for ROLE check");
+        return SENTINEL_ERR_INVALID_ARGUMENT;
+    }
+    strcpy(hp.host, host);
+    hp.port = port;
+    sn_err_clear(&s->err);
+    s->stats.role_checks++;
+    if (sn_check_role(&s->cfg, &hp, sn_now_ms() + s->cfg.connect_ms + s->cfg.command_ms, &role,
+                      &s->err) == -1)
+        return s->err.code;
+    if (role != SN_ROLE_MASTER) {
+        sn_err_set(&s->err, SENTINEL_ERR_NOT_MASTER, "%s:%d answers ROLE as %s", host, port,
+                   role == SN_ROLE_REPLICA ? "replica" : "sentinel");
+        return SENTINEL_ERR_NOT_MASTER;
+    }
+    return SENTINEL_OK;
+}
+
 /* AUTH then ROLE on a hiredis context; 0 when it is a master. */
 static int verify_context(sentinel_t *s, redisContext *ctx, const sentinel_addr *a)
 {

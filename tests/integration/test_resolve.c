@@ -254,6 +254,23 @@ static void test_connect_master_returns_writable_context(void **state)
     sentinel_free(s);
 }
 
+/* ROLE check of an arbitrary address, as used on +selected-slave. */
+static void test_check_role_tells_master_from_replica(void **state)
+{
+    sentinel_t *s = it_handle(topo);
+    int master = topo_master_port(topo);
+
+    (void)state;
+    assert_int_equal(sentinel_check_role(s, "127.0.0.1", master), SENTINEL_OK);
+    for (int i = 0; i < topo_node_count(topo); i++)
+        if (topo_node_port(topo, i) != master)
+            assert_int_equal(sentinel_check_role(s, "127.0.0.1", topo_node_port(topo, i)),
+                             SENTINEL_ERR_NOT_MASTER);
+    assert_int_equal(sentinel_check_role(s, "127.0.0.1", it_dead_port()),
+                     SENTINEL_ERR_MASTER_UNREACHABLE);
+    sentinel_free(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +283,7 @@ int main(void)
         cmocka_unit_test(test_quorum_read),
         cmocka_unit_test(test_one_resolution_in_flight_per_master),
         cmocka_unit_test(test_connect_master_returns_writable_context),
+        cmocka_unit_test(test_check_role_tells_master_from_replica),
         cmocka_unit_test(test_all_sentinels_down_serves_cache_then_errors),
     };
 

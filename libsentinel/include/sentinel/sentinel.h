@@ -164,6 +164,15 @@ SENTINEL_EXPORT int sentinel_report(sentinel_t *s, const struct redisContext *c,
  */
 SENTINEL_EXPORT struct redisContext *sentinel_connect_master(sentinel_t *s);
 
+/*
+ * Ask host:port for its ROLE with the handle's data credentials and timeouts
+ * (no sentinel involved): SENTINEL_OK if it is a master, SENTINEL_ERR_NOT_MASTER
+ * if it answers as a replica or sentinel, or the error that prevented an
+ * answer. Used to verify a replica announced by +selected-slave. Does not
+ * touch the cache.
+ */
+SENTINEL_EXPORT int sentinel_check_role(sentinel_t *s, const char *host, int port);
+
 SENTINEL_EXPORT int sentinel_errcode(const sentinel_t *s);
 SENTINEL_EXPORT const char *sentinel_errstr(const sentinel_t *s);
 
