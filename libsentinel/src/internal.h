@@ -118,6 +118,13 @@ typedef struct sn_transport {
 void sn_transport_set(const sn_transport *t);
 const sn_transport *sn_transport_get(void);
 
+/* A hiredis reply reader that refuses, before allocating, any reply whose
+ * arrays announce more elements than SN_REPLY_MAX bytes could carry (hiredis
+ * 0.14 allocates an array's table from its header alone). Free it with
+ * sn_reader_free(), never redisReaderFree(). */
+redisReader *sn_reader_create(void);
+void sn_reader_free(redisReader *r);
+
 typedef struct sn_link {
     int h; /* transport handle, -1 when closed */
     const sn_transport *t;

@@ -182,6 +182,63 @@ static int64_t min64(int64_t a, int64_t b)
     return a < b ? a : b;
 }
 
+/*
+ * hiredis 0.14's reader allocates an array's element table as soon as it has
+ * read the header: "*268435456\r\n", 12 bytes, asks for 2 GiB before a single
+ * element arrives, so bounding the bytes read is not enough. Every element
+ * takes at least 3 bytes on the wire ("+\r\n"), so a reply that fits in
+ * SN_REPLY_MAX holds at most SN_REPLY_MAX / 3 elements, nested arrays
+ * included: refuse any header that would go past that, before the allocation.
+ * The reader's object functions are hiredis' own but for createArray.
+ */
+#define SN_REPLY_MAX_ELEMENTS (SN_REPLY_MAX / 3)
+
+typedef struct bounded_reader {
+    redisReplyObjectFunctions fn;
+    void *(*create_array)(const redisReadTask *task, int elements); /* hiredis' */
+    long promised;  /* elements announced so far by the reply being read */
+    long refused;   /* the header that went past the bound, 0 if none */
+} bounded_reader;
+
+static void *bounded_create_array(const redisReadTask *task, int elements)
+{
+    bounded_reader *br = task->privdata;
+
+    if (elements > 0 && (long)elements > SN_REPLY_MAX_ELEMENTS - br->promised) {
+        br->refused = elements;
+        return NULL; /* the reader fails the reply ("Out of memory") */
+    }
+    br->promised += elements > 0 ? elements : 0;
+    return br->create_array(task, elements);
+}
+
+redisReader *sn_reader_create(void)
+{
+    redisReader *r = redisReaderCreate();
+    bounded_reader *br = calloc(1, sizeof(*br));
+
+    if (r == NULL || br == NULL) {
+        if (r)
+            redisReaderFree(r);
+        free(br);
+        return NULL;
+    }
+    br->fn = *r->fn;
+    br->create_array = br->fn.createArray;
+    br->fn.createArray = bounded_create_array;
+    r->fn = &br->fn;
+    r->privdata = br;
+    return r;
+}
+
+void sn_reader_free(redisReader *r)
+{
+    bounded_reader *br = r->privdata;
+
+    redisReaderFree(r); /* still calls br->fn.freeObject */
+    free(br);
+}
+
 int sn_link_open(sn_link *l, const char *host, int port, int connect_ms, int command_ms,
                  int64_t deadline_ms, sn_err *e)
 {
@@ -191,7 +248,7 @@ int sn_link_open(sn_link *l, const char *host, int port, int connect_ms, int com
     l->h = l->t->open(host, port, min64(deadline_ms, sn_now_ms() + connect_ms), e);
     if (l->h < 0)
         return -1;
-    if ((l->reader = redisReaderCreate()) == NULL) {
+    if ((l->reader = sn_reader_create()) == NULL) {
         l->t->close(l->h);
         l->h = -1;
         return sn_err_set(e, SENTINEL_ERR_NO_MEMORY, "out of memory");
@@ -205,7 +262,7 @@ void sn_link_close(sn_link *l)
         l->t->close(l->h);
     l->h = -1;
     if (l->reader)
-        redisReaderFree(l->reader);
+        sn_reader_free(l->reader);
     l->reader = NULL;
 }
 
@@ -226,16 +283,24 @@ static redisReply *read_reply(sn_link *l, int64_t deadline_ms, sn_err *e)
     char buf[16384];
     size_t total = 0;
     void *reply = NULL;
+    bounded_reader *br = l->reader->privdata;
 
     for (;;) {
         ssize_t n;
 
         if (redisReaderGetReply(l->reader, &reply) != REDIS_OK) {
-            sn_err_set(e, SENTINEL_ERR_PROTOCOL, "bad reply: %s", l->reader->errstr);
+            if (br->refused)
+                sn_err_set(e, SENTINEL_ERR_PROTOCOL,
+                           "reply announces an array of %ld elements, more than %d bytes can hold",
+                           br->refused, SN_REPLY_MAX);
+            else
+                sn_err_set(e, SENTINEL_ERR_PROTOCOL, "bad reply: %s", l->reader->errstr);
             return NULL;
         }
-        if (reply != NULL)
+        if (reply != NULL) {
+            br->promised = 0; /* the next reply has its own budget */
             return reply;
+        }
         if (total > SN_REPLY_MAX) {
             sn_err_set(e, SENTINEL_ERR_PROTOCOL, "reply larger than %d bytes", SN_REPLY_MAX);
             return NULL;

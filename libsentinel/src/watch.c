@@ -133,7 +133,7 @@ static void wlink_drop(sentinel_watch_t *w, wlink *l, int64_t now)
         close(l->fd);
     l->fd = -1;
     if (l->reader)
-        redisReaderFree(l->reader);
+        sn_reader_free(l->reader);
     l->reader = NULL;
     l->outlen = 0;
     l->expect = 0;
@@ -171,7 +171,7 @@ static int wlink_connect(wlink *l, int connect_ms, int64_t now)
     if (connect(fd, res->ai_addr, res->ai_addrlen) == -1 && errno != EINPROGRESS)
         goto fail;
     freeaddrinfo(res);
-    if ((l->reader = redisReaderCreate()) == NULL) {
+    if ((l->reader = sn_reader_create()) == NULL) {
         close(fd);
         return -1;
     }
@@ -721,7 +721,7 @@ static void wlink_close(wlink *l)
     if (l->fd >= 0)
         close(l->fd);
     if (l->reader)
-        redisReaderFree(l->reader);
+        sn_reader_free(l->reader);
     l->fd = -1;
     l->reader = NULL;
 }

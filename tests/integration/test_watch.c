@@ -227,7 +227,7 @@ static void test_subscribe_denied_polling_converges(void **state)
     w = watcher(s, &sn);
     old = topo_master_port(t);
     pump_until_current(w, old, 400);
-    for (int i = 0; i < 200 && sn.denied < topo_sentinel_count(t); i++)
+    for (int i = 0; i < 600 && sn.denied < topo_sentinel_count(t); i++)
         sentinel_watch_run_once(w, 50);
     assert_int_equal(sn.denied, topo_sentinel_count(t));
     assert_int_equal(subscribed_count(&sn), 0);
