@@ -123,6 +123,8 @@ const sn_transport *sn_transport_get(void);
  * 0.14 allocates an array's table from its header alone). Free it with
  * sn_reader_free(), never redisReaderFree(). */
 redisReader *sn_reader_create(void);
+/* Call after each complete reply: every reply has its own element budget. */
+void sn_reader_reply_done(redisReader *r);
 void sn_reader_free(redisReader *r);
 
 typedef struct sn_link {

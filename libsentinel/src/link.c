@@ -231,6 +231,11 @@ redisReader *sn_reader_create(void)
     return r;
 }
 
+void sn_reader_reply_done(redisReader *r)
+{
+    ((bounded_reader *)r->privdata)->promised = 0;
+}
+
 void sn_reader_free(redisReader *r)
 {
     bounded_reader *br = r->privdata;
@@ -298,7 +303,7 @@ static redisReply *read_reply(sn_link *l, int64_t deadline_ms, sn_err *e)
             return NULL;
         }
         if (reply != NULL) {
-            br->promised = 0; /* the next reply has its own budget */
+            sn_reader_reply_done(l->reader); /* the next reply has its own budget */
             return reply;
         }
         if (total > SN_REPLY_MAX) {

@@ -496,6 +496,7 @@ static void sub_step(sentinel_watch_t *w, wlink *l, int64_t now)
         }
         if (reply == NULL)
             break;
+        sn_reader_reply_done(l->reader);
         if (sub_reply(w, l, reply, now) == -1) {
             freeReplyObject(reply);
             sub_lost(w, l, now);
@@ -671,6 +672,7 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
         }
         if (reply == NULL)
             break;
+        sn_reader_reply_done(l->reader);
         if (poll_reply(w, reply) == -1) {
             freeReplyObject(reply);
             poll_failed(w, now);
@@ -791,10 +793,23 @@ int sentinel_watch_timeout(sentinel_watch_t *w)
         else if (l->state == WL_READY)
             due = min_due(due, l->last_ping + w->poll_ms);
     }
-    due = min_due(due, w->next_poll);
-    if (w->poller.state == WL_CONNECTING || w->poller.state == WL_WAITING ||
-        w->poller.state == WL_HANDSHAKE)
+    /* A poll that is due only matters once the poller can send it: while it
+     * connects or waits for a reply, its fd wakes us, or its deadline. */
+    switch (w->poller.state) {
+    case WL_DOWN:
+        due = min_due(due, w->poller.retry_at > w->next_poll ? w->poller.retry_at : w->next_poll);
+        break;
+    case WL_READY:
+        due = min_due(due, w->next_poll);
+        break;
+    case WL_CONNECTING:
+    case WL_HANDSHAKE:
+    case WL_WAITING:
         due = min_due(due, w->poller.deadline);
+        break;
+    case WL_DENIED:
+        break;
+    }
     if (due <= now)
         return 0;
     return due - now > 60000 ? 60000 : (int)(due - now);

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "it_common.h"
+#include "internal.h"
 
 #define MAX_SEEN 64
 
@@ -39,6 +40,10 @@ static void on_event(const sentinel_event *ev, void *ud)
 {
     seen *sn = ud;
 
+    if (getenv("IT_DEBUG"))
+        fprintf(stderr, "event %d %s:%d (%s from %s:%d)\n", ev->type, ev->host ? ev->host : "-",
+                ev->port, ev->detail ? ev->detail : "", ev->source_host ? ev->source_host : "-",
+                ev->source_port);
     if (sn->n < MAX_SEEN) {
         sn->types[sn->n] = ev->type;
         sn->ports[sn->n] = ev->port;
@@ -67,6 +72,8 @@ static void pump_until(sentinel_watch_t *w, seen *sn, int type, int rounds)
         sentinel_watch_run_once(w, 50);
 }
 
+/* Pump until the watcher names port as the master; fails the test if it
+ * never does within the bounded rounds. */
 static void pump_until_current(sentinel_watch_t *w, int port, int rounds)
 {
     sentinel_addr a;
@@ -76,6 +83,8 @@ static void pump_until_current(sentinel_watch_t *w, int port, int rounds)
             return;
         sentinel_watch_run_once(w, 50);
     }
+    assert_int_equal(sentinel_watch_current(w, &a), 0);
+    assert_int_equal(a.port, port);
 }
 
 static sentinel_watch_t *watcher(sentinel_t *s, seen *sn)
@@ -229,6 +238,9 @@ static void test_subscribe_denied_polling_converges(void **state)
     pump_until_current(w, old, 400);
     for (int i = 0; i < 600 && sn.denied < topo_sentinel_count(t); i++)
         sentinel_watch_run_once(w, 50);
+    if (getenv("IT_DEBUG"))
+        for (int i = 0; i < topo_sentinel_count(t); i++)
+            fprintf(stderr, "link %d: %s\n", i, sn_watch_link_state(w, (size_t)i));
     assert_int_equal(sn.denied, topo_sentinel_count(t));
     assert_int_equal(subscribed_count(&sn), 0);
     assert_int_equal(topo_failover(t), 0);
