@@ -202,12 +202,17 @@ void sn_flight_end(sn_flight *f, int code, const sentinel_addr *addr, const sn_e
 struct sentinel {
     sn_config cfg;
     sn_cache cache;
+    sentinel_addr last_good; /* last verified master; survives invalidation */
+    int served_last_known;   /* the resolution just made served last_good */
     sn_err err;
     sentinel_stats stats;
     uint64_t rng;
     char *flight_key;
     int64_t discovered_at_ms; /* last SENTINEL sentinels, monotonic; 0 never */
 };
+
+/* How long a last-known master, served while no sentinel answers, is cached. */
+#define SN_LAST_KNOWN_TTL_MS 1000
 
 /* How often a handle refreshes its sentinel list with SENTINEL sentinels. */
 #define SN_DISCOVERY_INTERVAL_MS 60000

@@ -237,6 +237,29 @@ static int retryable(int code)
            code == SENTINEL_ERR_NOT_MASTER || code == SENTINEL_ERR_MASTER_UNREACHABLE;
 }
 
+/* No sentinel answered: keep the last good answer if it still says master
+ * (spiped's habit of keeping old addresses when a refresh fails). Only after
+ * the sentinels failed, never instead of asking them. */
+static int serve_last_known(sentinel_t *s, int64_t deadline, sentinel_addr *out)
+{
+    sn_hostport hp;
+    sn_role role = SN_ROLE_UNKNOWN;
+    sn_err e;
+
+    if (s->last_good.port == 0 || !s->cfg.verify)
+        return -1;
+    snprintf(hp.host, sizeof(hp.host), "%s", s->last_good.host);
+    hp.port = s->last_good.port;
+    s->stats.role_checks++;
+    if (sn_check_role(&s->cfg, &hp, deadline, &role, &e) == -1 || role != SN_ROLE_MASTER)
+        return -1;
+    *out = s->last_good;
+    out->verified_at_ms = sn_wall_ms();
+    s->stats.last_known_served++;
+    s->served_last_known = 1;
+    return 0;
+}
+
 int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
 {
     const sn_config *c = &s->cfg;
@@ -280,6 +303,9 @@ int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
                 sn_err_set(e, code, "master %s:%d named by sentinels: %s", hp.host, hp.port, msg);
             }
         }
+        if ((e->code == SENTINEL_ERR_NO_SENTINEL_REACHABLE || e->code == SENTINEL_ERR_TIMEOUT) &&
+            serve_last_known(s, deadline, out) == 0)
+            return SENTINEL_OK;
         if (!retryable(e->code) || attempt + 1 >= c->tries)
             return e->code;
         pause = sn_backoff_ms(&s->rng, attempt, c->backoff_base_ms, c->backoff_max_ms);
@@ -366,7 +392,16 @@ done:
         s->stats.errors++;
         return code;
     }
-    sn_cache_put(&s->cache, &addr, s->cfg.ttl_ms);
+    if (s->served_last_known) {
+        /* Ask the sentinels again soon: they may be back. */
+        s->served_last_known = 0;
+        sn_cache_put(&s->cache, &addr,
+                     s->cfg.ttl_ms < SN_LAST_KNOWN_TTL_MS ? s->cfg.ttl_ms : SN_LAST_KNOWN_TTL_MS);
+    } else {
+        sn_cache_put(&s->cache, &addr, s->cfg.ttl_ms);
+    }
+    if (addr.verified_at_ms > 0)
+        s->last_good = addr;
     *out = addr;
     return SENTINEL_OK;
 }

@@ -216,8 +216,9 @@ static void test_one_resolution_in_flight_per_master(void **state)
     assert_int_equal(queries, (NTHREADS - waits) * 2);
 }
 
-/* All sentinels down: the cache still serves until its TTL, then a clear
- * error (DESIGN.md scenario no-sentinels). */
+/* All sentinels down (DESIGN.md scenario no-sentinels): the cache serves
+ * until its TTL; then the last verified master if ROLE still says master;
+ * a handle with no history gets a clear error. */
 static void test_all_sentinels_down_serves_cache_then_errors(void **state)
 {
     sentinel_t *s = it_handle(topo);
@@ -229,7 +230,20 @@ static void test_all_sentinels_down_serves_cache_then_errors(void **state)
     assert_int_equal(topo_kill_all_sentinels(topo), 0);
     assert_int_equal(sentinel_resolve(s, 0, &a), SENTINEL_OK);
     assert_is_master(&a);
+    /* Invalidated, it asks the sentinels, none answers: the last verified
+     * master, ROLE-checked again, is still served. */
     sentinel_invalidate(s);
+    assert_int_equal(sentinel_resolve(s, 0, &a), SENTINEL_OK);
+    assert_is_master(&a);
+    {
+        sentinel_stats st = {.size = sizeof(st)};
+        assert_int_equal(sentinel_get_stats(s, &st), 0);
+        assert_int_equal(st.last_known_served, 1);
+    }
+    sentinel_free(s);
+    /* A handle that never resolved has nothing to fall back on. */
+    s = it_handle(topo);
+    assert_int_equal(sentinel_set_timeout(s, SENTINEL_TIMEOUT_TOTAL, 800), 0);
     assert_int_equal(sentinel_resolve(s, 0, &a), SENTINEL_ERR_NO_SENTINEL_REACHABLE);
     assert_int_equal(topo_restart_all_sentinels(topo), 0);
     assert_int_equal(topo_wait_synced(topo, IT_SYNC_WAIT_MS), 0);

@@ -1032,12 +1032,16 @@ static void test_cache_kept_when_refresh_fails(void **state)
     sentinel_t *s = new_handle(S1);
 
     (void)state;
+    fake_node *m;
+
     s1 = sentinel_node("127.0.0.1", 26379, "127.0.0.1", 6379);
-    data_node("127.0.0.1", 6379, ROLE_MASTER);
+    m = data_node("127.0.0.1", 6379, ROLE_MASTER);
     assert_int_equal(sentinel_set_retry(s, 1, 1, 1), 0);
 
     assert_int_equal(sentinel_resolve(s, 0, &a), SENTINEL_OK);
+    /* Sentinel and master both gone: no last-known fallback either. */
     s1->open = OPEN_REFUSE;
+    m->open = OPEN_REFUSE;
     assert_int_equal(sentinel_resolve(s, SENTINEL_RESOLVE_NO_CACHE, &b),
                      SENTINEL_ERR_NO_SENTINEL_REACHABLE);
     /* The failed refresh did not throw away the last good answer. */
@@ -1046,6 +1050,33 @@ static void test_cache_kept_when_refresh_fails(void **state)
     assert_string_equal(b.host, a.host);
     assert_int_equal(b.port, a.port);
     assert_int_equal(sentinel_errcode(s), SENTINEL_OK);
+    sentinel_free(s);
+}
+
+/* No sentinel answers: the last verified master is ROLE-checked again and
+ * served, cached only briefly; never when it no longer says master. */
+static void test_last_known_master_served_when_no_sentinel_answers(void **state)
+{
+    fake_node *s1, *m;
+    sentinel_addr a, b;
+    sentinel_t *s = new_handle(S1);
+
+    (void)state;
+    s1 = sentinel_node("127.0.0.1", 26379, "127.0.0.1", 6379);
+    m = data_node("127.0.0.1", 6379, ROLE_MASTER);
+    assert_int_equal(sentinel_set_retry(s, 1, 1, 1), 0);
+    assert_int_equal(sentinel_resolve(s, 0, &a), SENTINEL_OK);
+    s1->open = OPEN_REFUSE;
+    sentinel_invalidate(s);
+    assert_int_equal(sentinel_resolve(s, 0, &b), SENTINEL_OK);
+    assert_int_equal(b.port, a.port);
+    assert_int_equal(stats_of(s).last_known_served, 1);
+    /* Demoted meanwhile: not served. */
+    m->roles[0] = ROLE_REPLICA;
+    m->nroles = 1;
+    sentinel_invalidate(s);
+    assert_int_equal(sentinel_resolve(s, 0, &b), SENTINEL_ERR_NO_SENTINEL_REACHABLE);
+    assert_int_equal(stats_of(s).last_known_served, 1);
     sentinel_free(s);
 }
 
@@ -1552,6 +1583,7 @@ int main(void)
         T(test_dead_master_is_master_unreachable),
         T(test_cache_served_until_ttl_then_refreshed),
         T(test_cache_kept_when_refresh_fails),
+        T(test_last_known_master_served_when_no_sentinel_answers),
         T(test_invalidate_forces_resolution),
         T(test_report_readonly_invalidates),
         T(test_discovery_learns_sentinels),

@@ -143,6 +143,12 @@ typedef struct sentinel_addr {
  * Returns SENTINEL_OK and fills *out, or an error code (also kept on the
  * handle: sentinel_errcode(), sentinel_errstr()). On error the cache keeps
  * its last good answer until its TTL passes.
+ *
+ * When no sentinel answers at all (all down or unreachable) and the handle
+ * has verified a master before, that address is ROLE-checked again and, if
+ * it still says master, served and cached for at most 1 s, so callers keep
+ * working through a sentinel outage and sentinels are asked again soon
+ * (stats: last_known_served). A handle that never resolved gets the error.
  */
 SENTINEL_EXPORT int sentinel_resolve(sentinel_t *s, int flags, sentinel_addr *out);
 
@@ -188,6 +194,8 @@ typedef struct sentinel_stats {
     uint64_t invalidations;
     uint64_t errors;             /* resolutions that ended in an error */
     uint64_t shared_waits;       /* resolutions that waited on another's */
+    uint64_t last_known_served;  /* no sentinel answered: the last verified
+                                    master, ROLE-checked again, was served */
 } sentinel_stats;
 SENTINEL_EXPORT int sentinel_get_stats(const sentinel_t *s, sentinel_stats *st);
 

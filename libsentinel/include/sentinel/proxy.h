@@ -1,0 +1,170 @@
+/*
+ * libsentinel proxy: a small epoll TCP proxy that always forwards to the
+ * verified Redis master, as an embeddable module.
+ *
+ * Clients connect to the proxy (TCP and/or a unix socket); each gets its own
+ * connection to the current master and bytes are forwarded both ways. The
+ * proxy follows the master with a sentinel watcher (events from every
+ * sentinel, polling as a backstop), verifies every new master with ROLE
+ * before sending it traffic, holds client traffic from the moment a failover
+ * of the master is announced, and drops every client connection still
+ * attached to the old master when it switches. See src/proxy/proxy.c.
+ *
+ * Use:
+ *
+ *     sentinel_proxy_config_t *c = sentinel_proxy_config_new();
+ *     sentinel_proxy_config_set(c, "sentinel", "127.0.0.1:26379", err, sizeof(err));
+ *     sentinel_proxy_config_set(c, "master", "mymaster", err, sizeof(err));
+ *     sentinel_proxy_t *p = sentinel_proxy_new(c, err, sizeof(err));
+ *     sentinel_proxy_config_free(c);      // the proxy copied what it needs
+ *     sentinel_proxy_run(p);              // until sentinel_proxy_stop()
+ *     sentinel_proxy_free(p);
+ *
+ * or, from a host's own event loop, wait for POLLIN on sentinel_proxy_fd()
+ * for at most sentinel_proxy_timeout() ms and then call
+ * sentinel_proxy_step(p, 0).
+ *
+ * Ownership: every string is copied. Thread safety: one thread drives a
+ * proxy; only sentinel_proxy_stop() and sentinel_proxy_request_stats() may
+ * be called from another thread or from a signal handler.
+ */
+#ifndef SENTINEL_PROXY_H
+#define SENTINEL_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sentinel/sentinel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------------
+ * Configuration: one key/value table shared by the config file, the
+ * command-line flags (--KEY VALUE) and embedders. Keys (see
+ * sentinel_proxy_usage() for the full list): listen, unix, unix-mode, sentinel,
+ * master, sentinel-user, sentinel-password, data-user, data-password,
+ * connect-timeout, command-timeout, resolve-timeout, poll-interval,
+ * probe-interval, pause-timeout, idle-timeout, max-clients, buffer-size,
+ * admin, log-level, watch, shared-cache, shared-cache-ttl.
+ * ------------------------------------------------------------------------ */
+typedef struct sentinel_proxy_config sentinel_proxy_config_t;
+
+SENTINEL_EXPORT sentinel_proxy_config_t *sentinel_proxy_config_new(void);
+SENTINEL_EXPORT void sentinel_proxy_config_free(sentinel_proxy_config_t *c);
+
+/* Set one key. Repeatable keys ("sentinel") append. A value that is
+ * malformed or out of range is refused: returns -1 and writes a message
+ * naming the key to err (err may be NULL). */
+SENTINEL_EXPORT int sentinel_proxy_config_set(sentinel_proxy_config_t *c, const char *key,
+                                              const char *value, char *err, size_t errlen);
+
+/* Read "key value" lines ('#' starts a comment line, blank lines are
+ * ignored). All or nothing is not promised: on error the config is left
+ * partly applied and should be freed. Returns 0 or -1 with err set
+ * (file:line: message). */
+SENTINEL_EXPORT int sentinel_proxy_config_load(sentinel_proxy_config_t *c, const char *path,
+                                               char *err, size_t errlen);
+
+/* Results of sentinel_proxy_config_parse_args() besides 0 and -1. */
+#define SENTINEL_PROXY_ARGS_HELP 1
+#define SENTINEL_PROXY_ARGS_VERSION 2
+
+/* Parse command-line flags (argv[0] is skipped): --KEY VALUE or
+ * --KEY=VALUE for every key, --config FILE (loaded first, flags win),
+ * --watch, --help, --version. Passwords may also come from the
+ * environment, as for sentinel-resolve: SENTINEL_PASSWORD, REDIS_PASSWORD
+ * (a flag wins over the environment, the environment over the file).
+ * Returns 0, SENTINEL_PROXY_ARGS_HELP, SENTINEL_PROXY_ARGS_VERSION or -1
+ * with err set. */
+SENTINEL_EXPORT int sentinel_proxy_config_parse_args(sentinel_proxy_config_t *c, int argc,
+                                                     char **argv, char *err, size_t errlen);
+
+/* Check the whole configuration (a master name, at least one sentinel, a
+ * listener unless watch mode). 0, or -1 with err set. */
+SENTINEL_EXPORT int sentinel_proxy_config_check(const sentinel_proxy_config_t *c, char *err,
+                                                size_t errlen);
+
+/* The --help text (static, never NULL). */
+SENTINEL_EXPORT const char *sentinel_proxy_usage(void);
+
+/* Logging. The default writes
+ *   2026-11-27T10:00:00.123Z sentinel-proxy[pid]: level: message
+ * to stderr. A callback replaces it; it runs on the proxy's thread. */
+typedef enum sentinel_proxy_log_level {
+    SENTINEL_PROXY_LOG_ERROR = 0,
+    SENTINEL_PROXY_LOG_WARN = 1,
+    SENTINEL_PROXY_LOG_INFO = 2,
+    SENTINEL_PROXY_LOG_DEBUG = 3
+} sentinel_proxy_log_level;
+typedef void (*sentinel_proxy_log_cb)(sentinel_proxy_log_level level, const char *msg,
+                                      void *userdata);
+SENTINEL_EXPORT int sentinel_proxy_config_set_log(sentinel_proxy_config_t *c,
+                                                  sentinel_proxy_log_cb cb, void *userdata);
+
+/* ------------------------------------------------------------------------
+ * The proxy
+ * ------------------------------------------------------------------------ */
+typedef struct sentinel_proxy sentinel_proxy_t;
+
+/* Validate c, bind the listeners (and the admin endpoint), raise the open
+ * file limit for max-clients, and try to resolve the master once (blocking,
+ * bounded by resolve-timeout). A master that cannot be resolved yet is not
+ * an error: clients are held, then refused with -MASTERDOWN, until the
+ * watcher finds one. Returns NULL with err set on failure. */
+SENTINEL_EXPORT sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err,
+                                                     size_t errlen);
+/* Closes every connection and listener (removes the unix socket). NULL ok. */
+SENTINEL_EXPORT void sentinel_proxy_free(sentinel_proxy_t *p);
+
+/* Run the proxy's own loop until sentinel_proxy_stop(). 0, or -1 when the
+ * loop itself failed. */
+SENTINEL_EXPORT int sentinel_proxy_run(sentinel_proxy_t *p);
+
+/* Stepping from a host loop: the fd becomes readable (POLLIN) when there is
+ * work; call sentinel_proxy_step() then, or after sentinel_proxy_timeout()
+ * ms. step waits at most timeout_ms (0: never blocks) and returns 0, 1 once
+ * the proxy has stopped, or -1 on a loop failure. */
+SENTINEL_EXPORT int sentinel_proxy_fd(const sentinel_proxy_t *p);
+SENTINEL_EXPORT int sentinel_proxy_timeout(sentinel_proxy_t *p);
+SENTINEL_EXPORT int sentinel_proxy_step(sentinel_proxy_t *p, int timeout_ms);
+
+/* Ask the proxy to stop gracefully (stop accepting, stop reading requests,
+ * let in-flight replies drain briefly, close). Async-signal-safe. */
+SENTINEL_EXPORT void sentinel_proxy_stop(sentinel_proxy_t *p);
+/* Ask the proxy to log one INFO-like stats line. Async-signal-safe. */
+SENTINEL_EXPORT void sentinel_proxy_request_stats(sentinel_proxy_t *p);
+
+/* The bound TCP port (useful with "listen 127.0.0.1:0"), or -1. */
+SENTINEL_EXPORT int sentinel_proxy_port(const sentinel_proxy_t *p);
+SENTINEL_EXPORT int sentinel_proxy_admin_port(const sentinel_proxy_t *p);
+
+/* Counters. Set size = sizeof(sentinel_proxy_stats) before the call;
+ * fields may be added at the end in later versions. */
+typedef struct sentinel_proxy_stats {
+    size_t size;
+    uint64_t connections_current; /* client connections open now */
+    uint64_t connections_total;   /* accepted since start */
+    uint64_t connections_refused; /* over max-clients, or no master in time */
+    uint64_t connections_held;    /* waiting for a verified master now */
+    uint64_t bytes_from_clients;
+    uint64_t bytes_to_clients;
+    uint64_t switches;            /* verified master changes */
+    uint64_t failovers_started;   /* pauses because a failover began */
+    uint64_t failovers_aborted;
+    uint64_t clients_dropped_on_switch;
+    uint64_t buffer_bytes;        /* per-connection buffer memory now */
+    int64_t ms_without_master;    /* total time without a verified master */
+    int master_up;                /* 1 while forwarding to a verified master */
+    int paused;                   /* 1 while client traffic is held */
+    int master_port;              /* 0 if none */
+    char master_host[SENTINEL_HOST_MAX];
+} sentinel_proxy_stats;
+SENTINEL_EXPORT int sentinel_proxy_get_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SENTINEL_PROXY_H */

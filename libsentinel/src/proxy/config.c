@@ -1,0 +1,559 @@
+/*
+ * Proxy configuration: one table of keys shared by the config file
+ * ("key value" per line), the command-line flags (--key value) and
+ * embedders (sentinel_proxy_config_set). Validation is strict: a value that
+ * is malformed, out of range or oversized is refused with a message naming
+ * the key, never truncated or clamped.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "proxy/proxy_int.h"
+
+#define PX_DEFAULT_LISTEN_HOST "127.0.0.1"
+#define PX_DEFAULT_LISTEN_PORT 6380
+#define PX_LINE_MAX 4096
+#define PX_SECRET_MAX 512
+#define PX_SENTINELS_MAX 8192 /* characters of the joined list */
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (err && errlen) {
+        va_start(ap, fmt);
+        vsnprintf(err, errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+sentinel_proxy_config_t *sentinel_proxy_config_new(void)
+{
+    sentinel_proxy_config_t *c = calloc(1, sizeof(*c));
+
+    if (c == NULL)
+        return NULL;
+    snprintf(c->listen_host, sizeof(c->listen_host), "%s", PX_DEFAULT_LISTEN_HOST);
+    c->listen_port = PX_DEFAULT_LISTEN_PORT;
+    c->unix_mode = 0770;
+    c->connect_ms = 250;
+    c->command_ms = 250;
+    c->resolve_ms = 5000;
+    c->poll_ms = 1000;
+    c->probe_ms = 20;
+    c->pause_ms = 5000;
+    c->idle_ms = 0;
+    c->max_clients = 4096;
+    c->buffer_size = 16384;
+    c->admin_port = -1;
+    c->log.level = SENTINEL_PROXY_LOG_INFO;
+    c->shared_ttl_ms = 60000;
+    return c;
+}
+
+static void free_secret(char **s)
+{
+    if (*s) {
+        /* Passwords do not linger in freed memory. */
+        volatile char *v = *s;
+        while (*v)
+            *v++ = '\0';
+        free(*s);
+    }
+    *s = NULL;
+}
+
+void sentinel_proxy_config_free(sentinel_proxy_config_t *c)
+{
+    if (c == NULL)
+        return;
+    free(c->sentinels);
+    free_secret(&c->sentinel_user);
+    free_secret(&c->sentinel_password);
+    free_secret(&c->data_user);
+    free_secret(&c->data_password);
+    free(c);
+}
+
+int sentinel_proxy_config_set_log(sentinel_proxy_config_t *c, sentinel_proxy_log_cb cb,
+                                  void *userdata)
+{
+    if (c == NULL)
+        return -1;
+    c->log.cb = cb;
+    c->log.ud = userdata;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Value parsers
+ * ------------------------------------------------------------------------ */
+
+static int parse_int(const char *key, const char *v, long min, long max, int *out, char *err,
+                     size_t errlen)
+{
+    char *end;
+    long n;
+
+    if (*v == '\0' || isspace((unsigned char)*v))
+        return fail(err, errlen, "%s: expected a number, got '%s'", key, v);
+    errno = 0;
+    n = strtol(v, &end, 10);
+    if (errno != 0 || *end != '\0')
+        return fail(err, errlen, "%s: expected a number, got '%.64s'", key, v);
+    if (n < min || n > max)
+        return fail(err, errlen, "%s: %ld is out of range (%ld..%ld)", key, n, min, max);
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_bool(const char *key, const char *v, int *out, char *err, size_t errlen)
+{
+    if (!strcasecmp(v, "yes") || !strcasecmp(v, "on") || !strcasecmp(v, "true") ||
+        !strcmp(v, "1")) {
+        *out = 1;
+        return 0;
+    }
+    if (!strcasecmp(v, "no") || !strcasecmp(v, "off") || !strcasecmp(v, "false") ||
+        !strcmp(v, "0")) {
+        *out = 0;
+        return 0;
+    }
+    return fail(err, errlen, "%s: expected yes or no, got '%.64s'", key, v);
+}
+
+int px_parse_listen(const char *s, char *host, size_t hostlen, int *port, char *err,
+                    size_t errlen)
+{
+    sn_hostport hp;
+    sn_err e;
+
+    if (sn_parse_hostport(s, strlen(s), &hp, &e) == -1)
+        return fail(err, errlen, "%s", e.msg);
+    if (strlen(hp.host) >= hostlen)
+        return fail(err, errlen, "host too long in '%.64s'", s);
+    snprintf(host, hostlen, "%s", hp.host);
+    *port = hp.port;
+    return 0;
+}
+
+/* Listening addresses may use port 0 (any free port); sn_parse_hostport
+ * insists on 1..65535, so accept ":0" here first. */
+static int parse_bind(const char *key, const char *v, char *host, size_t hostlen, int *port,
+                      char *err, size_t errlen)
+{
+    size_t n = strlen(v);
+    char tmp[SENTINEL_HOST_MAX + 16];
+
+    if (n >= sizeof(tmp))
+        return fail(err, errlen, "%s: address too long", key);
+    if (n > 2 && strcmp(v + n - 2, ":0") == 0) {
+        snprintf(tmp, sizeof(tmp), "%.*s:1", (int)(n - 2), v);
+        if (px_parse_listen(tmp, host, hostlen, port, err, errlen) == -1)
+            return -1;
+        *port = 0;
+        return 0;
+    }
+    if (px_parse_listen(v, host, hostlen, port, err, errlen) == -1) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "%s", err ? err : "");
+        return fail(err, errlen, "%s: %s", key, msg);
+    }
+    return 0;
+}
+
+static int check_item(const char *item, size_t n, void *ud)
+{
+    sn_hostport hp;
+    sn_err *e = ud;
+
+    return sn_parse_hostport(item, n, &hp, e);
+}
+
+static int set_secret(const char *key, const char *v, char **dst, char *err, size_t errlen)
+{
+    size_t n = strlen(v);
+    char *copy;
+
+    if (n > PX_SECRET_MAX)
+        return fail(err, errlen, "%s: longer than %d characters", key, PX_SECRET_MAX);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)v[i] < ' ' || v[i] == 0x7f)
+            return fail(err, errlen, "%s: control characters are not allowed", key);
+    if ((copy = strdup(v)) == NULL)
+        return fail(err, errlen, "%s: out of memory", key);
+    free_secret(dst);
+    *dst = n ? copy : (free(copy), NULL);
+    return 0;
+}
+
+static int add_sentinels(sentinel_proxy_config_t *c, const char *v, char *err, size_t errlen)
+{
+    size_t have = c->sentinels ? strlen(c->sentinels) : 0, n = strlen(v);
+    sn_err e;
+    char *joined;
+    int count;
+
+    memset(&e, 0, sizeof(e));
+    if ((count = sn_split_list(v, check_item, &e)) == -1)
+        return fail(err, errlen, "sentinel: %s", e.msg);
+    if (count == 0)
+        return fail(err, errlen, "sentinel: expected HOST:PORT");
+    if (have + n + 2 > PX_SENTINELS_MAX)
+        return fail(err, errlen, "sentinel: too many sentinels");
+    if ((joined = realloc(c->sentinels, have + n + 2)) == NULL)
+        return fail(err, errlen, "sentinel: out of memory");
+    if (have)
+        joined[have++] = ',';
+    memcpy(joined + have, v, n + 1);
+    c->sentinels = joined;
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * The key table
+ * ------------------------------------------------------------------------ */
+
+int sentinel_proxy_config_set(sentinel_proxy_config_t *c, const char *key, const char *v,
+                              char *err, size_t errlen)
+{
+    if (c == NULL || key == NULL)
+        return fail(err, errlen, "no configuration or key");
+    if (v == NULL)
+        return fail(err, errlen, "%s: missing value", key);
+    if (strlen(v) >= PX_LINE_MAX)
+        return fail(err, errlen, "%s: value too long", key);
+
+    if (!strcmp(key, "listen")) {
+        if (!strcasecmp(v, "none") || *v == '\0') {
+            c->listen_port = -1;
+            return 0;
+        }
+        return parse_bind(key, v, c->listen_host, sizeof(c->listen_host), &c->listen_port, err,
+                          errlen);
+    }
+    if (!strcmp(key, "unix")) {
+        if (!strcasecmp(v, "none")) {
+            c->unix_path[0] = '\0';
+            return 0;
+        }
+        if (strlen(v) >= sizeof(c->unix_path))
+            return fail(err, errlen, "unix: path longer than %zu characters",
+                        sizeof(c->unix_path) - 1);
+        if (*v != '/' && *v != '.')
+            return fail(err, errlen, "unix: expected a path, got '%.64s'", v);
+        snprintf(c->unix_path, sizeof(c->unix_path), "%s", v);
+        return 0;
+    }
+    if (!strcmp(key, "unix-mode")) {
+        char *end;
+        long m;
+        errno = 0;
+        m = strtol(v, &end, 8);
+        if (errno || *end || *v == '\0' || m < 0 || m > 0777)
+            return fail(err, errlen, "unix-mode: expected an octal mode like 0770, got '%.16s'",
+                        v);
+        c->unix_mode = (int)m;
+        return 0;
+    }
+    if (!strcmp(key, "sentinel"))
+        return add_sentinels(c, v, err, errlen);
+    if (!strcmp(key, "master")) {
+        if (!sn_valid_master_name(v))
+            return fail(err, errlen, "master: expected 1..200 printable characters, no spaces");
+        snprintf(c->master, sizeof(c->master), "%s", v);
+        return 0;
+    }
+    if (!strcmp(key, "sentinel-user"))
+        return set_secret(key, v, &c->sentinel_user, err, errlen);
+    if (!strcmp(key, "sentinel-password"))
+        return set_secret(key, v, &c->sentinel_password, err, errlen);
+    if (!strcmp(key, "data-user"))
+        return set_secret(key, v, &c->data_user, err, errlen);
+    if (!strcmp(key, "data-password"))
+        return set_secret(key, v, &c->data_password, err, errlen);
+    if (!strcmp(key, "connect-timeout"))
+        return parse_int(key, v, 1, 60000, &c->connect_ms, err, errlen);
+    if (!strcmp(key, "command-timeout"))
+        return parse_int(key, v, 1, 60000, &c->command_ms, err, errlen);
+    if (!strcmp(key, "resolve-timeout"))
+        return parse_int(key, v, 0, 600000, &c->resolve_ms, err, errlen);
+    if (!strcmp(key, "poll-interval"))
+        return parse_int(key, v, 10, 3600000, &c->poll_ms, err, errlen);
+    if (!strcmp(key, "probe-interval"))
+        return parse_int(key, v, 1, 10000, &c->probe_ms, err, errlen);
+    if (!strcmp(key, "pause-timeout"))
+        return parse_int(key, v, 1, 600000, &c->pause_ms, err, errlen);
+    if (!strcmp(key, "idle-timeout"))
+        return parse_int(key, v, 0, 86400000, &c->idle_ms, err, errlen);
+    if (!strcmp(key, "max-clients"))
+        return parse_int(key, v, 1, 1000000, &c->max_clients, err, errlen);
+    if (!strcmp(key, "buffer-size"))
+        return parse_int(key, v, 1024, 16 * 1024 * 1024, &c->buffer_size, err, errlen);
+    if (!strcmp(key, "admin")) {
+        if (!strcasecmp(v, "none") || *v == '\0') {
+            c->admin_port = -1;
+            return 0;
+        }
+        return parse_bind(key, v, c->admin_host, sizeof(c->admin_host), &c->admin_port, err,
+                          errlen);
+    }
+    if (!strcmp(key, "log-level")) {
+        static const char *const names[] = {"error", "warning", "info", "debug"};
+        for (int i = 0; i < 4; i++)
+            if (!strcasecmp(v, names[i]) || (i == 1 && !strcasecmp(v, "warn"))) {
+                c->log.level = (sentinel_proxy_log_level)i;
+                return 0;
+            }
+        return fail(err, errlen, "log-level: expected error, warning, info or debug, got '%.32s'",
+                    v);
+    }
+    if (!strcmp(key, "watch"))
+        return parse_bool(key, v, &c->watch, err, errlen);
+    if (!strcmp(key, "shared-cache")) {
+        if (!strcasecmp(v, "none") || !strcasecmp(v, "off")) {
+            c->shared_cache[0] = '\0';
+            return 0;
+        }
+        if (strcmp(v, "auto") != 0 && *v != '/')
+            return fail(err, errlen,
+                        "shared-cache: expected auto, none, or an absolute directory or file path");
+        if (strlen(v) >= sizeof(c->shared_cache))
+            return fail(err, errlen, "shared-cache: path too long");
+        snprintf(c->shared_cache, sizeof(c->shared_cache), "%s", v);
+        return 0;
+    }
+    if (!strcmp(key, "shared-cache-ttl"))
+        return parse_int(key, v, 100, 86400000, &c->shared_ttl_ms, err, errlen);
+    return fail(err, errlen, "unknown option '%.64s'", key);
+}
+
+/* ------------------------------------------------------------------------
+ * The config file
+ * ------------------------------------------------------------------------ */
+
+static char *trim(char *s)
+{
+    char *end;
+
+    while (isspace((unsigned char)*s))
+        s++;
+    end = s + strlen(s);
+    while (end > s && isspace((unsigned char)end[-1]))
+        *--end = '\0';
+    return s;
+}
+
+int sentinel_proxy_config_load(sentinel_proxy_config_t *c, const char *path, char *err,
+                               size_t errlen)
+{
+    char line[PX_LINE_MAX + 2], msg[512];
+    FILE *f;
+    int lineno = 0, rc = -1;
+
+    if (c == NULL || path == NULL)
+        return fail(err, errlen, "no configuration or path");
+    if ((f = fopen(path, "r")) == NULL)
+        return fail(err, errlen, "%s: %s", path, strerror(errno));
+    while (fgets(line, sizeof(line), f) != NULL) {
+        char *key, *val;
+        size_t n = strlen(line);
+
+        lineno++;
+        if (n == sizeof(line) - 1 && line[n - 1] != '\n') {
+            fail(err, errlen, "%s:%d: line longer than %d characters", path, lineno, PX_LINE_MAX);
+            goto out;
+        }
+        key = trim(line);
+        if (*key == '\0' || *key == '#')
+            continue;
+        val = key + strcspn(key, " \t");
+        if (*val)
+            *val++ = '\0';
+        val = trim(val);
+        /* Allow "quoted values" so that a trailing space can be meant. */
+        n = strlen(val);
+        if (n >= 2 && val[0] == '"' && val[n - 1] == '"') {
+            val[n - 1] = '\0';
+            val++;
+        }
+        if (!strcmp(key, "config")) {
+            fail(err, errlen, "%s:%d: config files do not nest", path, lineno);
+            goto out;
+        }
+        if (sentinel_proxy_config_set(c, key, val, msg, sizeof(msg)) == -1) {
+            fail(err, errlen, "%s:%d: %s", path, lineno, msg);
+            goto out;
+        }
+    }
+    if (ferror(f)) {
+        fail(err, errlen, "%s: read error", path);
+        goto out;
+    }
+    rc = 0;
+out:
+    fclose(f);
+    return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * Flags
+ * ------------------------------------------------------------------------ */
+
+/* Split "--key=value" / "--key value"; returns the index of the next
+ * argument or -1 with err set. */
+static int flag_at(int argc, char **argv, int i, char *key, size_t keylen, const char **val,
+                   char *err, size_t errlen)
+{
+    const char *a = argv[i] + 2, *eq = strchr(a, '=');
+    size_t n = eq ? (size_t)(eq - a) : strlen(a);
+
+    if (n == 0 || n >= keylen)
+        return fail(err, errlen, "bad option '%.64s'", argv[i]);
+    memcpy(key, a, n);
+    key[n] = '\0';
+    if (eq) {
+        *val = eq + 1;
+        return i + 1;
+    }
+    if (!strcmp(key, "watch") || !strcmp(key, "help") || !strcmp(key, "version")) {
+        *val = "yes";
+        return i + 1;
+    }
+    if (i + 1 >= argc)
+        return fail(err, errlen, "option --%s needs a value", key);
+    *val = argv[i + 1];
+    return i + 2;
+}
+
+int sentinel_proxy_config_parse_args(sentinel_proxy_config_t *c, int argc, char **argv,
+                                     char *err, size_t errlen)
+{
+    char key[64], msg[512];
+    const char *val, *env;
+    int i, next, have_sentinel_flag = 0;
+
+    if (c == NULL)
+        return fail(err, errlen, "no configuration");
+    /* Pass 1: --help, --version, --config; check the shape of the rest. */
+    for (i = 1; i < argc; i = next) {
+        if (strncmp(argv[i], "--", 2) != 0) {
+            if (!strcmp(argv[i], "-h"))
+                return SENTINEL_PROXY_ARGS_HELP;
+            if (!strcmp(argv[i], "-V"))
+                return SENTINEL_PROXY_ARGS_VERSION;
+            return fail(err, errlen, "unexpected argument '%.64s'", argv[i]);
+        }
+        if ((next = flag_at(argc, argv, i, key, sizeof(key), &val, err, errlen)) == -1)
+            return -1;
+        if (!strcmp(key, "help"))
+            return SENTINEL_PROXY_ARGS_HELP;
+        if (!strcmp(key, "version"))
+            return SENTINEL_PROXY_ARGS_VERSION;
+        if (!strcmp(key, "sentinel"))
+            have_sentinel_flag = 1;
+        if (!strcmp(key, "config") && sentinel_proxy_config_load(c, val, err, errlen) == -1)
+            return -1;
+    }
+    /* The environment beats the file; flags beat both. */
+    if ((env = getenv("SENTINEL_PASSWORD")) != NULL && *env &&
+        set_secret("SENTINEL_PASSWORD", env, &c->sentinel_password, err, errlen) == -1)
+        return -1;
+    if ((env = getenv("REDIS_PASSWORD")) != NULL && *env &&
+        set_secret("REDIS_PASSWORD", env, &c->data_password, err, errlen) == -1)
+        return -1;
+    /* Sentinels given as flags replace the file's list rather than add. */
+    if (have_sentinel_flag) {
+        free(c->sentinels);
+        c->sentinels = NULL;
+    }
+    for (i = 1; i < argc; i = next) {
+        next = flag_at(argc, argv, i, key, sizeof(key), &val, err, errlen);
+        if (!strcmp(key, "config"))
+            continue;
+        if (sentinel_proxy_config_set(c, key, val, msg, sizeof(msg)) == -1)
+            return fail(err, errlen, "--%s", msg);
+    }
+    return 0;
+}
+
+int sentinel_proxy_config_check(const sentinel_proxy_config_t *c, char *err, size_t errlen)
+{
+    if (c == NULL)
+        return fail(err, errlen, "no configuration");
+    if (c->master[0] == '\0')
+        return fail(err, errlen, "master: a master name is required");
+    if (c->sentinels == NULL)
+        return fail(err, errlen, "sentinel: at least one sentinel is required");
+    if (!c->watch && c->listen_port < 0 && c->unix_path[0] == '\0')
+        return fail(err, errlen, "listen: no TCP listener and no unix socket");
+    if (c->watch && c->shared_cache[0] == '\0')
+        return fail(err, errlen, "watch: watch mode needs shared-cache (auto or a path)");
+    return 0;
+}
+
+const char *sentinel_proxy_usage(void)
+{
+    return "Usage: sentinel-proxy --sentinel HOST:PORT [--sentinel HOST:PORT ...] --master NAME\n"
+           "                      [--listen HOST:PORT] [--unix PATH] [options]\n"
+           "       sentinel-proxy --watch --shared-cache auto|PATH --sentinel ... --master NAME\n"
+           "\n"
+           "Forward Redis clients to the master that Redis Sentinel has elected, verified\n"
+           "with ROLE. Client traffic is held from the moment a failover of the master is\n"
+           "announced; every client still attached to the old master is disconnected on a\n"
+           "switch, so no acknowledged write goes to a demoted master.\n"
+           "\n"
+           "Every option is also a config file key: \"key value\" per line, # comments.\n"
+           "\n"
+           "Listeners:\n"
+           "  --listen HOST:PORT       TCP listener (default 127.0.0.1:6380; none = off)\n"
+           "  --unix PATH              unix socket listener\n"
+           "  --unix-mode MODE         its permissions (default 0770)\n"
+           "  --admin HOST:PORT        Prometheus metrics (GET /metrics) and readiness\n"
+           "                           (GET /ready) over HTTP (default off)\n"
+           "Sentinels:\n"
+           "  --sentinel HOST:PORT     a sentinel (repeatable or comma-separated; IPv6 as\n"
+           "                           [ADDR]:PORT); more are discovered\n"
+           "  --master NAME            the master name the sentinels monitor\n"
+           "  --sentinel-user U        ACL user for the sentinels\n"
+           "  --sentinel-password P    or env SENTINEL_PASSWORD\n"
+           "  --data-user U            ACL user for the ROLE checks on Redis nodes\n"
+           "  --data-password P        or env REDIS_PASSWORD (clients AUTH themselves)\n"
+           "Timing (milliseconds):\n"
+           "  --connect-timeout MS     connect to a node or sentinel (default 250)\n"
+           "  --command-timeout MS     one ROLE or sentinel reply (default 250)\n"
+           "  --resolve-timeout MS     first resolution at start (default 5000)\n"
+           "  --poll-interval MS       sentinel polling backstop (default 1000)\n"
+           "  --probe-interval MS      ROLE probes of a promotion candidate (default 20)\n"
+           "  --pause-timeout MS       longest a client waits for a verified master before\n"
+           "                           -MASTERDOWN (default 5000)\n"
+           "  --idle-timeout MS        close idle clients (default 0 = never)\n"
+           "Limits:\n"
+           "  --max-clients N          concurrent clients (default 4096)\n"
+           "  --buffer-size BYTES      per direction and connection, allocated only while\n"
+           "                           data waits (default 16384)\n"
+           "Watch mode:\n"
+           "  --watch                  no listener: keep the shared cache current\n"
+           "  --shared-cache auto|DIR|FILE\n"
+           "                           libsentinel's shared cache to keep current: the\n"
+           "                           default file in /dev/shm or in DIR, or FILE\n"
+           "  --shared-cache-ttl MS    lifetime of a written entry (default 60000)\n"
+           "Other:\n"
+           "  --config FILE            read options from FILE (flags win)\n"
+           "  --log-level LEVEL        error, warning, info (default) or debug\n"
+           "  --help, --version\n"
+           "\n"
+           "Signals: SIGTERM/SIGINT stop gracefully; SIGUSR1 logs a stats line.\n"
+           "Exit status: 0 stopped by a signal, 1 runtime failure, 2 bad configuration.\n";
+}

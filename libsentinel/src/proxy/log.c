@@ -1,0 +1,48 @@
+/*
+ * Proxy logging: one line per message,
+ *   2026-11-27T10:00:00.123Z sentinel-proxy[pid]: level: message
+ * on stderr, or to the embedder's callback. Callers never pass passwords.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stdio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "proxy/proxy_int.h"
+
+const char *px_log_level_name(sentinel_proxy_log_level level)
+{
+    switch (level) {
+    case SENTINEL_PROXY_LOG_ERROR: return "error";
+    case SENTINEL_PROXY_LOG_WARN: return "warning";
+    case SENTINEL_PROXY_LOG_INFO: return "info";
+    case SENTINEL_PROXY_LOG_DEBUG: return "debug";
+    }
+    return "?";
+}
+
+void px_logf(const px_log *lg, sentinel_proxy_log_level level, const char *fmt, ...)
+{
+    char msg[1024], stamp[32];
+    struct timespec ts;
+    struct tm tm;
+    va_list ap;
+
+    if (level > lg->level)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (lg->cb) {
+        lg->cb(level, msg, lg->ud);
+        return;
+    }
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%S", &tm);
+    /* One fprintf per line so that lines from several processes interleave
+     * whole on a shared stderr. */
+    fprintf(stderr, "%s.%03ldZ sentinel-proxy[%ld]: %s: %s\n", stamp, ts.tv_nsec / 1000000L,
+            (long)getpid(), px_log_level_name(level), msg);
+}

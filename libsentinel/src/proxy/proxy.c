@@ -1,0 +1,1578 @@
+/*
+ * sentinel-proxy's core: client connections, forwarding, master switching.
+ *
+ * Design (measured figures: benchmarks/proxy/RESULTS-proxy.md)
+ *
+ * - One thread, one level-triggered epoll loop (loop.c). Every client gets
+ *   its own upstream connection to the current master; bytes are forwarded
+ *   as they come, without parsing the protocol.
+ *
+ * - Buffers are lazy. A read goes into one loop-wide scratch buffer and is
+ *   written straight to the other side; only the part the other side did
+ *   not take is copied into a per-connection buffer, allocated then and
+ *   freed once drained. An idle connection holds no buffer, and a
+ *   request/response client almost never needs one. Backpressure: while a
+ *   direction has pending bytes, the proxy stops reading its source (EPOLLIN
+ *   off), so a slow reader or a slow master costs at most one buffer of
+ *   buffer-size bytes per direction; the rest waits in kernel socket
+ *   buffers and then in the peer.
+ *
+ * - The master is tracked by libsentinel's watcher (events from every
+ *   sentinel, polling as a backstop) whose fds live in this same loop, and
+ *   every new master is verified with a non-blocking ROLE probe (probe.c)
+ *   before any client is connected to it.
+ *
+ * - Zero-loss failover. At the first failover event about the master
+ *   (FAILOVER_STARTED: the leader announces it ~150 ms before it promotes
+ *   a replica) the proxy pauses: it stops reading from clients, so no new
+ *   byte reaches the old master, while replies to what was already sent
+ *   still flow back (those writes were acknowledged before the promotion
+ *   and replicas in sync carry them). New clients are held without an
+ *   upstream connection. On REPLICA_SELECTED it probes the candidate with
+ *   ROLE every probe-interval (20 ms); when it answers "master" the proxy
+ *   switches: every client still attached to the old master is dropped
+ *   (the upstream with an abortive close, so bytes still in the proxy's
+ *   send queue to a frozen master are discarded; whatever its kernel had
+ *   already received may run when it thaws, but no client ever gets that
+ *   acknowledgement), and held clients are connected to the new master. FAILOVER_ABORTED
+ *   re-verifies the old master and resumes. Nobody waits forever: a client
+ *   held longer than pause-timeout gets "-MASTERDOWN ..." and is closed.
+ *
+ * - Closing versus carrying clients over. A paused client whose next
+ *   command has not been forwarded never got an answer to it, so closing
+ *   it loses nothing acknowledged; the client library reconnects and its
+ *   new connection goes to the new master. Carrying connections over would
+ *   save that reconnect (well under a millisecond on loopback) but is only
+ *   correct at a command boundary, outside MULTI, pub/sub and blocking
+ *   commands, with AUTH/SELECT/CLIENT SETNAME replayed; that needs a RESP
+ *   parser on the hot path. We close. Measured on loopback: a write loop's
+ *   longest gap in a manual failover equals the pause from the first
+ *   failover event to the verified promotion (164-222 ms over runs); the
+ *   reconnect after the drop adds under a millisecond, which is all that
+ *   carrying connections over could save.
+ *
+ * - Kill and freeze. A refused upstream connect makes the proxy suspect
+ *   the master: it stops connecting new clients (they are held) and probes
+ *   it; a connection the master closed only triggers a probe (clients QUIT
+ *   too), and a failed probe then holds new clients the same way. A
+ *   frozen master keeps accepting TCP connections, so there the switch
+ *   comes from the sentinels; on the switch every connection to the frozen
+ *   node is dropped at once, never left to TCP timeouts.
+ *
+ * Client authentication is end to end: clients send their own AUTH to the
+ * master. The data credentials are used only by the ROLE probes.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <malloc.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "proxy/proxy_int.h"
+
+#define PX_ACCEPT_BATCH 64
+#define PX_TICK_MS 100
+#define PX_DRAIN_MS 500          /* graceful stop: replies may drain this long */
+#define PX_PROBE_BACKOFF_MAX_MS 500
+#define PX_FD_RESERVE 64         /* fds for listeners, sentinels, probes, admin */
+#define PX_WATCH_FDS (SN_MAX_SENTINELS + 1)
+
+/* ------------------------------------------------------------------------
+ * Types
+ * ------------------------------------------------------------------------ */
+
+typedef enum px_master_state {
+    PX_MASTER_NONE,    /* no verified master: hold new clients, probe the named one */
+    PX_MASTER_UP,      /* forwarding to a verified master */
+    PX_MASTER_SUSPECT, /* the master refused or dropped us: hold new clients, probe it */
+    PX_MASTER_PAUSED   /* a failover is under way: hold all client traffic */
+} px_master_state;
+
+static const char *master_state_name(px_master_state st)
+{
+    switch (st) {
+    case PX_MASTER_NONE: return "none";
+    case PX_MASTER_UP: return "up";
+    case PX_MASTER_SUSPECT: return "suspect";
+    case PX_MASTER_PAUSED: return "paused";
+    }
+    return "?";
+}
+
+typedef enum px_conn_state {
+    PX_CONN_HELD,       /* accepted, waiting for a verified master */
+    PX_CONN_CONNECTING, /* upstream connect in progress */
+    PX_CONN_OPEN        /* forwarding */
+} px_conn_state;
+
+static const char *conn_state_name(px_conn_state st)
+{
+    switch (st) {
+    case PX_CONN_HELD: return "held";
+    case PX_CONN_CONNECTING: return "connecting";
+    case PX_CONN_OPEN: return "open";
+    }
+    return "?";
+}
+
+/* Bytes one side did not take yet. Allocated only while non-empty. */
+typedef struct px_buf {
+    uint32_t pos, len;
+    char data[];
+} px_buf;
+
+#define PX_CL_EOF 0x1 /* the client sent FIN: no more requests */
+#define PX_UP_EOF 0x2 /* the master closed: flush replies, then drop */
+
+/* Kept small: an idle client costs this struct and two fds. */
+typedef struct px_conn {
+    struct px_conn *prev, *next;
+    int cfd, ufd;
+    uint8_t state;  /* px_conn_state */
+    uint8_t flags;
+    px_buf *c2u, *u2c;
+    int64_t since;  /* held since, or last activity */
+} px_conn;
+
+typedef struct px_list {
+    px_conn *head, *tail;
+    size_t count;
+} px_list;
+
+struct sentinel_proxy {
+    px_log log;
+    px_loop *loop;
+    int64_t now;
+
+    /* configuration we keep */
+    char master_name[256];
+    int connect_ms, command_ms, probe_ms, pause_ms, idle_ms;
+    size_t max_clients, bufsize;
+    char unix_path[PX_PATH_MAX];
+    sn_cred data_cred;
+
+    /* listeners and wakeups */
+    int tcp_fd, unix_fd, tcp_port;
+    int64_t accept_paused_until;
+    int wake_r, wake_w;
+    volatile sig_atomic_t stop_requested, stats_requested;
+    int stopping, stopped;
+    int64_t stop_deadline;
+    px_admin *admin;
+
+    /* connections */
+    px_list conns; /* CONNECTING and OPEN */
+    px_list held;  /* HELD, oldest first */
+    char *scratch;
+
+    /* the master */
+    px_master_state state;
+    int have_master;
+    sn_hostport master;
+    struct sockaddr_storage master_sa;
+    socklen_t master_salen;
+    int64_t state_since, down_since, down_total_ms, paused_warned;
+
+    /* the candidate being verified */
+    int have_cand;
+    sn_hostport cand;
+    px_probe probe;
+    int probe_reg_fd, probe_reg_mask;
+    int64_t probe_next;
+    int probe_failures;
+    int probe_ready;
+    int64_t last_check;      /* last health check of the master */
+
+    /* the watcher */
+    sentinel_t *sn;
+    sentinel_watch_t *watch;
+    int watch_reg[PX_WATCH_FDS];
+    int nwatch_reg;
+    int watch_ready;
+    int64_t watch_due;
+    int links_up;
+    char last_error[256];
+
+    int64_t tick_due;
+    px_counters ctr;
+
+    /* watch mode / shared cache (watch_mode.c) */
+    int watch_only;
+    void *shared;
+};
+
+/* ------------------------------------------------------------------------
+ * Lists
+ * ------------------------------------------------------------------------ */
+
+static void list_push(px_list *l, px_conn *c)
+{
+    c->next = NULL;
+    c->prev = l->tail;
+    if (l->tail)
+        l->tail->next = c;
+    else
+        l->head = c;
+    l->tail = c;
+    l->count++;
+}
+
+static void list_remove(px_list *l, px_conn *c)
+{
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        l->head = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    else
+        l->tail = c->prev;
+    c->prev = c->next = NULL;
+    l->count--;
+}
+
+/* ------------------------------------------------------------------------
+ * Sockets
+ * ------------------------------------------------------------------------ */
+
+static void set_nodelay(int fd)
+{
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+/* Close so that the peer gets a RST and our unsent bytes are discarded:
+ * nothing queued for a demoted or frozen master reaches it later. */
+static void close_abort(int fd)
+{
+    struct linger lg = {1, 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    close(fd);
+}
+
+int px_listen_tcp(const char *host, int port, int backlog, char *err, size_t errlen)
+{
+    struct addrinfo hints, *res = NULL, *ai;
+    char ports[8];
+    int fd = -1, one = 1, rc;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+    snprintf(ports, sizeof(ports), "%d", port);
+    if ((rc = getaddrinfo(host, ports, &hints, &res)) != 0) {
+        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
+        return -1;
+    }
+    for (ai = res; ai; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                    ai->ai_protocol);
+        if (fd == -1)
+            continue;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, backlog) == 0)
+            break;
+        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
+        close(fd);
+        fd = -1;
+    }
+    freeaddrinfo(res);
+    return fd;
+}
+
+static int listen_unix(const char *path, int mode, int backlog, char *err, size_t errlen)
+{
+    struct sockaddr_un sa;
+    struct stat st;
+    int fd;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sun_family = AF_UNIX;
+    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+    /* A socket left by a previous run is replaced; anything else is not. */
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode)) {
+            snprintf(err, errlen, "unix: %s exists and is not a socket", path);
+            return -1;
+        }
+        unlink(path);
+    }
+    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
+        goto fail;
+    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 || chmod(path, (mode_t)mode) == -1 ||
+        listen(fd, backlog) == -1)
+        goto fail;
+    return fd;
+fail:
+    snprintf(err, errlen, "cannot listen on unix:%s: %s", path, strerror(errno));
+    if (fd != -1)
+        close(fd);
+    return -1;
+}
+
+static int resolve_sockaddr(const sn_hostport *hp, struct sockaddr_storage *sa, socklen_t *len)
+{
+    struct addrinfo hints, *res = NULL;
+    char port[8];
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    snprintf(port, sizeof(port), "%d", hp->port);
+    if (getaddrinfo(hp->host, port, &hints, &res) != 0 || res == NULL)
+        return -1;
+    memcpy(sa, res->ai_addr, res->ai_addrlen);
+    *len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+static int same_hp(const sn_hostport *a, const char *host, int port)
+{
+    return a->port == port && strcmp(a->host, host) == 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Connections: events, teardown
+ * ------------------------------------------------------------------------ */
+
+static void on_client(px_loop *l, int fd, void *ud, int mask);
+static void on_upstream(px_loop *l, int fd, void *ud, int mask);
+static void master_suspect(sentinel_proxy_t *p, const char *why);
+static void master_check(sentinel_proxy_t *p);
+
+/* Apply the interest a connection's state calls for; epoll_ctl runs only
+ * when something changed, so the forwarding fast path makes none. */
+static void conn_update(sentinel_proxy_t *p, px_conn *c)
+{
+    int want_c = PX_NONE, want_u = PX_NONE, have;
+    int forwarding = p->state != PX_MASTER_PAUSED && !p->stopping;
+
+    if (c->state == PX_CONN_OPEN) {
+        if (forwarding && c->c2u == NULL && !(c->flags & PX_CL_EOF))
+            want_c |= PX_READABLE;
+        if (c->u2c == NULL && !(c->flags & PX_UP_EOF))
+            want_u |= PX_READABLE;
+        if (c->c2u && forwarding)
+            want_u |= PX_WRITABLE;
+    } else if (c->state == PX_CONN_CONNECTING) {
+        want_u |= PX_WRITABLE;
+    }
+    if (c->u2c)
+        want_c |= PX_WRITABLE;
+
+    have = px_loop_mask(p->loop, c->cfd);
+    if (have & ~want_c)
+        px_loop_del(p->loop, c->cfd, have & ~want_c);
+    if (want_c & ~have)
+        px_loop_add(p->loop, c->cfd, want_c, on_client, c);
+    if (c->ufd >= 0) {
+        have = px_loop_mask(p->loop, c->ufd);
+        if (have & ~want_u)
+            px_loop_del(p->loop, c->ufd, have & ~want_u);
+        if (want_u & ~have)
+            px_loop_add(p->loop, c->ufd, want_u, on_upstream, c);
+    }
+}
+
+typedef enum px_drop_how {
+    PX_DROP_NORMAL, /* EOF, errors */
+    PX_DROP_SWITCH  /* attached to a master we left: abort the upstream */
+} px_drop_how;
+
+/* The one teardown path of a connection: every error ends here. */
+static void conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how)
+{
+    if (p->log.level >= SENTINEL_PROXY_LOG_DEBUG)
+        px_logf(&p->log, SENTINEL_PROXY_LOG_DEBUG, "client fd %d dropped (%s%s)", c->cfd,
+                conn_state_name((px_conn_state)c->state),
+                how == PX_DROP_SWITCH ? ", master left" : "");
+    px_loop_del(p->loop, c->cfd, PX_READABLE | PX_WRITABLE);
+    close(c->cfd);
+    if (c->ufd >= 0) {
+        px_loop_del(p->loop, c->ufd, PX_READABLE | PX_WRITABLE);
+        if (how == PX_DROP_SWITCH)
+            close_abort(c->ufd);
+        else
+            close(c->ufd);
+    }
+    if (c->c2u)
+        p->ctr.buffer_bytes -= p->bufsize;
+    if (c->u2c)
+        p->ctr.buffer_bytes -= p->bufsize;
+    free(c->c2u);
+    free(c->u2c);
+    list_remove(c->state == PX_CONN_HELD ? &p->held : &p->conns, c);
+    free(c);
+}
+
+/* Best effort: a short error line for a client we refuse, as Redis itself
+ * answers a client over maxclients. */
+static void refuse(int fd, const char *line)
+{
+    ssize_t n = send(fd, line, strlen(line), MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)n;
+}
+
+static void conn_refuse_masterdown(sentinel_proxy_t *p, px_conn *c)
+{
+    char line[512];
+
+    snprintf(line, sizeof(line),
+             "-MASTERDOWN sentinel-proxy: no verified master for '%s' after %d ms%s%s\r\n",
+             p->master_name, p->pause_ms, p->last_error[0] ? ": " : "", p->last_error);
+    refuse(c->cfd, line);
+    p->ctr.conns_refused++;
+    conn_drop(p, c, PX_DROP_NORMAL);
+}
+
+/* Start the upstream connection of a held client. */
+static void conn_attach(sentinel_proxy_t *p, px_conn *c)
+{
+    int fd;
+
+    list_remove(&p->held, c);
+    list_push(&p->conns, c);
+    c->since = p->now;
+    fd = socket(p->master_sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "upstream socket: %s", strerror(errno));
+        c->state = PX_CONN_CONNECTING; /* so that the drop finds the right list */
+        conn_drop(p, c, PX_DROP_NORMAL);
+        return;
+    }
+    set_nodelay(fd);
+    c->ufd = fd;
+    if (connect(fd, (struct sockaddr *)&p->master_sa, p->master_salen) == 0) {
+        c->state = PX_CONN_OPEN;
+    } else if (errno == EINPROGRESS) {
+        c->state = PX_CONN_CONNECTING;
+    } else {
+        c->state = PX_CONN_CONNECTING;
+        p->ctr.upstream_errors++;
+        conn_drop(p, c, PX_DROP_NORMAL);
+        master_suspect(p, strerror(errno));
+        return;
+    }
+    conn_update(p, c);
+}
+
+/* Held clients get an upstream once there is a verified master. */
+static void attach_held(sentinel_proxy_t *p)
+{
+    while (p->held.head && p->state == PX_MASTER_UP && !p->stopping)
+        conn_attach(p, p->held.head);
+}
+
+static void update_all(sentinel_proxy_t *p)
+{
+    for (px_conn *c = p->conns.head; c; c = c->next)
+        conn_update(p, c);
+}
+
+/* ------------------------------------------------------------------------
+ * Forwarding
+ * ------------------------------------------------------------------------ */
+
+/* Keep what the destination did not take. */
+static int buf_keep(sentinel_proxy_t *p, px_buf **b, const char *data, size_t len)
+{
+    if ((*b = malloc(sizeof(px_buf) + p->bufsize)) == NULL)
+        return -1;
+    memcpy((*b)->data, data, len);
+    (*b)->pos = 0;
+    (*b)->len = (uint32_t)len;
+    p->ctr.buffer_bytes += p->bufsize;
+    return 0;
+}
+
+/* Write pending bytes; 1 when drained, 0 when some remain, -1 on error. */
+static int buf_flush(sentinel_proxy_t *p, px_buf **b, int fd)
+{
+    while ((*b)->pos < (*b)->len) {
+        ssize_t n = send(fd, (*b)->data + (*b)->pos, (*b)->len - (*b)->pos, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                return 0;
+            return -1;
+        }
+        (*b)->pos += (uint32_t)n;
+    }
+    free(*b);
+    *b = NULL;
+    p->ctr.buffer_bytes -= p->bufsize;
+    return 1;
+}
+
+/*
+ * Move bytes from one socket to the other: read once into the scratch
+ * buffer, write straight through, keep only the remainder. Returns 1 when
+ * bytes moved, 0 on EAGAIN, -2 on EOF from src, -1 on an error.
+ */
+static int forward(sentinel_proxy_t *p, int src, int dst, px_buf **pending, uint64_t *counter)
+{
+    ssize_t n, w;
+
+    n = recv(src, p->scratch, p->bufsize, 0);
+    if (n == 0)
+        return -2;
+    if (n < 0)
+        return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
+    *counter += (uint64_t)n;
+    w = send(dst, p->scratch, (size_t)n, MSG_NOSIGNAL);
+    if (w < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            return -1;
+        w = 0;
+    }
+    if (w < n && buf_keep(p, pending, p->scratch + w, (size_t)(n - w)) == -1)
+        return -1;
+    return 1;
+}
+
+/* Both directions finished? Then the connection is done. */
+static int conn_finished(const px_conn *c)
+{
+    if ((c->flags & PX_UP_EOF) && c->u2c == NULL)
+        return 1; /* the master is gone and the client has every reply */
+    if ((c->flags & PX_CL_EOF) && (c->flags & PX_UP_EOF))
+        return c->u2c == NULL;
+    return 0;
+}
+
+static void client_eof(sentinel_proxy_t *p, px_conn *c)
+{
+    c->flags |= PX_CL_EOF;
+    /* Let the master see the end once it has every request; it then
+     * answers what it has and closes, which ends the connection. */
+    if (c->c2u == NULL && c->state == PX_CONN_OPEN)
+        shutdown(c->ufd, SHUT_WR);
+    if (c->state != PX_CONN_OPEN)
+        conn_drop(p, c, PX_DROP_NORMAL);
+    else
+        conn_update(p, c);
+}
+
+static void on_client(px_loop *l, int fd, void *ud, int mask)
+{
+    sentinel_proxy_t *p = px_loop_owner(l);
+    px_conn *c = ud;
+    int rc;
+
+    (void)fd;
+    if (mask & PX_WRITABLE) {
+        /* Replies the client was too slow for. */
+        rc = buf_flush(p, &c->u2c, c->cfd);
+        if (rc == -1) {
+            conn_drop(p, c, PX_DROP_NORMAL);
+            return;
+        }
+        if (rc == 1) {
+            if (conn_finished(c)) {
+                conn_drop(p, c, PX_DROP_NORMAL);
+                return;
+            }
+            conn_update(p, c);
+        }
+    }
+    if ((mask & PX_READABLE) && c->state == PX_CONN_OPEN && c->c2u == NULL &&
+        !(c->flags & PX_CL_EOF)) {
+        c->since = p->now;
+        rc = forward(p, c->cfd, c->ufd, &c->c2u, &p->ctr.bytes_in);
+        if (rc == -2) {
+            client_eof(p, c);
+            return;
+        }
+        if (rc == -1) {
+            conn_drop(p, c, PX_DROP_NORMAL);
+            return;
+        }
+        if (c->c2u)
+            conn_update(p, c);
+    }
+}
+
+static void upstream_connected(sentinel_proxy_t *p, px_conn *c)
+{
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (getsockopt(c->ufd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
+        p->ctr.upstream_errors++;
+        conn_drop(p, c, PX_DROP_NORMAL);
+        master_suspect(p, strerror(err ? err : errno));
+        return;
+    }
+    c->state = PX_CONN_OPEN;
+    conn_update(p, c);
+}
+
+static void on_upstream(px_loop *l, int fd, void *ud, int mask)
+{
+    sentinel_proxy_t *p = px_loop_owner(l);
+    px_conn *c = ud;
+    int rc;
+
+    (void)fd;
+    if (c->state == PX_CONN_CONNECTING) {
+        if (mask & PX_WRITABLE)
+            upstream_connected(p, c);
+        return;
+    }
+    if ((mask & PX_WRITABLE) && c->c2u && p->state != PX_MASTER_PAUSED) {
+        rc = buf_flush(p, &c->c2u, c->ufd);
+        if (rc == -1) {
+            p->ctr.upstream_errors++;
+            conn_drop(p, c, PX_DROP_NORMAL);
+            return;
+        }
+        if (rc == 1) {
+            if (c->flags & PX_CL_EOF)
+                shutdown(c->ufd, SHUT_WR);
+            conn_update(p, c);
+        }
+    }
+    if ((mask & PX_READABLE) && c->u2c == NULL && !(c->flags & PX_UP_EOF)) {
+        rc = forward(p, c->ufd, c->cfd, &c->u2c, &p->ctr.bytes_out);
+        if (rc == -2 || rc == -1) {
+            /* The master closed (QUIT, timeout, kill) or failed: hand the
+             * client what it already has, then close it. */
+            c->flags |= PX_UP_EOF;
+            if (rc == -1)
+                p->ctr.upstream_errors++;
+            if (!(c->flags & PX_CL_EOF))
+                master_check(p);
+            if (conn_finished(c)) {
+                conn_drop(p, c, PX_DROP_NORMAL);
+                return;
+            }
+            conn_update(p, c);
+            return;
+        }
+        if (c->u2c)
+            conn_update(p, c);
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Accepting clients
+ * ------------------------------------------------------------------------ */
+
+static void accept_one(sentinel_proxy_t *p, int fd, int tcp)
+{
+    px_conn *c;
+
+    if (p->conns.count + p->held.count >= p->max_clients || p->stopping) {
+        refuse(fd, "-ERR max number of clients reached\r\n");
+        close(fd);
+        p->ctr.conns_refused++;
+        return;
+    }
+    if ((c = calloc(1, sizeof(*c))) == NULL) {
+        close(fd);
+        p->ctr.conns_refused++;
+        return;
+    }
+    if (tcp)
+        set_nodelay(fd);
+    c->cfd = fd;
+    c->ufd = -1;
+    c->state = PX_CONN_HELD;
+    c->since = p->now;
+    p->ctr.conns_total++;
+    list_push(&p->held, c);
+    if (p->state == PX_MASTER_UP)
+        conn_attach(p, c);
+    /* else held: no upstream, nothing read, until a master is verified */
+}
+
+static void on_listener(px_loop *l, int fd, void *ud, int mask)
+{
+    sentinel_proxy_t *p = px_loop_owner(l);
+    int tcp = ud != NULL;
+
+    (void)mask;
+    for (int i = 0; i < PX_ACCEPT_BATCH; i++) {
+        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd == -1) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* Out of fds: stop accepting for a tick rather than spin. */
+                px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "accept: %s; pausing accepts",
+                        strerror(errno));
+                if (p->tcp_fd >= 0)
+                    px_loop_del(p->loop, p->tcp_fd, PX_READABLE);
+                if (p->unix_fd >= 0)
+                    px_loop_del(p->loop, p->unix_fd, PX_READABLE);
+                p->accept_paused_until = p->now + PX_TICK_MS;
+            }
+            return;
+        }
+        accept_one(p, cfd, tcp);
+    }
+}
+
+static void listeners_enable(sentinel_proxy_t *p)
+{
+    static int tcp_tag;
+
+    if (p->tcp_fd >= 0)
+        px_loop_add(p->loop, p->tcp_fd, PX_READABLE, on_listener, &tcp_tag);
+    if (p->unix_fd >= 0)
+        px_loop_add(p->loop, p->unix_fd, PX_READABLE, on_listener, NULL);
+}
+
+/* ------------------------------------------------------------------------
+ * The master: state, switching, verification
+ * ------------------------------------------------------------------------ */
+
+static void probe_now(sentinel_proxy_t *p);
+
+static void set_state(sentinel_proxy_t *p, px_master_state st, const char *why)
+{
+    px_master_state old = p->state;
+
+    if (old == st)
+        return;
+    if (old == PX_MASTER_UP)
+        p->down_since = p->now;
+    if (st == PX_MASTER_UP && p->down_since) {
+        p->down_total_ms += p->now - p->down_since;
+        p->down_since = 0;
+    }
+    p->state = st;
+    p->state_since = p->now;
+    p->paused_warned = 0;
+    px_logf(&p->log, st == PX_MASTER_UP ? SENTINEL_PROXY_LOG_INFO : SENTINEL_PROXY_LOG_WARN,
+            "master %s -> %s (%s)", master_state_name(old), master_state_name(st), why);
+    /* Pausing or resuming changes what every connection may read. */
+    if (old == PX_MASTER_PAUSED || st == PX_MASTER_PAUSED)
+        update_all(p);
+}
+
+static void set_candidate(sentinel_proxy_t *p, const char *host, int port)
+{
+    if (p->have_cand && same_hp(&p->cand, host, port))
+        return;
+    snprintf(p->cand.host, sizeof(p->cand.host), "%s", host);
+    p->cand.port = port;
+    p->have_cand = 1;
+    p->probe_failures = 0;
+    probe_now(p);
+}
+
+static void clear_candidate(sentinel_proxy_t *p)
+{
+    p->have_cand = 0;
+    p->probe_failures = 0;
+}
+
+/* ROLE said master: make it the master and move traffic there. */
+static void master_verified(sentinel_proxy_t *p, const sn_hostport *hp)
+{
+    struct sockaddr_storage sa;
+    socklen_t salen;
+    size_t dropped = 0;
+
+    clear_candidate(p);
+    if (p->have_master && same_hp(&p->master, hp->host, hp->port)) {
+        set_state(p, PX_MASTER_UP, "verified");
+        attach_held(p);
+        px_shared_publish(p, 0);
+        return;
+    }
+    if (resolve_sockaddr(hp, &sa, &salen) == -1) {
+        px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR, "cannot resolve master %s", hp->host);
+        return;
+    }
+    /* Never leave a client talking to the old master. */
+    while (p->conns.head) {
+        conn_drop(p, p->conns.head, PX_DROP_SWITCH);
+        dropped++;
+    }
+    if (p->have_master) {
+        p->ctr.switches++;
+        p->ctr.dropped_on_switch += dropped;
+        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
+                "switched master %s:%d -> %s:%d (%zu clients dropped, %zu held)",
+                p->master.host, p->master.port, hp->host, hp->port, dropped, p->held.count);
+    } else {
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "master is %s:%d", hp->host, hp->port);
+    }
+    p->master = *hp;
+    p->master_sa = sa;
+    p->master_salen = salen;
+    p->have_master = 1;
+    p->last_error[0] = '\0';
+    set_state(p, PX_MASTER_UP, "verified");
+    attach_held(p);
+    px_shared_publish(p, 0);
+}
+
+/* Our master refused a connection: hold new clients until it or a
+ * successor answers ROLE master. */
+static void master_suspect(sentinel_proxy_t *p, const char *why)
+{
+    if (p->state != PX_MASTER_UP || !p->have_master)
+        return;
+    snprintf(p->last_error, sizeof(p->last_error), "master %s:%d: %s", p->master.host,
+             p->master.port, why);
+    set_state(p, PX_MASTER_SUSPECT, p->last_error);
+    set_candidate(p, p->master.host, p->master.port);
+}
+
+/* A master connection ended: check the master without holding anyone
+ * (clients also end connections with QUIT, or Redis times them out). */
+static void master_check(sentinel_proxy_t *p)
+{
+    /* Once per tick at most: a burst of closes needs one check. */
+    if (p->state == PX_MASTER_UP && p->have_master && !p->have_cand &&
+        p->now - p->last_check >= PX_TICK_MS) {
+        p->last_check = p->now;
+        set_candidate(p, p->master.host, p->master.port);
+    }
+}
+
+/* ---- the ROLE probe ------------------------------------------------------ */
+
+static void on_probe(px_loop *l, int fd, void *ud, int mask);
+
+static void probe_sync_fd(sentinel_proxy_t *p)
+{
+    int fd = p->probe.fd, mask = fd >= 0 ? px_probe_events(&p->probe) : PX_NONE;
+
+    if (p->probe_reg_fd == fd && p->probe_reg_mask == mask)
+        return;
+    if (p->probe_reg_fd >= 0)
+        px_loop_del(p->loop, p->probe_reg_fd, PX_READABLE | PX_WRITABLE);
+    p->probe_reg_fd = -1;
+    p->probe_reg_mask = PX_NONE;
+    if (fd >= 0 && mask != PX_NONE && px_loop_add(p->loop, fd, mask, on_probe, NULL) == 0) {
+        p->probe_reg_fd = fd;
+        p->probe_reg_mask = mask;
+    }
+}
+
+static void probe_result(sentinel_proxy_t *p, px_probe_result r)
+{
+    sn_hostport cand = p->cand;
+    int backoff;
+
+    switch (r) {
+    case PX_PROBE_PENDING:
+        return;
+    case PX_PROBE_MASTER:
+        p->probe_failures = 0;
+        master_verified(p, &cand);
+        return;
+    case PX_PROBE_NOT_MASTER:
+    case PX_PROBE_FAILED:
+        break;
+    }
+    if (r == PX_PROBE_FAILED)
+        snprintf(p->last_error, sizeof(p->last_error), "%s", p->probe.err);
+    else
+        snprintf(p->last_error, sizeof(p->last_error), "%s:%d is not a master", cand.host,
+                 cand.port);
+    px_logf(&p->log, p->probe.auth_failed ? SENTINEL_PROXY_LOG_ERROR : SENTINEL_PROXY_LOG_DEBUG,
+            "ROLE probe: %s", p->last_error);
+    /* The master we forward to failed its check: hold new clients. */
+    if (p->state == PX_MASTER_UP && p->have_master && same_hp(&p->master, cand.host, cand.port))
+        set_state(p, PX_MASTER_SUSPECT, p->last_error);
+    /* A replica answers "not master" until promoted: ask again every
+     * probe interval. A failed connection is retried at once (Sentinel's
+     * CLIENT KILL right at the promotion closes it), then with backoff, so
+     * that a dead node is not hammered. */
+    backoff = p->probe_ms;
+    if (r == PX_PROBE_NOT_MASTER) {
+        p->probe_failures = 0;
+    } else if (p->probe_failures++ == 0) {
+        backoff = 0;
+    } else {
+        for (int i = 1; i < p->probe_failures && backoff < PX_PROBE_BACKOFF_MAX_MS; i++)
+            backoff *= 2;
+        if (backoff > PX_PROBE_BACKOFF_MAX_MS)
+            backoff = PX_PROBE_BACKOFF_MAX_MS > p->probe_ms ? PX_PROBE_BACKOFF_MAX_MS : p->probe_ms;
+    }
+    p->probe_next = p->now + backoff;
+}
+
+static void probe_run(sentinel_proxy_t *p)
+{
+    px_probe_result r;
+
+    if (!p->have_cand) {
+        /* Keep an idle probe connection for the next check; notice when
+         * the node closes it. */
+        if (p->probe.state == PX_PROBE_READY)
+            px_probe_step(&p->probe, p->now);
+        else if (p->probe.fd >= 0)
+            px_probe_close(&p->probe);
+        probe_sync_fd(p);
+        return;
+    }
+    if ((p->probe.state == PX_PROBE_IDLE || p->probe.state == PX_PROBE_READY) &&
+        p->now >= p->probe_next) {
+        if (px_probe_start(&p->probe, &p->cand, &p->data_cred, p->connect_ms, p->command_ms,
+                           p->now) == -1) {
+            probe_result(p, PX_PROBE_FAILED);
+            probe_sync_fd(p);
+            return;
+        }
+    }
+    r = px_probe_step(&p->probe, p->now);
+    probe_sync_fd(p);
+    probe_result(p, r);
+    probe_sync_fd(p);
+}
+
+static void on_probe(px_loop *l, int fd, void *ud, int mask)
+{
+    sentinel_proxy_t *p = px_loop_owner(l);
+
+    (void)fd;
+    (void)ud;
+    (void)mask;
+    p->probe_ready = 1;
+}
+
+static void probe_now(sentinel_proxy_t *p)
+{
+    p->probe_next = p->now;
+    p->probe_ready = 1;
+}
+
+/* ---- sentinel events ----------------------------------------------------- */
+
+static void on_event(const sentinel_event *ev, void *ud)
+{
+    sentinel_proxy_t *p = ud;
+
+    switch (ev->type) {
+    case SENTINEL_EVENT_FAILOVER_STARTED:
+        p->ctr.failovers_started++;
+        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "failover of '%s' started (%s from %s:%d)",
+                p->master_name, ev->detail ? ev->detail : "?",
+                ev->source_host ? ev->source_host : "?", ev->source_port);
+        /* Stop writing to the old master now: it may be demoted soon. */
+        clear_candidate(p);
+        set_state(p, PX_MASTER_PAUSED, "failover started");
+        px_shared_publish(p, 1);
+        break;
+    case SENTINEL_EVENT_REPLICA_SELECTED:
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "replica %s:%d selected for promotion",
+                ev->host, ev->port);
+        if (p->state != PX_MASTER_PAUSED)
+            set_state(p, PX_MASTER_PAUSED, "replica selected");
+        set_candidate(p, ev->host, ev->port);
+        break;
+    case SENTINEL_EVENT_SWITCHED:
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "sentinels name %s:%d as master (%s)",
+                ev->host, ev->port, ev->detail ? ev->detail : "?");
+        if (p->have_master && same_hp(&p->master, ev->host, ev->port) &&
+            p->state == PX_MASTER_UP)
+            break;
+        if (p->have_master && !same_hp(&p->master, ev->host, ev->port)) {
+            set_state(p, PX_MASTER_PAUSED, "master changed");
+            px_shared_publish(p, 1);
+        }
+        set_candidate(p, ev->host, ev->port);
+        break;
+    case SENTINEL_EVENT_FAILOVER_ABORTED:
+        p->ctr.failovers_aborted++;
+        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "failover aborted (%s)",
+                ev->detail ? ev->detail : "?");
+        /* Carry on with the old master once it still answers as one. */
+        if (p->state == PX_MASTER_PAUSED && p->have_master) {
+            clear_candidate(p);
+            set_candidate(p, p->master.host, p->master.port);
+        }
+        break;
+    case SENTINEL_EVENT_SUBSCRIBE_DENIED:
+        p->ctr.subscribe_denied++;
+        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
+                "sentinel %s:%d denied SUBSCRIBE; following it by polling only", ev->host,
+                ev->port);
+        break;
+    case SENTINEL_EVENT_SENTINEL_DOWN:
+        p->ctr.sentinel_down_events++;
+        if (p->links_up > 0)
+            p->links_up--;
+        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "lost sentinel %s:%d", ev->host, ev->port);
+        break;
+    case SENTINEL_EVENT_SENTINEL_UP:
+        p->links_up++;
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "subscribed to sentinel %s:%d", ev->host,
+                ev->port);
+        break;
+    }
+}
+
+static void on_watch_fd(px_loop *l, int fd, void *ud, int mask)
+{
+    sentinel_proxy_t *p = px_loop_owner(l);
+
+    (void)fd;
+    (void)ud;
+    (void)mask;
+    p->watch_ready = 1;
+}
+
+/* The watcher's fds change as it connects and reconnects: re-register
+ * them after every call into it. */
+static void watch_sync_fds(sentinel_proxy_t *p)
+{
+    sentinel_watch_fd fds[PX_WATCH_FDS];
+    int n = sentinel_watch_fds(p->watch, fds, PX_WATCH_FDS);
+
+    if (n > PX_WATCH_FDS)
+        n = PX_WATCH_FDS;
+    for (int i = 0; i < p->nwatch_reg; i++)
+        px_loop_del(p->loop, p->watch_reg[i], PX_READABLE | PX_WRITABLE);
+    p->nwatch_reg = 0;
+    for (int i = 0; i < n; i++) {
+        int mask = ((fds[i].events & POLLIN) ? PX_READABLE : 0) |
+                   ((fds[i].events & POLLOUT) ? PX_WRITABLE : 0);
+        if (px_loop_add(p->loop, fds[i].fd, mask, on_watch_fd, NULL) == 0)
+            p->watch_reg[p->nwatch_reg++] = fds[i].fd;
+    }
+}
+
+static void watch_run(sentinel_proxy_t *p)
+{
+    sentinel_addr cur;
+
+    p->watch_ready = 0;
+    sentinel_watch_process(p->watch);
+    watch_sync_fds(p);
+    p->now = sn_now_ms();
+    p->watch_due = p->now + sentinel_watch_timeout(p->watch);
+    /* The polled answer is the backstop for every lost event. */
+    if (sentinel_watch_current(p->watch, &cur) == 0) {
+        int is_master = p->have_master && same_hp(&p->master, cur.host, cur.port);
+        int is_cand = p->have_cand && same_hp(&p->cand, cur.host, cur.port);
+        if (!is_master && !is_cand && !sentinel_watch_in_failover(p->watch)) {
+            if (p->have_master) {
+                set_state(p, PX_MASTER_PAUSED, "sentinels name another master");
+                px_shared_publish(p, 1);
+            }
+            set_candidate(p, cur.host, cur.port);
+        }
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Timers: held clients, pauses, idle clients, graceful stop
+ * ------------------------------------------------------------------------ */
+
+static void tick(sentinel_proxy_t *p)
+{
+    p->tick_due = p->now + PX_TICK_MS;
+    while (p->held.head && p->now - p->held.head->since >= p->pause_ms)
+        conn_refuse_masterdown(p, p->held.head);
+    /* A pause that outlives pause-timeout: the clients stuck in it would
+     * rather see an error than hang. */
+    if (p->state == PX_MASTER_PAUSED && p->now - p->state_since >= p->pause_ms &&
+        !p->paused_warned) {
+        size_t n = 0;
+        p->paused_warned = 1;
+        while (p->conns.head) {
+            conn_drop(p, p->conns.head, PX_DROP_SWITCH);
+            n++;
+        }
+        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
+                "paused for %d ms without a verified master; dropped %zu clients",
+                p->pause_ms, n);
+    }
+    if (p->idle_ms > 0) {
+        px_conn *c = p->conns.head, *next;
+        for (; c; c = next) {
+            next = c->next;
+            if (c->state == PX_CONN_OPEN && p->now - c->since >= p->idle_ms && !c->c2u &&
+                !c->u2c)
+                conn_drop(p, c, PX_DROP_NORMAL);
+        }
+    }
+    for (px_conn *c = p->conns.head, *next; c; c = next) {
+        next = c->next;
+        if (c->state == PX_CONN_CONNECTING && p->now - c->since >= p->connect_ms) {
+            p->ctr.upstream_errors++;
+            conn_drop(p, c, PX_DROP_SWITCH);
+            master_suspect(p, "connect timed out");
+        }
+    }
+    if (p->accept_paused_until && p->now >= p->accept_paused_until) {
+        p->accept_paused_until = 0;
+        if (!p->stopping)
+            listeners_enable(p);
+    }
+    if (p->admin)
+        px_admin_tick(p->admin, p->now);
+    px_shared_tick(p, p->state == PX_MASTER_UP, p->now);
+}
+
+static void close_listeners(sentinel_proxy_t *p)
+{
+    if (p->tcp_fd >= 0) {
+        px_loop_del(p->loop, p->tcp_fd, PX_READABLE);
+        close(p->tcp_fd);
+        p->tcp_fd = -1;
+    }
+    if (p->unix_fd >= 0) {
+        px_loop_del(p->loop, p->unix_fd, PX_READABLE);
+        close(p->unix_fd);
+        p->unix_fd = -1;
+        unlink(p->unix_path);
+    }
+}
+
+static void begin_stop(sentinel_proxy_t *p)
+{
+    if (p->stopping)
+        return;
+    px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "stopping: %zu clients", p->conns.count);
+    p->stopping = 1;
+    p->stop_deadline = p->now + PX_DRAIN_MS;
+    close_listeners(p);
+    while (p->held.head)
+        conn_drop(p, p->held.head, PX_DROP_NORMAL);
+    update_all(p); /* stop reading requests; replies still drain */
+}
+
+static void on_wake(px_loop *l, int fd, void *ud, int mask)
+{
+    sentinel_proxy_t *p = px_loop_owner(l);
+    char buf[64];
+
+    (void)ud;
+    (void)mask;
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+    if (p->stats_requested) {
+        char line[1024];
+        p->stats_requested = 0;
+        px_stats_line(p, line, sizeof(line));
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "%s", line);
+    }
+    if (p->stop_requested)
+        begin_stop(p);
+}
+
+/* ------------------------------------------------------------------------
+ * The public API
+ * ------------------------------------------------------------------------ */
+
+static int raise_nofile(sentinel_proxy_t *p, size_t want, char *err, size_t errlen)
+{
+    struct rlimit rl;
+    rlim_t need = (rlim_t)(2 * want + PX_FD_RESERVE);
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
+        snprintf(err, errlen, "getrlimit: %s", strerror(errno));
+        return -1;
+    }
+    if (rl.rlim_cur < need) {
+        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    if (rl.rlim_cur < need) {
+        size_t fit = rl.rlim_cur > 2 * PX_FD_RESERVE ? (rl.rlim_cur - PX_FD_RESERVE) / 2 : 1;
+        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
+                "open file limit %llu allows only %zu clients (max-clients %zu)",
+                (unsigned long long)rl.rlim_cur, fit, want);
+        want = fit;
+    }
+    p->max_clients = want;
+    return rl.rlim_cur > (rlim_t)1 << 24 ? 1 << 24 : (int)rl.rlim_cur;
+}
+
+static int copy_secret(char **dst, const char *src)
+{
+    *dst = NULL;
+    if (src && (*dst = strdup(src)) == NULL)
+        return -1;
+    return 0;
+}
+
+sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err, size_t errlen)
+{
+    sentinel_proxy_t *p;
+    sentinel_addr addr;
+    char dummy[8];
+    int setsize, rc, fds[2];
+
+    if (err == NULL || errlen == 0) {
+        err = dummy;
+        errlen = sizeof(dummy);
+    }
+    if (sentinel_proxy_config_check(c, err, errlen) == -1)
+        return NULL;
+    if ((p = calloc(1, sizeof(*p))) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    p->log = c->log;
+    p->tcp_fd = p->unix_fd = p->wake_r = p->wake_w = -1;
+    p->probe_reg_fd = -1;
+    px_probe_init(&p->probe);
+    snprintf(p->master_name, sizeof(p->master_name), "%s", c->master);
+    p->connect_ms = c->connect_ms;
+    p->command_ms = c->command_ms;
+    p->probe_ms = c->probe_ms;
+    p->pause_ms = c->pause_ms;
+    p->idle_ms = c->idle_ms;
+    p->bufsize = (size_t)c->buffer_size;
+    p->watch_only = c->watch;
+    snprintf(p->unix_path, sizeof(p->unix_path), "%s", c->unix_path);
+    p->now = sn_now_ms();
+    p->state = PX_MASTER_NONE;
+    p->state_since = p->down_since = p->now;
+    if (copy_secret(&p->data_cred.user, c->data_user) == -1 ||
+        copy_secret(&p->data_cred.password, c->data_password) == -1 ||
+        (p->scratch = malloc(p->bufsize)) == NULL) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+
+    /* The library handle: sentinels, credentials, timeouts. */
+    if ((p->sn = sentinel_new(c->master)) == NULL ||
+        sentinel_add_sentinels(p->sn, c->sentinels) != 0 ||
+        sentinel_set_sentinel_auth(p->sn, c->sentinel_user, c->sentinel_password) != 0 ||
+        sentinel_set_data_auth(p->sn, c->data_user, c->data_password) != 0 ||
+        sentinel_set_timeout(p->sn, SENTINEL_TIMEOUT_CONNECT, c->connect_ms) != 0 ||
+        sentinel_set_timeout(p->sn, SENTINEL_TIMEOUT_COMMAND, c->command_ms) != 0 ||
+        sentinel_set_timeout(p->sn, SENTINEL_TIMEOUT_TOTAL, c->resolve_ms ? c->resolve_ms : 1) !=
+            0) {
+        snprintf(err, errlen, "%s", p->sn ? sentinel_errstr(p->sn) : "out of memory");
+        goto fail;
+    }
+
+    if ((setsize = raise_nofile(p, p->watch_only ? 0 : (size_t)c->max_clients, err, errlen)) ==
+        -1)
+        goto fail;
+    if ((p->loop = px_loop_new(setsize)) == NULL) {
+        snprintf(err, errlen, "event loop: %s", strerror(errno));
+        goto fail;
+    }
+    px_loop_set_owner(p->loop, p);
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) == -1) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        goto fail;
+    }
+    p->wake_r = fds[0];
+    p->wake_w = fds[1];
+    px_loop_add(p->loop, p->wake_r, PX_READABLE, on_wake, NULL);
+
+    if (!p->watch_only) {
+        int backlog = c->max_clients < 511 ? 511 : c->max_clients;
+        if (backlog > 65535)
+            backlog = 65535;
+        if (c->listen_port >= 0) {
+            if ((p->tcp_fd = px_listen_tcp(c->listen_host, c->listen_port, backlog, err,
+                                           errlen)) == -1)
+                goto fail;
+            struct sockaddr_storage ss;
+            socklen_t sl = sizeof(ss);
+            if (getsockname(p->tcp_fd, (struct sockaddr *)&ss, &sl) == 0)
+                p->tcp_port = ntohs(ss.ss_family == AF_INET6
+                                        ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                        : ((struct sockaddr_in *)&ss)->sin_port);
+        }
+        if (c->unix_path[0] &&
+            (p->unix_fd = listen_unix(c->unix_path, c->unix_mode, backlog, err, errlen)) == -1)
+            goto fail;
+    }
+    if (c->admin_port >= 0 &&
+        (p->admin = px_admin_new(p, p->loop, c->admin_host, c->admin_port, err, errlen)) ==
+            NULL)
+        goto fail;
+    if (c->shared_cache[0] && px_shared_open(p, c, p->sn, err, errlen) == -1)
+        goto fail;
+
+    if ((p->watch = sentinel_watch_new(p->sn, on_event, p)) == NULL) {
+        snprintf(err, errlen, "cannot create the sentinel watcher");
+        goto fail;
+    }
+    sentinel_watch_set_poll_interval(p->watch, c->poll_ms);
+
+    /* The first answer may block (bounded): nothing is listening yet. */
+    if (c->resolve_ms > 0) {
+        rc = sentinel_resolve(p->sn, SENTINEL_RESOLVE_NO_CACHE, &addr);
+        p->now = sn_now_ms();
+        if (rc == SENTINEL_OK) {
+            sn_hostport hp;
+            snprintf(hp.host, sizeof(hp.host), "%s", addr.host);
+            hp.port = addr.port;
+            master_verified(p, &hp);
+        } else {
+            snprintf(p->last_error, sizeof(p->last_error), "%s", sentinel_errstr(p->sn));
+            px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR,
+                    "cannot resolve master '%s' yet (%s): %s; holding clients until it can",
+                    p->master_name, sentinel_code_name(rc), sentinel_errstr(p->sn));
+        }
+    }
+    /* The watcher has its own copy of the configuration; the handle was
+     * only needed for the first resolution. An idle proxy should be small
+     * (benchmarks/proxy/RESULTS-proxy.md): give its memory back. */
+    sentinel_free(p->sn);
+    p->sn = NULL;
+    malloc_trim(0);
+    listeners_enable(p);
+    p->watch_due = p->now;
+    p->tick_due = p->now + PX_TICK_MS;
+    if (p->admin)
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "admin endpoint on %s:%d", c->admin_host,
+                px_admin_port(p->admin));
+    if (p->tcp_fd >= 0) {
+        int v6 = strchr(c->listen_host, ':') != NULL;
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "listening on %s%s%s:%d", v6 ? "[" : "",
+                c->listen_host, v6 ? "]" : "", p->tcp_port);
+    }
+    if (p->unix_fd >= 0)
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "listening on unix:%s", c->unix_path);
+    if (p->watch_only)
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "ready: master '%s', watch mode",
+                p->master_name);
+    else
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "ready: master '%s', max %zu clients",
+                p->master_name, p->max_clients);
+    return p;
+fail:
+    sentinel_proxy_free(p);
+    return NULL;
+}
+
+void sentinel_proxy_free(sentinel_proxy_t *p)
+{
+    if (p == NULL)
+        return;
+    if (p->loop) {
+        while (p->conns.head)
+            conn_drop(p, p->conns.head, PX_DROP_NORMAL);
+        while (p->held.head)
+            conn_drop(p, p->held.head, PX_DROP_NORMAL);
+        close_listeners(p);
+        for (int i = 0; i < p->nwatch_reg; i++)
+            px_loop_del(p->loop, p->watch_reg[i], PX_READABLE | PX_WRITABLE);
+    }
+    px_admin_free(p->admin);
+    px_shared_close(p);
+    px_probe_close(&p->probe);
+    sentinel_watch_free(p->watch);
+    sentinel_free(p->sn);
+    if (p->wake_r >= 0)
+        close(p->wake_r);
+    if (p->wake_w >= 0)
+        close(p->wake_w);
+    px_loop_free(p->loop);
+    free(p->scratch);
+    free(p->data_cred.user);
+    if (p->data_cred.password) {
+        memset(p->data_cred.password, 0, strlen(p->data_cred.password));
+        free(p->data_cred.password);
+    }
+    free(p);
+}
+
+int sentinel_proxy_fd(const sentinel_proxy_t *p)
+{
+    return p && p->loop ? px_loop_fd(p->loop) : -1;
+}
+
+int sentinel_proxy_timeout(sentinel_proxy_t *p)
+{
+    int64_t due, now;
+
+    if (p == NULL)
+        return -1;
+    if (p->stopped || p->watch_ready || p->probe_ready)
+        return 0;
+    now = sn_now_ms();
+    due = p->tick_due < p->watch_due ? p->tick_due : p->watch_due;
+    if (p->have_cand) {
+        int64_t pd = p->probe.state == PX_PROBE_IDLE || p->probe.state == PX_PROBE_READY
+                         ? p->probe_next
+                         : p->probe.deadline;
+        if (pd < due)
+            due = pd;
+    }
+    if (p->stopping && p->stop_deadline < due)
+        due = p->stop_deadline;
+    return due <= now ? 0 : (int)(due - now);
+}
+
+int sentinel_proxy_step(sentinel_proxy_t *p, int timeout_ms)
+{
+    int t;
+
+    if (p == NULL || p->loop == NULL)
+        return -1;
+    if (p->stopped)
+        return 1;
+    t = sentinel_proxy_timeout(p);
+    if (timeout_ms >= 0 && timeout_ms < t)
+        t = timeout_ms;
+    if (px_loop_wait(p->loop, t) == -1) {
+        px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR, "epoll_wait: %s", strerror(errno));
+        return -1;
+    }
+    p->now = sn_now_ms();
+    if (p->watch_ready || p->now >= p->watch_due)
+        watch_run(p);
+    if (p->have_cand || p->probe.fd >= 0) {
+        int due = p->probe_ready;
+        if (p->have_cand) {
+            if (p->probe.state == PX_PROBE_CONNECTING || p->probe.state == PX_PROBE_WAITING)
+                due |= p->now >= p->probe.deadline;
+            else
+                due |= p->now >= p->probe_next;
+        }
+        if (due) {
+            p->probe_ready = 0;
+            probe_run(p);
+        }
+    }
+    if (p->now >= p->tick_due)
+        tick(p);
+    if (p->stopping && (p->conns.count == 0 || p->now >= p->stop_deadline)) {
+        while (p->conns.head)
+            conn_drop(p, p->conns.head, PX_DROP_NORMAL);
+        p->stopped = 1;
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "stopped");
+        return 1;
+    }
+    return 0;
+}
+
+int sentinel_proxy_run(sentinel_proxy_t *p)
+{
+    int rc;
+
+    while ((rc = sentinel_proxy_step(p, -1)) == 0)
+        ;
+    return rc == 1 ? 0 : -1;
+}
+
+void sentinel_proxy_stop(sentinel_proxy_t *p)
+{
+    if (p == NULL)
+        return;
+    p->stop_requested = 1;
+    if (p->wake_w >= 0) {
+        ssize_t n = write(p->wake_w, "s", 1);
+        (void)n;
+    }
+}
+
+void sentinel_proxy_request_stats(sentinel_proxy_t *p)
+{
+    if (p == NULL)
+        return;
+    p->stats_requested = 1;
+    if (p->wake_w >= 0) {
+        ssize_t n = write(p->wake_w, "i", 1);
+        (void)n;
+    }
+}
+
+int sentinel_proxy_port(const sentinel_proxy_t *p)
+{
+    return p && p->tcp_fd >= 0 ? p->tcp_port : -1;
+}
+
+int sentinel_proxy_admin_port(const sentinel_proxy_t *p)
+{
+    return p && p->admin ? px_admin_port(p->admin) : -1;
+}
+
+void px_fill_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
+{
+    int64_t now = sn_now_ms();
+    size_t size = st->size;
+
+    memset(st, 0, sizeof(*st));
+    st->size = size;
+    st->connections_current = p->conns.count + p->held.count;
+    st->connections_total = p->ctr.conns_total;
+    st->connections_refused = p->ctr.conns_refused;
+    st->connections_held = p->held.count;
+    st->bytes_from_clients = p->ctr.bytes_in;
+    st->bytes_to_clients = p->ctr.bytes_out;
+    st->switches = p->ctr.switches;
+    st->failovers_started = p->ctr.failovers_started;
+    st->failovers_aborted = p->ctr.failovers_aborted;
+    st->clients_dropped_on_switch = p->ctr.dropped_on_switch;
+    st->buffer_bytes = p->ctr.buffer_bytes;
+    st->ms_without_master = p->down_total_ms + (p->state != PX_MASTER_UP && p->down_since
+                                                    ? now - p->down_since
+                                                    : 0);
+    st->master_up = p->state == PX_MASTER_UP;
+    st->paused = p->state == PX_MASTER_PAUSED;
+    if (p->have_master) {
+        st->master_port = p->master.port;
+        snprintf(st->master_host, sizeof(st->master_host), "%s", p->master.host);
+    }
+}
+
+int sentinel_proxy_get_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
+{
+    sentinel_proxy_stats full;
+
+    if (p == NULL || st == NULL || st->size == 0)
+        return -1;
+    full.size = sizeof(full);
+    px_fill_stats(p, &full);
+    memcpy((char *)st + sizeof(size_t), (char *)&full + sizeof(size_t),
+           (st->size < sizeof(full) ? st->size : sizeof(full)) - sizeof(size_t));
+    return 0;
+}
+
+const char *px_state_label(const sentinel_proxy_t *p)
+{
+    return master_state_name(p->state);
+}
+
+int px_sentinel_links_up(const sentinel_proxy_t *p)
+{
+    return p->links_up;
+}
+
+const px_counters *px_counters_of(const sentinel_proxy_t *p)
+{
+    return &p->ctr;
+}
+
+/* For watch_mode.c. */
+int px_current_master(const sentinel_proxy_t *p, sn_hostport *hp)
+{
+    if (!p->have_master)
+        return -1;
+    *hp = p->master;
+    return 0;
+}
+void **px_shared_slot(sentinel_proxy_t *p)
+{
+    return &p->shared;
+}
+const px_log *px_log_of(const sentinel_proxy_t *p)
+{
+    return &p->log;
+}

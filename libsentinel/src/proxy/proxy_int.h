@@ -1,0 +1,174 @@
+/*
+ * Internal declarations of the proxy module (src/proxy/). Not public ABI.
+ */
+#ifndef SN_PROXY_INT_H
+#define SN_PROXY_INT_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "internal.h"
+#include "sentinel/proxy.h"
+
+/* ---- loop.c: a small epoll event loop, after redis' ae.c ---------------- */
+
+#define PX_NONE 0
+#define PX_READABLE 1
+#define PX_WRITABLE 2
+
+typedef struct px_loop px_loop;
+/* mask: PX_READABLE / PX_WRITABLE that fired (errors and hangups are
+ * reported as both, so the handler's read or write sees them). */
+typedef void px_file_proc(px_loop *l, int fd, void *ud, int mask);
+
+/* setsize: the largest fd + 1 the loop can hold. */
+px_loop *px_loop_new(int setsize);
+void px_loop_free(px_loop *l);
+int px_loop_setsize(const px_loop *l);
+/* Add mask to fd's interest (one handler per fd). 0, or -1 (errno). */
+int px_loop_add(px_loop *l, int fd, int mask, px_file_proc *proc, void *ud);
+/* Remove mask from fd's interest; removing all of it forgets the fd. */
+void px_loop_del(px_loop *l, int fd, int mask);
+int px_loop_mask(const px_loop *l, int fd);
+/* Wait up to timeout_ms (-1 forever) and dispatch; returns events handled
+ * or -1 on an epoll failure other than EINTR. */
+int px_loop_wait(px_loop *l, int timeout_ms);
+int px_loop_fd(const px_loop *l);
+/* One pointer the handlers can reach through the loop (the proxy). */
+void px_loop_set_owner(px_loop *l, void *owner);
+void *px_loop_owner(const px_loop *l);
+
+/* ---- log.c --------------------------------------------------------------- */
+
+typedef struct px_log {
+    sentinel_proxy_log_level level;
+    sentinel_proxy_log_cb cb; /* NULL: stderr */
+    void *ud;
+} px_log;
+
+void px_logf(const px_log *lg, sentinel_proxy_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+const char *px_log_level_name(sentinel_proxy_log_level level);
+
+/* ---- config.c ------------------------------------------------------------ */
+
+#define PX_MAX_SENTINELS 64
+#define PX_PATH_MAX 108 /* sun_path */
+
+struct sentinel_proxy_config {
+    char listen_host[SENTINEL_HOST_MAX];
+    int listen_port;      /* -1: no TCP listener */
+    char unix_path[PX_PATH_MAX];
+    int unix_mode;        /* permissions of the unix socket */
+    char *sentinels;      /* "h:p,h:p" as given (validated on set) */
+    int sentinels_from_flags;
+    char master[256];
+    char *sentinel_user, *sentinel_password;
+    char *data_user, *data_password;
+    int connect_ms, command_ms, resolve_ms;
+    int poll_ms, probe_ms, pause_ms, idle_ms;
+    int max_clients;
+    int buffer_size;
+    char admin_host[SENTINEL_HOST_MAX];
+    int admin_port;       /* -1: no admin endpoint */
+    px_log log;
+    int watch;            /* watch mode: no listeners, keep the shared cache */
+    char shared_cache[4096]; /* "" off, "auto" default path, or a path */
+    int shared_ttl_ms;
+};
+
+/* "host:port" / "[v6]:port" with a numeric port 0..65535. */
+int px_parse_listen(const char *s, char *host, size_t hostlen, int *port, char *err, size_t errlen);
+
+/* ---- probe.c: a non-blocking ROLE check of one data node ---------------- */
+
+typedef enum px_probe_state {
+    PX_PROBE_IDLE,       /* no connection */
+    PX_PROBE_CONNECTING, /* non-blocking connect in progress */
+    PX_PROBE_WAITING,    /* AUTH/ROLE sent, replies pending */
+    PX_PROBE_READY       /* connected, answered, waiting for the next round */
+} px_probe_state;
+
+typedef enum px_probe_result {
+    PX_PROBE_PENDING = 0,
+    PX_PROBE_MASTER,
+    PX_PROBE_NOT_MASTER,
+    PX_PROBE_FAILED      /* refused, reset, timeout, auth or protocol error */
+} px_probe_result;
+
+typedef struct px_probe {
+    sn_hostport addr;
+    int fd;
+    px_probe_state state;
+    redisReader *reader;
+    int expect;          /* replies still pending */
+    int auth_failed;
+    const sn_cred *cred; /* AUTH with these on the next fresh connection */
+    int64_t deadline;
+    char err[128];
+} px_probe;
+
+const char *px_probe_state_name(px_probe_state st);
+void px_probe_init(px_probe *pr);
+/* Start a round: connect if needed, send [AUTH] ROLE. 0 or -1 (err set). */
+int px_probe_start(px_probe *pr, const sn_hostport *addr, const sn_cred *cred, int connect_ms,
+                   int command_ms, int64_t now);
+/* Advance after the fd was ready or the deadline passed. */
+px_probe_result px_probe_step(px_probe *pr, int64_t now);
+/* The events to wait for on pr->fd (PX_READABLE / PX_WRITABLE). */
+int px_probe_events(const px_probe *pr);
+void px_probe_close(px_probe *pr);
+
+/* ---- stats.c: counters, Prometheus text, the admin endpoint ------------- */
+
+typedef struct px_counters {
+    uint64_t conns_total, conns_refused;
+    uint64_t bytes_in, bytes_out;
+    uint64_t switches, failovers_started, failovers_aborted;
+    uint64_t dropped_on_switch;
+    uint64_t subscribe_denied, sentinel_down_events;
+    uint64_t upstream_errors;
+    uint64_t buffer_bytes;
+} px_counters;
+
+struct sentinel_proxy;
+/* Render Prometheus text exposition into buf; returns the length. */
+size_t px_stats_render(const struct sentinel_proxy *p, char *buf, size_t cap);
+/* One INFO-like line for the log. */
+void px_stats_line(const struct sentinel_proxy *p, char *buf, size_t cap);
+
+typedef struct px_admin px_admin;
+px_admin *px_admin_new(struct sentinel_proxy *p, px_loop *loop, const char *host, int port,
+                       char *err, size_t errlen);
+void px_admin_free(px_admin *a);
+int px_admin_port(const px_admin *a);
+/* Drop admin requests that outlived their deadline. */
+void px_admin_tick(px_admin *a, int64_t now);
+
+/* proxy.c, for stats.c */
+void px_fill_stats(const struct sentinel_proxy *p, sentinel_proxy_stats *st);
+const char *px_state_label(const struct sentinel_proxy *p);
+int px_sentinel_links_up(const struct sentinel_proxy *p);
+
+/* proxy.c, for stats.c and watch_mode.c */
+const px_counters *px_counters_of(const struct sentinel_proxy *p);
+int px_current_master(const struct sentinel_proxy *p, sn_hostport *hp);
+void **px_shared_slot(struct sentinel_proxy *p);
+const px_log *px_log_of(const struct sentinel_proxy *p);
+
+/* ---- watch_mode.c: keep libsentinel's shared cache current -------------- */
+
+int px_shared_open(struct sentinel_proxy *p, const sentinel_proxy_config_t *c,
+                   const sentinel_t *sn, char *err, size_t errlen);
+void px_shared_close(struct sentinel_proxy *p);
+/* After a verified master (failover 0) or when a failover starts (1). */
+void px_shared_publish(struct sentinel_proxy *p, int failover);
+/* Rewrite the entry before it expires. */
+void px_shared_tick(struct sentinel_proxy *p, int master_up, int64_t now);
+
+/* ---- sockets (proxy.c) --------------------------------------------------- */
+
+int px_listen_tcp(const char *host, int port, int backlog, char *err, size_t errlen);
+
+#endif /* SN_PROXY_INT_H */

@@ -1,0 +1,342 @@
+/*
+ * Proxy stats: Prometheus text over HTTP on a separate (loopback by
+ * default) admin port, which is what Kubernetes/OpenShift scrapers and
+ * probes expect, plus one INFO-like log line on request (SIGUSR1).
+ *
+ *   GET /metrics  Prometheus text exposition format 0.0.4
+ *   GET /ready    200 while forwarding to a verified master, else 503
+ *   GET /live     200 while the loop runs
+ *
+ * The admin server is deliberately minimal: one request per connection, a
+ * few concurrent connections, a short deadline. No secrets are exposed.
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "proxy/proxy_int.h"
+
+#define ADMIN_MAX_CONNS 8
+#define ADMIN_REQ_MAX 2048
+#define ADMIN_DEADLINE_MS 2000
+#define ADMIN_BODY_MAX 8192
+
+/* ------------------------------------------------------------------------
+ * Rendering
+ * ------------------------------------------------------------------------ */
+
+typedef struct outbuf {
+    char *buf;
+    size_t cap, len;
+} outbuf;
+
+static void out(outbuf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void out(outbuf *o, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (o->len >= o->cap)
+        return;
+    va_start(ap, fmt);
+    n = vsnprintf(o->buf + o->len, o->cap - o->len, fmt, ap);
+    va_end(ap);
+    if (n > 0)
+        o->len = o->len + (size_t)n >= o->cap ? o->cap - 1 : o->len + (size_t)n;
+}
+
+static void metric(outbuf *o, const char *name, const char *type, const char *help,
+                   unsigned long long value)
+{
+    out(o, "# HELP sentinel_proxy_%s %s\n# TYPE sentinel_proxy_%s %s\nsentinel_proxy_%s %llu\n",
+        name, help, name, type, name, value);
+}
+
+size_t px_stats_render(const struct sentinel_proxy *p, char *buf, size_t cap)
+{
+    sentinel_proxy_stats st;
+    const px_counters *ctr = px_counters_of(p);
+    outbuf o = {buf, cap, 0};
+
+    if (cap == 0)
+        return 0;
+    buf[0] = '\0';
+    st.size = sizeof(st);
+    px_fill_stats(p, &st);
+    metric(&o, "connections", "gauge", "Client connections open now.", st.connections_current);
+    metric(&o, "connections_held", "gauge", "Clients waiting for a verified master.",
+           st.connections_held);
+    metric(&o, "connections_total", "counter", "Client connections accepted.",
+           st.connections_total);
+    metric(&o, "connections_refused_total", "counter",
+           "Clients refused (max-clients, or no verified master within pause-timeout).",
+           st.connections_refused);
+    metric(&o, "client_bytes_received_total", "counter", "Bytes read from clients.",
+           st.bytes_from_clients);
+    metric(&o, "client_bytes_sent_total", "counter", "Bytes written to clients.",
+           st.bytes_to_clients);
+    metric(&o, "master_switches_total", "counter", "Verified master changes.", st.switches);
+    metric(&o, "failovers_started_total", "counter", "Failovers announced by sentinels.",
+           st.failovers_started);
+    metric(&o, "failovers_aborted_total", "counter", "Failovers that were aborted.",
+           st.failovers_aborted);
+    metric(&o, "clients_dropped_on_switch_total", "counter",
+           "Clients disconnected because they were attached to the old master.",
+           st.clients_dropped_on_switch);
+    metric(&o, "upstream_errors_total", "counter", "Failed or reset master connections.",
+           ctr->upstream_errors);
+    metric(&o, "subscribe_denied_total", "counter", "Sentinels that refused SUBSCRIBE.",
+           ctr->subscribe_denied);
+    metric(&o, "sentinel_links_up", "gauge", "Sentinels the proxy is subscribed to.",
+           (unsigned long long)px_sentinel_links_up(p));
+    metric(&o, "buffer_bytes", "gauge", "Memory in per-connection buffers.", st.buffer_bytes);
+    metric(&o, "master_up", "gauge", "1 while forwarding to a verified master.",
+           (unsigned long long)st.master_up);
+    metric(&o, "paused", "gauge", "1 while client traffic is held for a failover.",
+           (unsigned long long)st.paused);
+    out(&o,
+        "# HELP sentinel_proxy_seconds_without_master_total Time spent without a verified "
+        "master.\n# TYPE sentinel_proxy_seconds_without_master_total counter\n"
+        "sentinel_proxy_seconds_without_master_total %.3f\n",
+        (double)st.ms_without_master / 1000.0);
+    out(&o,
+        "# HELP sentinel_proxy_master The current master (labels), 1 when verified.\n"
+        "# TYPE sentinel_proxy_master gauge\n"
+        "sentinel_proxy_master{host=\"%s\",port=\"%d\",state=\"%s\"} %d\n",
+        st.master_host, st.master_port, px_state_label(p), st.master_up);
+    out(&o,
+        "# HELP sentinel_proxy_build_info Version.\n# TYPE sentinel_proxy_build_info gauge\n"
+        "sentinel_proxy_build_info{version=\"%s\"} 1\n",
+        SENTINEL_VERSION_STRING);
+    return o.len;
+}
+
+void px_stats_line(const struct sentinel_proxy *p, char *buf, size_t cap)
+{
+    sentinel_proxy_stats st;
+
+    st.size = sizeof(st);
+    px_fill_stats(p, &st);
+    snprintf(buf, cap,
+             "stats: master=%s:%d state=%s connections=%llu held=%llu total=%llu refused=%llu "
+             "bytes_in=%llu bytes_out=%llu switches=%llu failovers=%llu dropped_on_switch=%llu "
+             "buffer_bytes=%llu seconds_without_master=%.3f sentinel_links_up=%d",
+             st.master_host[0] ? st.master_host : "-", st.master_port, px_state_label(p),
+             (unsigned long long)st.connections_current, (unsigned long long)st.connections_held,
+             (unsigned long long)st.connections_total,
+             (unsigned long long)st.connections_refused,
+             (unsigned long long)st.bytes_from_clients, (unsigned long long)st.bytes_to_clients,
+             (unsigned long long)st.switches, (unsigned long long)st.failovers_started,
+             (unsigned long long)st.clients_dropped_on_switch,
+             (unsigned long long)st.buffer_bytes, (double)st.ms_without_master / 1000.0,
+             px_sentinel_links_up(p));
+}
+
+/* ------------------------------------------------------------------------
+ * The admin endpoint
+ * ------------------------------------------------------------------------ */
+
+typedef struct admin_conn {
+    int fd;
+    int64_t deadline;
+    size_t inlen;
+    char in[ADMIN_REQ_MAX];
+    char *resp;
+    size_t resplen, respos;
+} admin_conn;
+
+struct px_admin {
+    struct sentinel_proxy *p;
+    px_loop *loop;
+    int fd, port;
+    admin_conn conns[ADMIN_MAX_CONNS];
+};
+
+static void admin_close(px_admin *a, admin_conn *c)
+{
+    px_loop_del(a->loop, c->fd, PX_READABLE | PX_WRITABLE);
+    close(c->fd);
+    free(c->resp);
+    c->resp = NULL;
+    c->fd = -1;
+}
+
+static int admin_respond(px_admin *a, admin_conn *c)
+{
+    char *body = NULL, method[8], path[64];
+    const char *status = "200 OK", *ctype = "text/plain; version=0.0.4; charset=utf-8";
+    size_t blen = 0;
+    sentinel_proxy_stats st;
+
+    method[0] = path[0] = '\0';
+    c->in[c->inlen] = '\0';
+    if (sscanf(c->in, "%7s %63s", method, path) != 2) {
+        status = "400 Bad Request";
+    } else if (strcmp(method, "GET") != 0) {
+        status = "405 Method Not Allowed";
+    } else if (strcmp(path, "/metrics") == 0) {
+        if ((body = malloc(ADMIN_BODY_MAX)) == NULL)
+            return -1;
+        blen = px_stats_render(a->p, body, ADMIN_BODY_MAX);
+    } else if (strcmp(path, "/ready") == 0) {
+        st.size = sizeof(st);
+        px_fill_stats(a->p, &st);
+        status = st.master_up ? "200 OK" : "503 Service Unavailable";
+    } else if (strcmp(path, "/live") != 0) {
+        status = "404 Not Found";
+    }
+    if ((c->resp = malloc(blen + 256)) == NULL) {
+        free(body);
+        return -1;
+    }
+    c->resplen = (size_t)snprintf(c->resp, 256,
+                                  "HTTP/1.0 %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+                                  "Connection: close\r\n\r\n",
+                                  status, ctype, blen);
+    if (body)
+        memcpy(c->resp + c->resplen, body, blen);
+    c->resplen += blen;
+    c->respos = 0;
+    free(body);
+    return 0;
+}
+
+static void on_admin_conn(px_loop *l, int fd, void *ud, int mask)
+{
+    px_admin *a = ud;
+    admin_conn *c = NULL;
+
+    (void)l;
+    for (int i = 0; i < ADMIN_MAX_CONNS; i++)
+        if (a->conns[i].fd == fd)
+            c = &a->conns[i];
+    if (c == NULL)
+        return;
+    if ((mask & PX_READABLE) && c->resp == NULL) {
+        ssize_t n = recv(fd, c->in + c->inlen, sizeof(c->in) - 1 - c->inlen, 0);
+        if (n <= 0) {
+            if (n == 0 || (errno != EAGAIN && errno != EINTR))
+                admin_close(a, c);
+            return;
+        }
+        c->inlen += (size_t)n;
+        c->in[c->inlen] = '\0';
+        if (strstr(c->in, "\r\n\r\n") == NULL && strstr(c->in, "\n\n") == NULL) {
+            if (c->inlen >= sizeof(c->in) - 1)
+                admin_close(a, c);
+            return;
+        }
+        if (admin_respond(a, c) == -1) {
+            admin_close(a, c);
+            return;
+        }
+        px_loop_del(a->loop, fd, PX_READABLE);
+        px_loop_add(a->loop, fd, PX_WRITABLE, on_admin_conn, a);
+        return;
+    }
+    if ((mask & PX_WRITABLE) && c->resp) {
+        ssize_t n = send(fd, c->resp + c->respos, c->resplen - c->respos, MSG_NOSIGNAL);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+        if (n <= 0) {
+            admin_close(a, c);
+            return;
+        }
+        c->respos += (size_t)n;
+        if (c->respos == c->resplen)
+            admin_close(a, c);
+    }
+}
+
+static void on_admin_accept(px_loop *l, int fd, void *ud, int mask)
+{
+    px_admin *a = ud;
+
+    (void)l;
+    (void)mask;
+    for (;;) {
+        admin_conn *c = NULL;
+        int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (cfd == -1)
+            return;
+        for (int i = 0; i < ADMIN_MAX_CONNS; i++)
+            if (a->conns[i].fd < 0) {
+                c = &a->conns[i];
+                break;
+            }
+        if (c == NULL) {
+            close(cfd); /* a scraper retries; the data path matters more */
+            continue;
+        }
+        c->fd = cfd;
+        c->inlen = 0;
+        c->resp = NULL;
+        c->deadline = sn_now_ms() + ADMIN_DEADLINE_MS;
+        if (px_loop_add(a->loop, cfd, PX_READABLE, on_admin_conn, a) == -1)
+            admin_close(a, c);
+    }
+}
+
+px_admin *px_admin_new(struct sentinel_proxy *p, px_loop *loop, const char *host, int port,
+                       char *err, size_t errlen)
+{
+    px_admin *a = calloc(1, sizeof(*a));
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+
+    if (a == NULL) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    a->p = p;
+    a->loop = loop;
+    for (int i = 0; i < ADMIN_MAX_CONNS; i++)
+        a->conns[i].fd = -1;
+    if ((a->fd = px_listen_tcp(host, port, 16, err, errlen)) == -1) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "%s", err);
+        snprintf(err, errlen, "admin: %s", msg);
+        free(a);
+        return NULL;
+    }
+    if (getsockname(a->fd, (struct sockaddr *)&ss, &sl) == 0)
+        a->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                 : ((struct sockaddr_in *)&ss)->sin_port);
+    if (px_loop_add(loop, a->fd, PX_READABLE, on_admin_accept, a) == -1) {
+        snprintf(err, errlen, "admin: %s", strerror(errno));
+        close(a->fd);
+        free(a);
+        return NULL;
+    }
+    return a;
+}
+
+void px_admin_free(px_admin *a)
+{
+    if (a == NULL)
+        return;
+    for (int i = 0; i < ADMIN_MAX_CONNS; i++)
+        if (a->conns[i].fd >= 0)
+            admin_close(a, &a->conns[i]);
+    px_loop_del(a->loop, a->fd, PX_READABLE);
+    close(a->fd);
+    free(a);
+}
+
+int px_admin_port(const px_admin *a)
+{
+    return a->port;
+}
+
+void px_admin_tick(px_admin *a, int64_t now)
+{
+    for (int i = 0; i < ADMIN_MAX_CONNS; i++)
+        if (a->conns[i].fd >= 0 && now >= a->conns[i].deadline)
+            admin_close(a, &a->conns[i]);
+}

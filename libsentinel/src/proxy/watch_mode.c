@@ -1,0 +1,116 @@
+/*
+ * Watch mode and the shared cache: keep libsentinel's memory-mapped cache
+ * current from the proxy's own master tracking, so PHP-FPM workers on the
+ * host (sentinel_resolve_shared()) learn of a failover within milliseconds
+ * without asking a sentinel.
+ *
+ * What is written, and when:
+ *   - a verified master (at start, after a switch, after an aborted
+ *     failover): the address with a fresh TTL, flags cleared; rewritten
+ *     every TTL/3 while it stays verified, so the entry never expires under
+ *     a live watcher;
+ *   - a failover of that master starts, or the sentinels name another one:
+ *     SENTINEL_SHM_FAILOVER on the old address, so readers stop writing
+ *     there at the same moment the proxy pauses.
+ * The watcher is the same state machine as the proxy (events, polling,
+ * ROLE probes); watch mode only has no listener.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "proxy/proxy_int.h"
+#include "sentinel/shared_cache.h"
+
+#define PX_SHM_LOCK_MS 20
+
+typedef struct px_shared {
+    sentinel_shm_t *shm;
+    int ttl_ms;
+    int64_t refresh_at; /* monotonic ms; 0 = nothing written yet */
+    char path[4096];
+} px_shared;
+
+int px_shared_open(struct sentinel_proxy *p, const sentinel_proxy_config_t *c,
+                   const sentinel_t *sn, char *err, size_t errlen)
+{
+    px_shared *sh = calloc(1, sizeof(*sh));
+    struct stat st;
+    int code = 0;
+
+    if (sh == NULL) {
+        snprintf(err, errlen, "shared-cache: out of memory");
+        return -1;
+    }
+    sh->ttl_ms = c->shared_ttl_ms;
+    /* "auto" and a directory mean the library's default file name, the one
+     * readers (the PHP extension's shared_cache_dir) compute themselves. */
+    if (strcmp(c->shared_cache, "auto") == 0 ||
+        (stat(c->shared_cache, &st) == 0 && S_ISDIR(st.st_mode))) {
+        const char *dir = strcmp(c->shared_cache, "auto") == 0 ? NULL : c->shared_cache;
+        if (sentinel_shm_default_path(sn, dir, sh->path, sizeof(sh->path)) == -1) {
+            snprintf(err, errlen, "shared-cache: cannot build the default path");
+            goto fail;
+        }
+    } else {
+        snprintf(sh->path, sizeof(sh->path), "%s", c->shared_cache);
+    }
+    if ((sh->shm = sentinel_shm_open(sh->path, &code)) == NULL) {
+        snprintf(err, errlen, "shared-cache: cannot open %s: %s", sh->path,
+                 sentinel_strerror(code));
+        goto fail;
+    }
+    *px_shared_slot(p) = sh;
+    px_logf(px_log_of(p), SENTINEL_PROXY_LOG_INFO, "keeping shared cache %s current", sh->path);
+    return 0;
+fail:
+    free(sh);
+    return -1;
+}
+
+void px_shared_close(struct sentinel_proxy *p)
+{
+    px_shared *sh = *px_shared_slot(p);
+
+    if (sh == NULL)
+        return;
+    sentinel_shm_close(sh->shm);
+    free(sh);
+    *px_shared_slot(p) = NULL;
+}
+
+void px_shared_publish(struct sentinel_proxy *p, int failover)
+{
+    px_shared *sh = *px_shared_slot(p);
+    sn_hostport hp;
+    sentinel_addr a;
+
+    if (sh == NULL || px_current_master(p, &hp) == -1)
+        return;
+    if (failover) {
+        /* Readers must stop writing to the old master now. */
+        if (sentinel_shm_set_failover(sh->shm, hp.host, hp.port, 1, PX_SHM_LOCK_MS) == -1)
+            px_logf(px_log_of(p), SENTINEL_PROXY_LOG_WARN, "shared cache: cannot flag failover");
+        return;
+    }
+    memset(&a, 0, sizeof(a));
+    snprintf(a.host, sizeof(a.host), "%s", hp.host);
+    a.port = hp.port;
+    a.verified_at_ms = sn_wall_ms();
+    if (sentinel_shm_write(sh->shm, &a, sh->ttl_ms, 0, PX_SHM_LOCK_MS) == -1) {
+        px_logf(px_log_of(p), SENTINEL_PROXY_LOG_WARN, "shared cache: cannot write %s:%d",
+                hp.host, hp.port);
+        sh->refresh_at = sn_now_ms() + 100; /* try again soon */
+        return;
+    }
+    sh->refresh_at = sn_now_ms() + sh->ttl_ms / 3;
+}
+
+void px_shared_tick(struct sentinel_proxy *p, int master_up, int64_t now)
+{
+    px_shared *sh = *px_shared_slot(p);
+
+    if (sh && master_up && sh->refresh_at && now >= sh->refresh_at)
+        px_shared_publish(p, 0);
+}

@@ -1,0 +1,87 @@
+/*
+ * sentinel-proxy: forward Redis clients to the master Redis Sentinel has
+ * elected. A thin main over libsentinel's proxy module (sentinel/proxy.h).
+ *
+ * Exit status: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad
+ * configuration or command line.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "sentinel/proxy.h"
+
+#define EXIT_RUNTIME 1
+#define EXIT_CONFIG 2
+
+static sentinel_proxy_t *volatile the_proxy;
+
+static void on_stop(int sig)
+{
+    (void)sig;
+    sentinel_proxy_stop(the_proxy);
+}
+
+static void on_stats(int sig)
+{
+    (void)sig;
+    sentinel_proxy_request_stats(the_proxy);
+}
+
+static void handle(int sig, void (*fn)(int))
+{
+    struct sigaction sa;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = fn;
+    sigemptyset(&sa.sa_mask);
+    sigaction(sig, &sa, NULL);
+}
+
+int main(int argc, char **argv)
+{
+    sentinel_proxy_config_t *c;
+    sentinel_proxy_t *p;
+    char err[1024];
+    int rc;
+
+    if ((c = sentinel_proxy_config_new()) == NULL) {
+        fprintf(stderr, "sentinel-proxy: out of memory\n");
+        return EXIT_RUNTIME;
+    }
+    rc = sentinel_proxy_config_parse_args(c, argc, argv, err, sizeof(err));
+    if (rc == SENTINEL_PROXY_ARGS_HELP) {
+        fputs(sentinel_proxy_usage(), stdout);
+        sentinel_proxy_config_free(c);
+        return 0;
+    }
+    if (rc == SENTINEL_PROXY_ARGS_VERSION) {
+        printf("sentinel-proxy %s (libsentinel %s)\n", SENTINEL_VERSION_STRING,
+               sentinel_version());
+        sentinel_proxy_config_free(c);
+        return 0;
+    }
+    if (rc == -1 || sentinel_proxy_config_check(c, err, sizeof(err)) == -1) {
+        fprintf(stderr, "sentinel-proxy: %s\ntry 'sentinel-proxy --help'\n", err);
+        sentinel_proxy_config_free(c);
+        return EXIT_CONFIG;
+    }
+
+    signal(SIGPIPE, SIG_IGN);
+    p = sentinel_proxy_new(c, err, sizeof(err));
+    sentinel_proxy_config_free(c);
+    if (p == NULL) {
+        fprintf(stderr, "sentinel-proxy: %s\n", err);
+        return EXIT_RUNTIME;
+    }
+    the_proxy = p;
+    handle(SIGTERM, on_stop);
+    handle(SIGINT, on_stop);
+    handle(SIGUSR1, on_stats);
+
+    rc = sentinel_proxy_run(p);
+    the_proxy = NULL;
+    sentinel_proxy_free(p);
+    return rc == 0 ? 0 : EXIT_RUNTIME;
+}
