@@ -8,6 +8,7 @@
 #      running the unit and integration tests again
 #   4. the PHP extension: phpt tests against real topologies, php-fpm load
 #      test, package.xml check, and pecl package + pecl install of the tarball
+#   5. every libFuzzer target for FUZZ_SECONDS (default 5) seconds
 # Every suite runs even if an earlier one failed; the exit status is
 # non-zero if any failed. BUILD_DIR overrides the build directory (./build).
 set -uo pipefail
@@ -55,6 +56,14 @@ if [ -x "$ROOT/tests/php/run.sh" ]; then
     run_suite "PHP extension (run-tests.php, php-fpm load, checkrel)" \
         env BUILD_DIR="$BUILD" "$ROOT/tests/php/run.sh"
     run_suite "PHP extension: pecl package + pecl install" sh "$ROOT/tests/php/pecl_install.sh"
+fi
+
+if command -v clang >/dev/null 2>&1; then
+    run_suite "fuzz (libFuzzer, ${FUZZ_SECONDS:-5} s per target)" \
+        bash "$ROOT/tests/fuzz/run.sh" "${FUZZ_SECONDS:-5}"
+else
+    echo "test.sh: clang not installed, fuzz targets not run" >&2
+    failed+=("fuzz (clang missing)")
 fi
 
 step "summary"
