@@ -16,17 +16,22 @@
 #define EXIT_CONFIG 2
 
 static sentinel_proxy_t *volatile the_proxy;
+static volatile sig_atomic_t stop_early; /* SIGTERM while still starting */
 
 static void on_stop(int sig)
 {
     (void)sig;
-    sentinel_proxy_stop(the_proxy);
+    if (the_proxy)
+        sentinel_proxy_stop(the_proxy);
+    else
+        stop_early = 1;
 }
 
 static void on_stats(int sig)
 {
     (void)sig;
-    sentinel_proxy_request_stats(the_proxy);
+    if (the_proxy)
+        sentinel_proxy_request_stats(the_proxy);
 }
 
 static void handle(int sig, void (*fn)(int))
@@ -69,6 +74,11 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
+    /* Before the (bounded, blocking) first resolution, so that a stop
+     * request during start-up is not lost. */
+    handle(SIGTERM, on_stop);
+    handle(SIGINT, on_stop);
+    handle(SIGUSR1, on_stats);
     p = sentinel_proxy_new(c, err, sizeof(err));
     sentinel_proxy_config_free(c);
     if (p == NULL) {
@@ -76,9 +86,8 @@ int main(int argc, char **argv)
         return EXIT_RUNTIME;
     }
     the_proxy = p;
-    handle(SIGTERM, on_stop);
-    handle(SIGINT, on_stop);
-    handle(SIGUSR1, on_stats);
+    if (stop_early)
+        sentinel_proxy_stop(p);
 
     rc = sentinel_proxy_run(p);
     the_proxy = NULL;

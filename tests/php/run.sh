@@ -62,6 +62,18 @@ if [ "${SN_SKIP_FPM:-}" != 1 ] && [ "$*" = "" ]; then
         failed=$((failed + 1))
     fi
 fi
+# sentinel-proxy --watch keeps the shared cache current: a PHP worker's
+# first request after a switch already uses the new master (proxy test).
+build=${BUILD_DIR:-/tmp/build-php}
+if [ "$*" = "" ] && [ -x "$build/libsentinel/tools/sentinel-proxy" ]; then
+    echo "== proxy_php-watch (sentinel-proxy --watch feeding PHP workers)"
+    if SENTINEL_PHP_EXT="$ext/modules/sentinel.so" \
+        ctest --test-dir "$build" -R '^proxy_php-watch$' --output-on-failure; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+fi
 [ -z "${SN_EXT_BUILD:-}" ] && [ $status -eq 0 ] && [ "$failed" -eq 0 ] && rm -rf "$ext"
 
 # The pecl tarball must be complete and its bundled library current.

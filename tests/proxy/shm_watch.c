@@ -1,0 +1,57 @@
+/*
+ * shm-watch: read libsentinel's shared cache file the way a PHP worker
+ * does (sentinel_shm_read, lock-free), for the watch-mode test.
+ *
+ *   shm-watch PATH                  print "HOST PORT FLAGS" of the entry
+ *   shm-watch PATH OLDPORT SECONDS  poll every 2 ms until the entry names
+ *                                   another port; print what was seen
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "sentinel/shared_cache.h"
+
+int main(int argc, char **argv)
+{
+    sentinel_shm_entry e;
+    sentinel_shm_t *shm;
+    int code = 0, oldport, saw_failover = 0;
+    long polls;
+
+    if (argc != 2 && argc != 4) {
+        fprintf(stderr, "usage: shm-watch PATH [OLDPORT SECONDS]\n");
+        return 2;
+    }
+    if ((shm = sentinel_shm_open(argv[1], &code)) == NULL) {
+        fprintf(stderr, "shm-watch: %s\n", sentinel_strerror(code));
+        return 2;
+    }
+    if (argc == 2) {
+        int rc = sentinel_shm_read(shm, &e);
+        if (rc == 0)
+            printf("%s %d %u\n", e.addr.host, e.addr.port, e.flags);
+        sentinel_shm_close(shm);
+        return rc == 0 ? 0 : 1;
+    }
+    oldport = atoi(argv[2]);
+    polls = atol(argv[3]) * 500;
+    for (long i = 0; i < polls; i++) {
+        struct timespec ts = {0, 2000000};
+        if (sentinel_shm_read(shm, &e) == 0) {
+            if (e.addr.port == oldport && (e.flags & SENTINEL_SHM_FAILOVER))
+                saw_failover = 1;
+            if (e.addr.port != oldport) {
+                printf("port=%d flags=%u saw_failover_flag=%d\n", e.addr.port, e.flags,
+                       saw_failover);
+                sentinel_shm_close(shm);
+                return 0;
+            }
+        }
+        nanosleep(&ts, NULL);
+    }
+    printf("port=%d saw_failover_flag=%d timeout\n", oldport, saw_failover);
+    sentinel_shm_close(shm);
+    return 1;
+}

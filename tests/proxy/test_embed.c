@@ -1,0 +1,170 @@
+/*
+ * The embeddable core (sentinel/proxy.h) driven from a host's own poll()
+ * loop against a real topology: configure through the API, step with
+ * sentinel_proxy_fd()/sentinel_proxy_timeout()/sentinel_proxy_step(), follow
+ * a manual failover, read the stats, stop from another thread.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <hiredis/hiredis.h>
+
+#include "sentinel/proxy.h"
+#include "topology.h"
+
+typedef struct client_job {
+    sentinel_proxy_t *p;
+    topo_t *topo;
+    int port;
+    int ok_before, ok_after, switched_port;
+} client_job;
+
+static int logged_lines;
+
+static void on_log(sentinel_proxy_log_level level, const char *msg, void *ud)
+{
+    (void)level;
+    (void)ud;
+    assert_non_null(msg);
+    logged_lines++;
+}
+
+static redisReply *command(int port, const char *cmd)
+{
+    struct timeval tv = {2, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", port, tv);
+    redisReply *r = NULL;
+
+    if (c && !c->err) {
+        redisSetTimeout(c, tv);
+        r = redisCommand(c, cmd);
+    }
+    if (c)
+        redisFree(c);
+    return r;
+}
+
+static int port_through(int port)
+{
+    redisReply *r = command(port, "CONFIG GET port");
+    int p = -1;
+
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
+        p = atoi(r->element[1]->str);
+    freeReplyObject(r);
+    return p;
+}
+
+/* The client side runs in a thread; the proxy belongs to the main thread. */
+static void *client_main(void *arg)
+{
+    client_job *j = arg;
+    int old = topo_node_port(j->topo, 0), newp;
+
+    redisReply *r = command(j->port, "SET embed:k v");
+    j->ok_before = r && r->type == REDIS_REPLY_STATUS;
+    freeReplyObject(r);
+    if (port_through(j->port) != old)
+        j->ok_before = 0;
+    if (topo_failover(j->topo) == 0 && (newp = topo_wait_switch(j->topo, old, 30000)) > 0) {
+        /* Bounded: the proxy follows within a few seconds. */
+        for (int i = 0; i < 100 && j->switched_port != newp; i++) {
+            j->switched_port = port_through(j->port);
+            if (j->switched_port != newp)
+                usleep(100000);
+        }
+        r = command(j->port, "GET embed:k");
+        j->ok_after = r && r->type == REDIS_REPLY_STRING && strcmp(r->str, "v") == 0 &&
+                      j->switched_port == newp;
+        freeReplyObject(r);
+    }
+    sentinel_proxy_stop(j->p); /* from another thread: allowed */
+    return NULL;
+}
+
+static void test_embedded_proxy_follows_failover(void **state)
+{
+    char err[512];
+    topo_t *t;
+    sentinel_proxy_config_t *c;
+    sentinel_proxy_t *p;
+    sentinel_proxy_stats st;
+    client_job job;
+    pthread_t th;
+    int rc = 0, steps = 0;
+
+    (void)state;
+    t = topo_start(NULL, err, sizeof(err));
+    if (t == NULL)
+        fail_msg("topology: %s", err);
+    c = sentinel_proxy_config_new();
+    assert_non_null(c);
+    assert_int_equal(sentinel_proxy_config_set(c, "sentinel", topo_sentinel_list(t), err,
+                                               sizeof(err)),
+                     0);
+    assert_int_equal(sentinel_proxy_config_set(c, "master", topo_master_name(t), err, sizeof(err)),
+                     0);
+    assert_int_equal(sentinel_proxy_config_set(c, "listen", "127.0.0.1:0", err, sizeof(err)), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "log-level", "debug", err, sizeof(err)), 0);
+    sentinel_proxy_config_set_log(c, on_log, NULL);
+    p = sentinel_proxy_new(c, err, sizeof(err));
+    sentinel_proxy_config_free(c);
+    if (p == NULL)
+        fail_msg("sentinel_proxy_new: %s", err);
+    assert_true(sentinel_proxy_port(p) > 0);
+    assert_true(sentinel_proxy_fd(p) >= 0);
+
+    memset(&job, 0, sizeof(job));
+    job.p = p;
+    job.topo = t;
+    job.port = sentinel_proxy_port(p);
+    assert_int_equal(pthread_create(&th, NULL, client_main, &job), 0);
+    /* The host's loop: poll the proxy's fd, step it. Bounded. */
+    while (rc == 0 && steps < 2000000) {
+        struct pollfd pfd = {.fd = sentinel_proxy_fd(p), .events = POLLIN};
+        poll(&pfd, 1, sentinel_proxy_timeout(p));
+        rc = sentinel_proxy_step(p, 0);
+        steps++;
+    }
+    pthread_join(th, NULL);
+    assert_int_equal(rc, 1); /* stopped */
+    assert_true(job.ok_before);
+    assert_true(job.ok_after);
+
+    st.size = sizeof(st);
+    assert_int_equal(sentinel_proxy_get_stats(p, &st), 0);
+    assert_true(st.switches >= 1);
+    assert_true(st.failovers_started >= 1);
+    assert_true(st.connections_total >= 4);
+    assert_int_equal(st.master_port, job.switched_port);
+    /* An older, smaller stats struct gets only its fields. */
+    {
+        struct {
+            size_t size;
+            uint64_t connections_current;
+        } small = {sizeof(small), 99};
+        assert_int_equal(sentinel_proxy_get_stats(p, (sentinel_proxy_stats *)&small), 0);
+        assert_int_equal(small.connections_current, 0);
+    }
+    assert_true(logged_lines > 0);
+    sentinel_proxy_free(p);
+    topo_stop(t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_embedded_proxy_follows_failover),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

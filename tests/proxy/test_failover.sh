@@ -1,0 +1,82 @@
+# Failover scenarios through the proxy (DESIGN.md "Failover scenarios"):
+#   kill | freeze | manual | sentinel-loss | restart
+# A write loop of unique keys runs through the proxy (reconnecting on
+# errors, bounded by count and time); after the fault and the recovery every
+# acknowledged key must exist on the final master, and the proxy must be
+# forwarding to the node the sentinels elected.
+SCRIPT_ARGS=("$@")
+SCENARIO=${1:?scenario}
+. "$(dirname "$0")/lib.sh"
+run_in_topology
+
+OLD=$SENTINEL_TEST_MASTER_PORT
+start_proxy P
+"$PROXY_CLIENT" writeloop --port "$P_PORT" --seconds 12 --count 5000000 \
+    --prefix "$SCENARIO" >"$WORK/writeloop.out" 2>&1 &
+WL=$!
+sleep 2
+
+case $SCENARIO in
+kill)
+    ctl kill-master >/dev/null || fail "kill-master"
+    ;;
+freeze)
+    ctl freeze-master >/dev/null || fail "freeze-master"
+    ctl wait-switch "$OLD" 30000 >/dev/null || fail "no switch while frozen"
+    sleep 1
+    ctl thaw-all || fail "thaw"
+    ;;
+manual)
+    ctl failover || fail "SENTINEL FAILOVER"
+    ;;
+sentinel-loss)
+    # The sentinel the proxy prefers is the first of its list.
+    ctl kill-sentinel 0 || fail "kill-sentinel"
+    sleep 1
+    ctl failover || fail "SENTINEL FAILOVER"
+    ;;
+restart)
+    # The proxy goes away and comes back on the same port while the
+    # clients keep reconnecting.
+    stop_proxy "$P_PID" || fail "SIGTERM exit status"
+    sleep 0.5
+    start_proxy Q --listen "127.0.0.1:$P_PORT"
+    ;;
+*)
+    fail "unknown scenario $SCENARIO"
+    ;;
+esac
+
+NEW=$OLD
+if [ "$SCENARIO" != restart ]; then
+    NEW=$(ctl wait-switch "$OLD" 30000) || fail "sentinels did not switch"
+fi
+wait $WL
+RC=$?
+SUMMARY=$(cat "$WORK/writeloop.out")
+echo "$SCENARIO: $SUMMARY"
+# Sentinel may fail over more than once (a loaded machine); what matters is
+# that the proxy ends on the master the sentinels name now.
+NOW=$(ctl master-port) || fail "no master now"
+[ "$SCENARIO" = restart ] || [ "$NOW" != "$OLD" ] || fail "master is still $OLD"
+[ "$(field final_master "$SUMMARY")" = "$NOW" ] ||
+    fail "proxy forwards to $(field final_master "$SUMMARY"), sentinels name $NOW (first switch: $NEW)"
+[ "$(field lost "$SUMMARY")" = 0 ] || fail "acknowledged writes lost"
+[ "$(field acked "$SUMMARY")" -gt 100 ] || fail "too few writes acknowledged"
+[ $RC -eq 0 ] || fail "writeloop exit $RC"
+if [ "$SCENARIO" != restart ]; then
+    [ "$(metric "$P_ADMIN" master_switches_total)" -ge 1 ] || fail "no switch counted"
+    [ "$(metric "$P_ADMIN" master_up)" = 1 ] || fail "master not up after the switch"
+fi
+if [ "$SCENARIO" = manual ] || [ "$SCENARIO" = sentinel-loss ]; then
+    [ "$(metric "$P_ADMIN" failovers_started_total)" -ge 1 ] || fail "failover start not seen"
+fi
+if [ "$SCENARIO" = sentinel-loss ]; then
+    links_two() { [ "$(metric "$P_ADMIN" sentinel_links_up)" = 2 ]; }
+    wait_until 10 links_two || fail "want 2 sentinel links, have $(metric "$P_ADMIN" sentinel_links_up)"
+fi
+if [ "$SCENARIO" = restart ]; then
+    [ "$(field reconnects "$SUMMARY")" -ge 2 ] || fail "clients did not reconnect"
+fi
+ok "$SCENARIO: no acknowledged write lost, proxy on the elected master"
+exit 0
