@@ -8,7 +8,10 @@
 #      running the unit and integration tests again
 #   4. the PHP extension: phpt tests against real topologies, php-fpm load
 #      test, package.xml check, and pecl package + pecl install of the tarball
-#   5. every libFuzzer target for FUZZ_SECONDS (default 5) seconds
+#   5. the failover benchmark suite, --quick: every path and peer through
+#      every scenario; fails only when one of our paths loses an
+#      acknowledged write or never recovers, never on timings
+#   6. every libFuzzer target for FUZZ_SECONDS (default 5) seconds
 # Every suite runs even if an earlier one failed; the exit status is
 # non-zero if any failed. BUILD_DIR overrides the build directory (./build).
 set -uo pipefail
@@ -57,6 +60,9 @@ if [ -x "$ROOT/tests/php/run.sh" ]; then
         env BUILD_DIR="$BUILD" "$ROOT/tests/php/run.sh"
     run_suite "PHP extension: pecl package + pecl install" sh "$ROOT/tests/php/pecl_install.sh"
 fi
+
+run_suite "failover benchmark --quick (fails only on lost writes / no recovery)" \
+    bash "$ROOT/benchmarks/failover/run" --quick --build "$BUILD" --no-build
 
 if command -v clang >/dev/null 2>&1; then
     run_suite "fuzz (libFuzzer, ${FUZZ_SECONDS:-5} s per target)" \
