@@ -20,6 +20,9 @@ use LibSentinel\Magento\SentinelSettings;
  *
  * Failover: with sentinel.watch on, the worker learns of the failover from
  * the sentinels; a handler error can also be reported with reportError().
+ * SentinelHandler (the Cm\RedisSession\Handler subclass) wraps Magento's
+ * config in this decorator itself and retries a session operation once on a
+ * connection error or -READONLY.
  */
 class SentinelConfig implements ConfigInterface
 {
@@ -44,13 +47,35 @@ class SentinelConfig implements ConfigInterface
         }
     }
 
-    /** @return array{host: string, port: int}|null */
-    private function master(): ?array
+    /** Whether the wrapped config names sentinels (and the extension can resolve). */
+    public function usesSentinel(): bool
+    {
+        return $this->locator !== null;
+    }
+
+    public function locator(): ?MasterLocator
+    {
+        return $this->locator;
+    }
+
+    /**
+     * The master getHost()/getPort() return (resolved on first use), or null
+     * without sentinels.
+     *
+     * @return array{host: string, port: int}|null
+     */
+    public function master(): ?array
     {
         if ($this->locator === null) {
             return null;
         }
         return $this->master ??= $this->locator->locate();
+    }
+
+    /** Drop this object's copy of the answer: the next getHost() resolves again. */
+    public function forgetMaster(): void
+    {
+        $this->master = null;
     }
 
     /** Report an error from the session connection; true if the master is forgotten. */
