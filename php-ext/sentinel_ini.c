@@ -236,7 +236,7 @@ PHP_INI_BEGIN()
                       shared_cache, zend_sentinel_globals, sentinel_globals)
     STD_PHP_INI_ENTRY("sentinel.shared_cache_dir", "", PHP_INI_SYSTEM, OnUpdateCacheDir,
                       shared_cache_dir, zend_sentinel_globals, sentinel_globals)
-    STD_PHP_INI_ENTRY_EX("sentinel.watch", "auto", PHP_INI_ALL, OnUpdateWatch,
+    STD_PHP_INI_ENTRY_EX("sentinel.watch", "on", PHP_INI_ALL, OnUpdateWatch,
                       watch, zend_sentinel_globals, sentinel_globals, display_watch)
     STD_PHP_INI_ENTRY("sentinel.watch_poll_ms", "60000", PHP_INI_SYSTEM, OnUpdatePollMs,
                       watch_poll_ms, zend_sentinel_globals, sentinel_globals)

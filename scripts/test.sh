@@ -11,7 +11,10 @@
 #   5. the failover benchmark suite, --quick: every path and peer through
 #      every scenario; fails only when one of our paths loses an
 #      acknowledged write or never recovers, never on timings
-#   6. every libFuzzer target for FUZZ_SECONDS (default 5) seconds
+#   6. a soak of SOAK_SECONDS (default 60): a failover every ~16 s through the
+#      proxy and the PHP extension, zero acknowledged writes lost, no fd or
+#      RSS growth; authentication/secrets and proxy limits checks
+#   7. every libFuzzer target for FUZZ_SECONDS (default 5) seconds
 # Every suite runs even if an earlier one failed; the exit status is
 # non-zero if any failed. BUILD_DIR overrides the build directory (./build).
 set -uo pipefail
@@ -63,6 +66,15 @@ fi
 
 run_suite "failover benchmark --quick (fails only on lost writes / no recovery)" \
     bash "$ROOT/benchmarks/failover/run" --quick --build "$BUILD" --no-build
+
+PHP_EXT_SO="$BUILD/failover-php-ext/modules/sentinel.so"   # built by the suite above
+run_suite "soak, CI length (kill/freeze/manual through proxy and PHP, ${SOAK_SECONDS:-60} s)" \
+    env BUILD_DIR="$BUILD" SENTINEL_PHP_EXT="$PHP_EXT_SO" \
+    bash "$ROOT/tests/soak/run.sh" --seconds "${SOAK_SECONDS:-60}"
+run_suite "authentication and secrets (requirepass, data ACL user, ACL without SUBSCRIBE)" \
+    env BUILD_DIR="$BUILD" SENTINEL_PHP_EXT="$PHP_EXT_SO" bash "$ROOT/tests/soak/auth_check.sh"
+run_suite "proxy limits (loopback, max clients, idle timeout, oversized values)" \
+    env BUILD_DIR="$BUILD" bash "$ROOT/tests/soak/limits_check.sh"
 
 if command -v clang >/dev/null 2>&1; then
     run_suite "fuzz (libFuzzer, ${FUZZ_SECONDS:-5} s per target)" \

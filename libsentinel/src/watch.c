@@ -29,6 +29,7 @@
 #include "internal.h"
 
 #define WATCH_DEFAULT_POLL_MS 1000
+#define WATCH_UNSUBSCRIBED_POLL_MS 1000
 #define WATCH_RECONNECT_MIN_MS 100
 #define WATCH_RECONNECT_MAX_MS 2000
 /* A failover we heard start but never heard end is forgotten after this long
@@ -563,6 +564,17 @@ static void poll_failed(sentinel_watch_t *w, int64_t now)
     w->next_poll = now;
 }
 
+/* With no subscription up (denied by ACL, or all sentinels unreachable for
+ * pub/sub) polling is all there is: never poll slower than once a second
+ * then, whatever a caller that relies on events configured. */
+static int poll_interval(const sentinel_watch_t *w)
+{
+    for (size_t i = 0; i < w->nsubs; i++)
+        if (w->subs[i].state == WL_READY)
+            return w->poll_ms;
+    return w->poll_ms < WATCH_UNSUBSCRIBED_POLL_MS ? w->poll_ms : WATCH_UNSUBSCRIBED_POLL_MS;
+}
+
 static void poll_send(sentinel_watch_t *w, int64_t now)
 {
     const char *get[] = {"SENTINEL", "get-master-addr-by-name", w->cfg.master_name};
@@ -577,7 +589,7 @@ static void poll_send(sentinel_watch_t *w, int64_t now)
     l->expect = w->want_list ? 2 : 1;
     l->state = WL_WAITING;
     l->deadline = now + w->cfg.command_ms;
-    w->next_poll = now + w->poll_ms;
+    w->next_poll = now + poll_interval(w);
 }
 
 /* One reply on the polling link. Returns -1 to drop the link. */

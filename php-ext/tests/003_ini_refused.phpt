@@ -48,7 +48,7 @@ Warning: PHP Startup: Invalid value '-5' for sentinel.connect_timeout_ms: expect
 Warning: PHP Startup: Invalid value 'sometimes' for sentinel.watch: expected auto, on or off; keeping the default in %s on line %d
 string(0) ""
 string(3) "250"
-string(4) "auto"
+string(2) "on"
 
 Warning: ini_set(): Invalid value '-1' for sentinel.timeout_ms: expected milliseconds from 0 to 86400000; keeping the previous value in %s on line %d
 bool(false)
@@ -78,7 +78,7 @@ string(8) "mymaster"
 string(0) ""
 string(4) "5000"
 string(4) "1500"
-string(4) "auto"
+string(2) "on"
 string(2) "on"
 bool(false)
 bool(false)

@@ -239,7 +239,9 @@ typedef struct sentinel_watch sentinel_watch_t;
 SENTINEL_EXPORT sentinel_watch_t *sentinel_watch_new(const sentinel_t *s,
                                                      sentinel_event_cb cb, void *userdata);
 SENTINEL_EXPORT void sentinel_watch_free(sentinel_watch_t *w);
-/* Polling interval of the backstop (default 1000 ms). */
+/* Polling interval of the backstop (default 1000 ms). While no subscription
+ * is up (SUBSCRIBE denied, sentinels unreachable) it polls at least once a
+ * second whatever this says. */
 SENTINEL_EXPORT int sentinel_watch_set_poll_interval(sentinel_watch_t *w, int ms);
 
 /* Mirror of struct pollfd's fields; events use POLLIN/POLLOUT values. */
