@@ -23,8 +23,8 @@ namespace Sentinel {
      *
      * @param string|null $master the master name; null uses the "master" option,
      *                            then sentinel.master_name
-     * @param array<string, mixed>|null $options per-call settings, see above
-     * @return array{host: string, port: int, verified_at_ms: int, source: string}
+     * @param array|null $options per-call settings, see above
+     * @return array with keys host (string), port (int), verified_at_ms (int), source (string)
      *         verified_at_ms is the wall-clock time (ms) the address answered ROLE
      *         master; source is "cache", "shared", "sentinel" or "failover"
      * @throws Exception with a code from the Exception::* constants
@@ -38,7 +38,7 @@ namespace Sentinel {
      * that address, so a late error about an old master cannot erase a newer
      * answer. Call it on a connection error or a -READONLY reply.
      *
-     * @param array<string, mixed>|null $options as for resolve()
+     * @param array|null $options as for resolve()
      * @return bool whether a cached answer was forgotten
      */
     function invalidate(?string $master = null, ?string $host = null, ?int $port = null, ?array $options = null): bool {}
@@ -49,7 +49,7 @@ namespace Sentinel {
      * refused connections, timeouts) invalidate the cached answer as
      * invalidate() does; other errors (e.g. WRONGTYPE) change nothing.
      *
-     * @param array<string, mixed>|null $options as for resolve()
+     * @param array|null $options as for resolve()
      * @return bool whether the error invalidated a cached answer
      */
     function report_error(string $host, int $port, string $error, ?string $master = null, ?array $options = null): bool {}
@@ -62,7 +62,7 @@ namespace Sentinel {
      * per handle (masters) its name, sentinels, shared cache file, watcher
      * state and last answer.
      *
-     * @return array<string, mixed>
+     * @return array
      */
     function stats(): array {}
 

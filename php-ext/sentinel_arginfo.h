@@ -1,5 +1,6 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 8c5c1565080d8b12ca4a83f30e415f942bac257d */
+ * Stub hash: ea393c5eddcfe5ffd2750e6db67d454956885748 */
+
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sentinel_resolve, 0, 0, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, master, IS_STRING, 1, "null")
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, options, IS_ARRAY, 1, "null")
