@@ -134,3 +134,27 @@ seed $A2 equals '--sentinel=127.0.0.1:26379,[::1]:26380\n--master=mymaster\n--ad
 seed $A2 watch '--watch\n--shared-cache\n/dev/shm/sentinel.cache\n--sentinel\n127.0.0.1:26379\n--master\nm'
 seed $A2 help '--help'
 seed $A2 missing_value '--master'
+
+# ---- the PHP extension's INI values (php-ext/sentinel_ini.c) ------------
+# Records of [setting byte][length byte][value]; setting numbers as in
+# fuzz_php_ini.c: 0 sentinels, 1 master_name, 2..6 the *_ms, 7..10 users and
+# passwords, 11 shared_cache, 12 shared_cache_dir, 13 watch, 14 watch_poll_ms.
+ini() { # ini NAME SETTING VALUE [SETTING VALUE...]: one record per pair
+    local name="$1" out=""; shift
+    while [ $# -ge 2 ]; do
+        out+="$(printf '\\x%02x\\x%02x' "$1" "${#2}")$2"
+        shift 2
+    done
+    seed php_ini "$name" "$out"
+}
+ini sentinels 0 '127.0.0.1:26379,127.0.0.1:26380 [::1]:26381'
+ini sentinels_bad 0 '127.0.0.1:99999' 0 'host:26379'
+ini master_name 1 'mymaster'
+ini master_name_bad 1 'my master' 1 'ok'
+ini timeouts 2 '250' 3 '0' 4 '86400000' 5 '60000' 6 '1000'
+ini timeouts_bad 2 '86400001' 3 '-1' 4 '1e3' 5 ' 5' 6 '123456789'
+ini credentials 7 'sentinel-user' 8 's3cret' 9 'app' 10 'pw with space'
+ini shared_cache 11 'off' 11 'yes' 11 '0'
+ini cache_dir 12 '/dev/shm' 12 'relative/dir' 12 $'/tmp\nx'
+ini watch 13 'auto' 13 'ON' 13 'False' 13 'maybe'
+ini watch_poll 14 '100' 14 '3600000' 14 '99' 14 '3600001'
