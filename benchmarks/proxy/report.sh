@@ -104,23 +104,42 @@ master" counts those of them acknowledged by a node that is no longer master.
   sentinel; HAProxy waits for its own health checks to mark the old master
   down and the new one up.
 - **Throughput.** Per proxied request sentinel-proxy makes exactly two
-  `recvfrom` and two `sendto` calls, and one `epoll_wait` per ~25 requests
-  (strace -c, 50 clients); it is not CPU-bound (about a third of one CPU at
-  50 clients), so the figures mostly reflect how the scheduler shares the
-  CPUs between the load generator, Redis and the proxy. On a machine shared
-  with other work the rounds vary by ±30%; compare the ratios, and run again
-  before drawing conclusions from a single row. Two things were tried and
-  dropped for lack of a measurable effect: dispatching master replies before
-  client requests within an epoll batch (+6% GET, -8% SET: noise), and, on
-  the HAProxy side, one thread instead of one per CPU (no clear change).
-  Without pipelining the proxy measured 1.0x to 1.15x HAProxy across runs, short
-  of the 1.2x target. A second event-loop thread (SO_REUSEPORT) might close
-  the gap at the cost of the single-loop design; it was not attempted.
+  `recvfrom` and two `sendto` calls and no `epoll_ctl` (strace -c, 50
+  clients: 100034 sendto, 100159 recvfrom, 2083 epoll_wait for 50,000
+  GETs), which is the floor for a forwarding proxy built on
+  recv/send. perf: 92% of its CPU time is in the kernel (TCP over
+  loopback, wakeups), 7% in user space. It costs about 9 µs of CPU per
+  request against HAProxy's 13-14 µs (utime+stime over a 200,000-request
+  run), yet the throughput is close: with redis-benchmark, Redis and the
+  proxy busy on 2 CPUs, the scheduler's share decides, and HAProxy runs
+  one thread per CPU where sentinel-proxy runs one: during a GET run the
+  proxy thread spent 1.5 s running and 3.8 s runnable but waiting for a CPU
+  (/proc/PID/schedstat), i.e. it is limited by its CPU share, not by its
+  work per request. Tried and dropped:
+  spinning on `epoll_wait(0)` for 30 or 100 µs before blocking (it takes
+  CPU from Redis and the load generator: -10% to -25%); dispatching master
+  replies before client requests within an epoll batch (+6% GET, -8% SET:
+  noise); on the HAProxy side, one thread instead of one per CPU (no clear
+  change). On a machine shared with other work the rounds vary by ±30%;
+  compare the ratios, and run again before drawing conclusions from a
+  single row. Without pipelining the proxy has measured 0.98x to 1.15x
+  HAProxy across runs (this one included): the 1.2x target is still
+  missed. With -P 16 the rows swing the most (SET -P 16: 1.19x in the
+  previous run, 0.81x in this one); the static executable is not the
+  cause: interleaved against the dynamically linked build it used the same
+  CPU per request (0.67-0.80 s per 1,000,000 pipelined requests, both)
+  while single rounds of either varied by ±40%. A second
+  event-loop thread (SO_REUSEPORT) is what could close the gap on this
+  kind of machine, at the cost of the single-loop design; not attempted.
 - **Memory.** sentinel-proxy allocates per-connection buffers only while
   bytes wait for a slow peer, so an idle client costs its 56-byte
-  connection record (and two sockets in the kernel). Of the idle VmRSS (2.0-2.07 MiB across runs, against a
-  2 MiB budget) about 1.8 MiB are file-backed pages of libc and the loader,
-  shared with every other process; the proxy's own anonymous memory is
-  about 230 KiB (/proc/PID/status RssAnon). It is linked statically against
-  libsentinel and hiredis to avoid mapping two more shared objects.
+  connection record (and two sockets in the kernel). It is a fully static
+  executable (libc, hiredis and libsentinel archives; CMake option
+  `SENTINEL_PROXY_STATIC`, on by default): linked against the shared libc
+  its idle VmRSS was 2.0-2.07 MiB, of which ~1.8 MiB were file-backed pages
+  of libc.so and the loader; static, it is about 1.2 MiB (RssAnon ~190 KiB,
+  the rest the executable's own pages). getaddrinfo still resolves numeric
+  addresses, /etc/hosts and DNS names (glibc's built-in files and dns NSS
+  modules; nothing is dlopen'ed), but other NSS modules named in
+  nsswitch.conf are not used.
 EOF2
