@@ -118,6 +118,10 @@ typedef struct sn_transport {
 void sn_transport_set(const sn_transport *t);
 const sn_transport *sn_transport_get(void);
 
+/* Start a non-blocking TCP connect (TCP_NODELAY, CLOEXEC) to host:port;
+ * the socket, or -1 with e set. */
+int sn_connect_start(const char *host, int port, sn_err *e);
+
 /* A hiredis reply reader that refuses, before allocating, any reply whose
  * arrays announce more elements than SN_REPLY_MAX bytes could carry (hiredis
  * 0.14 allocates an array's table from its header alone). Free it with

@@ -173,6 +173,39 @@ const sn_transport *sn_transport_get(void)
     return current_transport;
 }
 
+/* Start a non-blocking connect to the first address of host:port (the
+ * watcher and the proxy's probes finish it in their own event loops).
+ * Returns the socket, or -1 with e set. */
+int sn_connect_start(const char *host, int port, sn_err *e)
+{
+    struct addrinfo hints, *res = NULL;
+    char portstr[8];
+    int fd, one = 1, rc;
+
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV;
+    snprintf(portstr, sizeof(portstr), "%d", port);
+    if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0 || res == NULL)
+        return sn_err_set(e, SENTINEL_ERR_HOST_UNRESOLVED, "cannot resolve %s: %s", host,
+                          rc ? gai_strerror(rc) : "no address");
+    fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
+                res->ai_protocol);
+    if (fd != -1) {
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        if (connect(fd, res->ai_addr, res->ai_addrlen) == -1 && errno != EINPROGRESS) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    if (fd == -1)
+        sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "connect %s:%d: %s", host, port,
+                   strerror(errno));
+    freeaddrinfo(res);
+    return fd;
+}
+
 /* ------------------------------------------------------------------------
  * The link
  * ------------------------------------------------------------------------ */

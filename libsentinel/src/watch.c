@@ -153,25 +153,11 @@ static void wlink_drop(sentinel_watch_t *w, wlink *l, int64_t now)
 
 static int wlink_connect(wlink *l, int connect_ms, int64_t now)
 {
-    struct addrinfo hints, *res = NULL;
-    char port[8];
-    int fd = -1, one = 1;
+    sn_err e;
+    int fd = sn_connect_start(l->addr.host, l->addr.port, &e);
 
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    snprintf(port, sizeof(port), "%d", l->addr.port);
-    if (getaddrinfo(l->addr.host, port, &hints, &res) != 0 || res == NULL)
-        return -1;
-    fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                res->ai_protocol);
     if (fd == -1)
-        goto fail;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(fd, res->ai_addr, res->ai_addrlen) == -1 && errno != EINPROGRESS)
-        goto fail;
-    freeaddrinfo(res);
+        return -1;
     if ((l->reader = sn_reader_create()) == NULL) {
         close(fd);
         return -1;
@@ -180,11 +166,6 @@ static int wlink_connect(wlink *l, int connect_ms, int64_t now)
     l->state = WL_CONNECTING;
     l->deadline = now + connect_ms;
     return 0;
-fail:
-    if (fd != -1)
-        close(fd);
-    freeaddrinfo(res);
-    return -1;
 }
 
 /* Queue one command; the output buffer is small because we only ever send

@@ -42,7 +42,7 @@ void px_probe_close(px_probe *pr)
     if (pr->fd >= 0)
         close(pr->fd);
     if (pr->reader)
-        redisReaderFree(pr->reader);
+        sn_reader_free(pr->reader);
     pr->fd = -1;
     pr->reader = NULL;
     pr->expect = 0;
@@ -51,29 +51,16 @@ void px_probe_close(px_probe *pr)
 
 static int probe_connect(px_probe *pr, int64_t now, int connect_ms)
 {
-    struct addrinfo hints, *res = NULL;
-    char port[8];
-    int fd = -1, one = 1, rc;
+    sn_err e;
+    int fd = sn_connect_start(pr->addr.host, pr->addr.port, &e);
 
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    snprintf(port, sizeof(port), "%d", pr->addr.port);
-    if ((rc = getaddrinfo(pr->addr.host, port, &hints, &res)) != 0 || res == NULL) {
-        snprintf(pr->err, sizeof(pr->err), "cannot resolve %s: %s", pr->addr.host,
-                 gai_strerror(rc));
+    if (fd == -1) {
+        snprintf(pr->err, sizeof(pr->err), "%s", e.msg);
         return -1;
     }
-    fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                res->ai_protocol);
-    if (fd == -1)
-        goto fail;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-    if (connect(fd, res->ai_addr, res->ai_addrlen) == -1 && errno != EINPROGRESS)
-        goto fail;
-    freeaddrinfo(res);
-    if ((pr->reader = redisReaderCreate()) == NULL) {
+    /* Bounded like every reader of ours: a node's reply cannot make us
+     * allocate what it never sent. */
+    if ((pr->reader = sn_reader_create()) == NULL) {
         close(fd);
         snprintf(pr->err, sizeof(pr->err), "out of memory");
         return -1;
@@ -82,13 +69,6 @@ static int probe_connect(px_probe *pr, int64_t now, int connect_ms)
     pr->state = PX_PROBE_CONNECTING;
     pr->deadline = now + connect_ms;
     return 0;
-fail:
-    snprintf(pr->err, sizeof(pr->err), "connect %s:%d: %s", pr->addr.host, pr->addr.port,
-             strerror(errno));
-    if (fd != -1)
-        close(fd);
-    freeaddrinfo(res);
-    return -1;
 }
 
 /* The commands of one round; small enough for one send() on a fresh
@@ -230,6 +210,7 @@ px_probe_result px_probe_step(px_probe *pr, int64_t now)
             return probe_failed(pr, "protocol error");
         if (reply == NULL)
             break;
+        sn_reader_reply_done(pr->reader);
         r = reply;
         pr->expect--;
         if (pr->expect > 0) { /* the AUTH reply */
