@@ -38,6 +38,25 @@ static inline topo_t *it_start(const topo_options *opt)
     return t;
 }
 
+/* The topology of the test binary's group(s). Groups that need options
+ * start it themselves; all of them stop it with it_group_teardown(). */
+static topo_t *topo;
+
+static inline int it_group_setup(void **state)
+{
+    (void)state;
+    topo = it_start(NULL);
+    return topo ? 0 : -1;
+}
+
+static inline int it_group_teardown(void **state)
+{
+    (void)state;
+    topo_stop(topo);
+    topo = NULL;
+    return 0;
+}
+
 /* A handle on all the topology's sentinels with test-friendly bounds. */
 static inline sentinel_t *it_handle(topo_t *t)
 {

@@ -9,8 +9,6 @@
 #define SENTINEL_PASS "sentinel-secret-1"
 #define DATA_PASS "data-secret-2"
 
-static topo_t *topo;
-
 static int group_setup(void **state)
 {
     topo_options opt = {.sentinel_password = SENTINEL_PASS, .data_password = DATA_PASS};
@@ -18,14 +16,6 @@ static int group_setup(void **state)
     (void)state;
     topo = it_start(&opt);
     return topo ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    topo_stop(topo);
-    topo = NULL;
-    return 0;
 }
 
 static sentinel_t *handle(const char *spass, const char *dpass)
@@ -116,5 +106,5 @@ int main(void)
     };
 
     return cmocka_run_group_tests_name("integration: credentials", tests, group_setup,
-                                       group_teardown);
+                                       it_group_teardown);
 }

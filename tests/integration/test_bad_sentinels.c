@@ -24,8 +24,6 @@ typedef struct fake {
     pthread_t thread;
 } fake;
 
-static topo_t *topo;
-
 static void fake_reply(fake *f, int fd, const char *req)
 {
     char buf[256];
@@ -234,20 +232,6 @@ static void test_silent_sentinel_is_timeout(void **state)
     fake_stop(f);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    topo = it_start(NULL);
-    return topo ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    topo_stop(topo);
-    return 0;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -259,6 +243,6 @@ int main(void)
         cmocka_unit_test(test_silent_sentinel_is_timeout),
     };
 
-    return cmocka_run_group_tests_name("integration: bad sentinels", tests, group_setup,
-                                       group_teardown);
+    return cmocka_run_group_tests_name("integration: bad sentinels", tests, it_group_setup,
+                                       it_group_teardown);
 }

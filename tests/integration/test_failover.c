@@ -7,23 +7,6 @@
 #define _GNU_SOURCE
 #include "it_common.h"
 
-static topo_t *topo;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    topo = it_start(NULL);
-    return topo ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    topo_stop(topo);
-    topo = NULL;
-    return 0;
-}
-
 /* Bring the topology back to 1 master + 2 synced replicas between tests. */
 static int test_setup(void **state)
 {
@@ -187,6 +170,6 @@ int main(void)
         cmocka_unit_test_setup(test_failover_manual, test_setup),
     };
 
-    return cmocka_run_group_tests_name("integration: failover", tests, group_setup,
-                                       group_teardown);
+    return cmocka_run_group_tests_name("integration: failover", tests, it_group_setup,
+                                       it_group_teardown);
 }

@@ -9,23 +9,6 @@
 
 #include "it_common.h"
 
-static topo_t *topo;
-
-static int group_setup(void **state)
-{
-    (void)state;
-    topo = it_start(NULL);
-    return topo ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    topo_stop(topo);
-    topo = NULL;
-    return 0;
-}
-
 static void assert_is_master(const sentinel_addr *a)
 {
     char role[32];
@@ -301,6 +284,6 @@ int main(void)
         cmocka_unit_test(test_all_sentinels_down_serves_cache_then_errors),
     };
 
-    return cmocka_run_group_tests_name("integration: resolve", tests, group_setup,
-                                       group_teardown);
+    return cmocka_run_group_tests_name("integration: resolve", tests, it_group_setup,
+                                       it_group_teardown);
 }

@@ -23,7 +23,6 @@ static int64_t sn_test_now_ms(void)
 }
 #define CALLS_PER_PROC 200
 
-static topo_t *topo;
 static char tmpdir[64];
 
 static int group_setup(void **state)

@@ -19,8 +19,6 @@ typedef struct seen {
     int denied;
 } seen;
 
-static topo_t *topo;
-
 static int count_masters(void)
 {
     int n = 0;
@@ -201,21 +199,6 @@ static void test_watcher_reports_switch_after_kill(void **state)
     assert_int_equal(topo_wait_synced(topo, IT_SYNC_WAIT_MS), 0);
 }
 
-static int group_setup(void **state)
-{
-    (void)state;
-    topo = it_start(NULL);
-    return topo ? 0 : -1;
-}
-
-static int group_teardown(void **state)
-{
-    (void)state;
-    topo_stop(topo);
-    topo = NULL;
-    return 0;
-}
-
 /* SUBSCRIBE denied by a sentinel ACL: reported once per sentinel, and the
  * watcher converges on a switch by polling alone (its own topology). */
 static void test_subscribe_denied_polling_converges(void **state)
@@ -265,8 +248,8 @@ int main(void)
     const struct CMUnitTest acl_tests[] = {
         cmocka_unit_test(test_subscribe_denied_polling_converges),
     };
-    int failed = cmocka_run_group_tests_name("integration: watch", tests, group_setup,
-                                             group_teardown);
+    int failed = cmocka_run_group_tests_name("integration: watch", tests, it_group_setup,
+                                             it_group_teardown);
 
     failed += cmocka_run_group_tests_name("integration: watch with ACL", acl_tests, NULL, NULL);
     return failed;
