@@ -158,3 +158,24 @@ ini shared_cache 11 'off' 11 'yes' 11 '0'
 ini cache_dir 12 '/dev/shm' 12 'relative/dir' 12 $'/tmp\nx'
 ini watch 13 'auto' 13 'ON' 13 'False' 13 'maybe'
 ini watch_poll 14 '100' 14 '3600000' 14 '99' 14 '3600001'
+
+# ---- the proxy's RESP framing (src/proxy/resp.c) ------------------------
+# A byte that picks the read sizes, the client's commands, "\n--\n", the
+# master's replies.
+C=resp
+CMD_GET='*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n'
+CMD_SET='*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$5\r\nvalue\r\n'
+CMD_EVAL='*3\r\n$4\r\neval\r\n$33\r\nreturn redis.call("get", KEYS[1])\r\n$1\r\n0\r\n'
+CMD_PING='*1\r\n$4\r\nPING\r\n'
+CMD_HGETALL='*2\r\n$7\r\nHGETALL\r\n$4\r\nhash\r\n'
+seed $C get_set '\x00%b%b\n--\n%b%b' "$CMD_GET" "$CMD_SET" '$5\r\nvalue\r\n' "$OK"
+seed $C pipeline '\x07%b%b%b%b\n--\n%b%b%b%b' "$CMD_PING" "$CMD_GET" "$CMD_EVAL" "$CMD_HGETALL" \
+    '+PONG\r\n' "$NULL_BULK" '$5\r\nvalue\r\n' '*4\r\n$1\r\na\r\n$1\r\n1\r\n$1\r\nb\r\n$1\r\n2\r\n'
+seed $C binary_bulks '\x21*3\r\n$3\r\nSET\r\n$6\r\n\r\n*1\r\r\n$8\r\n\x00\xff\r\n$3\r\n\r\n\n--\n$6\r\n\r\n*1\r\r\n%b' "$OK"
+seed $C stateful '\x03*2\r\n$6\r\nSELECT\r\n$1\r\n1\r\n*1\r\n$5\r\nMULTI\r\n*3\r\n$5\r\nBLPOP\r\n$1\r\nq\r\n$1\r\n0\r\n\n--\n%b+QUEUED\r\n%b' "$OK" "$NULL_ARRAY"
+seed $C inline '\x04PING\r\nGET key\r\n\n--\n+PONG\r\n$-1\r\n'
+seed $C split_request '\x05*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$100\r\nabc\n--\n-ERR wrong number of arguments\r\n:1\r\n'
+seed $C nested_replies '\x0c%b\n--\n*2\r\n*1\r\n:1\r\n$-1\r\n*3\r\n*0\r\n*-1\r\n*2\r\n*2\r\n+a\r\n$-1\r\n*1\r\n$1\r\nz\r\n%b%b' \
+    "$CMD_PING" "$ROLE_MASTER" "$SENTINELS"
+seed $C reply_errors '\x02%b\n--\n%b$3\r\nabcX\n' "$CMD_GET" "$OK"
+seed $C resp3_reply '\x01%b\n--\n%%1\r\n+a\r\n:1\r\n' "$CMD_HGETALL"

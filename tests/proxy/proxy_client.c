@@ -6,7 +6,8 @@
  *              check every acknowledged key on the final master (found by
  *              asking through the proxy which port answers, then read
  *              directly). Prints one "key=value" summary line; exit 1 when
- *              an acknowledged write is missing.
+ *              an acknowledged write is missing. --mux asks INFO instead
+ *              of CONFIG, so that the loop stays multiplexed in the proxy.
  *   slowreader pipeline GETs of a large value without reading, check the
  *              proxy's RSS stays bounded, then read and check every reply
  *   conns      open N connections, PING on each, PING again, close
@@ -41,6 +42,7 @@ static double opt_seconds = 10;
 static int opt_pid;
 static long opt_rss_limit_kb = 65536;
 static const char *opt_keys_out;
+static int opt_mux; /* writeloop: learn the node with INFO (multiplexed), not CONFIG */
 
 static int64_t now_ms(void)
 {
@@ -129,7 +131,10 @@ static int cmd_writeloop(void)
         }
         /* One pipeline: the write and which node took it. */
         redisAppendCommand(c, "SET %s:%ld %ld", opt_prefix, seq, seq);
-        redisAppendCommand(c, "CONFIG GET port");
+        if (opt_mux)
+            redisAppendCommand(c, "INFO server");
+        else
+            redisAppendCommand(c, "CONFIG GET port");
         ok = redisGetReply(c, (void **)&r1) == REDIS_OK &&
              redisGetReply(c, (void **)&r2) == REDIS_OK;
         if (ok && r1->type == REDIS_REPLY_STATUS && strcmp(r1->str, "OK") == 0) {
@@ -143,6 +148,8 @@ static int cmd_writeloop(void)
                 fprintf(kf, "%s:%ld\n", opt_prefix, seq);
             if (r2 && r2->type == REDIS_REPLY_ARRAY && r2->elements == 2)
                 port = atoi(r2->element[1]->str);
+            if (r2 && r2->type == REDIS_REPLY_STRING && strstr(r2->str, "tcp_port:"))
+                port = atoi(strstr(r2->str, "tcp_port:") + 9);
             ackbits[seq] = MAX_NODES + 1; /* acked, node unknown */
             for (int i = 0; i < nports; i++)
                 if (ports[i] == port) {
@@ -517,7 +524,8 @@ int main(int argc, char **argv)
         {"count", required_argument, NULL, 'n'},    {"seconds", required_argument, NULL, 's'},
         {"pid", required_argument, NULL, 'P'},      {"prefix", required_argument, NULL, 'x'},
         {"password", required_argument, NULL, 'a'}, {"rss-limit-kb", required_argument, NULL, 'r'},
-        {"keys-out", required_argument, NULL, 'k'}, {NULL, 0, NULL, 0}};
+        {"keys-out", required_argument, NULL, 'k'}, {"mux", no_argument, NULL, 'm'},
+        {NULL, 0, NULL, 0}};
     const char *mode;
     int ch;
 
@@ -538,6 +546,7 @@ int main(int argc, char **argv)
         case 'a': opt_password = optarg; break;
         case 'r': opt_rss_limit_kb = atol(optarg); break;
         case 'k': opt_keys_out = optarg; break;
+        case 'm': opt_mux = 1; break;
         default: return 2;
         }
     }

@@ -1,8 +1,10 @@
 # Failover scenarios through the proxy (DESIGN.md "Failover scenarios"):
 #   kill | freeze | manual | sentinel-loss | restart
-# A write loop of unique keys runs through the proxy (reconnecting on
-# errors, bounded by count and time); after the fault and the recovery every
-# acknowledged key must exist on the final master, and the proxy must be
+# Two write loops of unique keys run through the proxy (reconnecting on
+# errors, bounded by count and time): one multiplexed over the shared master
+# connection (SET + INFO), one on a master connection of its own (SET +
+# CONFIG GET pins it). After the fault and the recovery every acknowledged
+# key of both must exist on the final master, and the proxy must be
 # forwarding to the node the sentinels elected.
 SCRIPT_ARGS=("$@")
 SCENARIO=${1:?scenario}
@@ -14,6 +16,9 @@ start_proxy P
 "$PROXY_CLIENT" writeloop --port "$P_PORT" --seconds 12 --count 5000000 \
     --prefix "$SCENARIO" >"$WORK/writeloop.out" 2>&1 &
 WL=$!
+"$PROXY_CLIENT" writeloop --mux --port "$P_PORT" --seconds 12 --count 5000000 \
+    --prefix "$SCENARIO-mux" >"$WORK/writeloop-mux.out" 2>&1 &
+WLM=$!
 sleep 2
 
 case $SCENARIO in
@@ -53,17 +58,27 @@ if [ "$SCENARIO" != restart ]; then
 fi
 wait $WL
 RC=$?
-SUMMARY=$(cat "$WORK/writeloop.out")
-echo "$SCENARIO: $SUMMARY"
+wait $WLM
+RCM=$?
 # Sentinel may fail over more than once (a loaded machine); what matters is
 # that the proxy ends on the master the sentinels name now.
 NOW=$(ctl master-port) || fail "no master now"
 [ "$SCENARIO" = restart ] || [ "$NOW" != "$OLD" ] || fail "master is still $OLD"
-[ "$(field final_master "$SUMMARY")" = "$NOW" ] ||
-    fail "proxy forwards to $(field final_master "$SUMMARY"), sentinels name $NOW (first switch: $NEW)"
-[ "$(field lost "$SUMMARY")" = 0 ] || fail "acknowledged writes lost"
-[ "$(field acked "$SUMMARY")" -gt 100 ] || fail "too few writes acknowledged"
-[ $RC -eq 0 ] || fail "writeloop exit $RC"
+for kind in own mux; do
+    if [ $kind = own ]; then
+        SUMMARY=$(cat "$WORK/writeloop.out") rc=$RC
+    else
+        SUMMARY=$(cat "$WORK/writeloop-mux.out") rc=$RCM
+    fi
+    echo "$SCENARIO ($kind connection): $SUMMARY"
+    [ "$(field final_master "$SUMMARY")" = "$NOW" ] ||
+        fail "$kind: proxy forwards to $(field final_master "$SUMMARY"), sentinels name $NOW (first switch: $NEW)"
+    [ "$(field lost "$SUMMARY")" = 0 ] || fail "$kind: acknowledged writes lost"
+    [ "$(field acked "$SUMMARY")" -gt 100 ] || fail "$kind: too few writes acknowledged"
+    [ $rc -eq 0 ] || fail "$kind: writeloop exit $rc"
+done
+[ "$(metric "$P_ADMIN" multiplexed_commands_total)" -gt 100 ] ||
+    [ "$SCENARIO" = restart ] || fail "the mux write loop was not multiplexed"
 if [ "$SCENARIO" != restart ]; then
     [ "$(metric "$P_ADMIN" master_switches_total)" -ge 1 ] || fail "no switch counted"
     [ "$(metric "$P_ADMIN" master_up)" = 1 ] || fail "master not up after the switch"

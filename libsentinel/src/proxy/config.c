@@ -59,6 +59,7 @@ sentinel_proxy_config_t *sentinel_proxy_config_new(void)
     c->admin_port = -1;
     c->log.level = SENTINEL_PROXY_LOG_INFO;
     c->shared_ttl_ms = 60000;
+    c->multiplex = 1;
     return c;
 }
 
@@ -321,6 +322,8 @@ int sentinel_proxy_config_set(sentinel_proxy_config_t *c, const char *key, const
     }
     if (!strcmp(key, "watch"))
         return parse_bool(key, v, &c->watch, err, errlen);
+    if (!strcmp(key, "multiplex"))
+        return parse_bool(key, v, &c->multiplex, err, errlen);
     if (!strcmp(key, "shared-cache")) {
         if (!strcasecmp(v, "none") || !strcasecmp(v, "off")) {
             c->shared_cache[0] = '\0';
@@ -543,6 +546,10 @@ const char *sentinel_proxy_usage(void)
            "  --max-clients N          concurrent clients (default 4096)\n"
            "  --buffer-size BYTES      per direction and connection, allocated only while\n"
            "                           data waits (default 16384)\n"
+           "  --multiplex yes|no       stateless commands (GET, SET, HSET, EVAL, ...) of all\n"
+           "                           clients share one master connection; a client that\n"
+           "                           sends AUTH, SELECT, MULTI, SUBSCRIBE, a blocking or\n"
+           "                           unknown command gets its own (default yes)\n"
            "Watch mode:\n"
            "  --watch                  no listener: keep the shared cache current\n"
            "  --shared-cache auto|DIR|FILE\n"

@@ -74,6 +74,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -114,7 +115,8 @@ static const char *master_state_name(px_master_state st)
 typedef enum px_conn_state {
     PX_CONN_HELD,       /* accepted, waiting for a verified master */
     PX_CONN_CONNECTING, /* upstream connect in progress */
-    PX_CONN_OPEN        /* forwarding */
+    PX_CONN_OPEN,       /* forwarding over its own master connection */
+    PX_CONN_SHARED      /* multiplexed over the shared master connection */
 } px_conn_state;
 
 static const char *conn_state_name(px_conn_state st)
@@ -123,6 +125,7 @@ static const char *conn_state_name(px_conn_state st)
     case PX_CONN_HELD: return "held";
     case PX_CONN_CONNECTING: return "connecting";
     case PX_CONN_OPEN: return "open";
+    case PX_CONN_SHARED: return "shared";
     }
     return "?";
 }
@@ -135,16 +138,50 @@ typedef struct px_buf {
 
 #define PX_CL_EOF 0x1 /* the client sent FIN: no more requests */
 #define PX_UP_EOF 0x2 /* the master closed: flush replies, then drop */
+#define PX_CL_PIN 0x4  /* shared client sent a command that needs its own connection */
+#define PX_CL_QUIT 0x8 /* shared client sent QUIT: +OK after its replies, then close */
 
-/* Kept small: an idle client costs this struct and two fds. */
+/* Kept small: an idle client costs this struct and one or two fds. */
 typedef struct px_conn {
     struct px_conn *prev, *next;
     int cfd, ufd;
-    uint8_t state;  /* px_conn_state */
+    uint8_t state;     /* px_conn_state */
     uint8_t flags;
-    px_buf *c2u, *u2c;
-    int64_t since;  /* held since, or last activity */
+    uint32_t inflight; /* SHARED: replies still to come on the shared connection */
+    px_buf *c2u, *u2c; /* SHARED: c2u holds an incomplete command */
+    int64_t since;     /* held since, or last activity */
 } px_conn;
+
+/* The shared master connection's queue: n replies in a row belong to c
+ * (NULL: the client is gone, its replies are discarded). */
+typedef struct px_wait {
+    px_conn *c;
+    uint32_t n;
+} px_wait;
+
+typedef enum px_sh_state { PX_SH_IDLE, PX_SH_CONNECTING, PX_SH_OPEN } px_sh_state;
+
+/* One master connection shared by every multiplexed client. Requests are
+ * appended whole to out and written once per loop iteration; replies are
+ * read into in, framed, and handed to the client at the queue's head. */
+typedef struct px_shup {
+    int fd;
+    uint8_t state;      /* px_sh_state */
+    int reg_mask;       /* interest registered with the loop */
+    int64_t since;      /* connect started */
+    char *out;          /* requests not written yet: out[out_pos..out_len) */
+    size_t out_pos, out_len, out_cap;
+    char *in;           /* replies read, not handed over yet: in[in_pos..in_len) */
+    size_t in_pos, in_len;
+    size_t in_framed;   /* of them, already framed for framed_for */
+    px_conn *framed_for;
+    px_wait *q;         /* ring of pending replies */
+    size_t q_head, q_len, q_cap;
+    px_rep rep;
+    px_conn *stalled;   /* the head client's buffer is full: stop reading */
+    int64_t stalled_since;
+    int delivering;     /* shared_deliver() is on the stack */
+} px_shup;
 
 typedef struct px_list {
     px_conn *head, *tail;
@@ -173,7 +210,11 @@ struct sentinel_proxy {
     px_admin *admin;
 
     /* connections */
-    px_list conns; /* CONNECTING and OPEN */
+    int multiplex;
+    px_shup sh;
+    int sh_kick;   /* a stalled delivery may continue */
+    int sh_full;   /* shared clients are not read: the shared queue is full */
+    px_list conns; /* CONNECTING, OPEN and SHARED */
     px_list held;  /* HELD, oldest first */
     char *scratch;
 
@@ -354,6 +395,8 @@ static void on_client(px_loop *l, int fd, void *ud, int mask);
 static void on_upstream(px_loop *l, int fd, void *ud, int mask);
 static void master_suspect(sentinel_proxy_t *p, const char *why);
 static void master_check(sentinel_proxy_t *p);
+static void shared_forget(sentinel_proxy_t *p, px_conn *c);
+static void conn_connect(sentinel_proxy_t *p, px_conn *c);
 
 /* Apply the interest a connection's state calls for; epoll_ctl runs only
  * when something changed, so the forwarding fast path makes none. */
@@ -371,6 +414,12 @@ static void conn_update(sentinel_proxy_t *p, px_conn *c)
             want_u |= PX_WRITABLE;
     } else if (c->state == PX_CONN_CONNECTING) {
         want_u |= PX_WRITABLE;
+    } else if (c->state == PX_CONN_SHARED) {
+        /* Read while nothing holds this client back: a pause, the shared
+         * queue being full, an end, or a command that waits for a
+         * connection of its own. */
+        if (forwarding && !p->sh_full && !(c->flags & (PX_CL_EOF | PX_UP_EOF | PX_CL_PIN)))
+            want_c |= PX_READABLE;
     }
     if (c->u2c)
         want_c |= PX_WRITABLE;
@@ -401,6 +450,8 @@ static void conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how)
         px_logf(&p->log, SENTINEL_PROXY_LOG_DEBUG, "client fd %d dropped (%s%s)", c->cfd,
                 conn_state_name((px_conn_state)c->state),
                 how == PX_DROP_SWITCH ? ", master left" : "");
+    if (c->state == PX_CONN_SHARED)
+        shared_forget(p, c);
     px_loop_del(p->loop, c->cfd, PX_READABLE | PX_WRITABLE);
     close(c->cfd);
     if (c->ufd >= 0) {
@@ -440,13 +491,26 @@ static void conn_refuse_masterdown(sentinel_proxy_t *p, px_conn *c)
     conn_drop(p, c, PX_DROP_NORMAL);
 }
 
-/* Start the upstream connection of a held client. */
+/* A held client starts forwarding: multiplexed, or over a master
+ * connection of its own. */
 static void conn_attach(sentinel_proxy_t *p, px_conn *c)
+{
+    list_remove(&p->held, c);
+    list_push(&p->conns, c);
+    c->since = p->now;
+    if (p->multiplex && !(c->flags & PX_CL_PIN)) {
+        c->state = PX_CONN_SHARED;
+        conn_update(p, c);
+        return;
+    }
+    conn_connect(p, c);
+}
+
+/* Start a client's own master connection (its requests wait in c2u). */
+static void conn_connect(sentinel_proxy_t *p, px_conn *c)
 {
     int fd;
 
-    list_remove(&p->held, c);
-    list_push(&p->conns, c);
     c->since = p->now;
     fd = socket(p->master_sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1) {
@@ -500,6 +564,13 @@ static int buf_keep(sentinel_proxy_t *p, px_buf **b, const char *data, size_t le
     return 0;
 }
 
+static void buf_release(sentinel_proxy_t *p, px_buf **b)
+{
+    free(*b);
+    *b = NULL;
+    p->ctr.buffer_bytes -= p->bufsize;
+}
+
 /* Write pending bytes; 1 when drained, 0 when some remain, -1 on error. */
 static int buf_flush(sentinel_proxy_t *p, px_buf **b, int fd)
 {
@@ -514,9 +585,7 @@ static int buf_flush(sentinel_proxy_t *p, px_buf **b, int fd)
         }
         (*b)->pos += (uint32_t)n;
     }
-    free(*b);
-    *b = NULL;
-    p->ctr.buffer_bytes -= p->bufsize;
+    buf_release(p, b);
     return 1;
 }
 
@@ -546,9 +615,18 @@ static int forward(sentinel_proxy_t *p, int src, int dst, px_buf **pending, uint
     return 1;
 }
 
+static int shared_pending(const sentinel_proxy_t *p, const px_conn *c);
+
 /* Both directions finished? Then the connection is done. */
-static int conn_finished(const px_conn *c)
+static int conn_finished(const sentinel_proxy_t *p, const px_conn *c)
 {
+    if (c->state == PX_CONN_SHARED) {
+        /* Every reply handed over, and the client, the master or the
+         * proxy is done with it (a client waiting to be pinned is not). */
+        if (c->u2c || shared_pending(p, c) || (c->flags & PX_CL_PIN))
+            return 0;
+        return (c->flags & (PX_CL_EOF | PX_UP_EOF)) || p->stopping;
+    }
     if ((c->flags & PX_UP_EOF) && c->u2c == NULL)
         return 1; /* the master is gone and the client has every reply */
     if ((c->flags & PX_CL_EOF) && (c->flags & PX_UP_EOF))
@@ -559,6 +637,17 @@ static int conn_finished(const px_conn *c)
 static void client_eof(sentinel_proxy_t *p, px_conn *c)
 {
     c->flags |= PX_CL_EOF;
+    if (c->state == PX_CONN_SHARED) {
+        /* An incomplete command is dropped, as Redis would; commands that
+         * wait for the client's own connection still go there. */
+        if (c->c2u && !(c->flags & PX_CL_PIN))
+            buf_release(p, &c->c2u);
+        if (conn_finished(p, c))
+            conn_drop(p, c, PX_DROP_NORMAL);
+        else
+            conn_update(p, c);
+        return;
+    }
     /* Let the master see the end once it has every request; it then
      * answers what it has and closes, which ends the connection. */
     if (c->c2u == NULL && c->state == PX_CONN_OPEN)
@@ -569,6 +658,585 @@ static void client_eof(sentinel_proxy_t *p, px_conn *c)
         conn_update(p, c);
 }
 
+/* ------------------------------------------------------------------------
+ * Multiplexing: one shared master connection
+ *
+ * Clients start multiplexed (multiplex on, the default): their commands are
+ * framed (resp.c), appended whole to the shared connection's output and
+ * written once per loop iteration, so N clients' requests cost the master
+ * and the proxy one write and one read instead of N. Replies come back in
+ * order; a queue says whose they are. A client that sends anything that
+ * could leave state in a connection or block it (AUTH, SELECT, MULTI,
+ * SUBSCRIBE, BLPOP, CLIENT, unknown commands, inline or malformed bytes:
+ * see px_cmd_shareable()) is pinned: once its shared replies are handed
+ * over it gets a master connection of its own and keeps it, exactly as
+ * with multiplex off. The shared connection never authenticates, so a
+ * client that has not sent AUTH gets what Redis gives an unauthenticated
+ * connection.
+ *
+ * Memory stays bounded: a client's incomplete command waits in its c2u
+ * (one buffer; a command larger than that pins the client), the shared
+ * output holds at most SH_OUT_BUFS buffers (beyond that no shared client
+ * is read), the shared input one buffer. A client too slow to take its
+ * replies stalls the shared connection (it is not read, the master keeps
+ * the rest) until the client reads again; one that makes no progress for
+ * pause-timeout is dropped.
+ * ------------------------------------------------------------------------ */
+
+#define SH_OUT_BUFS 4      /* queued requests before shared clients wait */
+#define SH_QUEUE_MAX 65536 /* queue entries before shared clients wait */
+
+static void on_shared(px_loop *l, int fd, void *ud, int mask);
+static void shared_deliver(sentinel_proxy_t *p);
+
+static int shared_pending(const sentinel_proxy_t *p, const px_conn *c)
+{
+    return c->inflight > 0 || (p->sh.framed_for == c && p->sh.in_framed > 0);
+}
+
+static int shared_is_full(const sentinel_proxy_t *p)
+{
+    return p->sh.out_len - p->sh.out_pos >= SH_OUT_BUFS * p->bufsize ||
+           p->sh.q_len >= SH_QUEUE_MAX;
+}
+
+/* Shared clients are read again, or no longer, when the queue crosses its
+ * limit. */
+static void shared_check_full(sentinel_proxy_t *p)
+{
+    int full = shared_is_full(p);
+
+    if (full != p->sh_full) {
+        p->sh_full = full;
+        update_all(p);
+    }
+}
+
+static void shared_sync(sentinel_proxy_t *p)
+{
+    px_shup *sh = &p->sh;
+    int want = PX_NONE;
+
+    if (sh->state == PX_SH_CONNECTING) {
+        want = PX_WRITABLE;
+    } else if (sh->state == PX_SH_OPEN) {
+        if (sh->in_pos == sh->in_len)
+            want |= PX_READABLE;
+        if (sh->out_pos < sh->out_len && p->state != PX_MASTER_PAUSED)
+            want |= PX_WRITABLE;
+    }
+    if (want == sh->reg_mask)
+        return;
+    if (sh->reg_mask & ~want)
+        px_loop_del(p->loop, sh->fd, sh->reg_mask & ~want);
+    if (want & ~sh->reg_mask)
+        px_loop_add(p->loop, sh->fd, want & ~sh->reg_mask, on_shared, NULL);
+    sh->reg_mask = want;
+}
+
+/* Close the shared connection. Clients with replies outstanding can never
+ * get them: on a switch they are dropped at once, otherwise they get what
+ * they already have and are closed (as when their own connection ends).
+ * Clients with nothing outstanding carry on: their next command opens a
+ * new shared connection, to whichever master is current then. */
+static void shared_close(sentinel_proxy_t *p, px_drop_how how)
+{
+    px_shup *sh = &p->sh;
+    size_t marked = 0;
+
+    if (sh->fd >= 0) {
+        px_loop_del(p->loop, sh->fd, PX_READABLE | PX_WRITABLE);
+        if (how == PX_DROP_SWITCH)
+            close_abort(sh->fd);
+        else
+            close(sh->fd);
+    }
+    sh->fd = -1;
+    sh->reg_mask = PX_NONE;
+    sh->state = PX_SH_IDLE;
+    for (size_t i = 0; i < sh->q_len; i++) {
+        px_conn *c = sh->q[(sh->q_head + i) % sh->q_cap].c;
+        if (c && !(c->flags & PX_UP_EOF)) {
+            c->flags |= PX_UP_EOF;
+            marked++;
+        }
+    }
+    if (sh->framed_for && !(sh->framed_for->flags & PX_UP_EOF)) {
+        sh->framed_for->flags |= PX_UP_EOF;
+        marked++;
+    }
+    free(sh->out);
+    free(sh->in);
+    free(sh->q);
+    sh->out = sh->in = NULL;
+    sh->q = NULL;
+    sh->out_pos = sh->out_len = sh->out_cap = 0;
+    sh->in_pos = sh->in_len = sh->in_framed = 0;
+    sh->q_head = sh->q_len = sh->q_cap = 0;
+    sh->framed_for = sh->stalled = NULL;
+    px_rep_init(&sh->rep);
+    if (marked) {
+        for (px_conn *c = p->conns.head, *next; c; c = next) {
+            next = c->next;
+            if (c->state != PX_CONN_SHARED || !(c->flags & PX_UP_EOF))
+                continue;
+            c->inflight = 0;
+            if (how == PX_DROP_SWITCH || conn_finished(p, c))
+                conn_drop(p, c, how);
+            else
+                conn_update(p, c);
+        }
+    }
+    shared_check_full(p);
+}
+
+static void shared_fail(sentinel_proxy_t *p, const char *why)
+{
+    px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "shared master connection: %s (%zu replies pending)",
+            why, p->sh.q_len);
+    p->ctr.upstream_errors++;
+    shared_close(p, PX_DROP_NORMAL);
+}
+
+static int shared_alloc(sentinel_proxy_t *p)
+{
+    px_shup *sh = &p->sh;
+
+    if (sh->out)
+        return 0;
+    sh->out_cap = (SH_OUT_BUFS + 1) * p->bufsize;
+    sh->q_cap = 64;
+    sh->out = malloc(sh->out_cap);
+    sh->in = malloc(p->bufsize);
+    sh->q = malloc(sh->q_cap * sizeof(*sh->q));
+    if (sh->out == NULL || sh->in == NULL || sh->q == NULL) {
+        free(sh->out);
+        free(sh->in);
+        free(sh->q);
+        sh->out = sh->in = NULL;
+        sh->q = NULL;
+        sh->out_cap = sh->q_cap = 0;
+        return -1;
+    }
+    return 0;
+}
+
+static void shared_connect(sentinel_proxy_t *p)
+{
+    px_shup *sh = &p->sh;
+    int fd;
+
+    fd = socket(p->master_sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd == -1) {
+        shared_fail(p, strerror(errno));
+        return;
+    }
+    set_nodelay(fd);
+    sh->fd = fd;
+    sh->since = p->now;
+    px_rep_init(&sh->rep);
+    if (connect(fd, (struct sockaddr *)&p->master_sa, p->master_salen) == 0) {
+        sh->state = PX_SH_OPEN;
+    } else if (errno == EINPROGRESS) {
+        sh->state = PX_SH_CONNECTING;
+    } else {
+        char why[128];
+        snprintf(why, sizeof(why), "%s", strerror(errno));
+        shared_fail(p, why);
+        master_suspect(p, why);
+        return;
+    }
+    shared_sync(p);
+}
+
+/* Write the queued requests: once per loop iteration, so that every
+ * client read in that iteration shares one write. */
+static void shared_flush(sentinel_proxy_t *p)
+{
+    px_shup *sh = &p->sh;
+
+    if (sh->out_pos == sh->out_len || p->state == PX_MASTER_PAUSED)
+        return;
+    if (sh->state == PX_SH_IDLE) {
+        if (p->state == PX_MASTER_UP)
+            shared_connect(p);
+        return;
+    }
+    if (sh->state != PX_SH_OPEN)
+        return;
+    while (sh->out_pos < sh->out_len) {
+        ssize_t n = send(sh->fd, sh->out + sh->out_pos, sh->out_len - sh->out_pos, MSG_NOSIGNAL);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            if (errno == EAGAIN || errno == EWOULDBLOCK)
+                break;
+            shared_fail(p, strerror(errno));
+            master_check(p);
+            return;
+        }
+        sh->out_pos += (size_t)n;
+    }
+    if (sh->out_pos == sh->out_len)
+        sh->out_pos = sh->out_len = 0;
+    shared_sync(p);
+    shared_check_full(p);
+}
+
+/* Queue one complete command of c. */
+static int shared_queue(sentinel_proxy_t *p, px_conn *c, const char *cmd, size_t len)
+{
+    px_shup *sh = &p->sh;
+    px_wait *tail;
+
+    if (shared_alloc(p) == -1)
+        return -1;
+    if (sh->out_len + len > sh->out_cap) {
+        memmove(sh->out, sh->out + sh->out_pos, sh->out_len - sh->out_pos);
+        sh->out_len -= sh->out_pos;
+        sh->out_pos = 0;
+        if (sh->out_len + len > sh->out_cap)
+            return -1; /* cannot happen: clients are not read past SH_OUT_BUFS */
+    }
+    tail = sh->q_len ? &sh->q[(sh->q_head + sh->q_len - 1) % sh->q_cap] : NULL;
+    if (tail && tail->c == c && tail->n < UINT32_MAX) {
+        tail->n++;
+    } else {
+        if (sh->q_len == sh->q_cap) {
+            size_t ncap = sh->q_cap * 2;
+            px_wait *nq = malloc(ncap * sizeof(*nq));
+            if (nq == NULL)
+                return -1;
+            for (size_t i = 0; i < sh->q_len; i++)
+                nq[i] = sh->q[(sh->q_head + i) % sh->q_cap];
+            free(sh->q);
+            sh->q = nq;
+            sh->q_cap = ncap;
+            sh->q_head = 0;
+        }
+        sh->q[(sh->q_head + sh->q_len) % sh->q_cap] = (px_wait){c, 1};
+        sh->q_len++;
+    }
+    if (sh->state == PX_SH_IDLE && sh->q_len == 1 && sh->q[sh->q_head].n == 1)
+        sh->since = p->now; /* the first command waiting for a connection */
+    memcpy(sh->out + sh->out_len, cmd, len);
+    sh->out_len += len;
+    c->inflight++;
+    p->ctr.multiplexed++;
+    return 0;
+}
+
+/* A client is going away: its queued replies are discarded on arrival. */
+static void shared_forget(sentinel_proxy_t *p, px_conn *c)
+{
+    px_shup *sh = &p->sh;
+
+    for (size_t i = 0; c->inflight > 0 && i < sh->q_len; i++) {
+        px_wait *w = &sh->q[(sh->q_head + i) % sh->q_cap];
+        if (w->c == c) {
+            w->c = NULL;
+            c->inflight -= w->n < c->inflight ? w->n : c->inflight;
+        }
+    }
+    if (sh->framed_for == c)
+        sh->framed_for = NULL;
+    if (sh->stalled == c) {
+        sh->stalled = NULL;
+        p->sh_kick = 1; /* the others' replies may flow again */
+    }
+}
+
+/* A shared client's command needs a connection of its own: give it one
+ * once every reply it is owed on the shared connection has been handed
+ * over, so that replies stay in order. */
+static void shared_pin(sentinel_proxy_t *p, px_conn *c)
+{
+    if (shared_pending(p, c))
+        return;
+    p->ctr.pinned++;
+    if (p->log.level >= SENTINEL_PROXY_LOG_DEBUG)
+        px_logf(&p->log, SENTINEL_PROXY_LOG_DEBUG, "client fd %d gets its own connection",
+                c->cfd);
+    if (p->state == PX_MASTER_UP && !p->stopping) {
+        conn_connect(p, c);
+        return;
+    }
+    /* No verified master right now: wait with the held clients. */
+    list_remove(&p->conns, c);
+    c->state = PX_CONN_HELD;
+    c->since = p->now;
+    list_push(&p->held, c);
+    conn_update(p, c);
+}
+
+static ssize_t client_take(sentinel_proxy_t *p, px_conn *c, const char *data, size_t len);
+
+/* After replies were handed to c: pin it, finish it, or keep going. */
+static void shared_after(sentinel_proxy_t *p, px_conn *c)
+{
+    if (c->state != PX_CONN_SHARED || shared_pending(p, c))
+        return;
+    if (c->flags & PX_CL_QUIT) {
+        /* QUIT is answered here: a connection of its own just to say
+         * goodbye would cost the master a connect. */
+        c->flags &= (uint8_t)~PX_CL_QUIT;
+        if (client_take(p, c, "+OK\r\n", 5) < 0) {
+            conn_drop(p, c, PX_DROP_NORMAL);
+            return;
+        }
+    }
+    if (c->flags & PX_CL_PIN)
+        shared_pin(p, c);
+    else if (conn_finished(p, c))
+        conn_drop(p, c, PX_DROP_NORMAL);
+}
+
+/* Give c as much of data as it takes now: a direct send, then its
+ * buffer. Returns the bytes taken, or -1 when the client failed. */
+static ssize_t client_take(sentinel_proxy_t *p, px_conn *c, const char *data, size_t len)
+{
+    size_t off = 0, keep;
+
+    if (c->u2c == NULL) {
+        ssize_t w = send(c->cfd, data, len, MSG_NOSIGNAL);
+        if (w < 0) {
+            if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+                return -1;
+            w = 0;
+        }
+        off = (size_t)w;
+        if (off == len)
+            return (ssize_t)len;
+        keep = len - off < p->bufsize ? len - off : p->bufsize;
+        if (buf_keep(p, &c->u2c, data + off, keep) == -1)
+            return -1;
+        off += keep;
+    } else {
+        px_buf *b = c->u2c;
+        if (b->pos > 0) {
+            memmove(b->data, b->data + b->pos, b->len - b->pos);
+            b->len -= b->pos;
+            b->pos = 0;
+        }
+        keep = p->bufsize - b->len < len ? p->bufsize - b->len : len;
+        memcpy(b->data + b->len, data, keep);
+        b->len += (uint32_t)keep;
+        off = keep;
+    }
+    conn_update(p, c);
+    return (ssize_t)off;
+}
+
+/* Hand the replies read from the shared connection to their clients. */
+static void shared_deliver(sentinel_proxy_t *p)
+{
+    px_shup *sh = &p->sh;
+
+    if (sh->delivering)
+        return;
+    sh->delivering = 1;
+    p->sh_kick = 0;
+    while (sh->in != NULL) {
+        if (sh->in_framed > 0) {
+            px_conn *c = sh->framed_for;
+            size_t k = sh->in_framed;
+            if (c) {
+                ssize_t took = client_take(p, c, sh->in + sh->in_pos, k);
+                if (took < 0) {
+                    conn_drop(p, c, PX_DROP_NORMAL); /* forgets it: the rest is discarded */
+                    c = NULL;
+                } else if ((size_t)took < k) {
+                    /* Its buffer is full: wait for it. */
+                    if (sh->stalled != c)
+                        sh->stalled_since = p->now;
+                    sh->stalled = c;
+                    sh->in_pos += (size_t)took;
+                    sh->in_framed -= (size_t)took;
+                    break;
+                }
+            }
+            sh->in_pos += sh->in_framed;
+            sh->in_framed = 0;
+            sh->framed_for = NULL;
+            sh->stalled = NULL;
+            if (c)
+                shared_after(p, c);
+            continue;
+        }
+        if (sh->in_pos == sh->in_len) {
+            sh->in_pos = sh->in_len = 0;
+            break;
+        }
+        if (sh->q_len == 0) {
+            sh->delivering = 0;
+            shared_fail(p, "reply without a request");
+            return;
+        }
+        /* Frame as many of the head's replies as the bytes hold. */
+        px_wait *w = &sh->q[sh->q_head];
+        size_t pos = sh->in_pos;
+        while (pos < sh->in_len && w->n > 0) {
+            int done;
+            ssize_t k = px_rep_feed(&sh->rep, sh->in + pos, sh->in_len - pos, &done);
+            if (k < 0) {
+                sh->delivering = 0;
+                shared_fail(p, "protocol error in a reply");
+                return;
+            }
+            pos += (size_t)k;
+            if (!done)
+                break;
+            w->n--;
+            if (w->c)
+                w->c->inflight--;
+        }
+        sh->framed_for = w->c;
+        sh->in_framed = pos - sh->in_pos;
+        if (w->n == 0) {
+            sh->q_head = (sh->q_head + 1) % sh->q_cap;
+            sh->q_len--;
+        }
+    }
+    sh->delivering = 0;
+    shared_sync(p);
+    shared_check_full(p);
+}
+
+static void on_shared(px_loop *l, int fd, void *ud, int mask)
+{
+    sentinel_proxy_t *p = px_loop_owner(l);
+    px_shup *sh = &p->sh;
+
+    (void)fd;
+    (void)ud;
+    if (sh->state == PX_SH_CONNECTING) {
+        int err = 0;
+        socklen_t len = sizeof(err);
+        if (!(mask & PX_WRITABLE))
+            return;
+        if (getsockopt(sh->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
+            char why[128];
+            snprintf(why, sizeof(why), "%s", strerror(err ? err : errno));
+            shared_fail(p, why);
+            master_suspect(p, why);
+            return;
+        }
+        sh->state = PX_SH_OPEN;
+        shared_flush(p);
+        shared_sync(p);
+        return;
+    }
+    if (mask & PX_WRITABLE)
+        shared_flush(p);
+    if ((mask & PX_READABLE) && sh->state == PX_SH_OPEN && sh->in_pos == sh->in_len) {
+        ssize_t n = recv(sh->fd, sh->in, p->bufsize, 0);
+        if (n <= 0) {
+            if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+                return;
+            shared_fail(p, n == 0 ? "closed by the master" : strerror(errno));
+            master_check(p);
+            return;
+        }
+        p->ctr.bytes_out += (uint64_t)n;
+        sh->in_pos = 0;
+        sh->in_len = (size_t)n;
+        shared_deliver(p);
+    }
+}
+
+/* Read a multiplexed client's requests; queue every complete shareable
+ * command, keep an incomplete one, pin the client at anything else. */
+static void shared_client_read(sentinel_proxy_t *p, px_conn *c)
+{
+    char *base;
+    size_t have, off = 0;
+    ssize_t n;
+
+    if (p->sh_full || p->state == PX_MASTER_PAUSED || p->stopping) {
+        conn_update(p, c); /* not now: stop asking */
+        return;
+    }
+    if (c->c2u) {
+        px_buf *b = c->c2u;
+        if (b->pos > 0) {
+            memmove(b->data, b->data + b->pos, b->len - b->pos);
+            b->len -= b->pos;
+            b->pos = 0;
+        }
+        n = recv(c->cfd, b->data + b->len, p->bufsize - b->len, 0);
+        if (n > 0)
+            b->len += (uint32_t)n;
+        base = b->data;
+        have = b->len;
+    } else {
+        n = recv(c->cfd, p->scratch, p->bufsize, 0);
+        base = p->scratch;
+        have = n > 0 ? (size_t)n : 0;
+    }
+    if (n == 0) {
+        client_eof(p, c);
+        return;
+    }
+    if (n < 0) {
+        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+            conn_drop(p, c, PX_DROP_NORMAL);
+        return;
+    }
+    p->ctr.bytes_in += (uint64_t)n;
+    c->since = p->now;
+    while (off < have) {
+        const char *name = NULL;
+        size_t namelen = 0;
+        ssize_t k = px_req_scan(base + off, have - off, &name, &namelen);
+        if (k == 0)
+            break;
+        if (k > 0 && namelen == 4 && strncasecmp(name, "QUIT", 4) == 0) {
+            c->flags |= PX_CL_QUIT | PX_CL_EOF; /* whatever follows is not run */
+            off = have;
+            break;
+        }
+        if (k < 0 || !px_cmd_shareable(name, namelen)) {
+            c->flags |= PX_CL_PIN;
+            break;
+        }
+        if (shared_queue(p, c, base + off, (size_t)k) == -1) {
+            px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "shared queue: out of memory");
+            conn_drop(p, c, PX_DROP_NORMAL);
+            return;
+        }
+        off += (size_t)k;
+    }
+    /* Keep the rest: an incomplete command, or what waits for the
+     * client's own connection. */
+    if (c->c2u) {
+        if (off == have)
+            buf_release(p, &c->c2u);
+        else
+            c->c2u->pos = (uint32_t)off;
+    } else if (off < have && buf_keep(p, &c->c2u, base + off, have - off) == -1) {
+        conn_drop(p, c, PX_DROP_NORMAL);
+        return;
+    }
+    /* A command that does not fit in a buffer is streamed over the
+     * client's own connection instead. */
+    if (c->c2u && c->c2u->len - c->c2u->pos >= p->bufsize)
+        c->flags |= PX_CL_PIN;
+    if (shared_is_full(p)) {
+        shared_flush(p);
+        shared_check_full(p);
+    }
+    if (c->flags & PX_CL_PIN) {
+        conn_update(p, c);
+        shared_pin(p, c);
+        return;
+    }
+    if (c->flags & PX_CL_QUIT) {
+        shared_after(p, c); /* answers now when nothing is outstanding */
+        return;
+    }
+    conn_update(p, c);
+}
+
 static void on_client(px_loop *l, int fd, void *ud, int mask)
 {
     sentinel_proxy_t *p = px_loop_owner(l);
@@ -576,20 +1244,30 @@ static void on_client(px_loop *l, int fd, void *ud, int mask)
     int rc;
 
     (void)fd;
-    if (mask & PX_WRITABLE) {
+    if ((mask & PX_WRITABLE) && c->u2c) {
         /* Replies the client was too slow for. */
         rc = buf_flush(p, &c->u2c, c->cfd);
         if (rc == -1) {
             conn_drop(p, c, PX_DROP_NORMAL);
             return;
         }
+        if (p->sh.stalled == c) {
+            /* It reads again: hand it the rest, then the others theirs. */
+            p->sh.stalled_since = p->now;
+            shared_deliver(p);
+            return; /* c may be gone; delivery updated it */
+        }
         if (rc == 1) {
-            if (conn_finished(c)) {
+            if (conn_finished(p, c)) {
                 conn_drop(p, c, PX_DROP_NORMAL);
                 return;
             }
             conn_update(p, c);
         }
+    }
+    if ((mask & PX_READABLE) && c->state == PX_CONN_SHARED) {
+        shared_client_read(p, c);
+        return;
     }
     if ((mask & PX_READABLE) && c->state == PX_CONN_OPEN && c->c2u == NULL &&
         !(c->flags & PX_CL_EOF)) {
@@ -658,7 +1336,7 @@ static void on_upstream(px_loop *l, int fd, void *ud, int mask)
                 p->ctr.upstream_errors++;
             if (!(c->flags & PX_CL_EOF))
                 master_check(p);
-            if (conn_finished(c)) {
+            if (conn_finished(p, c)) {
                 conn_drop(p, c, PX_DROP_NORMAL);
                 return;
             }
@@ -802,10 +1480,20 @@ static void master_verified(sentinel_proxy_t *p, const sn_hostport *hp)
         px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR, "cannot resolve master %s", hp->host);
         return;
     }
-    /* Never leave a client talking to the old master. */
-    while (p->conns.head) {
-        conn_drop(p, p->conns.head, PX_DROP_SWITCH);
-        dropped++;
+    /* Never leave a client talking to the old master. Multiplexed clients
+     * with nothing outstanding are not attached to any master: they carry
+     * on, and their next command goes to the new one. */
+    dropped = p->conns.count;
+    shared_close(p, PX_DROP_SWITCH);
+    dropped -= p->conns.count;
+    for (px_conn *c = p->conns.head, *next; c; c = next) {
+        next = c->next;
+        if (c->state != PX_CONN_SHARED) {
+            conn_drop(p, c, PX_DROP_SWITCH);
+            dropped++;
+        } else if (c->flags & PX_CL_PIN) {
+            shared_pin(p, c); /* its own connection goes to the new master */
+        }
     }
     if (p->have_master) {
         p->ctr.switches++;
@@ -1093,6 +1781,7 @@ static void tick(sentinel_proxy_t *p)
         !p->paused_warned) {
         size_t n = 0;
         p->paused_warned = 1;
+        shared_close(p, PX_DROP_SWITCH);
         while (p->conns.head) {
             conn_drop(p, p->conns.head, PX_DROP_SWITCH);
             n++;
@@ -1105,10 +1794,34 @@ static void tick(sentinel_proxy_t *p)
         px_conn *c = p->conns.head, *next;
         for (; c; c = next) {
             next = c->next;
-            if (c->state == PX_CONN_OPEN && p->now - c->since >= p->idle_ms && !c->c2u &&
-                !c->u2c)
+            if ((c->state == PX_CONN_OPEN ||
+                 (c->state == PX_CONN_SHARED && !shared_pending(p, c))) &&
+                p->now - c->since >= p->idle_ms && !c->c2u && !c->u2c)
                 conn_drop(p, c, PX_DROP_NORMAL);
         }
+    }
+    /* Commands that found no verified master to open the shared connection
+     * to: after pause-timeout their clients get -MASTERDOWN, as held
+     * clients do. */
+    if (p->sh.state == PX_SH_IDLE && p->sh.q_len > 0 && p->now - p->sh.since >= p->pause_ms) {
+        for (size_t i = 0; i < p->sh.q_len; i++) {
+            px_conn *c = p->sh.q[(p->sh.q_head + i) % p->sh.q_cap].c;
+            if (c)
+                conn_refuse_masterdown(p, c); /* forgets its entries */
+        }
+        shared_close(p, PX_DROP_NORMAL);
+    }
+    if (p->sh.state == PX_SH_CONNECTING && p->now - p->sh.since >= p->connect_ms) {
+        shared_fail(p, "connect timed out");
+        master_suspect(p, "connect timed out");
+    }
+    /* A client that takes none of its replies for pause-timeout holds up
+     * every multiplexed client behind it: it goes. */
+    if (p->sh.stalled && p->now - p->sh.stalled_since >= p->pause_ms) {
+        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
+                "client fd %d read none of its replies for %d ms; dropped", p->sh.stalled->cfd,
+                p->pause_ms);
+        conn_drop(p, p->sh.stalled, PX_DROP_NORMAL);
     }
     for (px_conn *c = p->conns.head, *next; c; c = next) {
         next = c->next;
@@ -1153,6 +1866,11 @@ static void begin_stop(sentinel_proxy_t *p)
     close_listeners(p);
     while (p->held.head)
         conn_drop(p, p->held.head, PX_DROP_NORMAL);
+    for (px_conn *c = p->conns.head, *next; c; c = next) {
+        next = c->next;
+        if (conn_finished(p, c))
+            conn_drop(p, c, PX_DROP_NORMAL); /* multiplexed, nothing outstanding */
+    }
     update_all(p); /* stop reading requests; replies still drain */
 }
 
@@ -1233,6 +1951,9 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
     p->tcp_fd = p->unix_fd = p->wake_r = p->wake_w = -1;
     p->probe_reg_fd = -1;
     px_probe_init(&p->probe);
+    p->sh.fd = -1;
+    px_rep_init(&p->sh.rep);
+    p->multiplex = c->multiplex;
     snprintf(p->master_name, sizeof(p->master_name), "%s", c->master);
     p->connect_ms = c->connect_ms;
     p->command_ms = c->command_ms;
@@ -1365,6 +2086,7 @@ void sentinel_proxy_free(sentinel_proxy_t *p)
     if (p == NULL)
         return;
     if (p->loop) {
+        shared_close(p, PX_DROP_NORMAL);
         while (p->conns.head)
             conn_drop(p, p->conns.head, PX_DROP_NORMAL);
         while (p->held.head)
@@ -1435,6 +2157,10 @@ int sentinel_proxy_step(sentinel_proxy_t *p, int timeout_ms)
         return -1;
     }
     p->now = sn_now_ms();
+    /* Everything the clients sent in this iteration: one write. */
+    if (p->sh_kick)
+        shared_deliver(p);
+    shared_flush(p);
     if (p->watch_ready || p->now >= p->watch_due)
         watch_run(p);
     if (p->have_cand || p->probe.fd >= 0) {
@@ -1453,6 +2179,7 @@ int sentinel_proxy_step(sentinel_proxy_t *p, int timeout_ms)
     if (p->now >= p->tick_due)
         tick(p);
     if (p->stopping && (p->conns.count == 0 || p->now >= p->stop_deadline)) {
+        shared_close(p, PX_DROP_NORMAL);
         while (p->conns.head)
             conn_drop(p, p->conns.head, PX_DROP_NORMAL);
         p->stopped = 1;

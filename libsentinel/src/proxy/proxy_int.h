@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
+#include <sys/types.h>
 
 #include "internal.h"
 #include "sentinel/proxy.h"
@@ -38,6 +39,34 @@ int px_loop_fd(const px_loop *l);
 /* One pointer the handlers can reach through the loop (the proxy). */
 void px_loop_set_owner(px_loop *l, void *owner);
 void *px_loop_owner(const px_loop *l);
+
+/* ---- resp.c: framing for multiplexed clients --------------------------- */
+
+/* One complete multibulk command at buf[0..len): its length (the name, the
+ * first argument, in *name / *namelen), 0 when more bytes are needed, -1
+ * when the bytes are not a multibulk command we frame (inline commands,
+ * malformed input): such a client gets a master connection of its own. */
+ssize_t px_req_scan(const char *buf, size_t len, const char **name, size_t *namelen);
+/* 1 when a command may run over a shared master connection (stateless and
+ * never blocking: GET, SET, HSET, EVAL, ...), 0 otherwise. Case-insensitive. */
+int px_cmd_shareable(const char *name, size_t len);
+
+#define PX_REP_DEPTH 64 /* nesting of arrays in one reply */
+
+/* Incremental RESP2 reply framer: where each reply ends in a byte stream. */
+typedef struct px_rep {
+    uint8_t state, type, neg, ndigits;
+    uint32_t depth;
+    long long num, left_bulk;
+    long long left[PX_REP_DEPTH];
+} px_rep;
+
+void px_rep_init(px_rep *r);
+/* Consume bytes of buf[0..len) up to the end of the current reply: returns
+ * how many were consumed, with *done = 1 when a reply ended at that point
+ * (the caller feeds the rest again for the next reply), or -1 on a protocol
+ * error (the stream cannot be framed any more). */
+ssize_t px_rep_feed(px_rep *r, const char *buf, size_t len, int *done);
 
 /* ---- log.c --------------------------------------------------------------- */
 
@@ -74,6 +103,7 @@ struct sentinel_proxy_config {
     int admin_port;       /* -1: no admin endpoint */
     px_log log;
     int watch;            /* watch mode: no listeners, keep the shared cache */
+    int multiplex;        /* stateless commands share master connections */
     char shared_cache[4096]; /* "" off, "auto" default path, or a path */
     int shared_ttl_ms;
 };
@@ -130,6 +160,7 @@ typedef struct px_counters {
     uint64_t subscribe_denied, sentinel_down_events;
     uint64_t upstream_errors;
     uint64_t buffer_bytes;
+    uint64_t multiplexed, pinned;
 } px_counters;
 
 struct sentinel_proxy;

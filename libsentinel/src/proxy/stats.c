@@ -91,6 +91,10 @@ size_t px_stats_render(const struct sentinel_proxy *p, char *buf, size_t cap)
            st.clients_dropped_on_switch);
     metric(&o, "upstream_errors_total", "counter", "Failed or reset master connections.",
            ctr->upstream_errors);
+    metric(&o, "multiplexed_commands_total", "counter",
+           "Commands sent over the shared master connection.", ctr->multiplexed);
+    metric(&o, "pinned_clients_total", "counter",
+           "Multiplexed clients moved to a master connection of their own.", ctr->pinned);
     metric(&o, "subscribe_denied_total", "counter", "Sentinels that refused SUBSCRIBE.",
            ctr->subscribe_denied);
     metric(&o, "sentinel_links_up", "gauge", "Sentinels the proxy is subscribed to.",

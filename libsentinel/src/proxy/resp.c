@@ -1,0 +1,289 @@
+/*
+ * Just enough RESP for multiplexing (proxy.c): where a client's command
+ * ends and what it is called, where a reply on a shared master connection
+ * ends. Nothing is decoded beyond that, nothing is allocated.
+ *
+ * Both framers are strict: anything they do not recognise is an error, and
+ * the proxy answers an error the safe way (a client whose bytes cannot be
+ * framed gets a connection of its own, which forwards them untouched; a
+ * shared connection whose replies cannot be framed is closed).
+ */
+#include <string.h>
+#include <strings.h>
+
+#include "proxy/proxy_int.h"
+
+/* ------------------------------------------------------------------------
+ * Requests
+ * ------------------------------------------------------------------------ */
+
+/* Redis' own limits (networking.c): 1024*1024 arguments, 512 MB per bulk
+ * by default. Commands we frame are smaller than the client buffer anyway. */
+#define PX_REQ_MAX_ARGS (1024 * 1024)
+#define PX_REQ_MAX_BULK (512LL * 1024 * 1024)
+
+/* "<digits>\r\n" at p (bounded by end): the value and the first byte after
+ * the line; 0 complete, 1 incomplete, -1 malformed. */
+static int req_number(const char *p, const char *end, long long max, long long *out,
+                      const char **next)
+{
+    long long v = 0;
+    const char *s = p;
+
+    while (p < end && *p >= '0' && *p <= '9') {
+        /* No leading zero: Redis' string2ll refuses "01" (protocol error,
+         * and it closes the connection, shared or not). */
+        if (p - s == 1 && *s == '0')
+            return -1;
+        v = v * 10 + (*p - '0');
+        if (v > max)
+            return -1;
+        p++;
+    }
+    if (p == end)
+        return 1;
+    if (p == s || *p != '\r')
+        return -1;
+    if (p + 1 == end)
+        return 1;
+    if (p[1] != '\n')
+        return -1;
+    *out = v;
+    *next = p + 2;
+    return 0;
+}
+
+ssize_t px_req_scan(const char *buf, size_t len, const char **name, size_t *namelen)
+{
+    const char *p = buf, *end = buf + len, *next;
+    long long argc, blen;
+    int rc;
+
+    if (len == 0)
+        return 0;
+    if (*p != '*')
+        return -1; /* inline command or garbage */
+    if ((rc = req_number(p + 1, end, PX_REQ_MAX_ARGS, &argc, &next)) != 0)
+        return rc == 1 ? 0 : -1;
+    if (argc < 1)
+        return -1;
+    p = next;
+    for (long long i = 0; i < argc; i++) {
+        if (p == end)
+            return 0;
+        if (*p != '$')
+            return -1;
+        if ((rc = req_number(p + 1, end, PX_REQ_MAX_BULK, &blen, &next)) != 0)
+            return rc == 1 ? 0 : -1;
+        p = next;
+        if ((size_t)(end - p) < (size_t)blen + 2) {
+            /* Incomplete, but a CRLF we can already see must be right. */
+            if ((size_t)(end - p) >= (size_t)blen + 1 && p[blen] != '\r')
+                return -1;
+            return 0;
+        }
+        if (p[blen] != '\r' || p[blen + 1] != '\n')
+            return -1;
+        if (i == 0) {
+            *name = p;
+            *namelen = (size_t)blen;
+        }
+        p += blen + 2;
+    }
+    return p - buf;
+}
+
+/*
+ * Commands a client may send over a shared master connection: they leave
+ * no state in the connection and never block it. Anything else (AUTH,
+ * SELECT, HELLO, CLIENT, MULTI/EXEC/WATCH, (P|S)SUBSCRIBE, MONITOR,
+ * blocking commands, XREAD (BLOCK), WAIT, READONLY, RESET, QUIT, unknown
+ * commands...) gives the client a master connection of its own, as if
+ * multiplexing were off. Sorted, upper case, for bsearch.
+ */
+static const char *const shareable[] = {
+    "APPEND", "BITCOUNT", "BITFIELD", "BITFIELD_RO", "BITOP", "BITPOS", "COPY", "DBSIZE",
+    "DECR", "DECRBY", "DEL", "ECHO", "EVAL", "EVAL_RO", "EVALSHA", "EVALSHA_RO", "EXISTS",
+    "EXPIRE", "EXPIREAT", "EXPIRETIME", "FCALL", "FCALL_RO", "GEOADD", "GEODIST", "GEOHASH",
+    "GEOPOS", "GEOSEARCH", "GEOSEARCHSTORE", "GET", "GETBIT", "GETDEL", "GETEX", "GETRANGE",
+    "GETSET", "HDEL", "HEXISTS", "HGET", "HGETALL", "HINCRBY", "HINCRBYFLOAT", "HKEYS",
+    "HLEN", "HMGET", "HMSET", "HRANDFIELD", "HSCAN", "HSET", "HSETNX", "HSTRLEN", "HVALS",
+    "INCR", "INCRBY", "INCRBYFLOAT", "INFO", "LINDEX", "LINSERT", "LLEN", "LMOVE", "LMPOP", "LPOP",
+    "LPOS", "LPUSH", "LPUSHX", "LRANGE", "LREM", "LSET", "LTRIM", "MGET", "MSET", "MSETNX",
+    "PERSIST", "PEXPIRE", "PEXPIREAT", "PEXPIRETIME", "PFADD", "PFCOUNT", "PFMERGE", "PING",
+    "PSETEX", "PTTL", "PUBLISH", "RENAME", "RENAMENX", "ROLE", "RPOP", "RPOPLPUSH", "RPUSH",
+    "RPUSHX", "SADD", "SCAN", "SCARD", "SDIFF", "SDIFFSTORE", "SET", "SETBIT", "SETEX",
+    "SETNX", "SETRANGE", "SINTER", "SINTERCARD", "SINTERSTORE", "SISMEMBER", "SMEMBERS",
+    "SMISMEMBER", "SMOVE", "SORT", "SORT_RO", "SPOP", "SRANDMEMBER", "SREM", "SSCAN",
+    "STRLEN", "SUNION", "SUNIONSTORE", "TIME", "TOUCH", "TTL", "TYPE", "UNLINK", "XADD",
+    "XDEL", "XLEN", "XRANGE", "XREVRANGE", "XTRIM", "ZADD", "ZCARD", "ZCOUNT", "ZDIFF",
+    "ZDIFFSTORE", "ZINCRBY", "ZINTER", "ZINTERCARD", "ZINTERSTORE", "ZLEXCOUNT", "ZMPOP",
+    "ZMSCORE", "ZPOPMAX", "ZPOPMIN", "ZRANDMEMBER", "ZRANGE", "ZRANGEBYLEX",
+    "ZRANGEBYSCORE", "ZRANGESTORE", "ZRANK", "ZREM", "ZREMRANGEBYLEX", "ZREMRANGEBYRANK",
+    "ZREMRANGEBYSCORE", "ZREVRANGE", "ZREVRANGEBYLEX", "ZREVRANGEBYSCORE", "ZREVRANK",
+    "ZSCAN", "ZSCORE", "ZUNION", "ZUNIONSTORE",
+};
+
+int px_cmd_shareable(const char *name, size_t len)
+{
+    size_t lo = 0, hi = sizeof(shareable) / sizeof(shareable[0]);
+
+    if (len == 0 || len > 16 || memchr(name, '\0', len) != NULL)
+        return 0;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        const char *s = shareable[mid];
+        int c = strncasecmp(name, s, len);
+        if (c == 0 && s[len] != '\0')
+            c = -1; /* name is a proper prefix of s */
+        if (c == 0)
+            return 1;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------
+ * Replies (RESP2: + - : $ *)
+ * ------------------------------------------------------------------------ */
+
+enum { PX_R_TYPE = 0, PX_R_LINE, PX_R_LINE_LF, PX_R_NUM, PX_R_NUM_LF, PX_R_BULK };
+
+void px_rep_init(px_rep *r)
+{
+    memset(r, 0, sizeof(*r));
+}
+
+/* One element ended: count it against the arrays it belongs to. Returns 1
+ * when that completed the whole reply. */
+static int rep_element_done(px_rep *r)
+{
+    while (r->depth > 0) {
+        if (--r->left[r->depth - 1] > 0)
+            return 0;
+        r->depth--;
+    }
+    return 1;
+}
+
+ssize_t px_rep_feed(px_rep *r, const char *buf, size_t len, int *done)
+{
+    const char *p = buf, *end = buf + len;
+
+    *done = 0;
+    while (p < end) {
+        switch (r->state) {
+        case PX_R_TYPE:
+            r->num = 0;
+            r->neg = 0;
+            r->ndigits = 0;
+            switch (*p) {
+            case '+':
+            case '-':
+            case ':':
+                r->state = PX_R_LINE;
+                break;
+            case '$':
+            case '*':
+                r->type = *p;
+                r->state = PX_R_NUM;
+                break;
+            default:
+                return -1;
+            }
+            p++;
+            break;
+        case PX_R_LINE: {
+            /* Status, error or integer: skip to the CR. */
+            const char *cr = memchr(p, '\r', (size_t)(end - p));
+            if (cr == NULL) {
+                p = end;
+                break;
+            }
+            p = cr + 1;
+            r->state = PX_R_LINE_LF;
+            break;
+        }
+        case PX_R_LINE_LF:
+            if (*p++ != '\n')
+                return -1;
+            r->state = PX_R_TYPE;
+            if (rep_element_done(r)) {
+                *done = 1;
+                return p - buf;
+            }
+            break;
+        case PX_R_NUM:
+            if (*p == '-' && r->ndigits == 0 && !r->neg) {
+                r->neg = 1;
+            } else if (*p >= '0' && *p <= '9') {
+                if (++r->ndigits > 18)
+                    return -1;
+                r->num = r->num * 10 + (*p - '0');
+            } else if (*p == '\r' && r->ndigits > 0) {
+                r->state = PX_R_NUM_LF;
+            } else {
+                return -1;
+            }
+            p++;
+            break;
+        case PX_R_NUM_LF:
+            if (*p++ != '\n')
+                return -1;
+            if (r->neg) {
+                /* Only -1 (null bulk, null array) exists. */
+                if (r->num != 1)
+                    return -1;
+                r->state = PX_R_TYPE;
+                if (rep_element_done(r)) {
+                    *done = 1;
+                    return p - buf;
+                }
+            } else if (r->type == '$') {
+                r->left_bulk = r->num + 2; /* payload and CRLF */
+                r->state = PX_R_BULK;
+            } else if (r->num == 0) {
+                r->state = PX_R_TYPE; /* empty array: an element of its own */
+                if (rep_element_done(r)) {
+                    *done = 1;
+                    return p - buf;
+                }
+            } else {
+                if (r->depth == PX_REP_DEPTH)
+                    return -1;
+                r->left[r->depth++] = r->num;
+                r->state = PX_R_TYPE;
+            }
+            break;
+        case PX_R_BULK: {
+            size_t have = (size_t)(end - p);
+            if ((long long)have < r->left_bulk) {
+                /* The CR of the trailing CRLF may end this read (the LF is
+                 * checked below, with the next one): check it now, so the
+                 * framing does not depend on how the stream was cut. */
+                if ((long long)have == r->left_bulk - 1 && p[have - 1] != '\r')
+                    return -1;
+                r->left_bulk -= (long long)have;
+                p = end;
+                break;
+            }
+            p += r->left_bulk;
+            if (p[-1] != '\n' || (r->left_bulk >= 2 && p[-2] != '\r'))
+                return -1;
+            r->left_bulk = 0;
+            r->state = PX_R_TYPE;
+            if (rep_element_done(r)) {
+                *done = 1;
+                return p - buf;
+            }
+            break;
+        }
+        default:
+            return -1;
+        }
+    }
+    return p - buf;
+}
