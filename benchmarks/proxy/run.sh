@@ -7,11 +7,14 @@
 #
 # Parts:
 #   throughput  redis-benchmark -c 50 GET and SET, without and with -P 16,
-#               ROUNDS rounds, the three paths interleaved in every round;
-#               the median round is reported, with p99 latency
+#               ROUNDS rounds, the four paths (direct, sentinel-proxy
+#               multiplexed as by default, sentinel-proxy --multiplex no,
+#               HAProxy) interleaved in every round; the median round is
+#               reported, with p99 latency
 #   memory      VmRSS of an idle proxy, and with 1,000 idle clients
 #   failover    kill, freeze and manual failover, each on a fresh topology,
-#               through sentinel-proxy and through HAProxy: a write loop of
+#               through sentinel-proxy (a write loop on its own master
+#               connection, and one multiplexed) and through HAProxy: a write loop of
 #               unique keys reports the longest gap between acknowledged
 #               writes, acknowledged writes missing from the final master,
 #               and those of them acknowledged by the demoted master
@@ -38,7 +41,7 @@ if [ "${1:-}" != __inner ]; then
     echo "working in $BENCH_OUT" >&2
     "$TOPOLOGY_BIN" run -- bash "$0" __inner throughput || exit 1
     for scen in kill freeze manual; do
-        for target in proxy haproxy; do
+        for target in proxy proxy-mux haproxy; do
             "$TOPOLOGY_BIN" run -- bash "$0" __inner failover "$scen" "$target" ||
                 echo "$scen $target FAILED" >>"$BENCH_OUT/failover.txt"
         done
@@ -71,10 +74,10 @@ free_port() {
 
 rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status"; }
 
-start_proxy() { # sets PROXY_PORT PROXY_PID
+start_proxy() { # [FLAGS...]; sets PROXY_PORT PROXY_PID
     PROXY_PORT=$(free_port)
     "$PROXY_BIN" --listen "127.0.0.1:$PROXY_PORT" --sentinel "$SENTINEL_TEST_SENTINELS" \
-        --master "$SENTINEL_TEST_MASTER_NAME" --max-clients 2000 \
+        --master "$SENTINEL_TEST_MASTER_NAME" --max-clients 2000 "$@" \
         2>>"$BENCH_OUT/proxy-$PART.log" &
     PROXY_PID=$!
     PIDS+=("$PROXY_PID")
@@ -117,6 +120,8 @@ start_haproxy() { # sets HAPROXY_PORT HAPROXY_PID
 
 case $PART in
 throughput)
+    start_proxy --multiplex no || exit 1
+    OWN_PORT=$PROXY_PORT
     start_proxy || exit 1
     start_haproxy || exit 1
     DIRECT=$SENTINEL_TEST_MASTER_PORT
@@ -147,9 +152,10 @@ throughput)
         for pipe in 1 16; do
             n=100000
             [ $pipe = 16 ] && n=1000000
-            for t in direct proxy haproxy; do
+            for t in direct proxy proxy-own haproxy; do
                 port=$DIRECT
                 [ $t = proxy ] && port=$PROXY_PORT
+                [ $t = proxy-own ] && port=$OWN_PORT
                 [ $t = haproxy ] && port=$HAPROXY_PORT
                 redis-benchmark -p "$port" -c 50 -n $n -P $pipe -t set,get -r 100000 --csv 2>/dev/null |
                     awk -F, -v t=$t -v p=$pipe -v r=$round 'NR > 1 {
@@ -163,14 +169,16 @@ failover)
     SCEN=$1
     TARGET=$2
     OLD=$SENTINEL_TEST_MASTER_PORT
-    if [ "$TARGET" = proxy ]; then
+    MUX=()
+    [ "$TARGET" = proxy-mux ] && MUX=(--mux)
+    if [ "$TARGET" != haproxy ]; then
         start_proxy || exit 1
         port=$PROXY_PORT
     else
         start_haproxy || exit 1
         port=$HAPROXY_PORT
     fi
-    "$PROXY_CLIENT" writeloop --port "$port" --seconds 15 --count 10000000 \
+    "$PROXY_CLIENT" writeloop "${MUX[@]}" --port "$port" --seconds 15 --count 10000000 \
         --prefix "$SCEN-$TARGET" >"$BENCH_OUT/wl.out" 2>&1 &
     WL=$!
     sleep 3

@@ -3,9 +3,15 @@
  *
  * Design (measured figures: benchmarks/proxy/RESULTS-proxy.md)
  *
- * - One thread, one level-triggered epoll loop (loop.c). Every client gets
- *   its own upstream connection to the current master; bytes are forwarded
- *   as they come, without parsing the protocol.
+ * - One thread, one level-triggered epoll loop (loop.c).
+ *
+ * - Multiplexing (default; "Multiplexing" below). Stateless commands of
+ *   every client share one master connection: written once per loop
+ *   iteration, so fifty clients' GETs cost the master and the proxy one
+ *   write and one read instead of fifty. A client that sends anything that
+ *   could leave state in a connection or block it is pinned to a master
+ *   connection of its own, where its bytes are forwarded as they come,
+ *   without parsing (this is also every client with multiplex off).
  *
  * - Buffers are lazy. A read goes into one loop-wide scratch buffer and is
  *   written straight to the other side; only the part the other side did
@@ -41,15 +47,17 @@
  * - Closing versus carrying clients over. A paused client whose next
  *   command has not been forwarded never got an answer to it, so closing
  *   it loses nothing acknowledged; the client library reconnects and its
- *   new connection goes to the new master. Carrying connections over would
- *   save that reconnect (well under a millisecond on loopback) but is only
- *   correct at a command boundary, outside MULTI, pub/sub and blocking
- *   commands, with AUTH/SELECT/CLIENT SETNAME replayed; that needs a RESP
- *   parser on the hot path. We close. Measured on loopback: a write loop's
- *   longest gap in a manual failover equals the pause from the first
- *   failover event to the verified promotion (164-222 ms over runs); the
- *   reconnect after the drop adds under a millisecond, which is all that
- *   carrying connections over could save.
+ *   new connection goes to the new master. A client on a connection of its
+ *   own is closed on a switch: carrying it over is only correct at a
+ *   command boundary, outside MULTI, pub/sub and blocking commands, with
+ *   AUTH/SELECT/CLIENT SETNAME replayed. A multiplexed client is at a
+ *   command boundary by construction and has no connection state: when it
+ *   has no reply outstanding it is carried over (its next command goes to
+ *   the new master), and only clients with replies outstanding on the old
+ *   master are closed. Measured on loopback: a write loop's longest gap in
+ *   a manual failover equals the pause from the first failover event to
+ *   the verified promotion (164-222 ms over runs); the reconnect after a
+ *   drop adds under a millisecond.
  *
  * - Kill and freeze. A refused upstream connect makes the proxy suspect
  *   the master: it stops connecting new clients (they are held) and probes

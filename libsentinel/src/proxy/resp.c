@@ -9,7 +9,6 @@
  * shared connection whose replies cannot be framed is closed).
  */
 #include <string.h>
-#include <strings.h>
 
 #include "proxy/proxy_int.h"
 
@@ -99,7 +98,8 @@ ssize_t px_req_scan(const char *buf, size_t len, const char **name, size_t *name
  * SELECT, HELLO, CLIENT, MULTI/EXEC/WATCH, (P|S)SUBSCRIBE, MONITOR,
  * blocking commands, XREAD (BLOCK), WAIT, READONLY, RESET, QUIT, unknown
  * commands...) gives the client a master connection of its own, as if
- * multiplexing were off. Sorted, upper case, for bsearch.
+ * multiplexing were off. Upper case, sorted case-insensitively ("EVAL_RO"
+ * before "EVALSHA"), for bsearch.
  */
 static const char *const shareable[] = {
     "APPEND", "BITCOUNT", "BITFIELD", "BITFIELD_RO", "BITOP", "BITPOS", "COPY", "DBSIZE",
@@ -124,21 +124,40 @@ static const char *const shareable[] = {
     "ZSCAN", "ZSCORE", "ZUNION", "ZUNIONSTORE",
 };
 
+/* The table's order: case-insensitive, '_' before every letter. */
+static int rank(unsigned char ch)
+{
+    return ch == '_' ? 1 : ch;
+}
+
 int px_cmd_shareable(const char *name, size_t len)
 {
     size_t lo = 0, hi = sizeof(shareable) / sizeof(shareable[0]);
+    char up[17];
 
-    if (len == 0 || len > 16 || memchr(name, '\0', len) != NULL)
+    /* Fold to upper case once; a byte that cannot be in a name ends it. */
+    if (len == 0 || len > 16)
         return 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (ch >= 'a' && ch <= 'z')
+            ch = (unsigned char)(ch - 'a' + 'A');
+        else if ((ch < 'A' || ch > 'Z') && ch != '_')
+            return 0;
+        up[i] = (char)ch;
+    }
+    up[len] = '\0';
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
-        const char *s = shareable[mid];
-        int c = strncasecmp(name, s, len);
-        if (c == 0 && s[len] != '\0')
-            c = -1; /* name is a proper prefix of s */
-        if (c == 0)
+        const unsigned char *a = (const unsigned char *)up;
+        const unsigned char *b = (const unsigned char *)shareable[mid];
+        while (*a && *a == *b) {
+            a++;
+            b++;
+        }
+        if (*a == *b)
             return 1;
-        if (c < 0)
+        if (rank(*a) < rank(*b))
             hi = mid;
         else
             lo = mid + 1;
@@ -177,6 +196,42 @@ ssize_t px_rep_feed(px_rep *r, const char *buf, size_t len, int *done)
     while (p < end) {
         switch (r->state) {
         case PX_R_TYPE:
+            /* Fast path: a status, error, integer or bulk that is whole in
+             * the buffer. Anything else, or anything odd, is left to the
+             * state machine below, which starts over at the type byte. */
+            if (*p == '$') {
+                const char *q = p + 1;
+                long long n = 0;
+                int nd = 0;
+                while (q < end && *q >= '0' && *q <= '9' && nd < 18) {
+                    n = n * 10 + (*q++ - '0');
+                    nd++;
+                }
+                if (nd > 0 && end - q >= 2 && q[0] == '\r' && q[1] == '\n' &&
+                    end - (q + 2) >= n + 2) {
+                    q += 2;
+                    if (q[n] != '\r' || q[n + 1] != '\n')
+                        return -1;
+                    p = q + n + 2;
+                    if (rep_element_done(r)) {
+                        *done = 1;
+                        return p - buf;
+                    }
+                    break;
+                }
+            } else if (*p == '+' || *p == '-' || *p == ':') {
+                const char *cr = memchr(p + 1, '\r', (size_t)(end - p - 1));
+                if (cr && end - cr >= 2) {
+                    if (cr[1] != '\n')
+                        return -1;
+                    p = cr + 2;
+                    if (rep_element_done(r)) {
+                        *done = 1;
+                        return p - buf;
+                    }
+                    break;
+                }
+            }
             r->num = 0;
             r->neg = 0;
             r->ndigits = 0;
