@@ -50,10 +50,10 @@ run_suite "install check" bash "$ROOT/tests/install/check.sh" "$BUILD"
 step "build with ASan + UBSan in $BUILD-asan"
 if build "$BUILD-asan" -DCMAKE_BUILD_TYPE=Debug -DSENTINEL_SANITIZE=ON \
         -DSENTINEL_BUILD_BENCHMARKS=OFF; then
-    run_suite "ctest under sanitizers (unit, integration)" \
+    run_suite "ctest under sanitizers (unit, integration, proxy)" \
         bash -c "cd '$BUILD-asan' && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-                 ctest --output-on-failure --timeout 600 -L 'unit|integration'"
+                 ctest --output-on-failure --timeout 600 -L 'unit|integration|proxy'"
 else
     failed+=("sanitizer build")
 fi

@@ -222,6 +222,10 @@ struct sentinel_proxy {
     px_shup sh;
     int sh_kick;   /* a stalled delivery may continue */
     int sh_full;   /* shared clients are not read: the shared queue is full */
+    struct {
+        uint8_t len;
+        char name[16];
+    } cmd_memo[8]; /* command names found shareable lately, as the client spelled them */
     px_list conns; /* CONNECTING, OPEN and SHARED */
     px_list held;  /* HELD, oldest first */
     char *scratch;
@@ -1152,6 +1156,24 @@ static void on_shared(px_loop *l, int fd, void *ud, int mask)
     }
 }
 
+/* px_cmd_shareable() behind a small memo of names seen lately: clients
+ * repeat a handful of commands, and the lookup showed in profiles. */
+static int cmd_shareable(sentinel_proxy_t *p, const char *name, size_t len)
+{
+    size_t slot;
+
+    if (len == 0 || len > sizeof(p->cmd_memo[0].name))
+        return 0;
+    slot = (len * 7 + (unsigned char)name[0] + (unsigned char)name[len - 1]) & 7;
+    if (p->cmd_memo[slot].len == len && memcmp(p->cmd_memo[slot].name, name, len) == 0)
+        return 1;
+    if (!px_cmd_shareable(name, len))
+        return 0;
+    p->cmd_memo[slot].len = (uint8_t)len;
+    memcpy(p->cmd_memo[slot].name, name, len);
+    return 1;
+}
+
 /* Read a multiplexed client's requests; queue every complete shareable
  * command, keep an incomplete one, pin the client at anything else. */
 static void shared_client_read(sentinel_proxy_t *p, px_conn *c)
@@ -1203,7 +1225,7 @@ static void shared_client_read(sentinel_proxy_t *p, px_conn *c)
             off = have;
             break;
         }
-        if (k < 0 || !px_cmd_shareable(name, namelen)) {
+        if (k < 0 || !cmd_shareable(p, name, namelen)) {
             c->flags |= PX_CL_PIN;
             break;
         }
