@@ -687,24 +687,42 @@ static char *nest(size_t levels, size_t *len)
     return p;
 }
 
-static void test_rep_depth_limit(void **state)
+/* Framing needs no stack: any depth frames, as Redis sends it (a Lua
+ * script can return tables nested deeper than any fixed limit). */
+static void test_rep_deep_nesting(void **state)
 {
+    static const size_t depths[] = {1, 64, 65, 200};
     size_t len;
     char *p;
 
     (void)state;
-    p = nest(PX_REP_DEPTH, &len);
-    check_one(p, len);
-    free(p);
-
-    p = nest(PX_REP_DEPTH + 1, &len);
-    check_error(p, len);
-    free(p);
-
-    /* The depth is per reply: two replies of 64 levels back to back. */
+    for (size_t d = 0; d < sizeof(depths) / sizeof(depths[0]); d++) {
+        p = nest(depths[d], &len);
+        check_one(p, len);
+        free(p);
+    }
+    /* 100,000 levels, whole and one byte at a time. */
+    {
+        px_rep r;
+        int done = 0;
+        ssize_t n;
+        p = nest(100000, &len);
+        px_rep_init(&r);
+        n = px_rep_feed(&r, p, len, &done);
+        assert_int_equal(n, (ssize_t)len);
+        assert_true(done);
+        px_rep_init(&r);
+        for (size_t i = 0; i < len; i++) {
+            n = px_rep_feed(&r, p + i, 1, &done);
+            assert_int_equal(n, 1);
+            assert_int_equal(done, i == len - 1);
+        }
+        free(p);
+    }
+    /* Two deep replies back to back, split at every point. */
     {
         size_t l1, want[2];
-        char *a = nest(PX_REP_DEPTH, &l1);
+        char *a = nest(70, &l1);
         char *two = malloc(2 * l1);
         assert_non_null(two);
         memcpy(two, a, l1);
@@ -715,15 +733,20 @@ static void test_rep_depth_limit(void **state)
         free(two);
         free(a);
     }
-    /* Empty and null arrays do not nest: 64 levels then "*0" is fine. */
+    /* Empty and null arrays inside deep ones pay one element each. */
     {
         size_t l;
-        char *a = nest(PX_REP_DEPTH, &l);
+        char *a = nest(100, &l);
         memcpy(a + l - 4, "*0\r\n", 4);
         check_one(a, l);
-        memcpy(a + l - 4, "*1\r\n", 4); /* 65th level, incomplete: already an error */
-        check_error(a, l);
         free(a);
+    }
+    /* Element counts that add up past 2^62 are refused, not wrapped. */
+    {
+        const char *huge = "*999999999999999999\r\n*999999999999999999\r\n"
+                           "*999999999999999999\r\n*999999999999999999\r\n"
+                           "*999999999999999999\r\n*999999999999999999\r\n";
+        check_error(huge, strlen(huge));
     }
 }
 
@@ -760,7 +783,7 @@ int main(void)
         cmocka_unit_test(test_rep_protocol_errors),
         cmocka_unit_test(test_rep_bulk_terminator),
         cmocka_unit_test(test_rep_eighteen_digits_fine),
-        cmocka_unit_test(test_rep_depth_limit),
+        cmocka_unit_test(test_rep_deep_nesting),
         cmocka_unit_test(test_rep_error_after_replies),
     };
 

@@ -635,7 +635,7 @@ static int conn_finished(const sentinel_proxy_t *p, const px_conn *c)
     if (c->state == PX_CONN_SHARED) {
         /* Every reply handed over, and the client, the master or the
          * proxy is done with it (a client waiting to be pinned is not). */
-        if (c->u2c || shared_pending(p, c) || (c->flags & PX_CL_PIN))
+        if (c->u2c || shared_pending(p, c) || (c->flags & (PX_CL_PIN | PX_CL_QUIT)))
             return 0;
         return (c->flags & (PX_CL_EOF | PX_UP_EOF)) || p->stopping;
     }
@@ -990,9 +990,12 @@ static void shared_after(sentinel_proxy_t *p, px_conn *c)
         return;
     if (c->flags & PX_CL_QUIT) {
         /* QUIT is answered here: a connection of its own just to say
-         * goodbye would cost the master a connect. */
+         * goodbye would cost the master a connect. The whole "+OK" or
+         * nothing yet: a full buffer is flushed first (on_client). */
+        if (c->u2c && p->bufsize - (c->u2c->len - c->u2c->pos) < 5)
+            return;
         c->flags &= (uint8_t)~PX_CL_QUIT;
-        if (client_take(p, c, "+OK\r\n", 5) < 0) {
+        if (client_take(p, c, "+OK\r\n", 5) != 5) {
             conn_drop(p, c, PX_DROP_NORMAL);
             return;
         }
@@ -1286,6 +1289,10 @@ static void on_client(px_loop *l, int fd, void *ud, int mask)
             p->sh.stalled_since = p->now;
             shared_deliver(p);
             return; /* c may be gone; delivery updated it */
+        }
+        if (c->flags & PX_CL_QUIT) {
+            shared_after(p, c); /* room for its "+OK" now? */
+            return;
         }
         if (rc == 1) {
             if (conn_finished(p, c)) {

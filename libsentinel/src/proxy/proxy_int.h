@@ -51,14 +51,11 @@ ssize_t px_req_scan(const char *buf, size_t len, const char **name, size_t *name
  * never blocking: GET, SET, HSET, EVAL, ...), 0 otherwise. Case-insensitive. */
 int px_cmd_shareable(const char *name, size_t len);
 
-#define PX_REP_DEPTH 64 /* nesting of arrays in one reply */
-
 /* Incremental RESP2 reply framer: where each reply ends in a byte stream. */
 typedef struct px_rep {
     uint8_t state, type, neg, ndigits;
-    uint32_t depth;
     long long num, left_bulk;
-    long long left[PX_REP_DEPTH];
+    long long owed; /* elements the reply still owes; 0 between replies */
 } px_rep;
 
 void px_rep_init(px_rep *r);

@@ -176,15 +176,22 @@ void px_rep_init(px_rep *r)
     memset(r, 0, sizeof(*r));
 }
 
-/* One element ended: count it against the arrays it belongs to. Returns 1
- * when that completed the whole reply. */
+/*
+ * Framing needs no stack: only how many elements the reply still owes. A
+ * reply starts owing one; an array header of n elements replaces the one
+ * it stood for by its n; every other element pays one. Any nesting depth
+ * (a Lua script can return tables nested arbitrarily deep) frames the same.
+ */
+#define PX_REP_OWED_MAX (1LL << 62)
+
+/* One element ended. Returns 1 when that completed the whole reply. */
 static int rep_element_done(px_rep *r)
 {
-    while (r->depth > 0) {
-        if (--r->left[r->depth - 1] > 0)
-            return 0;
-        r->depth--;
+    if (r->owed > 1) {
+        r->owed--;
+        return 0;
     }
+    r->owed = 0;
     return 1;
 }
 
@@ -307,9 +314,11 @@ ssize_t px_rep_feed(px_rep *r, const char *buf, size_t len, int *done)
                     return p - buf;
                 }
             } else {
-                if (r->depth == PX_REP_DEPTH)
+                /* owed >= 1 stands for this array: it becomes its elements. */
+                long long owed = r->owed > 0 ? r->owed : 1;
+                if (r->num > PX_REP_OWED_MAX - owed)
                     return -1;
-                r->left[r->depth++] = r->num;
+                r->owed = owed - 1 + r->num;
                 r->state = PX_R_TYPE;
             }
             break;
