@@ -69,12 +69,12 @@ for either proxy.
 
 ## Failover through the proxy (write loop of unique keys, one fresh topology each)
 
-| scenario | path | acked writes | longest gap between acks (ms) | acked writes lost | of them acked by the demoted master | client errors |
-|---|---|---:|---:|---:|---:|---:|
+| scenario | path | acked writes | longest gap between acks (ms) | acked writes lost | of them acked by the demoted master | lost at the fault (async replication) | client errors |
+|---|---|---:|---:|---:|---:|---:|---:|
 EOF
 while read -r scen target rest; do
     if [ "$rest" = FAILED ]; then
-        echo "| $scen | $target | failed | | | | |"
+        echo "| $scen | $target | failed | | | | | |"
         continue
     fi
     get() { echo "$rest" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
@@ -82,7 +82,7 @@ while read -r scen target rest; do
     [ "$target" = proxy ] && name="sentinel-proxy (own conn.)"
     [ "$target" = proxy-mux ] && name="sentinel-proxy (multiplexed)"
     [ "$target" = haproxy ] && name=HAProxy
-    echo "| $scen | $name | $(get acked) | $(get longest_gap_ms) | **$(get lost)** | $(get lost_acked_by_demoted) | $(get errors) |"
+    echo "| $scen | $name | $(get acked) | $(get longest_gap_ms) | **$(get lost)** | $(get lost_acked_by_demoted) | $(get lost_at_fault) | $(get errors) |"
 done <"$DIR/failover.txt"
 
 cat <<'EOF2'

@@ -178,14 +178,22 @@ failover)
         start_haproxy || exit 1
         port=$HAPROXY_PORT
     fi
+    rm -f "$BENCH_OUT/fault.ms"
     "$PROXY_CLIENT" writeloop "${MUX[@]}" --port "$port" --seconds 15 --count 10000000 \
+        --fault-file "$BENCH_OUT/fault.ms" \
         --prefix "$SCEN-$TARGET" >"$BENCH_OUT/wl.out" 2>&1 &
     WL=$!
     sleep 3
     case $SCEN in
-    kill) "$TOPOLOGY_BIN" ctl kill-master >/dev/null ;;
+    kill)
+        T0=$(date +%s%3N)
+        "$TOPOLOGY_BIN" ctl kill-master >/dev/null
+        echo "$T0 $(date +%s%3N)" >"$BENCH_OUT/fault.ms"
+        ;;
     freeze)
+        T0=$(date +%s%3N)
         "$TOPOLOGY_BIN" ctl freeze-master >/dev/null
+        echo "$T0 $(date +%s%3N)" >"$BENCH_OUT/fault.ms"
         "$TOPOLOGY_BIN" ctl wait-switch "$OLD" 30000 >/dev/null
         sleep 2
         "$TOPOLOGY_BIN" ctl thaw-all
