@@ -172,6 +172,28 @@ static void check_shareable(const char *name, size_t len)
     }
 }
 
+/* px_req_arg on a framed command: argument 0 is the name, every argument
+ * lies inside the command and after the previous one, and the first index
+ * it refuses is the end (no argument after a refused one). */
+static void check_args(const char *cmd, size_t len, size_t name_off, size_t namelen)
+{
+    char *c = copy_exact(cmd, len);
+    const char *arg, *prev_end = c;
+    size_t alen, i;
+
+    FUZZ_CHECK(px_req_arg(c, len, 0, &arg, &alen) == 0);
+    FUZZ_CHECK(arg == c + name_off && alen == namelen);
+    for (i = 0; i < 64 && px_req_arg(c, len, i, &arg, &alen) == 0; i++) {
+        FUZZ_CHECK(arg >= prev_end && arg + alen + 2 <= c + len);
+        prev_end = arg + alen + 2;
+    }
+    if (i < 64)
+        FUZZ_CHECK(px_req_arg(c, len, i + 1, &arg, &alen) == -1);
+    else
+        FUZZ_CHECK(prev_end <= c + len);
+    free(c);
+}
+
 static void check_requests(const char *buf, size_t len, uint32_t *rng)
 {
     size_t off = 0;
@@ -192,6 +214,7 @@ static void check_requests(const char *buf, size_t len, uint32_t *rng)
         FUZZ_CHECK(p[0] == '*' && rc == ref && name_off == ref_name && nl == ref_nl);
         FUZZ_CHECK(rc >= 10); /* "*1\r\n$0\r\n\r\n" is the shortest */
         check_shareable(p + name_off, nl);
+        check_args(p, (size_t)rc, name_off, nl);
 
         /* Alone, and followed by other bytes: framed the same. */
         {

@@ -25,11 +25,13 @@
  *                 in the middle of a pipeline, then reads it back
  *           3     the same as its very first command
  *           4..10 send, in the middle of a pipeline (shared commands before
- *                 and after it), a command that needs a connection of its
- *                 own: SELECT 1, CLIENT SETNAME, MULTI/SET/INCR/EXEC, an
- *                 inline ECHO, an unknown command, BLPOP with a timeout,
- *                 AUTH (an error: the data nodes have no password)
- *           11    sends SELECT 0 as its very first command
+ *                 and after it), a command that changes its connection's
+ *                 state: SELECT 1 (it moves to the shared connection for
+ *                 db 1), AUTH (an error: the data nodes have no password;
+ *                 it stays), or one that needs a connection of its own:
+ *                 CLIENT SETNAME, MULTI/SET/INCR/EXEC, an inline ECHO, an
+ *                 unknown command, BLPOP with a timeout
+ *           11    sends SELECT 0 as its very first command (stays shared)
  *           12    writes 1..7 bytes at a time and sends MULTI/.../EXEC
  *           13,14 end their last pipeline with QUIT (14 sends SET and INCR
  *                 after it): +OK, then the end, and nothing after QUIT runs
@@ -648,7 +650,10 @@ static void gen_pin(client *cl, int kind)
     const char *argv[4];
     size_t lens[4];
 
-    cl->pinned = 1; /* from this command on, nothing is shared */
+    /* From this command on, nothing is shared, except after SELECT and
+     * AUTH, which move the client to another shared connection (or, when
+     * refused, leave it where it is). */
+    cl->pinned = kind != PK_SELECT && kind != PK_AUTH;
     switch (kind) {
     case PK_SELECT:
         buf_add(&e, "+OK\r\n", 5);
@@ -818,8 +823,7 @@ static void gen_round(client *cl)
             if (cl->cls == CL_PINFIRST) {
                 buf e = {0};
                 buf_add(&e, "+OK\r\n", 5);
-                cl->pinned = 1;
-                send_simple(cl, X_EXACT, &e, 2, "SELECT", "0");
+                send_simple(cl, X_EXACT, &e, 2, "SELECT", "0"); /* stays shared */
                 buf_free(&e);
             } else {
                 gen_pin(cl, pin_kind);
@@ -1263,7 +1267,8 @@ static int cmd_run(void)
         client *cl = &cls[i];
         assign(cl, i, opt_rounds);
         if (cl->cls != CL_SHARED && cl->cls != CL_FRAG && cl->cls != CL_SLOW &&
-            cl->cls != CL_QUIT)
+            cl->cls != CL_QUIT && cl->cls != CL_PINFIRST &&
+            !(cl->cls == CL_PIN && (cl->pin_kind == PK_SELECT || cl->pin_kind == PK_AUTH)))
             pinned_expected++;
         cl->fd = tcp_connect(opt_port, cl->cls == CL_SLOW ? 32768 : 0, 5000);
         cl->rd = redisReaderCreate();

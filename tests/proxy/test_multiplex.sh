@@ -1,10 +1,11 @@
 # Multiplexing: 40 clients' pipelines over the proxy's shared master
-# connection must each get exactly their own replies, in order and whole;
-# clients that need a connection of their own (SELECT, CLIENT, MULTI,
-# inline or unknown commands, BLPOP, AUTH, a command bigger than the
-# buffer) must be pinned without losing or reordering a reply, and keep
-# their connection's state; QUIT gets +OK after every reply and nothing
-# after it runs. mux-client does the checking (see
+# connections must each get exactly their own replies, in order and whole;
+# SELECT moves a client to the shared connection of its database (AUTH to
+# that of its credentials: test_multiplex_auth.sh); clients that need a
+# connection of their own (CLIENT, MULTI, inline or unknown commands,
+# BLPOP, a command bigger than the buffer) must be pinned without losing or
+# reordering a reply, and keep their connection's state; QUIT gets +OK
+# after every reply and nothing after it runs. mux-client does the checking (see
 # mux_client.c); it runs directly on the master first (its expectations
 # are Redis' own), then through a multiplexing proxy (default buffer, then
 # a small one: more commands and replies cut across reads), then through
@@ -64,12 +65,12 @@ mux_run P mux --seed "$SEED"
 [ "$SHARED_EXPECTED" -gt 5000 ] || fail "too few shared commands: $SHARED_EXPECTED"
 [ "$PIN_DELTA" -eq "$PINNED_EXPECTED" ] ||
     fail "pinned_clients_total grew by $PIN_DELTA, want $PINNED_EXPECTED"
-[ "$PINNED_EXPECTED" -ge 10 ] || fail "too few pinned clients: $PINNED_EXPECTED"
+[ "$PINNED_EXPECTED" -ge 7 ] || fail "too few pinned clients: $PINNED_EXPECTED"
 ok "multiplexed: replies in order, pinning exact"
 
 # ---- one-shot clients: exactly what Redis answers ----------------------------
-# The shared connection never authenticates nor selects: a client that
-# sent neither gets Redis' own replies, errors included.
+# A client that sent neither AUTH nor SELECT gets Redis' own replies,
+# errors included, over the shared connection for (no AUTH, db 0).
 rcli "$M" DEL cmp:s cmp:none >/dev/null
 mux0=$(metric "$P_ADMIN" multiplexed_commands_total)
 pin0=$(metric "$P_ADMIN" pinned_clients_total)
@@ -107,7 +108,7 @@ session=$(printf 'SELECT 3\nSET cmp:db3 v\nGET cmp:db3\n' | rcli "$P_PORT" | tr 
 [ "$session" = "OK OK v " ] || fail "SELECT 3, SET, GET in one session: '$session'"
 [ "$(rcli "$M" -n 3 GET cmp:db3)" = v ] || fail "SET after SELECT 3 not in db 3"
 [ "$(rcli "$M" -n 0 EXISTS cmp:db3)" = 0 ] || fail "SET after SELECT 3 went to db 0"
-ok "one-shot clients: Redis' own replies ($n multiplexed), CLIENT and SELECT pinned"
+ok "one-shot clients: Redis' own replies ($n multiplexed), CLIENT pinned, SELECT in its db"
 
 # ---- a small buffer: more commands and replies cut across reads -------------
 # 4096 bytes still holds every mux-client command but the big ones (values

@@ -6,12 +6,13 @@
  * - One thread, one level-triggered epoll loop (loop.c).
  *
  * - Multiplexing (default; "Multiplexing" below). Stateless commands of
- *   every client share one master connection: written once per loop
- *   iteration, so fifty clients' GETs cost the master and the proxy one
- *   write and one read instead of fifty. A client that sends anything that
- *   could leave state in a connection or block it is pinned to a master
- *   connection of its own, where its bytes are forwarded as they come,
- *   without parsing (this is also every client with multiplex off).
+ *   the clients in one state (AUTH, database) share one master connection:
+ *   written once per loop iteration, so fifty clients' GETs cost the master
+ *   and the proxy one write and one read instead of fifty. A client that
+ *   sends anything else that could leave state in a connection or block it
+ *   is pinned to a master connection of its own, where its bytes are
+ *   forwarded as they come, without parsing (this is also every client
+ *   with multiplex off).
  *
  * - Buffers are lazy. A read goes into one loop-wide scratch buffer and is
  *   written straight to the other side; only the part the other side did
@@ -148,6 +149,9 @@ typedef struct px_buf {
 #define PX_UP_EOF 0x2 /* the master closed: flush replies, then drop */
 #define PX_CL_PIN 0x4  /* shared client sent a command that needs its own connection */
 #define PX_CL_QUIT 0x8 /* shared client sent QUIT: +OK after its replies, then close */
+#define PX_CL_WAIT 0x10 /* shared client: parse on once nothing is outstanding */
+
+struct px_shup;
 
 /* Kept small: an idle client costs this struct and one or two fds. */
 typedef struct px_conn {
@@ -155,9 +159,11 @@ typedef struct px_conn {
     int cfd, ufd;
     uint8_t state;     /* px_conn_state */
     uint8_t flags;
-    uint32_t inflight; /* SHARED: replies still to come on the shared connection */
-    px_buf *c2u, *u2c; /* SHARED: c2u holds an incomplete command */
+    uint8_t skip;      /* OPEN: bytes of replayed "+OK\r\n" replies to drop */
+    uint32_t inflight; /* SHARED: replies not handed over yet */
+    px_buf *c2u, *u2c; /* SHARED: c2u holds an incomplete or waiting command */
     int64_t since;     /* held since, or last activity */
+    struct px_shup *sh; /* SHARED: the shared connection for its AUTH and db */
 } px_conn;
 
 /* The shared master connection's queue: n replies in a row belong to c
@@ -165,30 +171,41 @@ typedef struct px_conn {
 typedef struct px_wait {
     px_conn *c;
     uint32_t n;
+    uint8_t bind; /* AUTH/SELECT: c moves to this connection on "+" */
 } px_wait;
 
 typedef enum px_sh_state { PX_SH_IDLE, PX_SH_CONNECTING, PX_SH_OPEN } px_sh_state;
 
-/* One master connection shared by every multiplexed client. Requests are
- * appended whole to out and written once per loop iteration; replies are
- * read into in, framed, and handed to the client at the queue's head. */
+/* A master connection shared by the multiplexed clients in one state (AUTH,
+ * database). Requests are appended whole to out and written once per loop
+ * iteration; replies are read into in, framed, and handed to the client
+ * at the queue's head. */
 typedef struct px_shup {
+    struct px_shup *next;
+    char *auth;         /* the AUTH command its clients sent (NULL: none) */
+    uint32_t authlen, db;
+    uint32_t users;     /* clients whose commands go here */
+    int64_t idle_since; /* no users and nothing queued since (0: in use) */
     int fd;
     uint8_t state;      /* px_sh_state */
+    uint8_t full;       /* its clients are not read: the queue is full */
+    uint8_t framed_bind, bind_ok;
     int reg_mask;       /* interest registered with the loop */
-    int64_t since;      /* connect started */
+    int delivering;     /* shared_deliver() is on the stack */
+    uint32_t preamble;  /* replies to our own AUTH/SELECT still to swallow */
+    int64_t since;      /* connect started, or first command waiting */
     char *out;          /* requests not written yet: out[out_pos..out_len) */
     size_t out_pos, out_len, out_cap;
     char *in;           /* replies read, not handed over yet: in[in_pos..in_len) */
     size_t in_pos, in_len;
     size_t in_framed;   /* of them, already framed for framed_for */
     px_conn *framed_for;
+    uint32_t framed_n;  /* complete replies in the framed bytes */
     px_wait *q;         /* ring of pending replies */
     size_t q_head, q_len, q_cap;
     px_rep rep;
     px_conn *stalled;   /* the head client's buffer is full: stop reading */
     int64_t stalled_since;
-    int delivering;     /* shared_deliver() is on the stack */
 } px_shup;
 
 typedef struct px_list {
@@ -219,9 +236,8 @@ struct sentinel_proxy {
 
     /* connections */
     int multiplex;
-    px_shup sh;
+    px_shup *shs;  /* shared master connections, one per (AUTH, db) in use */
     int sh_kick;   /* a stalled delivery may continue */
-    int sh_full;   /* shared clients are not read: the shared queue is full */
     struct {
         uint8_t len;
         char name[16];
@@ -409,6 +425,8 @@ static void master_suspect(sentinel_proxy_t *p, const char *why);
 static void master_check(sentinel_proxy_t *p);
 static void shared_forget(sentinel_proxy_t *p, px_conn *c);
 static void conn_connect(sentinel_proxy_t *p, px_conn *c);
+static struct px_shup *sh_get(sentinel_proxy_t *p, const char *auth, size_t authlen, uint32_t db);
+static void sh_bind(sentinel_proxy_t *p, px_conn *c, struct px_shup *sh);
 
 /* Apply the interest a connection's state calls for; epoll_ctl runs only
  * when something changed, so the forwarding fast path makes none. */
@@ -430,7 +448,8 @@ static void conn_update(sentinel_proxy_t *p, px_conn *c)
         /* Read while nothing holds this client back: a pause, the shared
          * queue being full, an end, or a command that waits for a
          * connection of its own. */
-        if (forwarding && !p->sh_full && !(c->flags & (PX_CL_EOF | PX_UP_EOF | PX_CL_PIN)))
+        if (forwarding && !(c->sh && c->sh->full) &&
+            !(c->flags & (PX_CL_EOF | PX_UP_EOF | PX_CL_PIN | PX_CL_WAIT)))
             want_c |= PX_READABLE;
     }
     if (c->u2c)
@@ -464,6 +483,7 @@ static void conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how)
                 how == PX_DROP_SWITCH ? ", master left" : "");
     if (c->state == PX_CONN_SHARED)
         shared_forget(p, c);
+    sh_bind(p, c, NULL);
     px_loop_del(p->loop, c->cfd, PX_READABLE | PX_WRITABLE);
     close(c->cfd);
     if (c->ufd >= 0) {
@@ -511,9 +531,14 @@ static void conn_attach(sentinel_proxy_t *p, px_conn *c)
     list_push(&p->conns, c);
     c->since = p->now;
     if (p->multiplex && !(c->flags & PX_CL_PIN)) {
-        c->state = PX_CONN_SHARED;
-        conn_update(p, c);
-        return;
+        px_shup *sh = c->sh ? c->sh : sh_get(p, NULL, 0, 0);
+        if (sh) {
+            sh_bind(p, c, sh);
+            c->state = PX_CONN_SHARED;
+            conn_update(p, c);
+            return;
+        }
+        c->flags |= PX_CL_PIN; /* too many shared connections */
     }
     conn_connect(p, c);
 }
@@ -635,7 +660,7 @@ static int conn_finished(const sentinel_proxy_t *p, const px_conn *c)
     if (c->state == PX_CONN_SHARED) {
         /* Every reply handed over, and the client, the master or the
          * proxy is done with it (a client waiting to be pinned is not). */
-        if (c->u2c || shared_pending(p, c) || (c->flags & (PX_CL_PIN | PX_CL_QUIT)))
+        if (c->u2c || shared_pending(p, c) || (c->flags & (PX_CL_PIN | PX_CL_QUIT | PX_CL_WAIT)))
             return 0;
         return (c->flags & (PX_CL_EOF | PX_UP_EOF)) || p->stopping;
     }
@@ -652,7 +677,7 @@ static void client_eof(sentinel_proxy_t *p, px_conn *c)
     if (c->state == PX_CONN_SHARED) {
         /* An incomplete command is dropped, as Redis would; commands that
          * wait for the client's own connection still go there. */
-        if (c->c2u && !(c->flags & PX_CL_PIN))
+        if (c->c2u && !(c->flags & (PX_CL_PIN | PX_CL_WAIT)))
             buf_release(p, &c->c2u);
         if (conn_finished(p, c))
             conn_drop(p, c, PX_DROP_NORMAL);
@@ -671,62 +696,81 @@ static void client_eof(sentinel_proxy_t *p, px_conn *c)
 }
 
 /* ------------------------------------------------------------------------
- * Multiplexing: one shared master connection
+ * Multiplexing: shared master connections
  *
  * Clients start multiplexed (multiplex on, the default): their commands are
- * framed (resp.c), appended whole to the shared connection's output and
- * written once per loop iteration, so N clients' requests cost the master
- * and the proxy one write and one read instead of N. Replies come back in
- * order; a queue says whose they are. A client that sends anything that
- * could leave state in a connection or block it (AUTH, SELECT, MULTI,
- * SUBSCRIBE, BLPOP, CLIENT, unknown commands, inline or malformed bytes:
- * see px_cmd_shareable()) is pinned: once its shared replies are handed
- * over it gets a master connection of its own and keeps it, exactly as
- * with multiplex off. The shared connection never authenticates, so a
- * client that has not sent AUTH gets what Redis gives an unauthenticated
- * connection.
+ * framed (resp.c), appended whole to a shared master connection's output
+ * and written once per loop iteration, so N clients' requests cost the
+ * master and the proxy one write and one read instead of N. Replies come
+ * back in order; a queue says whose they are.
+ *
+ * There is one shared connection per connection state a client can have
+ * here: its AUTH and its database. A client starts on (no AUTH, db 0).
+ * AUTH and SELECT move it: once it has no reply outstanding, its command
+ * is sent on the connection for the new state (opened, if needed, with our
+ * own copy of that AUTH and SELECT first, whose replies we swallow), and
+ * the client moves there only if Redis answered its own command "+OK". So
+ * Redis checks every client's AUTH itself, a wrong password or database
+ * gets Redis' own error and changes nothing, and a connection only ever
+ * carries clients that Redis accepted into exactly its state.
+ *
+ * A client that sends anything else that could leave state in a connection
+ * or block it (HELLO, CLIENT, MULTI/EXEC/WATCH, (P|S)SUBSCRIBE, BLPOP,
+ * CONFIG, unknown commands, inline or malformed bytes: see
+ * px_cmd_shareable()) is pinned: once its shared replies are handed over it
+ * gets a master connection of its own (replaying its AUTH and SELECT when
+ * it had moved) and keeps it, exactly as with multiplex off.
  *
  * Memory stays bounded: a client's incomplete command waits in its c2u
- * (one buffer; a command larger than that pins the client), the shared
- * output holds at most SH_OUT_BUFS buffers (beyond that no shared client
- * is read), the shared input one buffer. A client too slow to take its
- * replies stalls the shared connection (it is not read, the master keeps
- * the rest) until the client reads again; one that makes no progress for
+ * (one buffer; a command larger than that pins the client), a shared
+ * connection's output holds at most SH_OUT_BUFS buffers (beyond that its
+ * clients are not read), its input one buffer; at most SH_MAX shared
+ * connections exist (a client that would need another is pinned), and one
+ * unused for SH_IDLE_MS is closed. A client too slow to take its replies
+ * stalls its shared connection (it is not read, the master keeps the rest)
+ * until the client reads again; one that makes no progress for
  * pause-timeout is dropped.
  * ------------------------------------------------------------------------ */
 
-#define SH_OUT_BUFS 4      /* queued requests before shared clients wait */
-#define SH_QUEUE_MAX 65536 /* queue entries before shared clients wait */
+#define SH_OUT_BUFS 4      /* queued requests before a connection's clients wait */
+#define SH_QUEUE_MAX 65536 /* queue entries before a connection's clients wait */
+#define SH_MAX 64          /* shared connections: distinct (AUTH, database) */
+#define SH_IDLE_MS 30000   /* an unused shared connection is closed after this */
+#define SH_AUTH_MAX 1024   /* longest AUTH command that gets a shared connection */
+#define SH_DB_MAX 1000000  /* highest database number that does */
 
 static void on_shared(px_loop *l, int fd, void *ud, int mask);
-static void shared_deliver(sentinel_proxy_t *p);
+static void shared_deliver(sentinel_proxy_t *p, px_shup *sh);
+static ssize_t client_take(sentinel_proxy_t *p, px_conn *c, const char *data, size_t len);
+static void shared_parse(sentinel_proxy_t *p, px_conn *c, const char *base, size_t have,
+                         size_t *used);
+static void shared_after_parse(sentinel_proxy_t *p, px_conn *c);
 
 static int shared_pending(const sentinel_proxy_t *p, const px_conn *c)
 {
-    return c->inflight > 0 || (p->sh.framed_for == c && p->sh.in_framed > 0);
+    (void)p;
+    return c->inflight > 0;
 }
 
-static int shared_is_full(const sentinel_proxy_t *p)
+static int shared_is_full(const sentinel_proxy_t *p, const px_shup *sh)
 {
-    return p->sh.out_len - p->sh.out_pos >= SH_OUT_BUFS * p->bufsize ||
-           p->sh.q_len >= SH_QUEUE_MAX;
+    return sh->out_len - sh->out_pos >= SH_OUT_BUFS * p->bufsize || sh->q_len >= SH_QUEUE_MAX;
 }
 
-/* Shared clients are read again, or no longer, when the queue crosses its
- * limit. */
-static void shared_check_full(sentinel_proxy_t *p)
+/* A connection's clients are read again, or no longer, when its queue
+ * crosses the limit. */
+static void shared_check_full(sentinel_proxy_t *p, px_shup *sh)
 {
-    int full = shared_is_full(p);
+    int full = shared_is_full(p, sh);
 
-    if (full != p->sh_full) {
-        p->sh_full = full;
+    if (full != sh->full) {
+        sh->full = full;
         update_all(p);
     }
 }
 
-static void shared_sync(sentinel_proxy_t *p)
+static void shared_sync(sentinel_proxy_t *p, px_shup *sh)
 {
-    px_shup *sh = &p->sh;
     int want = PX_NONE;
 
     if (sh->state == PX_SH_CONNECTING) {
@@ -742,18 +786,67 @@ static void shared_sync(sentinel_proxy_t *p)
     if (sh->reg_mask & ~want)
         px_loop_del(p->loop, sh->fd, sh->reg_mask & ~want);
     if (want & ~sh->reg_mask)
-        px_loop_add(p->loop, sh->fd, want & ~sh->reg_mask, on_shared, NULL);
+        px_loop_add(p->loop, sh->fd, want & ~sh->reg_mask, on_shared, sh);
     sh->reg_mask = want;
 }
 
-/* Close the shared connection. Clients with replies outstanding can never
+static void sh_idle_check(sentinel_proxy_t *p, px_shup *sh)
+{
+    if (sh->users == 0 && sh->q_len == 0 && sh->idle_since == 0)
+        sh->idle_since = p->now;
+}
+
+static void sh_bind(sentinel_proxy_t *p, px_conn *c, px_shup *sh)
+{
+    if (c->sh == sh)
+        return;
+    if (c->sh) {
+        c->sh->users--;
+        sh_idle_check(p, c->sh);
+    }
+    c->sh = sh;
+    if (sh) {
+        sh->users++;
+        sh->idle_since = 0;
+    }
+}
+
+/* The shared connection for a state, made on first use (not connected
+ * yet). NULL when SH_MAX exist or memory is short: the client is pinned. */
+static px_shup *sh_get(sentinel_proxy_t *p, const char *auth, size_t authlen, uint32_t db)
+{
+    px_shup *sh;
+    size_t n = 0;
+
+    for (sh = p->shs; sh; sh = sh->next, n++)
+        if (sh->db == db && sh->authlen == authlen &&
+            (authlen == 0 || memcmp(sh->auth, auth, authlen) == 0))
+            return sh;
+    if (n >= SH_MAX || (sh = calloc(1, sizeof(*sh))) == NULL)
+        return NULL;
+    if (authlen && (sh->auth = malloc(authlen)) == NULL) {
+        free(sh);
+        return NULL;
+    }
+    if (authlen)
+        memcpy(sh->auth, auth, authlen);
+    sh->authlen = (uint32_t)authlen;
+    sh->db = db;
+    sh->fd = -1;
+    sh->idle_since = p->now;
+    px_rep_init(&sh->rep);
+    sh->next = p->shs;
+    p->shs = sh;
+    return sh;
+}
+
+/* Close a shared connection. Clients with replies outstanding can never
  * get them: on a switch they are dropped at once, otherwise they get what
  * they already have and are closed (as when their own connection ends).
- * Clients with nothing outstanding carry on: their next command opens a
- * new shared connection, to whichever master is current then. */
-static void shared_close(sentinel_proxy_t *p, px_drop_how how)
+ * Clients with nothing outstanding carry on: their next command opens the
+ * connection again, to whichever master is current then. */
+static void shared_close(sentinel_proxy_t *p, px_shup *sh, px_drop_how how)
 {
-    px_shup *sh = &p->sh;
     size_t marked = 0;
 
     if (sh->fd >= 0) {
@@ -786,7 +879,11 @@ static void shared_close(sentinel_proxy_t *p, px_drop_how how)
     sh->in_pos = sh->in_len = sh->in_framed = 0;
     sh->q_head = sh->q_len = sh->q_cap = 0;
     sh->framed_for = sh->stalled = NULL;
+    sh->framed_n = 0;
+    sh->framed_bind = sh->bind_ok = 0;
+    sh->preamble = 0;
     px_rep_init(&sh->rep);
+    sh_idle_check(p, sh);
     if (marked) {
         for (px_conn *c = p->conns.head, *next; c; c = next) {
             next = c->next;
@@ -799,24 +896,49 @@ static void shared_close(sentinel_proxy_t *p, px_drop_how how)
                 conn_update(p, c);
         }
     }
-    shared_check_full(p);
+    shared_check_full(p, sh);
 }
 
-static void shared_fail(sentinel_proxy_t *p, const char *why)
+static void shared_close_all(sentinel_proxy_t *p, px_drop_how how)
 {
-    px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "shared master connection: %s (%zu replies pending)",
-            why, p->sh.q_len);
+    for (px_shup *sh = p->shs; sh; sh = sh->next)
+        shared_close(p, sh, how);
+}
+
+static void shared_fail(sentinel_proxy_t *p, px_shup *sh, const char *why)
+{
+    px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
+            "shared master connection (db %u%s): %s (%zu replies pending)", (unsigned)sh->db,
+            sh->authlen ? ", AUTH" : "", why, sh->q_len);
     p->ctr.upstream_errors++;
-    shared_close(p, PX_DROP_NORMAL);
+    shared_close(p, sh, PX_DROP_NORMAL);
 }
 
-static int shared_alloc(sentinel_proxy_t *p)
+/* Free the unused ones (and all of them when the proxy goes). */
+static void shared_reap(sentinel_proxy_t *p, int all)
 {
-    px_shup *sh = &p->sh;
+    for (px_shup **pp = &p->shs, *sh; (sh = *pp) != NULL;) {
+        if (all || (sh->users == 0 && sh->q_len == 0 && sh->idle_since &&
+                    p->now - sh->idle_since >= SH_IDLE_MS)) {
+            shared_close(p, sh, PX_DROP_NORMAL);
+            *pp = sh->next;
+            if (sh->auth) {
+                memset(sh->auth, 0, sh->authlen); /* it holds a password */
+                free(sh->auth);
+            }
+            free(sh);
+            continue;
+        }
+        pp = &sh->next;
+    }
+}
 
+static int shared_alloc(sentinel_proxy_t *p, px_shup *sh)
+{
     if (sh->out)
         return 0;
-    sh->out_cap = (SH_OUT_BUFS + 1) * p->bufsize;
+    /* Room for the connection's own AUTH and SELECT in front, too. */
+    sh->out_cap = (SH_OUT_BUFS + 1) * p->bufsize + SH_AUTH_MAX + 64;
     sh->q_cap = 64;
     sh->out = malloc(sh->out_cap);
     sh->in = malloc(p->bufsize);
@@ -833,20 +955,44 @@ static int shared_alloc(sentinel_proxy_t *p)
     return 0;
 }
 
-static void shared_connect(sentinel_proxy_t *p)
+static void shared_connect(sentinel_proxy_t *p, px_shup *sh)
 {
-    px_shup *sh = &p->sh;
+    char pre[SH_AUTH_MAX + 64];
+    size_t plen = 0, pending;
     int fd;
+
+    /* The connection's state first: our copy of the AUTH its clients
+     * sent, then SELECT. Their replies are swallowed (preamble). */
+    sh->preamble = 0;
+    if (sh->authlen) {
+        memcpy(pre, sh->auth, sh->authlen);
+        plen = sh->authlen;
+        sh->preamble++;
+    }
+    if (sh->db) {
+        char num[16];
+        int nl = snprintf(num, sizeof(num), "%u", (unsigned)sh->db);
+        plen += (size_t)snprintf(pre + plen, sizeof(pre) - plen, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n",
+                                 nl, num);
+        sh->preamble++;
+    }
+    pending = sh->out_len - sh->out_pos;
+    memmove(sh->out + plen, sh->out + sh->out_pos, pending);
+    memcpy(sh->out, pre, plen);
+    sh->out_pos = 0;
+    sh->out_len = plen + pending;
+    memset(pre, 0, plen);
 
     fd = socket(p->master_sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1) {
-        shared_fail(p, strerror(errno));
+        shared_fail(p, sh, strerror(errno));
         return;
     }
     set_nodelay(fd);
     sh->fd = fd;
     sh->since = p->now;
     px_rep_init(&sh->rep);
+    p->ctr.shared_connects++;
     if (connect(fd, (struct sockaddr *)&p->master_sa, p->master_salen) == 0) {
         sh->state = PX_SH_OPEN;
     } else if (errno == EINPROGRESS) {
@@ -854,24 +1000,22 @@ static void shared_connect(sentinel_proxy_t *p)
     } else {
         char why[128];
         snprintf(why, sizeof(why), "%s", strerror(errno));
-        shared_fail(p, why);
+        shared_fail(p, sh, why);
         master_suspect(p, why);
         return;
     }
-    shared_sync(p);
+    shared_sync(p, sh);
 }
 
 /* Write the queued requests: once per loop iteration, so that every
  * client read in that iteration shares one write. */
-static void shared_flush(sentinel_proxy_t *p)
+static void shared_flush(sentinel_proxy_t *p, px_shup *sh)
 {
-    px_shup *sh = &p->sh;
-
     if (sh->out_pos == sh->out_len || p->state == PX_MASTER_PAUSED)
         return;
     if (sh->state == PX_SH_IDLE) {
         if (p->state == PX_MASTER_UP)
-            shared_connect(p);
+            shared_connect(p, sh);
         return;
     }
     if (sh->state != PX_SH_OPEN)
@@ -883,7 +1027,7 @@ static void shared_flush(sentinel_proxy_t *p)
                 continue;
             if (errno == EAGAIN || errno == EWOULDBLOCK)
                 break;
-            shared_fail(p, strerror(errno));
+            shared_fail(p, sh, strerror(errno));
             master_check(p);
             return;
         }
@@ -891,17 +1035,24 @@ static void shared_flush(sentinel_proxy_t *p)
     }
     if (sh->out_pos == sh->out_len)
         sh->out_pos = sh->out_len = 0;
-    shared_sync(p);
-    shared_check_full(p);
+    shared_sync(p, sh);
+    shared_check_full(p, sh);
 }
 
-/* Queue one complete command of c. */
-static int shared_queue(sentinel_proxy_t *p, px_conn *c, const char *cmd, size_t len)
+static void shared_flush_all(sentinel_proxy_t *p)
 {
-    px_shup *sh = &p->sh;
+    for (px_shup *sh = p->shs; sh; sh = sh->next)
+        shared_flush(p, sh);
+}
+
+/* Queue one complete command of c on sh. bind: c moves to sh if Redis
+ * answers it "+" (AUTH, SELECT). */
+static int shared_queue(sentinel_proxy_t *p, px_shup *sh, px_conn *c, const char *cmd,
+                        size_t len, int bind)
+{
     px_wait *tail;
 
-    if (shared_alloc(p) == -1)
+    if (shared_alloc(p, sh) == -1)
         return -1;
     if (sh->out_len + len > sh->out_cap) {
         memmove(sh->out, sh->out + sh->out_pos, sh->out_len - sh->out_pos);
@@ -911,7 +1062,7 @@ static int shared_queue(sentinel_proxy_t *p, px_conn *c, const char *cmd, size_t
             return -1; /* cannot happen: clients are not read past SH_OUT_BUFS */
     }
     tail = sh->q_len ? &sh->q[(sh->q_head + sh->q_len - 1) % sh->q_cap] : NULL;
-    if (tail && tail->c == c && tail->n < UINT32_MAX) {
+    if (tail && tail->c == c && !tail->bind && !bind && tail->n < UINT32_MAX) {
         tail->n++;
     } else {
         if (sh->q_len == sh->q_cap) {
@@ -926,13 +1077,14 @@ static int shared_queue(sentinel_proxy_t *p, px_conn *c, const char *cmd, size_t
             sh->q_cap = ncap;
             sh->q_head = 0;
         }
-        sh->q[(sh->q_head + sh->q_len) % sh->q_cap] = (px_wait){c, 1};
+        sh->q[(sh->q_head + sh->q_len) % sh->q_cap] = (px_wait){c, 1, (uint8_t)bind};
         sh->q_len++;
     }
     if (sh->state == PX_SH_IDLE && sh->q_len == 1 && sh->q[sh->q_head].n == 1)
         sh->since = p->now; /* the first command waiting for a connection */
     memcpy(sh->out + sh->out_len, cmd, len);
     sh->out_len += len;
+    sh->idle_since = 0;
     c->inflight++;
     p->ctr.multiplexed++;
     return 0;
@@ -941,30 +1093,64 @@ static int shared_queue(sentinel_proxy_t *p, px_conn *c, const char *cmd, size_t
 /* A client is going away: its queued replies are discarded on arrival. */
 static void shared_forget(sentinel_proxy_t *p, px_conn *c)
 {
-    px_shup *sh = &p->sh;
-
-    for (size_t i = 0; c->inflight > 0 && i < sh->q_len; i++) {
-        px_wait *w = &sh->q[(sh->q_head + i) % sh->q_cap];
-        if (w->c == c) {
-            w->c = NULL;
-            c->inflight -= w->n < c->inflight ? w->n : c->inflight;
+    for (px_shup *sh = p->shs; sh; sh = sh->next) {
+        for (size_t i = 0; c->inflight > 0 && i < sh->q_len; i++) {
+            px_wait *w = &sh->q[(sh->q_head + i) % sh->q_cap];
+            if (w->c == c)
+                w->c = NULL;
+        }
+        if (sh->framed_for == c)
+            sh->framed_for = NULL;
+        if (sh->stalled == c) {
+            sh->stalled = NULL;
+            p->sh_kick = 1; /* the others' replies may flow again */
         }
     }
-    if (sh->framed_for == c)
-        sh->framed_for = NULL;
-    if (sh->stalled == c) {
-        sh->stalled = NULL;
-        p->sh_kick = 1; /* the others' replies may flow again */
-    }
+    c->inflight = 0;
 }
 
 /* A shared client's command needs a connection of its own: give it one
  * once every reply it is owed on the shared connection has been handed
- * over, so that replies stay in order. */
+ * over, so that replies stay in order. If it had moved (AUTH, SELECT),
+ * the same AUTH and SELECT go first on its new connection; the client had
+ * its "+OK" for them already, so their replies are checked to be "+OK"
+ * and skipped (on_upstream), and anything else closes the client. */
 static void shared_pin(sentinel_proxy_t *p, px_conn *c)
 {
+    px_shup *sh = c->sh;
+
     if (shared_pending(p, c))
         return;
+    if (sh && (sh->authlen || sh->db)) {
+        /* Replay the state in front of what waits in c2u. */
+        size_t pend = c->c2u ? c->c2u->len - c->c2u->pos : 0;
+        char sel[64];
+        int sl = 0;
+        if (sh->db)
+            sl = snprintf(sel, sizeof(sel), "*2\r\n$6\r\nSELECT\r\n$%d\r\n%u\r\n",
+                          snprintf(NULL, 0, "%u", (unsigned)sh->db), (unsigned)sh->db);
+        size_t need = sh->authlen + (size_t)sl + pend;
+        px_buf *nb = malloc(sizeof(px_buf) + (need > p->bufsize ? need : p->bufsize));
+        if (nb == NULL) {
+            conn_drop(p, c, PX_DROP_NORMAL);
+            return;
+        }
+        nb->pos = 0;
+        nb->len = 0;
+        memcpy(nb->data, sh->auth, sh->authlen);
+        nb->len += sh->authlen;
+        memcpy(nb->data + nb->len, sel, (size_t)sl);
+        nb->len += (uint32_t)sl;
+        if (pend)
+            memcpy(nb->data + nb->len, c->c2u->data + c->c2u->pos, pend);
+        nb->len += (uint32_t)pend;
+        if (c->c2u)
+            buf_release(p, &c->c2u);
+        c->c2u = nb;
+        p->ctr.buffer_bytes += p->bufsize;
+        c->skip = (uint8_t)(5 * ((sh->authlen ? 1 : 0) + (sh->db ? 1 : 0))); /* "+OK\r\n" */
+    }
+    sh_bind(p, c, NULL);
     p->ctr.pinned++;
     if (p->log.level >= SENTINEL_PROXY_LOG_DEBUG)
         px_logf(&p->log, SENTINEL_PROXY_LOG_DEBUG, "client fd %d gets its own connection",
@@ -981,13 +1167,27 @@ static void shared_pin(sentinel_proxy_t *p, px_conn *c)
     conn_update(p, c);
 }
 
-static ssize_t client_take(sentinel_proxy_t *p, px_conn *c, const char *data, size_t len);
-
-/* After replies were handed to c: pin it, finish it, or keep going. */
+/* After replies were handed to c (or its parse was held up): answer its
+ * QUIT, carry on parsing, pin it, or finish it. */
 static void shared_after(sentinel_proxy_t *p, px_conn *c)
 {
     if (c->state != PX_CONN_SHARED || shared_pending(p, c))
         return;
+    if (c->flags & PX_CL_WAIT) {
+        /* AUTH/SELECT answered, or replies it had to wait for are in:
+         * go on with what it sent after. */
+        size_t used = 0;
+        c->flags &= (uint8_t)~PX_CL_WAIT;
+        if (c->c2u) {
+            shared_parse(p, c, c->c2u->data + c->c2u->pos, c->c2u->len - c->c2u->pos, &used);
+            if (c->c2u && used == c->c2u->len - c->c2u->pos)
+                buf_release(p, &c->c2u);
+            else if (c->c2u)
+                c->c2u->pos += (uint32_t)used;
+        }
+        shared_after_parse(p, c);
+        return;
+    }
     if (c->flags & PX_CL_QUIT) {
         /* QUIT is answered here: a connection of its own just to say
          * goodbye would cost the master a connect. The whole "+OK" or
@@ -1042,19 +1242,18 @@ static ssize_t client_take(sentinel_proxy_t *p, px_conn *c, const char *data, si
     return (ssize_t)off;
 }
 
-/* Hand the replies read from the shared connection to their clients. */
-static void shared_deliver(sentinel_proxy_t *p)
+/* Hand the replies read from a shared connection to their clients. */
+static void shared_deliver(sentinel_proxy_t *p, px_shup *sh)
 {
-    px_shup *sh = &p->sh;
-
     if (sh->delivering)
         return;
     sh->delivering = 1;
-    p->sh_kick = 0;
     while (sh->in != NULL) {
         if (sh->in_framed > 0) {
             px_conn *c = sh->framed_for;
             size_t k = sh->in_framed;
+            uint32_t nrep = sh->framed_n;
+            int bind = sh->framed_bind;
             if (c) {
                 ssize_t took = client_take(p, c, sh->in + sh->in_pos, k);
                 if (took < 0) {
@@ -1073,57 +1272,103 @@ static void shared_deliver(sentinel_proxy_t *p)
             sh->in_pos += sh->in_framed;
             sh->in_framed = 0;
             sh->framed_for = NULL;
+            sh->framed_n = 0;
+            sh->framed_bind = 0;
             sh->stalled = NULL;
-            if (c)
+            if (c) {
+                c->inflight -= nrep < c->inflight ? nrep : c->inflight;
+                if (bind)
+                    sh_bind(p, c, sh); /* Redis said +OK to its AUTH/SELECT here */
                 shared_after(p, c);
+            }
             continue;
         }
         if (sh->in_pos == sh->in_len) {
             sh->in_pos = sh->in_len = 0;
             break;
         }
+        if (sh->preamble > 0) {
+            /* Our own AUTH / SELECT: swallowed. A failure leaves the
+             * connection in a state no client was accepted into; clients
+             * move here only on their own "+OK", so it is only logged. */
+            int done, start = px_rep_at_start(&sh->rep);
+            char first = sh->in[sh->in_pos];
+            ssize_t k = px_rep_feed(&sh->rep, sh->in + sh->in_pos, sh->in_len - sh->in_pos, &done);
+            if (k < 0) {
+                sh->delivering = 0;
+                shared_fail(p, sh, "protocol error in a reply");
+                return;
+            }
+            /* Worth a warning when clients were in this state (say, the
+             * password changed); a client's own wrong AUTH or SELECT gets
+             * Redis' error itself. */
+            if (start && first != '+')
+                px_logf(&p->log, sh->users ? SENTINEL_PROXY_LOG_WARN : SENTINEL_PROXY_LOG_DEBUG,
+                        "shared master connection (db %u): the master refused its %s",
+                        (unsigned)sh->db, sh->authlen && sh->preamble == 1 + (sh->db != 0)
+                                              ? "AUTH" : "SELECT");
+            sh->in_pos += (size_t)k;
+            if (done)
+                sh->preamble--;
+            continue;
+        }
         if (sh->q_len == 0) {
             sh->delivering = 0;
-            shared_fail(p, "reply without a request");
+            shared_fail(p, sh, "reply without a request");
             return;
         }
         /* Frame as many of the head's replies as the bytes hold. */
         px_wait *w = &sh->q[sh->q_head];
         size_t pos = sh->in_pos;
+        uint32_t nrep = 0;
+        if (w->bind && px_rep_at_start(&sh->rep))
+            sh->bind_ok = sh->in[pos] == '+';
         while (pos < sh->in_len && w->n > 0) {
             int done;
             ssize_t k = px_rep_feed(&sh->rep, sh->in + pos, sh->in_len - pos, &done);
             if (k < 0) {
                 sh->delivering = 0;
-                shared_fail(p, "protocol error in a reply");
+                shared_fail(p, sh, "protocol error in a reply");
                 return;
             }
             pos += (size_t)k;
             if (!done)
                 break;
             w->n--;
-            if (w->c)
-                w->c->inflight--;
+            nrep++;
         }
         sh->framed_for = w->c;
         sh->in_framed = pos - sh->in_pos;
+        sh->framed_n = nrep;
+        sh->framed_bind = w->bind && w->n == 0 && sh->bind_ok;
         if (w->n == 0) {
             sh->q_head = (sh->q_head + 1) % sh->q_cap;
             sh->q_len--;
+            sh_idle_check(p, sh);
+        }
+        if (sh->in_framed == 0 && nrep > 0 && w->c) {
+            /* cannot happen: a reply is at least 3 bytes */
         }
     }
     sh->delivering = 0;
-    shared_sync(p);
-    shared_check_full(p);
+    shared_sync(p, sh);
+    shared_check_full(p, sh);
+}
+
+static void shared_deliver_all(sentinel_proxy_t *p)
+{
+    p->sh_kick = 0;
+    for (px_shup *sh = p->shs; sh; sh = sh->next)
+        if (sh->in_pos < sh->in_len)
+            shared_deliver(p, sh);
 }
 
 static void on_shared(px_loop *l, int fd, void *ud, int mask)
 {
     sentinel_proxy_t *p = px_loop_owner(l);
-    px_shup *sh = &p->sh;
+    px_shup *sh = ud;
 
     (void)fd;
-    (void)ud;
     if (sh->state == PX_SH_CONNECTING) {
         int err = 0;
         socklen_t len = sizeof(err);
@@ -1132,30 +1377,30 @@ static void on_shared(px_loop *l, int fd, void *ud, int mask)
         if (getsockopt(sh->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
             char why[128];
             snprintf(why, sizeof(why), "%s", strerror(err ? err : errno));
-            shared_fail(p, why);
+            shared_fail(p, sh, why);
             master_suspect(p, why);
             return;
         }
         sh->state = PX_SH_OPEN;
-        shared_flush(p);
-        shared_sync(p);
+        shared_flush(p, sh);
+        shared_sync(p, sh);
         return;
     }
     if (mask & PX_WRITABLE)
-        shared_flush(p);
+        shared_flush(p, sh);
     if ((mask & PX_READABLE) && sh->state == PX_SH_OPEN && sh->in_pos == sh->in_len) {
         ssize_t n = recv(sh->fd, sh->in, p->bufsize, 0);
         if (n <= 0) {
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
                 return;
-            shared_fail(p, n == 0 ? "closed by the master" : strerror(errno));
+            shared_fail(p, sh, n == 0 ? "closed by the master" : strerror(errno));
             master_check(p);
             return;
         }
         p->ctr.bytes_out += (uint64_t)n;
         sh->in_pos = 0;
         sh->in_len = (size_t)n;
-        shared_deliver(p);
+        shared_deliver(p, sh);
     }
 }
 
@@ -1177,15 +1422,119 @@ static int cmd_shareable(sentinel_proxy_t *p, const char *name, size_t len)
     return 1;
 }
 
-/* Read a multiplexed client's requests; queue every complete shareable
- * command, keep an incomplete one, pin the client at anything else. */
+/* AUTH or SELECT: the shared connection for the state it asks for, or NULL
+ * (pin the client) for a shape we do not multiplex. */
+static px_shup *state_target(sentinel_proxy_t *p, px_conn *c, const char *cmd, size_t len,
+                             int is_auth)
+{
+    const char *arg;
+    size_t arglen;
+    unsigned long db = 0;
+
+    if (is_auth) {
+        if (len > SH_AUTH_MAX || px_req_arg(cmd, len, 1, &arg, &arglen) == -1)
+            return NULL;
+        return sh_get(p, cmd, len, c->sh->db);
+    }
+    /* SELECT <digits> and nothing more */
+    if (px_req_arg(cmd, len, 2, &arg, &arglen) == 0 ||
+        px_req_arg(cmd, len, 1, &arg, &arglen) == -1 || arglen == 0 || arglen > 7)
+        return NULL;
+    for (size_t i = 0; i < arglen; i++) {
+        if (arg[i] < '0' || arg[i] > '9')
+            return NULL;
+        db = db * 10 + (unsigned long)(arg[i] - '0');
+    }
+    if (db > SH_DB_MAX)
+        return NULL;
+    return sh_get(p, c->sh->auth, c->sh->authlen, (uint32_t)db);
+}
+
+/* Queue every complete shareable command at base[0..have) on c's shared
+ * connection; stop at an incomplete one, at AUTH/SELECT (sent once
+ * nothing is outstanding, then wait for its answer: PX_CL_WAIT), at QUIT,
+ * or at anything that pins the client. *used: bytes consumed. */
+static void shared_parse(sentinel_proxy_t *p, px_conn *c, const char *base, size_t have,
+                         size_t *used)
+{
+    size_t off = 0;
+
+    while (off < have) {
+        const char *name = NULL;
+        size_t namelen = 0;
+        ssize_t k = px_req_scan(base + off, have - off, &name, &namelen);
+        if (k == 0)
+            break;
+        if (k > 0 && namelen == 4 && strncasecmp(name, "QUIT", 4) == 0) {
+            c->flags |= PX_CL_QUIT | PX_CL_EOF; /* whatever follows is not run */
+            off = have;
+            break;
+        }
+        if (k > 0 && ((namelen == 4 && strncasecmp(name, "AUTH", 4) == 0) ||
+                      (namelen == 6 && strncasecmp(name, "SELECT", 6) == 0))) {
+            px_shup *to;
+            if (shared_pending(p, c)) {
+                c->flags |= PX_CL_WAIT; /* its earlier replies first */
+                break;
+            }
+            if ((to = state_target(p, c, base + off, (size_t)k, namelen == 4)) == NULL) {
+                c->flags |= PX_CL_PIN;
+                break;
+            }
+            if (shared_queue(p, to, c, base + off, (size_t)k, 1) == -1)
+                goto oom;
+            off += (size_t)k;
+            c->flags |= PX_CL_WAIT; /* for Redis' answer */
+            break;
+        }
+        if (k < 0 || !cmd_shareable(p, name, namelen)) {
+            c->flags |= PX_CL_PIN;
+            if (p->log.level >= SENTINEL_PROXY_LOG_DEBUG)
+                px_logf(&p->log, SENTINEL_PROXY_LOG_DEBUG, "client fd %d sent %.*s: not shared",
+                        c->cfd, k < 0 ? 18 : (int)(namelen > 32 ? 32 : namelen),
+                        k < 0 ? "unframable request" : name);
+            break;
+        }
+        if (shared_queue(p, c->sh, c, base + off, (size_t)k, 0) == -1)
+            goto oom;
+        off += (size_t)k;
+    }
+    *used = off;
+    return;
+oom:
+    px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "shared queue: out of memory");
+    c->flags |= PX_UP_EOF; /* ends the client once its replies are in */
+    *used = have;
+}
+
+/* What a parse decided: pin, answer QUIT, or keep reading. */
+static void shared_after_parse(sentinel_proxy_t *p, px_conn *c)
+{
+    /* A command that does not fit in a buffer is streamed over the
+     * client's own connection instead. */
+    if (c->c2u && c->c2u->len - c->c2u->pos >= p->bufsize && !(c->flags & PX_CL_WAIT))
+        c->flags |= PX_CL_PIN;
+    if (c->sh && shared_is_full(p, c->sh)) {
+        shared_flush(p, c->sh);
+        shared_check_full(p, c->sh);
+    }
+    if (c->flags & (PX_CL_PIN | PX_CL_QUIT | PX_UP_EOF)) {
+        conn_update(p, c);
+        shared_after(p, c); /* acts now when nothing is outstanding */
+        return;
+    }
+    conn_update(p, c);
+}
+
+/* Read a multiplexed client's requests and parse them. */
 static void shared_client_read(sentinel_proxy_t *p, px_conn *c)
 {
     char *base;
-    size_t have, off = 0;
+    size_t have, used = 0;
     ssize_t n;
 
-    if (p->sh_full || p->state == PX_MASTER_PAUSED || p->stopping) {
+    if ((c->sh && c->sh->full) || p->state == PX_MASTER_PAUSED || p->stopping ||
+        (c->flags & PX_CL_WAIT)) {
         conn_update(p, c); /* not now: stop asking */
         return;
     }
@@ -1217,57 +1566,18 @@ static void shared_client_read(sentinel_proxy_t *p, px_conn *c)
     }
     p->ctr.bytes_in += (uint64_t)n;
     c->since = p->now;
-    while (off < have) {
-        const char *name = NULL;
-        size_t namelen = 0;
-        ssize_t k = px_req_scan(base + off, have - off, &name, &namelen);
-        if (k == 0)
-            break;
-        if (k > 0 && namelen == 4 && strncasecmp(name, "QUIT", 4) == 0) {
-            c->flags |= PX_CL_QUIT | PX_CL_EOF; /* whatever follows is not run */
-            off = have;
-            break;
-        }
-        if (k < 0 || !cmd_shareable(p, name, namelen)) {
-            c->flags |= PX_CL_PIN;
-            break;
-        }
-        if (shared_queue(p, c, base + off, (size_t)k) == -1) {
-            px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "shared queue: out of memory");
-            conn_drop(p, c, PX_DROP_NORMAL);
-            return;
-        }
-        off += (size_t)k;
-    }
-    /* Keep the rest: an incomplete command, or what waits for the
-     * client's own connection. */
+    shared_parse(p, c, base, have, &used);
+    /* Keep the rest: an incomplete command, or what waits. */
     if (c->c2u) {
-        if (off == have)
+        if (used == have)
             buf_release(p, &c->c2u);
         else
-            c->c2u->pos = (uint32_t)off;
-    } else if (off < have && buf_keep(p, &c->c2u, base + off, have - off) == -1) {
+            c->c2u->pos = (uint32_t)used;
+    } else if (used < have && buf_keep(p, &c->c2u, base + used, have - used) == -1) {
         conn_drop(p, c, PX_DROP_NORMAL);
         return;
     }
-    /* A command that does not fit in a buffer is streamed over the
-     * client's own connection instead. */
-    if (c->c2u && c->c2u->len - c->c2u->pos >= p->bufsize)
-        c->flags |= PX_CL_PIN;
-    if (shared_is_full(p)) {
-        shared_flush(p);
-        shared_check_full(p);
-    }
-    if (c->flags & PX_CL_PIN) {
-        conn_update(p, c);
-        shared_pin(p, c);
-        return;
-    }
-    if (c->flags & PX_CL_QUIT) {
-        shared_after(p, c); /* answers now when nothing is outstanding */
-        return;
-    }
-    conn_update(p, c);
+    shared_after_parse(p, c);
 }
 
 static void on_client(px_loop *l, int fd, void *ud, int mask)
@@ -1284,12 +1594,13 @@ static void on_client(px_loop *l, int fd, void *ud, int mask)
             conn_drop(p, c, PX_DROP_NORMAL);
             return;
         }
-        if (p->sh.stalled == c) {
-            /* It reads again: hand it the rest, then the others theirs. */
-            p->sh.stalled_since = p->now;
-            shared_deliver(p);
-            return; /* c may be gone; delivery updated it */
-        }
+        for (px_shup *sh = p->shs; sh; sh = sh->next)
+            if (sh->stalled == c) {
+                /* It reads again: hand it the rest, then the others theirs. */
+                sh->stalled_since = p->now;
+                shared_deliver(p, sh);
+                return; /* c may be gone; delivery updated it */
+            }
         if (c->flags & PX_CL_QUIT) {
             shared_after(p, c); /* room for its "+OK" now? */
             return;
@@ -1362,6 +1673,26 @@ static void on_upstream(px_loop *l, int fd, void *ud, int mask)
                 shutdown(c->ufd, SHUT_WR);
             conn_update(p, c);
         }
+    }
+    if ((mask & PX_READABLE) && c->skip && !(c->flags & PX_UP_EOF)) {
+        /* Replies to the AUTH/SELECT replayed for a pinned client, which
+         * had its "+OK" already: each must be "+OK" again, or the client's
+         * new connection is not in the state it believes: close it. */
+        char tmp[16];
+        ssize_t n = recv(c->ufd, tmp, c->skip, 0);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+            return;
+        for (ssize_t i = 0; i < n; i++, c->skip--)
+            if (tmp[i] != "+OK\r\n"[(5 - c->skip % 5) % 5])
+                n = 0;
+        if (n <= 0) {
+            px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
+                    "client fd %d: the master refused its AUTH/SELECT on its own connection",
+                    c->cfd);
+            p->ctr.upstream_errors++;
+            conn_drop(p, c, PX_DROP_NORMAL);
+        }
+        return;
     }
     if ((mask & PX_READABLE) && c->u2c == NULL && !(c->flags & PX_UP_EOF)) {
         rc = forward(p, c->ufd, c->cfd, &c->u2c, &p->ctr.bytes_out);
@@ -1521,7 +1852,7 @@ static void master_verified(sentinel_proxy_t *p, const sn_hostport *hp)
      * with nothing outstanding are not attached to any master: they carry
      * on, and their next command goes to the new one. */
     dropped = p->conns.count;
-    shared_close(p, PX_DROP_SWITCH);
+    shared_close_all(p, PX_DROP_SWITCH);
     dropped -= p->conns.count;
     for (px_conn *c = p->conns.head, *next; c; c = next) {
         next = c->next;
@@ -1818,7 +2149,7 @@ static void tick(sentinel_proxy_t *p)
         !p->paused_warned) {
         size_t n = 0;
         p->paused_warned = 1;
-        shared_close(p, PX_DROP_SWITCH);
+        shared_close_all(p, PX_DROP_SWITCH);
         while (p->conns.head) {
             conn_drop(p, p->conns.head, PX_DROP_SWITCH);
             n++;
@@ -1837,37 +2168,32 @@ static void tick(sentinel_proxy_t *p)
                 conn_drop(p, c, PX_DROP_NORMAL);
         }
     }
-    /* Commands that found no verified master to open the shared connection
-     * to: after pause-timeout their clients get -MASTERDOWN, as held
-     * clients do. */
-    if (p->sh.state == PX_SH_IDLE && p->sh.q_len > 0 && p->now - p->sh.since >= p->pause_ms) {
-        for (size_t i = 0; i < p->sh.q_len; i++) {
-            px_conn *c = p->sh.q[(p->sh.q_head + i) % p->sh.q_cap].c;
-            if (c)
-                conn_refuse_masterdown(p, c); /* forgets its entries */
+    for (px_shup *sh = p->shs; sh; sh = sh->next) {
+        /* Commands that found no verified master to open their shared
+         * connection to: after pause-timeout their clients get
+         * -MASTERDOWN, as held clients do. */
+        if (sh->state == PX_SH_IDLE && sh->q_len > 0 && p->now - sh->since >= p->pause_ms) {
+            for (size_t i = 0; i < sh->q_len; i++) {
+                px_conn *c = sh->q[(sh->q_head + i) % sh->q_cap].c;
+                if (c)
+                    conn_refuse_masterdown(p, c); /* forgets its entries */
+            }
+            shared_close(p, sh, PX_DROP_NORMAL);
         }
-        shared_close(p, PX_DROP_NORMAL);
-    }
-    if (p->sh.state == PX_SH_CONNECTING && p->now - p->sh.since >= p->connect_ms) {
-        shared_fail(p, "connect timed out");
-        master_suspect(p, "connect timed out");
-    }
-    /* A client that takes none of its replies for pause-timeout holds up
-     * every multiplexed client behind it: it goes. */
-    if (p->sh.stalled && p->now - p->sh.stalled_since >= p->pause_ms) {
-        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
-                "client fd %d read none of its replies for %d ms; dropped", p->sh.stalled->cfd,
-                p->pause_ms);
-        conn_drop(p, p->sh.stalled, PX_DROP_NORMAL);
-    }
-    for (px_conn *c = p->conns.head, *next; c; c = next) {
-        next = c->next;
-        if (c->state == PX_CONN_CONNECTING && p->now - c->since >= p->connect_ms) {
-            p->ctr.upstream_errors++;
-            conn_drop(p, c, PX_DROP_SWITCH);
+        if (sh->state == PX_SH_CONNECTING && p->now - sh->since >= p->connect_ms) {
+            shared_fail(p, sh, "connect timed out");
             master_suspect(p, "connect timed out");
         }
+        /* A client that takes none of its replies for pause-timeout holds
+         * up every multiplexed client behind it: it goes. */
+        if (sh->stalled && p->now - sh->stalled_since >= p->pause_ms) {
+            px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
+                    "client fd %d read none of its replies for %d ms; dropped", sh->stalled->cfd,
+                    p->pause_ms);
+            conn_drop(p, sh->stalled, PX_DROP_NORMAL);
+        }
     }
+    shared_reap(p, 0);
     if (p->accept_paused_until && p->now >= p->accept_paused_until) {
         p->accept_paused_until = 0;
         if (!p->stopping)
@@ -1988,8 +2314,6 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
     p->tcp_fd = p->unix_fd = p->wake_r = p->wake_w = -1;
     p->probe_reg_fd = -1;
     px_probe_init(&p->probe);
-    p->sh.fd = -1;
-    px_rep_init(&p->sh.rep);
     p->multiplex = c->multiplex;
     snprintf(p->master_name, sizeof(p->master_name), "%s", c->master);
     p->connect_ms = c->connect_ms;
@@ -2123,7 +2447,7 @@ void sentinel_proxy_free(sentinel_proxy_t *p)
     if (p == NULL)
         return;
     if (p->loop) {
-        shared_close(p, PX_DROP_NORMAL);
+        shared_close_all(p, PX_DROP_NORMAL);
         while (p->conns.head)
             conn_drop(p, p->conns.head, PX_DROP_NORMAL);
         while (p->held.head)
@@ -2132,6 +2456,7 @@ void sentinel_proxy_free(sentinel_proxy_t *p)
         for (int i = 0; i < p->nwatch_reg; i++)
             px_loop_del(p->loop, p->watch_reg[i], PX_READABLE | PX_WRITABLE);
     }
+    shared_reap(p, 1);
     px_admin_free(p->admin);
     px_shared_close(p);
     px_probe_close(&p->probe);
@@ -2196,8 +2521,8 @@ int sentinel_proxy_step(sentinel_proxy_t *p, int timeout_ms)
     p->now = sn_now_ms();
     /* Everything the clients sent in this iteration: one write. */
     if (p->sh_kick)
-        shared_deliver(p);
-    shared_flush(p);
+        shared_deliver_all(p);
+    shared_flush_all(p);
     if (p->watch_ready || p->now >= p->watch_due)
         watch_run(p);
     if (p->have_cand || p->probe.fd >= 0) {
@@ -2216,7 +2541,7 @@ int sentinel_proxy_step(sentinel_proxy_t *p, int timeout_ms)
     if (p->now >= p->tick_due)
         tick(p);
     if (p->stopping && (p->conns.count == 0 || p->now >= p->stop_deadline)) {
-        shared_close(p, PX_DROP_NORMAL);
+        shared_close_all(p, PX_DROP_NORMAL);
         while (p->conns.head)
             conn_drop(p, p->conns.head, PX_DROP_NORMAL);
         p->stopped = 1;

@@ -59,6 +59,11 @@ typedef struct px_rep {
 } px_rep;
 
 void px_rep_init(px_rep *r);
+/* 1 when the framer is between replies (the next byte starts one). */
+int px_rep_at_start(const px_rep *r);
+/* Argument i (0: the name) of a command px_req_scan() framed: 0, or -1
+ * when it has fewer arguments. */
+int px_req_arg(const char *cmd, size_t len, size_t i, const char **arg, size_t *arglen);
 /* Consume bytes of buf[0..len) up to the end of the current reply: returns
  * how many were consumed, with *done = 1 when a reply ended at that point
  * (the caller feeds the rest again for the next reply), or -1 on a protocol
@@ -157,7 +162,7 @@ typedef struct px_counters {
     uint64_t subscribe_denied, sentinel_down_events;
     uint64_t upstream_errors;
     uint64_t buffer_bytes;
-    uint64_t multiplexed, pinned;
+    uint64_t multiplexed, pinned, shared_connects;
 } px_counters;
 
 struct sentinel_proxy;

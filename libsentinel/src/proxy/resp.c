@@ -92,6 +92,30 @@ ssize_t px_req_scan(const char *buf, size_t len, const char **name, size_t *name
     return p - buf;
 }
 
+int px_req_arg(const char *cmd, size_t len, size_t i, const char **arg, size_t *arglen)
+{
+    const char *p = cmd, *end = cmd + len, *next;
+    long long argc, blen;
+
+    if (len == 0 || *p != '*' || req_number(p + 1, end, PX_REQ_MAX_ARGS, &argc, &next) != 0 ||
+        (long long)i >= argc)
+        return -1;
+    p = next;
+    for (long long k = 0; k <= (long long)i; k++) {
+        if (p >= end || *p != '$' || req_number(p + 1, end, PX_REQ_MAX_BULK, &blen, &next) != 0 ||
+            end - next < blen + 2)
+            return -1;
+        p = next;
+        if (k == (long long)i) {
+            *arg = p;
+            *arglen = (size_t)blen;
+            return 0;
+        }
+        p += blen + 2;
+    }
+    return -1;
+}
+
 /*
  * Commands a client may send over a shared master connection: they leave
  * no state in the connection and never block it. Anything else (AUTH,
@@ -102,26 +126,25 @@ ssize_t px_req_scan(const char *buf, size_t len, const char **name, size_t *name
  * before "EVALSHA"), for bsearch.
  */
 static const char *const shareable[] = {
-    "APPEND", "BITCOUNT", "BITFIELD", "BITFIELD_RO", "BITOP", "BITPOS", "COPY", "DBSIZE",
-    "DECR", "DECRBY", "DEL", "ECHO", "EVAL", "EVAL_RO", "EVALSHA", "EVALSHA_RO", "EXISTS",
-    "EXPIRE", "EXPIREAT", "EXPIRETIME", "FCALL", "FCALL_RO", "GEOADD", "GEODIST", "GEOHASH",
-    "GEOPOS", "GEOSEARCH", "GEOSEARCHSTORE", "GET", "GETBIT", "GETDEL", "GETEX", "GETRANGE",
-    "GETSET", "HDEL", "HEXISTS", "HGET", "HGETALL", "HINCRBY", "HINCRBYFLOAT", "HKEYS",
-    "HLEN", "HMGET", "HMSET", "HRANDFIELD", "HSCAN", "HSET", "HSETNX", "HSTRLEN", "HVALS",
-    "INCR", "INCRBY", "INCRBYFLOAT", "INFO", "LINDEX", "LINSERT", "LLEN", "LMOVE", "LMPOP", "LPOP",
-    "LPOS", "LPUSH", "LPUSHX", "LRANGE", "LREM", "LSET", "LTRIM", "MGET", "MSET", "MSETNX",
-    "PERSIST", "PEXPIRE", "PEXPIREAT", "PEXPIRETIME", "PFADD", "PFCOUNT", "PFMERGE", "PING",
-    "PSETEX", "PTTL", "PUBLISH", "RENAME", "RENAMENX", "ROLE", "RPOP", "RPOPLPUSH", "RPUSH",
-    "RPUSHX", "SADD", "SCAN", "SCARD", "SDIFF", "SDIFFSTORE", "SET", "SETBIT", "SETEX",
-    "SETNX", "SETRANGE", "SINTER", "SINTERCARD", "SINTERSTORE", "SISMEMBER", "SMEMBERS",
-    "SMISMEMBER", "SMOVE", "SORT", "SORT_RO", "SPOP", "SRANDMEMBER", "SREM", "SSCAN",
-    "STRLEN", "SUNION", "SUNIONSTORE", "TIME", "TOUCH", "TTL", "TYPE", "UNLINK", "XADD",
-    "XDEL", "XLEN", "XRANGE", "XREVRANGE", "XTRIM", "ZADD", "ZCARD", "ZCOUNT", "ZDIFF",
-    "ZDIFFSTORE", "ZINCRBY", "ZINTER", "ZINTERCARD", "ZINTERSTORE", "ZLEXCOUNT", "ZMPOP",
-    "ZMSCORE", "ZPOPMAX", "ZPOPMIN", "ZRANDMEMBER", "ZRANGE", "ZRANGEBYLEX",
+    "APPEND", "BITCOUNT", "BITFIELD", "BITFIELD_RO", "BITOP", "BITPOS", "COMMAND", "COPY", "DBSIZE",
+    "DECR", "DECRBY", "DEL", "ECHO", "EVAL", "EVAL_RO", "EVALSHA", "EVALSHA_RO", "EXISTS", "EXPIRE",
+    "EXPIREAT", "EXPIRETIME", "FCALL", "FCALL_RO", "GEOADD", "GEODIST", "GEOHASH", "GEOPOS",
+    "GEOSEARCH", "GEOSEARCHSTORE", "GET", "GETBIT", "GETDEL", "GETEX", "GETRANGE", "GETSET", "HDEL",
+    "HEXISTS", "HGET", "HGETALL", "HINCRBY", "HINCRBYFLOAT", "HKEYS", "HLEN", "HMGET", "HMSET",
+    "HRANDFIELD", "HSCAN", "HSET", "HSETNX", "HSTRLEN", "HVALS", "INCR", "INCRBY", "INCRBYFLOAT",
+    "INFO", "LINDEX", "LINSERT", "LLEN", "LMOVE", "LMPOP", "LPOP", "LPOS", "LPUSH", "LPUSHX",
+    "LRANGE", "LREM", "LSET", "LTRIM", "MGET", "MSET", "MSETNX", "PERSIST", "PEXPIRE", "PEXPIREAT",
+    "PEXPIRETIME", "PFADD", "PFCOUNT", "PFMERGE", "PING", "PSETEX", "PTTL", "PUBLISH", "RENAME",
+    "RENAMENX", "ROLE", "RPOP", "RPOPLPUSH", "RPUSH", "RPUSHX", "SADD", "SCAN", "SCARD", "SDIFF",
+    "SDIFFSTORE", "SET", "SETBIT", "SETEX", "SETNX", "SETRANGE", "SINTER", "SINTERCARD",
+    "SINTERSTORE", "SISMEMBER", "SMEMBERS", "SMISMEMBER", "SMOVE", "SORT", "SORT_RO", "SPOP",
+    "SRANDMEMBER", "SREM", "SSCAN", "STRLEN", "SUNION", "SUNIONSTORE", "TIME", "TOUCH", "TTL",
+    "TYPE", "UNLINK", "XADD", "XDEL", "XLEN", "XRANGE", "XREVRANGE", "XTRIM", "ZADD", "ZCARD",
+    "ZCOUNT", "ZDIFF", "ZDIFFSTORE", "ZINCRBY", "ZINTER", "ZINTERCARD", "ZINTERSTORE", "ZLEXCOUNT",
+    "ZMPOP", "ZMSCORE", "ZPOPMAX", "ZPOPMIN", "ZRANDMEMBER", "ZRANGE", "ZRANGEBYLEX",
     "ZRANGEBYSCORE", "ZRANGESTORE", "ZRANK", "ZREM", "ZREMRANGEBYLEX", "ZREMRANGEBYRANK",
-    "ZREMRANGEBYSCORE", "ZREVRANGE", "ZREVRANGEBYLEX", "ZREVRANGEBYSCORE", "ZREVRANK",
-    "ZSCAN", "ZSCORE", "ZUNION", "ZUNIONSTORE",
+    "ZREMRANGEBYSCORE", "ZREVRANGE", "ZREVRANGEBYLEX", "ZREVRANGEBYSCORE", "ZREVRANK", "ZSCAN",
+    "ZSCORE", "ZUNION", "ZUNIONSTORE",
 };
 
 /* The table's order: case-insensitive, '_' before every letter. */
@@ -174,6 +197,11 @@ enum { PX_R_TYPE = 0, PX_R_LINE, PX_R_LINE_LF, PX_R_NUM, PX_R_NUM_LF, PX_R_BULK 
 void px_rep_init(px_rep *r)
 {
     memset(r, 0, sizeof(*r));
+}
+
+int px_rep_at_start(const px_rep *r)
+{
+    return r->state == PX_R_TYPE && r->owed == 0;
 }
 
 /*

@@ -95,6 +95,9 @@ size_t px_stats_render(const struct sentinel_proxy *p, char *buf, size_t cap)
            "Commands sent over the shared master connection.", ctr->multiplexed);
     metric(&o, "pinned_clients_total", "counter",
            "Multiplexed clients moved to a master connection of their own.", ctr->pinned);
+    metric(&o, "shared_connects_total", "counter",
+           "Shared master connections opened (one per AUTH and database in use).",
+           ctr->shared_connects);
     metric(&o, "subscribe_denied_total", "counter", "Sentinels that refused SUBSCRIBE.",
            ctr->subscribe_denied);
     metric(&o, "sentinel_links_up", "gauge", "Sentinels the proxy is subscribed to.",
