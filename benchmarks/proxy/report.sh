@@ -33,7 +33,7 @@ client, bytes forwarded unparsed).
 | test | direct rps | sentinel-proxy rps | own conn. rps | HAProxy rps | proxy / HAProxy | own conn. / HAProxy | proxy / direct | p99 ms direct / proxy / own / HAProxy |
 |---|---:|---:|---:|---:|---:|---:|---:|---|
 EOF
-for pipe in 1 16; do
+for pipe in 1 16 db2; do
     for t in SET GET; do
         d=$(value direct $pipe $t 5)
         p=$(value proxy $pipe $t 5)
@@ -45,6 +45,7 @@ for pipe in 1 16; do
         hl=$(value haproxy $pipe $t 6)
         label="$t"
         [ $pipe = 16 ] && label="$t -P 16"
+        [ $pipe = db2 ] && label="$t, SELECT 2 first"
         printf '| %s | %.0f | %.0f | %.0f | %.0f | **%sx** | %sx | %sx | %s / %s / %s / %s |\n' \
             "$label" "$d" "$p" "$o" "$h" "$(ratio "$p" "$h")" "$(ratio "$o" "$h")" \
             "$(ratio "$p" "$d")" "$dl" "$pl" "$ol" "$hl"

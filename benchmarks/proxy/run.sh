@@ -7,6 +7,7 @@
 #
 # Parts:
 #   throughput  redis-benchmark -c 50 GET and SET, without and with -P 16,
+#               and without pipelining with --dbnum 2 (every client SELECTs first),
 #               ROUNDS rounds, the four paths (direct, sentinel-proxy
 #               multiplexed as by default, sentinel-proxy --multiplex no,
 #               HAProxy) interleaved in every round; the median round is
@@ -149,15 +150,18 @@ throughput)
     # Throughput, interleaved: every round runs every path once.
     : >"$BENCH_OUT/throughput.csv"
     for round in $(seq 1 "$ROUNDS"); do
-        for pipe in 1 16; do
+        for pipe in 1 16 db2; do
             n=100000
             [ $pipe = 16 ] && n=1000000
+            depth=$pipe extra=()
+            [ $pipe = db2 ] && depth=1 extra=(--dbnum 2) # SELECT 2 first, as Magento's clients
             for t in direct proxy proxy-own haproxy; do
                 port=$DIRECT
                 [ $t = proxy ] && port=$PROXY_PORT
                 [ $t = proxy-own ] && port=$OWN_PORT
                 [ $t = haproxy ] && port=$HAPROXY_PORT
-                redis-benchmark -p "$port" -c 50 -n $n -P $pipe -t set,get -r 100000 --csv 2>/dev/null |
+                redis-benchmark -p "$port" -c 50 -n $n -P "$depth" "${extra[@]}" -t set,get \
+                    -r 100000 --csv 2>/dev/null |
                     awk -F, -v t=$t -v p=$pipe -v r=$round 'NR > 1 {
                         gsub(/"/, ""); print r "," t "," p "," $1 "," $2 "," $7 }' \
                         >>"$BENCH_OUT/throughput.csv"
