@@ -26,9 +26,9 @@ interleaved in each of $ROUNDS rounds; each cell is the median over the rounds.
 
 ## Throughput (redis-benchmark -c 50, random keys)
 
-"sentinel-proxy" is the default (multiplexed: every client's GET/SET shares one
-master connection); "own conn." is \`--multiplex no\` (one master connection per
-client, bytes forwarded unparsed).
+"sentinel-proxy" is the default (multiplexed: the clients' GETs and SETs share
+one master connection per AUTH and database); "own conn." is \`--multiplex no\`
+(one master connection per client, bytes forwarded unparsed).
 
 | test | direct rps | sentinel-proxy rps | own conn. rps | HAProxy rps | proxy / HAProxy | own conn. / HAProxy | proxy / direct | p99 ms direct / proxy / own / HAProxy |
 |---|---:|---:|---:|---:|---:|---:|---:|---|
@@ -65,8 +65,9 @@ cat <<EOF
 | sentinel-proxy | $(awk -v k="$PI" 'BEGIN { printf "%.2f MiB", k / 1024 }') | $(awk -v k="$P1" 'BEGIN { printf "%.2f MiB", k / 1024 }') | $(awk -v a="$P1" -v b="$PI" 'BEGIN { printf "%.2f KiB", (a - b) / 1000 }') |
 | HAProxy | $(awk -v k="$HI" 'BEGIN { printf "%.2f MiB", k / 1024 }') | $(awk -v k="$H1" 'BEGIN { printf "%.2f MiB", k / 1024 }') | $(awk -v a="$H1" -v b="$HI" 'BEGIN { printf "%.2f KiB", (a - b) / 1000 }') |
 
-Each proxied client is two sockets; kernel socket memory is not part of VmRSS
-for either proxy.
+A multiplexed sentinel-proxy client is one socket (the shared master
+connection serves them all), an HAProxy client two; kernel socket memory is
+not part of VmRSS for either proxy.
 
 ## Failover through the proxy (write loop of unique keys, one fresh topology each)
 
@@ -92,10 +93,17 @@ HAProxy runs the recipe in `benchmarks/proxy/haproxy.cfg` (health check
 `PING` + `INFO replication` expecting `role:master` every second, the usual
 fall 3 / rise 2). The write loop is `tests/proxy/proxy_client.c writeloop`:
 one connection, `SET key:N N` plus `CONFIG GET port` (to learn which node
-acknowledged) per write, reconnecting after any error or error reply, 1 s
-command timeout; afterwards every acknowledged key is looked up on the final
-master. "Lost" counts acknowledged keys missing there; "acked by the demoted
-master" counts those of them acknowledged by a node that is no longer master.
+acknowledged; CONFIG gives the client a master connection of its own in
+sentinel-proxy: "own conn.") or, with `--mux`, `INFO server` (shareable: the
+loop stays multiplexed) per write, reconnecting after any error or error
+reply, 1 s command timeout; afterwards every acknowledged key is looked up
+on the final master. "Lost" counts acknowledged keys missing there; "acked
+by the demoted master" counts those of them acknowledged by a node that is
+no longer master. "Lost at the fault" are writes acknowledged from 1 s
+before the kill/freeze command to 5 ms after it and missing: Redis answers
+a client before it feeds its replicas within one event-loop pass, so a
+master stopped in between takes that write with it (DESIGN.md, "What nothing
+lost means"); they are counted apart, not in "lost".
 
 ## Reading the figures
 
@@ -112,37 +120,29 @@ master" counts those of them acknowledged by a node that is no longer master.
   replica answers ROLE, about a second before `+switch-master` reaches every
   sentinel; HAProxy waits for its own health checks to mark the old master
   down and the new one up.
-- **Throughput.** Per proxied request sentinel-proxy makes exactly two
-  `recvfrom` and two `sendto` calls and no `epoll_ctl` (strace -c, 50
-  clients: 100034 sendto, 100159 recvfrom, 2083 epoll_wait for 50,000
-  GETs), which is the floor for a forwarding proxy built on
-  recv/send. perf: 92% of its CPU time is in the kernel (TCP over
-  loopback, wakeups), 7% in user space. It costs about 9 µs of CPU per
-  request against HAProxy's 13-14 µs (utime+stime over a 200,000-request
-  run), yet the throughput is close: with redis-benchmark, Redis and the
-  proxy busy on 2 CPUs, the scheduler's share decides, and HAProxy runs
-  one thread per CPU where sentinel-proxy runs one: during a GET run the
-  proxy thread spent 1.5 s running and 3.8 s runnable but waiting for a CPU
-  (/proc/PID/schedstat), i.e. it is limited by its CPU share, not by its
-  work per request. Tried and dropped:
-  spinning on `epoll_wait(0)` for 30 or 100 µs before blocking (it takes
-  CPU from Redis and the load generator: -10% to -25%); dispatching master
-  replies before client requests within an epoll batch (+6% GET, -8% SET:
-  noise); on the HAProxy side, one thread instead of one per CPU (no clear
-  change). On a machine shared with other work the rounds vary by ±30%;
-  compare the ratios, and run again before drawing conclusions from a
-  single row. Without pipelining the proxy has measured 0.98x to 1.15x
-  HAProxy across runs (this one included): the 1.2x target is still
-  missed. With -P 16 the rows swing the most (SET -P 16: 1.19x in the
-  previous run, 0.81x in this one); the static executable is not the
-  cause: interleaved against the dynamically linked build it used the same
-  CPU per request (0.67-0.80 s per 1,000,000 pipelined requests, both)
-  while single rounds of either varied by ±40%. A second
-  event-loop thread (SO_REUSEPORT) is what could close the gap on this
-  kind of machine, at the cost of the single-loop design; not attempted.
+- **Throughput.** sentinel-proxy multiplexes: the stateless commands of all
+  clients in one state (AUTH, database) go over one shared master
+  connection, appended whole to its output and written once per loop
+  iteration, and the replies come back in one read and are framed and
+  handed out in order. So the master and the proxy do one write and one
+  read per batch instead of per client, and that, not the proxy's own
+  code, is what decides on a 2-CPU machine where redis-benchmark, Redis and
+  the proxy compete for the CPUs: per forwarded request "own conn." (the
+  previous design, still `--multiplex no`) made exactly two `recvfrom` and
+  two `sendto` calls with no `epoll_ctl`, used less CPU per request than
+  HAProxy (9 vs 13-14 µs) and still only matched it (0.89x-1.11x here; a
+  second event loop on SO_REUSEPORT did not change that either: measured,
+  dropped). The framing is cheap but showed in profiles under -P 16: a
+  byte-wise reply parser and `strncasecmp` in the command lookup were 12%
+  of the proxy's CPU until the lookup got a memo and whole bulk and status
+  replies a fast path. Clients that `SELECT` first (as Magento's do) are
+  multiplexed the same way ("SELECT 2 first" rows: redis-benchmark
+  `--dbnum 2`). Rounds on this shared machine vary by ±30%; compare the
+  ratios.
 - **Memory.** sentinel-proxy allocates per-connection buffers only while
-  bytes wait for a slow peer, so an idle client costs its 56-byte
-  connection record (and two sockets in the kernel). It is a fully static
+  bytes wait for a slow peer, so an idle client costs its 64-byte
+  connection record (and one socket in the kernel); a shared master
+  connection holds up to 5 buffers of output and 1 of input while in use. It is a fully static
   executable (libc, hiredis and libsentinel archives; CMake option
   `SENTINEL_PROXY_STATIC`, on by default): linked against the shared libc
   its idle VmRSS was 2.0-2.07 MiB, of which ~1.8 MiB were file-backed pages
