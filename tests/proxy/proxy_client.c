@@ -21,6 +21,7 @@
  *   garbage    send malformed bytes on fresh connections
  *   midcmd     disconnect in the middle of commands and before replies
  *   ping       one PING (exit 0 on PONG; prints the reply or error)
+ *   halfclose  AUTH/SELECT 4/SET in one write, shutdown, read to the end
  *
  * Common options: --port P (the proxy) or --unix PATH, --seconds S,
  * --count N, --pid PID (the proxy, for RSS), --password P (data AUTH).
@@ -538,6 +539,69 @@ static int cmd_midcmd(void)
     return alive() ? 0 : 1;
 }
 
+/* ------------------------------------------------------------------------
+ * halfclose: COUNT clients each send [AUTH PASSWORD] SELECT 4 SET PREFIX:i v
+ * in one write, shut their side down at once and read until the proxy
+ * closes: what they sent must still run (checked by the caller on the
+ * master) and every connection must end.
+ * ------------------------------------------------------------------------ */
+
+static int cmd_halfclose(void)
+{
+    long ended = 0;
+    int64_t deadline = now_ms() + (int64_t)(opt_seconds * 1000);
+
+    for (long i = 0; i < opt_count && now_ms() < deadline; i++) {
+        const char *pw = opt_password;
+        redisContext *c;
+        char *cmd = NULL, *all = NULL, buf[4096];
+        size_t total = 0;
+        int len;
+
+        opt_password = NULL; /* our AUTH goes in the one write below */
+        c = connect_proxy(2000);
+        opt_password = pw;
+        if (c == NULL)
+            return 2;
+        if (opt_password) {
+            len = redisFormatCommand(&cmd, "AUTH %s", opt_password);
+            all = realloc(all, total + (size_t)len);
+            memcpy(all + total, cmd, (size_t)len);
+            total += (size_t)len;
+            free(cmd);
+        }
+        len = redisFormatCommand(&cmd, "SELECT 4");
+        all = realloc(all, total + (size_t)len);
+        memcpy(all + total, cmd, (size_t)len);
+        total += (size_t)len;
+        free(cmd);
+        len = redisFormatCommand(&cmd, "SET %s:%ld v", opt_prefix, i);
+        all = realloc(all, total + (size_t)len);
+        memcpy(all + total, cmd, (size_t)len);
+        total += (size_t)len;
+        free(cmd);
+        if (send(c->fd, all, total, MSG_NOSIGNAL) != (ssize_t)total) {
+            free(all);
+            redisFree(c);
+            return 2;
+        }
+        free(all);
+        shutdown(c->fd, SHUT_WR);
+        for (;;) { /* bounded by the 2 s receive timeout */
+            ssize_t n = recv(c->fd, buf, sizeof(buf), 0);
+            if (n == 0) {
+                ended++;
+                break;
+            }
+            if (n < 0)
+                break;
+        }
+        redisFree(c);
+    }
+    printf("clients=%ld ended_by_proxy=%ld\n", opt_count, ended);
+    return ended == opt_count ? 0 : 1;
+}
+
 static int cmd_ping(void)
 {
     redisContext *c = connect_proxy((int)(opt_seconds * 1000));
@@ -613,6 +677,8 @@ int main(int argc, char **argv)
         return cmd_midcmd();
     if (!strcmp(mode, "ping"))
         return cmd_ping();
+    if (!strcmp(mode, "halfclose"))
+        return cmd_halfclose();
     fprintf(stderr, "proxy-client: unknown mode %s\n", mode);
     return 2;
 }

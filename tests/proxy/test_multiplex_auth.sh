@@ -49,6 +49,15 @@ got=$(printf 'AUTH mux-pw\nSELECT 2\nMULTI\nINCR auth:ctr\nGET auth:db2\nEXEC\n'
 [ "$(metric "$P_ADMIN" pinned_clients_total)" = $((pin0 + 1)) ] || fail "MULTI did not pin"
 ok "pinned after AUTH + SELECT: its own connection has both"
 
+# Clients that shut their side down right after sending AUTH, SELECT and a
+# SET in one write: the SET still runs, in db 4, and the proxy ends every
+# one of them.
+OUT=$("$PROXY_CLIENT" halfclose --port "$P_PORT" --password mux-pw --count 3 --seconds 20 \
+    --prefix auth:gone) || fail "half-closing clients: $OUT"
+[ "$(mc -n 4 MGET auth:gone:0 auth:gone:1 auth:gone:2 | tr -d '\n')" = vvv ] ||
+    fail "the SETs of half-closing clients did not run in db 4"
+ok "clients closing right after AUTH + SELECT + SET: the SET ran in db 4 ($OUT)"
+
 # Many clients in different databases at once, through the shared
 # connections: each sees only its database.
 for db in 0 1 2 3; do

@@ -150,6 +150,7 @@ typedef struct px_buf {
 #define PX_CL_PIN 0x4  /* shared client sent a command that needs its own connection */
 #define PX_CL_QUIT 0x8 /* shared client sent QUIT: +OK after its replies, then close */
 #define PX_CL_WAIT 0x10 /* shared client: parse on once nothing is outstanding */
+#define PX_CL_DEAD 0x20 /* shared client gone: what it sent still runs, replies dropped */
 
 struct px_shup;
 
@@ -478,9 +479,9 @@ typedef enum px_drop_how {
 static void conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how)
 {
     if (p->log.level >= SENTINEL_PROXY_LOG_DEBUG)
-        px_logf(&p->log, SENTINEL_PROXY_LOG_DEBUG, "client fd %d dropped (%s%s)", c->cfd,
-                conn_state_name((px_conn_state)c->state),
-                how == PX_DROP_SWITCH ? ", master left" : "");
+        px_logf(&p->log, SENTINEL_PROXY_LOG_DEBUG, "client fd %d dropped (%s%s, flags 0x%x)",
+                c->cfd, conn_state_name((px_conn_state)c->state),
+                how == PX_DROP_SWITCH ? ", master left" : "", (unsigned)c->flags);
     if (c->state == PX_CONN_SHARED)
         shared_forget(p, c);
     sh_bind(p, c, NULL);
@@ -1200,9 +1201,10 @@ static void shared_after(sentinel_proxy_t *p, px_conn *c)
             return;
         }
     }
-    if (c->flags & PX_CL_PIN)
+    if ((c->flags & PX_CL_PIN) && !(c->flags & PX_CL_DEAD))
         shared_pin(p, c);
-    else if (conn_finished(p, c))
+    else if (conn_finished(p, c) || (c->flags & PX_CL_DEAD && !shared_pending(p, c) &&
+                                     !(c->flags & PX_CL_WAIT)))
         conn_drop(p, c, PX_DROP_NORMAL);
 }
 
@@ -1212,6 +1214,8 @@ static ssize_t client_take(sentinel_proxy_t *p, px_conn *c, const char *data, si
 {
     size_t off = 0, keep;
 
+    if (c->flags & PX_CL_DEAD)
+        return (ssize_t)len;
     if (c->u2c == NULL) {
         ssize_t w = send(c->cfd, data, len, MSG_NOSIGNAL);
         if (w < 0) {
@@ -1257,9 +1261,15 @@ static void shared_deliver(sentinel_proxy_t *p, px_shup *sh)
             if (c) {
                 ssize_t took = client_take(p, c, sh->in + sh->in_pos, k);
                 if (took < 0) {
-                    conn_drop(p, c, PX_DROP_NORMAL); /* forgets it: the rest is discarded */
-                    c = NULL;
-                } else if ((size_t)took < k) {
+                    /* The client is gone. What it sent still runs, as in
+                     * Redis (which reads a closed client's last commands
+                     * before it sees the end); its replies are dropped. */
+                    c->flags |= PX_CL_DEAD | PX_CL_EOF;
+                    if (c->u2c)
+                        buf_release(p, &c->u2c);
+                    took = (ssize_t)k;
+                }
+                if ((size_t)took < k) {
                     /* Its buffer is full: wait for it. */
                     if (sh->stalled != c)
                         sh->stalled_since = p->now;
@@ -1521,6 +1531,10 @@ static void shared_after_parse(sentinel_proxy_t *p, px_conn *c)
     if (c->flags & (PX_CL_PIN | PX_CL_QUIT | PX_UP_EOF)) {
         conn_update(p, c);
         shared_after(p, c); /* acts now when nothing is outstanding */
+        return;
+    }
+    if (conn_finished(p, c)) {
+        conn_drop(p, c, PX_DROP_NORMAL); /* it had closed while waiting for AUTH/SELECT */
         return;
     }
     conn_update(p, c);
