@@ -27,7 +27,7 @@ CLIENT="$BUILD/tests/proxy/proxy-client"
 CTL() { "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" "$@"; }
 say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 PIDS=()
-cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; true; }
+cleanup() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup EXIT
 free_port() { # a loopback port nothing listens on
     local p
