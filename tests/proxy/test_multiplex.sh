@@ -108,6 +108,10 @@ session=$(printf 'SELECT 3\nSET cmp:db3 v\nGET cmp:db3\n' | rcli "$P_PORT" | tr 
 [ "$session" = "OK OK v " ] || fail "SELECT 3, SET, GET in one session: '$session'"
 [ "$(rcli "$M" -n 3 GET cmp:db3)" = v ] || fail "SET after SELECT 3 not in db 3"
 [ "$(rcli "$M" -n 0 EXISTS cmp:db3)" = 0 ] || fail "SET after SELECT 3 went to db 0"
+# Pinned after SELECT (MULTI): its own connection is in db 3 too.
+session=$(printf 'SELECT 3\nMULTI\nSET cmp:multi3 v\nEXEC\n' | rcli "$P_PORT" | tr '\n' ' ')
+[ "$session" = "OK OK QUEUED OK " ] || fail "SELECT 3, MULTI, SET, EXEC: '$session'"
+[ "$(rcli "$M" -n 3 GET cmp:multi3)" = v ] || fail "MULTI after SELECT 3 not in db 3"
 ok "one-shot clients: Redis' own replies ($n multiplexed), CLIENT pinned, SELECT in its db"
 
 # ---- a small buffer: more commands and replies cut across reads -------------

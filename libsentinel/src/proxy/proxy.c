@@ -1138,7 +1138,8 @@ static void shared_pin(sentinel_proxy_t *p, px_conn *c)
         }
         nb->pos = 0;
         nb->len = 0;
-        memcpy(nb->data, sh->auth, sh->authlen);
+        if (sh->authlen)
+            memcpy(nb->data, sh->auth, sh->authlen);
         nb->len += sh->authlen;
         memcpy(nb->data + nb->len, sel, (size_t)sl);
         nb->len += (uint32_t)sl;
@@ -1355,9 +1356,6 @@ static void shared_deliver(sentinel_proxy_t *p, px_shup *sh)
             sh->q_head = (sh->q_head + 1) % sh->q_cap;
             sh->q_len--;
             sh_idle_check(p, sh);
-        }
-        if (sh->in_framed == 0 && nrep > 0 && w->c) {
-            /* cannot happen: a reply is at least 3 bytes */
         }
     }
     sh->delivering = 0;
