@@ -554,38 +554,23 @@ static int cmd_halfclose(void)
     for (long i = 0; i < opt_count && now_ms() < deadline; i++) {
         const char *pw = opt_password;
         redisContext *c;
-        char *cmd = NULL, *all = NULL, buf[4096];
-        size_t total = 0;
-        int len;
+        char buf[4096];
+        int done = 0;
 
         opt_password = NULL; /* our AUTH goes in the one write below */
         c = connect_proxy(2000);
         opt_password = pw;
         if (c == NULL)
             return 2;
-        if (opt_password) {
-            len = redisFormatCommand(&cmd, "AUTH %s", opt_password);
-            all = realloc(all, total + (size_t)len);
-            memcpy(all + total, cmd, (size_t)len);
-            total += (size_t)len;
-            free(cmd);
-        }
-        len = redisFormatCommand(&cmd, "SELECT 4");
-        all = realloc(all, total + (size_t)len);
-        memcpy(all + total, cmd, (size_t)len);
-        total += (size_t)len;
-        free(cmd);
-        len = redisFormatCommand(&cmd, "SET %s:%ld v", opt_prefix, i);
-        all = realloc(all, total + (size_t)len);
-        memcpy(all + total, cmd, (size_t)len);
-        total += (size_t)len;
-        free(cmd);
-        if (send(c->fd, all, total, MSG_NOSIGNAL) != (ssize_t)total) {
-            free(all);
+        if (opt_password)
+            redisAppendCommand(c, "AUTH %s", opt_password);
+        redisAppendCommand(c, "SELECT 4");
+        redisAppendCommand(c, "SET %s:%ld v", opt_prefix, i);
+        /* A blocking context writes its whole output buffer at once. */
+        if (redisBufferWrite(c, &done) != REDIS_OK || !done) {
             redisFree(c);
             return 2;
         }
-        free(all);
         shutdown(c->fd, SHUT_WR);
         for (;;) { /* bounded by the 2 s receive timeout */
             ssize_t n = recv(c->fd, buf, sizeof(buf), 0);

@@ -660,8 +660,10 @@ static int conn_finished(const sentinel_proxy_t *p, const px_conn *c)
 {
     if (c->state == PX_CONN_SHARED) {
         /* Every reply handed over, and the client, the master or the
-         * proxy is done with it (a client waiting to be pinned is not). */
-        if (c->u2c || shared_pending(p, c) || (c->flags & (PX_CL_PIN | PX_CL_QUIT | PX_CL_WAIT)))
+         * proxy is done with it (a client waiting to be pinned is not,
+         * unless it is gone: what needs its own connection cannot run). */
+        int waits = c->flags & PX_CL_DEAD ? PX_CL_WAIT : PX_CL_PIN | PX_CL_QUIT | PX_CL_WAIT;
+        if (c->u2c || shared_pending(p, c) || (c->flags & waits))
             return 0;
         return (c->flags & (PX_CL_EOF | PX_UP_EOF)) || p->stopping;
     }
@@ -956,6 +958,15 @@ static int shared_alloc(sentinel_proxy_t *p, px_shup *sh)
     return 0;
 }
 
+/* "SELECT db" as a RESP command into buf; its length. */
+static size_t fmt_select(char *buf, size_t cap, uint32_t db)
+{
+    char num[16];
+    int nl = snprintf(num, sizeof(num), "%u", (unsigned)db);
+
+    return (size_t)snprintf(buf, cap, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n", nl, num);
+}
+
 static void shared_connect(sentinel_proxy_t *p, px_shup *sh)
 {
     char pre[SH_AUTH_MAX + 64];
@@ -971,10 +982,7 @@ static void shared_connect(sentinel_proxy_t *p, px_shup *sh)
         sh->preamble++;
     }
     if (sh->db) {
-        char num[16];
-        int nl = snprintf(num, sizeof(num), "%u", (unsigned)sh->db);
-        plen += (size_t)snprintf(pre + plen, sizeof(pre) - plen, "*2\r\n$6\r\nSELECT\r\n$%d\r\n%s\r\n",
-                                 nl, num);
+        plen += fmt_select(pre + plen, sizeof(pre) - plen, sh->db);
         sh->preamble++;
     }
     pending = sh->out_len - sh->out_pos;
@@ -1126,11 +1134,8 @@ static void shared_pin(sentinel_proxy_t *p, px_conn *c)
         /* Replay the state in front of what waits in c2u. */
         size_t pend = c->c2u ? c->c2u->len - c->c2u->pos : 0;
         char sel[64];
-        int sl = 0;
-        if (sh->db)
-            sl = snprintf(sel, sizeof(sel), "*2\r\n$6\r\nSELECT\r\n$%d\r\n%u\r\n",
-                          snprintf(NULL, 0, "%u", (unsigned)sh->db), (unsigned)sh->db);
-        size_t need = sh->authlen + (size_t)sl + pend;
+        size_t sl = sh->db ? fmt_select(sel, sizeof(sel), sh->db) : 0;
+        size_t need = sh->authlen + sl + pend;
         px_buf *nb = malloc(sizeof(px_buf) + (need > p->bufsize ? need : p->bufsize));
         if (nb == NULL) {
             conn_drop(p, c, PX_DROP_NORMAL);
@@ -1141,7 +1146,7 @@ static void shared_pin(sentinel_proxy_t *p, px_conn *c)
         if (sh->authlen)
             memcpy(nb->data, sh->auth, sh->authlen);
         nb->len += sh->authlen;
-        memcpy(nb->data + nb->len, sel, (size_t)sl);
+        memcpy(nb->data + nb->len, sel, sl);
         nb->len += (uint32_t)sl;
         if (pend)
             memcpy(nb->data + nb->len, c->c2u->data + c->c2u->pos, pend);
@@ -1204,8 +1209,7 @@ static void shared_after(sentinel_proxy_t *p, px_conn *c)
     }
     if ((c->flags & PX_CL_PIN) && !(c->flags & PX_CL_DEAD))
         shared_pin(p, c);
-    else if (conn_finished(p, c) || (c->flags & PX_CL_DEAD && !shared_pending(p, c) &&
-                                     !(c->flags & PX_CL_WAIT)))
+    else if (conn_finished(p, c))
         conn_drop(p, c, PX_DROP_NORMAL);
 }
 
