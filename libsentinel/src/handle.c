@@ -41,14 +41,22 @@ static int bad_handle(void)
 }
 
 /* The single-flight key names the master and the configured sentinels, so
- * two clusters that both call their master "mymaster" never share. */
+ * two clusters that both call their master "mymaster" never share. Without
+ * memory for the longer key the handle stops sharing altogether (a NULL
+ * key): a shorter key would join resolutions of other sentinel sets. */
 static void extend_flight_key(sentinel_t *s, const sn_hostport *hp)
 {
-    size_t len = strlen(s->flight_key) + strlen(hp->host) + 9;
-    char *k = realloc(s->flight_key, len);
+    size_t len;
+    char *k;
 
-    if (k == NULL)
-        return; /* keep the shorter key: sharing more is still correct */
+    if (s->flight_key == NULL)
+        return;
+    len = strlen(s->flight_key) + strlen(hp->host) + 9;
+    if ((k = realloc(s->flight_key, len)) == NULL) {
+        free(s->flight_key);
+        s->flight_key = NULL;
+        return;
+    }
     snprintf(k + strlen(k), len - strlen(k), "|%s:%d", hp->host, hp->port);
     s->flight_key = k;
 }

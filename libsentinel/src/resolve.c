@@ -326,7 +326,10 @@ int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
 
 /* Handles share a resolution only if it would have been the same one: same
  * master and seeds (s->flight_key), and the same options that shape the
- * answer (verification, quorum, address map, data credentials). */
+ * answer (verification, quorum, address map) and the same credentials, for
+ * the sentinels as for the data nodes: a handle must never be handed an
+ * answer its own credentials were not checked for, nor another handle's
+ * AUTH error. The credentials enter the key only as a hash. */
 static char *flight_key(const sentinel_t *s)
 {
     const sn_config *c = &s->cfg;
@@ -338,8 +341,17 @@ static char *flight_key(const sentinel_t *s)
     for (size_t i_ = 0; i_ < (n); i_++)                             \
         h = (h ^ ((const unsigned char *)(p))[i_]) * 1099511628211ULL
     MIX(c->maps, c->nmaps * sizeof(c->maps[0]));
+    /* A marker per field, so that ("ab", NULL) and ("a", "b") differ. */
+    MIX("S", 1);
+    if (c->sentinel_cred.user)
+        MIX(c->sentinel_cred.user, strlen(c->sentinel_cred.user) + 1);
+    MIX("s", 1);
+    if (c->sentinel_cred.password)
+        MIX(c->sentinel_cred.password, strlen(c->sentinel_cred.password) + 1);
+    MIX("D", 1);
     if (c->data_cred.user)
         MIX(c->data_cred.user, strlen(c->data_cred.user) + 1);
+    MIX("d", 1);
     if (c->data_cred.password)
         MIX(c->data_cred.password, strlen(c->data_cred.password) + 1);
 #undef MIX

@@ -168,6 +168,49 @@ static void test_lying_sentinel_naming_a_replica_is_not_master(void **state)
     fake_stop(f);
 }
 
+/* sentinel_connect_master() hands out only a connection that answered ROLE
+ * master itself. A sentinel naming a replica, with the resolution's own ROLE
+ * check on (the default) and off: either way no context is returned and the
+ * error is NOT_MASTER. With verification off only the check on the returned
+ * connection stands between the caller and the replica. */
+static void connect_master_via_liar(int verify)
+{
+    int replica = -1, master = topo_master_port(topo);
+    sentinel_t *s = sentinel_new(topo_master_name(topo));
+    redisContext *c;
+    fake *f;
+
+    for (int i = 0; i < topo_node_count(topo); i++)
+        if (topo_node_port(topo, i) != master)
+            replica = topo_node_port(topo, i);
+    assert_true(replica > 0);
+    f = fake_start(FAKE_LIE, replica);
+    assert_int_equal(sentinel_add_sentinel(s, "127.0.0.1", f->port), 0);
+    assert_int_equal(sentinel_set_verify(s, verify), 0);
+    assert_int_equal(sentinel_set_timeout(s, SENTINEL_TIMEOUT_TOTAL, 2000), 0);
+    assert_int_equal(sentinel_set_retry(s, 3, 10, 50), 0);
+    c = sentinel_connect_master(s);
+    if (c != NULL) {
+        fail_msg("connect_master returned %s:%d (the replica is %d)", c->tcp.host, c->tcp.port,
+                 replica);
+    }
+    assert_int_equal(sentinel_errcode(s), SENTINEL_ERR_NOT_MASTER);
+    sentinel_free(s);
+    fake_stop(f);
+}
+
+static void test_connect_master_refuses_announced_replica(void **state)
+{
+    (void)state;
+    connect_master_via_liar(1);
+}
+
+static void test_connect_master_checks_role_on_its_connection(void **state)
+{
+    (void)state;
+    connect_master_via_liar(0);
+}
+
 /* A lying sentinel first, an honest one second: with a quorum of 2 the lie
  * is not trusted (no two agree), with the default it is caught by ROLE. */
 static void test_lying_sentinel_outvoted_by_quorum(void **state)
@@ -237,6 +280,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lying_sentinel_naming_a_replica_is_not_master),
         cmocka_unit_test(test_lying_sentinel_outvoted_by_quorum),
+        cmocka_unit_test(test_connect_master_refuses_announced_replica),
+        cmocka_unit_test(test_connect_master_checks_role_on_its_connection),
         cmocka_unit_test(test_garbage_reply_is_protocol_error),
         cmocka_unit_test(test_truncated_reply_is_protocol_error),
         cmocka_unit_test(test_gigabyte_bulk_is_protocol_error),

@@ -138,33 +138,9 @@ static void test_failover_manual(void **state)
     sentinel_free(s);
 }
 
-/* ROLE verification refuses a replica: sentinels never named it, but a
- * verified connection to it is refused as not a master. */
-static void test_connect_master_never_returns_a_replica(void **state)
-{
-    sentinel_t *s = it_handle(topo);
-    int master = topo_master_port(topo);
-    redisContext *c;
-
-    (void)state;
-    for (int i = 0; i < 10; i++) {
-        redisReply *r;
-        c = sentinel_connect_master(s);
-        assert_non_null(c);
-        r = redisCommand(c, "ROLE");
-        assert_non_null(r);
-        assert_string_equal(r->element[0]->str, "master");
-        assert_int_equal(c->tcp.port, master);
-        freeReplyObject(r);
-        redisFree(c);
-    }
-    sentinel_free(s);
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_connect_master_never_returns_a_replica, test_setup),
         cmocka_unit_test_setup(test_failover_kill_master, test_setup),
         cmocka_unit_test_setup(test_failover_freeze_master, test_setup),
         cmocka_unit_test_setup(test_failover_manual, test_setup),

@@ -1426,6 +1426,7 @@ static void test_quorum_disagreement_is_no_quorum_error(void **state)
 
 typedef struct worker {
     pthread_barrier_t *go;
+    const char *sentinel_password; /* NULL: none */
     int code;
     sentinel_addr addr;
     sentinel_stats stats;
@@ -1439,6 +1440,8 @@ static void *resolve_thread(void *arg)
     /* No cmocka asserts off the main thread: record, check after join. */
     w->code = -1;
     if (s == NULL || sentinel_add_sentinels(s, S1) != 0 ||
+        (w->sentinel_password != NULL &&
+         sentinel_set_sentinel_auth(s, NULL, w->sentinel_password) != 0) ||
         sentinel_set_timeout(s, SENTINEL_TIMEOUT_TOTAL, 3000) != 0 ||
         sentinel_set_timeout(s, SENTINEL_TIMEOUT_COMMAND, 1000) != 0) {
         pthread_barrier_wait(w->go);
@@ -1487,6 +1490,49 @@ static void test_single_flight_one_resolution_for_many_threads(void **state)
     assert_true(s1->cmd_get < THREADS);
     assert_true(m->cmd_role < THREADS);
     assert_int_equal((uint64_t)s1->cmd_get + waits, THREADS);
+    pthread_mutex_unlock(&net_mu);
+}
+
+/* Handles that differ only in their sentinel password never share a
+ * resolution: each gets the answer (or the AUTH error) its own credentials
+ * earn. With a shared flight, whichever group started first would hand its
+ * result to the other. */
+static void test_single_flight_not_shared_across_sentinel_credentials(void **state)
+{
+    enum { THREADS = 4 };
+    pthread_t th[THREADS];
+    worker w[THREADS];
+    pthread_barrier_t go;
+    fake_node *s1;
+
+    (void)state;
+    s1 = sentinel_node("127.0.0.1", 26379, "127.0.0.1", 6379);
+    s1->pass = "right";
+    s1->delay_ms = 50; /* so that the threads overlap */
+    data_node("127.0.0.1", 6379, ROLE_MASTER);
+
+    pthread_barrier_init(&go, NULL, THREADS);
+    for (int i = 0; i < THREADS; i++) {
+        memset(&w[i], 0, sizeof(w[i]));
+        w[i].go = &go;
+        w[i].sentinel_password = (i % 2 == 0) ? "right" : "wrong";
+        assert_int_equal(pthread_create(&th[i], NULL, resolve_thread, &w[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++)
+        pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&go);
+
+    for (int i = 0; i < THREADS; i++) {
+        if (i % 2 == 0) {
+            assert_int_equal(w[i].code, SENTINEL_OK);
+            assert_int_equal(w[i].addr.port, 6379);
+        } else {
+            assert_int_equal(w[i].code, SENTINEL_ERR_AUTH);
+        }
+    }
+    pthread_mutex_lock(&net_mu);
+    /* Every wrong-password handle asked for itself and was refused. */
+    assert_true(s1->auth_failed >= THREADS / 2);
     pthread_mutex_unlock(&net_mu);
 }
 
@@ -1597,6 +1643,7 @@ int main(void)
         T(test_quorum_disagreement_is_no_quorum_error),
         T(test_single_flight_one_resolution_for_many_threads),
         T(test_single_flight_not_shared_across_sentinel_sets),
+        T(test_single_flight_not_shared_across_sentinel_credentials),
         T(test_resolve_bad_arguments),
         T(test_stats_count_queries_and_failures),
     };
