@@ -194,6 +194,12 @@ typedef struct px_shup {
     int reg_mask;       /* interest registered with the loop */
     int delivering;     /* shared_deliver() is on the stack */
     uint32_t preamble;  /* replies to our own AUTH/SELECT still to swallow */
+    size_t pre_left;    /* bytes of that AUTH/SELECT not written yet: the
+                         * clients' commands behind it are written only once
+                         * every preamble reply was "+" */
+    uint8_t pre_failed; /* a preamble reply is an error: collecting it */
+    uint8_t pre_errlen;
+    char pre_err[120];  /* that error, handed to clients whose own AUTH/SELECT waits */
     int64_t since;      /* connect started, or first command waiting */
     char *out;          /* requests not written yet: out[out_pos..out_len) */
     size_t out_pos, out_len, out_cap;
@@ -206,7 +212,13 @@ typedef struct px_shup {
     size_t q_head, q_len, q_cap;
     px_rep rep;
     px_conn *stalled;   /* the head client's buffer is full: stop reading */
-    int64_t stalled_since;
+    /* The stall clock: since when clients here have been held up by slow
+     * readers. It runs across successive stalls (by one client taking a
+     * long pipeline slowly, or by several non-readers in a row) and stops
+     * only when another client's replies were handed over whole, so the
+     * wait of everyone else is bounded by pause-timeout. */
+    int64_t stalled_since; /* 0: not stalled */
+    const px_conn *stall_by; /* the last client that stalled it (compared only) */
 } px_shup;
 
 typedef struct px_list {
@@ -428,6 +440,7 @@ static void shared_forget(sentinel_proxy_t *p, px_conn *c);
 static void conn_connect(sentinel_proxy_t *p, px_conn *c);
 static struct px_shup *sh_get(sentinel_proxy_t *p, const char *auth, size_t authlen, uint32_t db);
 static void sh_bind(sentinel_proxy_t *p, px_conn *c, struct px_shup *sh);
+static void buf_release(sentinel_proxy_t *p, px_buf **b);
 
 /* Apply the interest a connection's state calls for; epoll_ctl runs only
  * when something changed, so the forwarding fast path makes none. */
@@ -495,11 +508,9 @@ static void conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how)
             close(c->ufd);
     }
     if (c->c2u)
-        p->ctr.buffer_bytes -= p->bufsize;
+        buf_release(p, &c->c2u);
     if (c->u2c)
-        p->ctr.buffer_bytes -= p->bufsize;
-    free(c->c2u);
-    free(c->u2c);
+        buf_release(p, &c->u2c);
     list_remove(c->state == PX_CONN_HELD ? &p->held : &p->conns, c);
     free(c);
 }
@@ -512,16 +523,37 @@ static void refuse(int fd, const char *line)
     (void)n;
 }
 
+static ssize_t client_take(sentinel_proxy_t *p, px_conn *c, const char *data, size_t len);
+
+/* -MASTERDOWN, then the end. The line goes behind the replies the client
+ * still has buffered, never into the middle of one: the client is marked
+ * ended (PX_UP_EOF, nothing more read or run) and closed once its buffer
+ * drains, or after pause-timeout if it does not read (tick). */
 static void conn_refuse_masterdown(sentinel_proxy_t *p, px_conn *c)
 {
     char line[512];
+    int n = snprintf(line, sizeof(line),
+                     "-MASTERDOWN sentinel-proxy: no verified master for '%s' after %d ms%s%s\r\n",
+                     p->master_name, p->pause_ms, p->last_error[0] ? ": " : "", p->last_error);
+    size_t len = n < 0 ? 0 : (size_t)n >= sizeof(line) ? sizeof(line) - 1 : (size_t)n;
 
-    snprintf(line, sizeof(line),
-             "-MASTERDOWN sentinel-proxy: no verified master for '%s' after %d ms%s%s\r\n",
-             p->master_name, p->pause_ms, p->last_error[0] ? ": " : "", p->last_error);
-    refuse(c->cfd, line);
     p->ctr.conns_refused++;
-    conn_drop(p, c, PX_DROP_NORMAL);
+    if (len >= 2)
+        memcpy(line + len - 2, "\r\n", 2); /* whole even when the error was cut */
+    if (c->state == PX_CONN_SHARED)
+        shared_forget(p, c); /* its queued commands never ran */
+    c->flags |= PX_UP_EOF | PX_CL_EOF;
+    c->flags &= (uint8_t)~(PX_CL_PIN | PX_CL_QUIT | PX_CL_WAIT);
+    if (c->c2u)
+        buf_release(p, &c->c2u);
+    c->since = p->now;
+    if (c->u2c && p->bufsize - (c->u2c->len - c->u2c->pos) < len)
+        len = 0; /* no room for the whole line: just the end, after the replies */
+    if ((len && client_take(p, c, line, len) < 0) || c->u2c == NULL) {
+        conn_drop(p, c, PX_DROP_NORMAL);
+        return;
+    }
+    conn_update(p, c);
 }
 
 /* A held client starts forwarding: multiplexed, or over a master
@@ -576,8 +608,12 @@ static void conn_connect(sentinel_proxy_t *p, px_conn *c)
 /* Held clients get an upstream once there is a verified master. */
 static void attach_held(sentinel_proxy_t *p)
 {
-    while (p->held.head && p->state == PX_MASTER_UP && !p->stopping)
-        conn_attach(p, p->held.head);
+    for (px_conn *c = p->held.head, *next; c && p->state == PX_MASTER_UP && !p->stopping;
+         c = next) {
+        next = c->next;
+        if (!(c->flags & PX_UP_EOF)) /* refused: only its last bytes go out */
+            conn_attach(p, c);
+    }
 }
 
 static void update_all(sentinel_proxy_t *p)
@@ -602,8 +638,10 @@ static int buf_keep(sentinel_proxy_t *p, px_buf **b, const char *data, size_t le
     return 0;
 }
 
+/* Free a buffer. A client's requests may hold its AUTH: wiped first. */
 static void buf_release(sentinel_proxy_t *p, px_buf **b)
 {
+    explicit_bzero((*b)->data, (*b)->len);
     free(*b);
     *b = NULL;
     p->ctr.buffer_bytes -= p->bufsize;
@@ -662,7 +700,9 @@ static int conn_finished(const sentinel_proxy_t *p, const px_conn *c)
         /* Every reply handed over, and the client, the master or the
          * proxy is done with it (a client waiting to be pinned is not,
          * unless it is gone: what needs its own connection cannot run). */
-        int waits = c->flags & PX_CL_DEAD ? PX_CL_WAIT : PX_CL_PIN | PX_CL_QUIT | PX_CL_WAIT;
+        int waits = c->flags & PX_UP_EOF    ? 0 /* replies were lost: nothing more runs */
+                    : c->flags & PX_CL_DEAD ? PX_CL_WAIT
+                                            : PX_CL_PIN | PX_CL_QUIT | PX_CL_WAIT;
         if (c->u2c || shared_pending(p, c) || (c->flags & waits))
             return 0;
         return (c->flags & (PX_CL_EOF | PX_UP_EOF)) || p->stopping;
@@ -781,7 +821,8 @@ static void shared_sync(sentinel_proxy_t *p, px_shup *sh)
     } else if (sh->state == PX_SH_OPEN) {
         if (sh->in_pos == sh->in_len)
             want |= PX_READABLE;
-        if (sh->out_pos < sh->out_len && p->state != PX_MASTER_PAUSED)
+        if (sh->out_pos < sh->out_len && p->state != PX_MASTER_PAUSED &&
+            (sh->preamble == 0 || sh->pre_left > 0))
             want |= PX_WRITABLE;
     }
     if (want == sh->reg_mask)
@@ -843,10 +884,37 @@ static px_shup *sh_get(sentinel_proxy_t *p, const char *auth, size_t authlen, ui
     return sh;
 }
 
-/* Close a shared connection. Clients with replies outstanding can never
- * get them: on a switch they are dropped at once, otherwise they get what
- * they already have and are closed (as when their own connection ends).
- * Clients with nothing outstanding carry on: their next command opens the
+/* Free a shared connection's output: it may hold AUTH commands. */
+static void sh_out_free(px_shup *sh)
+{
+    if (sh->out)
+        explicit_bzero(sh->out, sh->out_cap);
+    free(sh->out);
+    sh->out = NULL;
+    sh->out_pos = sh->out_len = sh->out_cap = 0;
+}
+
+/* End the shared clients marked PX_UP_EOF that have nothing left to get
+ * (on a switch: all of them at once). */
+static void end_marked(sentinel_proxy_t *p, px_drop_how how)
+{
+    for (px_conn *c = p->conns.head, *next; c; c = next) {
+        next = c->next;
+        if (c->state != PX_CONN_SHARED || !(c->flags & PX_UP_EOF))
+            continue;
+        if (how == PX_DROP_SWITCH || conn_finished(p, c))
+            conn_drop(p, c, how);
+        else
+            conn_update(p, c);
+    }
+}
+
+/* Close a shared connection. Clients with replies outstanding here can
+ * never get them: they are marked PX_UP_EOF, which ends them (at once on
+ * a switch, otherwise once they have what they already got) whatever
+ * else they wait for; their count of outstanding replies drops by exactly
+ * what was owed here, and every queue entry goes with the queue. Clients
+ * with nothing outstanding carry on: their next command opens the
  * connection again, to whichever master is current then. */
 static void shared_close(sentinel_proxy_t *p, px_shup *sh, px_drop_how how)
 {
@@ -863,42 +931,39 @@ static void shared_close(sentinel_proxy_t *p, px_shup *sh, px_drop_how how)
     sh->reg_mask = PX_NONE;
     sh->state = PX_SH_IDLE;
     for (size_t i = 0; i < sh->q_len; i++) {
-        px_conn *c = sh->q[(sh->q_head + i) % sh->q_cap].c;
-        if (c && !(c->flags & PX_UP_EOF)) {
-            c->flags |= PX_UP_EOF;
+        px_wait *w = &sh->q[(sh->q_head + i) % sh->q_cap];
+        if (w->c) {
+            w->c->inflight -= w->n < w->c->inflight ? w->n : w->c->inflight;
+            w->c->flags |= PX_UP_EOF;
+            w->c = NULL;
             marked++;
         }
     }
-    if (sh->framed_for && !(sh->framed_for->flags & PX_UP_EOF)) {
-        sh->framed_for->flags |= PX_UP_EOF;
+    if (sh->framed_for) {
+        px_conn *c = sh->framed_for;
+        c->inflight -= sh->framed_n < c->inflight ? sh->framed_n : c->inflight;
+        c->flags |= PX_UP_EOF;
         marked++;
     }
-    free(sh->out);
+    sh_out_free(sh);
     free(sh->in);
     free(sh->q);
-    sh->out = sh->in = NULL;
+    sh->in = NULL;
     sh->q = NULL;
-    sh->out_pos = sh->out_len = sh->out_cap = 0;
     sh->in_pos = sh->in_len = sh->in_framed = 0;
     sh->q_head = sh->q_len = sh->q_cap = 0;
     sh->framed_for = sh->stalled = NULL;
+    sh->stall_by = NULL;
+    sh->stalled_since = 0;
     sh->framed_n = 0;
     sh->framed_bind = sh->bind_ok = 0;
     sh->preamble = 0;
+    sh->pre_left = 0;
+    sh->pre_failed = 0;
     px_rep_init(&sh->rep);
     sh_idle_check(p, sh);
-    if (marked) {
-        for (px_conn *c = p->conns.head, *next; c; c = next) {
-            next = c->next;
-            if (c->state != PX_CONN_SHARED || !(c->flags & PX_UP_EOF))
-                continue;
-            c->inflight = 0;
-            if (how == PX_DROP_SWITCH || conn_finished(p, c))
-                conn_drop(p, c, how);
-            else
-                conn_update(p, c);
-        }
-    }
+    if (marked)
+        end_marked(p, how);
     shared_check_full(p, sh);
 }
 
@@ -926,7 +991,7 @@ static void shared_reap(sentinel_proxy_t *p, int all)
             shared_close(p, sh, PX_DROP_NORMAL);
             *pp = sh->next;
             if (sh->auth) {
-                memset(sh->auth, 0, sh->authlen); /* it holds a password */
+                explicit_bzero(sh->auth, sh->authlen); /* it holds a password */
                 free(sh->auth);
             }
             free(sh);
@@ -985,12 +1050,26 @@ static void shared_connect(sentinel_proxy_t *p, px_shup *sh)
         plen += fmt_select(pre + plen, sizeof(pre) - plen, sh->db);
         sh->preamble++;
     }
+    /* Into a fresh buffer: the queued bytes may fill the old one. */
     pending = sh->out_len - sh->out_pos;
-    memmove(sh->out + plen, sh->out + sh->out_pos, pending);
-    memcpy(sh->out, pre, plen);
-    sh->out_pos = 0;
-    sh->out_len = plen + pending;
-    memset(pre, 0, plen);
+    {
+        size_t cap = plen + pending > sh->out_cap ? plen + pending : sh->out_cap;
+        char *nout = malloc(cap);
+        if (nout == NULL) {
+            explicit_bzero(pre, plen);
+            shared_fail(p, sh, "out of memory");
+            return;
+        }
+        memcpy(nout, pre, plen);
+        memcpy(nout + plen, sh->out + sh->out_pos, pending);
+        explicit_bzero(pre, plen);
+        sh_out_free(sh);
+        sh->out = nout;
+        sh->out_cap = cap;
+        sh->out_len = plen + pending;
+        sh->pre_left = plen; /* the rest waits for its "+" replies */
+        sh->pre_failed = 0;
+    }
 
     fd = socket(p->master_sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1) {
@@ -1030,7 +1109,11 @@ static void shared_flush(sentinel_proxy_t *p, px_shup *sh)
     if (sh->state != PX_SH_OPEN)
         return;
     while (sh->out_pos < sh->out_len) {
-        ssize_t n = send(sh->fd, sh->out + sh->out_pos, sh->out_len - sh->out_pos, MSG_NOSIGNAL);
+        size_t lim = sh->preamble ? sh->pre_left : sh->out_len - sh->out_pos;
+        ssize_t n;
+        if (lim == 0)
+            break; /* our AUTH/SELECT first: nothing else runs before it is accepted */
+        n = send(sh->fd, sh->out + sh->out_pos, lim, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -1041,6 +1124,8 @@ static void shared_flush(sentinel_proxy_t *p, px_shup *sh)
             return;
         }
         sh->out_pos += (size_t)n;
+        if (sh->preamble)
+            sh->pre_left -= (size_t)n;
     }
     if (sh->out_pos == sh->out_len)
         sh->out_pos = sh->out_len = 0;
@@ -1067,8 +1152,21 @@ static int shared_queue(sentinel_proxy_t *p, px_shup *sh, px_conn *c, const char
         memmove(sh->out, sh->out + sh->out_pos, sh->out_len - sh->out_pos);
         sh->out_len -= sh->out_pos;
         sh->out_pos = 0;
-        if (sh->out_len + len > sh->out_cap)
-            return -1; /* cannot happen: clients are not read past SH_OUT_BUFS */
+        if (sh->out_len + len > sh->out_cap) {
+            /* Clients are not read past SH_OUT_BUFS, but AUTH/SELECT
+             * queued here from other connections and commands re-parsed
+             * after a wait are not held back: grow (each is bounded by
+             * its client's one buffer). */
+            size_t ncap = sh->out_cap * 2 > sh->out_len + len ? sh->out_cap * 2 : sh->out_len + len;
+            char *no = malloc(ncap);
+            if (no == NULL)
+                return -1;
+            memcpy(no, sh->out, sh->out_len);
+            explicit_bzero(sh->out, sh->out_cap);
+            free(sh->out);
+            sh->out = no;
+            sh->out_cap = ncap;
+        }
     }
     tail = sh->q_len ? &sh->q[(sh->q_head + sh->q_len - 1) % sh->q_cap] : NULL;
     if (tail && tail->c == c && !tail->bind && !bind && tail->n < UINT32_MAX) {
@@ -1099,11 +1197,13 @@ static int shared_queue(sentinel_proxy_t *p, px_shup *sh, px_conn *c, const char
     return 0;
 }
 
-/* A client is going away: its queued replies are discarded on arrival. */
+/* A client is going away: its queued replies are discarded on arrival.
+ * Every queue is searched whatever its count says: no entry may outlive
+ * its client. */
 static void shared_forget(sentinel_proxy_t *p, px_conn *c)
 {
     for (px_shup *sh = p->shs; sh; sh = sh->next) {
-        for (size_t i = 0; c->inflight > 0 && i < sh->q_len; i++) {
+        for (size_t i = 0; i < sh->q_len; i++) {
             px_wait *w = &sh->q[(sh->q_head + i) % sh->q_cap];
             if (w->c == c)
                 w->c = NULL;
@@ -1114,6 +1214,8 @@ static void shared_forget(sentinel_proxy_t *p, px_conn *c)
             sh->stalled = NULL;
             p->sh_kick = 1; /* the others' replies may flow again */
         }
+        if (sh->stall_by == c)
+            sh->stall_by = NULL; /* the stall clock runs on for the next one */
     }
     c->inflight = 0;
 }
@@ -1128,8 +1230,8 @@ static void shared_pin(sentinel_proxy_t *p, px_conn *c)
 {
     px_shup *sh = c->sh;
 
-    if (shared_pending(p, c))
-        return;
+    if (shared_pending(p, c) || (c->flags & PX_UP_EOF))
+        return; /* an ended client's pinned command never runs */
     if (sh && (sh->authlen || sh->db)) {
         /* Replay the state in front of what waits in c2u. */
         size_t pend = c->c2u ? c->c2u->len - c->c2u->pos : 0;
@@ -1153,7 +1255,7 @@ static void shared_pin(sentinel_proxy_t *p, px_conn *c)
         nb->len += (uint32_t)pend;
         if (c->c2u)
             buf_release(p, &c->c2u);
-        c->c2u = nb;
+        c->c2u = nb; /* holds the AUTH: buf_release() wipes it */
         p->ctr.buffer_bytes += p->bufsize;
         c->skip = (uint8_t)(5 * ((sh->authlen ? 1 : 0) + (sh->db ? 1 : 0))); /* "+OK\r\n" */
     }
@@ -1180,6 +1282,13 @@ static void shared_after(sentinel_proxy_t *p, px_conn *c)
 {
     if (c->state != PX_CONN_SHARED || shared_pending(p, c))
         return;
+    if (c->flags & PX_UP_EOF) {
+        /* Its master connection ended with replies owed: what it waits
+         * for (its own connection, QUIT's "+OK", a re-parse) never comes. */
+        if (conn_finished(p, c))
+            conn_drop(p, c, PX_DROP_NORMAL);
+        return;
+    }
     if (c->flags & PX_CL_WAIT) {
         /* AUTH/SELECT answered, or replies it had to wait for are in:
          * go on with what it sent after. */
@@ -1251,6 +1360,62 @@ static ssize_t client_take(sentinel_proxy_t *p, px_conn *c, const char *data, si
     return (ssize_t)off;
 }
 
+/*
+ * The master refused the AUTH or SELECT that puts a (re)opened shared
+ * connection in its state (a rotated password, an ACL change, -BUSY, a
+ * node with fewer databases). Clients whose own AUTH/SELECT for this
+ * state waits here get Redis' refusal as their answer (Redis refused the
+ * same command) and stay where they are. Every other client here, queued
+ * or already in this state, cannot go on in it: it is ended, never let run
+ * in another database or as another user. The connection is closed.
+ */
+static void shared_refused(sentinel_proxy_t *p, px_shup *sh)
+{
+    char err[sizeof(sh->pre_err) + 2];
+    size_t elen = 0, nask = 0;
+    px_conn **ask = sh->q_len ? malloc(sh->q_len * sizeof(*ask)) : NULL;
+
+    while (elen < sh->pre_errlen && sh->pre_err[elen] != '\r' && sh->pre_err[elen] != '\n')
+        elen++;
+    if (elen == 0 || sh->pre_err[0] != '-')
+        elen = (size_t)snprintf(err, sizeof(err), "-ERR sentinel-proxy: unexpected reply");
+    else
+        memcpy(err, sh->pre_err, elen);
+    memcpy(err + elen, "\r\n", 2);
+    elen += 2;
+    px_logf(&p->log, sh->users ? SENTINEL_PROXY_LOG_WARN : SENTINEL_PROXY_LOG_DEBUG,
+            "shared master connection (db %u%s): the master refused its AUTH/SELECT (%.*s); "
+            "%u clients in that state end",
+            (unsigned)sh->db, sh->authlen ? ", AUTH" : "", (int)(elen - 2), err,
+            (unsigned)sh->users);
+    for (size_t i = 0; i < sh->q_len; i++) {
+        px_wait *w = &sh->q[(sh->q_head + i) % sh->q_cap];
+        px_conn *c = w->c;
+        if (c && w->bind && c->sh != sh && !(c->flags & PX_UP_EOF)) {
+            c->inflight -= w->n < c->inflight ? w->n : c->inflight;
+            w->c = NULL;
+            if (ask)
+                ask[nask++] = c;
+            else
+                c->flags |= PX_UP_EOF; /* no memory to answer it: end it */
+        }
+    }
+    for (px_conn *c = p->conns.head; c; c = c->next)
+        if (c->state == PX_CONN_SHARED && c->sh == sh)
+            c->flags |= PX_UP_EOF;
+    shared_close(p, sh, PX_DROP_NORMAL);
+    end_marked(p, PX_DROP_NORMAL);
+    /* Not marked, with nothing queued anywhere: none of them was dropped. */
+    for (size_t i = 0; i < nask; i++) {
+        px_conn *c = ask[i];
+        if (client_take(p, c, err, elen) < 0)
+            conn_drop(p, c, PX_DROP_NORMAL);
+        else
+            shared_after(p, c);
+    }
+    free(ask);
+}
+
 /* Hand the replies read from a shared connection to their clients. */
 static void shared_deliver(sentinel_proxy_t *p, px_shup *sh)
 {
@@ -1275,10 +1440,12 @@ static void shared_deliver(sentinel_proxy_t *p, px_shup *sh)
                     took = (ssize_t)k;
                 }
                 if ((size_t)took < k) {
-                    /* Its buffer is full: wait for it. */
-                    if (sh->stalled != c)
+                    /* Its buffer is full: wait for it (the clock runs on
+                     * from an earlier stall: see px_shup). */
+                    if (sh->stalled_since == 0)
                         sh->stalled_since = p->now;
                     sh->stalled = c;
+                    sh->stall_by = c;
                     sh->in_pos += (size_t)took;
                     sh->in_framed -= (size_t)took;
                     break;
@@ -1290,6 +1457,11 @@ static void shared_deliver(sentinel_proxy_t *p, px_shup *sh)
             sh->framed_n = 0;
             sh->framed_bind = 0;
             sh->stalled = NULL;
+            if (c && c != sh->stall_by) {
+                /* Another client got its replies whole: the stall is over. */
+                sh->stalled_since = 0;
+                sh->stall_by = NULL;
+            }
             if (c) {
                 c->inflight -= nrep < c->inflight ? nrep : c->inflight;
                 if (bind)
@@ -1303,28 +1475,39 @@ static void shared_deliver(sentinel_proxy_t *p, px_shup *sh)
             break;
         }
         if (sh->preamble > 0) {
-            /* Our own AUTH / SELECT: swallowed. A failure leaves the
-             * connection in a state no client was accepted into; clients
-             * move here only on their own "+OK", so it is only logged. */
+            /* Our own AUTH / SELECT: swallowed when "+". Anything else
+             * means the connection is not in the state its clients were
+             * accepted into: nothing of theirs was written yet (held
+             * behind the preamble), and shared_refused() ends them. */
             int done, start = px_rep_at_start(&sh->rep);
-            char first = sh->in[sh->in_pos];
+            size_t from = sh->in_pos;
             ssize_t k = px_rep_feed(&sh->rep, sh->in + sh->in_pos, sh->in_len - sh->in_pos, &done);
             if (k < 0) {
                 sh->delivering = 0;
                 shared_fail(p, sh, "protocol error in a reply");
                 return;
             }
-            /* Worth a warning when clients were in this state (say, the
-             * password changed); a client's own wrong AUTH or SELECT gets
-             * Redis' error itself. */
-            if (start && first != '+')
-                px_logf(&p->log, sh->users ? SENTINEL_PROXY_LOG_WARN : SENTINEL_PROXY_LOG_DEBUG,
-                        "shared master connection (db %u): the master refused its %s",
-                        (unsigned)sh->db, sh->authlen && sh->preamble == 1 + (sh->db != 0)
-                                              ? "AUTH" : "SELECT");
+            if (start && sh->in[from] != '+') {
+                sh->pre_failed = 1;
+                sh->pre_errlen = 0;
+            }
+            if (sh->pre_failed) {
+                size_t room = sizeof(sh->pre_err) - sh->pre_errlen;
+                size_t take = (size_t)k < room ? (size_t)k : room;
+                memcpy(sh->pre_err + sh->pre_errlen, sh->in + from, take);
+                sh->pre_errlen = (uint8_t)(sh->pre_errlen + take);
+            }
             sh->in_pos += (size_t)k;
-            if (done)
-                sh->preamble--;
+            if (!done)
+                continue;
+            sh->preamble--;
+            if (sh->pre_failed) {
+                sh->delivering = 0;
+                shared_refused(p, sh);
+                return;
+            }
+            if (sh->preamble == 0)
+                shared_sync(p, sh); /* the clients' commands may go now */
             continue;
         }
         if (sh->q_len == 0) {
@@ -1361,6 +1544,10 @@ static void shared_deliver(sentinel_proxy_t *p, px_shup *sh)
             sh->q_len--;
             sh_idle_check(p, sh);
         }
+    }
+    if (sh->q_len == 0 && sh->stalled == NULL) {
+        sh->stalled_since = 0; /* nobody is owed anything here */
+        sh->stall_by = NULL;
     }
     sh->delivering = 0;
     shared_sync(p, sh);
@@ -1610,10 +1797,12 @@ static void on_client(px_loop *l, int fd, void *ud, int mask)
             conn_drop(p, c, PX_DROP_NORMAL);
             return;
         }
+        if (c->flags & PX_UP_EOF)
+            c->since = p->now; /* taking its last replies */
         for (px_shup *sh = p->shs; sh; sh = sh->next)
             if (sh->stalled == c) {
-                /* It reads again: hand it the rest, then the others theirs. */
-                sh->stalled_since = p->now;
+                /* It reads again: hand it the rest, then the others theirs.
+                 * The stall clock keeps running (px_shup). */
                 shared_deliver(p, sh);
                 return; /* c may be gone; delivery updated it */
             }
@@ -1875,7 +2064,7 @@ static void master_verified(sentinel_proxy_t *p, const sn_hostport *hp)
         if (c->state != PX_CONN_SHARED) {
             conn_drop(p, c, PX_DROP_SWITCH);
             dropped++;
-        } else if (c->flags & PX_CL_PIN) {
+        } else if ((c->flags & PX_CL_PIN) && !(c->flags & PX_UP_EOF)) {
             shared_pin(p, c); /* its own connection goes to the new master */
         }
     }
@@ -2154,11 +2343,32 @@ static void watch_run(sentinel_proxy_t *p)
  * Timers: held clients, pauses, idle clients, graceful stop
  * ------------------------------------------------------------------------ */
 
+/* Does a client other than c wait for replies on sh? */
+static int sh_others_wait(const px_shup *sh, const px_conn *c)
+{
+    for (size_t i = 0; i < sh->q_len; i++) {
+        const px_conn *o = sh->q[(sh->q_head + i) % sh->q_cap].c;
+        if (o && o != c)
+            return 1;
+    }
+    return 0;
+}
+
 static void tick(sentinel_proxy_t *p)
 {
     p->tick_due = p->now + PX_TICK_MS;
-    while (p->held.head && p->now - p->held.head->since >= p->pause_ms)
-        conn_refuse_masterdown(p, p->held.head);
+    for (px_conn *c = p->held.head, *next; c; c = next) {
+        next = c->next;
+        if (p->now - c->since < p->pause_ms) {
+            if (c->flags & PX_UP_EOF)
+                continue; /* refused, taking its last bytes */
+            break;        /* oldest first: the rest are younger */
+        }
+        if (c->flags & PX_UP_EOF)
+            conn_drop(p, c, PX_DROP_NORMAL); /* refused and not reading */
+        else
+            conn_refuse_masterdown(p, c);
+    }
     /* A pause that outlives pause-timeout: the clients stuck in it would
      * rather see an error than hang. */
     if (p->state == PX_MASTER_PAUSED && p->now - p->state_since >= p->pause_ms &&
@@ -2174,15 +2384,16 @@ static void tick(sentinel_proxy_t *p)
                 "paused for %d ms without a verified master; dropped %zu clients",
                 p->pause_ms, n);
     }
-    if (p->idle_ms > 0) {
-        px_conn *c = p->conns.head, *next;
-        for (; c; c = next) {
-            next = c->next;
-            if ((c->state == PX_CONN_OPEN ||
-                 (c->state == PX_CONN_SHARED && !shared_pending(p, c))) &&
-                p->now - c->since >= p->idle_ms && !c->c2u && !c->u2c)
-                conn_drop(p, c, PX_DROP_NORMAL);
-        }
+    for (px_conn *c = p->conns.head, *next; c; c = next) {
+        next = c->next;
+        /* Ended and not taking its last replies: it goes. */
+        if ((c->flags & PX_UP_EOF) && c->u2c && p->now - c->since >= p->pause_ms)
+            conn_drop(p, c, PX_DROP_NORMAL);
+        else if (p->idle_ms > 0 &&
+                 (c->state == PX_CONN_OPEN ||
+                  (c->state == PX_CONN_SHARED && !shared_pending(p, c))) &&
+                 p->now - c->since >= p->idle_ms && !c->c2u && !c->u2c)
+            conn_drop(p, c, PX_DROP_NORMAL);
     }
     for (px_shup *sh = p->shs; sh; sh = sh->next) {
         /* Commands that found no verified master to open their shared
@@ -2200,13 +2411,18 @@ static void tick(sentinel_proxy_t *p)
             shared_fail(p, sh, "connect timed out");
             master_suspect(p, "connect timed out");
         }
-        /* A client that takes none of its replies for pause-timeout holds
-         * up every multiplexed client behind it: it goes. */
-        if (sh->stalled && p->now - sh->stalled_since >= p->pause_ms) {
-            px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
-                    "client fd %d read none of its replies for %d ms; dropped", sh->stalled->cfd,
-                    p->pause_ms);
-            conn_drop(p, sh->stalled, PX_DROP_NORMAL);
+        /* Slow readers have held up the other clients here for
+         * pause-timeout (progress of the slow one does not count): the
+         * one at the head goes, and the next staller right after it. */
+        if (sh->stalled && sh->stalled_since && p->now - sh->stalled_since >= p->pause_ms) {
+            if (!sh_others_wait(sh, sh->stalled)) {
+                sh->stalled_since = p->now; /* it holds up nobody */
+            } else {
+                px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
+                        "client fd %d too slow to read its replies, others waited %d ms; "
+                        "dropped", sh->stalled->cfd, p->pause_ms);
+                conn_drop(p, sh->stalled, PX_DROP_NORMAL);
+            }
         }
     }
     shared_reap(p, 0);
@@ -2483,10 +2699,12 @@ void sentinel_proxy_free(sentinel_proxy_t *p)
     if (p->wake_w >= 0)
         close(p->wake_w);
     px_loop_free(p->loop);
+    if (p->scratch)
+        explicit_bzero(p->scratch, p->bufsize); /* the last read may hold an AUTH */
     free(p->scratch);
     free(p->data_cred.user);
     if (p->data_cred.password) {
-        memset(p->data_cred.password, 0, strlen(p->data_cred.password));
+        explicit_bzero(p->data_cred.password, strlen(p->data_cred.password));
         free(p->data_cred.password);
     }
     free(p);
@@ -2640,13 +2858,17 @@ void px_fill_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
 int sentinel_proxy_get_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
 {
     sentinel_proxy_stats full;
+    size_t n;
 
-    if (p == NULL || st == NULL || st->size == 0)
+    /* As sentinel_get_stats(): the caller's size bounds the copy (it must
+     * at least hold the size field) and tells it how much was filled. */
+    if (p == NULL || st == NULL || st->size < sizeof(size_t))
         return -1;
+    n = st->size < sizeof(full) ? st->size : sizeof(full);
     full.size = sizeof(full);
     px_fill_stats(p, &full);
-    memcpy((char *)st + sizeof(size_t), (char *)&full + sizeof(size_t),
-           (st->size < sizeof(full) ? st->size : sizeof(full)) - sizeof(size_t));
+    memcpy((char *)st + sizeof(size_t), (char *)&full + sizeof(size_t), n - sizeof(size_t));
+    st->size = n;
     return 0;
 }
 

@@ -9,6 +9,11 @@
  *
  * The admin server is deliberately minimal: one request per connection, a
  * few concurrent connections, a short deadline. No secrets are exposed.
+ * Idle connections cannot starve a probe: a connection that has sent
+ * nothing for ADMIN_IDLE_MS is closed, and when every slot is taken a new
+ * connection takes the slot of the oldest one still waiting for its
+ * request. When accept fails for lack of fds or memory, accepting pauses
+ * until the next tick instead of spinning on the level-triggered listener.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +29,7 @@
 #define ADMIN_MAX_CONNS 8
 #define ADMIN_REQ_MAX 2048
 #define ADMIN_DEADLINE_MS 2000
+#define ADMIN_IDLE_MS 500 /* no byte of a request yet: closed */
 #define ADMIN_BODY_MAX 8192
 
 /* ------------------------------------------------------------------------
@@ -151,7 +157,7 @@ void px_stats_line(const struct sentinel_proxy *p, char *buf, size_t cap)
 
 typedef struct admin_conn {
     int fd;
-    int64_t deadline;
+    int64_t since, deadline;
     size_t inlen;
     char in[ADMIN_REQ_MAX];
     char *resp;
@@ -162,6 +168,7 @@ struct px_admin {
     struct sentinel_proxy *p;
     px_loop *loop;
     int fd, port;
+    int accept_paused; /* accept failed for lack of resources: until the next tick */
     admin_conn conns[ADMIN_MAX_CONNS];
 };
 
@@ -267,24 +274,39 @@ static void on_admin_accept(px_loop *l, int fd, void *ud, int mask)
 
     (void)l;
     (void)mask;
-    for (;;) {
-        admin_conn *c = NULL;
+    for (int round = 0; round < 64; round++) {
+        admin_conn *c = NULL, *oldest = NULL;
         int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd == -1)
-            return;
-        for (int i = 0; i < ADMIN_MAX_CONNS; i++)
-            if (a->conns[i].fd < 0) {
-                c = &a->conns[i];
-                break;
+        if (cfd == -1) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* The connection stays in the backlog; retried next tick. */
+                px_loop_del(a->loop, a->fd, PX_READABLE);
+                a->accept_paused = 1;
             }
+            return;
+        }
+        for (int i = 0; i < ADMIN_MAX_CONNS && c == NULL; i++) {
+            admin_conn *s = &a->conns[i];
+            if (s->fd < 0)
+                c = s;
+            else if (s->resp == NULL && (oldest == NULL || s->since < oldest->since))
+                oldest = s;
+        }
+        if (c == NULL && oldest != NULL) {
+            admin_close(a, oldest); /* still no request: the newcomer goes first */
+            c = oldest;
+        }
         if (c == NULL) {
-            close(cfd); /* a scraper retries; the data path matters more */
+            close(cfd); /* every slot is sending a response: retry shortly */
             continue;
         }
         c->fd = cfd;
         c->inlen = 0;
         c->resp = NULL;
-        c->deadline = sn_now_ms() + ADMIN_DEADLINE_MS;
+        c->since = sn_now_ms();
+        c->deadline = c->since + ADMIN_DEADLINE_MS;
         if (px_loop_add(a->loop, cfd, PX_READABLE, on_admin_conn, a) == -1)
             admin_close(a, c);
     }
@@ -343,7 +365,12 @@ int px_admin_port(const px_admin *a)
 
 void px_admin_tick(px_admin *a, int64_t now)
 {
-    for (int i = 0; i < ADMIN_MAX_CONNS; i++)
-        if (a->conns[i].fd >= 0 && now >= a->conns[i].deadline)
-            admin_close(a, &a->conns[i]);
+    for (int i = 0; i < ADMIN_MAX_CONNS; i++) {
+        admin_conn *c = &a->conns[i];
+        if (c->fd >= 0 && (now >= c->deadline || (c->inlen == 0 && c->resp == NULL &&
+                                                  now - c->since >= ADMIN_IDLE_MS)))
+            admin_close(a, c);
+    }
+    if (a->accept_paused && px_loop_add(a->loop, a->fd, PX_READABLE, on_admin_accept, a) == 0)
+        a->accept_paused = 0;
 }
