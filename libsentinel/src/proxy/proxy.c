@@ -74,7 +74,6 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
-#include <malloc.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -2644,11 +2643,11 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
         }
     }
     /* The watcher has its own copy of the configuration; the handle was
-     * only needed for the first resolution. An idle proxy should be small
-     * (benchmarks/proxy/RESULTS-proxy.md): give its memory back. */
+     * only needed for the first resolution. (Giving the freed memory back
+     * to the system, malloc_trim(), is the program's business: it acts on
+     * the whole process; tools/sentinel_proxy.c does it.) */
     sentinel_free(p->sn);
     p->sn = NULL;
-    malloc_trim(0);
     listeners_enable(p);
     p->watch_due = p->now;
     p->tick_due = p->now + PX_TICK_MS;
