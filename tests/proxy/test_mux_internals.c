@@ -322,6 +322,34 @@ static int is_cmd(char **argv, size_t *alen, const char *name)
     return alen[0] == strlen(name) && strncasecmp(argv[0], name, alen[0]) == 0;
 }
 
+static rd R; /* one read buffer at a time (big: static) */
+
+/* Serve m with ans and read the client c into R until `needle` (NULL: the
+ * end) came; 1 when it did. */
+static int serve_until(sentinel_proxy_t *p, fm_conn *m, fm_answer *ans, int c, const char *needle)
+{
+    rd_reset(&R);
+    for (int i = 0; i < 300; i++) {
+        fm_step(m, ans, NULL);
+        if (read_until(p, c, &R, needle, 1))
+            return 1;
+        if (R.eof)
+            return 0;
+    }
+    return 0;
+}
+
+/* c sends cmd, which opens a shared connection: the master's end of it. */
+static fm_conn *send_opening(sentinel_proxy_t *p, int c, const char *cmd, int mfd)
+{
+    fm_conn *m;
+
+    send_str(p, c, cmd);
+    m = fm_accept(p, mfd, 200);
+    assert_non_null(m);
+    return m;
+}
+
 /* Answers as Redis with no password configured would, GETs with "val". */
 static const char *ans_plain(int argc, char **argv, size_t *alen, void *ud, size_t *replen)
 {
@@ -403,8 +431,6 @@ static int tcp_connect(int port)
     fcntl(fd, F_SETFL, O_NONBLOCK);
     return fd;
 }
-
-static rd R; /* one read buffer at a time (big: static) */
 
 /* GET /ready on fd: 1 when "200 OK" came back. */
 static int ready_answered(sentinel_proxy_t *p, int fd)
@@ -625,26 +651,14 @@ static void test_refused_select_ends_client(void **state)
 
     (void)state;
     c = client(p);
-    send_str(p, c, "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n");
-    m = fm_accept(p, mfd, 200);
-    assert_non_null(m);
-    rd_reset(&R);
-    for (int i = 0; i < 100 && !strstr(R.buf, "+OK"); i++) {
-        fm_step(m, ans_plain, NULL);
-        read_until(p, c, &R, "+OK\r\n", 1);
-    }
+    m = send_opening(p, c, "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n", mfd);
+    assert_true(serve_until(p, m, ans_plain, c, "+OK\r\n"));
     assert_string_equal(R.buf, "+OK\r\n");
     /* Its shared connection ends (a Redis timeout, CLIENT KILL, a reset). */
     fm_close(m);
     pump(p, 20);
-    send_str(p, c, "*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n");
-    m2 = fm_accept(p, mfd, 200);
-    assert_non_null(m2);
-    rd_reset(&R);
-    for (int i = 0; i < 300 && !R.eof; i++) {
-        fm_step(m2, ans_busy_select, NULL);
-        read_until(p, c, &R, NULL, 1);
-    }
+    m2 = send_opening(p, c, "*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n", mfd);
+    serve_until(p, m2, ans_busy_select, c, NULL);
     /* The SET never reached a connection that is not in db 3 ... */
     assert_null(strstr(m2->seen, "SET"));
     /* ... and the client was not told it was done: it is ended. */
@@ -665,23 +679,11 @@ static void test_wrong_auth_answered(void **state)
 
     (void)state;
     c = client(p);
-    send_str(p, c, "*2\r\n$4\r\nAUTH\r\n$5\r\nwrong\r\n");
-    m = fm_accept(p, mfd, 200);
-    assert_non_null(m);
-    rd_reset(&R);
-    for (int i = 0; i < 100 && !strstr(R.buf, "\r\n"); i++) {
-        fm_step(m, ans_plain, NULL);
-        read_until(p, c, &R, "\r\n", 1);
-    }
+    m = send_opening(p, c, "*2\r\n$4\r\nAUTH\r\n$5\r\nwrong\r\n", mfd);
+    assert_true(serve_until(p, m, ans_plain, c, "\r\n"));
     assert_non_null(strstr(R.buf, "-ERR AUTH <password> called without"));
-    send_str(p, c, "*1\r\n$4\r\nPING\r\n");
-    m0 = fm_accept(p, mfd, 200);
-    assert_non_null(m0);
-    rd_reset(&R);
-    for (int i = 0; i < 100 && !strstr(R.buf, "+PONG"); i++) {
-        fm_step(m0, ans_plain, NULL);
-        read_until(p, c, &R, "+PONG\r\n", 1);
-    }
+    m0 = send_opening(p, c, "*1\r\n$4\r\nPING\r\n", mfd);
+    assert_true(serve_until(p, m0, ans_plain, c, "+PONG\r\n"));
     assert_string_equal(R.buf, "+PONG\r\n");
     close(c);
     fm_close(m);
@@ -707,9 +709,7 @@ static void test_lost_replies_end_client(void **state)
      * the GET is answered); q: GET, then QUIT. */
     send_str(p, c, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nINCR\r\n"
                    "$1\r\nn\r\n*1\r\n$4\r\nEXEC\r\n");
-    send_str(p, q, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nQUIT\r\n");
-    m = fm_accept(p, mfd, 200);
-    assert_non_null(m);
+    m = send_opening(p, q, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nQUIT\r\n", mfd);
     for (int i = 0; i < 50; i++) {
         fm_step(m, ans_hold_get, NULL);
         pump(p, 1);
@@ -779,9 +779,7 @@ static void test_slow_reader_bounded(void **state)
         len += fmt_cmd(pipe_buf + len, sizeof(pipe_buf) - len, 2, get);
     send_all(p, s, pipe_buf, len); /* 1 MB of replies, read slowly */
     pump(p, 5);
-    send_str(p, v, "*1\r\n$4\r\nPING\r\n");
-    m = fm_accept(p, mfd, 200);
-    assert_non_null(m);
+    m = send_opening(p, v, "*1\r\n$4\r\nPING\r\n", mfd);
     rd_reset(&R);
     /* 6 s of the proxy's time, pause-timeout 1 s; the slow client takes
      * 2 KB every 100 ms: it progresses, but would need 50 s. */
@@ -844,9 +842,7 @@ static void test_masterdown_after_buffered_replies(void **state)
     memcpy(mid_reply + mid_len, "\r\n", 2);
     mid_len += 2;
     c = client_sndbuf(p, 4096);
-    send_str(p, c, "*2\r\n$3\r\nGET\r\n$3\r\nmid\r\n");
-    m = fm_accept(p, mfd, 200);
-    assert_non_null(m);
+    m = send_opening(p, c, "*2\r\n$3\r\nGET\r\n$3\r\nmid\r\n", mfd);
     for (int i = 0; i < 50; i++) {
         fm_step(m, ans_mid, NULL);
         pump(p, 1);
@@ -881,9 +877,7 @@ static void test_auth_bytes_wiped(void **state)
 
     (void)state;
     c = client(p);
-    send_str(p, c, "*2\r\n$4\r\nAUTH\r\n$11\r\n" SECRET "\r\n");
-    m = fm_accept(p, mfd, 200);
-    assert_non_null(m);
+    m = send_opening(p, c, "*2\r\n$4\r\nAUTH\r\n$11\r\n" SECRET "\r\n", mfd);
     for (int i = 0; i < 50; i++) {
         fm_step(m, ans_auth_ok, NULL); /* "+OK" to the AUTHs */
         pump(p, 1);
