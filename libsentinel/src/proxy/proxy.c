@@ -324,104 +324,6 @@ static void list_remove(px_list *l, px_conn *c)
     l->count--;
 }
 
-/* ------------------------------------------------------------------------
- * Sockets
- * ------------------------------------------------------------------------ */
-
-static void set_nodelay(int fd)
-{
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-}
-
-/* Close so that the peer gets a RST and our unsent bytes are discarded:
- * nothing queued for a demoted or frozen master reaches it later. */
-static void close_abort(int fd)
-{
-    struct linger lg = {1, 0};
-    setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
-    close(fd);
-}
-
-int px_listen_tcp(const char *host, int port, int backlog, char *err, size_t errlen)
-{
-    struct addrinfo hints, *res = NULL, *ai;
-    char ports[8];
-    int fd = -1, one = 1, rc;
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-    snprintf(ports, sizeof(ports), "%d", port);
-    if ((rc = getaddrinfo(host, ports, &hints, &res)) != 0) {
-        snprintf(err, errlen, "cannot resolve %s: %s", host, gai_strerror(rc));
-        return -1;
-    }
-    for (ai = res; ai; ai = ai->ai_next) {
-        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
-                    ai->ai_protocol);
-        if (fd == -1)
-            continue;
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-        if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, backlog) == 0)
-            break;
-        snprintf(err, errlen, "cannot listen on %s:%d: %s", host, port, strerror(errno));
-        close(fd);
-        fd = -1;
-    }
-    freeaddrinfo(res);
-    return fd;
-}
-
-static int listen_unix(const char *path, int mode, int backlog, char *err, size_t errlen)
-{
-    struct sockaddr_un sa;
-    struct stat st;
-    int fd;
-
-    memset(&sa, 0, sizeof(sa));
-    sa.sun_family = AF_UNIX;
-    snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-    /* A socket left by a previous run is replaced; anything else is not. */
-    if (lstat(path, &st) == 0) {
-        if (!S_ISSOCK(st.st_mode)) {
-            snprintf(err, errlen, "unix: %s exists and is not a socket", path);
-            return -1;
-        }
-        unlink(path);
-    }
-    if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
-        goto fail;
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1 || chmod(path, (mode_t)mode) == -1 ||
-        listen(fd, backlog) == -1)
-        goto fail;
-    return fd;
-fail:
-    snprintf(err, errlen, "cannot listen on unix:%s: %s", path, strerror(errno));
-    if (fd != -1)
-        close(fd);
-    return -1;
-}
-
-static int resolve_sockaddr(const sn_hostport *hp, struct sockaddr_storage *sa, socklen_t *len)
-{
-    struct addrinfo hints, *res = NULL;
-    char port[8];
-
-    memset(&hints, 0, sizeof(hints));
-    hints.ai_family = AF_UNSPEC;
-    hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
-    snprintf(port, sizeof(port), "%d", hp->port);
-    if (getaddrinfo(hp->host, port, &hints, &res) != 0 || res == NULL)
-        return -1;
-    memcpy(sa, res->ai_addr, res->ai_addrlen);
-    *len = res->ai_addrlen;
-    freeaddrinfo(res);
-    return 0;
-}
-
 static int same_hp(const sn_hostport *a, const char *host, int port)
 {
     return a->port == port && strcmp(a->host, host) == 0;
@@ -502,7 +404,7 @@ static void conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how)
     if (c->ufd >= 0) {
         px_loop_del(p->loop, c->ufd, PX_READABLE | PX_WRITABLE);
         if (how == PX_DROP_SWITCH)
-            close_abort(c->ufd);
+            px_close_abort(c->ufd);
         else
             close(c->ufd);
     }
@@ -588,7 +490,7 @@ static void conn_connect(sentinel_proxy_t *p, px_conn *c)
         conn_drop(p, c, PX_DROP_NORMAL);
         return;
     }
-    set_nodelay(fd);
+    px_set_nodelay(fd);
     c->ufd = fd;
     if (connect(fd, (struct sockaddr *)&p->master_sa, p->master_salen) == 0) {
         c->state = PX_CONN_OPEN;
@@ -922,7 +824,7 @@ static void shared_close(sentinel_proxy_t *p, px_shup *sh, px_drop_how how)
     if (sh->fd >= 0) {
         px_loop_del(p->loop, sh->fd, PX_READABLE | PX_WRITABLE);
         if (how == PX_DROP_SWITCH)
-            close_abort(sh->fd);
+            px_close_abort(sh->fd);
         else
             close(sh->fd);
     }
@@ -1075,7 +977,7 @@ static void shared_connect(sentinel_proxy_t *p, px_shup *sh)
         shared_fail(p, sh, strerror(errno));
         return;
     }
-    set_nodelay(fd);
+    px_set_nodelay(fd);
     sh->fd = fd;
     sh->since = p->now;
     px_rep_init(&sh->rep);
@@ -1940,7 +1842,7 @@ static void accept_one(sentinel_proxy_t *p, int fd, int tcp)
         return;
     }
     if (tcp)
-        set_nodelay(fd);
+        px_set_nodelay(fd);
     c->cfd = fd;
     c->ufd = -1;
     c->state = PX_CONN_HELD;
@@ -2048,7 +1950,7 @@ static void master_verified(sentinel_proxy_t *p, const sn_hostport *hp)
         px_shared_publish(p, 0);
         return;
     }
-    if (resolve_sockaddr(hp, &sa, &salen) == -1) {
+    if (px_resolve(hp, &sa, &salen) == -1) {
         px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR, "cannot resolve master %s", hp->host);
         return;
     }
@@ -2610,7 +2512,7 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
                                         : ((struct sockaddr_in *)&ss)->sin_port);
         }
         if (c->unix_path[0] &&
-            (p->unix_fd = listen_unix(c->unix_path, c->unix_mode, backlog, err, errlen)) == -1)
+            (p->unix_fd = px_listen_unix(c->unix_path, c->unix_mode, backlog, err, errlen)) == -1)
             goto fail;
     }
     if (c->admin_port >= 0 &&

@@ -200,8 +200,17 @@ void px_shared_publish(struct sentinel_proxy *p, int failover);
 /* Rewrite the entry before it expires. */
 void px_shared_tick(struct sentinel_proxy *p, int master_up, int64_t now);
 
-/* ---- sockets (proxy.c) --------------------------------------------------- */
+/* ---- net.c: sockets ------------------------------------------------------- */
 
+/* A listening socket (non-blocking, close-on-exec): the fd, or -1 (err set). */
 int px_listen_tcp(const char *host, int port, int backlog, char *err, size_t errlen);
+/* The same on a unix socket at path with these permissions; a socket left
+ * there by a previous run is replaced, any other file is not. */
+int px_listen_unix(const char *path, int mode, int backlog, char *err, size_t errlen);
+/* The first address of host:port (numeric port). 0, or -1. */
+int px_resolve(const sn_hostport *hp, struct sockaddr_storage *sa, socklen_t *len);
+void px_set_nodelay(int fd);
+/* Close so that the peer gets a RST and our unsent bytes are discarded. */
+void px_close_abort(int fd);
 
 #endif /* SN_PROXY_INT_H */
