@@ -448,7 +448,7 @@ static void test_admin_idle_connections(void **state)
     int mfd, idle[8], fd;
     char err[128];
     sentinel_proxy_t *p = fake_proxy(16384, &mfd);
-    px_admin *a = px_admin_new(p, p->loop, "127.0.0.1", 0, err, sizeof(err));
+    px_admin *a = px_admin_new(p->loop, "127.0.0.1", 0, admin_snapshot, p, err, sizeof(err));
 
     (void)state;
     assert_non_null(a);
@@ -470,7 +470,7 @@ static void test_admin_accept_emfile(void **state)
     int mfd, fd;
     char err[128];
     sentinel_proxy_t *p = fake_proxy(16384, &mfd);
-    px_admin *a = px_admin_new(p, p->loop, "127.0.0.1", 0, err, sizeof(err));
+    px_admin *a = px_admin_new(p->loop, "127.0.0.1", 0, admin_snapshot, p, err, sizeof(err));
 
     (void)state;
     assert_non_null(a);

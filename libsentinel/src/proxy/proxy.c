@@ -289,9 +289,9 @@ struct sentinel_proxy {
     int64_t tick_due;
     px_counters ctr;
 
-    /* watch mode / shared cache (watch_mode.c) */
+    /* watch mode / the shared cache (cache_pub.c) */
     int watch_only;
-    void *shared;
+    px_pub *pub;
 };
 
 /* ------------------------------------------------------------------------
@@ -1897,6 +1897,12 @@ static void listeners_enable(sentinel_proxy_t *p)
 
 static void probe_now(sentinel_proxy_t *p);
 
+/* Tell the shared cache (if kept): a verified master, or a failover of it. */
+static void publish(sentinel_proxy_t *p, int failover)
+{
+    px_pub_publish(p->pub, p->have_master ? &p->master : NULL, failover);
+}
+
 static void set_state(sentinel_proxy_t *p, px_master_state st, const char *why)
 {
     px_master_state old = p->state;
@@ -1947,7 +1953,7 @@ static void master_verified(sentinel_proxy_t *p, const sn_hostport *hp)
     if (p->have_master && same_hp(&p->master, hp->host, hp->port)) {
         set_state(p, PX_MASTER_UP, "verified");
         attach_held(p);
-        px_shared_publish(p, 0);
+        publish(p, 0);
         return;
     }
     if (px_resolve(hp, &sa, &salen) == -1) {
@@ -1985,7 +1991,7 @@ static void master_verified(sentinel_proxy_t *p, const sn_hostport *hp)
     p->last_error[0] = '\0';
     set_state(p, PX_MASTER_UP, "verified");
     attach_held(p);
-    px_shared_publish(p, 0);
+    publish(p, 0);
 }
 
 /* Our master refused a connection: hold new clients until it or a
@@ -2136,7 +2142,7 @@ static void on_event(const sentinel_event *ev, void *ud)
         /* Stop writing to the old master now: it may be demoted soon. */
         clear_candidate(p);
         set_state(p, PX_MASTER_PAUSED, "failover started");
-        px_shared_publish(p, 1);
+        publish(p, 1);
         break;
     case SENTINEL_EVENT_REPLICA_SELECTED:
         px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "replica %s:%d selected for promotion",
@@ -2153,7 +2159,7 @@ static void on_event(const sentinel_event *ev, void *ud)
             break;
         if (p->have_master && !same_hp(&p->master, ev->host, ev->port)) {
             set_state(p, PX_MASTER_PAUSED, "master changed");
-            px_shared_publish(p, 1);
+            publish(p, 1);
         }
         set_candidate(p, ev->host, ev->port);
         break;
@@ -2233,7 +2239,7 @@ static void watch_run(sentinel_proxy_t *p)
         if (!is_master && !is_cand && !sentinel_watch_in_failover(p->watch)) {
             if (p->have_master) {
                 set_state(p, PX_MASTER_PAUSED, "sentinels name another master");
-                px_shared_publish(p, 1);
+                publish(p, 1);
             }
             set_candidate(p, cur.host, cur.port);
         }
@@ -2334,7 +2340,7 @@ static void tick(sentinel_proxy_t *p)
     }
     if (p->admin)
         px_admin_tick(p->admin, p->now);
-    px_shared_tick(p, p->state == PX_MASTER_UP, p->now);
+    px_pub_tick(p->pub, p->state == PX_MASTER_UP && p->have_master ? &p->master : NULL, p->now);
 }
 
 static void close_listeners(sentinel_proxy_t *p)
@@ -2370,6 +2376,8 @@ static void begin_stop(sentinel_proxy_t *p)
     update_all(p); /* stop reading requests; replies still drain */
 }
 
+static void admin_snapshot(void *ud, px_snapshot *s);
+
 static void on_wake(px_loop *l, int fd, void *ud, int mask)
 {
     sentinel_proxy_t *p = px_loop_owner(l);
@@ -2382,7 +2390,9 @@ static void on_wake(px_loop *l, int fd, void *ud, int mask)
     if (p->stats_requested) {
         char line[1024];
         p->stats_requested = 0;
-        px_stats_line(p, line, sizeof(line));
+        px_snapshot snap;
+        admin_snapshot(p, &snap);
+        px_stats_line(&snap, line, sizeof(line));
         px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "%s", line);
     }
     if (p->stop_requested)
@@ -2516,10 +2526,11 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
             goto fail;
     }
     if (c->admin_port >= 0 &&
-        (p->admin = px_admin_new(p, p->loop, c->admin_host, c->admin_port, err, errlen)) ==
+        (p->admin = px_admin_new(p->loop, c->admin_host, c->admin_port, admin_snapshot, p, err,
+                                 errlen)) ==
             NULL)
         goto fail;
-    if (c->shared_cache[0] && px_shared_open(p, c, p->sn, err, errlen) == -1)
+    if (c->shared_cache[0] && (p->pub = px_pub_open(c, p->sn, &p->log, err, errlen)) == NULL)
         goto fail;
 
     if ((p->watch = sentinel_watch_new(p->sn, on_event, p)) == NULL) {
@@ -2591,7 +2602,7 @@ void sentinel_proxy_free(sentinel_proxy_t *p)
     }
     shared_reap(p, 1);
     px_admin_free(p->admin);
-    px_shared_close(p);
+    px_pub_free(p->pub);
     px_probe_close(&p->probe);
     sentinel_watch_free(p->watch);
     sentinel_free(p->sn);
@@ -2727,7 +2738,7 @@ int sentinel_proxy_admin_port(const sentinel_proxy_t *p)
     return p && p->admin ? px_admin_port(p->admin) : -1;
 }
 
-void px_fill_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
+static void fill_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
 {
     int64_t now = sn_now_ms();
     size_t size = st->size;
@@ -2767,40 +2778,20 @@ int sentinel_proxy_get_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st
         return -1;
     n = st->size < sizeof(full) ? st->size : sizeof(full);
     full.size = sizeof(full);
-    px_fill_stats(p, &full);
+    fill_stats(p, &full);
     memcpy((char *)st + sizeof(size_t), (char *)&full + sizeof(size_t), n - sizeof(size_t));
     st->size = n;
     return 0;
 }
 
-const char *px_state_label(const sentinel_proxy_t *p)
+/* For the admin endpoint and the stats line: a copy of the figures. */
+static void admin_snapshot(void *ud, px_snapshot *s)
 {
-    return master_state_name(p->state);
-}
+    const sentinel_proxy_t *p = ud;
 
-int px_sentinel_links_up(const sentinel_proxy_t *p)
-{
-    return p->links_up;
-}
-
-const px_counters *px_counters_of(const sentinel_proxy_t *p)
-{
-    return &p->ctr;
-}
-
-/* For watch_mode.c. */
-int px_current_master(const sentinel_proxy_t *p, sn_hostport *hp)
-{
-    if (!p->have_master)
-        return -1;
-    *hp = p->master;
-    return 0;
-}
-void **px_shared_slot(sentinel_proxy_t *p)
-{
-    return &p->shared;
-}
-const px_log *px_log_of(const sentinel_proxy_t *p)
-{
-    return &p->log;
+    s->st.size = sizeof(s->st);
+    fill_stats(p, &s->st);
+    s->ctr = p->ctr;
+    s->state = master_state_name(p->state);
+    s->links_up = p->links_up;
 }
