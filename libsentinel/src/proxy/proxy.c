@@ -144,12 +144,35 @@ typedef struct px_buf {
     char data[];
 } px_buf;
 
-#define PX_CL_EOF 0x1 /* the client sent FIN: no more requests */
-#define PX_UP_EOF 0x2 /* the master closed: flush replies, then drop */
-#define PX_CL_PIN 0x4  /* shared client sent a command that needs its own connection */
-#define PX_CL_QUIT 0x8 /* shared client sent QUIT: +OK after its replies, then close */
-#define PX_CL_WAIT 0x10 /* shared client: parse on once nothing is outstanding */
+/* Independent facts about a connection's two ends. */
+#define PX_CL_EOF 0x1 /* the client sent FIN (or QUIT): no more requests */
+#define PX_UP_EOF 0x2 /* the master side ended (closed, replies lost, refused): flush
+                       * what the client has, then drop; nothing more runs, whatever
+                       * the client waited for */
 #define PX_CL_DEAD 0x20 /* shared client gone: what it sent still runs, replies dropped */
+
+/* A multiplexed client's life: where its parsing stands. Changed only by
+ * mux_set(), which names each step in debug logs. (A held client that
+ * waits for a connection of its own stays PINNING.) */
+typedef enum px_mux_state {
+    PX_MUX_PARSING,  /* its requests are read and queued as they come */
+    PX_MUX_WAITING,  /* parse on once nothing is outstanding: its AUTH/SELECT
+                      * answered, or the replies before an AUTH/SELECT in */
+    PX_MUX_PINNING,  /* sent what needs a connection of its own: gets one once
+                      * its shared replies are in */
+    PX_MUX_QUITTING  /* sent QUIT: "+OK" after its replies, then the end */
+} px_mux_state;
+
+static const char *mux_state_name(px_mux_state st)
+{
+    switch (st) {
+    case PX_MUX_PARSING: return "parsing";
+    case PX_MUX_WAITING: return "waiting";
+    case PX_MUX_PINNING: return "pinning";
+    case PX_MUX_QUITTING: return "quitting";
+    }
+    return "?";
+}
 
 struct px_shup;
 
@@ -159,6 +182,7 @@ typedef struct px_conn {
     int cfd, ufd;
     uint8_t state;     /* px_conn_state */
     uint8_t flags;
+    uint8_t mux;       /* px_mux_state */
     uint8_t skip;      /* OPEN: bytes of replayed "+OK\r\n" replies to drop */
     uint32_t inflight; /* SHARED: replies not handed over yet */
     px_buf *c2u, *u2c; /* SHARED: c2u holds an incomplete or waiting command */
@@ -294,6 +318,17 @@ struct sentinel_proxy {
     px_pub *pub;
 };
 
+/* The one place a multiplexed client's life moves on. */
+static void mux_set(sentinel_proxy_t *p, px_conn *c, px_mux_state st, const char *why)
+{
+    if (c->mux == st)
+        return;
+    if (p->log.level >= SENTINEL_PROXY_LOG_DEBUG)
+        px_logf(&p->log, SENTINEL_PROXY_LOG_DEBUG, "client fd %d: %s -> %s (%s)", c->cfd,
+                mux_state_name((px_mux_state)c->mux), mux_state_name(st), why);
+    c->mux = (uint8_t)st;
+}
+
 /* ------------------------------------------------------------------------
  * Lists
  * ------------------------------------------------------------------------ */
@@ -363,8 +398,8 @@ static void conn_update(sentinel_proxy_t *p, px_conn *c)
         /* Read while nothing holds this client back: a pause, the shared
          * queue being full, an end, or a command that waits for a
          * connection of its own. */
-        if (forwarding && !(c->sh && c->sh->full) &&
-            !(c->flags & (PX_CL_EOF | PX_UP_EOF | PX_CL_PIN | PX_CL_WAIT)))
+        if (forwarding && !(c->sh && c->sh->full) && c->mux == PX_MUX_PARSING &&
+            !(c->flags & (PX_CL_EOF | PX_UP_EOF)))
             want_c |= PX_READABLE;
     }
     if (c->u2c)
@@ -393,9 +428,11 @@ typedef enum px_drop_how {
 static void conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how)
 {
     if (p->log.level >= SENTINEL_PROXY_LOG_DEBUG)
-        px_logf(&p->log, SENTINEL_PROXY_LOG_DEBUG, "client fd %d dropped (%s%s, flags 0x%x)",
-                c->cfd, conn_state_name((px_conn_state)c->state),
-                how == PX_DROP_SWITCH ? ", master left" : "", (unsigned)c->flags);
+        px_logf(&p->log, SENTINEL_PROXY_LOG_DEBUG,
+                "client fd %d dropped (%s%s, %s, flags 0x%x)", c->cfd,
+                conn_state_name((px_conn_state)c->state),
+                how == PX_DROP_SWITCH ? ", master left" : "",
+                mux_state_name((px_mux_state)c->mux), (unsigned)c->flags);
     if (c->state == PX_CONN_SHARED)
         shared_forget(p, c);
     sh_bind(p, c, NULL);
@@ -443,8 +480,7 @@ static void conn_refuse_masterdown(sentinel_proxy_t *p, px_conn *c)
         memcpy(line + len - 2, "\r\n", 2); /* whole even when the error was cut */
     if (c->state == PX_CONN_SHARED)
         shared_forget(p, c); /* its queued commands never ran */
-    c->flags |= PX_UP_EOF | PX_CL_EOF;
-    c->flags &= (uint8_t)~(PX_CL_PIN | PX_CL_QUIT | PX_CL_WAIT);
+    c->flags |= PX_UP_EOF | PX_CL_EOF; /* what it waited for never comes */
     if (c->c2u)
         buf_release(p, &c->c2u);
     c->since = p->now;
@@ -464,7 +500,7 @@ static void conn_attach(sentinel_proxy_t *p, px_conn *c)
     list_remove(&p->held, c);
     list_push(&p->conns, c);
     c->since = p->now;
-    if (p->multiplex && !(c->flags & PX_CL_PIN)) {
+    if (p->multiplex && c->mux != PX_MUX_PINNING) {
         px_shup *sh = c->sh ? c->sh : sh_get(p, NULL, 0, 0);
         if (sh) {
             sh_bind(p, c, sh);
@@ -472,7 +508,7 @@ static void conn_attach(sentinel_proxy_t *p, px_conn *c)
             conn_update(p, c);
             return;
         }
-        c->flags |= PX_CL_PIN; /* too many shared connections */
+        mux_set(p, c, PX_MUX_PINNING, "no shared connection left");
     }
     conn_connect(p, c);
 }
@@ -602,9 +638,9 @@ static int conn_finished(const sentinel_proxy_t *p, const px_conn *c)
          * proxy is done with it (a client waiting to be pinned is not,
          * unless it is gone: what needs its own connection cannot run). */
         int waits = c->flags & PX_UP_EOF    ? 0 /* replies were lost: nothing more runs */
-                    : c->flags & PX_CL_DEAD ? PX_CL_WAIT
-                                            : PX_CL_PIN | PX_CL_QUIT | PX_CL_WAIT;
-        if (c->u2c || shared_pending(p, c) || (c->flags & waits))
+                    : c->flags & PX_CL_DEAD ? c->mux == PX_MUX_WAITING
+                                            : c->mux != PX_MUX_PARSING;
+        if (c->u2c || shared_pending(p, c) || waits)
             return 0;
         return (c->flags & (PX_CL_EOF | PX_UP_EOF)) || p->stopping;
     }
@@ -621,7 +657,7 @@ static void client_eof(sentinel_proxy_t *p, px_conn *c)
     if (c->state == PX_CONN_SHARED) {
         /* An incomplete command is dropped, as Redis would; commands that
          * wait for the client's own connection still go there. */
-        if (c->c2u && !(c->flags & (PX_CL_PIN | PX_CL_WAIT)))
+        if (c->c2u && c->mux != PX_MUX_PINNING && c->mux != PX_MUX_WAITING)
             buf_release(p, &c->c2u);
         if (conn_finished(p, c))
             conn_drop(p, c, PX_DROP_NORMAL);
@@ -1190,11 +1226,11 @@ static void shared_after(sentinel_proxy_t *p, px_conn *c)
             conn_drop(p, c, PX_DROP_NORMAL);
         return;
     }
-    if (c->flags & PX_CL_WAIT) {
+    if (c->mux == PX_MUX_WAITING) {
         /* AUTH/SELECT answered, or replies it had to wait for are in:
          * go on with what it sent after. */
         size_t used = 0;
-        c->flags &= (uint8_t)~PX_CL_WAIT;
+        mux_set(p, c, PX_MUX_PARSING, "nothing outstanding");
         if (c->c2u) {
             shared_parse(p, c, c->c2u->data + c->c2u->pos, c->c2u->len - c->c2u->pos, &used);
             if (c->c2u && used == c->c2u->len - c->c2u->pos)
@@ -1205,19 +1241,19 @@ static void shared_after(sentinel_proxy_t *p, px_conn *c)
         shared_after_parse(p, c);
         return;
     }
-    if (c->flags & PX_CL_QUIT) {
+    if (c->mux == PX_MUX_QUITTING) {
         /* QUIT is answered here: a connection of its own just to say
          * goodbye would cost the master a connect. The whole "+OK" or
          * nothing yet: a full buffer is flushed first (on_client). */
         if (c->u2c && p->bufsize - (c->u2c->len - c->u2c->pos) < 5)
             return;
-        c->flags &= (uint8_t)~PX_CL_QUIT;
+        mux_set(p, c, PX_MUX_PARSING, "QUIT answered"); /* PX_CL_EOF: nothing more read */
         if (client_take(p, c, "+OK\r\n", 5) != 5) {
             conn_drop(p, c, PX_DROP_NORMAL);
             return;
         }
     }
-    if ((c->flags & PX_CL_PIN) && !(c->flags & PX_CL_DEAD))
+    if (c->mux == PX_MUX_PINNING && !(c->flags & PX_CL_DEAD))
         shared_pin(p, c);
     else if (conn_finished(p, c))
         conn_drop(p, c, PX_DROP_NORMAL);
@@ -1552,7 +1588,7 @@ static px_shup *state_target(sentinel_proxy_t *p, px_conn *c, const char *cmd, s
 
 /* Queue every complete shareable command at base[0..have) on c's shared
  * connection; stop at an incomplete one, at AUTH/SELECT (sent once
- * nothing is outstanding, then wait for its answer: PX_CL_WAIT), at QUIT,
+ * nothing is outstanding, then wait for its answer: PX_MUX_WAITING), at QUIT,
  * or at anything that pins the client. *used: bytes consumed. */
 static void shared_parse(sentinel_proxy_t *p, px_conn *c, const char *base, size_t have,
                          size_t *used)
@@ -1566,7 +1602,8 @@ static void shared_parse(sentinel_proxy_t *p, px_conn *c, const char *base, size
         if (k == 0)
             break;
         if (k > 0 && namelen == 4 && strncasecmp(name, "QUIT", 4) == 0) {
-            c->flags |= PX_CL_QUIT | PX_CL_EOF; /* whatever follows is not run */
+            c->flags |= PX_CL_EOF; /* whatever follows is not run */
+            mux_set(p, c, PX_MUX_QUITTING, "QUIT");
             off = have;
             break;
         }
@@ -1574,21 +1611,21 @@ static void shared_parse(sentinel_proxy_t *p, px_conn *c, const char *base, size
                       (namelen == 6 && strncasecmp(name, "SELECT", 6) == 0))) {
             px_shup *to;
             if (shared_pending(p, c)) {
-                c->flags |= PX_CL_WAIT; /* its earlier replies first */
+                mux_set(p, c, PX_MUX_WAITING, "its earlier replies first");
                 break;
             }
             if ((to = state_target(p, c, base + off, (size_t)k, namelen == 4)) == NULL) {
-                c->flags |= PX_CL_PIN;
+                mux_set(p, c, PX_MUX_PINNING, "AUTH/SELECT not shared");
                 break;
             }
             if (shared_queue(p, to, c, base + off, (size_t)k, 1) == -1)
                 goto oom;
             off += (size_t)k;
-            c->flags |= PX_CL_WAIT; /* for Redis' answer */
+            mux_set(p, c, PX_MUX_WAITING, "for Redis' answer to its AUTH/SELECT");
             break;
         }
         if (k < 0 || !cmd_shareable(p, name, namelen)) {
-            c->flags |= PX_CL_PIN;
+            mux_set(p, c, PX_MUX_PINNING, "a command not shared");
             if (p->log.level >= SENTINEL_PROXY_LOG_DEBUG)
                 px_logf(&p->log, SENTINEL_PROXY_LOG_DEBUG, "client fd %d sent %.*s: not shared",
                         c->cfd, k < 0 ? 18 : (int)(namelen > 32 ? 32 : namelen),
@@ -1612,13 +1649,13 @@ static void shared_after_parse(sentinel_proxy_t *p, px_conn *c)
 {
     /* A command that does not fit in a buffer is streamed over the
      * client's own connection instead. */
-    if (c->c2u && c->c2u->len - c->c2u->pos >= p->bufsize && !(c->flags & PX_CL_WAIT))
-        c->flags |= PX_CL_PIN;
+    if (c->c2u && c->c2u->len - c->c2u->pos >= p->bufsize && c->mux != PX_MUX_WAITING)
+        mux_set(p, c, PX_MUX_PINNING, "a command larger than a buffer");
     if (c->sh && shared_is_full(p, c->sh)) {
         shared_flush(p, c->sh);
         shared_check_full(p, c->sh);
     }
-    if (c->flags & (PX_CL_PIN | PX_CL_QUIT | PX_UP_EOF)) {
+    if (c->mux == PX_MUX_PINNING || c->mux == PX_MUX_QUITTING || (c->flags & PX_UP_EOF)) {
         conn_update(p, c);
         shared_after(p, c); /* acts now when nothing is outstanding */
         return;
@@ -1638,7 +1675,7 @@ static void shared_client_read(sentinel_proxy_t *p, px_conn *c)
     ssize_t n;
 
     if ((c->sh && c->sh->full) || p->state == PX_MASTER_PAUSED || p->stopping ||
-        (c->flags & PX_CL_WAIT)) {
+        c->mux != PX_MUX_PARSING) {
         conn_update(p, c); /* not now: stop asking */
         return;
     }
@@ -1707,7 +1744,7 @@ static void on_client(px_loop *l, int fd, void *ud, int mask)
                 shared_deliver(p, sh);
                 return; /* c may be gone; delivery updated it */
             }
-        if (c->flags & PX_CL_QUIT) {
+        if (c->mux == PX_MUX_QUITTING) {
             shared_after(p, c); /* room for its "+OK" now? */
             return;
         }
@@ -1971,7 +2008,7 @@ static void master_verified(sentinel_proxy_t *p, const sn_hostport *hp)
         if (c->state != PX_CONN_SHARED) {
             conn_drop(p, c, PX_DROP_SWITCH);
             dropped++;
-        } else if ((c->flags & PX_CL_PIN) && !(c->flags & PX_UP_EOF)) {
+        } else if (c->mux == PX_MUX_PINNING && !(c->flags & PX_UP_EOF)) {
             shared_pin(p, c); /* its own connection goes to the new master */
         }
     }
