@@ -1,6 +1,11 @@
 /*
  * sentinel-proxy's core: client connections, forwarding, master switching.
  *
+ * Length: this file is being split by role (issue 10: sockets are in
+ * net.c, metrics and the admin endpoint in stats.c, the shared-cache
+ * publisher in cache_pub.c); client connections, the shared master
+ * connections (multiplexing) and the master state machine are still here.
+ *
  * Design (measured figures: benchmarks/proxy/RESULTS-proxy.md)
  *
  * - One thread, one level-triggered epoll loop (loop.c).
