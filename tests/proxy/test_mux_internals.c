@@ -16,6 +16,7 @@
  * because every scenario shares the harness at the top.
  */
 #include "proxy/proxy.c"
+#include "proxy/mux.c"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -101,8 +102,8 @@ static void pump(sentinel_proxy_t *p, int rounds)
     for (int i = 0; i < rounds; i++) {
         px_loop_wait(p->loop, 1);
         if (p->sh_kick)
-            shared_deliver_all(p);
-        shared_flush_all(p);
+            px_mux_deliver_all(p);
+        px_mux_flush_all(p);
     }
 }
 
@@ -894,9 +895,9 @@ static void test_auth_bytes_wiped(void **state)
     close(c);
     pump(p, 5);
     while (p->conns.head)
-        conn_drop(p, p->conns.head, PX_DROP_NORMAL);
+        px_conn_drop(p, p->conns.head, PX_DROP_NORMAL);
     before = secret_wipes;
-    shared_reap(p, 1);
+    px_mux_reap(p, 1);
     assert_true(secret_wipes >= before + 2);
     fm_close(m);
     sentinel_proxy_free(p);
