@@ -17,6 +17,7 @@
  */
 #include "proxy/proxy.c"
 #include "proxy/mux.c"
+#include "proxy/master.c"
 
 #include <setjmp.h>
 #include <stdarg.h>
@@ -91,7 +92,7 @@ static sentinel_proxy_t *fake_proxy(size_t bufsize, int *mfd)
     p->state_since = p->down_since = p->now;
     *mfd = master_listen(&hp.port);
     snprintf(hp.host, sizeof(hp.host), "127.0.0.1");
-    master_verified(p, &hp);
+    px_master_verified(p, &hp);
     assert_int_equal(p->state, PX_MASTER_UP);
     return p;
 }
@@ -725,7 +726,7 @@ static void test_lost_replies_end_client(void **state)
     mfd2 = master_listen(&port2);
     snprintf(hp2.host, sizeof(hp2.host), "127.0.0.1");
     hp2.port = port2;
-    master_verified(p, &hp2);
+    px_master_verified(p, &hp2);
     pump(p, 20);
     m2 = fm_accept(p, mfd2, 20);
     if (m2) {

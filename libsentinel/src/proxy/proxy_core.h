@@ -12,6 +12,8 @@
 #include "proxy/proxy_int.h"
 
 #define PX_WATCH_FDS (SN_MAX_SENTINELS + 1) /* the watcher's fds we register */
+#define PX_TICK_MS 100                      /* timers; at most one master check per tick */
+#define PX_PROBE_BACKOFF_MAX_MS 500         /* ROLE probe retries of a dead node */
 
 typedef enum px_master_state {
     PX_MASTER_NONE,    /* no verified master: hold new clients, probe the named one */
@@ -228,6 +230,21 @@ void px_master_suspect(sentinel_proxy_t *p, const char *why);
 void px_master_check(sentinel_proxy_t *p);
 /* The one place a multiplexed client's life moves on. */
 void px_mux_set(sentinel_proxy_t *p, px_conn *c, px_mux_state st, const char *why);
+
+const char *px_master_state_name(px_master_state st);
+int px_same_hp(const sn_hostport *a, const char *host, int port);
+/* Held clients get an upstream once there is a verified master. */
+void px_attach_held(sentinel_proxy_t *p);
+
+/* ---- master.c, for proxy.c ------------------------------------------------- */
+
+/* ROLE said master: make it the master and move traffic there. */
+void px_master_verified(sentinel_proxy_t *p, const sn_hostport *hp);
+/* The watcher's events (sentinel_watch_new() callback; ud: the proxy). */
+void px_master_on_event(const sentinel_event *ev, void *ud);
+/* Advance the ROLE probe / the watcher when due. */
+void px_master_probe_run(sentinel_proxy_t *p);
+void px_master_watch_run(sentinel_proxy_t *p);
 
 /* ---- mux.c, for proxy.c ---------------------------------------------------- */
 
