@@ -16,6 +16,7 @@
  * because every scenario shares the harness at the top.
  */
 #include "proxy/proxy.c"
+#include "proxy/conn.c"
 #include "proxy/mux.c"
 #include "proxy/master.c"
 

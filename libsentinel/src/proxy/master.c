@@ -13,6 +13,17 @@
 
 #include "proxy/proxy_core.h"
 
+const char *px_master_state_name(px_master_state st)
+{
+    switch (st) {
+    case PX_MASTER_NONE: return "none";
+    case PX_MASTER_UP: return "up";
+    case PX_MASTER_SUSPECT: return "suspect";
+    case PX_MASTER_PAUSED: return "paused";
+    }
+    return "?";
+}
+
 /* ------------------------------------------------------------------------
  * The master: state, switching, verification
  * ------------------------------------------------------------------------ */

@@ -110,3 +110,8 @@ int px_resolve(const sn_hostport *hp, struct sockaddr_storage *sa, socklen_t *le
     freeaddrinfo(res);
     return 0;
 }
+
+int px_same_hp(const sn_hostport *a, const char *host, int port)
+{
+    return a->port == port && strcmp(a->host, host) == 0;
+}

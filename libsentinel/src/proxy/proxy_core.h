@@ -210,7 +210,7 @@ typedef enum px_drop_how {
 #define SH_AUTH_MAX 1024   /* longest AUTH command that gets a shared connection */
 #define SH_DB_MAX 1000000  /* highest database number that does */
 
-/* ---- proxy.c, for mux.c ---------------------------------------------------- */
+/* ---- conn.c, for mux.c, master.c and proxy.c ---------------------------------------------------- */
 
 void px_list_push(px_list *l, px_conn *c);
 void px_list_remove(px_list *l, px_conn *c);
@@ -232,11 +232,14 @@ void px_master_check(sentinel_proxy_t *p);
 void px_mux_set(sentinel_proxy_t *p, px_conn *c, px_mux_state st, const char *why);
 
 const char *px_master_state_name(px_master_state st);
-int px_same_hp(const sn_hostport *a, const char *host, int port);
 /* Held clients get an upstream once there is a verified master. */
 void px_attach_held(sentinel_proxy_t *p);
 
-/* ---- master.c, for proxy.c ------------------------------------------------- */
+/* -MASTERDOWN behind the client's buffered replies, then the end. */
+void px_conn_refuse_masterdown(sentinel_proxy_t *p, px_conn *c);
+void px_listeners_enable(sentinel_proxy_t *p);
+
+/* ---- master.c, for conn.c and proxy.c ------------------------------------------------- */
 
 /* ROLE said master: make it the master and move traffic there. */
 void px_master_verified(sentinel_proxy_t *p, const sn_hostport *hp);

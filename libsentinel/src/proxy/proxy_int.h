@@ -216,6 +216,8 @@ int px_listen_unix(const char *path, int mode, int backlog, char *err, size_t er
 /* The first address of host:port (numeric port). 0, or -1. */
 int px_resolve(const sn_hostport *hp, struct sockaddr_storage *sa, socklen_t *len);
 void px_set_nodelay(int fd);
+/* a is host:port? */
+int px_same_hp(const sn_hostport *a, const char *host, int port);
 /* Close so that the peer gets a RST and our unsent bytes are discarded. */
 void px_close_abort(int fd);
 
