@@ -5,7 +5,8 @@
  * Exit status: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad
  * configuration or command line.
  */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,6 +86,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "sentinel-proxy: %s\n", err);
         return EXIT_RUNTIME;
     }
+    /* An idle proxy should be small (benchmarks/proxy/RESULTS-proxy.md):
+     * what the start-up (the first resolution) allocated goes back. */
+    malloc_trim(0);
     the_proxy = p;
     if (stop_early)
         sentinel_proxy_stop(p);

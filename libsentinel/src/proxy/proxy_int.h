@@ -165,43 +165,60 @@ typedef struct px_counters {
     uint64_t multiplexed, pinned, shared_connects;
 } px_counters;
 
-struct sentinel_proxy;
-/* Render Prometheus text exposition into buf; returns the length. */
-size_t px_stats_render(const struct sentinel_proxy *p, char *buf, size_t cap);
-/* One INFO-like line for the log. */
-void px_stats_line(const struct sentinel_proxy *p, char *buf, size_t cap);
+/* What the metrics show: a copy the proxy makes when asked. */
+typedef struct px_snapshot {
+    sentinel_proxy_stats st;
+    px_counters ctr;
+    const char *state; /* the master state's name */
+    int links_up;      /* sentinels subscribed to */
+} px_snapshot;
+typedef void px_snapshot_fn(void *ud, px_snapshot *s);
 
+/* Render Prometheus text exposition into buf; returns the length. */
+size_t px_stats_render(const px_snapshot *s, char *buf, size_t cap);
+/* One INFO-like line for the log. */
+void px_stats_line(const px_snapshot *s, char *buf, size_t cap);
+
+/* The admin endpoint on host:port; snap(ud, ...) is asked for the figures
+ * of each request. NULL on failure (err set). */
 typedef struct px_admin px_admin;
-px_admin *px_admin_new(struct sentinel_proxy *p, px_loop *loop, const char *host, int port,
+px_admin *px_admin_new(px_loop *loop, const char *host, int port, px_snapshot_fn *snap, void *ud,
                        char *err, size_t errlen);
 void px_admin_free(px_admin *a);
 int px_admin_port(const px_admin *a);
-/* Drop admin requests that outlived their deadline. */
+/* Drop admin requests that outlived their deadline or sent nothing;
+ * accept again after a lack of fds. */
 void px_admin_tick(px_admin *a, int64_t now);
 
-/* proxy.c, for stats.c */
-void px_fill_stats(const struct sentinel_proxy *p, sentinel_proxy_stats *st);
-const char *px_state_label(const struct sentinel_proxy *p);
-int px_sentinel_links_up(const struct sentinel_proxy *p);
+/* ---- cache_pub.c: keep libsentinel's shared cache current ---------------- */
 
-/* proxy.c, for stats.c and watch_mode.c */
-const px_counters *px_counters_of(const struct sentinel_proxy *p);
-int px_current_master(const struct sentinel_proxy *p, sn_hostport *hp);
-void **px_shared_slot(struct sentinel_proxy *p);
-const px_log *px_log_of(const struct sentinel_proxy *p);
+typedef struct px_pub px_pub;
+/* Open the cache file the configuration names; NULL on failure (err set).
+ * lg must outlive the publisher. */
+px_pub *px_pub_open(const sentinel_proxy_config_t *c, const sentinel_t *sn, const px_log *lg,
+                    char *err, size_t errlen);
+void px_pub_free(px_pub *pb);
+/* master: a verified master (failover 0), or the one a failover is about to
+ * leave (failover 1: flagged, so readers stop writing there). NULL, or pb
+ * NULL: nothing to do. */
+void px_pub_publish(px_pub *pb, const sn_hostport *master, int failover);
+/* Rewrite the entry before it expires; master: the verified master while
+ * the proxy forwards to it, else NULL. */
+void px_pub_tick(px_pub *pb, const sn_hostport *master, int64_t now);
 
-/* ---- watch_mode.c: keep libsentinel's shared cache current -------------- */
+/* ---- net.c: sockets ------------------------------------------------------- */
 
-int px_shared_open(struct sentinel_proxy *p, const sentinel_proxy_config_t *c,
-                   const sentinel_t *sn, char *err, size_t errlen);
-void px_shared_close(struct sentinel_proxy *p);
-/* After a verified master (failover 0) or when a failover starts (1). */
-void px_shared_publish(struct sentinel_proxy *p, int failover);
-/* Rewrite the entry before it expires. */
-void px_shared_tick(struct sentinel_proxy *p, int master_up, int64_t now);
-
-/* ---- sockets (proxy.c) --------------------------------------------------- */
-
+/* A listening socket (non-blocking, close-on-exec): the fd, or -1 (err set). */
 int px_listen_tcp(const char *host, int port, int backlog, char *err, size_t errlen);
+/* The same on a unix socket at path with these permissions; a socket left
+ * there by a previous run is replaced, any other file is not. */
+int px_listen_unix(const char *path, int mode, int backlog, char *err, size_t errlen);
+/* The first address of host:port (numeric port). 0, or -1. */
+int px_resolve(const sn_hostport *hp, struct sockaddr_storage *sa, socklen_t *len);
+void px_set_nodelay(int fd);
+/* a is host:port? */
+int px_same_hp(const sn_hostport *a, const char *host, int port);
+/* Close so that the peer gets a RST and our unsent bytes are discarded. */
+void px_close_abort(int fd);
 
 #endif /* SN_PROXY_INT_H */

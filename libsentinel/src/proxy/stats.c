@@ -9,6 +9,11 @@
  *
  * The admin server is deliberately minimal: one request per connection, a
  * few concurrent connections, a short deadline. No secrets are exposed.
+ * Idle connections cannot starve a probe: a connection that has sent
+ * nothing for ADMIN_IDLE_MS is closed, and when every slot is taken a new
+ * connection takes the slot of the oldest one still waiting for its
+ * request. When accept fails for lack of fds or memory, accepting pauses
+ * until the next tick instead of spinning on the level-triggered listener.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -24,6 +29,7 @@
 #define ADMIN_MAX_CONNS 8
 #define ADMIN_REQ_MAX 2048
 #define ADMIN_DEADLINE_MS 2000
+#define ADMIN_IDLE_MS 500 /* no byte of a request yet: closed */
 #define ADMIN_BODY_MAX 8192
 
 /* ------------------------------------------------------------------------
@@ -58,37 +64,34 @@ static void metric(outbuf *o, const char *name, const char *type, const char *he
         name, help, name, type, name, value);
 }
 
-size_t px_stats_render(const struct sentinel_proxy *p, char *buf, size_t cap)
+size_t px_stats_render(const px_snapshot *s, char *buf, size_t cap)
 {
-    sentinel_proxy_stats st;
-    const px_counters *ctr = px_counters_of(p);
+    const px_counters *ctr = &s->ctr;
     outbuf o = {buf, cap, 0};
 
     if (cap == 0)
         return 0;
     buf[0] = '\0';
-    st.size = sizeof(st);
-    px_fill_stats(p, &st);
-    metric(&o, "connections", "gauge", "Client connections open now.", st.connections_current);
+    metric(&o, "connections", "gauge", "Client connections open now.", s->st.connections_current);
     metric(&o, "connections_held", "gauge", "Clients waiting for a verified master.",
-           st.connections_held);
+           s->st.connections_held);
     metric(&o, "connections_total", "counter", "Client connections accepted.",
-           st.connections_total);
+           s->st.connections_total);
     metric(&o, "connections_refused_total", "counter",
            "Clients refused (max-clients, or no verified master within pause-timeout).",
-           st.connections_refused);
+           s->st.connections_refused);
     metric(&o, "client_bytes_received_total", "counter", "Bytes read from clients.",
-           st.bytes_from_clients);
+           s->st.bytes_from_clients);
     metric(&o, "client_bytes_sent_total", "counter", "Bytes written to clients.",
-           st.bytes_to_clients);
-    metric(&o, "master_switches_total", "counter", "Verified master changes.", st.switches);
+           s->st.bytes_to_clients);
+    metric(&o, "master_switches_total", "counter", "Verified master changes.", s->st.switches);
     metric(&o, "failovers_started_total", "counter", "Failovers announced by sentinels.",
-           st.failovers_started);
+           s->st.failovers_started);
     metric(&o, "failovers_aborted_total", "counter", "Failovers that were aborted.",
-           st.failovers_aborted);
+           s->st.failovers_aborted);
     metric(&o, "clients_dropped_on_switch_total", "counter",
            "Clients disconnected because they were attached to the old master.",
-           st.clients_dropped_on_switch);
+           s->st.clients_dropped_on_switch);
     metric(&o, "upstream_errors_total", "counter", "Failed or reset master connections.",
            ctr->upstream_errors);
     metric(&o, "multiplexed_commands_total", "counter",
@@ -101,22 +104,22 @@ size_t px_stats_render(const struct sentinel_proxy *p, char *buf, size_t cap)
     metric(&o, "subscribe_denied_total", "counter", "Sentinels that refused SUBSCRIBE.",
            ctr->subscribe_denied);
     metric(&o, "sentinel_links_up", "gauge", "Sentinels the proxy is subscribed to.",
-           (unsigned long long)px_sentinel_links_up(p));
-    metric(&o, "buffer_bytes", "gauge", "Memory in per-connection buffers.", st.buffer_bytes);
+           (unsigned long long)s->links_up);
+    metric(&o, "buffer_bytes", "gauge", "Memory in per-connection buffers.", s->st.buffer_bytes);
     metric(&o, "master_up", "gauge", "1 while forwarding to a verified master.",
-           (unsigned long long)st.master_up);
+           (unsigned long long)s->st.master_up);
     metric(&o, "paused", "gauge", "1 while client traffic is held for a failover.",
-           (unsigned long long)st.paused);
+           (unsigned long long)s->st.paused);
     out(&o,
         "# HELP sentinel_proxy_seconds_without_master_total Time spent without a verified "
         "master.\n# TYPE sentinel_proxy_seconds_without_master_total counter\n"
         "sentinel_proxy_seconds_without_master_total %.3f\n",
-        (double)st.ms_without_master / 1000.0);
+        (double)s->st.ms_without_master / 1000.0);
     out(&o,
         "# HELP sentinel_proxy_master The current master (labels), 1 when verified.\n"
         "# TYPE sentinel_proxy_master gauge\n"
         "sentinel_proxy_master{host=\"%s\",port=\"%d\",state=\"%s\"} %d\n",
-        st.master_host, st.master_port, px_state_label(p), st.master_up);
+        s->st.master_host, s->st.master_port, s->state, s->st.master_up);
     out(&o,
         "# HELP sentinel_proxy_build_info Version.\n# TYPE sentinel_proxy_build_info gauge\n"
         "sentinel_proxy_build_info{version=\"%s\"} 1\n",
@@ -124,25 +127,23 @@ size_t px_stats_render(const struct sentinel_proxy *p, char *buf, size_t cap)
     return o.len;
 }
 
-void px_stats_line(const struct sentinel_proxy *p, char *buf, size_t cap)
+void px_stats_line(const px_snapshot *s, char *buf, size_t cap)
 {
-    sentinel_proxy_stats st;
+    const sentinel_proxy_stats *st = &s->st;
 
-    st.size = sizeof(st);
-    px_fill_stats(p, &st);
     snprintf(buf, cap,
              "stats: master=%s:%d state=%s connections=%llu held=%llu total=%llu refused=%llu "
              "bytes_in=%llu bytes_out=%llu switches=%llu failovers=%llu dropped_on_switch=%llu "
              "buffer_bytes=%llu seconds_without_master=%.3f sentinel_links_up=%d",
-             st.master_host[0] ? st.master_host : "-", st.master_port, px_state_label(p),
-             (unsigned long long)st.connections_current, (unsigned long long)st.connections_held,
-             (unsigned long long)st.connections_total,
-             (unsigned long long)st.connections_refused,
-             (unsigned long long)st.bytes_from_clients, (unsigned long long)st.bytes_to_clients,
-             (unsigned long long)st.switches, (unsigned long long)st.failovers_started,
-             (unsigned long long)st.clients_dropped_on_switch,
-             (unsigned long long)st.buffer_bytes, (double)st.ms_without_master / 1000.0,
-             px_sentinel_links_up(p));
+             st->master_host[0] ? st->master_host : "-", st->master_port, s->state,
+             (unsigned long long)st->connections_current, (unsigned long long)st->connections_held,
+             (unsigned long long)st->connections_total,
+             (unsigned long long)st->connections_refused,
+             (unsigned long long)st->bytes_from_clients, (unsigned long long)st->bytes_to_clients,
+             (unsigned long long)st->switches, (unsigned long long)st->failovers_started,
+             (unsigned long long)st->clients_dropped_on_switch,
+             (unsigned long long)st->buffer_bytes, (double)st->ms_without_master / 1000.0,
+             s->links_up);
 }
 
 /* ------------------------------------------------------------------------
@@ -151,7 +152,7 @@ void px_stats_line(const struct sentinel_proxy *p, char *buf, size_t cap)
 
 typedef struct admin_conn {
     int fd;
-    int64_t deadline;
+    int64_t since, deadline;
     size_t inlen;
     char in[ADMIN_REQ_MAX];
     char *resp;
@@ -159,9 +160,11 @@ typedef struct admin_conn {
 } admin_conn;
 
 struct px_admin {
-    struct sentinel_proxy *p;
+    px_snapshot_fn *snap;
+    void *snap_ud;
     px_loop *loop;
     int fd, port;
+    int accept_paused; /* accept failed for lack of resources: until the next tick */
     admin_conn conns[ADMIN_MAX_CONNS];
 };
 
@@ -179,7 +182,7 @@ static int admin_respond(px_admin *a, admin_conn *c)
     char *body = NULL, method[8], path[64];
     const char *status = "200 OK", *ctype = "text/plain; version=0.0.4; charset=utf-8";
     size_t blen = 0;
-    sentinel_proxy_stats st;
+    px_snapshot snap;
 
     method[0] = path[0] = '\0';
     c->in[c->inlen] = '\0';
@@ -190,11 +193,11 @@ static int admin_respond(px_admin *a, admin_conn *c)
     } else if (strcmp(path, "/metrics") == 0) {
         if ((body = malloc(ADMIN_BODY_MAX)) == NULL)
             return -1;
-        blen = px_stats_render(a->p, body, ADMIN_BODY_MAX);
+        a->snap(a->snap_ud, &snap);
+        blen = px_stats_render(&snap, body, ADMIN_BODY_MAX);
     } else if (strcmp(path, "/ready") == 0) {
-        st.size = sizeof(st);
-        px_fill_stats(a->p, &st);
-        status = st.master_up ? "200 OK" : "503 Service Unavailable";
+        a->snap(a->snap_ud, &snap);
+        status = snap.st.master_up ? "200 OK" : "503 Service Unavailable";
     } else if (strcmp(path, "/live") != 0) {
         status = "404 Not Found";
     }
@@ -267,30 +270,45 @@ static void on_admin_accept(px_loop *l, int fd, void *ud, int mask)
 
     (void)l;
     (void)mask;
-    for (;;) {
-        admin_conn *c = NULL;
+    for (int round = 0; round < 64; round++) {
+        admin_conn *c = NULL, *oldest = NULL;
         int cfd = accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-        if (cfd == -1)
-            return;
-        for (int i = 0; i < ADMIN_MAX_CONNS; i++)
-            if (a->conns[i].fd < 0) {
-                c = &a->conns[i];
-                break;
+        if (cfd == -1) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+                /* The connection stays in the backlog; retried next tick. */
+                px_loop_del(a->loop, a->fd, PX_READABLE);
+                a->accept_paused = 1;
             }
+            return;
+        }
+        for (int i = 0; i < ADMIN_MAX_CONNS && c == NULL; i++) {
+            admin_conn *s = &a->conns[i];
+            if (s->fd < 0)
+                c = s;
+            else if (s->resp == NULL && (oldest == NULL || s->since < oldest->since))
+                oldest = s;
+        }
+        if (c == NULL && oldest != NULL) {
+            admin_close(a, oldest); /* still no request: the newcomer goes first */
+            c = oldest;
+        }
         if (c == NULL) {
-            close(cfd); /* a scraper retries; the data path matters more */
+            close(cfd); /* every slot is sending a response: retry shortly */
             continue;
         }
         c->fd = cfd;
         c->inlen = 0;
         c->resp = NULL;
-        c->deadline = sn_now_ms() + ADMIN_DEADLINE_MS;
+        c->since = sn_now_ms();
+        c->deadline = c->since + ADMIN_DEADLINE_MS;
         if (px_loop_add(a->loop, cfd, PX_READABLE, on_admin_conn, a) == -1)
             admin_close(a, c);
     }
 }
 
-px_admin *px_admin_new(struct sentinel_proxy *p, px_loop *loop, const char *host, int port,
+px_admin *px_admin_new(px_loop *loop, const char *host, int port, px_snapshot_fn *snap, void *ud,
                        char *err, size_t errlen)
 {
     px_admin *a = calloc(1, sizeof(*a));
@@ -301,7 +319,8 @@ px_admin *px_admin_new(struct sentinel_proxy *p, px_loop *loop, const char *host
         snprintf(err, errlen, "out of memory");
         return NULL;
     }
-    a->p = p;
+    a->snap = snap;
+    a->snap_ud = ud;
     a->loop = loop;
     for (int i = 0; i < ADMIN_MAX_CONNS; i++)
         a->conns[i].fd = -1;
@@ -343,7 +362,12 @@ int px_admin_port(const px_admin *a)
 
 void px_admin_tick(px_admin *a, int64_t now)
 {
-    for (int i = 0; i < ADMIN_MAX_CONNS; i++)
-        if (a->conns[i].fd >= 0 && now >= a->conns[i].deadline)
-            admin_close(a, &a->conns[i]);
+    for (int i = 0; i < ADMIN_MAX_CONNS; i++) {
+        admin_conn *c = &a->conns[i];
+        if (c->fd >= 0 && (now >= c->deadline || (c->inlen == 0 && c->resp == NULL &&
+                                                  now - c->since >= ADMIN_IDLE_MS)))
+            admin_close(a, c);
+    }
+    if (a->accept_paused && px_loop_add(a->loop, a->fd, PX_READABLE, on_admin_accept, a) == 0)
+        a->accept_paused = 0;
 }

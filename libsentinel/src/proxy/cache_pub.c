@@ -1,5 +1,5 @@
 /*
- * Watch mode and the shared cache: keep libsentinel's memory-mapped cache
+ * The cache publisher (watch mode, and --shared-cache): keep libsentinel's memory-mapped cache
  * current from the proxy's own master tracking, so PHP-FPM workers on the
  * host (sentinel_resolve_shared()) learn of a failover within milliseconds
  * without asking a sentinel.
@@ -13,7 +13,8 @@
  *     SENTINEL_SHM_FAILOVER on the old address, so readers stop writing
  *     there at the same moment the proxy pauses.
  * The watcher is the same state machine as the proxy (events, polling,
- * ROLE probes); watch mode only has no listener.
+ * ROLE probes); watch mode only has no listener. The publisher knows
+ * nothing of the proxy: it is handed the master to publish.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -25,24 +26,26 @@
 
 #define PX_SHM_LOCK_MS 20
 
-typedef struct px_shared {
+struct px_pub {
+    const px_log *log;
     sentinel_shm_t *shm;
     int ttl_ms;
     int64_t refresh_at; /* monotonic ms; 0 = nothing written yet */
     char path[4096];
-} px_shared;
+};
 
-int px_shared_open(struct sentinel_proxy *p, const sentinel_proxy_config_t *c,
-                   const sentinel_t *sn, char *err, size_t errlen)
+px_pub *px_pub_open(const sentinel_proxy_config_t *c, const sentinel_t *sn, const px_log *lg,
+                    char *err, size_t errlen)
 {
-    px_shared *sh = calloc(1, sizeof(*sh));
+    px_pub *sh = calloc(1, sizeof(*sh));
     struct stat st;
     int code = 0;
 
     if (sh == NULL) {
         snprintf(err, errlen, "shared-cache: out of memory");
-        return -1;
+        return NULL;
     }
+    sh->log = lg;
     sh->ttl_ms = c->shared_ttl_ms;
     /* "auto" and a directory mean the library's default file name, the one
      * readers (the PHP extension's shared_cache_dir) compute themselves. */
@@ -61,37 +64,33 @@ int px_shared_open(struct sentinel_proxy *p, const sentinel_proxy_config_t *c,
                  sentinel_strerror(code));
         goto fail;
     }
-    *px_shared_slot(p) = sh;
-    px_logf(px_log_of(p), SENTINEL_PROXY_LOG_INFO, "keeping shared cache %s current", sh->path);
-    return 0;
+    px_logf(sh->log, SENTINEL_PROXY_LOG_INFO, "keeping shared cache %s current", sh->path);
+    return sh;
 fail:
     free(sh);
-    return -1;
+    return NULL;
 }
 
-void px_shared_close(struct sentinel_proxy *p)
+void px_pub_free(px_pub *sh)
 {
-    px_shared *sh = *px_shared_slot(p);
-
     if (sh == NULL)
         return;
     sentinel_shm_close(sh->shm);
     free(sh);
-    *px_shared_slot(p) = NULL;
 }
 
-void px_shared_publish(struct sentinel_proxy *p, int failover)
+void px_pub_publish(px_pub *sh, const sn_hostport *master, int failover)
 {
-    px_shared *sh = *px_shared_slot(p);
     sn_hostport hp;
     sentinel_addr a;
 
-    if (sh == NULL || px_current_master(p, &hp) == -1)
+    if (sh == NULL || master == NULL)
         return;
+    hp = *master;
     if (failover) {
         /* Readers must stop writing to the old master now. */
         if (sentinel_shm_set_failover(sh->shm, hp.host, hp.port, 1, PX_SHM_LOCK_MS) == -1)
-            px_logf(px_log_of(p), SENTINEL_PROXY_LOG_WARN, "shared cache: cannot flag failover");
+            px_logf(sh->log, SENTINEL_PROXY_LOG_WARN, "shared cache: cannot flag failover");
         return;
     }
     memset(&a, 0, sizeof(a));
@@ -99,7 +98,7 @@ void px_shared_publish(struct sentinel_proxy *p, int failover)
     a.port = hp.port;
     a.verified_at_ms = sn_wall_ms();
     if (sentinel_shm_write(sh->shm, &a, sh->ttl_ms, 0, PX_SHM_LOCK_MS) == -1) {
-        px_logf(px_log_of(p), SENTINEL_PROXY_LOG_WARN, "shared cache: cannot write %s:%d",
+        px_logf(sh->log, SENTINEL_PROXY_LOG_WARN, "shared cache: cannot write %s:%d",
                 hp.host, hp.port);
         sh->refresh_at = sn_now_ms() + 100; /* try again soon */
         return;
@@ -107,10 +106,8 @@ void px_shared_publish(struct sentinel_proxy *p, int failover)
     sh->refresh_at = sn_now_ms() + sh->ttl_ms / 3;
 }
 
-void px_shared_tick(struct sentinel_proxy *p, int master_up, int64_t now)
+void px_pub_tick(px_pub *sh, const sn_hostport *master, int64_t now)
 {
-    px_shared *sh = *px_shared_slot(p);
-
-    if (sh && master_up && sh->refresh_at && now >= sh->refresh_at)
-        px_shared_publish(p, 0);
+    if (sh && master && sh->refresh_at && now >= sh->refresh_at)
+        px_pub_publish(sh, master, 0);
 }

@@ -1,0 +1,274 @@
+/*
+ * The proxy's core types, shared by proxy.c (client connections, the
+ * master state machine, the public API) and mux.c (the shared master
+ * connections of multiplexing). Not public ABI; the modules below the
+ * core (loop, net, probe, resp, stats, cache_pub) do not include it.
+ */
+#ifndef SN_PROXY_CORE_H
+#define SN_PROXY_CORE_H
+
+#include <signal.h>
+
+#include "proxy/proxy_int.h"
+
+#define PX_WATCH_FDS (SN_MAX_SENTINELS + 1) /* the watcher's fds we register */
+#define PX_TICK_MS 100                      /* timers; at most one master check per tick */
+#define PX_PROBE_BACKOFF_MAX_MS 500         /* ROLE probe retries of a dead node */
+
+typedef enum px_master_state {
+    PX_MASTER_NONE,    /* no verified master: hold new clients, probe the named one */
+    PX_MASTER_UP,      /* forwarding to a verified master */
+    PX_MASTER_SUSPECT, /* the master refused or dropped us: hold new clients, probe it */
+    PX_MASTER_PAUSED   /* a failover is under way: hold all client traffic */
+} px_master_state;
+
+typedef enum px_conn_state {
+    PX_CONN_HELD,       /* accepted, waiting for a verified master */
+    PX_CONN_CONNECTING, /* upstream connect in progress */
+    PX_CONN_OPEN,       /* forwarding over its own master connection */
+    PX_CONN_SHARED      /* multiplexed over the shared master connection */
+} px_conn_state;
+
+/* Bytes one side did not take yet. Allocated only while non-empty. */
+typedef struct px_buf {
+    uint32_t pos, len;
+    char data[];
+} px_buf;
+
+/* Independent facts about a connection's two ends. */
+#define PX_CL_EOF 0x1 /* the client sent FIN (or QUIT): no more requests */
+#define PX_UP_EOF 0x2 /* the master side ended (closed, replies lost, refused): flush
+                       * what the client has, then drop; nothing more runs, whatever
+                       * the client waited for */
+#define PX_CL_DEAD 0x20 /* shared client gone: what it sent still runs, replies dropped */
+
+/* A multiplexed client's life: where its parsing stands. Changed only by
+ * mux_set(), which names each step in debug logs. (A held client that
+ * waits for a connection of its own stays PINNING.) */
+typedef enum px_mux_state {
+    PX_MUX_PARSING,  /* its requests are read and queued as they come */
+    PX_MUX_WAITING,  /* parse on once nothing is outstanding: its AUTH/SELECT
+                      * answered, or the replies before an AUTH/SELECT in */
+    PX_MUX_PINNING,  /* sent what needs a connection of its own: gets one once
+                      * its shared replies are in */
+    PX_MUX_QUITTING  /* sent QUIT: "+OK" after its replies, then the end */
+} px_mux_state;
+
+struct px_shup;
+
+/* Kept small: an idle client costs this struct and one or two fds. */
+typedef struct px_conn {
+    struct px_conn *prev, *next;
+    int cfd, ufd;
+    uint8_t state;     /* px_conn_state */
+    uint8_t flags;
+    uint8_t mux;       /* px_mux_state */
+    uint8_t skip;      /* OPEN: bytes of replayed "+OK\r\n" replies to drop */
+    uint32_t inflight; /* SHARED: replies not handed over yet */
+    px_buf *c2u, *u2c; /* SHARED: c2u holds an incomplete or waiting command */
+    int64_t since;     /* held since, or last activity */
+    struct px_shup *sh; /* SHARED: the shared connection for its AUTH and db */
+} px_conn;
+
+/* The shared master connection's queue: n replies in a row belong to c
+ * (NULL: the client is gone, its replies are discarded). */
+typedef struct px_wait {
+    px_conn *c;
+    uint32_t n;
+    uint8_t bind; /* AUTH/SELECT: c moves to this connection on "+" */
+} px_wait;
+
+typedef enum px_sh_state { PX_SH_IDLE, PX_SH_CONNECTING, PX_SH_OPEN } px_sh_state;
+
+/* A master connection shared by the multiplexed clients in one state (AUTH,
+ * database). Requests are appended whole to out and written once per loop
+ * iteration; replies are read into in, framed, and handed to the client
+ * at the queue's head. */
+typedef struct px_shup {
+    struct px_shup *next;
+    char *auth;         /* the AUTH command its clients sent (NULL: none) */
+    uint32_t authlen, db;
+    uint32_t users;     /* clients whose commands go here */
+    int64_t idle_since; /* no users and nothing queued since (0: in use) */
+    int fd;
+    uint8_t state;      /* px_sh_state */
+    uint8_t full;       /* its clients are not read: the queue is full */
+    uint8_t framed_bind, bind_ok;
+    int reg_mask;       /* interest registered with the loop */
+    int delivering;     /* shared_deliver() is on the stack */
+    uint32_t preamble;  /* replies to our own AUTH/SELECT still to swallow */
+    size_t pre_left;    /* bytes of that AUTH/SELECT not written yet: the
+                         * clients' commands behind it are written only once
+                         * every preamble reply was "+" */
+    uint8_t pre_failed; /* a preamble reply is an error: collecting it */
+    uint8_t pre_errlen;
+    char pre_err[120];  /* that error, handed to clients whose own AUTH/SELECT waits */
+    int64_t since;      /* connect started, or first command waiting */
+    char *out;          /* requests not written yet: out[out_pos..out_len) */
+    size_t out_pos, out_len, out_cap;
+    char *in;           /* replies read, not handed over yet: in[in_pos..in_len) */
+    size_t in_pos, in_len;
+    size_t in_framed;   /* of them, already framed for framed_for */
+    px_conn *framed_for;
+    uint32_t framed_n;  /* complete replies in the framed bytes */
+    px_wait *q;         /* ring of pending replies */
+    size_t q_head, q_len, q_cap;
+    px_rep rep;
+    px_conn *stalled;   /* the head client's buffer is full: stop reading */
+    /* The stall clock: since when clients here have been held up by slow
+     * readers. It runs across successive stalls (by one client taking a
+     * long pipeline slowly, or by several non-readers in a row) and stops
+     * only when another client's replies were handed over whole, so the
+     * wait of everyone else is bounded by pause-timeout. */
+    int64_t stalled_since; /* 0: not stalled */
+    const px_conn *stall_by; /* the last client that stalled it (compared only) */
+} px_shup;
+
+typedef struct px_list {
+    px_conn *head, *tail;
+    size_t count;
+} px_list;
+
+struct sentinel_proxy {
+    px_log log;
+    px_loop *loop;
+    int64_t now;
+
+    /* configuration we keep */
+    char master_name[256];
+    int connect_ms, command_ms, probe_ms, pause_ms, idle_ms;
+    size_t max_clients, bufsize;
+    char unix_path[PX_PATH_MAX];
+    sn_cred data_cred;
+
+    /* listeners and wakeups */
+    int tcp_fd, unix_fd, tcp_port;
+    int64_t accept_paused_until;
+    int wake_r, wake_w;
+    volatile sig_atomic_t stop_requested, stats_requested;
+    int stopping, stopped;
+    int64_t stop_deadline;
+    px_admin *admin;
+
+    /* connections */
+    int multiplex;
+    px_shup *shs;  /* shared master connections, one per (AUTH, db) in use */
+    int sh_kick;   /* a stalled delivery may continue */
+    struct {
+        uint8_t len;
+        char name[16];
+    } cmd_memo[8]; /* command names found shareable lately, as the client spelled them */
+    px_list conns; /* CONNECTING, OPEN and SHARED */
+    px_list held;  /* HELD, oldest first */
+    char *scratch;
+
+    /* the master */
+    px_master_state state;
+    int have_master;
+    sn_hostport master;
+    struct sockaddr_storage master_sa;
+    socklen_t master_salen;
+    int64_t state_since, down_since, down_total_ms, paused_warned;
+
+    /* the candidate being verified */
+    int have_cand;
+    sn_hostport cand;
+    px_probe probe;
+    int probe_reg_fd, probe_reg_mask;
+    int64_t probe_next;
+    int probe_failures;
+    int probe_ready;
+    int64_t last_check;      /* last health check of the master */
+
+    /* the watcher */
+    sentinel_t *sn;
+    sentinel_watch_t *watch;
+    int watch_reg[PX_WATCH_FDS];
+    int nwatch_reg;
+    int watch_ready;
+    int64_t watch_due;
+    int links_up;
+    char last_error[256];
+
+    int64_t tick_due;
+    px_counters ctr;
+
+    /* watch mode / the shared cache (cache_pub.c) */
+    int watch_only;
+    px_pub *pub;
+};
+
+typedef enum px_drop_how {
+    PX_DROP_NORMAL, /* EOF, errors */
+    PX_DROP_SWITCH  /* attached to a master we left: abort the upstream */
+} px_drop_how;
+
+#define SH_OUT_BUFS 4      /* queued requests before a connection's clients wait */
+#define SH_QUEUE_MAX 65536 /* queue entries before a connection's clients wait */
+#define SH_MAX 64          /* shared connections: distinct (AUTH, database) */
+#define SH_IDLE_MS 30000   /* an unused shared connection is closed after this */
+#define SH_AUTH_MAX 1024   /* longest AUTH command that gets a shared connection */
+#define SH_DB_MAX 1000000  /* highest database number that does */
+
+/* ---- conn.c, for mux.c, master.c and proxy.c ---------------------------------------------------- */
+
+void px_list_push(px_list *l, px_conn *c);
+void px_list_remove(px_list *l, px_conn *c);
+/* Apply the epoll interest a connection's state calls for. */
+void px_conn_update(sentinel_proxy_t *p, px_conn *c);
+/* The one teardown path of a connection. */
+void px_conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how);
+/* Start a client's own master connection. */
+void px_conn_connect(sentinel_proxy_t *p, px_conn *c);
+/* Both directions finished? */
+int px_conn_finished(const sentinel_proxy_t *p, const px_conn *c);
+void px_client_eof(sentinel_proxy_t *p, px_conn *c);
+void px_update_all(sentinel_proxy_t *p);
+int px_buf_keep(sentinel_proxy_t *p, px_buf **b, const char *data, size_t len);
+void px_buf_release(sentinel_proxy_t *p, px_buf **b);
+void px_master_suspect(sentinel_proxy_t *p, const char *why);
+void px_master_check(sentinel_proxy_t *p);
+/* The one place a multiplexed client's life moves on. */
+void px_mux_set(sentinel_proxy_t *p, px_conn *c, px_mux_state st, const char *why);
+
+const char *px_master_state_name(px_master_state st);
+/* Held clients get an upstream once there is a verified master. */
+void px_attach_held(sentinel_proxy_t *p);
+
+/* -MASTERDOWN behind the client's buffered replies, then the end. */
+void px_conn_refuse_masterdown(sentinel_proxy_t *p, px_conn *c);
+void px_listeners_enable(sentinel_proxy_t *p);
+
+/* ---- master.c, for conn.c and proxy.c ------------------------------------------------- */
+
+/* ROLE said master: make it the master and move traffic there. */
+void px_master_verified(sentinel_proxy_t *p, const sn_hostport *hp);
+/* The watcher's events (sentinel_watch_new() callback; ud: the proxy). */
+void px_master_on_event(const sentinel_event *ev, void *ud);
+/* Advance the ROLE probe / the watcher when due. */
+void px_master_probe_run(sentinel_proxy_t *p);
+void px_master_watch_run(sentinel_proxy_t *p);
+
+/* ---- mux.c, for proxy.c ---------------------------------------------------- */
+
+int px_mux_pending(const sentinel_proxy_t *p, const px_conn *c);
+/* A client is going away: none of its queue entries survives it. */
+void px_mux_forget(sentinel_proxy_t *p, px_conn *c);
+/* The shared connection for a state (NULL: pin the client). */
+px_shup *px_mux_get(sentinel_proxy_t *p, const char *auth, size_t authlen, uint32_t db);
+void px_mux_bind(sentinel_proxy_t *p, px_conn *c, px_shup *sh);
+/* Give c as much of data as it takes now; bytes taken or -1. */
+ssize_t px_client_take(sentinel_proxy_t *p, px_conn *c, const char *data, size_t len);
+void px_mux_close(sentinel_proxy_t *p, px_shup *sh, px_drop_how how);
+void px_mux_close_all(sentinel_proxy_t *p, px_drop_how how);
+void px_mux_fail(sentinel_proxy_t *p, px_shup *sh, const char *why);
+void px_mux_reap(sentinel_proxy_t *p, int all);
+void px_mux_flush_all(sentinel_proxy_t *p);
+void px_mux_deliver(sentinel_proxy_t *p, px_shup *sh);
+void px_mux_deliver_all(sentinel_proxy_t *p);
+void px_mux_pin(sentinel_proxy_t *p, px_conn *c);
+void px_mux_after(sentinel_proxy_t *p, px_conn *c);
+void px_mux_client_read(sentinel_proxy_t *p, px_conn *c);
+int px_mux_others_wait(const px_shup *sh, const px_conn *c);
+
+#endif /* SN_PROXY_CORE_H */

@@ -1,0 +1,930 @@
+/*
+ * Regression tests for sentinel-proxy's multiplexer and admin endpoint
+ * (issue 10, defects 1-9), driven from inside: this file includes proxy.c,
+ * builds a proxy without sentinels whose verified master is a fake master
+ * played by the test (a loopback listener; each shared connection is a
+ * real TCP connection the test reads and answers command by command), and
+ * its clients are socketpairs. The test owns the clock (p->now) and runs
+ * the loop itself, so a stall, a refused SELECT, a lost connection or a
+ * pause-timeout happens exactly where the scenario puts it, with no sleeps.
+ *
+ * Linked with --wrap=explicit_bzero (to see that buffers holding an AUTH
+ * are wiped) and --wrap=accept4 (to make the admin listener's accept fail
+ * with EMFILE).
+ *
+ * Length: one scenario per defect plus the fake master; kept in one file
+ * because every scenario shares the harness at the top.
+ */
+#include "proxy/proxy.c"
+#include "proxy/conn.c"
+#include "proxy/mux.c"
+#include "proxy/master.c"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+/* ---- wrapped libc ------------------------------------------------------- */
+
+#define SECRET "s3cr3t-pass"
+
+static int secret_wipes;
+void __real_explicit_bzero(void *s, size_t n);
+void __wrap_explicit_bzero(void *s, size_t n)
+{
+    if (n >= 6 && memmem(s, n, SECRET, 6) != NULL)
+        secret_wipes++;
+    __real_explicit_bzero(s, n);
+}
+
+static int accept_fail, accept_calls;
+int __real_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags);
+int __wrap_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+    accept_calls++;
+    if (accept_fail) {
+        errno = EMFILE;
+        return -1;
+    }
+    return __real_accept4(fd, sa, len, flags);
+}
+
+/* ---- a proxy with a fake master ------------------------------------------ */
+
+static int master_listen(int *port)
+{
+    char err[128];
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    int fd = px_listen_tcp("127.0.0.1", 0, 128, err, sizeof(err));
+
+    assert_true(fd >= 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &sl), 0);
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
+static sentinel_proxy_t *fake_proxy(size_t bufsize, int *mfd)
+{
+    sentinel_proxy_t *p = calloc(1, sizeof(*p));
+    sn_hostport hp;
+
+    assert_non_null(p);
+    p->log.level = getenv("PX_TEST_DEBUG") ? SENTINEL_PROXY_LOG_DEBUG : SENTINEL_PROXY_LOG_ERROR;
+    p->tcp_fd = p->unix_fd = p->wake_r = p->wake_w = -1;
+    p->probe_reg_fd = -1;
+    px_probe_init(&p->probe);
+    p->loop = px_loop_new(4096);
+    assert_non_null(p->loop);
+    px_loop_set_owner(p->loop, p);
+    p->bufsize = bufsize;
+    p->scratch = malloc(bufsize);
+    p->multiplex = 1;
+    p->max_clients = 1000;
+    p->pause_ms = 1000;
+    p->connect_ms = p->command_ms = 1000;
+    p->probe_ms = 20;
+    snprintf(p->master_name, sizeof(p->master_name), "mymaster");
+    p->now = 1000000;
+    p->state = PX_MASTER_NONE;
+    p->state_since = p->down_since = p->now;
+    *mfd = master_listen(&hp.port);
+    snprintf(hp.host, sizeof(hp.host), "127.0.0.1");
+    px_master_verified(p, &hp);
+    assert_int_equal(p->state, PX_MASTER_UP);
+    return p;
+}
+
+/* What sentinel_proxy_step() does, minus the clock, watcher and probe. */
+static void pump(sentinel_proxy_t *p, int rounds)
+{
+    for (int i = 0; i < rounds; i++) {
+        px_loop_wait(p->loop, 1);
+        if (p->sh_kick)
+            px_mux_deliver_all(p);
+        px_mux_flush_all(p);
+    }
+}
+
+/* A client: one end of a socketpair handed to the proxy as accepted. */
+static int client_sndbuf(sentinel_proxy_t *p, int proxy_sndbuf)
+{
+    int sv[2];
+
+    assert_int_equal(socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, sv), 0);
+    if (proxy_sndbuf)
+        setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &proxy_sndbuf, sizeof(proxy_sndbuf));
+    accept_one(p, sv[0], 0);
+    return sv[1];
+}
+
+static int client(sentinel_proxy_t *p)
+{
+    return client_sndbuf(p, 0);
+}
+
+static void send_all(sentinel_proxy_t *p, int fd, const char *s, size_t len)
+{
+    size_t off = 0;
+
+    for (int i = 0; off < len && i < 10000; i++) {
+        ssize_t n = send(fd, s + off, len - off, MSG_NOSIGNAL);
+        if (n > 0)
+            off += (size_t)n;
+        else
+            pump(p, 1);
+    }
+    assert_int_equal(off, len);
+}
+
+static void send_str(sentinel_proxy_t *p, int fd, const char *s)
+{
+    send_all(p, fd, s, strlen(s));
+}
+
+/* A RESP command from its arguments. */
+static size_t fmt_cmd(char *out, size_t cap, int argc, const char **argv)
+{
+    size_t n = (size_t)snprintf(out, cap, "*%d\r\n", argc);
+
+    for (int i = 0; i < argc; i++)
+        n += (size_t)snprintf(out + n, cap - n, "$%zu\r\n%s\r\n", strlen(argv[i]), argv[i]);
+    return n;
+}
+
+typedef struct rd {
+    char buf[1 << 21];
+    size_t len;
+    int eof;
+} rd;
+
+static void rd_reset(rd *r)
+{
+    r->len = 0;
+    r->eof = 0;
+    r->buf[0] = '\0';
+}
+
+/* Read what fd has, pumping the proxy, until `needle` was read or (needle
+ * NULL) the end; at most `rounds` rounds. 1 when that happened. */
+static int read_until(sentinel_proxy_t *p, int fd, rd *r, const char *needle, int rounds)
+{
+    for (int i = 0; i < rounds; i++) {
+        for (;;) {
+            ssize_t n = recv(fd, r->buf + r->len, sizeof(r->buf) - 1 - r->len, 0);
+            if (n == 0)
+                r->eof = 1;
+            if (n <= 0)
+                break;
+            r->len += (size_t)n;
+        }
+        r->buf[r->len] = '\0';
+        if (needle ? memmem(r->buf, r->len, needle, strlen(needle)) != NULL : r->eof)
+            return 1;
+        if (r->eof)
+            return 0;
+        pump(p, 1);
+    }
+    return 0;
+}
+
+/* ---- the fake master ------------------------------------------------------- */
+
+/* Answer for one command (argv[0] is the name): a reply, or NULL to hold
+ * it and everything after it until asked again. */
+typedef const char *fm_answer(int argc, char **argv, size_t *alen, void *ud, size_t *replen);
+
+typedef struct fm_conn {
+    int fd;
+    char in[1 << 18];
+    size_t inlen, inpos;
+    char *out;
+    size_t outlen, outpos, outcap;
+    int eof;
+    int ncmd;          /* commands answered */
+    char seen[4096];   /* names of every command received, space separated */
+    size_t seenlen;
+} fm_conn;
+
+static fm_conn *fm_accept(sentinel_proxy_t *p, int lfd, int rounds)
+{
+    for (int i = 0; i < rounds; i++) {
+        int fd = __real_accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd >= 0) {
+            fm_conn *c = calloc(1, sizeof(*c));
+            assert_non_null(c);
+            c->fd = fd;
+            return c;
+        }
+        pump(p, 1);
+    }
+    return NULL;
+}
+
+static void fm_close(fm_conn *c)
+{
+    if (c == NULL)
+        return;
+    close(c->fd);
+    free(c->out);
+    free(c);
+}
+
+static void fm_queue(fm_conn *c, const char *s, size_t len)
+{
+    if (c->outlen + len > c->outcap) {
+        c->outcap = (c->outlen + len) * 2;
+        c->out = realloc(c->out, c->outcap);
+        assert_non_null(c->out);
+    }
+    memcpy(c->out + c->outlen, s, len);
+    c->outlen += len;
+}
+
+/* One complete command at in[inpos..): its length, 0 if incomplete. */
+static size_t fm_parse(fm_conn *c, int *argc, char **argv, size_t *alen)
+{
+    const char *s = c->in + c->inpos, *end = c->in + c->inlen, *q;
+    long n;
+
+    if (s >= end || *s != '*' || (q = memchr(s, '\n', (size_t)(end - s))) == NULL)
+        return 0;
+    n = strtol(s + 1, NULL, 10);
+    s = q + 1;
+    for (long i = 0; i < n; i++) {
+        long l;
+        if (s >= end || (q = memchr(s, '\n', (size_t)(end - s))) == NULL)
+            return 0;
+        l = strtol(s + 1, NULL, 10);
+        s = q + 1;
+        if (end - s < l + 2)
+            return 0;
+        if (i < 8) {
+            argv[i] = (char *)s;
+            alen[i] = (size_t)l;
+        }
+        s += l + 2;
+    }
+    *argc = n < 8 ? (int)n : 8;
+    return (size_t)(s - (c->in + c->inpos));
+}
+
+/* Read, answer what `ans` answers, write. batch: answer only once no
+ * new bytes came in a round, all in one write (as a master that was busy
+ * while they arrived). */
+static void fm_step_how(fm_conn *c, fm_answer *ans, void *ud, int batch)
+{
+    size_t had = c->inlen;
+
+    for (;;) {
+        ssize_t n = recv(c->fd, c->in + c->inlen, sizeof(c->in) - c->inlen, 0);
+        if (n == 0)
+            c->eof = 1;
+        if (n <= 0)
+            break;
+        c->inlen += (size_t)n;
+    }
+    for (; !(batch && c->inlen > had);) {
+        int argc = 0;
+        char *argv[8];
+        size_t alen[8], rlen = 0, k = fm_parse(c, &argc, argv, alen);
+        const char *rep;
+        if (k == 0)
+            break;
+        rep = ans(argc, argv, alen, ud, &rlen);
+        if (rep == NULL)
+            break;
+        if (c->seenlen + alen[0] + 2 < sizeof(c->seen)) {
+            memcpy(c->seen + c->seenlen, argv[0], alen[0]);
+            c->seenlen += alen[0];
+            c->seen[c->seenlen++] = ' ';
+            c->seen[c->seenlen] = '\0';
+        }
+        fm_queue(c, rep, rlen ? rlen : strlen(rep));
+        c->inpos += k;
+        c->ncmd++;
+    }
+    while (c->outpos < c->outlen) {
+        ssize_t n = send(c->fd, c->out + c->outpos, c->outlen - c->outpos, MSG_NOSIGNAL);
+        if (n <= 0)
+            break;
+        c->outpos += (size_t)n;
+    }
+}
+
+static void fm_step(fm_conn *c, fm_answer *ans, void *ud)
+{
+    fm_step_how(c, ans, ud, 0);
+}
+
+static int is_cmd(char **argv, size_t *alen, const char *name)
+{
+    return alen[0] == strlen(name) && strncasecmp(argv[0], name, alen[0]) == 0;
+}
+
+static rd R; /* one read buffer at a time (big: static) */
+
+/* Serve m with ans and read the client c into R until `needle` (NULL: the
+ * end) came; 1 when it did. */
+static int serve_until(sentinel_proxy_t *p, fm_conn *m, fm_answer *ans, int c, const char *needle)
+{
+    rd_reset(&R);
+    for (int i = 0; i < 300; i++) {
+        fm_step(m, ans, NULL);
+        if (read_until(p, c, &R, needle, 1))
+            return 1;
+        if (R.eof)
+            return 0;
+    }
+    return 0;
+}
+
+/* c sends cmd, which opens a shared connection: the master's end of it. */
+static fm_conn *send_opening(sentinel_proxy_t *p, int c, const char *cmd, int mfd)
+{
+    fm_conn *m;
+
+    send_str(p, c, cmd);
+    m = fm_accept(p, mfd, 200);
+    assert_non_null(m);
+    return m;
+}
+
+/* Answers as Redis with no password configured would, GETs with "val". */
+static const char *ans_plain(int argc, char **argv, size_t *alen, void *ud, size_t *replen)
+{
+    (void)argc;
+    (void)ud;
+    (void)replen;
+    if (is_cmd(argv, alen, "AUTH"))
+        return "-ERR AUTH <password> called without any password configured for the default "
+               "user. Are you sure your configuration is correct?\r\n";
+    if (is_cmd(argv, alen, "GET"))
+        return "$3\r\nval\r\n";
+    if (is_cmd(argv, alen, "PING"))
+        return "+PONG\r\n";
+    return "+OK\r\n";
+}
+
+/* Holds GETs (a paused master), answers the rest as ans_plain. */
+static const char *ans_hold_get(int argc, char **argv, size_t *alen, void *ud, size_t *replen)
+{
+    if (is_cmd(argv, alen, "GET"))
+        return NULL;
+    return ans_plain(argc, argv, alen, ud, replen);
+}
+
+/* Accepts every AUTH (a master with that password), holds GETs. */
+static const char *ans_auth_ok(int argc, char **argv, size_t *alen, void *ud, size_t *replen)
+{
+    if (is_cmd(argv, alen, "AUTH"))
+        return "+OK\r\n";
+    return ans_hold_get(argc, argv, alen, ud, replen);
+}
+
+/* ---- defect 9: sentinel_proxy_get_stats() honours size --------------------- */
+
+static void test_get_stats_size(void **state)
+{
+    int mfd;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    union {
+        sentinel_proxy_stats st;
+        unsigned char raw[sizeof(sentinel_proxy_stats) + 64];
+    } u;
+
+    (void)state;
+    for (size_t size = 1; size < sizeof(size_t); size++) {
+        memset(&u, 0xAA, sizeof(u));
+        u.st.size = size;
+        assert_int_equal(sentinel_proxy_get_stats(p, &u.st), -1);
+        for (size_t i = sizeof(size_t); i < sizeof(u.raw); i++)
+            assert_int_equal(u.raw[i], 0xAA);
+    }
+    memset(&u, 0xAA, sizeof(u));
+    u.st.size = 16; /* an old, smaller struct: filled up to 16 bytes, no further */
+    assert_int_equal(sentinel_proxy_get_stats(p, &u.st), 0);
+    assert_int_equal(u.st.size, 16);
+    for (size_t i = 16; i < sizeof(u.raw); i++)
+        assert_int_equal(u.raw[i], 0xAA);
+    memset(&u, 0, sizeof(u));
+    u.st.size = sizeof(u.raw); /* a newer, bigger struct: told how much was filled */
+    assert_int_equal(sentinel_proxy_get_stats(p, &u.st), 0);
+    assert_int_equal(u.st.size, sizeof(sentinel_proxy_stats));
+    assert_int_equal(u.st.master_up, 1);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* ---- defect 6: the admin endpoint --------------------------------------------- */
+
+static int tcp_connect(int port)
+{
+    struct sockaddr_in sa;
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons((uint16_t)port);
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    fcntl(fd, F_SETFL, O_NONBLOCK);
+    return fd;
+}
+
+/* GET /ready on fd: 1 when "200 OK" came back. */
+static int ready_answered(sentinel_proxy_t *p, int fd)
+{
+    rd_reset(&R);
+    R.len = 0;
+    R.eof = 0;
+    send_str(p, fd, "GET /ready HTTP/1.0\r\n\r\n");
+    read_until(p, fd, &R, NULL, 500);
+    return strncmp(R.buf, "HTTP/1.0 200 OK", 15) == 0;
+}
+
+static void test_admin_idle_connections(void **state)
+{
+    int mfd, idle[8], fd;
+    char err[128];
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    px_admin *a = px_admin_new(p->loop, "127.0.0.1", 0, admin_snapshot, p, err, sizeof(err));
+
+    (void)state;
+    assert_non_null(a);
+    for (int i = 0; i < 8; i++)
+        idle[i] = tcp_connect(px_admin_port(a)); /* connect and say nothing */
+    pump(p, 20);
+    fd = tcp_connect(px_admin_port(a));
+    assert_true(ready_answered(p, fd)); /* not starved by the idle eight */
+    close(fd);
+    for (int i = 0; i < 8; i++)
+        close(idle[i]);
+    px_admin_free(a);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+static void test_admin_accept_emfile(void **state)
+{
+    int mfd, fd;
+    char err[128];
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    px_admin *a = px_admin_new(p->loop, "127.0.0.1", 0, admin_snapshot, p, err, sizeof(err));
+
+    (void)state;
+    assert_non_null(a);
+    fd = tcp_connect(px_admin_port(a));
+    accept_fail = 1;
+    accept_calls = 0;
+    pump(p, 50);
+    accept_fail = 0;
+    /* One failed accept pauses the listener instead of 50 wakeups. */
+    assert_in_range(accept_calls, 1, 2);
+    px_admin_tick(a, sn_now_ms()); /* the next tick accepts again */
+    assert_true(ready_answered(p, fd));
+    close(fd);
+    px_admin_free(a);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* ---- defect 1: AUTH queued while no master, then the preamble -------------- */
+
+static void test_preamble_fits(void **state)
+{
+    enum { N = 90 };
+    int mfd, cl[N];
+    char pw[1001], cmd[1100];
+    const char *argv[2] = {"AUTH", pw};
+    const char *want = "-ERR AUTH <password> called without any password configured";
+    size_t len;
+    sentinel_proxy_t *p = fake_proxy(1024, &mfd);
+    fm_conn *m;
+
+    (void)state;
+    memset(pw, 'p', 1000);
+    pw[1000] = '\0';
+    len = fmt_cmd(cmd, sizeof(cmd), 2, argv);
+    for (int i = 0; i < N; i++)
+        cl[i] = client(p);
+    /* The master went away: the proxy holds what the clients send. */
+    set_state(p, PX_MASTER_SUSPECT, "test");
+    for (int i = 0; i < N; i++) {
+        send_all(p, cl[i], cmd, len);
+        pump(p, 2);
+    }
+    set_state(p, PX_MASTER_UP, "test: the master is back");
+    m = fm_accept(p, mfd, 200);
+    assert_non_null(m);
+    for (int i = 0; i < 400; i++) {
+        fm_step(m, ans_plain, NULL);
+        pump(p, 1);
+    }
+    /* Every client gets Redis' answer to its AUTH, none is dropped. */
+    for (int i = 0; i < N; i++) {
+        rd_reset(&R);
+        assert_true(read_until(p, cl[i], &R, "\r\n", 50));
+        assert_int_equal(strncmp(R.buf, want, strlen(want)), 0);
+        assert_false(R.eof);
+        close(cl[i]);
+    }
+    fm_close(m);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* ---- defect 2: a client freed while its replies are queued ----------------- */
+
+/* Answers *(int *)ud SELECTs, then holds. */
+static const char *ans_first_selects(int argc, char **argv, size_t *alen, void *ud,
+                                     size_t *replen)
+{
+    int *budget = ud;
+
+    if (!is_cmd(argv, alen, "SELECT") || *budget == 0)
+        return NULL;
+    (*budget)--;
+    return ans_plain(argc, argv, alen, ud, replen);
+}
+
+static void test_no_reply_to_freed_client(void **state)
+{
+    enum { NX = 8, NGET = 50 };
+    int mfd, x[NX], z, w;
+    char pipe_buf[1100];
+    size_t len = 0;
+    const char *sel[2] = {"SELECT", "1"}, *get[2] = {"GET", "k"}, *mine[2] = {"GET", "mine"};
+    sentinel_proxy_t *p = fake_proxy(1024, &mfd);
+    fm_conn *db1, *db0, *db0b;
+    char expect[NGET * 9 + 8];
+
+    (void)state;
+    len = fmt_cmd(pipe_buf, sizeof(pipe_buf), 2, sel);
+    for (int i = 0; i < NGET; i++)
+        len += fmt_cmd(pipe_buf + len, sizeof(pipe_buf) - len, 2, get);
+    assert_true(len <= 1024);
+    for (int i = 0; i < NX; i++)
+        x[i] = client(p);
+    z = client(p);
+    /* z's GET waits on the shared connection for db 0. */
+    send_all(p, z, "*2\r\n$3\r\nGET\r\n$1\r\nz\r\n", 20);
+    db0 = fm_accept(p, mfd, 200);
+    assert_non_null(db0);
+    for (int i = 0; i < 50; i++) {
+        fm_step(db0, ans_hold_get, NULL);
+        pump(p, 1);
+    }
+    /* NX clients: SELECT 1, then a pipeline of GETs that waits for its
+     * answer. */
+    for (int i = 0; i < NX; i++)
+        send_all(p, x[i], pipe_buf, len);
+    db1 = fm_accept(p, mfd, 200);
+    assert_non_null(db1);
+    for (int i = 0, budget = 1; i < 100; i++) {
+        fm_step(db1, ans_first_selects, &budget); /* the proxy's own SELECT 1 */
+        pump(p, 1);
+    }
+    /* A failover starts: nothing is written to the master; the answers to
+     * the SELECTs still come, and every waiting pipeline is queued at once
+     * (more than the output holds). */
+    set_state(p, PX_MASTER_PAUSED, "test: failover started");
+    for (int i = 0; i < 200; i++) {
+        fm_step_how(db1, ans_hold_get, NULL, 1);
+        pump(p, 1);
+    }
+    /* db 0's connection closes with z's reply owed. */
+    fm_close(db0);
+    pump(p, 20);
+    set_state(p, PX_MASTER_UP, "test: failover aborted");
+    pump(p, 20);
+    /* A new client's own reply, and only that. */
+    w = client(p);
+    len = fmt_cmd(pipe_buf, sizeof(pipe_buf), 2, mine);
+    send_all(p, w, pipe_buf, len);
+    db0b = fm_accept(p, mfd, 200);
+    assert_non_null(db0b);
+    for (int i = 0; i < 50; i++) {
+        fm_step(db0b, ans_plain, NULL);
+        pump(p, 1);
+    }
+    for (int i = 0; i < 300; i++) {
+        fm_step(db1, ans_plain, NULL); /* now the GETs of db 1 */
+        pump(p, 1);
+    }
+    rd_reset(&R);
+    read_until(p, w, &R, "never", 50);
+    assert_string_equal(R.buf, "$3\r\nval\r\n");
+    /* Each X got its +OK and every GET's reply. */
+    len = (size_t)snprintf(expect, sizeof(expect), "+OK\r\n");
+    for (int i = 0; i < NGET; i++)
+        len += (size_t)snprintf(expect + len, sizeof(expect) - len, "$3\r\nval\r\n");
+    for (int i = 0; i < NX; i++) {
+        rd_reset(&R);
+        read_until(p, x[i], &R, "never", 20);
+        assert_string_equal(R.buf, expect);
+        close(x[i]);
+    }
+    close(z);
+    close(w);
+    fm_close(db1);
+    fm_close(db0b);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* ---- defect 3: a refused SELECT on reconnect -------------------------------- */
+
+static const char *ans_busy_select(int argc, char **argv, size_t *alen, void *ud, size_t *replen)
+{
+    if (is_cmd(argv, alen, "SELECT"))
+        return "-BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+               "SHUTDOWN NOSCRIPT.\r\n";
+    return ans_plain(argc, argv, alen, ud, replen);
+}
+
+static void test_refused_select_ends_client(void **state)
+{
+    int mfd, c;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m, *m2;
+
+    (void)state;
+    c = client(p);
+    m = send_opening(p, c, "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n", mfd);
+    assert_true(serve_until(p, m, ans_plain, c, "+OK\r\n"));
+    assert_string_equal(R.buf, "+OK\r\n");
+    /* Its shared connection ends (a Redis timeout, CLIENT KILL, a reset). */
+    fm_close(m);
+    pump(p, 20);
+    m2 = send_opening(p, c, "*3\r\n$3\r\nSET\r\n$5\r\nafter\r\n$1\r\n1\r\n", mfd);
+    serve_until(p, m2, ans_busy_select, c, NULL);
+    /* The SET never reached a connection that is not in db 3 ... */
+    assert_null(strstr(m2->seen, "SET"));
+    /* ... and the client was not told it was done: it is ended. */
+    assert_null(strstr(R.buf, "+OK"));
+    assert_true(R.eof);
+    close(c);
+    fm_close(m2);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* A wrong AUTH still gets Redis' own error and the client stays. */
+static void test_wrong_auth_answered(void **state)
+{
+    int mfd, c;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m, *m0;
+
+    (void)state;
+    c = client(p);
+    m = send_opening(p, c, "*2\r\n$4\r\nAUTH\r\n$5\r\nwrong\r\n", mfd);
+    assert_true(serve_until(p, m, ans_plain, c, "\r\n"));
+    assert_non_null(strstr(R.buf, "-ERR AUTH <password> called without"));
+    m0 = send_opening(p, c, "*1\r\n$4\r\nPING\r\n", mfd);
+    assert_true(serve_until(p, m0, ans_plain, c, "+PONG\r\n"));
+    assert_string_equal(R.buf, "+PONG\r\n");
+    close(c);
+    fm_close(m);
+    fm_close(m0);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* ---- defect 4: clients waiting to be pinned or to QUIT when replies are lost */
+
+static void test_lost_replies_end_client(void **state)
+{
+    int mfd, mfd2, port2, c, q;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m, *m2;
+    rd *rq = calloc(1, sizeof(rd));
+    sn_hostport hp2;
+
+    (void)state;
+    c = client(p);
+    q = client(p);
+    /* c: GET, then MULTI/INCR/EXEC (needs a connection of its own once
+     * the GET is answered); q: GET, then QUIT. */
+    send_str(p, c, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$5\r\nMULTI\r\n*2\r\n$4\r\nINCR\r\n"
+                   "$1\r\nn\r\n*1\r\n$4\r\nEXEC\r\n");
+    m = send_opening(p, q, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n*1\r\n$4\r\nQUIT\r\n", mfd);
+    for (int i = 0; i < 50; i++) {
+        fm_step(m, ans_hold_get, NULL);
+        pump(p, 1);
+    }
+    fm_close(m); /* the master connection ends, both GETs unanswered */
+    rd_reset(&R);
+    assert_true(read_until(p, c, &R, NULL, 200));
+    assert_int_equal(R.len, 0);
+    assert_true(read_until(p, q, rq, NULL, 200));
+    assert_int_equal(rq->len, 0);
+    /* A switch afterwards runs nothing of theirs on the new master. */
+    mfd2 = master_listen(&port2);
+    snprintf(hp2.host, sizeof(hp2.host), "127.0.0.1");
+    hp2.port = port2;
+    px_master_verified(p, &hp2);
+    pump(p, 20);
+    m2 = fm_accept(p, mfd2, 20);
+    if (m2) {
+        for (int i = 0; i < 20; i++) {
+            fm_step(m2, ans_plain, NULL);
+            pump(p, 1);
+        }
+        assert_null(strstr(m2->seen, "MULTI"));
+        assert_null(strstr(m2->seen, "INCR"));
+        fm_close(m2);
+    }
+    close(c);
+    close(q);
+    free(rq);
+    sentinel_proxy_free(p);
+    close(mfd);
+    close(mfd2);
+}
+
+/* ---- defect 5: a slow reader holds up the others for pause-timeout at most - */
+
+static char big_reply[100 * 1024 + 32];
+static size_t big_len;
+
+static const char *ans_big(int argc, char **argv, size_t *alen, void *ud, size_t *replen)
+{
+    if (is_cmd(argv, alen, "GET") && alen[1] == 3 && memcmp(argv[1], "big", 3) == 0) {
+        *replen = big_len;
+        return big_reply;
+    }
+    return ans_plain(argc, argv, alen, ud, replen);
+}
+
+static void test_slow_reader_bounded(void **state)
+{
+    int mfd, s, v, got = 0, s_ended = 0;
+    char pipe_buf[512], tmp[2048];
+    size_t len = 0;
+    const char *get[2] = {"GET", "big"};
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m;
+
+    (void)state;
+    big_len = (size_t)snprintf(big_reply, 32, "$%d\r\n", 100 * 1024);
+    memset(big_reply + big_len, 'b', 100 * 1024);
+    big_len += 100 * 1024;
+    memcpy(big_reply + big_len, "\r\n", 2);
+    big_len += 2;
+    s = client_sndbuf(p, 4096);
+    v = client(p);
+    for (int i = 0; i < 10; i++)
+        len += fmt_cmd(pipe_buf + len, sizeof(pipe_buf) - len, 2, get);
+    send_all(p, s, pipe_buf, len); /* 1 MB of replies, read slowly */
+    pump(p, 5);
+    m = send_opening(p, v, "*1\r\n$4\r\nPING\r\n", mfd);
+    rd_reset(&R);
+    /* 6 s of the proxy's time, pause-timeout 1 s; the slow client takes
+     * 2 KB every 100 ms: it progresses, but would need 50 s. */
+    for (int step = 0; step < 60 && !got; step++) {
+        ssize_t n;
+        p->now += 100;
+        n = recv(s, tmp, sizeof(tmp), 0);
+        if (n == 0)
+            s_ended = 1;
+        for (int i = 0; i < 5; i++) {
+            fm_step(m, ans_big, NULL);
+            pump(p, 1);
+        }
+        tick(p);
+        got = read_until(p, v, &R, "+PONG\r\n", 2);
+    }
+    assert_true(got);
+    if (!s_ended) { /* the slow one was dropped: it reads to the end */
+        for (int i = 0; i < 2000; i++) {
+            ssize_t n = recv(s, tmp, sizeof(tmp), 0);
+            if (n == 0) {
+                s_ended = 1;
+                break;
+            }
+            pump(p, 1);
+        }
+    }
+    assert_true(s_ended);
+    close(s);
+    close(v);
+    fm_close(m);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* ---- defect 7: -MASTERDOWN after the replies already buffered -------------- */
+
+static char mid_reply[14000 + 32];
+static size_t mid_len;
+
+static const char *ans_mid(int argc, char **argv, size_t *alen, void *ud, size_t *replen)
+{
+    if (is_cmd(argv, alen, "GET")) {
+        *replen = mid_len;
+        return mid_reply;
+    }
+    return ans_plain(argc, argv, alen, ud, replen);
+}
+
+static void test_masterdown_after_buffered_replies(void **state)
+{
+    int mfd, c;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m;
+
+    (void)state;
+    mid_len = (size_t)snprintf(mid_reply, 32, "$14000\r\n");
+    memset(mid_reply + mid_len, 'm', 14000);
+    mid_len += 14000;
+    memcpy(mid_reply + mid_len, "\r\n", 2);
+    mid_len += 2;
+    c = client_sndbuf(p, 4096);
+    m = send_opening(p, c, "*2\r\n$3\r\nGET\r\n$3\r\nmid\r\n", mfd);
+    for (int i = 0; i < 50; i++) {
+        fm_step(m, ans_mid, NULL);
+        pump(p, 1);
+    }
+    assert_true(p->ctr.buffer_bytes > 0); /* part of the reply waits in the proxy */
+    /* No verified master now; the client's next command needs its own
+     * connection: it waits for one, and none comes within pause-timeout. */
+    set_state(p, PX_MASTER_SUSPECT, "test");
+    send_str(p, c, "*1\r\n$5\r\nMULTI\r\n");
+    pump(p, 10);
+    p->now += p->pause_ms + 1;
+    tick(p);
+    rd_reset(&R);
+    assert_true(read_until(p, c, &R, NULL, 500));
+    assert_true(R.len > mid_len);
+    assert_memory_equal(R.buf, mid_reply, mid_len);
+    assert_int_equal(strncmp(R.buf + mid_len, "-MASTERDOWN ", 12), 0);
+    assert_int_equal(memcmp(R.buf + R.len - 2, "\r\n", 2), 0);
+    close(c);
+    fm_close(m);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* ---- defect 8: buffers that held an AUTH are wiped --------------------------- */
+
+static void test_auth_bytes_wiped(void **state)
+{
+    int mfd, c, d, before;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m;
+
+    (void)state;
+    c = client(p);
+    m = send_opening(p, c, "*2\r\n$4\r\nAUTH\r\n$11\r\n" SECRET "\r\n", mfd);
+    for (int i = 0; i < 50; i++) {
+        fm_step(m, ans_auth_ok, NULL); /* "+OK" to the AUTHs */
+        pump(p, 1);
+    }
+    /* A client's incomplete AUTH waits in its buffer; it goes away. */
+    d = client(p);
+    send_str(p, d, "*2\r\n$4\r\nAUTH\r\n$11\r\ns3cr3t-p");
+    pump(p, 5);
+    before = secret_wipes;
+    close(d);
+    pump(p, 5);
+    assert_true(secret_wipes > before);
+    /* The shared connection for that AUTH: its copy and its output. */
+    close(c);
+    pump(p, 5);
+    while (p->conns.head)
+        px_conn_drop(p, p->conns.head, PX_DROP_NORMAL);
+    before = secret_wipes;
+    px_mux_reap(p, 1);
+    assert_true(secret_wipes >= before + 2);
+    fm_close(m);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* argv[1]: run only the tests whose names match this pattern. */
+int main(int argc, char **argv)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_get_stats_size),
+        cmocka_unit_test(test_admin_idle_connections),
+        cmocka_unit_test(test_admin_accept_emfile),
+        cmocka_unit_test(test_preamble_fits),
+        cmocka_unit_test(test_no_reply_to_freed_client),
+        cmocka_unit_test(test_refused_select_ends_client),
+        cmocka_unit_test(test_wrong_auth_answered),
+        cmocka_unit_test(test_lost_replies_end_client),
+        cmocka_unit_test(test_slow_reader_bounded),
+        cmocka_unit_test(test_masterdown_after_buffered_replies),
+        cmocka_unit_test(test_auth_bytes_wiped),
+    };
+
+    signal(SIGPIPE, SIG_IGN);
+    if (argc > 1)
+        cmocka_set_test_filter(argv[1]);
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
