@@ -82,6 +82,12 @@ final class ReplicaPicker
         return $replica;
     }
 
+    /** Forget every choice of this worker (tests, or after a topology change). */
+    public static function forgetAll(): void
+    {
+        self::$chosen = [];
+    }
+
     /** A replica that failed: choose again on next use. */
     public function forget(array $replica): void
     {
