@@ -131,7 +131,7 @@ var_dump($admin->hGet('sess_' . $sid . 's', 'data'), $sh->destroy($sid . 's'), $
 $before = Sentinel\stats()['sentinel_queries'];
 for ($i = 0; $i < 100; $i++) {
     $r = new SentinelHandler($config, new TestLogger());
-    $r->read($sid . 's');
+    $r->read($sid . "s$i");   // one session per request: a read holds its lock until the write
     $r->close();
 }
 var_dump(Sentinel\stats()['sentinel_queries'] - $before);
