@@ -43,6 +43,9 @@ echo "-- Redis 6 ACL user on the data nodes (default user has no password)\n";
 $user = 'sn_acl_' . getmypid();
 sn_on_every_node('ACL', 'SETUSER', $user, 'on', '>acl-secret', '~*', '&*', '+@all');
 $env = sn_session_env(['username' => $user, 'password' => 'acl-secret']);
+// No cached answer: the extension verifies the master with ROLE, logged in as the user.
+Sentinel\invalidate(sn_master_name(), null, null, LibSentinel\Magento\SentinelSettings::fromSessionValues(
+    $env['sentinel_servers'], $env['sentinel_master'], '1', '2', 'acl-secret', 2, 1.0, $user)->resolveOptions());
 $log = new TestLogger();
 $h = new SentinelHandler(new AclArrayConfig($env), $log);
 $sid = 't013-' . getmypid();
