@@ -231,7 +231,8 @@ trait SentinelBackendTrait
 
     public function load($id, $doNotTestCacheValidity = false)
     {
-        if ($this->_slave !== null && $this->sentinelLocator !== null && $this->sentinelLocator->isCurrent($this->sentinelMaster)) {
+        if ($this->_slave !== null && $this->sentinelLocator !== null
+            && $this->sentinelLocator->isCurrent($this->sentinelMaster)) {
             try {
                 return parent::load($id, $doNotTestCacheValidity);
             } catch (\Throwable $e) {

@@ -198,7 +198,8 @@ abstract class AbstractSentinelConfig implements ConfigInterface
 
     public function getClusterUsePersistentConnection(): bool
     {
-        return (bool)(self::optionalCall($this->inner, ClusterConfigInterface::class, 'getClusterUsePersistentConnection') ?? false);
+        return (bool)(self::optionalCall($this->inner, ClusterConfigInterface::class,
+            'getClusterUsePersistentConnection') ?? false);
     }
 
     private static function optionalString(mixed $v): ?string
