@@ -45,12 +45,17 @@ final class MasterLocator
      * @param callable|false|null $epoch the failover epoch of the master; null:
      *        Sentinel\epoch() when the extension has it; false: no epoch (fences
      *        compare the resolved address instead)
+     * @param float $freshSeconds a master located less than this long ago is not
+     *        checked again before an operation (a backend built for one request
+     *        runs its first operation microseconds after locate()); writes are
+     *        still checked after they ran
      */
     public function __construct(
         private readonly SentinelSettings $settings,
         ?callable $resolve = null,
         ?callable $reportError = null,
         callable|false|null $epoch = null,
+        private readonly float $freshSeconds = 0.05,
     ) {
         $this->resolve = $resolve ?? static fn(string $m, array $o): array => \Sentinel\resolve($m, $o);
         $this->reportError = $reportError ?? static fn(string $h, int $p, string $e, string $m, array $o): bool
@@ -73,7 +78,7 @@ final class MasterLocator
     }
 
     /**
-     * @return array{host: string, port: int, epoch: int|null}
+     * @return array{host: string, port: int, epoch: int|null, at: float} at: when (microtime)
      * @throws \Sentinel\Exception
      */
     public function locate(): array
@@ -84,7 +89,7 @@ final class MasterLocator
         if (isset($r['epoch'])) {
             $epoch = (int)$r['epoch'];
         }
-        return ['host' => (string)$r['host'], 'port' => (int)$r['port'], 'epoch' => $epoch];
+        return ['host' => (string)$r['host'], 'port' => (int)$r['port'], 'epoch' => $epoch, 'at' => microtime(true)];
     }
 
     /** The failover epoch as this process knows it, or null without Sentinel\epoch(). */
@@ -142,7 +147,7 @@ final class MasterLocator
 
     /**
      * retryOnce() behind a fence: reconnect first if the connected master is
-     * no longer current; for a write ($idempotentWrite), re-apply it on the
+     * no longer current (unless it was located less than $freshSeconds ago); for a write ($idempotentWrite), re-apply it on the
      * new master when the master changed while it ran (bounded: two more
      * failovers during one write still end in an answer).
      *
@@ -154,7 +159,8 @@ final class MasterLocator
      */
     public function fenced(callable $operation, callable $reconnect, callable $current, bool $idempotentWrite): mixed
     {
-        if (!$this->isCurrent($current())) {
+        $connected = $current();
+        if (microtime(true) - ($connected['at'] ?? 0.0) >= $this->freshSeconds && !$this->isCurrent($connected)) {
             $reconnect();
         }
         $result = $this->retryOnce($operation, $reconnect, $current);

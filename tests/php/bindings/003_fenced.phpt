@@ -17,6 +17,7 @@ $locator = new MasterLocator(
     function (string $m, array $o) use (&$answer, &$resolves, &$epoch) { $resolves++; return $answer + ['epoch' => $epoch]; },
     fn(string $h, int $p, string $e, string $m, array $o): bool => false,
     function (string $m, array $o) use (&$epoch) { return $epoch; },
+    0.0,   // check before every operation, however recently located
 );
 var_dump($locator->hasEpoch());
 
@@ -73,11 +74,28 @@ $plain = new MasterLocator(
     function (string $m, array $o) use (&$answer) { return $answer; },
     fn(string $h, int $p, string $e, string $m, array $o): bool => false,
     false,
+    0.0,
 );
 $m = $plain->locate();
 var_dump($plain->hasEpoch(), $m['epoch'], $plain->isCurrent($m));
 $answer = ['host' => '10.0.0.9', 'port' => 6379];
 var_dump($plain->isCurrent($m));
+
+echo "-- a master located moments ago is not checked before the operation, a write is checked after\n";
+$checks = 0;
+$fresh = new MasterLocator(
+    new SentinelSettings(['127.0.0.1:26379'], 'mymaster'),
+    fn(string $m, array $o) => ['host' => '10.0.0.1', 'port' => 6379],
+    fn(string $h, int $p, string $e, string $m, array $o): bool => false,
+    function (string $m, array $o) use (&$checks) { $checks++; return 1; },
+    3600.0,
+);
+$m = $fresh->locate();
+$checks = 0;
+$fresh->fenced(fn() => 'v', function () {}, fn() => $m, false);
+echo "read: $checks epoch reads\n";
+$fresh->fenced(fn() => true, function () {}, fn() => $m, true);
+echo "write: $checks epoch reads\n";
 ?>
 --EXPECT--
 bool(true)
@@ -94,3 +112,6 @@ bool(false)
 NULL
 bool(true)
 bool(false)
+-- a master located moments ago is not checked before the operation, a write is checked after
+read: 0 epoch reads
+write: 1 epoch reads
