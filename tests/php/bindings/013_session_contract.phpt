@@ -81,15 +81,7 @@ var_dump($sh->open('', 'PHPSESSID'), $sh->read($sid . 'm'), $sh->write($sid . 'm
 <?php
 require __DIR__ . '/bootstrap.inc';
 require __DIR__ . '/session_config.inc';
-foreach (explode(',', getenv('SENTINEL_TEST_NODE_PORTS')) as $p) {
-    $r = new Redis();
-    $r->connect('127.0.0.1', (int)$p);
-    foreach ($r->rawCommand('ACL', 'USERS') as $u) {
-        if (str_starts_with($u, 'sn_acl_')) {
-            $r->rawCommand('ACL', 'DELUSER', $u);
-        }
-    }
-}
+sn_drop_test_acl_users();
 ?>
 --EXPECT--
 -- every abstract method of the installed interfaces

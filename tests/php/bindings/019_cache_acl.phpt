@@ -42,15 +42,8 @@ foreach ([SentinelBackend::class, CmSentinelBackend::class] as $class) {
 --CLEAN--
 <?php
 require __DIR__ . '/bootstrap.inc';
-foreach (explode(',', getenv('SENTINEL_TEST_NODE_PORTS')) as $p) {
-    $r = new Redis();
-    $r->connect('127.0.0.1', (int)$p);
-    foreach ($r->rawCommand('ACL', 'USERS') as $u) {
-        if (str_starts_with($u, 'sn_acl_')) {
-            $r->rawCommand('ACL', 'DELUSER', $u);
-        }
-    }
-}
+require __DIR__ . '/session_config.inc';
+sn_drop_test_acl_users();
 ?>
 --EXPECT--
 bool(true)
