@@ -81,6 +81,16 @@ var_dump($plain->hasEpoch(), $m['epoch'], $plain->isCurrent($m));
 $answer = ['host' => '10.0.0.9', 'port' => 6379];
 var_dump($plain->isCurrent($m));
 
+echo "-- by default the extension's Sentinel\\epoch() is used when it exists\n";
+if (!function_exists('Sentinel\epoch')) {
+    // The contract another part of the project adds to the extension.
+    eval('namespace Sentinel; function epoch(?string $master = null, ?array $options = null): int { return 42; }');
+}
+$default = new MasterLocator(new SentinelSettings(['127.0.0.1:26379'], 'mymaster'),
+    fn(string $m, array $o) => ['host' => '10.0.0.1', 'port' => 6379],
+    fn(string $h, int $p, string $e, string $m, array $o): bool => false);
+var_dump($default->hasEpoch());
+
 echo "-- a master located moments ago is not checked before the operation, a write is checked after\n";
 $checks = 0;
 $fresh = new MasterLocator(
@@ -112,6 +122,8 @@ bool(false)
 NULL
 bool(true)
 bool(false)
+-- by default the extension's Sentinel\epoch() is used when it exists
+bool(true)
 -- a master located moments ago is not checked before the operation, a write is checked after
 read: 0 epoch reads
 write: 1 epoch reads
