@@ -83,12 +83,10 @@ final class MasterLocator
      */
     public function locate(): array
     {
-        // Read before resolving: if it moves in between, the next fence reconnects.
-        $epoch = $this->currentEpoch();
         $r = ($this->resolve)($this->settings->master, $this->options());
-        if (isset($r['epoch'])) {
-            $epoch = (int)$r['epoch'];
-        }
+        // resolve()'s epoch is the one its answer is valid at; without it, the
+        // epoch read now (if it moved since, the next fence reconnects once).
+        $epoch = isset($r['epoch']) ? (int)$r['epoch'] : $this->currentEpoch();
         return ['host' => (string)$r['host'], 'port' => (int)$r['port'], 'epoch' => $epoch, 'at' => microtime(true)];
     }
 
@@ -169,6 +167,24 @@ final class MasterLocator
             $result = $this->retryOnce($operation, $reconnect, $current);
         }
         return $result;
+    }
+
+    /**
+     * The locator for Cm_Cache backend_options, shared by the backends of
+     * this process (an FPM worker builds one per request): options are
+     * parsed once. Bounded; the oldest entry goes first.
+     */
+    public static function forCacheOptions(array $options): self
+    {
+        static $byOptions = [];
+        $key = serialize($options);
+        if (!isset($byOptions[$key])) {
+            if (count($byOptions) >= 32) {
+                array_shift($byOptions);
+            }
+            $byOptions[$key] = new self(SentinelSettings::fromCacheOptions($options));
+        }
+        return $byOptions[$key];
     }
 
     /** @return array<string, mixed> */

@@ -64,7 +64,7 @@ trait SentinelBackendTrait
             parent::__construct($options);
             return;
         }
-        $this->sentinelLocator = $locator ?? new MasterLocator(SentinelSettings::fromCacheOptions($options));
+        $this->sentinelLocator = $locator ?? MasterLocator::forCacheOptions($options);
         $direct = $options;
         // The parent must not go to the sentinels itself, nor pick replicas.
         unset($direct['sentinel_master'], $direct['sentinel_master_verify'], $direct['sentinel'],
