@@ -76,6 +76,22 @@ if (class_exists(Magento\Framework\Session\SaveHandler\Redis\Config::class)) {
 $sh = new SentinelSaveHandler($mc, new TestLogger());
 var_dump($sh->open('', 'PHPSESSID'), $sh->read($sid . 'm'), $sh->write($sid . 'm', 'm|i:1;'), $sh->read($sid . 'm'),
     $sh->destroy($sid . 'm'), $sh->close());
+
+echo "-- Magento's own save handler given a SentinelConfig (no retry, but the resolved master)\n";
+$wrapped = new SentinelConfig($mc);
+// The stored upstream version predates #[\ReturnTypeWillChange]: PHP 8.1+ deprecations on load.
+$er = error_reporting(error_reporting() & ~E_DEPRECATED);
+$hasMagentoHandler = class_exists(Magento\Framework\Session\SaveHandler\Redis::class);
+error_reporting($er);
+$mh = $hasMagentoHandler
+    ? new Magento\Framework\Session\SaveHandler\Redis($wrapped, new TestLogger(), new Magento\Framework\Filesystem())
+    : new SentinelSaveHandler($wrapped, new TestLogger());   // stand-in run: Magento's class is not there
+var_dump($mh->read($sid . 'n'), $mh->write($sid . 'n', 'n|i:2;'), (function () use ($wrapped, $sid) {
+    $r = new Redis();
+    $r->connect($wrapped->getHost(), (int)$wrapped->getPort());
+    $r->select(2);
+    return $r->hGet('sess_' . $sid . 'n', 'data');
+})(), $mh->destroy($sid . 'n'));
 ?>
 --CLEAN--
 <?php
@@ -109,4 +125,9 @@ string(0) ""
 bool(true)
 string(6) "m|i:1;"
 bool(true)
+bool(true)
+-- Magento's own save handler given a SentinelConfig (no retry, but the resolved master)
+string(0) ""
+bool(true)
+string(6) "n|i:2;"
 bool(true)
