@@ -6,12 +6,29 @@ namespace LibSentinel\Magento;
 
 /**
  * Finds the master through the sentinel extension and decides what an error
- * means: on a connection error or -READONLY the answer is forgotten (in this
- * worker and host-wide) and the operation is retried once on a freshly
- * resolved master.
+ * means, for the cache backends and the session handler alike.
  *
- * The two extension calls are injectable so the logic is testable without
- * the extension or a topology.
+ * - locate(): the master and the failover epoch it was resolved at.
+ * - retryOnce(): on a connection error or -READONLY the answer is forgotten
+ *   (in this worker and host-wide) and the operation retried once on a
+ *   freshly resolved master. Any \Throwable is judged (upstream's own
+ *   errors, PHP's \Error from a broken connection object...).
+ * - fenced(): before an operation, checks that the master the caller is
+ *   connected to is still current and reconnects if not; after a write,
+ *   checks again and re-applies the write on the new master when a failover
+ *   began while it was in flight (its acknowledgement may have come from a
+ *   frozen or demoted master after the promotion). Only idempotent writes go
+ *   through it: cache save/remove/clean/touch, session write/destroy.
+ *
+ * "Still current" is the extension's failover epoch (Sentinel\epoch(): this
+ * process' count of failovers of the master, read from memory or the shared
+ * cache, no network in steady state) compared with the epoch the connection
+ * was made at. Without Sentinel\epoch() (an older extension) it is the
+ * address Sentinel\resolve() answers now (from memory in steady state)
+ * compared with the connected one.
+ *
+ * The extension calls are injectable so the logic is testable without the
+ * extension or a topology.
  */
 final class MasterLocator
 {
@@ -19,15 +36,34 @@ final class MasterLocator
     private $resolve;
     /** @var callable(string, int, string, string, array): bool */
     private $reportError;
+    /** @var (callable(string, array): int)|null */
+    private $epoch;
+    /** @var array<string, mixed>|null */
+    private ?array $options = null;
 
+    /**
+     * @param callable|false|null $epoch the failover epoch of the master; null:
+     *        Sentinel\epoch() when the extension has it; false: no epoch (fences
+     *        compare the resolved address instead)
+     * @param float $freshSeconds a master located less than this long ago is not
+     *        checked again before an operation (a backend built for one request
+     *        runs its first operation microseconds after locate()); writes are
+     *        still checked after they ran
+     */
     public function __construct(
         private readonly SentinelSettings $settings,
         ?callable $resolve = null,
         ?callable $reportError = null,
+        callable|false|null $epoch = null,
+        private readonly float $freshSeconds = 0.05,
     ) {
         $this->resolve = $resolve ?? static fn(string $m, array $o): array => \Sentinel\resolve($m, $o);
         $this->reportError = $reportError ?? static fn(string $h, int $p, string $e, string $m, array $o): bool
             => \Sentinel\report_error($h, $p, $e, $m, $o);
+        if ($epoch === null && function_exists('Sentinel\epoch')) {
+            $epoch = static fn(string $m, array $o): int => \Sentinel\epoch($m, $o);
+        }
+        $this->epoch = $epoch === false ? null : $epoch;
     }
 
     public function settings(): SentinelSettings
@@ -35,21 +71,50 @@ final class MasterLocator
         return $this->settings;
     }
 
+    /** Whether fences use the extension's failover epoch (else the resolved address). */
+    public function hasEpoch(): bool
+    {
+        return $this->epoch !== null;
+    }
+
     /**
-     * @return array{host: string, port: int}
+     * @return array{host: string, port: int, epoch: int|null, at: float} at: when (microtime)
      * @throws \Sentinel\Exception
      */
     public function locate(): array
     {
-        $r = ($this->resolve)($this->settings->master, $this->settings->resolveOptions());
-        return ['host' => (string)$r['host'], 'port' => (int)$r['port']];
+        $r = ($this->resolve)($this->settings->master, $this->options());
+        // resolve()'s epoch is the one its answer is valid at; without it, the
+        // epoch read now (if it moved since, the next fence reconnects once).
+        $epoch = isset($r['epoch']) ? (int)$r['epoch'] : $this->currentEpoch();
+        return ['host' => (string)$r['host'], 'port' => (int)$r['port'], 'epoch' => $epoch, 'at' => microtime(true)];
+    }
+
+    /** The failover epoch as this process knows it, or null without Sentinel\epoch(). */
+    public function currentEpoch(): ?int
+    {
+        return $this->epoch === null ? null : (int)($this->epoch)($this->settings->master, $this->options());
+    }
+
+    /**
+     * Whether $master (an answer of locate()) is still the master: same
+     * failover epoch, or without an epoch the same resolved address.
+     *
+     * @param array{host: string, port: int, epoch?: int|null} $master
+     */
+    public function isCurrent(array $master): bool
+    {
+        if ($this->epoch !== null) {
+            return $this->currentEpoch() === ($master['epoch'] ?? null);
+        }
+        $now = ($this->resolve)($this->settings->master, $this->options());
+        return (string)$now['host'] === $master['host'] && (int)$now['port'] === $master['port'];
     }
 
     /** Report an error from host:port; true when it means "re-resolve". */
     public function reportError(string $host, int $port, \Throwable $e): bool
     {
-        return ($this->reportError)($host, $port, $e->getMessage(), $this->settings->master,
-            $this->settings->resolveOptions());
+        return ($this->reportError)($host, $port, $e->getMessage(), $this->settings->master, $this->options());
     }
 
     /**
@@ -68,7 +133,7 @@ final class MasterLocator
     {
         try {
             return $operation();
-        } catch (\Exception $e) {
+        } catch (\Throwable $e) {
             $addr = $current();
             if (!$this->reportError($addr['host'], $addr['port'], $e)) {
                 throw $e;
@@ -76,5 +141,55 @@ final class MasterLocator
             $reconnect();
             return $operation();
         }
+    }
+
+    /**
+     * retryOnce() behind a fence: reconnect first if the connected master is
+     * no longer current (unless it was located less than $freshSeconds ago); for a write ($idempotentWrite), re-apply it on the
+     * new master when the master changed while it ran (bounded: two more
+     * failovers during one write still end in an answer).
+     *
+     * @template T
+     * @param callable(): T $operation
+     * @param callable(): void $reconnect connects to locate()'s answer
+     * @param callable(): array{host: string, port: int, epoch: int|null} $current
+     * @return T
+     */
+    public function fenced(callable $operation, callable $reconnect, callable $current, bool $idempotentWrite): mixed
+    {
+        $connected = $current();
+        if (microtime(true) - ($connected['at'] ?? 0.0) >= $this->freshSeconds && !$this->isCurrent($connected)) {
+            $reconnect();
+        }
+        $result = $this->retryOnce($operation, $reconnect, $current);
+        for ($i = 0; $idempotentWrite && $i < 2 && !$this->isCurrent($current()); $i++) {
+            $reconnect();
+            $result = $this->retryOnce($operation, $reconnect, $current);
+        }
+        return $result;
+    }
+
+    /**
+     * The locator for Cm_Cache backend_options, shared by the backends of
+     * this process (an FPM worker builds one per request): options are
+     * parsed once. Bounded; the oldest entry goes first.
+     */
+    public static function forCacheOptions(array $options): self
+    {
+        static $byOptions = [];
+        $key = serialize($options);
+        if (!isset($byOptions[$key])) {
+            if (count($byOptions) >= 32) {
+                array_shift($byOptions);
+            }
+            $byOptions[$key] = new self(SentinelSettings::fromCacheOptions($options));
+        }
+        return $byOptions[$key];
+    }
+
+    /** @return array<string, mixed> */
+    private function options(): array
+    {
+        return $this->options ??= $this->settings->resolveOptions();
     }
 }

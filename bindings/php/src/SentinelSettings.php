@@ -7,10 +7,16 @@ namespace LibSentinel\Magento;
 /**
  * The sentinel settings Magento users already write, parsed once:
  * Cm_Cache's backend_options (server = comma-separated sentinels,
- * sentinel_master, sentinel_master_verify, password, database, persistent,
- * timeout, read_timeout, connect_retries) or Cm_RedisSession's session/redis
- * keys (sentinel_servers, sentinel_master, sentinel_verify_master,
- * sentinel_connect_retries, timeout).
+ * sentinel_master, sentinel_master_verify, password, username, database,
+ * persistent, timeout, read_timeout, connect_retries, and the 'sentinel'
+ * sub-array: password, username) or Cm_RedisSession's session/redis keys
+ * (sentinel_servers, sentinel_master, sentinel_verify_master,
+ * sentinel_connect_retries, timeout; username and the sentinel password from
+ * UsernameConfigInterface / ConfigSentinelPasswordInterface).
+ *
+ * Unlike Cm, the data password is not sent to the sentinels: a sentinel
+ * password is only the one named for them ('sentinel' => ['password' => ...]
+ * for the cache, getSentinelPassword() for sessions).
  *
  * Knows nothing about Magento or Credis, so it is tested on its own.
  */
@@ -32,6 +38,8 @@ final class SentinelSettings
         public readonly ?float $readTimeout = null,
         public readonly int $connectRetries = 1,
         public readonly ?string $sentinelPassword = null,
+        public readonly ?string $username = null,
+        public readonly ?string $sentinelUsername = null,
     ) {
         if ($sentinels === []) {
             throw new \InvalidArgumentException('no sentinels configured');
@@ -62,6 +70,8 @@ final class SentinelSettings
             isset($options['read_timeout']) ? (float)$options['read_timeout'] : null,
             (int)($options['connect_retries'] ?? 1),
             self::optionalString($sentinelOptions['password'] ?? null),
+            self::optionalString($options['username'] ?? null),
+            self::optionalString($sentinelOptions['username'] ?? null),
         );
     }
 
@@ -74,6 +84,8 @@ final class SentinelSettings
         ?string $password,
         int $database,
         ?float $timeout,
+        ?string $username = null,
+        ?string $sentinelPassword = null,
     ): self {
         return new self(
             self::parseServers($servers),
@@ -85,6 +97,8 @@ final class SentinelSettings
             $timeout,
             null,
             (int)($connectRetries ?? 1),
+            self::optionalString($sentinelPassword),
+            self::optionalString($username),
         );
     }
 
@@ -131,11 +145,30 @@ final class SentinelSettings
         if ($this->sentinelPassword !== null) {
             $o['sentinel_password'] = $this->sentinelPassword;
         }
+        if ($this->sentinelUsername !== null && $this->sentinelPassword !== null) {
+            $o['sentinel_user'] = $this->sentinelUsername;
+        }
         if ($this->password !== null) {
-            // The ROLE check of a new master authenticates like the client.
+            // The ROLE check of a new master authenticates like the client
+            // (AUTH username password for a Redis 6 ACL user).
             $o['data_password'] = $this->password;
+            if ($this->username !== null) {
+                $o['data_user'] = $this->username;
+            }
         }
         return $o;
+    }
+
+    /** Never print the passwords (var_dump, print_r, exception traces of the glue). */
+    public function __debugInfo(): array
+    {
+        $v = get_object_vars($this);
+        foreach (['password', 'sentinelPassword'] as $k) {
+            if ($v[$k] !== null) {
+                $v[$k] = '*****';
+            }
+        }
+        return $v;
     }
 
     private static function flag(mixed $v): bool

@@ -35,6 +35,17 @@ foreach (['', 'host:port:x', 'a b:1:2'] as $bad) {
         echo $e->getMessage(), "\n";
     }
 }
+
+// Redis 6 ACL users: Cm_Cache's 'username' (data nodes) and 'sentinel' => ['username'];
+// the ROLE check of the extension must authenticate as the same user.
+$acl = SentinelSettings::fromCacheOptions(['server' => '127.0.0.1', 'sentinel_master' => 'm',
+    'password' => 'pw', 'username' => 'magento', 'sentinel' => ['password' => 'spw', 'username' => 'watcher']]);
+$o = $acl->resolveOptions();
+var_dump($o['data_user'] ?? null, $o['data_password'] ?? null, $o['sentinel_user'] ?? null, $o['sentinel_password'] ?? null);
+$sess = SentinelSettings::fromSessionValues('127.0.0.1', 'm', '1', '0', 'pw', 0, null, 'magento', 'spw');
+var_dump($sess->resolveOptions()['data_user'] ?? null, $sess->resolveOptions()['sentinel_password'] ?? null);
+// Passwords never show in dumps.
+var_dump(str_contains(print_r($acl, true), 'pw'), str_contains(var_export($acl->__debugInfo(), true), 'spw'));
 ?>
 --EXPECT--
 array(4) {
@@ -85,3 +96,11 @@ int(3)
 no sentinels configured
 bad sentinel address 'host:port:x'
 bad sentinel address 'b:1:2'
+string(7) "magento"
+string(2) "pw"
+string(7) "watcher"
+string(3) "spw"
+string(7) "magento"
+string(3) "spw"
+bool(false)
+bool(false)

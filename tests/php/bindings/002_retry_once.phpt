@@ -57,6 +57,20 @@ try {
 } catch (CredisException $e) {
     echo "not retried ($calls call): ", $e->getMessage(), "\n";
 }
+
+// PHP's \Error (not an \Exception) is judged as well: a retry decides on any \Throwable.
+$calls = 0;
+$r = $locator->retryOnce(
+    function () use (&$calls) {
+        if ($calls++ === 0) {
+            throw new Error('Connection lost: object used after close');
+        }
+        return 'retried after Error';
+    },
+    function () {},
+    fn() => ['host' => '10.0.0.2', 'port' => 6379],
+);
+var_dump($r, $calls);
 ?>
 --EXPECT--
 string(14) "ok on 10.0.0.2"
@@ -67,3 +81,5 @@ array(1) {
 }
 propagated: Connection to Redis failed
 not retried (1 call): WRONGTYPE Operation against a key
+string(19) "retried after Error"
+int(2)

@@ -17,6 +17,7 @@ $inner = new class implements Cm\RedisSession\Handler\ConfigInterface {
     public function getDatabase() { return 2; }
     public function getPassword() { return ''; }
     public function getTimeout() { return 2.5; }
+    public function getRetries() { return 0; }
     public function getPersistentIdentifier() { return ''; }
     public function getCompressionThreshold() { return 2048; }
     public function getCompressionLibrary() { return 'gzip'; }
@@ -25,7 +26,6 @@ $inner = new class implements Cm\RedisSession\Handler\ConfigInterface {
     public function getMaxLifetime() { return 2592000; }
     public function getMinLifetime() { return 60; }
     public function getDisableLocking() { return false; }
-    public function getBotDisableLocking() { return false; }
     public function getBotLifetime() { return 7200; }
     public function getBotFirstLifetime() { return 60; }
     public function getFirstLifetime() { return 600; }

@@ -9,40 +9,47 @@ use Cm\RedisSession\Handler\LoggerInterface;
 use LibSentinel\Magento\MasterLocator;
 
 /**
- * Cm\RedisSession\Handler (the handler behind Magento's 'session' => ['save'
- * => 'redis']) that finds the master through the sentinel extension and
- * survives a failover the way LibSentinel\Magento\Cache\SentinelBackend does.
+ * The session handler behind Magento's 'session' => ['save' => 'redis']
+ * (what SentinelSaveHandler creates): Cm\RedisSession\Handler connected to
+ * the master found through the sentinel extension, surviving a failover.
  *
  * It takes Magento's session/redis config as is: when it names sentinels
  * (sentinel_servers, sentinel_master, sentinel_verify_master,
- * sentinel_connect_retries) the config is wrapped in SentinelConfig, so the
- * parent connects straight to the resolved master (answered from the worker's
- * memory or the host's shared cache in steady state) instead of asking a
- * sentinel with Credis_Sentinel on every request.
+ * sentinel_connect_retries) the config is wrapped in SentinelConfig, so
+ * upstream's handler connects straight to the resolved master (answered from
+ * the worker's memory or the host's shared cache in steady state) instead of
+ * asking a sentinel with Credis_Sentinel on every request.
  *
- * read(), write() and destroy() — the SessionHandlerInterface methods that
- * talk to Redis (open() and gc() do not; close() only closes) — run through
- * MasterLocator::retryOnce(): on a connection error or -READONLY
- * (CredisException, RedisException, ConnectionFailedException, as the
- * extension's Sentinel\report_error() classifies them) the answer is
- * forgotten in the worker and host-wide, the master resolved again, the
- * parent's connection rebuilt to it and the operation retried once. Any other
- * error, or a second failure, is the parent's: read() and destroy() throw;
- * write() — which upstream never lets throw — logs it and returns false.
+ * Upstream's Handler has readonly properties, so its constructor never runs
+ * twice on one object: every (re)connection is a new SessionConnection (a
+ * Cm\RedisSession\Handler), and this class delegates to the current one.
  *
- * Without sentinel settings, or without the extension, it is exactly the
- * parent.
+ * read(), write() and destroy() run through MasterLocator::fenced(): before
+ * each, the failover epoch tells whether the connected master is still
+ * current (reconnect if not); an error meaning the master moved (lost
+ * connection, READONLY — any \Throwable, as the extension's
+ * Sentinel\report_error() classifies it) forgets the master in the worker
+ * and host-wide, reconnects and retries once; a write or destroy whose
+ * acknowledgement came after a failover began is re-applied on the new
+ * master (both are idempotent). Any other error, or a second failure, is
+ * upstream's: read() and destroy() throw; write(), which upstream never
+ * lets throw, logs it and returns false. open(), gc() and close() do not
+ * talk to Redis.
+ *
+ * Without sentinel settings, or without the extension, it is upstream's
+ * handler, unchanged.
  */
-class SentinelHandler extends \Cm\RedisSession\Handler
+class SentinelHandler implements \SessionHandlerInterface
 {
+    private \Cm\RedisSession\Handler $connection;
     private ?SentinelConfig $sentinelConfig = null;
-    private ?ExceptionTrapLogger $sentinelLogger = null;
-    private bool $sentinelReadOnly = false;
-    /** @var array{host: string, port: int} */
-    private array $sentinelMaster = ['host' => '', 'port' => 0];
+    private ExceptionTrapLogger $trap;
+    private bool $readOnly;
+    /** @var array{host: string, port: int, epoch: int|null} */
+    private array $sentinelMaster = ['host' => '', 'port' => 0, 'epoch' => null];
 
     /**
-     * @param bool $readOnly as the parent's
+     * @param bool $readOnly as upstream's
      * @param MasterLocator|null $locator for tests; by default built from $config
      * @throws \Cm\RedisSession\ConnectionFailedException
      * @throws \Sentinel\Exception when no master can be resolved
@@ -53,14 +60,15 @@ class SentinelHandler extends \Cm\RedisSession\Handler
         $readOnly = false,
         ?MasterLocator $locator = null,
     ) {
+        $this->readOnly = (bool)$readOnly;
         $sentinelConfig = $config instanceof SentinelConfig ? $config : new SentinelConfig($config, $locator);
         if (!$sentinelConfig->usesSentinel()) {
-            parent::__construct($config, $logger, $readOnly);
+            $this->trap = $logger instanceof ExceptionTrapLogger ? $logger : new ExceptionTrapLogger($logger);
+            $this->connection = new \Cm\RedisSession\Handler($config, $logger, $readOnly);
             return;
         }
         $this->sentinelConfig = $sentinelConfig;
-        $this->sentinelLogger = $logger instanceof ExceptionTrapLogger ? $logger : new ExceptionTrapLogger($logger);
-        $this->sentinelReadOnly = (bool)$readOnly;
+        $this->trap = $logger instanceof ExceptionTrapLogger ? $logger : new ExceptionTrapLogger($logger);
         $this->connectToSentinelMaster();
     }
 
@@ -70,43 +78,51 @@ class SentinelHandler extends \Cm\RedisSession\Handler
         return $this->sentinelMaster;
     }
 
-    /** Kept so that a reconnect rebuilds the parent with the current flag. */
+    /** Upstream's handler in use now (a new one after each reconnect). */
+    public function getConnection(): \Cm\RedisSession\Handler
+    {
+        return $this->connection;
+    }
+
     public function setReadOnly($readOnly)
     {
-        $this->sentinelReadOnly = (bool)$readOnly;
-        return parent::setReadOnly($readOnly);
+        $this->readOnly = (bool)$readOnly;
+        $this->connection->setReadOnly($readOnly);
+        return $this;
     }
 
     /**
-     * Resolve and (re)build the parent's connection to the master: the
-     * parent's constructor, run again on this object, makes a new
-     * Credis_Client and connects. A node that refuses us at once (the cached
-     * answer just died) is reported and the master resolved once more.
+     * Resolve and connect a new upstream handler to the master. A node that
+     * refuses us at once (the cached answer just died) is reported and the
+     * master resolved once more.
      */
     private function connectToSentinelMaster(): void
     {
         $locator = $this->sentinelConfig->locator();
+        $previous = $this->connection ?? null;
         for ($attempt = 0; ; $attempt++) {
             $this->sentinelConfig->forgetMaster();
             $this->sentinelMaster = $this->sentinelConfig->master();
-            if ($this->_redis !== null) {
-                try {
-                    $this->_redis->close();
-                } catch (\Exception $e) {
-                    // the old link is gone already
-                }
-            }
             try {
-                parent::__construct($this->sentinelConfig, $this->sentinelLogger, $this->sentinelReadOnly);
-                return;
-            } catch (\Exception $e) {
-                // ConnectionFailedException('Unable to connect to Redis'), AUTH/SELECT errors...
+                $next = new SessionConnection($this->sentinelConfig, $this->trap, $this->readOnly);
+                break;
+            } catch (\Throwable $e) {
+                // ConnectionFailedException('Unable to connect to Redis'), AUTH errors...
                 if ($attempt >= 1 || !$locator->reportError(
                     $this->sentinelMaster['host'], $this->sentinelMaster['port'], $e)) {
                     throw $e;
                 }
             }
         }
+        if ($previous !== null) {
+            $next->continueRequestOf($previous);
+            try {
+                $previous->close();
+            } catch (\Throwable $e) {
+                // the old link is gone already
+            }
+        }
+        $this->connection = $next;
     }
 
     /**
@@ -114,53 +130,53 @@ class SentinelHandler extends \Cm\RedisSession\Handler
      * @param callable(): T $operation
      * @return T
      */
-    private function withFailover(callable $operation): mixed
+    private function withFailover(callable $operation, bool $idempotentWrite): mixed
     {
         if ($this->sentinelConfig === null) {
             return $operation();
         }
-        return $this->sentinelConfig->locator()->retryOnce(
+        return $this->sentinelConfig->locator()->fenced(
             $operation,
             fn() => $this->connectToSentinelMaster(),
             fn() => $this->sentinelMaster,
+            $idempotentWrite,
         );
+    }
+
+    #[\ReturnTypeWillChange]
+    public function open($savePath, $sessionName)
+    {
+        return $this->connection->open($savePath, $sessionName);
     }
 
     #[\ReturnTypeWillChange]
     public function read($sessionId)
     {
-        return $this->withFailover(fn() => parent::read($sessionId));
+        return $this->withFailover(fn() => $this->connection->read($sessionId), false);
     }
 
     #[\ReturnTypeWillChange]
     public function write($sessionId, $sessionData)
     {
         if ($this->sentinelConfig === null) {
-            return parent::write($sessionId, $sessionData);
+            return $this->connection->write($sessionId, $sessionData);
         }
-        $trap = $this->sentinelLogger;
-        $attempts = 0;
         $swallowed = null;
         try {
-            return $this->withFailover(function () use ($sessionId, $sessionData, $trap, &$attempts, &$swallowed) {
-                if ($attempts++ > 0) {
-                    // The failed attempt marked the session written; let the retry write it.
-                    $this->_sessionWritten = false;
-                }
-                $trap->reset();
-                $ok = parent::write($sessionId, $sessionData);
-                if ($ok === false && ($e = $trap->last()) !== null) {
-                    // The parent caught and logged it; surface it so retryOnce can judge it.
+            return $this->withFailover(function () use ($sessionId, $sessionData, &$swallowed) {
+                $this->trap->reset();
+                $ok = $this->connection->write($sessionId, $sessionData);
+                if ($ok === false && ($e = $this->trap->last()) !== null) {
+                    // Upstream caught and logged it; surface it so the retry can judge it.
                     throw $swallowed = $e;
                 }
                 return $ok;
-            });
-        } catch (\Exception $e) {
-            // The parent's contract: write() logs and returns false, never throws.
-            if ($e !== $swallowed) {
-                $this->sentinelLogger->logException($e);
+            }, true);
+        } catch (\Throwable $e) {
+            // Upstream's contract: write() logs and returns false, never throws.
+            if ($e !== $swallowed && $e instanceof \Exception) {
+                $this->trap->logException($e);
             }
-            $this->_sessionWritten = true;
             return false;
         }
     }
@@ -168,6 +184,23 @@ class SentinelHandler extends \Cm\RedisSession\Handler
     #[\ReturnTypeWillChange]
     public function destroy($sessionId)
     {
-        return $this->withFailover(fn() => parent::destroy($sessionId));
+        return $this->withFailover(fn() => $this->connection->destroy($sessionId), true);
+    }
+
+    #[\ReturnTypeWillChange]
+    public function close()
+    {
+        return $this->connection->close();
+    }
+
+    #[\ReturnTypeWillChange]
+    public function gc($maxLifeTime)
+    {
+        return $this->connection->gc($maxLifeTime);
+    }
+
+    public function getFailedLockAttempts()
+    {
+        return $this->connection->getFailedLockAttempts();
     }
 }

@@ -1,0 +1,37 @@
+--TEST--
+bindings: backends and session handlers built per request lose no acknowledged write across a frozen master
+--DESCRIPTION--
+Regression (issue 14, point 4): even per request, the write in flight when the master
+froze was acknowledged when it woke, after the promotion, and lost. The fence after
+each write re-applies it on the new master.
+--EXTENSIONS--
+sentinel
+redis
+--SKIPIF--
+<?php require __DIR__ . '/bootstrap.inc'; sn_skip_without_topology(true); ?>
+--INI--
+sentinel.watch=1
+sentinel.failover_wait_ms=3000
+--FILE--
+<?php
+require __DIR__ . '/bootstrap.inc';
+require __DIR__ . '/session_config.inc';
+require __DIR__ . '/failover_loop.inc';
+
+$r = sn_reused_objects_loop(LibSentinel\Magento\Cache\SentinelBackend::class,
+    ['freeze-master', 'wait-switch OLD 30000', 'thaw-all', 'demote-old-masters'], 40, true);
+file_put_contents(getenv('SENTINEL_TEST_DIR') . '/bindings-per-request-freeze.txt', json_encode($r) . "\n");
+var_dump($r['switched'], $r['cache_acked'] > 0, $r['session_acked'] > 0);
+echo "cache writes lost: {$r['cache_lost']}, session writes lost: {$r['session_lost']}\n";
+?>
+--CLEAN--
+<?php
+require __DIR__ . '/bootstrap.inc';
+sn_ctl('thaw-all');
+sn_ctl('wait-synced', '30000');
+?>
+--EXPECT--
+bool(true)
+bool(true)
+bool(true)
+cache writes lost: 0, session writes lost: 0
