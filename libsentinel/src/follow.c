@@ -74,6 +74,7 @@ struct sentinel_follow {
 
     int depth; /* > 0 inside an entry point: callbacks may be running */
     int freed; /* sentinel_follow_free() was called inside a callback */
+    int errcode; /* why there is no usable master; SENTINEL_OK while following */
     char err[SN_ERRSTR_MAX];
     sentinel_follow_stats st;
 };
@@ -229,12 +230,13 @@ static void clear_candidate(sentinel_follow_t *f)
     probe_close(f);
 }
 
-static void probe_failed(sentinel_follow_t *f, const char *why, int64_t now)
+static void probe_failed(sentinel_follow_t *f, int code, const char *why, int64_t now)
 {
     int64_t pause = f->probe_every_ms;
 
     probe_close(f);
     f->st.probe_failures++;
+    f->errcode = code;
     snprintf(f->err, sizeof(f->err), "%s:%d: %s", f->cand.host, f->cand.port, why);
     if (f->probe_failures++ == 0) {
         pause = 0;
@@ -257,19 +259,19 @@ static void probe_start(sentinel_follow_t *f, int64_t now)
         int rc;
 
         if (sn_nblink_open(&f->probe, f->cand.host, f->cand.port, &e) == -1) {
-            probe_failed(f, e.msg, now);
+            probe_failed(f, e.code, e.msg, now);
             return;
         }
         f->probe_addr = f->cand;
         f->probe_deadline = now + f->cfg.connect_ms + f->cfg.command_ms;
         if ((rc = sn_nblink_queue_auth(&f->probe, &f->cfg.data_cred, &e)) == -1) {
-            probe_failed(f, e.msg, now);
+            probe_failed(f, e.code, e.msg, now);
             return;
         }
         f->probe_auth_pending = rc;
     }
     if (sn_nblink_queue(&f->probe, 1, role, &e) == -1) {
-        probe_failed(f, e.msg, now);
+        probe_failed(f, e.code, e.msg, now);
         return;
     }
     f->probe_busy = 1;
@@ -290,13 +292,13 @@ static int probe_reply(sentinel_follow_t *f, redisReply *r, int64_t now)
             char why[300];
 
             snprintf(why, sizeof(why), "AUTH refused: %.200s", r->str);
-            probe_failed(f, why, now);
+            probe_failed(f, SENTINEL_ERR_AUTH, why, now);
             return -1;
         }
         return 0;
     }
     if (!f->probe_busy) {
-        probe_failed(f, "unexpected reply", now);
+        probe_failed(f, SENTINEL_ERR_PROTOCOL, "unexpected reply", now);
         return -1;
     }
     f->probe_busy = 0;
@@ -307,6 +309,7 @@ static int probe_reply(sentinel_follow_t *f, redisReply *r, int64_t now)
     /* A replica says "slave" until it is promoted: ask again soon. */
     f->st.not_master++;
     f->probe_failures = 0;
+    f->errcode = SENTINEL_ERR_NOT_MASTER;
     snprintf(f->err, sizeof(f->err), "%s:%d is not a master", f->cand.host, f->cand.port);
     f->next_probe = now + f->probe_every_ms;
     return 0;
@@ -321,7 +324,7 @@ static void probe_io(sentinel_follow_t *f, int64_t now)
         return;
     if (sn_nblink_io(&f->probe, &e) == -1) {
         if (f->probe_busy || f->probe_auth_pending)
-            probe_failed(f, e.msg, now);
+            probe_failed(f, e.code, e.msg, now);
         else
             probe_close(f); /* an idle link the node closed */
         return;
@@ -330,7 +333,7 @@ static void probe_io(sentinel_follow_t *f, int64_t now)
         int rc = sn_nblink_reply(&f->probe, &r, &e);
 
         if (rc == -1) {
-            probe_failed(f, e.msg, now);
+            probe_failed(f, e.code, e.msg, now);
             return;
         }
         if (rc == 0)
@@ -350,7 +353,7 @@ static void probe_step(sentinel_follow_t *f, int64_t now)
         return;
     }
     if ((f->probe_busy || f->probe_auth_pending) && now >= f->probe_deadline) {
-        probe_failed(f, "no ROLE reply in time", now);
+        probe_failed(f, SENTINEL_ERR_TIMEOUT, "no ROLE reply in time", now);
         return;
     }
     if (!f->probe_busy && now >= f->next_probe) {
@@ -419,6 +422,7 @@ static void adopt_candidate(sentinel_follow_t *f, const char *reason, int64_t no
     f->counted = 0;
     f->have_cand = 0;
     f->probe_failures = 0;
+    f->errcode = SENTINEL_OK;
     f->err[0] = '\0';
     probe_close(f);
     sn_watch_follow(f->w, &f->master);
@@ -518,6 +522,17 @@ static void follow_step(sentinel_follow_t *f, int64_t now)
         hp_set(&hp, cur.host, cur.port);
         if (!fenced(f, &hp, now))
             set_candidate(f, &hp, now);
+    }
+    if (f->state == SENTINEL_FOLLOW_RESOLVING && !f->have_cand) {
+        int code = sn_watch_poll_code(f->w);
+
+        if (code == SENTINEL_ERR_UNKNOWN_MASTER)
+            snprintf(f->err, sizeof(f->err), "no sentinel knows master '%s'",
+                     f->cfg.master_name);
+        else if (code == SENTINEL_ERR_NO_SENTINEL_REACHABLE)
+            snprintf(f->err, sizeof(f->err), "no sentinel answered");
+        if (code != SENTINEL_OK)
+            f->errcode = code;
     }
     probe_step(f, now);
 }
@@ -782,6 +797,13 @@ int sentinel_follow_master(const sentinel_follow_t *f, sentinel_addr *out)
 int sentinel_follow_writable(const sentinel_follow_t *f, uint64_t epoch)
 {
     return f != NULL && f->state == SENTINEL_FOLLOW_FOLLOWING && f->epoch == epoch;
+}
+
+int sentinel_follow_errcode(const sentinel_follow_t *f)
+{
+    if (f == NULL)
+        return SENTINEL_ERR_INVALID_ARGUMENT;
+    return f->state == SENTINEL_FOLLOW_FOLLOWING ? SENTINEL_OK : f->errcode;
 }
 
 const char *sentinel_follow_errstr(const sentinel_follow_t *f)

@@ -306,6 +306,10 @@ int sn_watch_process_fd(sentinel_watch_t *w, int fd);
  * are filtered against it (not against the polled address, which lags the
  * promotion by about a second) and the watcher's failover is over. */
 void sn_watch_follow(sentinel_watch_t *w, const sn_hostport *master);
+/* Why polling names no master: SENTINEL_OK (it does, or no answer yet),
+ * SENTINEL_ERR_UNKNOWN_MASTER (the last answer was null) or
+ * SENTINEL_ERR_NO_SENTINEL_REACHABLE (a whole round of sentinels failed). */
+int sn_watch_poll_code(const sentinel_watch_t *w);
 
 /* ROLE check of one address with the data credentials. */
 int sn_check_role(const sn_config *cfg, const sn_hostport *hp, int64_t deadline_ms,

@@ -107,6 +107,8 @@ struct sentinel_watch {
     int in_failover;
     int64_t failover_since;
     sn_hostport selected; /* last replica announced, to report it once */
+    int poll_code;       /* SENTINEL_OK, or why the last poll named nobody */
+    int poll_failures;   /* consecutive failed polls (any sentinel) */
     int have_followed;   /* a follower verified this master: filter on it */
     sn_hostport followed;
 };
@@ -471,6 +473,9 @@ static void watch_add_sentinel(const sn_hostport *hp, void *ud)
 
 static void poll_failed(sentinel_watch_t *w, int64_t now)
 {
+    /* A whole round of sentinels without an answer. */
+    if (++w->poll_failures >= (int)w->cfg.nsentinels)
+        w->poll_code = SENTINEL_ERR_NO_SENTINEL_REACHABLE;
     wlink_drop(w, &w->poller, now);
     /* Try the next sentinel at once; back off only after a full round. */
     w->poll_idx = (w->poll_idx + 1) % w->cfg.nsentinels;
@@ -526,6 +531,8 @@ static int poll_reply(sentinel_watch_t *w, redisReply *r)
         int rc = sn_parse_master_addr(r, &hp, &e);
         if (rc == -1)
             return -1;
+        w->poll_failures = 0;
+        w->poll_code = rc == 1 ? SENTINEL_ERR_UNKNOWN_MASTER : SENTINEL_OK;
         if (rc == 0) {
             sn_config_map(&w->cfg, &hp);
             switch_master(w, &hp, SN_WATCH_POLL_DETAIL, &l->addr);
@@ -783,6 +790,11 @@ int sn_watch_process_fd(sentinel_watch_t *w, int fd)
         return 1;
     }
     return 0;
+}
+
+int sn_watch_poll_code(const sentinel_watch_t *w)
+{
+    return w->poll_code;
 }
 
 void sn_watch_follow(sentinel_watch_t *w, const sn_hostport *master)

@@ -791,6 +791,26 @@ static void test_probe_authenticates_with_data_credentials(void **state)
     sentinel_follow_free(f);
 }
 
+static void test_unknown_name_and_no_sentinel_are_reported(void **state)
+{
+    sentinel_t *h = sentinel_new("othermaster");
+    sentinel_follow_t *f;
+
+    (void)state;
+    assert_int_equal(sentinel_add_sentinels(h, "10.0.1.1:26379,10.0.1.2:26379"), 0);
+    f = sentinel_follow_new(h);
+    sentinel_free(h);
+    run_for(f, 100);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_RESOLVING);
+    assert_int_equal(sentinel_follow_errcode(f), SENTINEL_ERR_UNKNOWN_MASTER);
+    assert_non_null(strstr(sentinel_follow_errstr(f), "othermaster"));
+    node_kill(S1);
+    node_kill(S2);
+    run_for(f, 3000);
+    assert_int_equal(sentinel_follow_errcode(f), SENTINEL_ERR_NO_SENTINEL_REACHABLE);
+    sentinel_follow_free(f);
+}
+
 /* ---- re-entrancy --------------------------------------------------------- */
 
 static void on_state_reenter(sentinel_follow_t *f, const sentinel_follow_transition *t, void *ud)
@@ -898,6 +918,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_failovers_back_to_back, setup_on_m1, teardown),
         cmocka_unit_test_setup_teardown(test_switch_seen_only_by_polling, setup_on_m1, teardown),
         cmocka_unit_test_setup_teardown(test_probe_authenticates_with_data_credentials, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_name_and_no_sentinel_are_reported, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_callbacks_may_not_reenter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_inside_state_callback_is_deferred, setup,

@@ -191,7 +191,17 @@ SENTINEL_EXPORT int sentinel_follow_master(const sentinel_follow_t *f, sentinel_
 /* 1 when a write that was prepared under `epoch` may go out now: FOLLOWING
  * and the epoch has not moved. */
 SENTINEL_EXPORT int sentinel_follow_writable(const sentinel_follow_t *f, uint64_t epoch);
-/* The last probe failure, e.g. "AUTH refused: ..."; "" if none. */
+/*
+ * Why there is no usable master (SENTINEL_OK while FOLLOWING, or before the
+ * first answer): SENTINEL_ERR_UNKNOWN_MASTER (sentinels answer, none knows
+ * the name), SENTINEL_ERR_NO_SENTINEL_REACHABLE, SENTINEL_ERR_AUTH (the
+ * candidate refused the data credentials), SENTINEL_ERR_NOT_MASTER (it
+ * answers as a replica), SENTINEL_ERR_TIMEOUT, SENTINEL_ERR_MASTER_UNREACHABLE.
+ * A writer that waits for FOLLOWING reports this after its own deadline.
+ */
+SENTINEL_EXPORT int sentinel_follow_errcode(const sentinel_follow_t *f);
+/* The detail of the last problem, e.g. "10.0.0.2:6380: AUTH refused: ...",
+ * or a re-entrancy refusal; "" if none. */
 SENTINEL_EXPORT const char *sentinel_follow_errstr(const sentinel_follow_t *f);
 
 /* Set size = sizeof(sentinel_follow_stats) before the call; fields may be
