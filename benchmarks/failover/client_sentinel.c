@@ -226,9 +226,12 @@ static void sentinel_client_write(fo_client *c, const char *key, fo_outcome *out
         if (sentinel_follow_get_state(c->f) == SENTINEL_FOLLOW_RESOLVING && code != SENTINEL_OK &&
             c->resolving_since == 0)
             c->resolving_since = now; /* never verified anything yet */
+        /* A wrong name or wrong credentials will not fix themselves: say so
+         * at once; anything else may be an outage being recovered from. */
         if (c->resolving_since != 0 && code != SENTINEL_OK &&
-            now - c->resolving_since >= OC_RESOLVE_REPORT_US &&
-            now - c->reported_at >= OC_RESOLVE_REPORT_US) {
+            (code == SENTINEL_ERR_UNKNOWN_MASTER || code == SENTINEL_ERR_AUTH ||
+             now - c->resolving_since >= OC_RESOLVE_REPORT_US) &&
+            (c->reported_at == 0 || now - c->reported_at >= OC_RESOLVE_REPORT_US)) {
             c->reported_at = now;
             fo_outcome_error(out, 0, 0, "follow: %s: %s", sentinel_code_name(code),
                              sentinel_follow_errstr(c->f));

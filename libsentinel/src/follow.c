@@ -73,6 +73,7 @@ struct sentinel_follow {
     int nreg;
 
     int depth; /* > 0 inside an entry point: callbacks may be running */
+    int recheck_pending; /* sentinel_follow_recheck() from inside a callback */
     int freed; /* sentinel_follow_free() was called inside a callback */
     int errcode; /* why there is no usable master; SENTINEL_OK while following */
     char err[SN_ERRSTR_MAX];
@@ -646,8 +647,15 @@ static int enter(sentinel_follow_t *f)
     return 0;
 }
 
+static void do_recheck(sentinel_follow_t *f);
+
 static int leave(sentinel_follow_t *f, int rc)
 {
+    /* A recheck asked for inside a callback runs once the step is done. */
+    if (f->recheck_pending && !f->freed) {
+        f->recheck_pending = 0;
+        do_recheck(f);
+    }
     sync_fds(f);
     f->depth--;
     if (f->freed) {
@@ -762,17 +770,26 @@ int sentinel_follow_run_once(sentinel_follow_t *f, int timeout_ms)
     return leave(f, 0);
 }
 
+static void do_recheck(sentinel_follow_t *f)
+{
+    int64_t now = sn_now_ms();
+
+    if (f->state != SENTINEL_FOLLOW_FOLLOWING)
+        return;
+    set_candidate(f, &f->master, now);
+    set_state(f, SENTINEL_FOLLOW_RESOLVING, "master reported failing");
+    follow_step(f, now);
+}
+
 int sentinel_follow_recheck(sentinel_follow_t *f)
 {
+    if (f != NULL && f->depth > 0 && !f->freed) {
+        f->recheck_pending = 1; /* inside a callback: after the step */
+        return 0;
+    }
     if (enter(f) == -1)
         return -1;
-    if (f->state == SENTINEL_FOLLOW_FOLLOWING) {
-        int64_t now = sn_now_ms();
-
-        set_candidate(f, &f->master, now);
-        set_state(f, SENTINEL_FOLLOW_RESOLVING, "master reported failing");
-        follow_step(f, now);
-    }
+    do_recheck(f);
     return leave(f, 0);
 }
 

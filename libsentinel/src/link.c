@@ -551,6 +551,8 @@ static int nblink_flush(sn_nblink *l, sn_err *e)
 {
     size_t done = 0;
 
+    if (l->outlen == 0)
+        return 0;
     while (done < l->outlen) {
         ssize_t n = l->t->nb_send(l->h, l->out + done, l->outlen - done, e);
         if (n < 0)

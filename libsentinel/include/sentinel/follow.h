@@ -62,8 +62,11 @@
  * and _recheck(). Inside a callback:
  *  - allowed: every getter (state, epoch, master, candidate, writable,
  *    errstr, stats, fds, timeout) and sentinel_follow_free();
- *  - refused: on_fd, on_timeout, run_once and recheck return -1 and do
- *    nothing (the follower is mid-step);
+ *  - deferred: sentinel_follow_recheck() returns 0 and runs when the
+ *    current step is done, before the outermost call returns (its own
+ *    transitions are reported then);
+ *  - refused: on_fd, on_timeout and run_once return -1 and do nothing (the
+ *    follower is mid-step);
  *  - sentinel_follow_free() inside a callback is deferred: no further
  *    callback of any kind is made, and the follower is freed when the
  *    outermost call returns (it returns 0). Do not touch f after freeing it.
@@ -178,7 +181,7 @@ SENTINEL_EXPORT int sentinel_follow_run_once(sentinel_follow_t *f, int timeout_m
  * to: ask the master for ROLE again now. FOLLOWING becomes RESOLVING until
  * the master (or whatever the sentinels name) answers ROLE master; a
  * failover event in the meantime pauses as usual. No-op in other states.
- * 0, or -1 inside a callback.
+ * Inside a callback it is deferred to the end of the current step. 0.
  */
 SENTINEL_EXPORT int sentinel_follow_recheck(sentinel_follow_t *f);
 
