@@ -710,6 +710,8 @@ static void test_candidate_never_answers_master(void **state)
 static void test_silent_candidate_times_out_and_backs_off(void **state)
 {
     sentinel_follow_t *f = *state;
+    int adds = SEEN.adds, removes = SEEN.removes;
+
     R1->silent = 1;
     publish(S2, "+selected-slave", SELECT_R1);
     run_for(f, 5000);
@@ -718,6 +720,48 @@ static void test_silent_candidate_times_out_and_backs_off(void **state)
      * connections in 5 s, not one per 10 ms. */
     assert_true(R1->opens >= 3 && R1->opens <= 12);
     assert_non_null(strstr(sentinel_follow_errstr(f), "no ROLE reply in time"));
+    /* Each new probe connection was announced, even when it got the number
+     * of the one just closed (an epoll host must re-add it). */
+    assert_int_equal(SEEN.adds - adds, R1->opens);
+    assert_true(SEEN.removes - removes >= R1->opens - 1);
+    expect_registry_matches(f, &SEEN);
+}
+
+static int handle_of(const node *n)
+{
+    for (int i = 0; i < MAX_CONNS; i++)
+        if (conns[i].used && conns[i].n == n && !conns[i].closed)
+            return HANDLE_BASE + i;
+    return -1;
+}
+
+/* Sentinel's CLIENT KILL at the promotion closes our probe mid-ROLE: it is
+ * reopened at once, and the host is told, even though the new connection
+ * got the very same descriptor number. */
+static void test_probe_closed_by_peer_is_reopened_and_announced(void **state)
+{
+    sentinel_follow_t *f = *state;
+    int h, adds, removes;
+
+    R1->silent = 1;
+    publish(S2, "+selected-slave", SELECT_R1);
+    run_for(f, 5);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_PROBING);
+    assert_int_equal(R1->opens, 1);
+    h = handle_of(R1);
+    adds = SEEN.adds;
+    removes = SEEN.removes;
+    conns[h - HANDLE_BASE].closed = 1;
+    pump(f);
+    assert_int_equal(R1->opens, 2);
+    assert_int_equal(handle_of(R1), h); /* the same number again */
+    assert_int_equal(SEEN.removes - removes, 1);
+    assert_int_equal(SEEN.adds - adds, 1);
+    expect_registry_matches(f, &SEEN);
+    R1->silent = 0;
+    strcpy(R1->role, "master");
+    run_for(f, 600); /* the silent ROLE times out, the next one answers */
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_FOLLOWING);
 }
 
 static void test_sentinel_dies_mid_failover(void **state)
@@ -930,6 +974,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_candidate_never_answers_master, setup_on_m1, teardown),
         cmocka_unit_test_setup_teardown(test_silent_candidate_times_out_and_backs_off, setup_on_m1,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_probe_closed_by_peer_is_reopened_and_announced,
+                                        setup_on_m1, teardown),
         cmocka_unit_test_setup_teardown(test_sentinel_dies_mid_failover, setup_on_m1, teardown),
         cmocka_unit_test_setup_teardown(test_two_failovers_back_to_back, setup_on_m1, teardown),
         cmocka_unit_test_setup_teardown(test_switch_seen_only_by_polling, setup_on_m1, teardown),

@@ -50,6 +50,27 @@
  *     A REMOVE may arrive after the library closed the fd (never after a
  *     host callback could have reused the number): ignore EBADF / ENOENT from
  *     EPOLL_CTL_DEL. A closed fd leaves an epoll set by itself.
+ *     Register level-triggered (a link reads at most 1 MiB per call).
+ *
+ *       static void sock(sentinel_follow_t *f, int fd, sentinel_follow_fd_op op,
+ *                        int events, void *ud)
+ *       {
+ *           struct epoll_event ev = {.events = events, .data.fd = fd};
+ *           epoll_ctl(*(int *)ud, op == SENTINEL_FOLLOW_FD_ADD ? EPOLL_CTL_ADD :
+ *                     op == SENTINEL_FOLLOW_FD_MODIFY ? EPOLL_CTL_MOD : EPOLL_CTL_DEL,
+ *                     fd, &ev);
+ *       }
+ *       ...
+ *       sentinel_follow_set_socket_cb(f, sock, &epfd);
+ *       sentinel_follow_on_timeout(f);
+ *       for (;;) {
+ *           int n = epoll_wait(epfd, evs, 64, sentinel_follow_timeout(f));
+ *           for (int i = 0; i < n; i++)      (your own fds are dispatched here too)
+ *               sentinel_follow_on_fd(f, evs[i].data.fd, evs[i].events);
+ *           if (sentinel_follow_timeout(f) == 0)
+ *               sentinel_follow_on_timeout(f);
+ *       }
+ *
  *  2. Pull (poll() hosts, a PHP request): sentinel_follow_fds() lists the fds
  *     and events; poll them, then sentinel_follow_on_fd() for each that fired
  *     and sentinel_follow_on_timeout() when the timeout passed.
