@@ -728,7 +728,10 @@ int sentinel_watch_timeout(sentinel_watch_t *w)
         else if (l->state == WL_CONNECTING || l->state == WL_HANDSHAKE)
             due = min_due(due, l->deadline);
         else if (l->state == WL_READY)
-            due = min_due(due, l->last_ping + w->poll_ms);
+            /* An unanswered PING is given up on strictly after its grace
+             * (sub_step): waking before that would spin. */
+            due = min_due(due, l->last_ping + w->poll_ms +
+                                   (l->ping_pending ? w->cfg.command_ms + 1 : 0));
     }
     /* A poll that is due only matters once the poller can send it: while it
      * connects or waits for a reply, its fd wakes us, or its deadline. */
