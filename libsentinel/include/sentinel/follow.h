@@ -19,6 +19,10 @@
  *                                +--candidate answers ROLE master---+
  *
  *   -failover-abort-* in PAUSED / PROBING: PROBING the old master.
+ *   sentinel_follow_recheck() (the host saw an error): FOLLOWING -> RESOLVING,
+ *   asking the same master again.
+ *   PAUSED / PROBING longer than SENTINEL_FOLLOW_PAUSE_MAX_MS (no candidate
+ *   answered master, no abort): RESOLVING, fence kept: polling decides.
  *
  * The epoch: a counter that moves exactly once per failover of the master
  * being followed, at its first event (+try-failover, +selected-slave, a
