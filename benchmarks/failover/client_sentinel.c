@@ -1,24 +1,23 @@
 /*
  * The libsentinel client ("ours/C"): the zero-loss write loop DESIGN.md's
- * feasibility note describes, built on the public API only.
+ * feasibility note describes, on the library's failover follower
+ * (sentinel/follow.h), so that this benchmark measures the code users run.
  *
- *  - A watcher subscribes to every sentinel. The first failover event about
- *    the master we write to pauses writing (nothing more goes to it: every
- *    write the old master acknowledges after the promotion is lost).
- *  - The replica named by +selected-slave (or a switch) is probed with ROLE
- *    every 10 ms; writing resumes on it as soon as it answers "master",
- *    about a second before any sentinel serves the new address.
- *  - -failover-abort-* resumes on the old master.
- *  - A connection error or -READONLY goes to sentinel_report() and the next
- *    tick resolves again (sentinel_connect_master: resolve + ROLE on the very
- *    connection), with a short total deadline so the loop keeps reading
- *    events, and a backoff so an outage does not flood the sentinels.
- *  - The master whose failover started is fenced for a while: sentinels keep
- *    naming it for ~1 s after the promotion, and ROLE still says "master"
- *    until Sentinel demotes it, so a resolution then would lead straight
- *    back to it.
+ *  - The follower subscribes to every sentinel, pauses at the first failover
+ *    event about the master, probes the announced replica with ROLE every
+ *    10 ms and resumes on it as soon as it answers "master"; after
+ *    -failover-abort-* it resumes on the old master; the master a failover
+ *    started from is fenced from polled answers for a while.
+ *  - This file only writes: one connection to the master the follower
+ *    verified, opened under the follower's epoch. Before each SET it checks
+ *    that the follower is FOLLOWING and the epoch has not moved
+ *    (sentinel_follow_writable); when it moved, the connection is dropped
+ *    unused: nothing more goes to the old master.
+ *  - A connection error or -READONLY asks the follower to check the master
+ *    again (sentinel_follow_recheck).
  *
- * One state per situation, one function per state (see oc_state_name()).
+ * The follower is driven through its pull interface: its fds are polled
+ * (with microsecond precision) in wait(), and each write() drains it first.
  */
 #define _GNU_SOURCE
 #include "writer.h"
@@ -27,92 +26,36 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/time.h>
 #include <time.h>
 
 #include <hiredis/hiredis.h>
+#include <sentinel/follow.h>
 #include <sentinel/sentinel.h>
 
-#define OC_PROBE_EVERY_US 10000      /* ROLE probes of the promotion candidate */
-#define OC_PROBE_TIMEOUT_MS 100      /* one probe: connect + ROLE */
-#define OC_PAUSE_MAX_US 15000000     /* give up waiting for the candidate: resolve */
-#define OC_FENCE_US 60000000         /* how long a failed-over master is avoided */
-#define OC_BACKOFF_MIN_US 10000      /* between failed resolutions ... */
-#define OC_BACKOFF_MAX_US 200000     /* ... doubling up to this */
-#define OC_RESOLVE_TOTAL_MS 500      /* one resolution, so events are read often */
-#define OC_MAX_WATCH_FDS 32
-
-typedef enum oc_state {
-    OC_RESOLVING, /* no master: resolve through the sentinels (with backoff) */
-    OC_WRITING,   /* connected to a master verified with ROLE */
-    OC_PAUSED     /* a failover of our master is under way: wait for the candidate */
-} oc_state;
-
-typedef struct oc_addr {
-    char host[SENTINEL_HOST_MAX];
-    int port;
-} oc_addr;
+#define OC_PROBE_EVERY_MS 10    /* ROLE probes of the promotion candidate */
+#define OC_PROBE_TIMEOUT_MS 100 /* one probe: connect, then reply */
+#define OC_MAX_FDS 80           /* a link per sentinel, the poller, the probe */
+#define OC_RESOLVE_REPORT_US 500000 /* resolving this long: say why, this often */
 
 struct fo_client {
-    sentinel_t *s;
-    sentinel_watch_t *w;
+    sentinel_follow_t *f;
     fo_log *log;
-    oc_state state;
 
-    redisContext *c; /* the master we write to; kept while paused, for an abort */
-    oc_addr at;      /* its address */
+    redisContext *c;  /* the master we write to */
+    sentinel_addr at; /* its address */
+    uint64_t epoch;   /* the follower's epoch when c was opened */
+    struct timeval connect_tv, command_tv;
 
-    oc_addr candidate;
-    int have_candidate;
-    oc_addr fence; /* the master a failover started from */
-    int64_t fence_until;
-
-    int64_t paused_at, next_probe, next_resolve;
-    int resolve_failures;
-    struct timeval command_tv, probe_tv;
-
-    uint64_t pauses, resumes, probes, aborts, resolve_errors;
+    int64_t paused_at;
+    int64_t resolving_since, reported_at;
+    uint64_t connects, rechecks, connect_errors;
 };
-
-static const char *oc_state_name(oc_state st)
-{
-    switch (st) {
-    case OC_RESOLVING: return "resolving";
-    case OC_WRITING: return "writing";
-    case OC_PAUSED: return "paused";
-    }
-    return "?";
-}
 
 static struct timeval ms_to_tv(int ms)
 {
     struct timeval tv = {ms / 1000, (ms % 1000) * 1000};
     return tv;
-}
-
-static void addr_set(oc_addr *a, const char *host, int port)
-{
-    snprintf(a->host, sizeof(a->host), "%s", host ? host : "");
-    a->port = port;
-}
-
-static int addr_is(const oc_addr *a, const char *host, int port)
-{
-    return a->port == port && host != NULL && strcmp(a->host, host) == 0;
-}
-
-static int fenced(const fo_client *c, const char *host, int port, int64_t now)
-{
-    return now < c->fence_until && addr_is(&c->fence, host, port);
-}
-
-static void set_state(fo_client *c, oc_state st, const char *why)
-{
-    if (c->state == st)
-        return;
-    fo_log_note(c->log, "state %s -> %s (%s)", oc_state_name(c->state), oc_state_name(st), why);
-    c->state = st;
 }
 
 static void drop_master(fo_client *c)
@@ -123,33 +66,30 @@ static void drop_master(fo_client *c)
 }
 
 /* ========================================================================
- * Sentinel events
+ * What the follower tells us
  * ======================================================================== */
 
-static void pause_writes(fo_client *c, const char *why)
+static void on_state(sentinel_follow_t *f, const sentinel_follow_transition *t, void *userdata)
 {
-    sentinel_addr cur;
+    fo_client *c = userdata;
     int64_t now = fo_now_us();
 
-    if (c->state == OC_PAUSED)
-        return;
-    /* What fails over is the master the sentinels named last. */
-    if (sentinel_watch_current(c->w, &cur) == 0)
-        addr_set(&c->fence, cur.host, cur.port);
-    else
-        c->fence = c->at;
-    c->fence_until = now + OC_FENCE_US;
-    c->paused_at = now;
-    c->have_candidate = 0;
-    c->pauses++;
-    set_state(c, OC_PAUSED, why);
-}
-
-static void set_candidate(fo_client *c, const char *host, int port)
-{
-    addr_set(&c->candidate, host, port);
-    c->have_candidate = 1;
-    c->next_probe = 0; /* probe at the next tick */
+    (void)f;
+    fo_log_note(c->log, "state %s -> %s epoch %llu master %s:%d candidate %s:%d (%s)",
+                sentinel_follow_state_name(t->old_state), sentinel_follow_state_name(t->new_state),
+                (unsigned long long)t->epoch, t->master.host, t->master.port,
+                t->candidate.host[0] ? t->candidate.host : "-", t->candidate.port,
+                t->reason ? t->reason : "-");
+    if (t->new_state == SENTINEL_FOLLOW_PAUSED || t->new_state == SENTINEL_FOLLOW_PROBING) {
+        if (t->old_state == SENTINEL_FOLLOW_FOLLOWING || t->old_state == SENTINEL_FOLLOW_RESOLVING)
+            c->paused_at = now;
+    }
+    c->resolving_since = t->new_state == SENTINEL_FOLLOW_RESOLVING ? now : 0;
+    if (t->new_state == SENTINEL_FOLLOW_FOLLOWING && c->paused_at != 0) {
+        fo_log_note(c->log, "resumed on %s:%d after %lld ms paused", t->master.host,
+                    t->master.port, (long long)((now - c->paused_at) / 1000));
+        c->paused_at = 0;
+    }
 }
 
 static void on_event(const sentinel_event *ev, void *userdata)
@@ -159,149 +99,57 @@ static void on_event(const sentinel_event *ev, void *userdata)
     fo_log_note(c->log, "event %d %s %s:%d from %s:%d", (int)ev->type,
                 ev->detail ? ev->detail : "-", ev->host ? ev->host : "-", ev->port,
                 ev->source_host ? ev->source_host : "-", ev->source_port);
-    switch (ev->type) {
-    case SENTINEL_EVENT_FAILOVER_STARTED:
-        pause_writes(c, ev->detail ? ev->detail : "failover started");
-        break;
-    case SENTINEL_EVENT_REPLICA_SELECTED:
-        pause_writes(c, "replica selected");
-        set_candidate(c, ev->host, ev->port);
-        break;
-    case SENTINEL_EVENT_SWITCHED:
-        /* Already resumed there: nothing to do. Otherwise verify it first. */
-        if (c->state == OC_WRITING && addr_is(&c->at, ev->host, ev->port))
-            break;
-        pause_writes(c, "switched");
-        set_candidate(c, ev->host, ev->port);
-        break;
-    case SENTINEL_EVENT_FAILOVER_ABORTED:
-        if (c->state != OC_PAUSED)
-            break;
-        c->aborts++;
-        c->fence_until = 0;
-        set_state(c, c->c ? OC_WRITING : OC_RESOLVING, "failover aborted");
-        break;
-    case SENTINEL_EVENT_SUBSCRIBE_DENIED:
-    case SENTINEL_EVENT_SENTINEL_DOWN:
-    case SENTINEL_EVENT_SENTINEL_UP:
-        break;
-    }
 }
 
 /* ========================================================================
- * States
+ * Writing
  * ======================================================================== */
 
-/* ROLE on the candidate; returns a connection to it when it is a master. */
-static redisContext *probe_candidate(fo_client *c)
+/* A connection to the verified master, opened under the current epoch. */
+static int ensure_master(fo_client *c, fo_outcome *out)
 {
-    redisContext *ctx;
-    redisReply *r;
-    int is_master;
+    sentinel_addr m;
+    uint64_t epoch = sentinel_follow_epoch(c->f);
 
-    c->probes++;
-    ctx = redisConnectWithTimeout(c->candidate.host, c->candidate.port, c->probe_tv);
-    if (ctx == NULL)
-        return NULL;
-    if (ctx->err) {
-        redisFree(ctx);
-        return NULL;
-    }
-    redisSetTimeout(ctx, c->probe_tv);
-    r = redisCommand(ctx, "ROLE");
-    is_master = r != NULL && r->type == REDIS_REPLY_ARRAY && r->elements > 0 &&
-                r->element[0]->type == REDIS_REPLY_STRING &&
-                strcmp(r->element[0]->str, "master") == 0;
-    if (r)
-        freeReplyObject(r);
-    if (!is_master) {
-        redisFree(ctx);
-        return NULL;
-    }
-    return ctx;
-}
-
-static void step_paused(fo_client *c, int64_t now)
-{
-    redisContext *ctx;
-
-    if (now - c->paused_at > OC_PAUSE_MAX_US) {
+    if (c->c != NULL && c->epoch == epoch)
+        return 0;
+    drop_master(c); /* the epoch moved: never write there again */
+    if (sentinel_follow_master(c->f, &m) != 0)
+        return -1;
+    c->connects++;
+    c->c = redisConnectWithTimeout(m.host, m.port, c->connect_tv);
+    if (c->c == NULL || c->c->err) {
+        c->connect_errors++;
+        fo_outcome_error(out, 0, m.port, "connect %s:%d: %s", m.host, m.port,
+                         c->c ? c->c->errstr : "out of memory");
         drop_master(c);
-        c->next_resolve = now;
-        set_state(c, OC_RESOLVING, "no candidate answered master in time");
-        return;
+        c->rechecks++;
+        sentinel_follow_recheck(c->f);
+        return -1;
     }
-    if (!c->have_candidate || now < c->next_probe)
-        return;
-    ctx = probe_candidate(c);
-    if (ctx == NULL) {
-        c->next_probe = fo_now_us() + OC_PROBE_EVERY_US;
-        return;
-    }
-    drop_master(c);
-    c->c = ctx;
-    c->at = c->candidate;
     redisSetTimeout(c->c, c->command_tv);
-    /* The cached answer still names the old master. */
-    sentinel_invalidate(c->s);
-    c->resumes++;
-    fo_log_note(c->log, "resumed on %s:%d after %lld ms paused", c->at.host, c->at.port,
-                (long long)((fo_now_us() - c->paused_at) / 1000));
-    set_state(c, OC_WRITING, "candidate answered ROLE master");
+    c->at = m;
+    c->epoch = epoch;
+    return 0;
 }
 
-static void step_resolving(fo_client *c, int64_t now, fo_outcome *out)
-{
-    redisContext *ctx;
-    int64_t backoff;
-
-    if (now < c->next_resolve)
-        return;
-    ctx = sentinel_connect_master(c->s);
-    if (ctx != NULL && fenced(c, ctx->tcp.host, ctx->tcp.port, fo_now_us())) {
-        /* Sentinels still name the master we left; wait for them. */
-        redisFree(ctx);
-        sentinel_invalidate(c->s);
-        ctx = NULL;
-        out->result = FO_IDLE;
-    } else if (ctx == NULL) {
-        c->resolve_errors++;
-        fo_outcome_error(out, 0, 0, "resolve: %s: %s", sentinel_code_name(sentinel_errcode(c->s)),
-                         sentinel_errstr(c->s));
-    }
-    if (ctx == NULL) {
-        backoff = (int64_t)OC_BACKOFF_MIN_US << (c->resolve_failures < 8 ? c->resolve_failures : 8);
-        if (backoff > OC_BACKOFF_MAX_US)
-            backoff = OC_BACKOFF_MAX_US;
-        c->resolve_failures++;
-        c->next_resolve = fo_now_us() + backoff;
-        return;
-    }
-    c->resolve_failures = 0;
-    c->c = ctx;
-    addr_set(&c->at, ctx->tcp.host, ctx->tcp.port);
-    redisSetTimeout(c->c, c->command_tv);
-    set_state(c, OC_WRITING, "resolved");
-}
-
-static void step_writing(fo_client *c, const char *key, fo_outcome *out)
+static void write_once(fo_client *c, const char *key, fo_outcome *out)
 {
     redisReply *r = redisCommand(c->c, "SET %s 1", key);
 
     if (r == NULL) {
         fo_outcome_error(out, 1, c->at.port, "SET: %s", c->c->errstr[0] ? c->c->errstr : "I/O error");
-        sentinel_report(c->s, c->c, NULL);
         drop_master(c);
-        c->next_resolve = 0;
-        set_state(c, OC_RESOLVING, "connection error");
+        c->rechecks++;
+        sentinel_follow_recheck(c->f);
         return;
     }
     if (r->type == REDIS_REPLY_ERROR) {
         fo_outcome_error(out, 1, c->at.port, "%s", r->str);
-        if (sentinel_report(c->s, c->c, r)) {
+        if (strncmp(r->str, "READONLY", 8) == 0 || strncmp(r->str, "MASTERDOWN", 10) == 0) {
             drop_master(c);
-            c->next_resolve = 0;
-            set_state(c, OC_RESOLVING, "error reply");
+            c->rechecks++;
+            sentinel_follow_recheck(c->f);
         }
     } else {
         out->result = FO_ACKED;
@@ -319,6 +167,7 @@ static fo_client *sentinel_client_create(const fo_options *opt, fo_log *log, cha
                                          size_t errlen)
 {
     fo_client *c;
+    sentinel_t *s = NULL;
 
     if (opt->sentinels == NULL || opt->master == NULL) {
         snprintf(err, errlen, "--mode sentinel needs --sentinels and --master");
@@ -328,31 +177,34 @@ static fo_client *sentinel_client_create(const fo_options *opt, fo_log *log, cha
     if (c == NULL)
         goto fail_alloc;
     c->log = log;
-    c->state = OC_RESOLVING;
+    c->connect_tv = ms_to_tv(opt->connect_timeout_ms);
     c->command_tv = ms_to_tv(opt->command_timeout_ms);
-    c->probe_tv = ms_to_tv(OC_PROBE_TIMEOUT_MS);
-    c->s = sentinel_new(opt->master);
-    if (c->s == NULL)
+    s = sentinel_new(opt->master);
+    if (s == NULL)
         goto fail_alloc;
-    if (sentinel_add_sentinels(c->s, opt->sentinels) != 0 ||
-        sentinel_set_timeout(c->s, SENTINEL_TIMEOUT_CONNECT, opt->connect_timeout_ms) != 0 ||
-        sentinel_set_timeout(c->s, SENTINEL_TIMEOUT_TOTAL, OC_RESOLVE_TOTAL_MS) != 0 ||
-        /* One ROLE check per resolution: the loop retries, reading events in between. */
-        sentinel_set_retry(c->s, 1, 10, 100) != 0) {
-        snprintf(err, errlen, "sentinel options: %s", sentinel_errstr(c->s));
+    /* The follower's probes use the handle's connect and command timeouts. */
+    if (sentinel_add_sentinels(s, opt->sentinels) != 0 ||
+        sentinel_set_timeout(s, SENTINEL_TIMEOUT_CONNECT, OC_PROBE_TIMEOUT_MS) != 0 ||
+        sentinel_set_timeout(s, SENTINEL_TIMEOUT_COMMAND, OC_PROBE_TIMEOUT_MS) != 0) {
+        snprintf(err, errlen, "sentinel options: %s", sentinel_errstr(s));
         goto fail;
     }
-    c->w = sentinel_watch_new(c->s, on_event, c);
-    if (c->w == NULL)
+    c->f = sentinel_follow_new(s);
+    if (c->f == NULL)
         goto fail_alloc;
+    sentinel_free(s);
+    s = NULL;
+    sentinel_follow_set_state_cb(c->f, on_state, c);
+    sentinel_follow_set_event_cb(c->f, on_event, c);
+    sentinel_follow_set_timing(c->f, SENTINEL_FOLLOW_PROBE_EVERY_MS, OC_PROBE_EVERY_MS);
     return c;
 
 fail_alloc:
     snprintf(err, errlen, "out of memory");
 fail:
+    sentinel_free(s);
     if (c) {
-        sentinel_watch_free(c->w);
-        sentinel_free(c->s);
+        sentinel_follow_free(c->f);
         free(c);
     }
     return NULL;
@@ -360,59 +212,87 @@ fail:
 
 static void sentinel_client_write(fo_client *c, const char *key, fo_outcome *out)
 {
-    int64_t now = fo_now_us();
-
     out->result = FO_IDLE;
     /* Read pending events first: a tick that runs late skips wait(). */
-    sentinel_watch_process(c->w);
-    if (c->state == OC_PAUSED)
-        step_paused(c, now);
-    if (c->state == OC_RESOLVING)
-        step_resolving(c, now, out);
-    if (c->state == OC_WRITING && out->result == FO_IDLE)
-        step_writing(c, key, out);
+    sentinel_follow_run_once(c->f, 0);
+    if (sentinel_follow_get_state(c->f) != SENTINEL_FOLLOW_FOLLOWING) {
+        int64_t now = fo_now_us();
+        int code = sentinel_follow_errcode(c->f);
+
+        if (c->c != NULL && !sentinel_follow_writable(c->f, c->epoch))
+            drop_master(c);
+        /* Paused or probing is a failover going as planned; resolving
+         * without success for a while is an error the caller sees. */
+        if (sentinel_follow_get_state(c->f) == SENTINEL_FOLLOW_RESOLVING && code != SENTINEL_OK &&
+            c->resolving_since == 0)
+            c->resolving_since = now; /* never verified anything yet */
+        /* A wrong name or wrong credentials will not fix themselves: say so
+         * at once; anything else may be an outage being recovered from. */
+        if (c->resolving_since != 0 && code != SENTINEL_OK &&
+            (code == SENTINEL_ERR_UNKNOWN_MASTER || code == SENTINEL_ERR_AUTH ||
+             now - c->resolving_since >= OC_RESOLVE_REPORT_US) &&
+            (c->reported_at == 0 || now - c->reported_at >= OC_RESOLVE_REPORT_US)) {
+            c->reported_at = now;
+            fo_outcome_error(out, 0, 0, "follow: %s: %s", sentinel_code_name(code),
+                             sentinel_follow_errstr(c->f));
+        }
+        return; /* nothing goes out */
+    }
+    if (ensure_master(c, out) != 0)
+        return;
+    /* The fence: the epoch this connection was opened under still holds. */
+    if (!sentinel_follow_writable(c->f, c->epoch))
+        return;
+    write_once(c, key, out);
 }
 
 static void sentinel_client_wait(fo_client *c, int64_t wait_us)
 {
-    sentinel_watch_fd wfds[OC_MAX_WATCH_FDS];
-    struct pollfd pfds[OC_MAX_WATCH_FDS];
+    sentinel_watch_fd fds[OC_MAX_FDS];
+    struct pollfd pfds[OC_MAX_FDS];
     struct timespec ts;
-    int n, i, watch_ms;
+    int n, rc, t;
 
-    n = sentinel_watch_fds(c->w, wfds, OC_MAX_WATCH_FDS);
-    if (n > OC_MAX_WATCH_FDS)
-        n = OC_MAX_WATCH_FDS;
-    for (i = 0; i < n; i++) {
-        pfds[i].fd = wfds[i].fd;
-        pfds[i].events = wfds[i].events;
+    n = sentinel_follow_fds(c->f, fds, OC_MAX_FDS);
+    if (n > OC_MAX_FDS)
+        n = OC_MAX_FDS;
+    for (int i = 0; i < n; i++) {
+        pfds[i].fd = fds[i].fd;
+        pfds[i].events = fds[i].events;
         pfds[i].revents = 0;
     }
-    watch_ms = sentinel_watch_timeout(c->w);
-    if (watch_ms >= 0 && (int64_t)watch_ms * 1000 < wait_us)
-        wait_us = (int64_t)watch_ms * 1000;
+    t = sentinel_follow_timeout(c->f);
+    if ((int64_t)t * 1000 < wait_us)
+        wait_us = (int64_t)t * 1000;
     ts.tv_sec = wait_us / 1000000;
     ts.tv_nsec = (wait_us % 1000000) * 1000;
-    if (ppoll(pfds, (nfds_t)n, &ts, NULL) < 0 && errno != EINTR)
+    rc = ppoll(pfds, (nfds_t)n, &ts, NULL);
+    if (rc < 0 && errno != EINTR)
         fo_sleep_us(wait_us);
-    sentinel_watch_process(c->w);
+    for (int i = 0; i < n && rc > 0; i++)
+        if (pfds[i].revents != 0)
+            sentinel_follow_on_fd(c->f, pfds[i].fd, pfds[i].revents);
+    if (sentinel_follow_timeout(c->f) == 0)
+        sentinel_follow_on_timeout(c->f);
 }
 
 static void sentinel_client_summary(fo_client *c, fo_log *log)
 {
-    sentinel_stats st;
+    sentinel_follow_stats st;
 
     memset(&st, 0, sizeof(st));
     st.size = sizeof(st);
-    if (sentinel_get_stats(c->s, &st) == 0)
-        fprintf(log->f, "# resolutions=%llu\n# sentinel_queries=%llu\n# role_checks=%llu\n",
-                (unsigned long long)st.resolutions, (unsigned long long)st.sentinel_queries,
-                (unsigned long long)st.role_checks);
-    fprintf(log->f, "# pauses=%llu\n# resumes=%llu\n# probes=%llu\n# aborts=%llu\n"
-                    "# resolve_errors=%llu\n",
-            (unsigned long long)c->pauses, (unsigned long long)c->resumes,
-            (unsigned long long)c->probes, (unsigned long long)c->aborts,
-            (unsigned long long)c->resolve_errors);
+    if (sentinel_follow_get_stats(c->f, &st) == 0)
+        fprintf(log->f,
+                "# pauses=%llu\n# resumes=%llu\n# probes=%llu\n# probe_failures=%llu\n"
+                "# aborts=%llu\n# events=%llu\n# ignored=%llu\n",
+                (unsigned long long)st.failovers, (unsigned long long)st.resumes,
+                (unsigned long long)st.probes, (unsigned long long)st.probe_failures,
+                (unsigned long long)st.aborts, (unsigned long long)st.events,
+                (unsigned long long)st.ignored);
+    fprintf(log->f, "# connects=%llu\n# rechecks=%llu\n# connect_errors=%llu\n",
+            (unsigned long long)c->connects, (unsigned long long)c->rechecks,
+            (unsigned long long)c->connect_errors);
 }
 
 static void sentinel_client_destroy(fo_client *c)
@@ -420,8 +300,7 @@ static void sentinel_client_destroy(fo_client *c)
     if (c == NULL)
         return;
     drop_master(c);
-    sentinel_watch_free(c->w);
-    sentinel_free(c->s);
+    sentinel_follow_free(c->f);
     free(c);
 }
 

@@ -42,7 +42,11 @@ int sn_err_set(sn_err *e, int code, const char *fmt, ...)
 
 /* ---- time.c ------------------------------------------------------------- */
 
-int64_t sn_now_ms(void);          /* CLOCK_MONOTONIC */
+int64_t sn_now_ms(void);          /* CLOCK_MONOTONIC, or the test clock */
+/* The clock seam: unit tests install a scripted clock so that deadlines,
+ * backoffs and poll intervals move only when the test says. NULL restores
+ * CLOCK_MONOTONIC. Not for production use (no locking). */
+void sn_clock_set(int64_t (*now_ms)(void));
 int64_t sn_wall_ms(void);         /* CLOCK_REALTIME */
 void sn_sleep_ms(int64_t ms);
 /* Exponential backoff with full jitter: uniform in [0, min(max, base*2^n)]. */
@@ -112,7 +116,24 @@ typedef struct sn_transport {
     ssize_t (*send)(int h, const void *buf, size_t len, int64_t deadline_ms, sn_err *e);
     ssize_t (*recv)(int h, void *buf, size_t cap, int64_t deadline_ms, sn_err *e);
     void (*close)(int h);
+    /*
+     * The non-blocking side, used by sn_nblink (the watcher, the follower).
+     * A transport whose nb_open is NULL uses the socket defaults for all four
+     * (a fake that scripts only the blocking side keeps working); one that
+     * sets nb_open sets all four. Handles are what a host polls: with
+     * sockets they are file descriptors; a fake may hand out any int >= 0.
+     * nb_open:      start a connect; a handle >= 0, or -1 with e set.
+     * nb_connected: 1 connected, 0 still in progress, -1 failed (e set).
+     * nb_send:      bytes taken (0 = would block), or -1 with e set.
+     * nb_recv:      bytes read, 0 = peer closed, SN_WOULD_BLOCK, or -1.
+     */
+    int (*nb_open)(const char *host, int port, sn_err *e);
+    int (*nb_connected)(int h, sn_err *e);
+    ssize_t (*nb_send)(int h, const void *buf, size_t len, sn_err *e);
+    ssize_t (*nb_recv)(int h, void *buf, size_t cap, sn_err *e);
 } sn_transport;
+
+#define SN_WOULD_BLOCK (-2)
 
 /* Replace the transport (tests); NULL restores the socket one. */
 void sn_transport_set(const sn_transport *t);
@@ -149,6 +170,46 @@ int sn_link_auth(sn_link *l, const sn_cred *cred, int64_t deadline_ms, sn_err *e
 redisReply *sn_link_command(sn_link *l, int64_t deadline_ms, sn_err *e, int argc,
                             const char **argv);
 void sn_link_close(sn_link *l);
+
+/* ---- link.c: the non-blocking link ------------------------------------ */
+
+/*
+ * One non-blocking connection through the transport seam: start a connect,
+ * queue commands (AUTH first) while it completes, flush, read what is there
+ * into a bounded reply reader, hand out complete replies. Deadlines belong
+ * to the caller (it knows what it waits for); the link never blocks.
+ */
+typedef enum sn_nbstate { SN_NB_CLOSED = 0, SN_NB_CONNECTING, SN_NB_OPEN } sn_nbstate;
+
+#define SN_NBLINK_OUT_MAX 65536
+
+typedef struct sn_nblink {
+    int h;            /* transport handle (a pollable fd with sockets), -1 closed */
+    sn_nbstate state;
+    const sn_transport *t;
+    redisReader *reader;
+    char *out;        /* queued bytes not yet sent */
+    size_t outlen, outcap;
+    uint64_t gen;     /* unique per open: a reused fd number is a new link */
+} sn_nblink;
+
+void sn_nblink_init(sn_nblink *l);
+/* Start connecting; 0, or -1 with e set (the link stays closed). */
+int sn_nblink_open(sn_nblink *l, const char *host, int port, sn_err *e);
+/* Queue one command (sent once connected); 0 or -1 (e set). */
+int sn_nblink_queue(sn_nblink *l, int argc, const char **argv, sn_err *e);
+/* Queue AUTH [user] password: 1 queued, 0 no password configured, -1. */
+int sn_nblink_queue_auth(sn_nblink *l, const sn_cred *cred, sn_err *e);
+/* Move bytes without blocking: finish the connect, flush, read what is
+ * there (at most SN_REPLY_MAX buffered). 0, or -1 with e set: the link is
+ * dead and the caller closes it. */
+int sn_nblink_io(sn_nblink *l, sn_err *e);
+/* The next complete reply: 1 with *r set (free it), 0 none yet, -1 with e
+ * set on a protocol error. */
+int sn_nblink_reply(sn_nblink *l, redisReply **r, sn_err *e);
+/* POLLIN / POLLOUT wanted now; 0 when closed. */
+short sn_nblink_events(const sn_nblink *l);
+void sn_nblink_close(sn_nblink *l);
 
 /* ---- replies.c: decode what sentinels and data nodes say ---------------- */
 
@@ -225,6 +286,30 @@ struct sentinel {
 int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out);
 /* watch.c: the state name of sentinel i's subscription link (tests, logs). */
 const char *sn_watch_link_state(const sentinel_watch_t *w, size_t i);
+
+/* watch.c, for the follower (follow.c) */
+/* The detail of a SENTINEL_EVENT_SWITCHED that comes from polling, not from
+ * a sentinel's +switch-master. */
+#define SN_WATCH_POLL_DETAIL "poll"
+/* A descriptor the watcher wants polled, with the link's open generation. */
+typedef struct sn_fdwant {
+    int fd;
+    short events;
+    uint64_t gen;
+} sn_fdwant;
+/* Fill up to max; returns how many there are. */
+int sn_watch_wants(const sentinel_watch_t *w, sn_fdwant *out, int max);
+/* Step only the link whose handle is fd (its data arrived); 1 if the
+ * watcher owns fd, 0 if not. */
+int sn_watch_process_fd(sentinel_watch_t *w, int fd);
+/* The caller verified master with ROLE and follows it now: failover events
+ * are filtered against it (not against the polled address, which lags the
+ * promotion by about a second) and the watcher's failover is over. */
+void sn_watch_follow(sentinel_watch_t *w, const sn_hostport *master);
+/* Why polling names no master: SENTINEL_OK (it does, or no answer yet),
+ * SENTINEL_ERR_UNKNOWN_MASTER (the last answer was null) or
+ * SENTINEL_ERR_NO_SENTINEL_REACHABLE (a whole round of sentinels failed). */
+int sn_watch_poll_code(const sentinel_watch_t *w);
 
 /* ROLE check of one address with the data credentials. */
 int sn_check_role(const sn_config *cfg, const sn_hostport *hp, int64_t deadline_ms,

@@ -7,6 +7,7 @@
  * socket timeout per call) and so that a reply is bounded in size (hiredis
  * 0.14's reader would buffer a gigabyte bulk string).
  */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
 #include <fcntl.h>
@@ -119,16 +120,17 @@ static int sock_open(const char *host, int port, int64_t deadline_ms, sn_err *e)
     return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "connect: %s", strerror(last_err));
 }
 
+static int sock_nb_connected(int fd, sn_err *e);
+static ssize_t sock_nb_send(int fd, const void *buf, size_t len, sn_err *e);
+static ssize_t sock_nb_recv(int fd, void *buf, size_t cap, sn_err *e);
+
+/* The blocking side is the non-blocking one plus a wait for readiness. */
 static ssize_t sock_send(int fd, const void *buf, size_t len, int64_t deadline_ms, sn_err *e)
 {
     for (;;) {
-        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
-        if (n >= 0)
+        ssize_t n = sock_nb_send(fd, buf, len, e);
+        if (n != 0 || len == 0)
             return n;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "send: %s", strerror(errno));
         if (wait_fd(fd, POLLOUT, deadline_ms) == -1)
             return sn_err_set(e, SENTINEL_ERR_TIMEOUT, "send timed out");
     }
@@ -137,13 +139,9 @@ static ssize_t sock_send(int fd, const void *buf, size_t len, int64_t deadline_m
 static ssize_t sock_recv(int fd, void *buf, size_t cap, int64_t deadline_ms, sn_err *e)
 {
     for (;;) {
-        ssize_t n = recv(fd, buf, cap, 0);
-        if (n >= 0)
+        ssize_t n = sock_nb_recv(fd, buf, cap, e);
+        if (n != SN_WOULD_BLOCK)
             return n;
-        if (errno == EINTR)
-            continue;
-        if (errno != EAGAIN && errno != EWOULDBLOCK)
-            return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "recv: %s", strerror(errno));
         if (wait_fd(fd, POLLIN, deadline_ms) == -1)
             return sn_err_set(e, SENTINEL_ERR_TIMEOUT, "no reply in time");
     }
@@ -159,6 +157,10 @@ static const sn_transport socket_transport = {
     .send = sock_send,
     .recv = sock_recv,
     .close = sock_close,
+    .nb_open = sn_connect_start,
+    .nb_connected = sock_nb_connected,
+    .nb_send = sock_nb_send,
+    .nb_recv = sock_nb_recv,
 };
 
 static const sn_transport *current_transport = &socket_transport;
@@ -419,4 +421,234 @@ int sn_link_auth(sn_link *l, const sn_cred *cred, int64_t deadline_ms, sn_err *e
     }
     freeReplyObject(r);
     return rc;
+}
+
+/* ------------------------------------------------------------------------
+ * The non-blocking link: the socket defaults of the seam's nb_* members
+ * ------------------------------------------------------------------------ */
+
+static int sock_nb_connected(int fd, sn_err *e)
+{
+    struct pollfd p = {.fd = fd, .events = POLLOUT};
+    int err = 0;
+    socklen_t len = sizeof(err);
+
+    if (poll(&p, 1, 0) <= 0)
+        return 0;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0)
+        return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "connect: %s",
+                          strerror(err ? err : errno));
+    return 1;
+}
+
+static ssize_t sock_nb_send(int fd, const void *buf, size_t len, sn_err *e)
+{
+    for (;;) {
+        ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return 0;
+        return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "send: %s", strerror(errno));
+    }
+}
+
+static ssize_t sock_nb_recv(int fd, void *buf, size_t cap, sn_err *e)
+{
+    for (;;) {
+        ssize_t n = recv(fd, buf, cap, 0);
+        if (n >= 0)
+            return n;
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK)
+            return SN_WOULD_BLOCK;
+        return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "recv: %s", strerror(errno));
+    }
+}
+
+/* A unique number per open, so that a registry of descriptors can tell a
+ * reused fd number from the link it had before. */
+static uint64_t next_gen(void)
+{
+    static uint64_t gen;
+
+    return __atomic_add_fetch(&gen, 1, __ATOMIC_RELAXED);
+}
+
+void sn_nblink_init(sn_nblink *l)
+{
+    memset(l, 0, sizeof(*l));
+    l->h = -1;
+}
+
+int sn_nblink_open(sn_nblink *l, const char *host, int port, sn_err *e)
+{
+    /* A fake that scripts only the blocking side leaves this side real. */
+    const sn_transport *t = current_transport->nb_open ? current_transport : &socket_transport;
+    int h;
+
+    sn_nblink_close(l);
+    h = t->nb_open(host, port, e);
+    if (h < 0)
+        return -1;
+    if ((l->reader = sn_reader_create()) == NULL) {
+        t->close(h);
+        return sn_err_set(e, SENTINEL_ERR_NO_MEMORY, "out of memory");
+    }
+    l->t = t;
+    l->h = h;
+    l->state = SN_NB_CONNECTING;
+    l->gen = next_gen();
+    return 0;
+}
+
+int sn_nblink_queue(sn_nblink *l, int argc, const char **argv, sn_err *e)
+{
+    char *cmd;
+    int len;
+
+    if (l->state == SN_NB_CLOSED)
+        return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "link is closed");
+    if ((len = redisFormatCommandArgv(&cmd, argc, argv, NULL)) < 0)
+        return sn_err_set(e, SENTINEL_ERR_NO_MEMORY, "out of memory formatting command");
+    if (l->outlen + (size_t)len > SN_NBLINK_OUT_MAX) {
+        free(cmd);
+        return sn_err_set(e, SENTINEL_ERR_PROTOCOL, "output queue full (peer not reading)");
+    }
+    if (l->outlen + (size_t)len > l->outcap) {
+        size_t cap = l->outcap ? l->outcap : 256;
+        char *out;
+
+        while (cap < l->outlen + (size_t)len)
+            cap *= 2;
+        if ((out = realloc(l->out, cap)) == NULL) {
+            free(cmd);
+            return sn_err_set(e, SENTINEL_ERR_NO_MEMORY, "out of memory");
+        }
+        l->out = out;
+        l->outcap = cap;
+    }
+    memcpy(l->out + l->outlen, cmd, (size_t)len);
+    l->outlen += (size_t)len;
+    free(cmd);
+    return 0;
+}
+
+int sn_nblink_queue_auth(sn_nblink *l, const sn_cred *cred, sn_err *e)
+{
+    const char *argv[3];
+    int argc = sn_auth_argv(cred, argv);
+
+    if (argc == 0)
+        return 0;
+    return sn_nblink_queue(l, argc, argv, e) == -1 ? -1 : 1;
+}
+
+static int nblink_flush(sn_nblink *l, sn_err *e)
+{
+    size_t done = 0;
+
+    if (l->outlen == 0)
+        return 0;
+    while (done < l->outlen) {
+        ssize_t n = l->t->nb_send(l->h, l->out + done, l->outlen - done, e);
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            break;
+        done += (size_t)n;
+    }
+    memmove(l->out, l->out + done, l->outlen - done);
+    l->outlen -= done;
+    /* Secrets (AUTH) do not linger in freed queue space. */
+    explicit_bzero(l->out + l->outlen, done);
+    return 0;
+}
+
+static int nblink_fill(sn_nblink *l, sn_err *e)
+{
+    char buf[16384];
+
+    for (int i = 0; i < 64; i++) {
+        ssize_t n = l->t->nb_recv(l->h, buf, sizeof(buf), e);
+        if (n == SN_WOULD_BLOCK)
+            return 0;
+        if (n < 0)
+            return -1;
+        if (n == 0)
+            return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "connection closed by peer");
+        if (redisReaderFeed(l->reader, buf, (size_t)n) != REDIS_OK)
+            return sn_err_set(e, SENTINEL_ERR_PROTOCOL, "bad reply: %s", l->reader->errstr);
+        /* Bound what a peer can make us buffer. */
+        if (l->reader->len - l->reader->pos > SN_REPLY_MAX)
+            return sn_err_set(e, SENTINEL_ERR_PROTOCOL, "reply larger than %d bytes",
+                              SN_REPLY_MAX);
+    }
+    return 0;
+}
+
+int sn_nblink_io(sn_nblink *l, sn_err *e)
+{
+    if (l->state == SN_NB_CLOSED)
+        return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "link is closed");
+    if (l->state == SN_NB_CONNECTING) {
+        int rc = l->t->nb_connected(l->h, e);
+        if (rc <= 0)
+            return rc;
+        l->state = SN_NB_OPEN;
+    }
+    if (nblink_flush(l, e) == -1)
+        return -1;
+    return nblink_fill(l, e);
+}
+
+int sn_nblink_reply(sn_nblink *l, redisReply **r, sn_err *e)
+{
+    void *reply = NULL;
+    bounded_reader *br;
+
+    *r = NULL;
+    if (l->reader == NULL)
+        return 0;
+    br = l->reader->privdata;
+    if (redisReaderGetReply(l->reader, &reply) != REDIS_OK) {
+        if (br->refused)
+            return sn_err_set(e, SENTINEL_ERR_PROTOCOL,
+                              "reply announces an array of %ld elements, more than %d bytes can hold",
+                              br->refused, SN_REPLY_MAX);
+        return sn_err_set(e, SENTINEL_ERR_PROTOCOL, "bad reply: %s", l->reader->errstr);
+    }
+    if (reply == NULL)
+        return 0;
+    sn_reader_reply_done(l->reader);
+    *r = reply;
+    return 1;
+}
+
+short sn_nblink_events(const sn_nblink *l)
+{
+    if (l->state == SN_NB_CLOSED)
+        return 0;
+    if (l->state == SN_NB_CONNECTING || l->outlen > 0)
+        return POLLIN | POLLOUT;
+    return POLLIN;
+}
+
+void sn_nblink_close(sn_nblink *l)
+{
+    if (l->h >= 0)
+        l->t->close(l->h);
+    l->h = -1;
+    l->state = SN_NB_CLOSED;
+    if (l->reader)
+        sn_reader_free(l->reader);
+    l->reader = NULL;
+    if (l->out)
+        explicit_bzero(l->out, l->outcap);
+    free(l->out);
+    l->out = NULL;
+    l->outlen = l->outcap = 0;
 }

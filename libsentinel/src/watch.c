@@ -35,7 +35,6 @@
 /* A failover we heard start but never heard end is forgotten after this long
  * if polling keeps naming the same master (a lost -failover-abort-*). */
 #define WATCH_STALE_FAILOVER_MS 30000
-#define WATCH_OUT_MAX 4096
 
 /* The channels that matter to a client; see sentinel.c's sentinelEvent(). */
 static const char *const channels[] = {
@@ -78,11 +77,8 @@ static const char *wl_state_name(wl_state st)
 
 typedef struct wlink {
     sn_hostport addr;
-    int fd;
+    sn_nblink nb;        /* the connection (link.c, through the transport seam) */
     wl_state state;
-    redisReader *reader;
-    char out[WATCH_OUT_MAX];
-    size_t outlen;
     int expect;          /* replies still expected in HANDSHAKE / WAITING */
     int64_t deadline;    /* connect / handshake / reply deadline */
     int64_t retry_at;    /* WL_DOWN: when to reconnect */
@@ -111,6 +107,10 @@ struct sentinel_watch {
     int in_failover;
     int64_t failover_since;
     sn_hostport selected; /* last replica announced, to report it once */
+    int poll_code;       /* SENTINEL_OK, or why the last poll named nobody */
+    int poll_failures;   /* consecutive failed polls (any sentinel) */
+    int have_followed;   /* a follower verified this master: filter on it */
+    sn_hostport followed;
 };
 
 /* ------------------------------------------------------------------------
@@ -121,7 +121,7 @@ static void wlink_init(wlink *l, const sn_hostport *hp)
 {
     memset(l, 0, sizeof(*l));
     l->addr = *hp;
-    l->fd = -1;
+    sn_nblink_init(&l->nb);
     l->state = WL_DOWN;
 }
 
@@ -130,13 +130,7 @@ static void wlink_drop(sentinel_watch_t *w, wlink *l, int64_t now)
 {
     int64_t pause;
 
-    if (l->fd >= 0)
-        close(l->fd);
-    l->fd = -1;
-    if (l->reader)
-        sn_reader_free(l->reader);
-    l->reader = NULL;
-    l->outlen = 0;
+    sn_nblink_close(&l->nb);
     l->expect = 0;
     l->ping_pending = 0;
     l->failures++;
@@ -154,105 +148,46 @@ static void wlink_drop(sentinel_watch_t *w, wlink *l, int64_t now)
 static int wlink_connect(wlink *l, int connect_ms, int64_t now)
 {
     sn_err e;
-    int fd = sn_connect_start(l->addr.host, l->addr.port, &e);
 
-    if (fd == -1)
+    if (sn_nblink_open(&l->nb, l->addr.host, l->addr.port, &e) == -1)
         return -1;
-    if ((l->reader = sn_reader_create()) == NULL) {
-        close(fd);
-        return -1;
-    }
-    l->fd = fd;
     l->state = WL_CONNECTING;
     l->deadline = now + connect_ms;
     return 0;
 }
 
-/* Queue one command; the output buffer is small because we only ever send
- * AUTH, SUBSCRIBE, PING and two SENTINEL commands. */
+/* Queue one command. */
 static int wlink_queue(wlink *l, int argc, const char **argv)
 {
-    char *cmd;
-    int len = redisFormatCommandArgv(&cmd, argc, argv, NULL);
+    sn_err e;
 
-    if (len < 0)
-        return -1;
-    if (l->outlen + (size_t)len > sizeof(l->out)) {
-        free(cmd);
-        return -1;
-    }
-    memcpy(l->out + l->outlen, cmd, (size_t)len);
-    l->outlen += (size_t)len;
-    free(cmd);
-    return 0;
+    return sn_nblink_queue(&l->nb, argc, argv, &e);
 }
 
 static int wlink_queue_auth(wlink *l, const sn_cred *cr)
 {
-    const char *argv[3];
-    int argc = sn_auth_argv(cr, argv);
+    sn_err e;
+    int rc = sn_nblink_queue_auth(&l->nb, cr, &e);
 
-    if (argc == 0)
-        return 0;
-    l->expect++;
-    return wlink_queue(l, argc, argv);
+    if (rc == 1)
+        l->expect++;
+    return rc == -1 ? -1 : 0;
 }
 
-static int wlink_flush(wlink *l)
+/* Flush and read what is there; -1 when the link is dead. */
+static int wlink_io(wlink *l)
 {
-    while (l->outlen > 0) {
-        ssize_t n = send(l->fd, l->out, l->outlen, MSG_NOSIGNAL);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            if (errno == EAGAIN || errno == EWOULDBLOCK)
-                return 0;
-            return -1;
-        }
-        memmove(l->out, l->out + n, l->outlen - (size_t)n);
-        l->outlen -= (size_t)n;
-    }
-    return 0;
+    sn_err e;
+
+    return sn_nblink_io(&l->nb, &e);
 }
 
-/* Read what is there into the reader; -1 on EOF or error. */
-static int wlink_fill(wlink *l)
+/* The next reply: 1 with *r, 0 none, -1 broken stream. */
+static int wlink_reply(wlink *l, redisReply **r)
 {
-    char buf[16384];
+    sn_err e;
 
-    for (int i = 0; i < 64; i++) {
-        ssize_t n = recv(l->fd, buf, sizeof(buf), 0);
-        if (n > 0) {
-            if (redisReaderFeed(l->reader, buf, (size_t)n) != REDIS_OK)
-                return -1;
-            /* Bound what a sentinel can make us buffer. */
-            if (l->reader->len - l->reader->pos > SN_REPLY_MAX)
-                return -1;
-            continue;
-        }
-        if (n == 0)
-            return -1;
-        if (errno == EINTR)
-            continue;
-        if (errno == EAGAIN || errno == EWOULDBLOCK)
-            return 0;
-        return -1;
-    }
-    return 0;
-}
-
-/* Connection completed? 1 yes, 0 not yet, -1 failed. */
-static int wlink_connected(wlink *l)
-{
-    struct pollfd p = {.fd = l->fd, .events = POLLOUT};
-    int err = 0;
-    socklen_t len = sizeof(err);
-
-    if (poll(&p, 1, 0) <= 0)
-        return 0;
-    if (getsockopt(l->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0)
-        return -1;
-    return 1;
+    return sn_nblink_reply(&l->nb, r, &e);
 }
 
 /* ------------------------------------------------------------------------
@@ -326,9 +261,13 @@ static void handle_event(sentinel_watch_t *w, wlink *l, const char *ch, size_t c
     /* A sentinel that missed the last switch may still try to fail over the
      * master we already left: progress events about any master but the
      * current one would only pause writers for nothing. */
-    if (m.type != SENTINEL_EVENT_SWITCHED && w->have_current &&
-        !same_addr(&m.master, w->current.host, w->current.port))
-        return;
+    if (m.type != SENTINEL_EVENT_SWITCHED) {
+        if (w->have_followed && !same_addr(&m.master, w->followed.host, w->followed.port))
+            return;
+        if (!w->have_followed && w->have_current &&
+            !same_addr(&m.master, w->current.host, w->current.port))
+            return;
+    }
     switch ((sentinel_event_type)m.type) {
     case SENTINEL_EVENT_FAILOVER_STARTED:
         start_failover(w, detail, &l->addr, now);
@@ -438,7 +377,7 @@ static int sub_reply(sentinel_watch_t *w, wlink *l, redisReply *r, int64_t now)
 
 static void sub_step(sentinel_watch_t *w, wlink *l, int64_t now)
 {
-    void *reply;
+    redisReply *reply;
 
     switch (l->state) {
     case WL_DENIED:
@@ -447,45 +386,43 @@ static void sub_step(sentinel_watch_t *w, wlink *l, int64_t now)
     case WL_DOWN:
         if (now >= l->retry_at)
             sub_start(w, l, now);
-        return;
-    case WL_CONNECTING: {
-        int rc = wlink_connected(l);
-        if (rc == 0) {
-            if (now >= l->deadline)
-                sub_lost(w, l, now);
+        if (l->state != WL_CONNECTING)
             return;
-        }
-        if (rc == -1) {
-            sub_lost(w, l, now);
-            return;
-        }
-        l->state = WL_HANDSHAKE;
-        l->deadline = now + w->cfg.command_ms + w->cfg.connect_ms;
         break;
-    }
+    case WL_CONNECTING:
     case WL_HANDSHAKE:
     case WL_READY:
         break;
     }
-    if (wlink_flush(l) == -1 || wlink_fill(l) == -1) {
+    if (wlink_io(l) == -1) {
         sub_lost(w, l, now);
         return;
     }
+    if (l->state == WL_CONNECTING) {
+        if (l->nb.state == SN_NB_CONNECTING) {
+            if (now >= l->deadline)
+                sub_lost(w, l, now);
+            return;
+        }
+        l->state = WL_HANDSHAKE;
+        l->deadline = now + w->cfg.command_ms + w->cfg.connect_ms;
+    }
     for (int i = 0; i < 1024; i++) {
-        if (redisReaderGetReply(l->reader, &reply) != REDIS_OK) {
+        int rc = wlink_reply(l, &reply);
+
+        if (rc == -1) {
             sub_lost(w, l, now);
             return;
         }
-        if (reply == NULL)
+        if (rc == 0)
             break;
-        sn_reader_reply_done(l->reader);
         if (sub_reply(w, l, reply, now) == -1) {
             freeReplyObject(reply);
             sub_lost(w, l, now);
             return;
         }
         freeReplyObject(reply);
-        if (l->fd < 0)
+        if (l->nb.state == SN_NB_CLOSED)
             return;
     }
     if (l->state == WL_HANDSHAKE && now >= l->deadline) {
@@ -501,7 +438,7 @@ static void sub_step(sentinel_watch_t *w, wlink *l, int64_t now)
         }
         if (!l->ping_pending && now - l->last_ping >= w->poll_ms) {
             const char *ping[] = {"PING"};
-            if (wlink_queue(l, 1, ping) == -1 || wlink_flush(l) == -1) {
+            if (wlink_queue(l, 1, ping) == -1 || wlink_io(l) == -1) {
                 sub_lost(w, l, now);
                 return;
             }
@@ -536,6 +473,9 @@ static void watch_add_sentinel(const sn_hostport *hp, void *ud)
 
 static void poll_failed(sentinel_watch_t *w, int64_t now)
 {
+    /* A whole round of sentinels without an answer. */
+    if (++w->poll_failures >= (int)w->cfg.nsentinels)
+        w->poll_code = SENTINEL_ERR_NO_SENTINEL_REACHABLE;
     wlink_drop(w, &w->poller, now);
     /* Try the next sentinel at once; back off only after a full round. */
     w->poll_idx = (w->poll_idx + 1) % w->cfg.nsentinels;
@@ -591,9 +531,11 @@ static int poll_reply(sentinel_watch_t *w, redisReply *r)
         int rc = sn_parse_master_addr(r, &hp, &e);
         if (rc == -1)
             return -1;
+        w->poll_failures = 0;
+        w->poll_code = rc == 1 ? SENTINEL_ERR_UNKNOWN_MASTER : SENTINEL_OK;
         if (rc == 0) {
             sn_config_map(&w->cfg, &hp);
-            switch_master(w, &hp, "poll", &l->addr);
+            switch_master(w, &hp, SN_WATCH_POLL_DETAIL, &l->addr);
         }
     } else {
         struct watch_discover ctx = {w};
@@ -611,7 +553,7 @@ static int poll_reply(sentinel_watch_t *w, redisReply *r)
 static void poll_step(sentinel_watch_t *w, int64_t now)
 {
     wlink *l = &w->poller;
-    void *reply;
+    redisReply *reply;
 
     switch (l->state) {
     case WL_DENIED:
@@ -623,16 +565,16 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
             poll_failed(w, now);
             return;
         }
-        return;
-    case WL_CONNECTING: {
-        int rc = wlink_connected(l);
-        if (rc == 0) {
-            if (now >= l->deadline)
-                poll_failed(w, now);
+        /* a fake (or loopback) connect may be done already */
+        __attribute__((fallthrough));
+    case WL_CONNECTING:
+        if (wlink_io(l) == -1) {
+            poll_failed(w, now);
             return;
         }
-        if (rc == -1) {
-            poll_failed(w, now);
+        if (l->nb.state == SN_NB_CONNECTING) {
+            if (now >= l->deadline)
+                poll_failed(w, now);
             return;
         }
         l->state = WL_READY;
@@ -646,7 +588,6 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
             l->deadline = now + w->cfg.command_ms;
         }
         break;
-    }
     case WL_HANDSHAKE:
     case WL_READY:
     case WL_WAITING:
@@ -654,18 +595,19 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
     }
     if (l->state == WL_READY && now >= w->next_poll)
         poll_send(w, now);
-    if (wlink_flush(l) == -1 || wlink_fill(l) == -1) {
+    if (l->state == WL_DOWN || wlink_io(l) == -1) {
         poll_failed(w, now);
         return;
     }
     for (int i = 0; i < 16; i++) {
-        if (redisReaderGetReply(l->reader, &reply) != REDIS_OK) {
+        int rc = wlink_reply(l, &reply);
+
+        if (rc == -1) {
             poll_failed(w, now);
             return;
         }
-        if (reply == NULL)
+        if (rc == 0)
             break;
-        sn_reader_reply_done(l->reader);
         if (poll_reply(w, reply) == -1) {
             freeReplyObject(reply);
             poll_failed(w, now);
@@ -677,10 +619,11 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
         poll_failed(w, now);
         return;
     }
-    if (l->state == WL_READY && now >= w->next_poll)
+    if (l->state == WL_READY && now >= w->next_poll) {
         poll_send(w, now);
-    if (wlink_flush(l) == -1)
-        poll_failed(w, now);
+        if (l->state == WL_DOWN || wlink_io(l) == -1)
+            poll_failed(w, now);
+    }
 }
 
 /* ------------------------------------------------------------------------
@@ -711,23 +654,13 @@ sentinel_watch_t *sentinel_watch_new(const sentinel_t *s, sentinel_event_cb cb, 
     return w;
 }
 
-static void wlink_close(wlink *l)
-{
-    if (l->fd >= 0)
-        close(l->fd);
-    if (l->reader)
-        sn_reader_free(l->reader);
-    l->fd = -1;
-    l->reader = NULL;
-}
-
 void sentinel_watch_free(sentinel_watch_t *w)
 {
     if (w == NULL)
         return;
     for (size_t i = 0; i < w->nsubs; i++)
-        wlink_close(&w->subs[i]);
-    wlink_close(&w->poller);
+        sn_nblink_close(&w->subs[i].nb);
+    sn_nblink_close(&w->poller.nb);
     sn_config_free(&w->cfg);
     free(w);
 }
@@ -740,28 +673,39 @@ int sentinel_watch_set_poll_interval(sentinel_watch_t *w, int ms)
     return 0;
 }
 
-static int add_fd(const wlink *l, sentinel_watch_fd *fds, int max, int n)
+static int add_want(const wlink *l, sn_fdwant *out, int max, int n)
 {
-    if (l->fd < 0)
+    if (l->nb.state == SN_NB_CLOSED)
         return n;
     if (n < max) {
-        fds[n].fd = l->fd;
-        fds[n].events = POLLIN;
-        if (l->state == WL_CONNECTING || l->outlen > 0)
-            fds[n].events |= POLLOUT;
+        out[n].fd = l->nb.h;
+        out[n].events = sn_nblink_events(&l->nb);
+        out[n].gen = l->nb.gen;
     }
     return n + 1;
 }
 
-int sentinel_watch_fds(sentinel_watch_t *w, sentinel_watch_fd *fds, int max)
+int sn_watch_wants(const sentinel_watch_t *w, sn_fdwant *out, int max)
 {
     int n = 0;
 
     if (w == NULL)
         return 0;
     for (size_t i = 0; i < w->nsubs; i++)
-        n = add_fd(&w->subs[i], fds, max, n);
-    return add_fd(&w->poller, fds, max, n);
+        n = add_want(&w->subs[i], out, max, n);
+    return add_want(&w->poller, out, max, n);
+}
+
+int sentinel_watch_fds(sentinel_watch_t *w, sentinel_watch_fd *fds, int max)
+{
+    sn_fdwant want[SN_MAX_SENTINELS + 1];
+    int n = sn_watch_wants(w, want, SN_MAX_SENTINELS + 1);
+
+    for (int i = 0; i < n && i < max; i++) {
+        fds[i].fd = want[i].fd;
+        fds[i].events = want[i].events;
+    }
+    return n;
 }
 
 static int64_t min_due(int64_t a, int64_t b)
@@ -784,7 +728,10 @@ int sentinel_watch_timeout(sentinel_watch_t *w)
         else if (l->state == WL_CONNECTING || l->state == WL_HANDSHAKE)
             due = min_due(due, l->deadline);
         else if (l->state == WL_READY)
-            due = min_due(due, l->last_ping + w->poll_ms);
+            /* An unanswered PING is given up on strictly after its grace
+             * (sub_step): waking before that would spin. */
+            due = min_due(due, l->last_ping + w->poll_ms +
+                                   (l->ping_pending ? w->cfg.command_ms + 1 : 0));
     }
     /* A poll that is due only matters once the poller can send it: while it
      * connects or waits for a reply, its fd wakes us, or its deadline. */
@@ -808,6 +755,14 @@ int sentinel_watch_timeout(sentinel_watch_t *w)
     return due - now > 60000 ? 60000 : (int)(due - now);
 }
 
+static void watch_expire_failover(sentinel_watch_t *w, int64_t now)
+{
+    if (w->in_failover && now - w->failover_since > WATCH_STALE_FAILOVER_MS) {
+        w->in_failover = 0;
+        emit(w, SENTINEL_EVENT_FAILOVER_ABORTED, NULL, "no end seen", NULL);
+    }
+}
+
 int sentinel_watch_process(sentinel_watch_t *w)
 {
     int64_t now;
@@ -818,11 +773,40 @@ int sentinel_watch_process(sentinel_watch_t *w)
     for (size_t i = 0; i < w->nsubs; i++)
         sub_step(w, &w->subs[i], now);
     poll_step(w, now);
-    if (w->in_failover && now - w->failover_since > WATCH_STALE_FAILOVER_MS) {
-        w->in_failover = 0;
-        emit(w, SENTINEL_EVENT_FAILOVER_ABORTED, NULL, "no end seen", NULL);
+    watch_expire_failover(w, now);
+    return 0;
+}
+
+int sn_watch_process_fd(sentinel_watch_t *w, int fd)
+{
+    int64_t now = sn_now_ms();
+
+    if (fd < 0)
+        return 0;
+    for (size_t i = 0; i < w->nsubs; i++)
+        if (w->subs[i].nb.state != SN_NB_CLOSED && w->subs[i].nb.h == fd) {
+            sub_step(w, &w->subs[i], now);
+            return 1;
+        }
+    if (w->poller.nb.state != SN_NB_CLOSED && w->poller.nb.h == fd) {
+        poll_step(w, now);
+        return 1;
     }
     return 0;
+}
+
+int sn_watch_poll_code(const sentinel_watch_t *w)
+{
+    return w->poll_code;
+}
+
+void sn_watch_follow(sentinel_watch_t *w, const sn_hostport *master)
+{
+    w->followed = *master;
+    w->have_followed = 1;
+    w->in_failover = 0;
+    w->selected.host[0] = '\0';
+    w->selected.port = 0;
 }
 
 int sentinel_watch_run_once(sentinel_watch_t *w, int timeout_ms)

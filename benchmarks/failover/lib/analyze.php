@@ -14,7 +14,7 @@ const FO_LABELS = [
     'naive' => 'naive: fixed master address',
     'haproxy' => 'HAProxy role:master recipe',
     'phpredis' => 'phpredis RedisSentinel per request',
-    'ours-c' => 'ours: C client (libsentinel + watcher)',
+    'ours-c' => 'ours: C client (libsentinel follower)',
     'sentinel-proxy' => 'ours: sentinel-proxy',
     'php-ext' => 'ours: PHP ext + Magento bindings',
 ];

@@ -1,0 +1,255 @@
+/*
+ * libsentinel: the failover follower.
+ *
+ * A follower is what a writer needs to lose nothing in a failover: it holds
+ * a watcher (one subscription per sentinel plus a poller, see sentinel.h),
+ * stops writing at the first failover event about the master it follows,
+ * probes the replica Sentinel announces with ROLE (AUTH with the data
+ * credentials first), resumes on it as soon as it answers "master", carries
+ * on with the old master after -failover-abort-*, and falls back to what the
+ * sentinels answer to polling when events are missing.
+ *
+ * States (sentinel_follow_state):
+ *
+ *   RESOLVING --ROLE master--> FOLLOWING --first failover event--> PAUSED
+ *       ^                        ^   |                               |
+ *       |                        |   +--switch seen, no start------+ | candidate
+ *       |                        |                                 v v
+ *       +--paused too long-------|------------------------------ PROBING
+ *                                +--candidate answers ROLE master---+
+ *
+ *   -failover-abort-* in PAUSED / PROBING: PROBING the old master.
+ *   sentinel_follow_recheck() (the host saw an error): FOLLOWING -> RESOLVING,
+ *   asking the same master again.
+ *   PAUSED / PROBING longer than SENTINEL_FOLLOW_PAUSE_MAX_MS (no candidate
+ *   answered master, no abort): RESOLVING, fence kept: polling decides.
+ *
+ * The epoch: a counter that moves exactly once per failover of the master
+ * being followed, at its first event (+try-failover, +selected-slave, a
+ * +switch-master or a polled answer naming another master, whichever comes
+ * first), or, when no event was seen at all, when the follower adopts a
+ * different master. Writers fence on it: remember the epoch when you open a
+ * connection to the master, and before each write check that the state is
+ * FOLLOWING and the epoch has not moved (sentinel_follow_writable()). A
+ * write whose acknowledgement arrives after the epoch moved may have gone to
+ * a master being demoted: re-apply it on the new master if it is idempotent.
+ *
+ * The fence: the master a failover started from is not followed again from
+ * a polled answer for the fence time (default 60 s), because sentinels keep
+ * naming it for about a second after the promotion and it keeps answering
+ * ROLE master until Sentinel demotes it. A +switch-master event naming it,
+ * or an abort, lifts the fence.
+ *
+ * Driving it. The follower never blocks (except getaddrinfo for host names;
+ * configure IP addresses). Three ways:
+ *
+ *  1. Socket callback (epoll hosts, like curl_multi's CURLMOPT_SOCKETFUNCTION):
+ *     sentinel_follow_set_socket_cb() is told each fd to add, modify or remove
+ *     with the events wanted (POLLIN / POLLOUT values, which equal EPOLLIN /
+ *     EPOLLOUT on Linux). When an fd fires, call
+ *     sentinel_follow_on_fd(f, fd, revents); when sentinel_follow_timeout()
+ *     ms have passed, call sentinel_follow_on_timeout(f). Ask for the timeout
+ *     again after every call into the follower. Start with one
+ *     sentinel_follow_on_timeout() (the first timeout is 0).
+ *     A REMOVE may arrive after the library closed the fd (never after a
+ *     host callback could have reused the number): ignore EBADF / ENOENT from
+ *     EPOLL_CTL_DEL. A closed fd leaves an epoll set by itself.
+ *     Register level-triggered (a link reads at most 1 MiB per call).
+ *
+ *       static void sock(sentinel_follow_t *f, int fd, sentinel_follow_fd_op op,
+ *                        int events, void *ud)
+ *       {
+ *           struct epoll_event ev = {.events = events, .data.fd = fd};
+ *           epoll_ctl(*(int *)ud, op == SENTINEL_FOLLOW_FD_ADD ? EPOLL_CTL_ADD :
+ *                     op == SENTINEL_FOLLOW_FD_MODIFY ? EPOLL_CTL_MOD : EPOLL_CTL_DEL,
+ *                     fd, &ev);
+ *       }
+ *       ...
+ *       sentinel_follow_set_socket_cb(f, sock, &epfd);
+ *       sentinel_follow_on_timeout(f);
+ *       for (;;) {
+ *           int n = epoll_wait(epfd, evs, 64, sentinel_follow_timeout(f));
+ *           for (int i = 0; i < n; i++)      (your own fds are dispatched here too)
+ *               sentinel_follow_on_fd(f, evs[i].data.fd, evs[i].events);
+ *           if (sentinel_follow_timeout(f) == 0)
+ *               sentinel_follow_on_timeout(f);
+ *       }
+ *
+ *  2. Pull (poll() hosts, a PHP request): sentinel_follow_fds() lists the fds
+ *     and events; poll them, then sentinel_follow_on_fd() for each that fired
+ *     and sentinel_follow_on_timeout() when the timeout passed.
+ *  3. Blocking: sentinel_follow_run_once(f, timeout_ms) does one poll() of
+ *     its own and the work. run_once(f, 0) is a cheap non-blocking drain:
+ *     one poll() syscall when nothing happened.
+ *
+ * Callbacks and re-entrancy. The state and socket callbacks (and the event
+ * callback) run inside sentinel_follow_on_fd(), _on_timeout(), _run_once()
+ * and _recheck(). Inside a callback:
+ *  - allowed: every getter (state, epoch, master, candidate, writable,
+ *    errstr, stats, fds, timeout) and sentinel_follow_free();
+ *  - deferred: sentinel_follow_recheck() returns 0 and runs when the
+ *    current step is done, before the outermost call returns (its own
+ *    transitions are reported then);
+ *  - refused: on_fd, on_timeout and run_once return -1 and do nothing (the
+ *    follower is mid-step);
+ *  - sentinel_follow_free() inside a callback is deferred: no further
+ *    callback of any kind is made, and the follower is freed when the
+ *    outermost call returns (it returns 0). Do not touch f after freeing it.
+ * sentinel_follow_free() makes no callbacks; list the fds with
+ * sentinel_follow_fds() first if your loop keeps per-fd records.
+ *
+ * Thread safety: one follower must not be used from two threads at once.
+ */
+#ifndef SENTINEL_FOLLOW_H
+#define SENTINEL_FOLLOW_H
+
+#include <stdint.h>
+
+#include "sentinel/sentinel.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sentinel_follow sentinel_follow_t;
+
+/* Values are fixed and never reused; new states go at the end. */
+typedef enum sentinel_follow_state {
+    SENTINEL_FOLLOW_RESOLVING = 1, /* no usable master: waiting for the sentinels to
+                                      name one and for it to answer ROLE master */
+    SENTINEL_FOLLOW_FOLLOWING = 2, /* the master answered ROLE master: write to it */
+    SENTINEL_FOLLOW_PAUSED = 3,    /* a failover of the master started and no
+                                      candidate is known yet: do not write */
+    SENTINEL_FOLLOW_PROBING = 4    /* a failover is under way: asking the candidate
+                                      (or, after an abort, the old master) for ROLE
+                                      until it says master: do not write */
+} sentinel_follow_state;
+
+/* "resolving", "following", "paused", "probing"; never NULL. */
+SENTINEL_EXPORT const char *sentinel_follow_state_name(int state);
+
+/* One transition, valid during the callback only. */
+typedef struct sentinel_follow_transition {
+    sentinel_follow_state old_state;
+    sentinel_follow_state new_state;
+    uint64_t epoch;       /* after the transition */
+    sentinel_addr master; /* FOLLOWING: the verified master (verified_at_ms set);
+                             otherwise the master last followed (host "" if none),
+                             i.e. the one being failed over */
+    sentinel_addr candidate; /* PROBING: the address asked for ROLE; else host "" */
+    const char *reason;   /* e.g. "+selected-slave", "candidate answered ROLE master" */
+} sentinel_follow_transition;
+
+typedef void (*sentinel_follow_state_cb)(sentinel_follow_t *f,
+                                         const sentinel_follow_transition *t, void *userdata);
+
+typedef enum sentinel_follow_fd_op {
+    SENTINEL_FOLLOW_FD_ADD = 1,    /* start watching fd for events */
+    SENTINEL_FOLLOW_FD_MODIFY = 2, /* fd stays, the events wanted change */
+    SENTINEL_FOLLOW_FD_REMOVE = 3  /* stop watching fd (events is 0) */
+} sentinel_follow_fd_op;
+
+typedef void (*sentinel_follow_socket_cb)(sentinel_follow_t *f, int fd, sentinel_follow_fd_op op,
+                                          int events, void *userdata);
+
+/*
+ * Create a follower for s's master name. Copies the sentinel list,
+ * credentials (sentinel and data), timeouts (connect and command time bound
+ * each ROLE probe) and address map of s; s may be freed afterwards. Does not
+ * connect yet. NULL when s has no sentinel or on OOM.
+ */
+SENTINEL_EXPORT sentinel_follow_t *sentinel_follow_new(const sentinel_t *s);
+/* Closes every connection; no callback is made. Accepts NULL. Inside a
+ * callback: deferred, see the re-entrancy rules above. */
+SENTINEL_EXPORT void sentinel_follow_free(sentinel_follow_t *f);
+
+/* Callbacks (cb NULL: none). Set them before the first call that does work. */
+SENTINEL_EXPORT void sentinel_follow_set_state_cb(sentinel_follow_t *f, sentinel_follow_state_cb cb,
+                                                  void *userdata);
+SENTINEL_EXPORT void sentinel_follow_set_socket_cb(sentinel_follow_t *f,
+                                                   sentinel_follow_socket_cb cb, void *userdata);
+/* Every event the watcher reports (for logs and counters; the follower has
+ * acted on it already). */
+SENTINEL_EXPORT void sentinel_follow_set_event_cb(sentinel_follow_t *f, sentinel_event_cb cb,
+                                                  void *userdata);
+
+typedef enum sentinel_follow_timing {
+    SENTINEL_FOLLOW_POLL_MS = 1,      /* sentinel polling backstop, default 1000 */
+    SENTINEL_FOLLOW_PROBE_EVERY_MS = 2, /* between ROLE probes of a replica, default 10 */
+    SENTINEL_FOLLOW_PAUSE_MAX_MS = 3, /* PAUSED / PROBING longer than this: RESOLVING
+                                         (trust the sentinels again), default 15000 */
+    SENTINEL_FOLLOW_FENCE_MS = 4      /* see "The fence", default 60000 */
+} sentinel_follow_timing;
+/* 0 restores the default; returns 0, or -1 for a bad value. */
+SENTINEL_EXPORT int sentinel_follow_set_timing(sentinel_follow_t *f, sentinel_follow_timing which,
+                                               int ms);
+
+/* ---- driving ------------------------------------------------------------ */
+
+/* fd fired with revents (POLLIN, POLLOUT, POLLERR, POLLHUP values): do the
+ * work it allows. 0, or -1 inside a callback or for an fd it does not own. */
+SENTINEL_EXPORT int sentinel_follow_on_fd(sentinel_follow_t *f, int fd, int revents);
+/* The timeout passed: timers, reconnects, polls, probe deadlines. 0 or -1. */
+SENTINEL_EXPORT int sentinel_follow_on_timeout(sentinel_follow_t *f);
+/* Milliseconds until sentinel_follow_on_timeout() is due (0: now). */
+SENTINEL_EXPORT int sentinel_follow_timeout(sentinel_follow_t *f);
+/* Fill up to max descriptors to poll (struct from sentinel.h); returns how
+ * many there are (call again with a bigger array when it exceeds max). */
+SENTINEL_EXPORT int sentinel_follow_fds(sentinel_follow_t *f, sentinel_watch_fd *fds, int max);
+/* Blocking convenience: poll() the fds for up to timeout_ms (capped by the
+ * follower's own timeout; 0 = do not wait, -1 = the follower's timeout),
+ * then on_fd for each that fired and on_timeout when due. 0 or -1. */
+SENTINEL_EXPORT int sentinel_follow_run_once(sentinel_follow_t *f, int timeout_ms);
+
+/*
+ * The host saw a connection error or -READONLY from the master it writes
+ * to: ask the master for ROLE again now. FOLLOWING becomes RESOLVING until
+ * the master (or whatever the sentinels name) answers ROLE master; a
+ * failover event in the meantime pauses as usual. No-op in other states.
+ * Inside a callback it is deferred to the end of the current step. 0.
+ */
+SENTINEL_EXPORT int sentinel_follow_recheck(sentinel_follow_t *f);
+
+/* ---- reading ------------------------------------------------------------ */
+
+SENTINEL_EXPORT sentinel_follow_state sentinel_follow_get_state(const sentinel_follow_t *f);
+SENTINEL_EXPORT uint64_t sentinel_follow_epoch(const sentinel_follow_t *f);
+/* 0 and *out = the verified master while FOLLOWING; -1 otherwise. */
+SENTINEL_EXPORT int sentinel_follow_master(const sentinel_follow_t *f, sentinel_addr *out);
+/* 1 when a write that was prepared under `epoch` may go out now: FOLLOWING
+ * and the epoch has not moved. */
+SENTINEL_EXPORT int sentinel_follow_writable(const sentinel_follow_t *f, uint64_t epoch);
+/*
+ * Why there is no usable master (SENTINEL_OK while FOLLOWING, or before the
+ * first answer): SENTINEL_ERR_UNKNOWN_MASTER (sentinels answer, none knows
+ * the name), SENTINEL_ERR_NO_SENTINEL_REACHABLE, SENTINEL_ERR_AUTH (the
+ * candidate refused the data credentials), SENTINEL_ERR_NOT_MASTER (it
+ * answers as a replica), SENTINEL_ERR_TIMEOUT, SENTINEL_ERR_MASTER_UNREACHABLE.
+ * A writer that waits for FOLLOWING reports this after its own deadline.
+ */
+SENTINEL_EXPORT int sentinel_follow_errcode(const sentinel_follow_t *f);
+/* The detail of the last problem, e.g. "10.0.0.2:6380: AUTH refused: ...",
+ * or a re-entrancy refusal; "" if none. */
+SENTINEL_EXPORT const char *sentinel_follow_errstr(const sentinel_follow_t *f);
+
+/* Set size = sizeof(sentinel_follow_stats) before the call; fields may be
+ * added at the end in later versions. */
+typedef struct sentinel_follow_stats {
+    size_t size;
+    uint64_t failovers; /* times the epoch moved */
+    uint64_t resumes;   /* PAUSED / PROBING -> FOLLOWING */
+    uint64_t aborts;    /* -failover-abort-* (or a failover never seen to end) */
+    uint64_t probes;    /* ROLE commands sent */
+    uint64_t probe_failures; /* probes with no answer (refused, timeout, closed) */
+    uint64_t not_master;     /* probes answered by a replica or sentinel */
+    uint64_t events;    /* watcher events received */
+    uint64_t ignored;   /* failover events ignored (fenced, stale, no master yet) */
+} sentinel_follow_stats;
+SENTINEL_EXPORT int sentinel_follow_get_stats(const sentinel_follow_t *f,
+                                              sentinel_follow_stats *st);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SENTINEL_FOLLOW_H */

@@ -1,0 +1,240 @@
+/*
+ * The event watcher (watch.c, on the non-blocking link) through its public
+ * API, against the scripted sentinels and clock of fake_sentinels.c: event
+ * reporting and de-duplication, SUBSCRIBE denied by an ACL, a frozen
+ * sentinel, discovery, a sentinel that sends garbage. No sockets, no sleeps.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "fake_sentinels.h"
+#include "internal.h"
+
+#define MAX_EVENTS 64
+
+typedef struct heard {
+    int n;
+    sentinel_event_type type[MAX_EVENTS];
+    char addr[MAX_EVENTS][64];
+    char detail[MAX_EVENTS][48];
+} heard;
+
+static heard H;
+
+static void on_event(const sentinel_event *ev, void *ud)
+{
+    heard *h = ud;
+
+    assert_true(h->n < MAX_EVENTS);
+    h->type[h->n] = ev->type;
+    snprintf(h->addr[h->n], sizeof(h->addr[0]), "%s:%d", ev->host ? ev->host : "-", ev->port);
+    snprintf(h->detail[h->n], sizeof(h->detail[0]), "%s", ev->detail ? ev->detail : "-");
+    h->n++;
+}
+
+static int count(sentinel_event_type type)
+{
+    int n = 0;
+
+    for (int i = 0; i < H.n; i++)
+        n += H.type[i] == type;
+    return n;
+}
+
+static sentinel_watch_t *new_watch(const char *sentinels)
+{
+    sentinel_t *s = sentinel_new("mymaster");
+    sentinel_watch_t *w;
+
+    assert_non_null(s);
+    assert_int_equal(sentinel_add_sentinels(s, sentinels), 0);
+    w = sentinel_watch_new(s, on_event, &H);
+    sentinel_free(s);
+    assert_non_null(w);
+    return w;
+}
+
+/* The host loop: process whenever a fake connection has something to say
+ * or the watcher's timeout passed, on the scripted clock. */
+static void run_for(sentinel_watch_t *w, int64_t ms)
+{
+    int64_t end = fake_now + ms;
+
+    for (int i = 0; i < 100000; i++) {
+        int busy = 0, t;
+
+        for (int j = 0; j < MAX_CONNS; j++)
+            busy |= conns[j].used && (conns[j].outlen > 0 || conns[j].closed);
+        t = sentinel_watch_timeout(w);
+        if (busy || t == 0) {
+            assert_int_equal(sentinel_watch_process(w), 0);
+            if (busy && t > 0 && i > 0 && fake_now >= end)
+                return; /* a link that keeps talking must not hold the test */
+            continue;
+        }
+        if (fake_now >= end)
+            return;
+        fake_now += t < end - fake_now ? t : end - fake_now;
+        assert_int_equal(sentinel_watch_process(w), 0);
+    }
+    fail_msg("the watcher never went quiet");
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&H, 0, sizeof(H));
+    fake_topology();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    sentinel_watch_free(*state);
+    *state = NULL;
+    fake_net_remove();
+    assert_int_equal(open_connections(), 0);
+    return 0;
+}
+
+static int subscribed_links(const sentinel_watch_t *w, size_t n)
+{
+    int up = 0;
+
+    for (size_t i = 0; i < n; i++)
+        up += strcmp(sn_watch_link_state(w, i), "ready") == 0;
+    return up;
+}
+
+static void test_events_are_reported_once(void **state)
+{
+    sentinel_watch_t *w = *state = new_watch("10.0.1.1:26379,10.0.1.2:26379,10.0.1.3:26379");
+    sentinel_addr cur;
+
+    run_for(w, 50);
+    assert_int_equal(subscribed_links(w, 3), 3);
+    assert_int_equal(count(SENTINEL_EVENT_SENTINEL_UP), 3);
+    assert_int_equal(sentinel_watch_current(w, &cur), 0);
+    assert_string_equal(cur.host, "10.0.0.1");
+    /* The leader's progress, and the same from another sentinel. */
+    publish(S2, "+try-failover", TRY_M1);
+    publish(S2, "+elected-leader", TRY_M1);
+    publish(S3, "+try-failover", TRY_M1);
+    publish(S2, "+selected-slave", SELECT_R1);
+    publish(S2, "+promoted-slave", SELECT_R1);
+    run_for(w, 10);
+    assert_int_equal(count(SENTINEL_EVENT_FAILOVER_STARTED), 1);
+    assert_int_equal(count(SENTINEL_EVENT_REPLICA_SELECTED), 1);
+    assert_true(sentinel_watch_in_failover(w));
+    publish(S1, "+switch-master", SWITCH_M1_R1);
+    publish(S2, "+switch-master", SWITCH_M1_R1);
+    run_for(w, 10);
+    assert_int_equal(count(SENTINEL_EVENT_SWITCHED), 1);
+    assert_false(sentinel_watch_in_failover(w));
+    assert_int_equal(sentinel_watch_current(w, &cur), 0);
+    assert_string_equal(cur.host, "10.0.0.2");
+}
+
+/* An ACL that forbids SUBSCRIBE: reported once per sentinel, never retried,
+ * and polling at least once a second still sees the switch. */
+static void test_subscribe_denied_falls_back_to_polling(void **state)
+{
+    sentinel_watch_t *w;
+    sentinel_addr cur;
+    int opens;
+
+    S1->deny_subscribe = S2->deny_subscribe = 1;
+    w = *state = new_watch("10.0.1.1:26379,10.0.1.2:26379");
+    assert_int_equal(sentinel_watch_set_poll_interval(w, 60000), 0);
+    run_for(w, 50);
+    assert_int_equal(count(SENTINEL_EVENT_SUBSCRIBE_DENIED), 2);
+    assert_string_equal(sn_watch_link_state(w, 0), "denied");
+    assert_string_equal(sn_watch_link_state(w, 1), "denied");
+    opens = S1->opens + S2->opens;
+    strcpy(R1->role, "master");
+    sentinels_name("10.0.0.2", 6380);
+    run_for(w, 1100);
+    assert_int_equal(count(SENTINEL_EVENT_SWITCHED), 1);
+    assert_string_equal(H.detail[H.n - 1], SN_WATCH_POLL_DETAIL);
+    assert_int_equal(sentinel_watch_current(w, &cur), 0);
+    assert_string_equal(cur.host, "10.0.0.2");
+    run_for(w, 10000);
+    /* No new subscription attempts: only the poller's connection, kept. */
+    assert_true(S1->opens + S2->opens <= opens + 1);
+    assert_int_equal(count(SENTINEL_EVENT_SUBSCRIBE_DENIED), 2);
+}
+
+/* A frozen sentinel keeps its TCP connection and says nothing: the PING it
+ * does not answer gives it away, and the watcher polls another sentinel. */
+static void test_frozen_sentinel_is_dropped(void **state)
+{
+    sentinel_watch_t *w = *state = new_watch("10.0.1.1:26379,10.0.1.2:26379");
+
+    run_for(w, 50);
+    assert_int_equal(subscribed_links(w, 2), 2);
+    S1->silent = 1;
+    run_for(w, 2000 + 250 + 100); /* a ping interval, then its deadline */
+    assert_int_equal(count(SENTINEL_EVENT_SENTINEL_DOWN), 1);
+    assert_string_equal(H.addr[H.n - 1], "10.0.1.1:26379");
+    assert_int_equal(subscribed_links(w, 2), 1);
+    /* Reconnects to it are bounded by the backoff, not one per tick. */
+    run_for(w, 10000);
+    assert_true(S1->opens <= 2 + 10);
+    assert_int_equal(count(SENTINEL_EVENT_SENTINEL_UP), 2);
+}
+
+static void test_discovered_sentinels_are_subscribed(void **state)
+{
+    sentinel_watch_t *w;
+
+    S1->sentinels_reply = "*2\r\n"
+                          "*4\r\n$2\r\nip\r\n$8\r\n10.0.1.2\r\n$4\r\nport\r\n$5\r\n26379\r\n"
+                          "*4\r\n$2\r\nip\r\n$8\r\n10.0.1.3\r\n$4\r\nport\r\n$5\r\n26379\r\n";
+    w = *state = new_watch("10.0.1.1:26379");
+    run_for(w, 50);
+    run_for(w, 500);
+    assert_true(S2->opens >= 1 && S3->opens >= 1);
+    assert_int_equal(count(SENTINEL_EVENT_SENTINEL_UP), 3);
+}
+
+static void test_garbage_from_a_sentinel_drops_its_link(void **state)
+{
+    sentinel_watch_t *w = *state = new_watch("10.0.1.1:26379,10.0.1.2:26379");
+    int h;
+
+    run_for(w, 50);
+    for (h = 0; h < MAX_CONNS; h++)
+        if (conns[h].used && conns[h].n == S1 && conns[h].subscribed)
+            break;
+    assert_true(h < MAX_CONNS);
+    memcpy(conns[h].out, "HTTP/1.1 400 Bad Request\r\n\r\n", 28);
+    conns[h].outlen = 28;
+    run_for(w, 5);
+    assert_int_equal(count(SENTINEL_EVENT_SENTINEL_DOWN), 1);
+    assert_string_equal(H.addr[H.n - 1], "10.0.1.1:26379");
+    run_for(w, 3000); /* and it comes back */
+    assert_int_equal(subscribed_links(w, 2), 2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_events_are_reported_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subscribe_denied_falls_back_to_polling, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_frozen_sentinel_is_dropped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_discovered_sentinels_are_subscribed, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_garbage_from_a_sentinel_drops_its_link, setup,
+                                        teardown),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
