@@ -211,7 +211,7 @@ static int open_or_create(const char *path, const sentinel_shm_options *o, char 
         /* O_NONBLOCK: a planted FIFO must not hang us; it is refused later. */
         int fd = open(path, O_RDWR | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
 
-        if (fd != -1 || errno != ENOENT) {
+        if (fd != -1 || errno != ENOENT || o->no_create) {
             if (fd == -1)
                 say(why, whylen, "%s", errno == ELOOP ? "a symbolic link" : strerror(errno));
             return fd;
@@ -229,7 +229,7 @@ static int open_or_create(const char *path, const sentinel_shm_options *o, char 
 sentinel_shm_t *sentinel_shm_open_ex(const char *path, const sentinel_shm_options *opt,
                                      int *code, char *why, size_t whylen)
 {
-    sentinel_shm_options o = {sizeof(o), 0600, 0, 0};
+    sentinel_shm_options o = {sizeof(o), 0600, 0, 0, 0};
     sentinel_shm_t *shm;
     struct stat st;
     int rc = SENTINEL_ERR_SYSTEM, saved;

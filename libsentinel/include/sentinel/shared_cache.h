@@ -72,6 +72,8 @@ typedef struct sentinel_shm_options {
     int mode;
     int use_group;
     unsigned int gid;
+    int no_create;    /* 1: open an existing file only (ENOENT otherwise), e.g.
+                         to report on it without creating it as another user */
 } sentinel_shm_options;
 
 /* Open or create the cache file with opt (NULL: the defaults). As
