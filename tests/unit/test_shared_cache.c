@@ -30,6 +30,7 @@
 #include "internal.h"
 #include "sentinel/shared_cache.h"
 #include "shared_cache_internal.h"
+#include "scratch_dir.h"
 
 /* ------------------------------------------------------------------------
  * A scripted network: every sentinel names mock_master, every node says
@@ -129,23 +130,12 @@ static const sn_transport mock_transport = {
  * Fixture: a private directory per test, the mock network installed
  * ------------------------------------------------------------------------ */
 
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-} fixture;
-
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
+    fixture *f = scratch_new("sn-shm-test");
 
     if (f == NULL)
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/sn-shm-test-XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof(f->path), "%s/cache.shm", f->dir);
     memset(mock_conn, 0, sizeof(mock_conn));
     mock_opens = 0;
     mock_fail_open = 0;
@@ -158,22 +148,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    DIR *d = opendir(f->dir);
-    struct dirent *de;
-
     sn_transport_set(NULL);
-    while (d != NULL && (de = readdir(d)) != NULL) {
-        char p[512];
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
-        unlink(p);
-    }
-    if (d != NULL)
-        closedir(d);
-    rmdir(f->dir);
-    free(f);
+    scratch_free(*state);
     return 0;
 }
 

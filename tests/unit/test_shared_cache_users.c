@@ -22,47 +22,18 @@
 
 #include "sentinel/shared_cache.h"
 #include "shared_cache_internal.h"
+#include "scratch_dir.h"
 
 #define NOBODY 65534
 
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-} fixture;
-
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
-
-    if (f == NULL)
-        return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/sn-shm-users-XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof(f->path), "%s/cache.shm", f->dir);
-    *state = f;
-    return 0;
+    return (*state = scratch_new("sn-shm-users")) != NULL ? 0 : -1;
 }
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    DIR *d = opendir(f->dir);
-    struct dirent *de;
-
-    while (d != NULL && (de = readdir(d)) != NULL) {
-        char p[512];
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
-        unlink(p);
-    }
-    if (d != NULL)
-        closedir(d);
-    rmdir(f->dir);
-    free(f);
+    scratch_free(*state);
     return 0;
 }
 
@@ -112,6 +83,16 @@ static void test_new_file_mode_and_group(void **state)
     assert_int_equal(st.st_size, SN_SHM_SIZE);
     assert_int_equal(entries_in(f->dir), 1);
     sentinel_shm_close(shm);
+
+    /* no_create: an existing file is opened, a missing one is not made. */
+    o.no_create = 1;
+    shm = sentinel_shm_open_ex(f->path, &o, &code, why, sizeof(why));
+    assert_non_null(shm);
+    sentinel_shm_close(shm);
+    unlink(f->path);
+    assert_null(sentinel_shm_open_ex(f->path, &o, &code, why, sizeof(why)));
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(entries_in(f->dir), 0);
 
     /* The default stays 0600. */
     unlink(f->path);
