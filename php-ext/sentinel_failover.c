@@ -203,8 +203,11 @@ static void count_failover(sn_php_entry *e, const sentinel_addr *a)
     }
     if (e->have_counted && same_addr(&e->counted, a->host, a->port))
         return;
-    if (e->shm != NULL)
-        sentinel_shm_note_failover(e->shm, a->host, a->port, SN_PHP_LOCK_MS, NULL);
+    /* Lock kept by a stuck writer: count at the next look (sn_php_epoch()
+     * finds the flag again while the failover lasts). */
+    if (e->shm != NULL &&
+        sentinel_shm_note_failover(e->shm, a->host, a->port, SN_PHP_LOCK_MS, NULL) == -1)
+        return;
     e->epoch_local++;
     e->counted = *a;
     e->have_counted = true;

@@ -308,7 +308,9 @@ int sn_php_resolve(const sn_php_settings *cfg, sentinel_addr *out, const char **
      * moves the epoch past this one, so the caller's next check notices. */
     *epoch = sn_php_epoch(e);
 
-    if (e->in_failover) {
+    /* Our watcher heard a failover start, or another process flagged one in
+     * the host's cache (then even a pinned answer may be the old master). */
+    if (e->in_failover || (shm != NULL && sn_php_shared_failover(e, &flagged) == 1)) {
         rc = sn_php_failover_wait(e, cfg, out, err, errlen);
         if (rc == SENTINEL_OK) {
             *source = "failover";

@@ -264,12 +264,16 @@ static int serve_last_known(sentinel_t *s, int64_t deadline, sentinel_addr *out)
  * While no sentinel has answered at all (every one refuses, is unreachable
  * or hangs), retrying for the whole total deadline only makes the caller
  * wait -- a PHP request, a proxy client -- for an answer that is not coming:
- * such a call gets SN_QUIET_ROUNDS rounds within SN_QUIET_MS, then its error.
- * Once any sentinel answered, the usual tries and deadline apply (the
- * topology may be mid-failover).
+ * such a call gets SN_QUIET_ROUNDS rounds, the second one cut SN_QUIET_MS
+ * after the start, then its error: with the default timeouts and three
+ * sentinels, under a second whether they refuse (a few ms) or hang (three
+ * command timeouts, 750 ms, then what is left). The first round is not cut:
+ * a sentinel late in a long list may still answer. Once any sentinel
+ * answered, the usual tries and deadline apply (the topology may be
+ * mid-failover).
  */
 #define SN_QUIET_ROUNDS 2
-#define SN_QUIET_MS 1000
+#define SN_QUIET_MS 900
 
 static int sentinels_silent(int code)
 {
