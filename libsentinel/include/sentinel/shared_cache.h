@@ -83,11 +83,12 @@ SENTINEL_EXPORT sentinel_shm_t *sentinel_shm_open_ex(const char *path,
                                                      const sentinel_shm_options *opt, int *code,
                                                      char *why, size_t whylen);
 
-/* Open or create (mode 0600) the cache file. Returns NULL and sets *code
- * (SENTINEL_ERR_SYSTEM, SENTINEL_ERR_PROTOCOL for a file that is not a
- * libsentinel cache) on failure; code may be NULL. errno says more:
- * ELOOP for a symbolic link and EPERM for a file owned by another user or
- * writable by group or others (both refused: the cache usually lives in a
+/* Open or create (mode 0600) the cache file: sentinel_shm_open_ex() with
+ * the default options. Returns NULL and sets *code (SENTINEL_ERR_SYSTEM,
+ * SENTINEL_ERR_PROTOCOL for a file that is not a libsentinel cache) on
+ * failure; code may be NULL. errno says more: ELOOP for a symbolic link and
+ * EPERM for a file owned by another user than us or root, or with any
+ * group or other permission (refused: the cache usually lives in a
  * world-writable directory), EPROTO with SENTINEL_ERR_PROTOCOL. */
 SENTINEL_EXPORT sentinel_shm_t *sentinel_shm_open(const char *path, int *code);
 SENTINEL_EXPORT void sentinel_shm_close(sentinel_shm_t *shm);
