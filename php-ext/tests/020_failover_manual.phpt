@@ -66,6 +66,22 @@ var_dump($wrong);
 var_dump(Sentinel\epoch($name, $o) - $e0);
 $s = Sentinel\stats();
 var_dump($s['watchers'], $s['failover_events']);
+
+// Another process of the host, with no watcher of its own, reads the same
+// epoch from the shared cache (no sentinel traffic).
+$php = getenv('TEST_PHP_EXECUTABLE') ?: PHP_BINARY;
+$args = getenv('TEST_PHP_EXTRA_ARGS') ?: '';
+$ini = '';
+foreach (['extension', 'sentinel.shared_cache_dir'] as $k) {
+    $v = ini_get($k);
+    if ($v !== false && $v !== '') {
+        $ini .= ' -d ' . escapeshellarg("$k=$v");
+    }
+}
+$code = 'echo Sentinel\epoch(' . var_export($name, true) . ', '
+    . var_export(['watch' => false] + $o, true) . '), " ", Sentinel\stats()["sentinel_queries"];';
+var_dump(trim((string)shell_exec(escapeshellarg($php) . " $args $ini -r " . escapeshellarg($code) . ' 2>&1'))
+    === ($e0 + 1) . ' 0');
 ?>
 --CLEAN--
 <?php
@@ -86,3 +102,4 @@ int(0)
 int(1)
 int(1)
 int(1)
+bool(true)
