@@ -184,6 +184,13 @@ static int create_file(const char *path, const sentinel_shm_options *o, char *wh
     init_header(map);
     munmap(map, SN_SHM_SIZE);
     if (link(tmp, path) == -1) {
+        /* A file system without hard links: an atomic rename that never
+         * replaces a file another process put there first does as well. */
+        if (errno != EEXIST &&
+            renameat2(AT_FDCWD, tmp, AT_FDCWD, path, RENAME_NOREPLACE) == 0) {
+            free(tmp);
+            return fd;
+        }
         if (errno != EEXIST)
             say(why, whylen, "cannot link it into place: %s", strerror(errno));
         goto fail;

@@ -4,6 +4,10 @@
  * writers and refreshers that die at the worst moment, and
  * sentinel_resolve_shared() over a scripted network (the transport seam).
  *
+ * Over 800 lines: every test here shares the scripted network and the fork
+ * helpers below; the opening rules for several Unix users and the epoch
+ * are in test_shared_cache_users.c.
+ *
  * Children created with fork() never use cmocka's asserts (they would unwind
  * into the child's copy of the runner): they report through their exit
  * status, and the parent asserts on it.
