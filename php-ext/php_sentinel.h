@@ -61,13 +61,20 @@ ZEND_BEGIN_MODULE_GLOBALS(sentinel)
     char *data_password;
     bool shared_cache;
     char *shared_cache_dir;
+    char *shared_cache_group;
+    bool shared_cache_use_group; /* set with shared_cache_gid by the group's validator */
+    zend_long shared_cache_gid;
+    zend_long shared_cache_mode; /* 0600 or 0660 */
     zend_long watch;
     zend_long watch_poll_ms;
     /* process state, kept across requests */
     HashTable registry; /* key -> sn_php_entry * (sentinel_registry.c) */
     bool registry_ready;
     sn_php_counters counters;
-    bool shm_warned;
+    /* The shared cache's state as this process last found it, for phpinfo()
+     * and stats(): "off", "shared" or "unavailable: <reason>". */
+    char shm_status[512];
+    char shm_logged[512]; /* the last reason logged, so each is logged once */
 ZEND_END_MODULE_GLOBALS(sentinel)
 
 ZEND_EXTERN_MODULE_GLOBALS(sentinel)

@@ -12,6 +12,7 @@
 
 #include "php_sentinel.h"
 #include "sentinel_exception.h"
+#include "sentinel_failover.h"
 #include "sentinel_ini.h"
 #include "sentinel_registry.h"
 
@@ -75,6 +76,13 @@ static PHP_MINFO_FUNCTION(sentinel)
                              "system"
 #endif
     );
+    if (SENTINEL_G(shm_status)[0] != '\0') {
+        php_info_print_table_row(2, "Shared cache", SENTINEL_G(shm_status));
+    } else {
+        char status[640];
+        sn_php_shared_cache_probe(status, sizeof(status));
+        php_info_print_table_row(2, "Shared cache", status);
+    }
     php_info_print_table_end();
 
     php_info_print_table_start();

@@ -24,13 +24,31 @@ namespace Sentinel {
      * @param string|null $master the master name; null uses the "master" option,
      *                            then sentinel.master_name
      * @param array|null $options per-call settings, see above
-     * @return array with keys host (string), port (int), verified_at_ms (int), source (string)
-     *         verified_at_ms is the wall-clock time (ms) the address answered ROLE
-     *         master; source is "cache", "shared", "sentinel" or "failover"
+     * @return array with keys host (string), port (int), verified_at_ms (int), source (string),
+     *         epoch (int). verified_at_ms is the wall-clock time (ms) the address
+     *         answered ROLE master; source is "cache", "shared", "sentinel" or
+     *         "failover"; epoch is the failover epoch (see epoch()) at which the
+     *         answer is valid: once epoch() returns another value, resolve again
      * @throws Exception with a code from the Exception::* constants
      * @throws \ValueError on an unknown option or an out-of-range value
      */
     function resolve(?string $master = null, ?array $options = null): array {}
+
+    /**
+     * The failover epoch of the master as this process knows it: it goes
+     * up by exactly one at the first event of each failover of the current
+     * master, whether this process's watcher heard it or another process of
+     * the host flagged it in the shared cache (then the host's count, kept in
+     * the shared cache file, is returned). Read from process and shared
+     * memory: no network round trip in steady state. Compare it for
+     * equality with the epoch resolve() returned before each write; when it
+     * moved, the master the write would go to is being failed over.
+     *
+     * @param string|null $master as for resolve()
+     * @param array|null $options as for resolve()
+     * @throws Exception INVALID_ARGUMENT when no master or sentinels are configured
+     */
+    function epoch(?string $master = null, ?array $options = null): int {}
 
     /**
      * Forgets the cached master, in this worker and in the host's shared
@@ -58,9 +76,12 @@ namespace Sentinel {
      * Counters of this process (an FPM worker keeps them across requests):
      * resolutions, cache_hits, shared_hits, sentinel_lookups, errors,
      * invalidations, failover_events, failover_waits, failover_fast_fails,
-     * role_checks, sentinel_queries, sentinel_failures, handles, watchers, and
-     * per handle (masters) its name, sentinels, shared cache file, watcher
-     * state and last answer.
+     * role_checks, sentinel_queries, sentinel_failures, handles, watchers,
+     * shared_cache_mode ("shared: <file>", "off" or "unavailable: <reason>"
+     * when this process could not use the host's shared cache and fell back
+     * to its own), and per handle (masters) its name, sentinels, shared cache
+     * file and shared_cache_mode, failover epoch, watcher state and last
+     * answer.
      *
      * @return array
      */

@@ -1,7 +1,12 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: ea393c5eddcfe5ffd2750e6db67d454956885748 */
+ * Stub hash: 13f3619a70119ac92356431037aeb06375111771 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sentinel_resolve, 0, 0, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, master, IS_STRING, 1, "null")
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, options, IS_ARRAY, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sentinel_epoch, 0, 0, IS_LONG, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, master, IS_STRING, 1, "null")
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, options, IS_ARRAY, 1, "null")
 ZEND_END_ARG_INFO()
@@ -26,6 +31,7 @@ ZEND_END_ARG_INFO()
 
 
 ZEND_FUNCTION(Sentinel_resolve);
+ZEND_FUNCTION(Sentinel_epoch);
 ZEND_FUNCTION(Sentinel_invalidate);
 ZEND_FUNCTION(Sentinel_report_error);
 ZEND_FUNCTION(Sentinel_stats);
@@ -33,6 +39,7 @@ ZEND_FUNCTION(Sentinel_stats);
 
 static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Sentinel", resolve, Sentinel_resolve, arginfo_Sentinel_resolve)
+	ZEND_NS_FALIAS("Sentinel", epoch, Sentinel_epoch, arginfo_Sentinel_epoch)
 	ZEND_NS_FALIAS("Sentinel", invalidate, Sentinel_invalidate, arginfo_Sentinel_invalidate)
 	ZEND_NS_FALIAS("Sentinel", report_error, Sentinel_report_error, arginfo_Sentinel_report_error)
 	ZEND_NS_FALIAS("Sentinel", stats, Sentinel_stats, arginfo_Sentinel_stats)

@@ -18,6 +18,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <stdarg.h>
 #include <string.h>
 #include <sys/time.h>
 #include <time.h>
@@ -35,6 +36,7 @@
 #define SN_PHP_WAIT_STEP_MS 10     /* longest sleep of the waiting loop */
 #define SN_PHP_WAIT_MAX_STEPS 100000
 #define SN_PHP_WATCH_FDS 72        /* a link per sentinel (64 max) + the poller */
+#define SN_PHP_SHM_RETRY_MS 30000  /* try an unusable shared cache again after this */
 
 static int64_t wall_ms(void)
 {
@@ -60,29 +62,113 @@ static void set_addr(sentinel_addr *a, const char *host, int port)
  * The shared cache file
  * ------------------------------------------------------------------------ */
 
-sentinel_shm_t *sn_php_shared_cache(sn_php_entry *e)
+/* One line through the SAPI's log (error_log, FPM's log, stderr for the
+ * CLI), once per reason per process: never an E_WARNING, which frameworks
+ * turn into exceptions, for something the extension works around. */
+static void log_shm_unavailable(const char *status)
+{
+    char line[640];
+
+    if (strcmp(SENTINEL_G(shm_logged), status) == 0)
+        return;
+    snprintf(SENTINEL_G(shm_logged), sizeof(SENTINEL_G(shm_logged)), "%s", status);
+    snprintf(line, sizeof(line), "sentinel: shared cache %s; using the per-worker cache",
+             status);
+    php_log_err(line);
+}
+
+static void say(char *status, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(status, len, fmt, ap);
+    va_end(ap);
+}
+
+/*
+ * Open the shared cache file of s as the INI settings say (probe: only look
+ * at an existing one). The handle, or NULL; status gets "shared: <path>"
+ * or "unavailable: <reason>" (with probe, also "not created yet: <path>").
+ */
+static sentinel_shm_t *open_shared(const sentinel_t *s, bool probe, char *path, size_t pathlen,
+                                   char *status, size_t statuslen)
 {
     const char *dir = SENTINEL_G(shared_cache_dir);
+    sentinel_shm_options opt;
+    sentinel_shm_t *shm;
+    char why[384] = "";
     int code = SENTINEL_OK;
 
-    if (e->shm != NULL || e->shm_tried)
+    memset(&opt, 0, sizeof(opt));
+    opt.size = sizeof(opt);
+    opt.mode = (int)SENTINEL_G(shared_cache_mode);
+    opt.use_group = SENTINEL_G(shared_cache_use_group);
+    opt.gid = (unsigned)SENTINEL_G(shared_cache_gid);
+    opt.no_create = probe;
+    if (opt.mode == 0660 && !opt.use_group) {
+        say(status, statuslen,
+            "unavailable: sentinel.shared_cache_mode=0660 needs sentinel.shared_cache_group");
+        return NULL;
+    }
+    if (sentinel_shm_default_path(s, (dir && *dir) ? dir : NULL, path, pathlen) != 0) {
+        snprintf(path, pathlen, "(path too long)");
+        say(status, statuslen, "unavailable: the path under %s is too long", dir);
+        return NULL;
+    }
+    if ((shm = sentinel_shm_open_ex(path, &opt, &code, why, sizeof(why))) == NULL) {
+        if (probe && errno == ENOENT)
+            say(status, statuslen, "not created yet: %s", path);
+        else
+            say(status, statuslen, "unavailable: %s: %s (%s)", path, why,
+                sentinel_code_name(code));
+        return NULL;
+    }
+    say(status, statuslen, "shared: %s", path);
+    return shm;
+}
+
+sentinel_shm_t *sn_php_shared_cache(sn_php_entry *e)
+{
+    int64_t now;
+
+    if (e->shm != NULL)
         return e->shm;
-    e->shm_tried = true;
-    if (sentinel_shm_default_path(e->s, (dir && *dir) ? dir : NULL, e->shm_path,
-                                  sizeof(e->shm_path)) != 0) {
-        code = SENTINEL_ERR_INVALID_ARGUMENT;
-        snprintf(e->shm_path, sizeof(e->shm_path), "(path too long)");
-    } else {
-        e->shm = sentinel_shm_open(e->shm_path, &code);
-    }
-    if (e->shm == NULL && !SENTINEL_G(shm_warned)) {
-        SENTINEL_G(shm_warned) = true;
-        php_error_docref(NULL, E_WARNING,
-                         "Shared cache %s is unusable (%s: %s); falling back to the "
-                         "per-worker cache",
-                         e->shm_path, sentinel_code_name(code), strerror(errno));
-    }
+    now = sn_php_now_ms();
+    if (e->shm_retry_at_ms != 0 && now < e->shm_retry_at_ms)
+        return NULL;
+    e->shm_retry_at_ms = now + SN_PHP_SHM_RETRY_MS;
+    e->shm = open_shared(e->s, false, e->shm_path, sizeof(e->shm_path), e->shm_status,
+                         sizeof(e->shm_status));
+    snprintf(SENTINEL_G(shm_status), sizeof(SENTINEL_G(shm_status)), "%s", e->shm_status);
+    if (e->shm == NULL)
+        log_shm_unavailable(e->shm_status);
     return e->shm;
+}
+
+void sn_php_shared_cache_probe(char *status, size_t len)
+{
+    const char *master = SENTINEL_G(master_name), *list = SENTINEL_G(sentinels);
+    sentinel_t *s;
+    sentinel_shm_t *shm;
+    char path[1024];
+
+    if (!SENTINEL_G(shared_cache)) {
+        say(status, len, "off (sentinel.shared_cache)");
+        return;
+    }
+    if (master == NULL || *master == '\0' || list == NULL || *list == '\0' ||
+        (s = sentinel_new(master)) == NULL) {
+        say(status, len, "not used yet (no sentinel.master_name / sentinel.sentinels to check)");
+        return;
+    }
+    if (sentinel_add_sentinels(s, list) == 0) {
+        shm = open_shared(s, true, path, sizeof(path), status, len);
+        sentinel_shm_close(shm);
+    } else {
+        say(status, len, "not used yet");
+    }
+    sentinel_free(s);
 }
 
 int sn_php_shared_failover(sn_php_entry *e, sentinel_addr *flagged)
@@ -98,12 +184,62 @@ int sn_php_shared_failover(sn_php_entry *e, sentinel_addr *flagged)
 }
 
 /* ------------------------------------------------------------------------
+ * The failover epoch
+ * ------------------------------------------------------------------------ */
+
+/*
+ * The first failover event about master a (heard by our watcher, or found
+ * flagged in the shared cache): counted once, in the host's file when there
+ * is one (so every process of the host agrees, whoever heard it first) and
+ * in this process. a NULL: a failover of a master we cannot name (nothing
+ * resolved yet); counted here only.
+ */
+static void count_failover(sn_php_entry *e, const sentinel_addr *a)
+{
+    if (a == NULL) {
+        e->epoch_local++;
+        e->have_counted = false;
+        return;
+    }
+    if (e->have_counted && same_addr(&e->counted, a->host, a->port))
+        return;
+    /* Lock kept by a stuck writer: count at the next look (sn_php_epoch()
+     * finds the flag again while the failover lasts). */
+    if (e->shm != NULL &&
+        sentinel_shm_note_failover(e->shm, a->host, a->port, SN_PHP_LOCK_MS, NULL) == -1)
+        return;
+    e->epoch_local++;
+    e->counted = *a;
+    e->have_counted = true;
+}
+
+/* An aborted failover: a new attempt on the same master counts again. */
+static void forget_counted(sn_php_entry *e)
+{
+    e->have_counted = false;
+}
+
+uint64_t sn_php_epoch(sn_php_entry *e)
+{
+    sentinel_addr flagged;
+
+    if (e->shm == NULL)
+        return e->epoch_local;
+    /* Flagged by a process whose library does not count (an older one), or
+     * whose count we have not seen: count it ourselves (once per master). */
+    if (sn_php_shared_failover(e, &flagged) == 1)
+        count_failover(e, &flagged);
+    return sentinel_shm_epoch(e->shm);
+}
+
+/* ------------------------------------------------------------------------
  * Watcher events
  * ------------------------------------------------------------------------ */
 
 static void begin_failover(sn_php_entry *e)
 {
     sentinel_addr cur;
+    sentinel_shm_entry ent;
 
     if (e->in_failover)
         return;
@@ -113,16 +249,17 @@ static void begin_failover(sn_php_entry *e)
     e->have_pinned = false;
     e->next_probe_ms = 0;
     /* The master being failed over: what the watcher last saw, else what
-     * this worker last handed out. */
-    if (sentinel_watch_current(e->w, &cur) == 0) {
+     * this worker last handed out, else what the host's cache names. */
+    e->have_failed = true;
+    if (sentinel_watch_current(e->w, &cur) == 0)
         e->failed = cur;
-        e->have_failed = true;
-    } else if (e->have_last) {
+    else if (e->have_last)
         e->failed = e->last;
-        e->have_failed = true;
-    } else {
+    else if (e->shm != NULL && sentinel_shm_read(e->shm, &ent) == 0 && ent.expires_at_ms != 0)
+        e->failed = ent.addr;
+    else
         e->have_failed = false;
-    }
+    count_failover(e, e->have_failed ? &e->failed : NULL);
     sentinel_invalidate(e->s);
     /* Tell every worker of the host, naming the address, so a late event
      * cannot flag a newer answer another worker already published. */
@@ -145,8 +282,11 @@ static void on_switch(sn_php_entry *e, const char *host, int port)
         e->next_probe_ms = 0;
         return;
     }
-    /* A switch we did not see start (subscribed late, events lost): drop
-     * what we know about the old master; the next resolution verifies. */
+    /* A switch we did not see start (subscribed late, events lost): the
+     * first we hear of this failover, so it counts; drop what we know about
+     * the old master; the next resolution verifies. */
+    if (e->have_last && !same_addr(&e->last, host, port))
+        count_failover(e, &e->last);
     if (e->have_pinned && !same_addr(&e->pinned, host, port))
         e->have_pinned = false;
     sentinel_invalidate(e->s);
@@ -179,6 +319,8 @@ static void on_event(const sentinel_event *ev, void *userdata)
         if (e->in_failover && e->shm != NULL && e->have_failed)
             sentinel_shm_set_failover(e->shm, e->failed.host, e->failed.port, 0,
                                       SN_PHP_LOCK_MS);
+        if (e->in_failover)
+            forget_counted(e);
         end_failover(e);
         break;
     case SENTINEL_EVENT_SUBSCRIBE_DENIED:
@@ -351,6 +493,7 @@ int sn_php_failover_wait(sn_php_entry *e, const sn_php_settings *cfg, sentinel_a
         /* Flagged by another worker before our own watcher said anything. */
         e->failed = flagged;
         e->have_failed = true;
+        count_failover(e, &flagged);
     }
     if (cfg->failover_wait_ms > 0)
         SENTINEL_G(counters).failover_waits++;

@@ -16,9 +16,20 @@ void sn_php_watch_ensure(sn_php_entry *e, const sn_php_settings *cfg);
 /* Processes whatever the sentinels sent since the last call; never blocks. */
 void sn_php_watch_drain(sn_php_entry *e);
 
-/* The shared cache file of e, opened on first use; NULL when unusable
- * (warned about once per process). */
+/* The shared cache file of e, opened on first use; NULL when unusable:
+ * then the reason is in e->shm_status, logged once through the SAPI log
+ * (never a PHP warning), and opening is tried again after a while. */
 sentinel_shm_t *sn_php_shared_cache(sn_php_entry *e);
+
+/* For phpinfo() before this process used the shared cache: whether the
+ * file the INI settings name is usable, without creating it. */
+void sn_php_shared_cache_probe(char *status, size_t len);
+
+/* The failover epoch of e's master as this process knows it: the shared
+ * cache's when e has one (after counting a failover flagged there), else
+ * this process's own count. Memory reads only, plus one lock when a flagged
+ * failover is counted for the first time. */
+uint64_t sn_php_epoch(sn_php_entry *e);
 
 /* 1 if the shared entry is flagged "failover in progress" (its address in
  * *flagged), 0 if not, -1 when it cannot be read. */

@@ -21,6 +21,7 @@ PHP_FUNCTION(Sentinel_resolve)
     sentinel_addr addr;
     const char *source = "sentinel";
     char err[SN_PHP_ERR_MAX] = "";
+    uint64_t epoch = 0;
     int rc;
 
     ZEND_PARSE_PARAMETERS_START(0, 2)
@@ -33,18 +34,49 @@ PHP_FUNCTION(Sentinel_resolve)
         sn_php_call_free(&call);
         RETURN_THROWS();
     }
-    rc = sn_php_resolve(&call.cfg, &addr, &source, err, sizeof(err));
+    rc = sn_php_resolve(&call.cfg, &addr, &source, &epoch, err, sizeof(err));
     sn_php_call_free(&call);
     if (rc != SENTINEL_OK) {
         SENTINEL_G(counters).errors++;
         sn_php_throw(rc, err);
         RETURN_THROWS();
     }
-    array_init_size(return_value, 4);
+    array_init_size(return_value, 5);
     add_assoc_string(return_value, "host", addr.host);
     add_assoc_long(return_value, "port", addr.port);
     add_assoc_long(return_value, "verified_at_ms", (zend_long)addr.verified_at_ms);
     add_assoc_string(return_value, "source", (char *)source);
+    add_assoc_long(return_value, "epoch", (zend_long)epoch);
+}
+/* }}} */
+
+/* {{{ Sentinel\epoch(?string $master = null, ?array $options = null): int */
+PHP_FUNCTION(Sentinel_epoch)
+{
+    zend_string *master = NULL;
+    HashTable *options = NULL;
+    sn_php_call call;
+    char err[SN_PHP_ERR_MAX] = "";
+    uint64_t epoch = 0;
+    int rc;
+
+    ZEND_PARSE_PARAMETERS_START(0, 2)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_STR_OR_NULL(master)
+        Z_PARAM_ARRAY_HT_OR_NULL(options)
+    ZEND_PARSE_PARAMETERS_END();
+
+    if (sn_php_call_init(&call, master, options, 2) == FAILURE) {
+        sn_php_call_free(&call);
+        RETURN_THROWS();
+    }
+    rc = sn_php_epoch_of(&call.cfg, &epoch, err, sizeof(err));
+    sn_php_call_free(&call);
+    if (rc != SENTINEL_OK) {
+        sn_php_throw(rc, err);
+        RETURN_THROWS();
+    }
+    RETURN_LONG((zend_long)epoch);
 }
 /* }}} */
 
@@ -134,6 +166,8 @@ static void add_handle(zval *list, sn_php_entry *e)
         add_assoc_string(&h, "shared_cache", e->shm_path);
     else
         add_assoc_null(&h, "shared_cache");
+    add_assoc_string(&h, "shared_cache_mode", e->shm_status[0] ? e->shm_status : "off");
+    add_assoc_long(&h, "epoch", (zend_long)sn_php_epoch(e));
     add_assoc_bool(&h, "watching", e->w != NULL);
     add_assoc_bool(&h, "in_failover", e->in_failover);
     add_assoc_long(&h, "watch_events", (zend_long)e->events);
@@ -193,6 +227,8 @@ PHP_FUNCTION(Sentinel_stats)
     add_assoc_long(return_value, "sentinel_failures", (zend_long)failures);
     add_assoc_long(return_value, "handles", (zend_long)zend_hash_num_elements(Z_ARRVAL(handles)));
     add_assoc_long(return_value, "watchers", watchers);
+    add_assoc_string(return_value, "shared_cache_mode",
+                     SENTINEL_G(shm_status)[0] ? SENTINEL_G(shm_status) : "off");
     add_assoc_zval(return_value, "masters", &handles);
 }
 /* }}} */

@@ -10,6 +10,8 @@
 #include "config.h"
 #endif
 
+#include <grp.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "php.h"
@@ -88,6 +90,14 @@ static void refuse(zend_ini_entry *entry, const zend_string *value, const char *
                      entry->value ? "the previous value" : "the default");
 }
 
+/* The same for a credential, whose value is never repeated. */
+static void refuse_secret(zend_ini_entry *entry, const char *why)
+{
+    php_error_docref(NULL, E_WARNING, "Invalid value for %s: %s; keeping %s",
+                     ZSTR_VAL(entry->name), why,
+                     entry->value ? "the previous value" : "the default");
+}
+
 static ZEND_INI_MH(OnUpdateMs)
 {
     (void)mh_arg2;
@@ -125,6 +135,17 @@ static ZEND_INI_MH(OnUpdateMasterName)
     return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
 }
 
+/* Credentials go into AUTH commands: no line breaks, a sane length. */
+static ZEND_INI_MH(OnUpdateCredential)
+{
+    if (new_value != NULL &&
+        (ZSTR_LEN(new_value) > 1024 || strpbrk(ZSTR_VAL(new_value), "\r\n") != NULL)) {
+        refuse_secret(entry, "expected at most 1024 characters without line breaks");
+        return FAILURE;
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
 static ZEND_INI_MH(OnUpdateCacheDir)
 {
     if (new_value != NULL && ZSTR_LEN(new_value) > 0 &&
@@ -136,7 +157,81 @@ static ZEND_INI_MH(OnUpdateCacheDir)
     return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
 }
 
+/* The words php.ini uses for booleans; anything else is refused (PHP's own
+ * OnUpdateBool takes every other string as false, "maybe" included). */
+static int parse_bool(const char *v)
+{
+    if (strcmp(v, "1") == 0 || strcasecmp(v, "on") == 0 || strcasecmp(v, "yes") == 0 ||
+        strcasecmp(v, "true") == 0)
+        return 1;
+    if (strcmp(v, "0") == 0 || strcmp(v, "") == 0 || strcasecmp(v, "off") == 0 ||
+        strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0 || strcasecmp(v, "none") == 0)
+        return 0;
+    return -1;
+}
+
+static ZEND_INI_MH(OnUpdateStrictBool)
+{
+    (void)mh_arg2;
+    (void)mh_arg3;
+    (void)stage;
+    int b = parse_bool(new_value ? ZSTR_VAL(new_value) : "");
+
+    if (b < 0) {
+        refuse(entry, new_value, "expected on or off (1/0, yes/no, true/false)");
+        return FAILURE;
+    }
+    *(bool *)ZEND_INI_GET_ADDR() = b == 1;
+    return SUCCESS;
+}
+
 static ZEND_INI_MH(OnUpdateWatch)
+{
+    (void)mh_arg2;
+    (void)mh_arg3;
+    (void)stage;
+    const char *v = new_value ? ZSTR_VAL(new_value) : "";
+    int b = parse_bool(v);
+    zend_long mode;
+
+    if (strcasecmp(v, "auto") == 0)
+        mode = SN_PHP_WATCH_AUTO;
+    else if (b >= 0)
+        mode = b ? SN_PHP_WATCH_ON : SN_PHP_WATCH_OFF;
+    else {
+        refuse(entry, new_value, "expected auto, on or off");
+        return FAILURE;
+    }
+    *(zend_long *)ZEND_INI_GET_ADDR() = mode;
+    return SUCCESS;
+}
+
+/* A group name or number that exists; "" = no group (files stay 0600). */
+static ZEND_INI_MH(OnUpdateCacheGroup)
+{
+    const char *v = new_value ? ZSTR_VAL(new_value) : "";
+    char buf[4096], *end;
+    struct group grp, *found = NULL;
+    zend_long gid = 0;
+
+    if (*v != '\0') {
+        unsigned long n = strtoul(v, &end, 10);
+        if (*end == '\0' && v[0] >= '0' && v[0] <= '9' && n <= 0x7fffffffUL) {
+            gid = (zend_long)n; /* a number need not be in /etc/group */
+        } else if (getgrnam_r(v, &grp, buf, sizeof(buf), &found) != 0 || found == NULL) {
+            refuse(entry, new_value, "no such group");
+            return FAILURE;
+        } else {
+            gid = (zend_long)found->gr_gid;
+        }
+    }
+    SENTINEL_G(shared_cache_use_group) = *v != '\0';
+    SENTINEL_G(shared_cache_gid) = gid;
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+/* 0600 (this user only) or 0660 (with sentinel.shared_cache_group). */
+static ZEND_INI_MH(OnUpdateCacheMode)
 {
     (void)mh_arg2;
     (void)mh_arg3;
@@ -144,16 +239,12 @@ static ZEND_INI_MH(OnUpdateWatch)
     const char *v = new_value ? ZSTR_VAL(new_value) : "";
     zend_long mode;
 
-    if (strcasecmp(v, "auto") == 0)
-        mode = SN_PHP_WATCH_AUTO;
-    else if (strcmp(v, "1") == 0 || strcasecmp(v, "on") == 0 || strcasecmp(v, "yes") == 0 ||
-             strcasecmp(v, "true") == 0)
-        mode = SN_PHP_WATCH_ON;
-    else if (strcmp(v, "0") == 0 || strcmp(v, "") == 0 || strcasecmp(v, "off") == 0 ||
-             strcasecmp(v, "no") == 0 || strcasecmp(v, "false") == 0)
-        mode = SN_PHP_WATCH_OFF;
+    if (strcmp(v, "0600") == 0 || strcmp(v, "600") == 0)
+        mode = 0600;
+    else if (strcmp(v, "0660") == 0 || strcmp(v, "660") == 0)
+        mode = 0660;
     else {
-        refuse(entry, new_value, "expected auto, on or off");
+        refuse(entry, new_value, "expected 0600 or 0660");
         return FAILURE;
     }
     *(zend_long *)ZEND_INI_GET_ADDR() = mode;
@@ -224,18 +315,22 @@ PHP_INI_BEGIN()
                       cache_ttl_ms, zend_sentinel_globals, sentinel_globals)
     STD_PHP_INI_ENTRY("sentinel.failover_wait_ms", "1000", PHP_INI_ALL, OnUpdateMs,
                       failover_wait_ms, zend_sentinel_globals, sentinel_globals)
-    STD_PHP_INI_ENTRY("sentinel.sentinel_user", "", PHP_INI_ALL, OnUpdateString,
+    STD_PHP_INI_ENTRY("sentinel.sentinel_user", "", PHP_INI_ALL, OnUpdateCredential,
                       sentinel_user, zend_sentinel_globals, sentinel_globals)
-    STD_PHP_INI_ENTRY_EX("sentinel.sentinel_password", "", PHP_INI_ALL, OnUpdateString,
+    STD_PHP_INI_ENTRY_EX("sentinel.sentinel_password", "", PHP_INI_ALL, OnUpdateCredential,
                       sentinel_password, zend_sentinel_globals, sentinel_globals, display_secret)
-    STD_PHP_INI_ENTRY("sentinel.data_user", "", PHP_INI_ALL, OnUpdateString,
+    STD_PHP_INI_ENTRY("sentinel.data_user", "", PHP_INI_ALL, OnUpdateCredential,
                       data_user, zend_sentinel_globals, sentinel_globals)
-    STD_PHP_INI_ENTRY_EX("sentinel.data_password", "", PHP_INI_ALL, OnUpdateString,
+    STD_PHP_INI_ENTRY_EX("sentinel.data_password", "", PHP_INI_ALL, OnUpdateCredential,
                       data_password, zend_sentinel_globals, sentinel_globals, display_secret)
-    STD_PHP_INI_BOOLEAN("sentinel.shared_cache", "1", PHP_INI_ALL, OnUpdateBool,
+    STD_PHP_INI_ENTRY("sentinel.shared_cache", "1", PHP_INI_ALL, OnUpdateStrictBool,
                       shared_cache, zend_sentinel_globals, sentinel_globals)
     STD_PHP_INI_ENTRY("sentinel.shared_cache_dir", "", PHP_INI_SYSTEM, OnUpdateCacheDir,
                       shared_cache_dir, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.shared_cache_group", "", PHP_INI_SYSTEM, OnUpdateCacheGroup,
+                      shared_cache_group, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.shared_cache_mode", "0600", PHP_INI_SYSTEM, OnUpdateCacheMode,
+                      shared_cache_mode, zend_sentinel_globals, sentinel_globals)
     STD_PHP_INI_ENTRY_EX("sentinel.watch", "on", PHP_INI_ALL, OnUpdateWatch,
                       watch, zend_sentinel_globals, sentinel_globals, display_watch)
     STD_PHP_INI_ENTRY("sentinel.watch_poll_ms", "60000", PHP_INI_SYSTEM, OnUpdatePollMs,

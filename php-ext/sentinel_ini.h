@@ -7,6 +7,15 @@
 /* Largest millisecond value the library accepts (one day). */
 #define SN_PHP_MS_MAX 86400000
 
+/* What 0 means for the millisecond settings that have a library default
+ * (libsentinel's, sentinel.h): the extension uses the same figures where it
+ * needs the value itself (ROLE probes, pinning, shared cache entries).
+ * failover_wait_ms has none: 0 there means "fail fast". */
+#define SN_PHP_DEFAULT_CONNECT_MS 250
+#define SN_PHP_DEFAULT_COMMAND_MS 250
+#define SN_PHP_DEFAULT_TOTAL_MS 5000
+#define SN_PHP_DEFAULT_TTL_MS 60000
+
 void sn_php_ini_register(int module_number, int type);
 void sn_php_ini_unregister(int module_number, int type);
 /* Prints the INI table in phpinfo(), with passwords shown as "(set)". */

@@ -39,7 +39,7 @@ static void entry_release_process_state(sn_php_entry *e)
     e->w = NULL;
     sentinel_shm_close(e->shm);
     e->shm = NULL;
-    e->shm_tried = false;
+    e->shm_retry_at_ms = 0;
     e->in_failover = e->have_failed = e->have_candidate = e->have_pinned = false;
     e->pid = getpid();
 }

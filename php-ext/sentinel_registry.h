@@ -43,10 +43,19 @@ typedef struct sn_php_entry {
     sentinel_t *s;
     zend_long connect_ms, command_ms, total_ms, ttl_ms; /* last applied */
 
-    /* The host's shared cache (opened on first use). */
+    /* The host's shared cache (opened on first use; when unusable, tried
+     * again after SN_PHP_SHM_RETRY_MS, the reason kept in shm_status). */
     sentinel_shm_t *shm;
-    bool shm_tried;
+    int64_t shm_retry_at_ms;  /* monotonic; 0 = never tried */
     char shm_path[1024];
+    char shm_status[512];     /* "off", "shared" or "unavailable: <reason>" */
+
+    /* The failover epoch when there is no shared cache (with one, the
+     * file's epoch is used): failovers counted, and the master counted last
+     * (so a failover heard twice counts once). */
+    uint64_t epoch_local;
+    bool have_counted;
+    sentinel_addr counted;
 
     /* The per-worker watcher and what it told us (sentinel_failover.c). */
     sentinel_watch_t *w;

@@ -196,6 +196,15 @@ zend_result sn_php_call_init(sn_php_call *call, zend_string *master, HashTable *
                      "no sentinels: pass the \"sentinels\" option or set sentinel.sentinels");
         return FAILURE;
     }
+    /* 0 = the library's default, here too (README, "What 0 means"). */
+    if (call->cfg.connect_ms == 0)
+        call->cfg.connect_ms = SN_PHP_DEFAULT_CONNECT_MS;
+    if (call->cfg.command_ms == 0)
+        call->cfg.command_ms = SN_PHP_DEFAULT_COMMAND_MS;
+    if (call->cfg.total_ms == 0)
+        call->cfg.total_ms = SN_PHP_DEFAULT_TOTAL_MS;
+    if (call->cfg.ttl_ms == 0)
+        call->cfg.ttl_ms = SN_PHP_DEFAULT_TTL_MS;
     return SUCCESS;
 }
 
@@ -251,8 +260,41 @@ static int library_resolve(sn_php_entry *e, const sn_php_settings *cfg, sentinel
     return SENTINEL_OK;
 }
 
+/* The handle for cfg with its shared cache opened and its watcher drained,
+ * as every call that reports state needs it; NULL with code/err set. */
+static sn_php_entry *entry_ready(const sn_php_settings *cfg, sentinel_shm_t **shm, int *code,
+                                 char *err, size_t errlen)
+{
+    sn_php_entry *e = sn_php_registry_get(cfg, code, err, errlen);
+
+    *shm = NULL;
+    if (e == NULL)
+        return NULL;
+    if (cfg->shared_cache)
+        *shm = sn_php_shared_cache(e);
+    else if (e->shm == NULL)
+        snprintf(e->shm_status, sizeof(e->shm_status), "off");
+    if (cfg->watch) {
+        sn_php_watch_ensure(e, cfg);
+        sn_php_watch_drain(e);
+    }
+    return e;
+}
+
+int sn_php_epoch_of(const sn_php_settings *cfg, uint64_t *epoch, char *err, size_t errlen)
+{
+    sentinel_shm_t *shm;
+    sn_php_entry *e;
+    int code = SENTINEL_OK;
+
+    if ((e = entry_ready(cfg, &shm, &code, err, errlen)) == NULL)
+        return code;
+    *epoch = sn_php_epoch(e);
+    return SENTINEL_OK;
+}
+
 int sn_php_resolve(const sn_php_settings *cfg, sentinel_addr *out, const char **source,
-                   char *err, size_t errlen)
+                   uint64_t *epoch, char *err, size_t errlen)
 {
     sentinel_shm_t *shm = NULL;
     sentinel_addr flagged;
@@ -260,19 +302,19 @@ int sn_php_resolve(const sn_php_settings *cfg, sentinel_addr *out, const char **
     int code = SENTINEL_OK, rc;
 
     SENTINEL_G(counters).resolutions++;
-    if ((e = sn_php_registry_get(cfg, &code, err, errlen)) == NULL)
+    if ((e = entry_ready(cfg, &shm, &code, err, errlen)) == NULL)
         return code;
-    if (cfg->shared_cache)
-        shm = sn_php_shared_cache(e);
-    if (cfg->watch) {
-        sn_php_watch_ensure(e, cfg);
-        sn_php_watch_drain(e);
-    }
+    /* Read before the answer is chosen: a failover that starts meanwhile
+     * moves the epoch past this one, so the caller's next check notices. */
+    *epoch = sn_php_epoch(e);
 
-    if (e->in_failover) {
+    /* Our watcher heard a failover start, or another process flagged one in
+     * the host's cache (then even a pinned answer may be the old master). */
+    if (e->in_failover || (shm != NULL && sn_php_shared_failover(e, &flagged) == 1)) {
         rc = sn_php_failover_wait(e, cfg, out, err, errlen);
         if (rc == SENTINEL_OK) {
             *source = "failover";
+            *epoch = sn_php_epoch(e); /* the new master's */
             goto done;
         }
         if (rc != -1)
@@ -290,9 +332,10 @@ int sn_php_resolve(const sn_php_settings *cfg, sentinel_addr *out, const char **
     if (rc == SENTINEL_ERR_NOT_MASTER && shm != NULL && sn_php_shared_failover(e, &flagged) == 1) {
         /* Another worker heard a failover start: hold writes back too. */
         rc = sn_php_failover_wait(e, cfg, out, err, errlen);
-        if (rc == SENTINEL_OK)
+        if (rc == SENTINEL_OK) {
             *source = "failover";
-        else if (rc == -1)
+            *epoch = sn_php_epoch(e);
+        } else if (rc == -1)
             rc = library_resolve(e, cfg, shm, out, source, err, errlen);
     }
     if (rc != SENTINEL_OK)

@@ -25,10 +25,16 @@ zend_result sn_php_call_init(sn_php_call *call, zend_string *master, HashTable *
                              uint32_t arg_num);
 void sn_php_call_free(sn_php_call *call);
 
-/* Resolve for cfg. SENTINEL_OK with *out and *source ("cache", "shared",
- * "sentinel", "failover"), or an error code with err filled. */
+/* Resolve for cfg. SENTINEL_OK with *out, *source ("cache", "shared",
+ * "sentinel", "failover") and *epoch (the failover epoch the answer is valid
+ * at, see sn_php_epoch()), or an error code with err filled. */
 int sn_php_resolve(const sn_php_settings *cfg, sentinel_addr *out, const char **source,
-                   char *err, size_t errlen);
+                   uint64_t *epoch, char *err, size_t errlen);
+
+/* The failover epoch of cfg's master as this process knows it (no network
+ * in steady state: a drain of the watcher, a read of the shared cache).
+ * SENTINEL_OK, or an error code with err filled when cfg is refused. */
+int sn_php_epoch_of(const sn_php_settings *cfg, uint64_t *epoch, char *err, size_t errlen);
 
 /* Forget the cached answer, in this worker and in the shared cache, if it
  * still names host:port (host NULL: whatever it names). SENTINEL_OK with

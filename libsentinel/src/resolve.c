@@ -260,20 +260,45 @@ static int serve_last_known(sentinel_t *s, int64_t deadline, sentinel_addr *out)
     return 0;
 }
 
+/*
+ * While no sentinel has answered at all (every one refuses, is unreachable
+ * or hangs), retrying for the whole total deadline only makes the caller
+ * wait -- a PHP request, a proxy client -- for an answer that is not coming:
+ * such a call gets SN_QUIET_ROUNDS rounds, the second one cut SN_QUIET_MS
+ * after the start, then its error: with the default timeouts and three
+ * sentinels, under a second whether they refuse (a few ms) or hang (three
+ * command timeouts, 750 ms, then what is left). The first round is not cut:
+ * a sentinel late in a long list may still answer. Once any sentinel
+ * answered, the usual tries and deadline apply (the topology may be
+ * mid-failover).
+ */
+#define SN_QUIET_ROUNDS 2
+#define SN_QUIET_MS 900
+
+static int sentinels_silent(int code)
+{
+    return code == SENTINEL_ERR_NO_SENTINEL_REACHABLE || code == SENTINEL_ERR_TIMEOUT;
+}
+
 int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
 {
     const sn_config *c = &s->cfg;
     int64_t start = sn_now_ms(), deadline = start + c->total_ms;
+    int64_t quiet_deadline = start + (c->total_ms < SN_QUIET_MS ? c->total_ms : SN_QUIET_MS);
     sn_err *e = &s->err;
-    int attempt;
+    int attempt, heard = 0;
 
     for (attempt = 0;; attempt++) {
         sn_hostport hp;
         sn_role role = SN_ROLE_UNKNOWN;
         int64_t pause;
+        int asked;
 
         sn_err_clear(e);
-        if (ask_sentinels(s, deadline, &hp, e) == 0) {
+        asked = ask_sentinels(s, heard || attempt == 0 ? deadline : quiet_deadline, &hp, e);
+        if (asked == 0 || !sentinels_silent(e->code))
+            heard = 1;
+        if (asked == 0) {
             if (!c->verify) {
                 snprintf(out->host, sizeof(out->host), "%s", hp.host);
                 out->port = hp.port;
@@ -309,6 +334,13 @@ int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
         if (!retryable(e->code) || attempt + 1 >= c->tries)
             return e->code;
         pause = sn_backoff_ms(&s->rng, attempt, c->backoff_base_ms, c->backoff_max_ms);
+        if (!heard && (attempt + 1 >= SN_QUIET_ROUNDS || sn_now_ms() + pause >= quiet_deadline)) {
+            size_t n = strlen(e->msg);
+            snprintf(e->msg + n, sizeof(e->msg) - n,
+                     " (no sentinel answered: gave up after %d rounds in %lld ms)", attempt + 1,
+                     (long long)(sn_now_ms() - start));
+            return e->code;
+        }
         if (sn_now_ms() + pause >= deadline) {
             /* Keep the class of the last failure; say that time ran out. */
             size_t n = strlen(e->msg);

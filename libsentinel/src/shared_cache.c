@@ -4,8 +4,9 @@
  * answer and only one of them asks the sentinels when it goes stale.
  *
  * Layout (shared_cache_internal.h): a header { magic "LSNTSHM1", version,
- * size } and one slot { seq, payload + checksum }. The file holds values
- * only, so it can be mapped at any address.
+ * size, failover epoch } and one slot { seq, payload + checksum }. The file
+ * holds values only, so it can be mapped at any address. Opening it safely
+ * (ownership, mode, sharing between Unix users) is shared_cache_open.c.
  *
  * Three kinds of access, and what protects each:
  *
@@ -61,19 +62,8 @@
 _Static_assert(ATOMIC_LLONG_LOCK_FREE == 2, "64-bit atomics must be lock-free");
 
 #define SHM_READ_TRIES 100      /* seqlock retries before "mid-update" */
-#define SHM_OPEN_LOCK_MS 2000   /* wait for a concurrent creator */
 #define SHM_REFRESH_BYTE 0      /* the byte the refresher role locks */
 #define SHM_POLL_MAX_MS 10      /* longest sleep between polls of the entry */
-
-struct sentinel_shm {
-    sn_shm_file *map;
-    int fd;
-    pid_t pid;        /* the process that opened fd */
-    dev_t dev;        /* the inode mapped, to reopen the same one after fork */
-    ino_t ino;
-    int refreshing;   /* this handle holds the refresher lock */
-    char *path;
-};
 
 /* ------------------------------------------------------------------------
  * The slot: checksum, sequence-locked copy in and out
@@ -243,7 +233,7 @@ static int own_descriptor(sentinel_shm_t *shm)
     return 0;
 }
 
-static int flock_wait(int fd, int lock_ms)
+int sn_shm_flock_wait(int fd, int lock_ms)
 {
     int64_t deadline = sn_now_ms() + (lock_ms > 0 ? lock_ms : 0);
 
@@ -266,7 +256,7 @@ int sn_shm_writer_lock(sentinel_shm_t *shm, int lock_ms)
 {
     if (own_descriptor(shm) == -1)
         return -1;
-    return flock_wait(shm->fd, lock_ms);
+    return sn_shm_flock_wait(shm->fd, lock_ms);
 }
 
 void sn_shm_writer_unlock(sentinel_shm_t *shm)
@@ -333,164 +323,6 @@ void sn_shm_test_write_half(sentinel_shm_t *shm, const char *host, int port)
 }
 
 /* ------------------------------------------------------------------------
- * Opening
- * ------------------------------------------------------------------------ */
-
-static uint64_t magic_word(void)
-{
-    uint64_t m;
-
-    memcpy(&m, SN_SHM_MAGIC, sizeof(m));
-    return m;
-}
-
-static int header_valid(const sn_shm_file *f)
-{
-    if (atomic_load_explicit(&f->magic, memory_order_acquire) != magic_word())
-        return 0;
-    return f->version == SN_SHM_VERSION && f->size == SN_SHM_SIZE;
-}
-
-static int page_all_zero(const void *page)
-{
-    const unsigned char *p = page;
-
-    for (size_t i = 0; i < SN_SHM_SIZE; i++)
-        if (p[i] != 0)
-            return 0;
-    return 1;
-}
-
-static sn_shm_file *map_file(int fd)
-{
-    void *m = mmap(NULL, SN_SHM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-
-    return m == MAP_FAILED ? NULL : m;
-}
-
-/* A cache file lives in a world-writable directory: refuse anything another
- * user could have planted or can still write to. 0, or -1 with errno. */
-static int check_ownership(const struct stat *st)
-{
-    if (!S_ISREG(st->st_mode)) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (st->st_uid != geteuid() || (st->st_mode & (S_IWGRP | S_IWOTH)) != 0) {
-        errno = EPERM;
-        return -1;
-    }
-    return 0;
-}
-
-/*
- * Slow path of open, under the writer lock: the file is new (size 0), or was
- * created by a process that died before writing the header (all zero).
- * Initialise it; or find it was initialised meanwhile; or reject it.
- * Returns 0, or a sentinel_code.
- */
-static int init_locked(sentinel_shm_t *shm)
-{
-    struct stat st;
-
-    if (fstat(shm->fd, &st) == -1)
-        return SENTINEL_ERR_SYSTEM;
-    if (st.st_size == 0) {
-        if (ftruncate(shm->fd, SN_SHM_SIZE) == -1)
-            return SENTINEL_ERR_SYSTEM;
-    } else if (st.st_size != (off_t)SN_SHM_SIZE) {
-        return SENTINEL_ERR_PROTOCOL;
-    }
-    if (shm->map == NULL && (shm->map = map_file(shm->fd)) == NULL)
-        return SENTINEL_ERR_SYSTEM;
-    if (header_valid(shm->map))
-        return 0;
-    if (!page_all_zero(shm->map))
-        return SENTINEL_ERR_PROTOCOL;
-    shm->map->version = SN_SHM_VERSION;
-    shm->map->size = SN_SHM_SIZE;
-    /* The slot is all zero: seq 0 (stable), generation 0 (never written). */
-    atomic_store_explicit(&shm->map->magic, magic_word(), memory_order_release);
-    return 0;
-}
-
-sentinel_shm_t *sentinel_shm_open(const char *path, int *code)
-{
-    sentinel_shm_t *shm;
-    struct stat st;
-    int rc = SENTINEL_ERR_SYSTEM, saved;
-
-    if (path == NULL || path[0] == '\0') {
-        if (code)
-            *code = SENTINEL_ERR_INVALID_ARGUMENT;
-        errno = EINVAL;
-        return NULL;
-    }
-    if ((shm = calloc(1, sizeof(*shm))) == NULL) {
-        rc = SENTINEL_ERR_NO_MEMORY;
-        goto fail;
-    }
-    shm->fd = -1;
-    if ((shm->path = strdup(path)) == NULL) {
-        rc = SENTINEL_ERR_NO_MEMORY;
-        goto fail;
-    }
-    /* O_NONBLOCK: a planted FIFO must not hang us; it is refused below. */
-    shm->fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK, 0600);
-    if (shm->fd == -1 || fstat(shm->fd, &st) == -1 || check_ownership(&st) == -1)
-        goto fail;
-    shm->pid = getpid();
-    shm->dev = st.st_dev;
-    shm->ino = st.st_ino;
-    if (st.st_size != 0 && st.st_size != (off_t)SN_SHM_SIZE) {
-        rc = SENTINEL_ERR_PROTOCOL;
-        goto fail;
-    }
-    /* Fast path, no lock: an initialised file. */
-    if (st.st_size == (off_t)SN_SHM_SIZE) {
-        if ((shm->map = map_file(shm->fd)) == NULL)
-            goto fail;
-        if (header_valid(shm->map))
-            goto done;
-    }
-    /* New or half-created: settle it under the writer lock, so two processes
-     * creating the file at once agree on one header. */
-    if (flock_wait(shm->fd, SHM_OPEN_LOCK_MS) == -1)
-        goto fail;
-    rc = init_locked(shm);
-    saved = errno;
-    flock(shm->fd, LOCK_UN);
-    errno = saved;
-    if (rc != 0)
-        goto fail;
-done:
-    if (code)
-        *code = SENTINEL_OK;
-    return shm;
-fail:
-    saved = errno;
-    if (rc == SENTINEL_ERR_PROTOCOL)
-        saved = EPROTO;
-    sentinel_shm_close(shm);
-    if (code)
-        *code = rc;
-    errno = saved;
-    return NULL;
-}
-
-void sentinel_shm_close(sentinel_shm_t *shm)
-{
-    if (shm == NULL)
-        return;
-    if (shm->map != NULL)
-        munmap(shm->map, SN_SHM_SIZE);
-    if (shm->fd >= 0)
-        close(shm->fd); /* releases our locks with the description */
-    free(shm->path);
-    free(shm);
-}
-
-/* ------------------------------------------------------------------------
  * Reading and writing entries
  * ------------------------------------------------------------------------ */
 
@@ -551,6 +383,61 @@ int sentinel_shm_write(sentinel_shm_t *shm, const sentinel_addr *addr, int ttl_m
     return 0;
 }
 
+/* ------------------------------------------------------------------------
+ * The failover epoch (in the header, see shared_cache_internal.h)
+ * ------------------------------------------------------------------------ */
+
+/* Which master a counted failover was about; never 0 (0 = none). */
+static uint64_t master_fingerprint(const char *host, int port)
+{
+    uint64_t h = fnv1a(FNV_OFFSET, host, strlen(host) + 1);
+
+    h = fnv1a(h, &port, sizeof(port));
+    return h ? h : 1;
+}
+
+/* An aborted failover of host:port (NULL: any) no longer counts as the
+ * last one, so the next attempt on that master is counted. Lock held. */
+static void forget_counted_locked(sentinel_shm_t *shm, const char *host, int port)
+{
+    _Atomic uint64_t *of = &shm->map->epoch_of;
+
+    if (host == NULL || atomic_load_explicit(of, memory_order_relaxed) ==
+                            master_fingerprint(host, port))
+        atomic_store_explicit(of, 0, memory_order_relaxed);
+}
+
+uint64_t sentinel_shm_epoch(const sentinel_shm_t *shm)
+{
+    if (shm == NULL)
+        return 0;
+    return atomic_load_explicit(&shm->map->epoch, memory_order_acquire);
+}
+
+int sentinel_shm_note_failover(sentinel_shm_t *shm, const char *host, int port, int lock_ms,
+                               uint64_t *epoch)
+{
+    uint64_t fp;
+    int counted = 0;
+
+    if (shm == NULL || host == NULL || host[0] == '\0' || port < 1 || port > 65535) {
+        errno = EINVAL;
+        return -1;
+    }
+    fp = master_fingerprint(host, port);
+    if (sn_shm_writer_lock(shm, lock_ms) == -1)
+        return -1;
+    if (atomic_load_explicit(&shm->map->epoch_of, memory_order_relaxed) != fp) {
+        atomic_store_explicit(&shm->map->epoch_of, fp, memory_order_relaxed);
+        atomic_fetch_add_explicit(&shm->map->epoch, 1, memory_order_release);
+        counted = 1;
+    }
+    if (epoch != NULL)
+        *epoch = atomic_load_explicit(&shm->map->epoch, memory_order_relaxed);
+    sn_shm_writer_unlock(shm);
+    return counted;
+}
+
 /*
  * The conditional updates behind invalidate and set_failover: under the
  * writer lock, change the entry only if it names host:port. A slot left torn
@@ -569,6 +456,8 @@ static int update_if_names(sentinel_shm_t *shm, const char *host, int port, enum
 
     if (sn_shm_writer_lock(shm, lock_ms) == -1)
         return -1;
+    if (op == COND_FAILOVER_OFF)
+        forget_counted_locked(shm, host, port);
     if (slot_load_locked(slot, &cur) != 0) {
         sn_shm_payload empty;
         payload_for(&empty, &(sentinel_addr){.host = "", .port = 0}, 0, 0,

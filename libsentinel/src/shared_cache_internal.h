@@ -7,7 +7,9 @@
 #define SN_SHARED_CACHE_INTERNAL_H
 
 #include <stdatomic.h>
+#include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "sentinel/shared_cache.h"
 
@@ -49,16 +51,42 @@ typedef struct sn_shm_slot {
  * The file. magic is stored last when a file is initialised (with release
  * ordering), so a process that sees the magic also sees version and size.
  */
+/*
+ * The failover epoch (sentinel_shm_note_failover) sits in bytes version 1
+ * files created before it existed kept zero: an old file reads as epoch 0
+ * with nothing counted, and older library versions sharing the file ignore
+ * it, so the format version stays 1. Both words change under the writer
+ * lock only; epoch is read lock-free.
+ */
 typedef struct sn_shm_file {
     _Atomic uint64_t magic; /* the bytes of SN_SHM_MAGIC */
     uint32_t version;
     uint32_t size;          /* SN_SHM_SIZE */
-    unsigned char reserved[48];
+    _Atomic uint64_t epoch;     /* failovers counted */
+    _Atomic uint64_t epoch_of;  /* fingerprint of the master counted last; 0 none */
+    unsigned char reserved[32];
     sn_shm_slot slot;       /* at offset 64, its own cache line */
 } sn_shm_file;
 
 _Static_assert(sizeof(sn_shm_payload) % 8 == 0, "payload must be whole words");
 _Static_assert(sizeof(sn_shm_file) <= SN_SHM_SIZE, "layout must fit the file");
+_Static_assert(offsetof(sn_shm_file, slot) == 64, "the slot stays where version 1 put it");
+
+/* An open cache (shared_cache_open.c opens and closes it, shared_cache.c
+ * reads, writes and locks it). */
+struct sentinel_shm {
+    sn_shm_file *map;
+    int fd;
+    pid_t pid;        /* the process that opened fd */
+    dev_t dev;        /* the inode mapped, to reopen the same one after fork */
+    ino_t ino;
+    int refreshing;   /* this handle holds the refresher lock */
+    char *path;
+};
+
+/* flock(LOCK_EX) on fd, retried until lock_ms passed. 0, or -1 with errno
+ * (EWOULDBLOCK when another open file kept it). */
+int sn_shm_flock_wait(int fd, int lock_ms);
 
 /* The mapping of an open cache (tests poke it to fake corruption). */
 sn_shm_file *sn_shm_mapping(const sentinel_shm_t *shm);

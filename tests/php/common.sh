@@ -68,3 +68,46 @@ sn_run_tests_php() {
     echo "run-tests.php not found (install php-dev)" >&2
     return 1
 }
+
+# Run the calling script again inside a fresh sentinel-topology, with the
+# extension built (or $SN_EXT_SO) exported as SN_EXT_SO; returns only when
+# already inside (SN_FPM_INNER=1). Usage: sn_in_topology "$0" "$@"
+sn_in_topology() {
+    [ "${SN_FPM_INNER:-}" = 1 ] && return 0
+    script=$1
+    shift
+    topology=$(sn_topology_bin)
+    so=${SN_EXT_SO:-}
+    if [ -z "$so" ]; then
+        ext=$(mktemp -d /tmp/sentinel-ext.XXXXXX)
+        echo "== building php-ext in $ext"
+        sn_build_ext "$ext"
+        so=$ext/modules/sentinel.so
+    fi
+    SN_FPM_INNER=1 SN_EXT_SO=$so exec "$topology" run -- sh "$script" "$@"
+}
+
+# php-fpm in the foreground, in the background of this shell: sn_fpm_start
+# INI CONF SOCK LOG sets sn_fpm_pid and waits (10 s at most) for SOCK;
+# sn_fpm_stop stops it (SIGTERM, then SIGKILL after 5 s).
+sn_fpm_start() {
+    fpm_bin=${PHP_FPM:-$(command -v php-fpm8.2 || echo /usr/sbin/php-fpm8.2)}
+    "$fpm_bin" -n -c "$1" -y "$2" -F -R >"$4" 2>&1 &
+    sn_fpm_pid=$!
+    i=0
+    while [ ! -S "$3" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+    if [ ! -S "$3" ]; then
+        echo "php-fpm did not start:" >&2
+        cat "$4" >&2 2>/dev/null || true
+        return 1
+    fi
+}
+sn_fpm_stop() {
+    [ -n "${sn_fpm_pid:-}" ] || return 0
+    kill "$sn_fpm_pid" 2>/dev/null || true
+    i=0
+    while kill -0 "$sn_fpm_pid" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+    kill -9 "$sn_fpm_pid" 2>/dev/null || true
+    wait "$sn_fpm_pid" 2>/dev/null || true
+    sn_fpm_pid=
+}

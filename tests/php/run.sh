@@ -2,7 +2,8 @@
 # Build the sentinel PHP extension in a scratch copy and run its phpt tests
 # (php-ext/tests and tests/php/bindings) against a real topology (1 master,
 # 2 replicas, 3 sentinels on loopback) started by sentinel-topology; then the
-# php-fpm load test (unless arguments are given, e.g. -m, or SN_SKIP_FPM=1)
+# php-fpm tests (load; shared cache across Unix users) unless arguments are
+# given (e.g. -m) or SN_SKIP_FPM=1
 # and the release check (checkrel.sh). Prints run-tests.php's summary and a
 # closing "N passed, N failed, N skipped" line; exits non-zero on any failure.
 #
@@ -57,6 +58,15 @@ failed=$(( ${failed:-0} + ${borked:-0} + ${leaked:-0} ))
 if [ "${SN_SKIP_FPM:-}" != 1 ] && [ "$*" = "" ]; then
     echo "== tests/php/fpm_sentinel_load.sh"
     if SN_EXT_SO="$ext/modules/sentinel.so" sh "$here/fpm_sentinel_load.sh"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+fi
+# The shared cache across Unix users: root's CLI first, FPM workers as nobody.
+if [ "${SN_SKIP_FPM:-}" != 1 ] && [ "$*" = "" ]; then
+    echo "== tests/php/fpm_shared_cache_users.sh"
+    if SN_EXT_SO="$ext/modules/sentinel.so" sh "$here/fpm_shared_cache_users.sh"; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))

@@ -4,6 +4,10 @@
  * writers and refreshers that die at the worst moment, and
  * sentinel_resolve_shared() over a scripted network (the transport seam).
  *
+ * Over 800 lines: every test here shares the scripted network and the fork
+ * helpers below; the opening rules for several Unix users and the epoch
+ * are in test_shared_cache_users.c.
+ *
  * Children created with fork() never use cmocka's asserts (they would unwind
  * into the child's copy of the runner): they report through their exit
  * status, and the parent asserts on it.
@@ -30,6 +34,7 @@
 #include "internal.h"
 #include "sentinel/shared_cache.h"
 #include "shared_cache_internal.h"
+#include "scratch_dir.h"
 
 /* ------------------------------------------------------------------------
  * A scripted network: every sentinel names mock_master, every node says
@@ -129,23 +134,12 @@ static const sn_transport mock_transport = {
  * Fixture: a private directory per test, the mock network installed
  * ------------------------------------------------------------------------ */
 
-typedef struct fixture {
-    char dir[64];
-    char path[128];
-} fixture;
-
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
+    fixture *f = scratch_new("sn-shm-test");
 
     if (f == NULL)
         return -1;
-    snprintf(f->dir, sizeof(f->dir), "/tmp/sn-shm-test-XXXXXX");
-    if (mkdtemp(f->dir) == NULL) {
-        free(f);
-        return -1;
-    }
-    snprintf(f->path, sizeof(f->path), "%s/cache.shm", f->dir);
     memset(mock_conn, 0, sizeof(mock_conn));
     mock_opens = 0;
     mock_fail_open = 0;
@@ -158,22 +152,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    fixture *f = *state;
-    DIR *d = opendir(f->dir);
-    struct dirent *de;
-
     sn_transport_set(NULL);
-    while (d != NULL && (de = readdir(d)) != NULL) {
-        char p[512];
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        snprintf(p, sizeof(p), "%s/%s", f->dir, de->d_name);
-        unlink(p);
-    }
-    if (d != NULL)
-        closedir(d);
-    rmdir(f->dir);
-    free(f);
+    scratch_free(*state);
     return 0;
 }
 

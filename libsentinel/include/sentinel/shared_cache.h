@@ -44,11 +44,51 @@ typedef struct sentinel_shm_entry {
 SENTINEL_EXPORT int sentinel_shm_default_path(const sentinel_t *s, const char *dir, char *out,
                                               size_t outlen);
 
-/* Open or create (mode 0600) the cache file. Returns NULL and sets *code
- * (SENTINEL_ERR_SYSTEM, SENTINEL_ERR_PROTOCOL for a file that is not a
- * libsentinel cache) on failure; code may be NULL. errno says more:
- * ELOOP for a symbolic link and EPERM for a file owned by another user or
- * writable by group or others (both refused: the cache usually lives in a
+/*
+ * Sharing one cache file between Unix users (root running a CLI script,
+ * www-data running PHP-FPM, a watcher daemon under its own account).
+ * Zero-initialised means the defaults of sentinel_shm_open(): mode 0600, no
+ * group. Set size = sizeof(sentinel_shm_options); fields may be appended.
+ *
+ *   mode       0600 (0 means this) or 0660; a file this call creates gets
+ *              exactly this mode (fchmod, whatever the umask). An existing
+ *              file may have group bits only when its group is `gid`.
+ *   use_group  1: a file this call creates is given group gid (fchown), and
+ *              an existing file of group gid is trusted whoever owns it --
+ *              the group is the trust boundary: only its members (and root)
+ *              can make a file of that group, outside a set-group-ID
+ *              directory writable by others (do not use one).
+ *
+ * Whatever the options, the file is refused when it is a symbolic link
+ * (ELOOP), not a regular file (EINVAL), owned by another user than us or
+ * root (and not of the trusted group) (EPERM), or has any permission for
+ * others, an execute, set-ID or sticky bit, or group bits without the
+ * trusted group (EPERM). A new file appears under its name already
+ * initialised with its group and mode (created under a temporary name and
+ * linked into place), so no other process ever sees it half set up.
+ */
+typedef struct sentinel_shm_options {
+    size_t size;
+    int mode;
+    int use_group;
+    unsigned int gid;
+    int no_create;    /* 1: open an existing file only (ENOENT otherwise), e.g.
+                         to report on it without creating it as another user */
+} sentinel_shm_options;
+
+/* Open or create the cache file with opt (NULL: the defaults). As
+ * sentinel_shm_open(), and on failure why (may be NULL) receives a one-line
+ * reason naming the check that failed, e.g. "owned by uid 65534". */
+SENTINEL_EXPORT sentinel_shm_t *sentinel_shm_open_ex(const char *path,
+                                                     const sentinel_shm_options *opt, int *code,
+                                                     char *why, size_t whylen);
+
+/* Open or create (mode 0600) the cache file: sentinel_shm_open_ex() with
+ * the default options. Returns NULL and sets *code (SENTINEL_ERR_SYSTEM,
+ * SENTINEL_ERR_PROTOCOL for a file that is not a libsentinel cache) on
+ * failure; code may be NULL. errno says more: ELOOP for a symbolic link and
+ * EPERM for a file owned by another user than us or root, or with any
+ * group or other permission (refused: the cache usually lives in a
  * world-writable directory), EPROTO with SENTINEL_ERR_PROTOCOL. */
 SENTINEL_EXPORT sentinel_shm_t *sentinel_shm_open(const char *path, int *code);
 SENTINEL_EXPORT void sentinel_shm_close(sentinel_shm_t *shm);
@@ -71,9 +111,32 @@ SENTINEL_EXPORT int sentinel_shm_invalidate(sentinel_shm_t *shm, const char *hos
                                             int lock_ms);
 
 /* Set or clear SENTINEL_SHM_FAILOVER on the entry if it names host:port
- * (host NULL: whatever it names). 1 changed, 0 not, -1 error. */
+ * (host NULL: whatever it names). 1 changed, 0 not, -1 error. Clearing it
+ * (an aborted failover) also forgets that host:port's failover was counted
+ * in the epoch (sentinel_shm_note_failover), whatever the entry names. */
 SENTINEL_EXPORT int sentinel_shm_set_failover(sentinel_shm_t *shm, const char *host, int port,
                                               int on, int lock_ms);
+
+/*
+ * The failover epoch of the file's master, shared by every process of the
+ * host: how many failovers have been counted since the file was created. It
+ * lives in the file's header (bytes that earlier versions kept zero, so an
+ * older file starts at epoch 0) and is read lock-free.
+ */
+SENTINEL_EXPORT uint64_t sentinel_shm_epoch(const sentinel_shm_t *shm);
+
+/*
+ * Count the first failover event about master host:port: the epoch goes up
+ * by one unless the failover counted last was host:port's too (every
+ * process of the host that hears of the same failover calls this; it is
+ * counted once). A failover always moves the master to another address, so
+ * the next failover is of another master and counts again; an aborted one
+ * is forgotten with sentinel_shm_set_failover(..., 0, ...), so a new attempt
+ * on the same master counts. Returns 1 counted, 0 already counted, -1 with
+ * errno (EINVAL, EWOULDBLOCK); *epoch (may be NULL) gets the epoch after.
+ */
+SENTINEL_EXPORT int sentinel_shm_note_failover(sentinel_shm_t *shm, const char *host, int port,
+                                               int lock_ms, uint64_t *epoch);
 
 /*
  * Resolve through the shared cache: serve a fresh entry without any network
