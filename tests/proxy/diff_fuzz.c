@@ -31,7 +31,9 @@
  * --margin MS (5000), --password P, --acl-user U, --acl-password P,
  * --ctl PATH (sentinel-topology, for ctl), --faults LIST (comma separated:
  * restart,authstorm,statestorm,freeze,failover,kill,clientkill,busy,pause,acl,
- * slow,nonread; the default is all but kill).
+ * slow,nonread; the default is all but kill), --keep-going (report up to
+ * 500 failures, the first five with op logs: a failing client starts
+ * afresh and the run goes on).
  */
 #define _GNU_SOURCE
 #include "diff_fuzz.h"
@@ -105,7 +107,20 @@ void fz_fail(fz_client *c, const char *fmt, ...)
 
     if (R.failed)
         return;
-    R.failed = 1;
+    /* --keep-going: the client starts afresh and the run goes on, so that
+     * one run can show several defects (up to 500 reports). */
+    if (++R.nfail >= 500 || !R.keep_going || c == NULL)
+        R.failed = 1;
+    else
+        c->poisoned = 1;
+    if (R.nfail > 5 && !R.failed) { /* the first five in full */
+        printf("FAIL seed=%" PRIu64 " t=%.3fs client %d: ", R.seed, since_start(), c->id);
+        va_start(ap, fmt);
+        vprintf(fmt, ap);
+        va_end(ap);
+        printf("\n");
+        return;
+    }
     printf("FAIL seed=%" PRIu64 " t=%.3fs", R.seed, since_start());
     if (c)
         printf(" client %d (connection #%d, db %d, identity %s, role %s)", c->id, c->conn_no,
@@ -193,6 +208,7 @@ static void client_connect(fz_client *c)
         c->state = CS_CONNECTING;
     } else {
         fz_fail(c, "connect to the proxy: %s (is it alive?)", strerror(errno));
+        R.failed = 1;
         close(fd);
         c->fd = -1;
         c->state = CS_DOWN;
@@ -288,7 +304,7 @@ static void client_read(fz_client *c)
             break;
         model_reply(c, reply);
         freeReplyObject(reply);
-        if (R.failed)
+        if (R.failed || c->poisoned)
             return;
     }
     if (c->quit_done && c->eof_wait_since == 0)
@@ -385,7 +401,7 @@ static void roles_step(int64_t now)
 
 static int client_wants_read(const fz_client *c, int64_t now)
 {
-    if (c->ident == ID_NONE || c->pn == 0)
+    if ((c->ident == ID_NONE && R.password) || c->pn == 0)
         return 1; /* its AUTH first; then its GETs go out */
     if (c->role == RO_NONREAD && now < c->role_until)
         return 0;
@@ -396,6 +412,13 @@ static int client_wants_read(const fz_client *c, int64_t now)
 
 static void client_step(fz_client *c, int64_t now, int starting)
 {
+    if (c->poisoned) {
+        /* reported: start afresh, knowing nothing of its keys */
+        c->poisoned = 0;
+        client_close(c, 10);
+        model_forget(c);
+        return;
+    }
     if (c->state == CS_DOWN) {
         if (starting && now >= c->next_at)
             client_connect(c);
@@ -466,6 +489,7 @@ static void run_loop(int64_t until, int starting)
                 getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len);
                 if (err) {
                     fz_fail(c, "connect to the proxy: %s (is it alive?)", strerror(err));
+                    R.failed = 1;
                     break;
                 }
                 c->state = CS_OPEN;
@@ -485,7 +509,8 @@ static void usage(void)
 {
     fprintf(stderr, "usage: diff-fuzz --port P [--clients N] [--seconds S] [--seed X]\n"
                     "  [--buffer-size B] [--pause-timeout MS] [--margin MS] [--password P]\n"
-                    "  [--acl-user U --acl-password P] [--ctl SENTINEL_TOPOLOGY] [--faults LIST]\n");
+                    "  [--acl-user U --acl-password P] [--ctl SENTINEL_TOPOLOGY] [--faults LIST]\n"
+                    "  [--keep-going]\n");
     exit(2);
 }
 
@@ -498,6 +523,7 @@ static void parse_args(int argc, char **argv)
         { "margin", 1, NULL, 'm' },       { "password", 1, NULL, 'a' },
         { "acl-user", 1, NULL, 'u' },     { "acl-password", 1, NULL, 'w' },
         { "ctl", 1, NULL, 'c' },          { "faults", 1, NULL, 'f' },
+        { "keep-going", 0, NULL, 'k' },
         { NULL, 0, NULL, 0 },
     };
     int o;
@@ -523,6 +549,7 @@ static void parse_args(int argc, char **argv)
         case 'w': R.acl_password = optarg; break;
         case 'c': R.ctl = optarg; break;
         case 'f': R.faults = optarg; break;
+        case 'k': R.keep_going = 1; break;
         default: usage();
         }
     }
@@ -571,6 +598,8 @@ int main(int argc, char **argv)
         free(fz_clients[i].out);
     }
     if (!R.failed && faults_end_scan() != 0)
+        R.failed = 1;
+    if (R.nfail)
         R.failed = 1;
     printf("diff-fuzz: seed=%" PRIu64 " seconds=%.1f requests=%" PRIu64 " replies=%" PRIu64
            " connections=%" PRIu64 " faults=%" PRIu64 " errors_accepted=%" PRIu64

@@ -90,7 +90,7 @@ typedef struct fz_client {
     int64_t eof_wait_since; /* after QUIT's +OK or a half-close: the end is due */
     fz_req tx[8];         /* queued in MULTI, +QUEUED: EXEC's elements */
     size_t ntx;
-    int conn_no;
+    int conn_no, poisoned;
     /* the client's data, across connections */
     fz_key keys[FZ_NDB][FZ_NKEYS + 1];
     fz_ctr ctr[FZ_NDB];
@@ -119,7 +119,7 @@ typedef struct fz_run {
     /* totals */
     uint64_t requests, replies, errors_accepted, closes_accepted, faults_done;
     uint64_t conns;
-    int failed;
+    int failed, nfail, keep_going;
 } fz_run;
 
 extern fz_run R;
@@ -137,6 +137,7 @@ void model_conn_lost(fz_client *c);
 void model_round(fz_client *c);
 void model_reply(fz_client *c, const redisReply *r);
 void model_lossy_all(void);
+void model_forget(fz_client *c);
 int model_big_value(fz_client *c);
 const char *fz_op_name(int op);
 

@@ -11,21 +11,33 @@
 # Default (ctest, label proxy): two runs of 30 s, seed 1 and a random seed
 # (printed; rerun with --seed S). By hand:
 #   diff_fuzz.sh [--minutes N | --seconds N] [--seed S] [--proxy PATH]
-#                [--clients N] [--faults LIST] [--runs N]
+#                [--clients N] [--faults LIST] [--runs N] [--no-password]
+#                [--keep-going]
+# --no-password: the data nodes have no requirepass (clients need no AUTH;
+# the shared connection of (no AUTH, db 0) then has no preamble).
 # --proxy takes e.g. an ASan build's sentinel-proxy (default $PROXY_BIN).
 SCRIPT_ARGS=("$@")
 . "$(dirname "$0")/lib.sh"
 PW=fuzz-pw
 ACL_USER=fzacl
 ACL_PW=fuzz-acl-pw
-run_in_topology --down-after 10000 --info-period 1000 --data-password "$PW" \
-    --data-acl-user "$ACL_USER" --data-acl-password "$ACL_PW"
+NOPW=0
+for a in "$@"; do [ "$a" = --no-password ] && NOPW=1; done
+if [ "$NOPW" = 1 ]; then
+    run_in_topology --down-after 10000 --info-period 1000 \
+        --data-acl-user "$ACL_USER" --data-acl-password "$ACL_PW"
+    PW=
+else
+    run_in_topology --down-after 10000 --info-period 1000 --data-password "$PW" \
+        --data-acl-user "$ACL_USER" --data-acl-password "$ACL_PW"
+fi
 
 : "${DIFF_FUZZ:?DIFF_FUZZ must point to diff-fuzz}"
 SECONDS_PER_RUN=30
 SEEDS=(1 random)
 CLIENTS=48
 FAULTS=
+KEEP=()
 BUFSIZE=2048
 PAUSE_MS=3000
 while [ $# -gt 0 ]; do
@@ -36,6 +48,8 @@ while [ $# -gt 0 ]; do
     --proxy) PROXY_BIN=$2; shift 2 ;;
     --clients) CLIENTS=$2; shift 2 ;;
     --faults) FAULTS=$2; shift 2 ;;
+    --no-password) shift ;;
+    --keep-going) KEEP=(--keep-going); shift ;;
     --runs) n=$2; SEEDS=(); for _ in $(seq 1 "$n"); do SEEDS+=(random); done; shift 2 ;;
     *) fail "unknown option $1" ;;
     esac
@@ -65,18 +79,21 @@ client_sockets() {
 fuzz_run() {
     local seed=$1 name log fd0 rss0 fd1 rss1 up1 rc args
     name=F$RANDOM
-    start_proxy "$name" --data-password "$PW" --buffer-size "$BUFSIZE" \
+    local pwargs=()
+    [ -n "$PW" ] && pwargs=(--data-password "$PW")
+    start_proxy "$name" "${pwargs[@]}" --buffer-size "$BUFSIZE" \
         --pause-timeout "$PAUSE_MS" --log-level info
     local pid=${name}_PID port=${name}_PORT admin=${name}_ADMIN
     pid=${!pid} port=${!port} admin=${!admin} log=${name}_LOG
     log=${!log}
-    pong_pw() { [ "$(timeout 5 redis-cli --no-auth-warning -a "$PW" -p "$port" PING 2>/dev/null)" = PONG ]; }
+    pong_pw() { [ "$(timeout 5 redis-cli --no-auth-warning ${PW:+-a "$PW"} -p "$port" PING 2>/dev/null)" = PONG ]; }
     pong_pw || fail "proxy does not answer PING"
     fd0=$(($(fd_count "$pid") - $(upstream_count "$pid"))) rss0=$(rss_kb "$pid")
     args=(--port "$port" --seed "$seed" --seconds "$SECONDS_PER_RUN" --clients "$CLIENTS"
-          --buffer-size "$BUFSIZE" --pause-timeout "$PAUSE_MS" --password "$PW"
+          --buffer-size "$BUFSIZE" --pause-timeout "$PAUSE_MS" ${PW:+--password "$PW"}
           --acl-user "$ACL_USER" --acl-password "$ACL_PW" --ctl "$TOPOLOGY_BIN")
     [ -n "$FAULTS" ] && args+=(--faults "$FAULTS")
+    args+=("${KEEP[@]}")
     echo "diff-fuzz ${args[*]}"
     nice -n 5 "$DIFF_FUZZ" "${args[@]}" | tee "$WORK/fuzz-$seed.out"
     rc=${PIPESTATUS[0]}
@@ -107,7 +124,7 @@ fuzz_run() {
         fail "seed $seed: sanitizer report at the proxy's exit"
     fi
     [ "$rc" = 0 ] || fail "seed $seed: the proxy exited $rc"
-    ok "seed $seed: fds $fd0 -> $fd1, RSS ${rss0} -> ${rss1} kB, $(grep -c WARN "$log") proxy warnings"
+    ok "seed $seed: fds $fd0 -> $fd1, RSS ${rss0} -> ${rss1} kB, $(grep -c "warning:" "$log") proxy warnings"
 }
 
 for s in "${SEEDS[@]}"; do

@@ -11,9 +11,10 @@
  *   failover    SENTINEL FAILOVER, until the switch
  *   kill        kill -9 the master and let Sentinel fail over (long)
  *   clientkill  CLIENT KILL some of the proxy's connections on the master
- *   busy        CLIENT KILL some, then a script that runs 0.8-2.5 s with
- *               busy-reply-threshold 100 ms: the proxy's reconnects and
- *               the clients' commands get -BUSY
+ *   busy        CLIENT KILL some (not the proxy's ROLE check) and, in the
+ *               same write, a script that runs 0.8-2.5 s with
+ *               busy-reply-threshold 100 ms: the proxy's reconnects
+ *               (their SELECT) and the clients' commands get -BUSY
  *   pause       CLIENT PAUSE 0.5-2 s
  *   acl         the ACL user's password is rotated for 1-3 s (with CLIENT
  *               KILL): a reconnect's AUTH is refused
@@ -27,6 +28,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -161,8 +163,10 @@ static void admin_do(int port, const char *fmt, const char *arg)
 }
 
 /* CLIENT KILL about half of the connections on the master that are not
- * Sentinel's, a replica's or ours: the proxy's shared and own connections. */
-static int kill_proxy_connections(int port)
+ * Sentinel's, a replica's or ours: the proxy's shared and own connections.
+ * With pipe, the kills are only appended to that context's output (sent
+ * with what follows them, in one write). */
+static int kill_proxy_connections(int port, redisContext *pipe)
 {
     redisContext *ctx = fz_admin(port, 1);
     redisReply *r;
@@ -177,16 +181,75 @@ static int kill_proxy_connections(int port)
             char *id = strstr(line, "id="), *name = strstr(line, " name=");
             if (id == NULL || name == NULL || (name[6] != ' ' && name[6] != '\0'))
                 continue; /* named: sentinel, redis-cli of ctl, us */
+            if (pipe && strstr(line, " cmd=role ") != NULL)
+                continue; /* the proxy's ROLE check: it would hold everyone at once */
             if (fz_rnd(&F.rng, 2) && killed > 0)
                 continue;
-            redisReply *k = redisCommand(ctx, "CLIENT KILL ID %lld", atoll(id + 3));
-            freeReplyObject(k);
+            if (pipe) {
+                redisAppendCommand(pipe, "CLIENT KILL ID %lld", atoll(id + 3));
+            } else {
+                redisReply *k = redisCommand(ctx, "CLIENT KILL ID %lld", atoll(id + 3));
+                freeReplyObject(k);
+            }
             killed++;
         }
     }
     freeReplyObject(r);
     redisFree(ctx);
     return killed;
+}
+
+/* The busy fault: CLIENT KILL some of the proxy's connections and start a
+ * script of ms milliseconds in one write, so that the proxy reopens them
+ * while the script runs (their AUTH passes, their SELECT gets -BUSY). The
+ * replies are read in busy_done(), without blocking the loop. */
+static redisContext *busy_ctx;
+static int busy_replies;
+
+static void busy_start(int port, int ms)
+{
+    char d[16];
+    int done = 0;
+
+    if ((busy_ctx = fz_admin(port, 1)) == NULL)
+        return;
+    redisReply *r = redisCommand(busy_ctx, "CONFIG SET busy-reply-threshold 100");
+    freeReplyObject(r);
+    busy_replies = fz_rnd(&F.rng, 10) < 8 ? kill_proxy_connections(port, busy_ctx) : 0;
+    snprintf(d, sizeof(d), "%d", ms);
+    redisAppendCommand(busy_ctx, "EVAL %s 0 %s",
+                       "local s=redis.call('TIME') local d=tonumber(ARGV[1]) "
+                       "repeat local n=redis.call('TIME') "
+                       "until (n[1]-s[1])*1000000+(n[2]-s[2]) > d*1000", d);
+    busy_replies++;
+    while (!done)
+        if (redisBufferWrite(busy_ctx, &done) != REDIS_OK)
+            break;
+}
+
+/* 1 once the script's reply is in (or the connection failed). */
+static int busy_done(void)
+{
+    struct pollfd pfd;
+    void *reply;
+
+    if (busy_ctx == NULL)
+        return 1;
+    pfd.fd = busy_ctx->fd;
+    pfd.events = POLLIN;
+    if (poll(&pfd, 1, 0) <= 0)
+        return 0;
+    if (redisBufferRead(busy_ctx) != REDIS_OK)
+        busy_replies = 0;
+    while (busy_replies > 0 && redisGetReplyFromReader(busy_ctx, &reply) == REDIS_OK && reply) {
+        freeReplyObject(reply);
+        busy_replies--;
+    }
+    if (busy_replies > 0)
+        return 0;
+    redisFree(busy_ctx);
+    busy_ctx = NULL;
+    return 1;
 }
 
 static void acl_password(const char *pw)
@@ -211,6 +274,8 @@ static void acl_password(const char *pw)
 
 void faults_init(void)
 {
+    int port;
+
     fz_seed(&F.rng, R.seed, 200000);
     for (int k = F_RESTART; k <= F_ACL; k++) {
         const char *at = strstr(R.faults, fault_names[k]);
@@ -222,6 +287,9 @@ void faults_init(void)
     if (R.acl_user == NULL)
         F.enabled[F_ACL] = 0;
     F.next_at = R.start + 2000 + fz_rnd(&F.rng, 2000);
+    /* The model starts from no keys: a previous run's are gone. */
+    if (R.ctl && (port = fz_master_port()) > 0)
+        admin_do(port, "FLUSHALL%s", "");
 }
 
 static void fault_begin(int kind)
@@ -321,7 +389,9 @@ static void step_restart(int64_t now)
         /* The proxy now queues what its clients send for when the master
          * is back: fill that queue with long AUTHs (one shared connection
          * whose preamble is that AUTH), or with AUTH and SELECT (they go
-         * to the queue of another (AUTH, db) than the client's own). */
+         * to the queue of another (AUTH, db) than the client's own;
+         * without requirepass, SELECT 0: to one queue that has no
+         * preamble). */
         switch (fz_rnd(&F.rng, 3)) {
         case 0:
             R.auth_storm = storm_on("authstorm") ? 1 : 0;
@@ -331,7 +401,7 @@ static void step_restart(int64_t now)
             break;
         }
         R.storm_until = now + 5000;
-        after(400 + fz_rnd(&F.rng, 1600));
+        after(400 + fz_rnd(&F.rng, 4000)); /* sometimes beyond pause-timeout */
         return;
     case 1:
         R.auth_storm = 0;
@@ -420,7 +490,6 @@ static void step_failover(void)
 
 static void step_admin(int64_t now)
 {
-    char cmd[600];
     int port;
 
     switch (F.step) {
@@ -431,7 +500,7 @@ static void step_admin(int64_t now)
         }
         F.port = port;
         if (F.kind == F_CLIENTKILL) {
-            printf("diff-fuzz: killed %d connections\n", kill_proxy_connections(port));
+            printf("diff-fuzz: killed %d connections\n", kill_proxy_connections(port, NULL));
             after(300);
             return;
         }
@@ -448,26 +517,18 @@ static void step_admin(int64_t now)
             R.acl_changed = 1;
             acl_password(ACL_ROTATED_PASSWORD);
             if (fz_rnd(&F.rng, 10) < 7)
-                kill_proxy_connections(port);
+                kill_proxy_connections(port, NULL);
             after(1000 + fz_rnd(&F.rng, 2000));
             return;
         }
         /* busy */
         R.busy = 1;
         R.delaying = 1;
-        admin_do(port, "CONFIG SET busy-reply-threshold %s", "100");
-        if (fz_rnd(&F.rng, 10) < 7)
-            kill_proxy_connections(port);
-        snprintf(cmd, sizeof(cmd),
-                 "redis-cli --no-auth-warning -p %d %s%s EVAL \"local s=redis.call('TIME') "
-                 "repeat local n=redis.call('TIME') until (n[1]-s[1])*1000000+(n[2]-s[2]) > %d\" 0",
-                 port, R.password ? "-a " : "", R.password ? R.password : "",
-                 (800 + (int)fz_rnd(&F.rng, 1700)) * 1000);
-        spawn(cmd);
+        busy_start(port, 800 + (int)fz_rnd(&F.rng, 1700));
         after(0);
         return;
     case 1:
-        if (F.kind == F_BUSY && !child_done())
+        if (F.kind == F_BUSY && !busy_done())
             return;
         if (F.kind == F_ACL)
             acl_password(R.acl_password);

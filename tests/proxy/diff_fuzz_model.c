@@ -178,6 +178,8 @@ static void send_auth(fz_client *c, int how)
 
     if (how == AU_ACL && R.acl_user == NULL)
         how = AU_DEFAULT;
+    if (how == AU_DEFAULT && R.password == NULL)
+        how = AU_WRONG;
     if ((q = push(c, OP_AUTH, -1, c->db)) == NULL)
         return;
     q->arg = (uint8_t)how;
@@ -238,6 +240,8 @@ static int auth_kind(fz_client *c)
 {
     uint32_t r = fz_rnd(&c->rng, 100);
 
+    if (R.password == NULL && r < 55) /* no requirepass: no default password to send */
+        r += 30;
     return r < 55 ? AU_DEFAULT : r < 85 ? AU_ACL : r < 95 ? AU_WRONG : AU_LONG;
 }
 
@@ -248,7 +252,7 @@ void model_round(fz_client *c)
     uint32_t r = fz_rnd(&c->rng, 1000);
     uint32_t n = 1 + fz_rnd(&c->rng, 8);
 
-    if (c->role != RO_NORMAL && c->ident == ID_NONE && R.password) {
+    if (c->role != RO_NORMAL && c->ident == ID_NONE) {
         send_auth(c, AU_DEFAULT); /* then stays in (default, db 0), the busiest group */
         return;
     }
@@ -269,7 +273,7 @@ void model_round(fz_client *c)
         else if (fz_rnd(&c->rng, 2) && R.password)
             send_auth(c, c->ident == ID_ACL ? AU_ACL : AU_DEFAULT);
         else
-            send_select(c, (int)fz_rnd(&c->rng, 2));
+            send_select(c, R.password ? (int)fz_rnd(&c->rng, 2) : 0);
         return;
     }
     if (c->ident == ID_NONE && R.password && r < 900) {
@@ -471,8 +475,9 @@ static const char *check(fz_client *c, const fz_req *q, const redisReply *r)
     case OP_AUTH:
         if (fault_error(r))
             return NULL;
-        if (q->arg == AU_WRONG || q->arg == AU_LONG)
-            return is_err(r, "WRONGPASS") ? NULL : "a wrong AUTH not -WRONGPASS";
+        if (q->arg == AU_WRONG || q->arg == AU_LONG) /* -ERR without requirepass */
+            return is_err(r, "WRONGPASS") || (!R.password && is_err(r, "ERR"))
+                       ? NULL : "a wrong AUTH not -WRONGPASS";
         if (q->arg == AU_ACL && is_err(r, "WRONGPASS") && (R.acl_changed || fz_now() < R.acl_until))
             return NULL; /* its password is being rotated */
         if (!is_status(r, "OK"))
@@ -589,7 +594,7 @@ void model_reply(fz_client *c, const redisReply *r)
 void model_conn_reset(fz_client *c)
 {
     c->ph = c->pn = 0;
-    c->ident = ID_NONE;
+    c->ident = R.password ? ID_NONE : ID_DEFAULT;
     c->db = 0;
     c->in_multi = c->tx_broken = c->tx_dirty = 0;
     c->ntx = 0;
@@ -655,18 +660,32 @@ int model_big_value(fz_client *c)
     return 0;
 }
 
+/* Its keys may hold anything it wrote, or nothing. */
+static void keys_weak(fz_client *c, int64_t ctr_zombies)
+{
+    for (int d = 0; d < FZ_NDB; d++) {
+        for (int k = 0; k <= FZ_NKEYS; k++) {
+            c->keys[d][k].weak = 1;
+            c->keys[d][k].nil_ok = 1;
+            c->keys[d][k].floor = 0;
+        }
+        c->ctr[d].lo = 0;
+        c->ctr[d].zombies += ctr_zombies;
+    }
+}
+
 /* A failover or a restart may lose any write acknowledged so far. */
 void model_lossy_all(void)
 {
-    for (int i = 0; i < R.clients; i++) {
-        fz_client *c = &fz_clients[i];
-        for (int d = 0; d < FZ_NDB; d++) {
-            for (int k = 0; k <= FZ_NKEYS; k++) {
-                c->keys[d][k].weak = 1;
-                c->keys[d][k].nil_ok = 1;
-                c->keys[d][k].floor = 0;
-            }
-            c->ctr[d].lo = 0;
-        }
-    }
+    for (int i = 0; i < R.clients; i++)
+        keys_weak(&fz_clients[i], 0);
+}
+
+/* After a reported failure (--keep-going): the client's data is unknown. */
+void model_forget(fz_client *c)
+{
+    keys_weak(c, 1000000);
+    for (int d = 0; d < FZ_NDB; d++)
+        for (int k = 0; k <= FZ_NKEYS; k++)
+            c->keys[d][k].maxw = c->seq;
 }
