@@ -57,7 +57,11 @@ enum fz_op {
 };
 
 enum fz_ident { ID_NONE, ID_DEFAULT, ID_ACL }; /* who a connection is */
-enum fz_auth { AU_DEFAULT, AU_ACL, AU_WRONG, AU_LONG };
+enum fz_auth { AU_DEFAULT, AU_ACL, AU_WRONG, AU_LONG, AU_LONGACL };
+/* An ACL user diff-fuzz creates on every node, whose AUTH command is about
+ * the longest the proxy gives a shared connection (SH_AUTH_MAX). */
+#define FZ_LONG_USER "fzlong"
+#define FZ_LONG_PWLEN 985
 
 typedef struct fz_req {
     uint8_t op, in_tx, after_quit, arg; /* arg: SELECT db, fz_auth */
@@ -113,7 +117,8 @@ typedef struct fz_run {
     int delaying;             /* the master may not answer now (freeze, pause, busy) */
     int busy, loading_ok, lossy, acl_changed;
     int64_t last_fault_end, last_delay_end, lossy_until, busy_until, acl_until;
-    int auth_storm;           /* clients start rounds with 1 a long AUTH, 2 AUTH/SELECT */
+    int auth_storm;           /* clients start rounds with a long AUTH, 1 wrong, 3 right;
+                                 2 AUTH/SELECT */
     int64_t storm_until;
     const char *fault_name;
     /* totals */
@@ -143,6 +148,7 @@ const char *fz_op_name(int op);
 
 /* diff_fuzz_faults.c */
 void faults_init(void);
+const char *fz_long_password(void);
 void faults_step(void);
 void faults_stop(void);
 int faults_end_scan(void);

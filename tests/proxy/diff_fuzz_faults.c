@@ -4,7 +4,8 @@
  * connection to the master for the rest):
  *
  *   restart     kill -9 the master, restart it within down-after (no
- *               failover); now and then the clients send a long AUTH
+ *               failover); now and then the clients send a long AUTH,
+ *               wrong or right (user fzlong, created on every node),
  *               ("authstorm") or AUTH/SELECT ("statestorm") meanwhile (the
  *               proxy queues them for when the master is back)
  *   freeze      SIGSTOP the master for 0.5-2.5 s, then SIGCONT
@@ -252,22 +253,53 @@ static int busy_done(void)
     return 1;
 }
 
-static void acl_password(const char *pw)
+/* ACL SETUSER USER RULES... on every data node (ACLs are not replicated). */
+static void acl_setuser(int argc, const char **argv)
 {
     const char *ports = getenv("SENTINEL_TEST_NODE_PORTS");
     char list[256], *save = NULL;
 
-    if (ports == NULL || R.acl_user == NULL)
+    if (ports == NULL)
         return;
     snprintf(list, sizeof(list), "%s", ports);
     for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
         redisContext *ctx = fz_admin(atoi(p), 1);
         if (ctx == NULL)
             continue;
-        redisReply *r = redisCommand(ctx, "ACL SETUSER %s resetpass >%s", R.acl_user, pw);
+        redisReply *r = redisCommandArgv(ctx, argc, argv, NULL);
         freeReplyObject(r);
         redisFree(ctx);
     }
+}
+
+static void acl_password(const char *pw)
+{
+    char arg[160];
+    const char *argv[] = { "ACL", "SETUSER", R.acl_user, "resetpass", arg };
+
+    if (R.acl_user == NULL)
+        return;
+    snprintf(arg, sizeof(arg), ">%s", pw);
+    acl_setuser(5, argv);
+}
+
+const char *fz_long_password(void)
+{
+    static char pw[FZ_LONG_PWLEN + 1];
+
+    if (pw[0] == '\0')
+        memset(pw, 'q', FZ_LONG_PWLEN);
+    return pw;
+}
+
+static void long_user_create(void)
+{
+    char arg[FZ_LONG_PWLEN + 2];
+
+    const char *argv[] = { "ACL", "SETUSER", FZ_LONG_USER, "on", "~*", "&*", "+@all", arg };
+
+    snprintf(arg, sizeof(arg), ">%s", fz_long_password());
+    acl_setuser(8, argv);
 }
 
 /* ---- the schedule ---------------------------------------------------------------- */
@@ -290,6 +322,7 @@ void faults_init(void)
     /* The model starts from no keys: a previous run's are gone. */
     if (R.ctl && (port = fz_master_port()) > 0)
         admin_do(port, "FLUSHALL%s", "");
+    long_user_create();
 }
 
 static void fault_begin(int kind)
@@ -393,8 +426,8 @@ static void step_restart(int64_t now)
          * without requirepass, SELECT 0: to one queue that has no
          * preamble). */
         switch (fz_rnd(&F.rng, 3)) {
-        case 0:
-            R.auth_storm = storm_on("authstorm") ? 1 : 0;
+        case 0: /* the long AUTH wrong (nobody stays) or right (they do) */
+            R.auth_storm = storm_on("authstorm") ? 1 + 2 * (int)fz_rnd(&F.rng, 2) : 0;
             break;
         case 1:
             R.auth_storm = storm_on("statestorm") ? 2 : 0;
@@ -410,8 +443,10 @@ static void step_restart(int64_t now)
         after(0);
         return;
     case 2:
-        if (child_done())
+        if (child_done()) {
+            long_user_create(); /* the restarted node has only its configured users */
             fault_end();
+        }
         return;
     case 10: /* kill: Sentinel fails over after down-after */
         F.port = 0;

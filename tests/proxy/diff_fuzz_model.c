@@ -203,12 +203,18 @@ static void send_auth(fz_client *c, int how)
             memset(longpw, 'p', sizeof(longpw) - 1);
         argv[1] = longpw;
         break;
+    case AU_LONGACL: /* the same, right: clients stay on that connection */
+        argv[1] = FZ_LONG_USER;
+        argv[2] = fz_long_password();
+        argc = 3;
+        break;
     }
     for (int i = 1; i < argc; i++)
         lens[i] = strlen(argv[i]);
     fz_send(c, argc, argv, lens);
     fz_log(c, "> AUTH %s", how == AU_DEFAULT ? "<default>" : how == AU_ACL ? "<acl user>"
-                           : how == AU_WRONG ? "<wrong>" : "<1000 x p>");
+                           : how == AU_WRONG ? "<wrong>" : how == AU_LONG ? "<1000 x p>"
+                           : FZ_LONG_USER " <985 x q>");
 }
 
 /* One random data command on the client's own keys. */
@@ -242,7 +248,8 @@ static int auth_kind(fz_client *c)
 
     if (R.password == NULL && r < 55) /* no requirepass: no default password to send */
         r += 30;
-    return r < 55 ? AU_DEFAULT : r < 85 ? AU_ACL : r < 95 ? AU_WRONG : AU_LONG;
+    return r < 50 ? AU_DEFAULT : r < 75 ? AU_ACL : r < 85 ? AU_LONGACL : r < 95 ? AU_WRONG
+                                                                                : AU_LONG;
 }
 
 /* Start a round: the client is open, has nothing outstanding and its
@@ -270,6 +277,8 @@ void model_round(fz_client *c)
     if (R.auth_storm && fz_now() < R.storm_until && fz_rnd(&c->rng, 10) < 8) {
         if (R.auth_storm == 1)
             send_auth(c, AU_LONG);
+        else if (R.auth_storm == 3)
+            send_auth(c, AU_LONGACL);
         else if (fz_rnd(&c->rng, 2) && R.password)
             send_auth(c, c->ident == ID_ACL ? AU_ACL : AU_DEFAULT);
         else
@@ -480,9 +489,11 @@ static const char *check(fz_client *c, const fz_req *q, const redisReply *r)
                        ? NULL : "a wrong AUTH not -WRONGPASS";
         if (q->arg == AU_ACL && is_err(r, "WRONGPASS") && (R.acl_changed || fz_now() < R.acl_until))
             return NULL; /* its password is being rotated */
+        if (q->arg == AU_LONGACL && is_err(r, "WRONGPASS") && fz_in_window())
+            return NULL; /* a restarted node knows only its configured users */
         if (!is_status(r, "OK"))
             return "AUTH not +OK";
-        c->ident = q->arg == AU_ACL ? ID_ACL : ID_DEFAULT;
+        c->ident = q->arg == AU_DEFAULT ? ID_DEFAULT : ID_ACL;
         return NULL;
     case OP_MULTI:
         if (fault_error(r)) {
