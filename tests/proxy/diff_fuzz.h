@@ -90,6 +90,7 @@ typedef struct fz_client {
     size_t ph, pn;        /* ring of requests awaiting replies */
     /* the connection's state, as Redis would have it */
     int ident, db, in_multi, tx_broken, tx_dirty;
+    int long_auth;        /* authenticated as FZ_LONG_USER */
     int quit_sent, quit_done, halfclosed, hc_done, abandon, had_role;
     int64_t eof_wait_since; /* after QUIT's +OK or a half-close: the end is due */
     fz_req tx[8];         /* queued in MULTI, +QUEUED: EXEC's elements */

@@ -434,7 +434,9 @@ static void step_restart(int64_t now)
             break;
         }
         R.storm_until = now + 5000;
-        after(400 + fz_rnd(&F.rng, 4000)); /* sometimes beyond pause-timeout */
+        /* sometimes beyond pause-timeout: held requests get -MASTERDOWN
+         * and their shared connections close while the master is away */
+        after(R.auth_storm == 3 ? R.pause_ms + fz_rnd(&F.rng, 1500) : 400 + fz_rnd(&F.rng, 4000));
         return;
     case 1:
         R.auth_storm = 0;

@@ -248,7 +248,7 @@ static int auth_kind(fz_client *c)
 
     if (R.password == NULL && r < 55) /* no requirepass: no default password to send */
         r += 30;
-    return r < 50 ? AU_DEFAULT : r < 75 ? AU_ACL : r < 85 ? AU_LONGACL : r < 95 ? AU_WRONG
+    return r < 45 ? AU_DEFAULT : r < 70 ? AU_ACL : r < 85 ? AU_LONGACL : r < 95 ? AU_WRONG
                                                                                 : AU_LONG;
 }
 
@@ -277,8 +277,10 @@ void model_round(fz_client *c)
     if (R.auth_storm && fz_now() < R.storm_until && fz_rnd(&c->rng, 10) < 8) {
         if (R.auth_storm == 1)
             send_auth(c, AU_LONG);
+        else if (R.auth_storm == 3 && !c->long_auth)
+            send_auth(c, AU_LONGACL); /* the others already there go on sending */
         else if (R.auth_storm == 3)
-            send_auth(c, AU_LONGACL);
+            goto plain;
         else if (fz_rnd(&c->rng, 2) && R.password)
             send_auth(c, c->ident == ID_ACL ? AU_ACL : AU_DEFAULT);
         else
@@ -291,6 +293,7 @@ void model_round(fz_client *c)
             send_select(c, (int)fz_rnd(&c->rng, FZ_NDB)); /* as Magento connects */
         return;
     }
+plain:
     if (r < 60) { /* MULTI ... EXEC: pins the client */
         send_simple(c, OP_MULTI, -1);
         for (uint32_t i = 0; i < 1 + n % 3; i++)
@@ -494,6 +497,7 @@ static const char *check(fz_client *c, const fz_req *q, const redisReply *r)
         if (!is_status(r, "OK"))
             return "AUTH not +OK";
         c->ident = q->arg == AU_DEFAULT ? ID_DEFAULT : ID_ACL;
+        c->long_auth = q->arg == AU_LONGACL;
         return NULL;
     case OP_MULTI:
         if (fault_error(r)) {
@@ -610,6 +614,7 @@ void model_conn_reset(fz_client *c)
     c->in_multi = c->tx_broken = c->tx_dirty = 0;
     c->ntx = 0;
     c->quit_sent = c->quit_done = c->halfclosed = c->abandon = 0;
+    c->long_auth = 0;
 }
 
 /* The connection ended with requests outstanding: a write may or may not
