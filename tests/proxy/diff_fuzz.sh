@@ -1,0 +1,138 @@
+# Differential, stateful fuzzing of sentinel-proxy's multiplexing (issue
+# 10): diff-fuzz (diff_fuzz.c) runs many concurrent clients through a
+# proxy in front of a real topology (1 master, 2 replicas, 3 sentinels,
+# requirepass and an ACL user, down-after 10 s so that a master restarted
+# quickly is not failed over) while it injects faults, and checks every
+# reply against what Redis itself would have answered that client. Then
+# this script checks the proxy: still alive, no client connection left
+# (metric and sockets), fds and RSS back near their baseline, and, for an
+# ASan/UBSan build, no sanitizer report in its log.
+#
+# Default (ctest, label proxy): two runs of 30 s, seed 1 and a random seed
+# (printed; rerun with --seed S). By hand:
+#   diff_fuzz.sh [--minutes N | --seconds N] [--seed S] [--proxy PATH]
+#                [--clients N] [--faults LIST] [--runs N] [--no-password]
+#                [--keep-going]
+# --no-password: the data nodes have no requirepass (clients need no AUTH;
+# the shared connection of (no AUTH, db 0) then has no preamble).
+# --proxy takes e.g. an ASan build's sentinel-proxy (default $PROXY_BIN).
+SCRIPT_ARGS=("$@")
+. "$(dirname "$0")/lib.sh"
+PW=fuzz-pw
+ACL_USER=fzacl
+ACL_PW=fuzz-acl-pw
+NOPW=0
+for a in "$@"; do [ "$a" = --no-password ] && NOPW=1; done
+if [ "$NOPW" = 1 ]; then
+    run_in_topology --down-after 10000 --info-period 1000 \
+        --data-acl-user "$ACL_USER" --data-acl-password "$ACL_PW"
+    PW=
+else
+    run_in_topology --down-after 10000 --info-period 1000 --data-password "$PW" \
+        --data-acl-user "$ACL_USER" --data-acl-password "$ACL_PW"
+fi
+
+: "${DIFF_FUZZ:?DIFF_FUZZ must point to diff-fuzz}"
+SECONDS_PER_RUN=30
+SEEDS=(1 random)
+CLIENTS=48
+FAULTS=
+KEEP=()
+BUFSIZE=2048
+PAUSE_MS=3000
+while [ $# -gt 0 ]; do
+    case $1 in
+    --minutes) SECONDS_PER_RUN=$(($2 * 60)); SEEDS=(random); shift 2 ;;
+    --seconds) SECONDS_PER_RUN=$2; shift 2 ;;
+    --seed) SEEDS=("$2"); shift 2 ;;
+    --proxy) PROXY_BIN=$2; shift 2 ;;
+    --clients) CLIENTS=$2; shift 2 ;;
+    --faults) FAULTS=$2; shift 2 ;;
+    --no-password) shift ;;
+    --keep-going) KEEP=(--keep-going); shift ;;
+    --runs) n=$2; SEEDS=(); for _ in $(seq 1 "$n"); do SEEDS+=(random); done; shift 2 ;;
+    *) fail "unknown option $1" ;;
+    esac
+done
+
+# Sanitizer builds: reports go to the proxy's log (stderr), which we grep.
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+
+fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+# the proxy's sockets to Redis nodes (shared master connections idle for
+# up to 30 s before they close)
+upstream_count() {
+    local pid=$1 ports
+    ports=$(echo "$SENTINEL_TEST_NODE_PORTS" | tr ',' ' ')
+    ss -Htnp state established 2>/dev/null | grep "pid=$pid," |
+        awk -v ports="$ports" 'BEGIN { n = split(ports, p, " "); for (i = 1; i <= n; i++) want[p[i]] = 1 }
+            { split($4, a, ":"); if (a[length(a)] in want) c++ } END { print c + 0 }'
+}
+rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null; }
+# client sockets of the proxy still open (CLOSE-WAIT included)
+client_sockets() {
+    ss -Htn state all "( sport = :$1 )" 2>/dev/null | awk '$1 != "LISTEN" && $1 != "TIME-WAIT"' | wc -l
+}
+
+# fuzz_run SEED: one proxy, one fuzzer run, the checks.
+fuzz_run() {
+    local seed=$1 name log fd0 rss0 fd1 rss1 up1 rc args
+    name=F$RANDOM
+    local pwargs=()
+    [ -n "$PW" ] && pwargs=(--data-password "$PW")
+    start_proxy "$name" "${pwargs[@]}" --buffer-size "$BUFSIZE" \
+        --pause-timeout "$PAUSE_MS" --log-level info
+    local pid=${name}_PID port=${name}_PORT admin=${name}_ADMIN
+    pid=${!pid} port=${!port} admin=${!admin} log=${name}_LOG
+    log=${!log}
+    pong_pw() { [ "$(timeout 5 redis-cli --no-auth-warning ${PW:+-a "$PW"} -p "$port" PING 2>/dev/null)" = PONG ]; }
+    pong_pw || fail "proxy does not answer PING"
+    fd0=$(($(fd_count "$pid") - $(upstream_count "$pid"))) rss0=$(rss_kb "$pid")
+    args=(--port "$port" --seed "$seed" --seconds "$SECONDS_PER_RUN" --clients "$CLIENTS"
+          --buffer-size "$BUFSIZE" --pause-timeout "$PAUSE_MS" ${PW:+--password "$PW"}
+          --acl-user "$ACL_USER" --acl-password "$ACL_PW" --ctl "$TOPOLOGY_BIN")
+    [ -n "$FAULTS" ] && args+=(--faults "$FAULTS")
+    args+=("${KEEP[@]}")
+    echo "diff-fuzz ${args[*]}"
+    nice -n 5 "$DIFF_FUZZ" "${args[@]}" | tee "$WORK/fuzz-$seed.out"
+    rc=${PIPESTATUS[0]}
+    if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$log"; then
+        grep -m1 -A30 -E "AddressSanitizer|runtime error:" "$log" >&2
+        fail "seed $seed: sanitizer report in the proxy's log"
+    fi
+    kill -0 "$pid" 2>/dev/null || { tail -n 30 "$log" >&2; fail "seed $seed: the proxy died"; }
+    [ "$rc" = 0 ] || fail "seed $seed: diff-fuzz found a defect (exit $rc; rerun with --seed $seed)"
+    no_clients() { [ "$(metric "$admin" connections)" = 0 ] && [ "$(client_sockets "$port")" = 0 ]; }
+    wait_until 10 no_clients ||
+        fail "seed $seed: client connections left: metric $(metric "$admin" connections), sockets $(client_sockets "$port")"
+    [ "$(metric "$admin" buffer_bytes)" = 0 ] || fail "seed $seed: buffers not freed"
+    # Shared master connections stay open, idle, for up to 30 s: fds other
+    # than those go back to their baseline; of those, at most one per
+    # (AUTH, database) the clients used (5 AUTH states x 5 databases:
+    # SELECT 99 opens one too).
+    up1=$(upstream_count "$pid")
+    fd1=$(($(fd_count "$pid") - up1)) rss1=$(rss_kb "$pid")
+    [ "$fd1" -le $((fd0 + 2)) ] || fail "seed $seed: fds (other than to Redis) $fd0 -> $fd1"
+    [ "$up1" -le 25 ] || { ss -tnp | grep "pid=$pid," >&2; fail "seed $seed: $up1 connections to Redis left"; }
+    # (under ASan the quarantine and shadow memory make RSS meaningless)
+    if ! ldd "$PROXY_BIN" 2>/dev/null | grep -q libasan; then
+        [ "$rss1" -le $((rss0 + 16384)) ] || fail "seed $seed: RSS ${rss0} kB -> ${rss1} kB"
+    fi
+    pong_pw || fail "seed $seed: the proxy does not answer after the run"
+    stop_proxy "$pid"
+    rc=$?
+    if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$log"; then
+        grep -m1 -A30 -E "AddressSanitizer|LeakSanitizer|runtime error:" "$log" >&2
+        fail "seed $seed: sanitizer report at the proxy's exit"
+    fi
+    [ "$rc" = 0 ] || fail "seed $seed: the proxy exited $rc"
+    ok "seed $seed: fds $fd0 -> $fd1, RSS ${rss0} -> ${rss1} kB, $(grep -c "warning:" "$log") proxy warnings"
+}
+
+for s in "${SEEDS[@]}"; do
+    [ "$s" = random ] && s=$(od -An -N4 -tu4 /dev/urandom | tr -d ' ')
+    echo "==== diff-fuzz seed $s (${SECONDS_PER_RUN} s)"
+    fuzz_run "$s"
+done
+exit 0
