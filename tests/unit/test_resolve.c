@@ -6,6 +6,9 @@
  * each command it parses from the RESP the library sends with canned bytes.
  * Nodes count what they were asked, under a mutex (the single-flight test
  * drives the fake from several threads).
+ *
+ * Over 800 lines: every test shares the scripted fake network above; split
+ * by behaviour (ordering, errors, single flight) when it next grows.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
