@@ -14,9 +14,6 @@
  *
  * Length: one scenario per defect plus the fake master; kept in one file
  * because every scenario shares the harness at the top.
- *
- * Over 800 lines: one regression test per issue-10 defect, all sharing the
- * fake master, the socketpair clients and the scripted clock set up here.
  */
 #include "proxy/proxy.c"
 #include "proxy/conn.c"
