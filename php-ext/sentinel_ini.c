@@ -214,6 +214,10 @@ static ZEND_INI_MH(OnUpdateCacheGroup)
     struct group grp, *found = NULL;
     zend_long gid = 0;
 
+    if (new_value != NULL && strlen(v) != ZSTR_LEN(new_value)) {
+        refuse(entry, new_value, "a group name has no NUL byte");
+        return FAILURE;
+    }
     if (*v != '\0') {
         unsigned long n = strtoul(v, &end, 10);
         if (*end == '\0' && v[0] >= '0' && v[0] <= '9' && n <= 0x7fffffffUL) {

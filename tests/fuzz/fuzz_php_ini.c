@@ -14,12 +14,15 @@
  *    100..3600000) equal to the digits given; watch 0, 1 or 2 matching the
  *    word; a master name sn_valid_master_name() accepts; a sentinel list
  *    sentinel_add_sentinels() accepts on a scratch handle; an absolute cache
- *    directory without a newline; strings pointing at the entry's value;
+ *    directory without a newline; a cache group that is a number or a group
+ *    getgrnam_r() knows, with the gid beside it; a cache mode of 0600 or
+ *    0660; strings pointing at the entry's value;
  *  - PHP_INI_SYSTEM entries are refused to PHP_INI_USER (ini_set()).
  * At the end of each input every entry is restored (zend_restore_ini_entry,
  * as ini_restore() and request shutdown do) and must be back at its default,
  * globals included.
  */
+#include <grp.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -49,7 +52,7 @@ int sn_valid_master_name(const char *name);
         }                                                                       \
     } while (0)
 
-enum kind { K_LIST, K_MASTER, K_MS, K_STRING, K_BOOL, K_DIR, K_WATCH, K_POLL };
+enum kind { K_LIST, K_MASTER, K_MS, K_STRING, K_BOOL, K_DIR, K_WATCH, K_POLL, K_GROUP, K_MODE };
 
 struct setting {
     const char *name;
@@ -82,6 +85,8 @@ static const struct setting settings[] = {
     {"sentinel.data_password", K_STRING, G(data_password), false},
     {"sentinel.shared_cache", K_BOOL, G(shared_cache), false},
     {"sentinel.shared_cache_dir", K_DIR, G(shared_cache_dir), true},
+    {"sentinel.shared_cache_group", K_GROUP, G(shared_cache_group), true},
+    {"sentinel.shared_cache_mode", K_MODE, G(shared_cache_mode), true},
     {"sentinel.watch", K_WATCH, G(watch), false},
     {"sentinel.watch_poll_ms", K_POLL, G(watch_poll_ms), true},
 };
@@ -91,8 +96,8 @@ static const struct setting settings[] = {
 struct snap {
     char *value; /* copy of the entry's bytes, or NULL */
     size_t len;
-    zend_long l;     /* K_MS, K_WATCH, K_POLL */
-    bool b;          /* K_BOOL */
+    zend_long l;     /* K_MS, K_WATCH, K_POLL, K_MODE; K_GROUP: the gid */
+    bool b;          /* K_BOOL; K_GROUP: whether a group is used */
     const char *ptr; /* string globals */
 };
 
@@ -128,7 +133,13 @@ static void take(const struct setting *st, struct snap *s)
     case K_MS:
     case K_WATCH:
     case K_POLL:
+    case K_MODE:
         memcpy(&s->l, g, sizeof(s->l));
+        break;
+    case K_GROUP:
+        memcpy(&s->ptr, g, sizeof(s->ptr));
+        s->l = SENTINEL_G(shared_cache_gid);
+        s->b = SENTINEL_G(shared_cache_use_group);
         break;
     case K_BOOL:
         memcpy(&s->b, g, sizeof(s->b));
@@ -151,7 +162,11 @@ static bool same(const struct setting *st, const struct snap *a)
     case K_MS:
     case K_WATCH:
     case K_POLL:
+    case K_MODE:
         eq = eq && a->l == b.l;
+        break;
+    case K_GROUP:
+        eq = eq && a->ptr == b.ptr && a->l == b.l && a->b == b.b;
         break;
     case K_BOOL:
         eq = eq && a->b == b.b;
@@ -206,10 +221,40 @@ static void check_accepted(const struct setting *st, const char *v, size_t n)
                  !strcasecmp(c, "true"))
             FUZZ_CHECK(l == SN_PHP_WATCH_ON);
         else if (!strcmp(c, "0") || !strcmp(c, "") || !strcasecmp(c, "off") ||
-                 !strcasecmp(c, "no") || !strcasecmp(c, "false"))
+                 !strcasecmp(c, "no") || !strcasecmp(c, "false") || !strcasecmp(c, "none"))
             FUZZ_CHECK(l == SN_PHP_WATCH_OFF);
         else
             FUZZ_CHECK(!"watch accepted a word it does not know");
+        break;
+    }
+    case K_MODE: {
+        const char *c = ZSTR_VAL(e->value);
+
+        memcpy(&l, g, sizeof(l));
+        if (!strcmp(c, "0600") || !strcmp(c, "600"))
+            FUZZ_CHECK(l == 0600);
+        else if (!strcmp(c, "0660") || !strcmp(c, "660"))
+            FUZZ_CHECK(l == 0660);
+        else
+            FUZZ_CHECK(!"shared_cache_mode accepted a mode other than 0600 or 0660");
+        break;
+    }
+    case K_GROUP: {
+        char buf[4096];
+        struct group grp, *found = NULL;
+
+        memcpy(&str, g, sizeof(str));
+        FUZZ_CHECK(str == ZSTR_VAL(e->value));
+        FUZZ_CHECK(SENTINEL_G(shared_cache_use_group) == (str[0] != '\0'));
+        if (str[0] == '\0')
+            break;
+        if (is_digits(str, strlen(str))) {
+            FUZZ_CHECK(SENTINEL_G(shared_cache_gid) == strtol(str, NULL, 10));
+        } else {
+            FUZZ_CHECK(strlen(str) == n); /* no NUL inside a name getgrnam_r knew */
+            FUZZ_CHECK(getgrnam_r(str, &grp, buf, sizeof(buf), &found) == 0 && found != NULL);
+            FUZZ_CHECK(SENTINEL_G(shared_cache_gid) == (zend_long)found->gr_gid);
+        }
         break;
     }
     case K_BOOL: {
