@@ -46,6 +46,8 @@ run_suite "ctest (unit, integration, proxy)" \
     bash -c "cd '$BUILD' && ctest --output-on-failure --timeout 600"
 
 run_suite "install check" bash "$ROOT/tests/install/check.sh" "$BUILD"
+run_suite "ABI check (abidiff against tests/abi/libsentinel.abi)" \
+    bash "$ROOT/tests/abi/check.sh" "$BUILD"
 
 step "build with ASan + UBSan in $BUILD-asan"
 if build "$BUILD-asan" -DCMAKE_BUILD_TYPE=Debug -DSENTINEL_SANITIZE=ON \
