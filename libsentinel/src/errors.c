@@ -46,6 +46,11 @@ const char *sentinel_code_name(int code)
     return "SENTINEL_ERR_UNKNOWN";
 }
 
+int sentinel_code_count(void)
+{
+    return SENTINEL_CODE_COUNT;
+}
+
 const char *sentinel_version(void)
 {
     return SENTINEL_VERSION_STRING;

@@ -737,47 +737,6 @@ static void test_stats_bad_arguments(void **state)
     assert_int_equal(sentinel_get_stats(s, NULL), -1);
 }
 
-static void test_strerror_and_code_name_for_every_code(void **state)
-{
-    const char *msgs[13], *names[13];
-
-    (void)state;
-    for (int c = 0; c <= 12; c++) {
-        char want[64];
-
-        msgs[c] = sentinel_strerror(c);
-        names[c] = sentinel_code_name(c);
-        assert_non_null(msgs[c]);
-        assert_non_null(names[c]);
-        assert_true(msgs[c][0] != '\0');
-        assert_string_not_equal(msgs[c], sentinel_strerror(9999));
-        assert_string_not_equal(names[c], sentinel_code_name(9999));
-        snprintf(want, sizeof(want), "SENTINEL_");
-        assert_memory_equal(names[c], want, strlen(want));
-        for (int d = 0; d < c; d++) {
-            assert_string_not_equal(msgs[c], msgs[d]);
-            assert_string_not_equal(names[c], names[d]);
-        }
-    }
-    assert_string_equal(sentinel_code_name(SENTINEL_OK), "SENTINEL_OK");
-    assert_string_equal(sentinel_code_name(SENTINEL_ERR_TIMEOUT), "SENTINEL_ERR_TIMEOUT");
-    assert_string_equal(sentinel_code_name(SENTINEL_ERR_SYSTEM), "SENTINEL_ERR_SYSTEM");
-}
-
-static void test_strerror_unknown_code(void **state)
-{
-    static const int unknown[] = {13, 14, -1, 1000, 0x7fffffff};
-
-    (void)state;
-    for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
-        assert_non_null(sentinel_strerror(unknown[i]));
-        assert_non_null(sentinel_code_name(unknown[i]));
-        assert_non_null(strstr(sentinel_strerror(unknown[i]), "unknown"));
-        assert_non_null(strstr(sentinel_code_name(unknown[i]), "UNKNOWN"));
-    }
-    assert_string_equal(sentinel_version(), SENTINEL_VERSION_STRING);
-}
-
 static void test_errstr_without_handle(void **state)
 {
     (void)state;
@@ -884,8 +843,6 @@ int main(void)
         T(test_stats_smaller_size_from_older_caller),
         T(test_stats_larger_size_from_newer_caller),
         T(test_stats_bad_arguments),
-        cmocka_unit_test(test_strerror_and_code_name_for_every_code),
-        cmocka_unit_test(test_strerror_unknown_code),
         cmocka_unit_test(test_errstr_without_handle),
         cmocka_unit_test(test_split_list),
         cmocka_unit_test(test_parse_hostport),

@@ -61,6 +61,15 @@ typedef enum sentinel_code {
     SENTINEL_ERR_SYSTEM = 12             /* an OS call failed (see the detail message) */
 } sentinel_code;
 
+/* How many codes this header defines: every value in [0, SENTINEL_CODE_COUNT)
+ * is a code with a name and a message. A new code is appended to the enum
+ * with the next value and this count goes up by one in the same change
+ * (tests/unit/test_errors.c fails if a named code lies past the count). */
+#define SENTINEL_CODE_COUNT 13
+/* The count the library was built with; a program built against an older
+ * header learns of codes it does not know: it may see any value below this. */
+SENTINEL_EXPORT int sentinel_code_count(void);
+
 /* A static English message for a code; never NULL. */
 SENTINEL_EXPORT const char *sentinel_strerror(int code);
 /* The code's symbolic name, e.g. "SENTINEL_ERR_TIMEOUT"; never NULL. */
