@@ -128,7 +128,9 @@ typedef enum sentinel_follow_state {
 /* "resolving", "following", "paused", "probing"; never NULL. */
 SENTINEL_EXPORT const char *sentinel_follow_state_name(int state);
 
-/* One transition, valid during the callback only. */
+/* One transition, valid during the callback only. Frozen, as sentinel_event
+ * (no size field, embeds the frozen sentinel_addr): no field is added within
+ * a SOVERSION; tests/abi/check.sh fails if the layout changes. */
 typedef struct sentinel_follow_transition {
     sentinel_follow_state old_state;
     sentinel_follow_state new_state;

@@ -134,6 +134,15 @@ SENTINEL_EXPORT int sentinel_add_address_maps(sentinel_t *s, const char *list);
 
 #define SENTINEL_HOST_MAX 256
 
+/*
+ * Frozen: this layout does not change within a SOVERSION. The caller
+ * allocates it (sentinel_resolve(), sentinel_watch_current(),
+ * sentinel_follow_master()) and it is embedded in sentinel_shm_entry and
+ * sentinel_follow_transition, so a size field would oblige every caller to
+ * set it: a change of those calls' contract, not an addition. Facts about
+ * an address that come later get their own functions. tests/abi/check.sh
+ * fails if the layout changes.
+ */
 typedef struct sentinel_addr {
     char host[SENTINEL_HOST_MAX];
     int port;
@@ -229,6 +238,13 @@ typedef enum sentinel_event_type {
     SENTINEL_EVENT_SENTINEL_UP = 7       /* (re)subscribed to a sentinel (host/port: it) */
 } sentinel_event_type;
 
+/*
+ * Frozen: filled by the library and passed to the callback, which must not
+ * keep or copy it. Without a size field a program built against a newer
+ * header could not tell which fields an older library filled, so no field
+ * is added within a SOVERSION; new kinds of news are new event types (and
+ * their detail string). tests/abi/check.sh fails if the layout changes.
+ */
 typedef struct sentinel_event {
     sentinel_event_type type;
     const char *master_name;  /* valid during the callback only */
@@ -253,7 +269,10 @@ SENTINEL_EXPORT void sentinel_watch_free(sentinel_watch_t *w);
  * second whatever this says. */
 SENTINEL_EXPORT int sentinel_watch_set_poll_interval(sentinel_watch_t *w, int ms);
 
-/* Mirror of struct pollfd's fields; events use POLLIN/POLLOUT values. */
+/* Mirror of struct pollfd's fields; events use POLLIN/POLLOUT values.
+ * Frozen: callers pass arrays of it (sentinel_watch_fds(),
+ * sentinel_follow_fds()), so its size is their stride; a field added would
+ * break every caller. tests/abi/check.sh fails if the layout changes. */
 typedef struct sentinel_watch_fd {
     int fd;
     short events;

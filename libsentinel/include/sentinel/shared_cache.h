@@ -31,6 +31,10 @@ typedef struct sentinel_shm sentinel_shm_t;
 /* Entry flags. */
 #define SENTINEL_SHM_FAILOVER 0x1 /* a failover of addr has started: do not write to it */
 
+/* What sentinel_shm_read() copies out (not the layout in shared memory,
+ * which is private and versioned by the file). Frozen: the caller allocates
+ * it and it embeds the frozen sentinel_addr; no field is added within a
+ * SOVERSION; tests/abi/check.sh fails if the layout changes. */
 typedef struct sentinel_shm_entry {
     sentinel_addr addr;      /* the master (verified_at_ms as written) */
     int64_t expires_at_ms;   /* CLOCK_REALTIME ms; 0 = invalidated */
