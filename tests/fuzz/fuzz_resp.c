@@ -3,21 +3,41 @@
  * (src/proxy/resp.c): px_req_scan and px_cmd_shareable on what a client
  * sends, px_rep_feed on what a shared master connection sends back.
  *
+ * The oracle is independent of the code under test: hiredis' own reader
+ * (redisReader, the Debian hiredis the library links), driven with reply
+ * functions that build nothing and only note the shape of what it read.
+ *
  * Input: one byte that picks the read sizes, then the client's bytes and the
  * master's bytes separated by "\n--\n" (without a separator, the same bytes
  * are both). Beyond "no crash":
- *  - requests: a framed command lies within the buffer and is exactly what a
- *    reference framer (Redis' processMultibulkBuffer rules: '*' count of
- *    1..1M, '$' lengths up to 512 MB, CRLFs, numbers without leading zeros
- *    as string2ll wants them) takes, with the same name; it frames the same
- *    with bytes after it, and shorter prefixes of it are incomplete (0), not
- *    malformed. px_cmd_shareable is 0 or 1, case-insensitive, and only says
- *    yes to 1..16 letters or '_'.
- *  - replies: fed whole, byte by byte, and in reads of varying sizes, the
- *    framer finds the same replies ending at the same offsets, and fails (or
- *    not) the same way, the failing read holding the byte where byte-by-byte
- *    feeding failed. Every call consumes no more than it got, all of it when
- *    no reply ended.
+ *  - requests: px_req_scan frames a command exactly when hiredis reads a
+ *    whole first reply that Redis would run as a command (an array of 1..1M
+ *    bulk strings of at most 512 MB, each followed by CRLF, nothing nested,
+ *    no nil: processMultibulkBuffer's rules), ending at the same byte, with
+ *    the same name. When hiredis finds a protocol error, or a whole reply of
+ *    another shape, px_req_scan says malformed (-1). When hiredis needs more
+ *    bytes px_req_scan says 0, or -1 if it already sees a violation
+ *    (a bulk over 512 MB, a wrong CR); that early -1 is checked the other
+ *    way: shorter prefixes of a framed command are incomplete (0), never
+ *    malformed. A framed command frames the same with bytes after it.
+ *    px_cmd_shareable is 0 or 1, case-insensitive, and only says yes to
+ *    1..16 letters or '_'.
+ *  - replies: px_rep_feed and hiredis end the replies they both read at the
+ *    same bytes. Where hiredis reads every reply, so does px_rep_feed. px may
+ *    stop earlier than hiredis only where it is stricter than hiredis 0.14.1
+ *    (a bulk not followed by CRLF, a CR inside a status line, a bulk length
+ *    of 19 digits), and go on after hiredis gave up only where hiredis is
+ *    stricter than Redis needs (arrays nested deeper than hiredis' 7
+ *    levels) or px does not look (leading zeros in a length, the digits of
+ *    an integer reply). To check that
+ *    strictness never refuses what Redis sends, every reply hiredis read is
+ *    written again the way Redis writes it (canonical RESP2) and px must
+ *    frame all of it, at the same ends, fed whole and in pieces.
+ *    Fed whole, byte by byte, and in reads of varying sizes, px finds the
+ *    same replies ending at the same offsets, and fails (or not) the same
+ *    way, the failing read holding the byte where byte-by-byte feeding
+ *    failed. Every call consumes no more than it got, all of it when no
+ *    reply ended.
  */
 #define _GNU_SOURCE
 #include <stddef.h>
@@ -25,6 +45,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <hiredis/read.h>
 
 #include "fuzz_net.h"
 #include "proxy/proxy_int.h"
@@ -57,70 +79,185 @@ static uint32_t rng_next(uint32_t *s)
 }
 
 /* ------------------------------------------------------------------------
- * Requests
+ * The oracle: hiredis' reader
  * ------------------------------------------------------------------------ */
 
-/* "<digits>\r\n" as Redis takes it: 1 incomplete, -1 not a number it
- * accepts, 0 with the value. */
-static int ref_number(const char *p, const char *end, long long max, long long *v,
-                      const char **next)
+/* Any non-NULL pointer: hiredis only checks that an object was made. */
+static char oracle_obj;
+
+typedef struct oracle {
+    redisReader *r;
+    size_t fed;
+    /* Every whole reply, in order: where it ended in the input, and where
+     * its canonical copy ends in out. */
+    size_t *ends, *canon_ends;
+    size_t n;
+    int error;  /* hiredis refused the stream after n replies */
+    char errstr[128];
+    /* The canonical (as Redis writes it) copy of what hiredis read. */
+    char *out;
+    size_t outlen, outcap;
+    /* The first reply as a request: 1 once anything made it not one. */
+    int not_a_command;
+    size_t name_off, namelen; /* its first element, once read */
+    int have_name;
+} oracle;
+
+static void out_add(oracle *o, const void *p, size_t len)
 {
-    const char *s = p;
-    long long x = 0;
-
-    while (p < end && *p >= '0' && *p <= '9')
-        p++;
-    if (p == end)
-        return 1;
-    if (p == s || (*s == '0' && p - s > 1) || p - s > 12)
-        return -1;
-    for (const char *q = s; q < p; q++)
-        x = x * 10 + (*q - '0');
-    if (x > max || *p != '\r')
-        return -1;
-    if (p + 1 == end)
-        return 1;
-    if (p[1] != '\n')
-        return -1;
-    *v = x;
-    *next = p + 2;
-    return 0;
-}
-
-/* One whole command at buf: its length (> 0) and name, or <= 0. */
-static long long ref_frame(const char *buf, size_t len, size_t *name_off, size_t *namelen)
-{
-    const char *p = buf, *end = buf + len, *next;
-    long long argc, blen;
-    int rc;
-
-    if (len == 0 || *p != '*')
-        return -1;
-    if ((rc = ref_number(p + 1, end, REQ_MAX_ARGS, &argc, &next)) != 0)
-        return rc == 1 ? 0 : -1;
-    if (argc < 1)
-        return -1;
-    p = next;
-    for (long long i = 0; i < argc; i++) {
-        if (p == end)
-            return 0;
-        if (*p != '$')
-            return -1;
-        if ((rc = ref_number(p + 1, end, REQ_MAX_BULK, &blen, &next)) != 0)
-            return rc == 1 ? 0 : -1;
-        p = next;
-        if ((size_t)(end - p) < (size_t)blen + 2)
-            return 0;
-        if (p[blen] != '\r' || p[blen + 1] != '\n')
-            return -1;
-        if (i == 0) {
-            *name_off = (size_t)(p - buf);
-            *namelen = (size_t)blen;
-        }
-        p += blen + 2;
+    if (o->outlen + len > o->outcap) {
+        size_t cap = o->outcap ? o->outcap : 256;
+        while (cap < o->outlen + len)
+            cap *= 2;
+        if ((o->out = realloc(o->out, cap)) == NULL)
+            abort();
+        o->outcap = cap;
     }
-    return p - buf;
+    memcpy(o->out + o->outlen, p, len);
+    o->outlen += len;
 }
+
+static void out_fmt(oracle *o, const char *fmt, long long v)
+{
+    char b[32];
+    int n = snprintf(b, sizeof(b), fmt, v);
+
+    out_add(o, b, (size_t)n);
+}
+
+static int depth_of(const redisReadTask *t)
+{
+    int d = 0;
+
+    while (t->parent != NULL) {
+        t = t->parent;
+        d++;
+    }
+    return d;
+}
+
+/* Only the first reply is judged as a request. */
+static int first_reply(const oracle *o)
+{
+    return o->n == 0;
+}
+
+static void *o_string(const redisReadTask *t, char *str, size_t len)
+{
+    oracle *o = t->privdata;
+
+    if (t->type == REDIS_REPLY_STRING) {
+        out_fmt(o, "$%lld\r\n", (long long)len);
+        out_add(o, str, len);
+        out_add(o, "\r\n", 2);
+        if (first_reply(o)) {
+            /* hiredis skips the two bytes after a bulk unread; Redis wants CRLF. */
+            if (depth_of(t) != 1 || (long long)len > REQ_MAX_BULK || str[len] != '\r' ||
+                str[len + 1] != '\n')
+                o->not_a_command = 1;
+            if (t->idx == 0) {
+                o->name_off = (size_t)(str - o->r->buf) + (o->fed - o->r->len);
+                o->namelen = len;
+                o->have_name = 1;
+            }
+        }
+    } else {
+        /* Status or error: Redis never puts CR or LF in one (addReplyError
+         * turns them into spaces). */
+        out_add(o, t->type == REDIS_REPLY_ERROR ? "-" : "+", 1);
+        for (size_t i = 0; i < len; i++)
+            out_add(o, str[i] == '\r' || str[i] == '\n' ? " " : &str[i], 1);
+        out_add(o, "\r\n", 2);
+        if (first_reply(o))
+            o->not_a_command = 1;
+    }
+    return &oracle_obj;
+}
+
+static void *o_array(const redisReadTask *t, int elements)
+{
+    oracle *o = t->privdata;
+
+    out_fmt(o, "*%lld\r\n", elements);
+    if (first_reply(o) && (depth_of(t) != 0 || elements < 1 || elements > REQ_MAX_ARGS))
+        o->not_a_command = 1;
+    return &oracle_obj;
+}
+
+static void *o_integer(const redisReadTask *t, long long v)
+{
+    oracle *o = t->privdata;
+
+    out_fmt(o, ":%lld\r\n", v);
+    if (first_reply(o))
+        o->not_a_command = 1;
+    return &oracle_obj;
+}
+
+static void *o_nil(const redisReadTask *t)
+{
+    oracle *o = t->privdata;
+
+    out_add(o, t->type == REDIS_REPLY_ARRAY ? "*-1\r\n" : "$-1\r\n", 5);
+    if (first_reply(o))
+        o->not_a_command = 1;
+    return &oracle_obj;
+}
+
+static void o_free(void *obj)
+{
+    (void)obj;
+}
+
+static redisReplyObjectFunctions oracle_fns = {o_string, o_array, o_integer, o_nil, o_free};
+
+/* Read buf with hiredis: at most max_replies whole replies, or until it
+ * refuses the stream or needs more bytes. */
+static void oracle_read(oracle *o, const char *buf, size_t len, size_t max_replies)
+{
+    memset(o, 0, sizeof(*o));
+    o->ends = malloc((len + 1) * sizeof(size_t));
+    o->canon_ends = malloc((len + 1) * sizeof(size_t));
+    o->r = redisReaderCreateWithFunctions(&oracle_fns);
+    if (o->ends == NULL || o->canon_ends == NULL || o->r == NULL)
+        abort();
+    o->r->privdata = o; /* redisReaderSetPrivdata() casts the pointer to int */
+    if (len > 0 && redisReaderFeed(o->r, buf, len) != REDIS_OK)
+        abort();
+    o->fed = len;
+    while (o->n < max_replies) {
+        void *reply = NULL;
+
+        if (redisReaderGetReply(o->r, &reply) != REDIS_OK) {
+            o->error = 1;
+            snprintf(o->errstr, sizeof(o->errstr), "%s", o->r->errstr);
+            break;
+        }
+        if (reply == NULL)
+            break;
+        /* What hiredis has not consumed is the tail of what it was fed
+         * (it may drop consumed bytes from its buffer between replies). */
+        FUZZ_CHECK(o->n < len);
+        o->ends[o->n] = len - (o->r->len - o->r->pos);
+        o->canon_ends[o->n] = o->outlen;
+        o->n++;
+    }
+    /* A reply hiredis did not finish leaves no canonical copy. */
+    o->outlen = o->n ? o->canon_ends[o->n - 1] : 0;
+    redisReaderFree(o->r);
+    o->r = NULL;
+}
+
+static void oracle_free(oracle *o)
+{
+    free(o->ends);
+    free(o->canon_ends);
+    free(o->out);
+}
+
+/* ------------------------------------------------------------------------
+ * Requests
+ * ------------------------------------------------------------------------ */
 
 static ssize_t scan_copy(const char *src, size_t len, size_t *name_off, size_t *namelen)
 {
@@ -200,18 +337,32 @@ static void check_requests(const char *buf, size_t len, uint32_t *rng)
 
     for (int i = 0; i < MAX_COMMANDS && off < len; i++) {
         const char *p = buf + off;
-        size_t left = len - off, name_off = 0, nl = 0, ref_name = 0, ref_nl = 0;
+        size_t left = len - off, name_off = 0, nl = 0;
         ssize_t rc = scan_copy(p, left, &name_off, &nl);
-        long long ref = ref_frame(p, left, &ref_name, &ref_nl);
+        oracle o;
+        int command;
 
-        /* Framed exactly when the reference frames, the same bytes. */
-        FUZZ_CHECK((rc > 0) == (ref > 0));
+        oracle_read(&o, p, left, 1);
+        command = o.n == 1 && !o.not_a_command;
+        if (fuzz_verbose())
+            fprintf(stderr, "request at %zu: px %zd; hiredis %s%s%s\n", off, rc,
+                    o.error ? "error: " : o.n ? "whole reply" : "needs more",
+                    o.error ? o.errstr : "", o.not_a_command ? ", not a command" : "");
+        /* Framed exactly when hiredis reads a command, the same bytes. */
+        FUZZ_CHECK((rc > 0) == command);
         if (rc <= 0) {
+            /* A stream hiredis refuses, or a reply that is no command (even
+             * one still incomplete), is malformed, never "wait for more". */
+            if (o.error || o.not_a_command)
+                FUZZ_CHECK(rc == -1);
+            oracle_free(&o);
             /* Not framed: the name decision still must be sane. */
             check_shareable(p, left < 24 ? left : 24);
             break;
         }
-        FUZZ_CHECK(p[0] == '*' && rc == ref && name_off == ref_name && nl == ref_nl);
+        FUZZ_CHECK(p[0] == '*' && (size_t)rc == o.ends[0]);
+        FUZZ_CHECK(o.have_name && name_off == o.name_off && nl == o.namelen);
+        oracle_free(&o);
         FUZZ_CHECK(rc >= 10); /* "*1\r\n$0\r\n\r\n" is the shortest */
         check_shareable(p + name_off, nl);
         check_args(p, (size_t)rc, name_off, nl);
@@ -317,6 +468,59 @@ static void same_framing(const framing *a, const framing *b)
     FUZZ_CHECK(a->error == b->error);
 }
 
+/*
+ * px's framing of the input (fed whole) against hiredis' reading of it, and
+ * px's framing of the canonical copy of what hiredis read.
+ */
+static void check_against_hiredis(const char *buf, size_t len, const framing *px, uint32_t seed)
+{
+    oracle o;
+    framing canon, canon_chunks;
+    size_t k;
+
+    oracle_read(&o, buf, len, len + 1);
+    if (fuzz_verbose())
+        fprintf(stderr, "hiredis: %zu replies%s%s\n", o.n, o.error ? ", then: " : "",
+                o.error ? o.errstr : "");
+    /* The replies both read end at the same bytes. */
+    k = px->n < o.n ? px->n : o.n;
+    for (size_t i = 0; i < k; i++)
+        FUZZ_CHECK(px->ends[i] == o.ends[i]);
+    /* Where hiredis reads every whole reply, px does not stop early or
+     * frame a reply hiredis is still waiting for. */
+    if (!px->error && !o.error)
+        FUZZ_CHECK(px->n == o.n);
+    if (!o.error)
+        FUZZ_CHECK(px->n <= o.n);
+    /* px frames past a point where hiredis gave up only for a number or
+     * depth hiredis refuses (never for a wrong type byte, say): px does not
+     * read the digits of an integer reply, nor look for leading zeros. */
+    if (o.error && px->n > o.n)
+        FUZZ_CHECK(strcmp(o.errstr, "Bad bulk string length") == 0 ||
+                   strcmp(o.errstr, "Bad multi-bulk length") == 0 ||
+                   strcmp(o.errstr, "Multi-bulk length out of range") == 0 || /* > INT_MAX */
+                   strcmp(o.errstr, "Bad integer value") == 0 ||
+                   strstr(o.errstr, "nested") != NULL);
+
+    /* Every reply hiredis read, as Redis would write it: px frames it all,
+     * the same replies, whole and in reads of varying sizes. */
+    canon.ends = malloc((o.outlen + 1) * sizeof(size_t));
+    canon_chunks.ends = malloc((o.outlen + 1) * sizeof(size_t));
+    if (canon.ends == NULL || canon_chunks.ends == NULL)
+        abort();
+    feed(o.out, o.outlen, 0, seed, &canon);
+    feed(o.out, o.outlen, 2, seed, &canon_chunks);
+    if (fuzz_verbose() && (canon.error || canon.n != o.n))
+        fprintf(stderr, "canonical copy (%zu bytes): px framed %zu of %zu, error %d\n",
+                o.outlen, canon.n, o.n, canon.error);
+    FUZZ_CHECK(!canon.error && canon.n == o.n);
+    FUZZ_CHECK(memcmp(canon.ends, o.canon_ends, o.n * sizeof(size_t)) == 0);
+    same_framing(&canon, &canon_chunks);
+    free(canon.ends);
+    free(canon_chunks.ends);
+    oracle_free(&o);
+}
+
 static void check_replies(const char *buf, size_t len, uint32_t seed)
 {
     framing whole, bytes, chunks;
@@ -348,6 +552,7 @@ static void check_replies(const char *buf, size_t len, uint32_t seed)
         FUZZ_CHECK(whole.err_lo <= at && at < whole.err_hi);
         FUZZ_CHECK(chunks.err_lo <= at && at < chunks.err_hi);
     }
+    check_against_hiredis(buf, len, &whole, seed);
     free(mem);
 }
 
