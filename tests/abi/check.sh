@@ -30,7 +30,7 @@ if [ $# -ne 1 ]; then
 fi
 LIB="$1/libsentinel/libsentinel.so"
 
-for tool in abidw abidiff readelf; do
+for tool in abidw abidiff readelf nm; do
     if ! command -v "$tool" >/dev/null 2>&1; then
         echo "abi check: $tool not found (Debian: apt-get install abigail-tools binutils)" >&2
         exit 1
@@ -54,6 +54,16 @@ if [ "$update" -eq 1 ]; then
     echo "abi check: baseline rewritten: $BASELINE"
     echo "abi check: commit it together with the change that altered the ABI, and say why."
     exit 0
+fi
+
+# The version script (libsentinel/sentinel.map) is in force: every defined
+# dynamic symbol is a sentinel_* function in the LIBSENTINEL_0 node.
+stray="$(nm -D --defined-only "$LIB" | awk '$2 != "A" && $3 !~ /^sentinel_[A-Za-z0-9_]*@@LIBSENTINEL_0$/ {print $3}')"
+if [ -n "$stray" ]; then
+    printf '%s\n' "$stray"
+    echo "abi check: FAILED: the symbols above are exported but are not sentinel_*@@LIBSENTINEL_0:" >&2
+    echo "abi check: is libsentinel/sentinel.map still passed to the linker (libsentinel/CMakeLists.txt)?" >&2
+    exit 1
 fi
 
 report="$(abidiff --headers-dir2 "$HEADERS" --drop-private-types --no-added-syms \
