@@ -1469,7 +1469,7 @@ static void test_single_flight_one_resolution_for_many_threads(void **state)
     worker w[THREADS];
     pthread_barrier_t go;
     fake_node *s1, *m;
-    uint64_t waits = 0;
+    uint64_t waits = 0, gets, roles;
 
     (void)state;
     s1 = sentinel_node("127.0.0.1", 26379, "127.0.0.1", 6379);
@@ -1492,11 +1492,15 @@ static void test_single_flight_one_resolution_for_many_threads(void **state)
         assert_int_equal(w[i].addr.port, 6379);
         waits += w[i].stats.shared_waits;
     }
+    /* Read under the lock, assert after it: a failed assertion must not
+     * leave net_mu held (the next test would hang on it, not fail). */
     pthread_mutex_lock(&net_mu);
-    assert_true(s1->cmd_get < THREADS);
-    assert_true(m->cmd_role < THREADS);
-    assert_int_equal((uint64_t)s1->cmd_get + waits, THREADS);
+    gets = (uint64_t)s1->cmd_get;
+    roles = (uint64_t)m->cmd_role;
     pthread_mutex_unlock(&net_mu);
+    assert_true(gets < THREADS);
+    assert_true(roles < THREADS);
+    assert_int_equal(gets + waits, THREADS);
 }
 
 /* Handles that differ only in their sentinel password never share a

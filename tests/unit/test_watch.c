@@ -1,8 +1,9 @@
 /*
  * The event watcher (watch.c, on the non-blocking link) through its public
  * API, against the scripted sentinels and clock of fake_sentinels.c: event
- * reporting and de-duplication, SUBSCRIBE denied by an ACL, a frozen
- * sentinel, discovery, a sentinel that sends garbage. No sockets, no sleeps.
+ * reporting and de-duplication, an aborted failover, SUBSCRIBE denied by an
+ * ACL, a frozen sentinel, discovery, a sentinel that sends garbage. No
+ * sockets, no sleeps.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
@@ -142,6 +143,29 @@ static void test_events_are_reported_once(void **state)
     assert_string_equal(cur.host, "10.0.0.2");
 }
 
+/* -failover-abort-*: reported once, whichever sentinels say it; the
+ * failover is over and the master is still the one it started from. */
+static void test_failover_abort_is_reported_once_and_ends_the_failover(void **state)
+{
+    sentinel_watch_t *w = *state = new_watch("10.0.1.1:26379,10.0.1.2:26379,10.0.1.3:26379");
+    sentinel_addr cur;
+
+    run_for(w, 50);
+    assert_int_equal(subscribed_links(w, 3), 3);
+    publish(S2, "+try-failover", TRY_M1);
+    run_for(w, 10);
+    assert_int_equal(count(SENTINEL_EVENT_FAILOVER_STARTED), 1);
+    assert_true(sentinel_watch_in_failover(w));
+    publish(S2, "-failover-abort-no-good-slave", TRY_M1);
+    publish(S3, "-failover-abort-no-good-slave", TRY_M1);
+    run_for(w, 10);
+    assert_int_equal(count(SENTINEL_EVENT_FAILOVER_ABORTED), 1);
+    assert_int_equal(count(SENTINEL_EVENT_FAILOVER_STARTED), 1);
+    assert_false(sentinel_watch_in_failover(w));
+    assert_int_equal(sentinel_watch_current(w, &cur), 0);
+    assert_string_equal(cur.host, "10.0.0.1");
+}
+
 /* An ACL that forbids SUBSCRIBE: reported once per sentinel, never retried,
  * and polling at least once a second still sees the switch. */
 static void test_subscribe_denied_falls_back_to_polling(void **state)
@@ -227,6 +251,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_events_are_reported_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_failover_abort_is_reported_once_and_ends_the_failover,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_subscribe_denied_falls_back_to_polling, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_frozen_sentinel_is_dropped, setup, teardown),
