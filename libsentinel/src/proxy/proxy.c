@@ -461,10 +461,7 @@ void sentinel_proxy_free(sentinel_proxy_t *p)
         explicit_bzero(p->scratch, p->bufsize); /* the last read may hold an AUTH */
     free(p->scratch);
     free(p->data_cred.user);
-    if (p->data_cred.password) {
-        explicit_bzero(p->data_cred.password, strlen(p->data_cred.password));
-        free(p->data_cred.password);
-    }
+    sn_secret_free(p->data_cred.password);
     free(p);
 }
 
