@@ -13,9 +13,10 @@
 # Every sentinel-resolve run is bounded by `timeout` (a hang fails the case
 # with status 124); no case asserts a duration.
 #
-#   test_tls.sh PATH/TO/sentinel-resolve
+#   test_tls.sh PATH/TO/sentinel-resolve PATH/TO/tls_follow
 set -uo pipefail
-RESOLVE="$(realpath "${1:?usage: test_tls.sh PATH/TO/sentinel-resolve}")"
+RESOLVE="$(realpath "${1:?usage: test_tls.sh PATH/TO/sentinel-resolve PATH/TO/tls_follow}")"
+FOLLOW="$(realpath "${2:?usage: test_tls.sh PATH/TO/sentinel-resolve PATH/TO/tls_follow}")"
 REDIS_SERVER="${REDIS_SERVER:-redis-server}"
 REDIS_SENTINEL="${REDIS_SENTINEL:-redis-sentinel}"
 REDIS_CLI="${REDIS_CLI:-redis-cli}"
@@ -202,6 +203,12 @@ check "bad --tls-min-version: usage (2)" 2 -- -s "$SENTS" -m "$M" --tls --tls-mi
 check "--help documents the TLS flags" 0 -- --help
 expect_out "  --help lists --sentinel-cacert" "--sentinel-cacert"
 
+if out="$(timeout 20 "$FOLLOW" setters "$DIR/ca.crt")"; then
+    pass=$((pass + 1)); echo "ok   TLS setters: errors and codes"
+else
+    fail=$((fail + 1)); echo "FAIL TLS setters"; printf '%s\n' "$out" | sed 's/^/     | /'
+fi
+
 # A sentinel that accepts TCP and never answers the handshake (frozen): the
 # connect timeout covers the handshake, so the error comes, no hang.
 kill -STOP "$PID_expired"
@@ -214,6 +221,18 @@ kill -CONT "$PID_expired"
     >"$DIR/watch.out" 2>"$DIR/watch.err" &
 WATCH=$!
 PIDS+=("$WATCH")
+# The follower: watcher, poller and ROLE probes all on non-blocking TLS links.
+"$FOLLOW" follow "$SENTS" "$DIR/ca.crt" "$DIR/client.crt" "$DIR/client.key" "$P_M" 60 \
+    >"$DIR/follow.out" 2>&1 &
+FOLLOWER=$!
+PIDS+=("$FOLLOWER")
+for _ in $(seq 1 100); do grep -q FOLLOWING "$DIR/follow.out" && break; sleep 0.1; done
+if grep -qx "FOLLOWING $P_M" "$DIR/follow.out"; then
+    pass=$((pass + 1)); echo "ok   the follower follows $P_M over TLS"
+else
+    fail=$((fail + 1)); echo "FAIL the follower does not follow over TLS"
+    sed 's/^/     | /' "$DIR/follow.out"
+fi
 sleep 1 # let the watcher subscribe (it prints the master it resolved first)
 CLI "$P_S1" sentinel failover "$M" | grep -q OK || echo "note: SENTINEL FAILOVER did not say OK"
 switched=0
@@ -237,6 +256,13 @@ else
     sed 's/^/     | /' "$DIR/watch.out" "$DIR/watch.err"
 fi
 kill "$WATCH" 2>/dev/null; wait "$WATCH" 2>/dev/null
+wait "$FOLLOWER"; fstatus=$?
+if [ "$fstatus" = 0 ] && grep -qx "SWITCHED $P_R epoch-moved" "$DIR/follow.out"; then
+    pass=$((pass + 1)); echo "ok   the follower switched to $P_R over TLS, epoch moved"
+else
+    fail=$((fail + 1)); echo "FAIL the follower over TLS (exit $fstatus)"
+    sed 's/^/     | /' "$DIR/follow.out"
+fi
 
 echo "sentinel-resolve over TLS: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
