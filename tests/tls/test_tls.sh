@@ -165,7 +165,7 @@ check "SNI localhost verifies against the DNS name" 0 -- -s "$SENTS" -m "$M" "${
 check "TLS 1.3 minimum" 0 -- -s "$SENTS" -m "$M" "${MTLS[@]}" --tls-min-version 1.3
 check "sentinels over TLS, nodes plaintext: unreachable (20), says TLS port" 20 \
     "master 127.0.0.1:$P_M.*a TLS port\\?" -- \
-    -s "$SENTS" -m "$M" --sentinel-tls --sentinel-cacert "$DIR/ca.crt" --timeout 1500
+    -s "$SENTS" -m "$M" --sentinel-tls --sentinel-cacert "$DIR/ca.crt" --tries 1
 check "no client certificate, nodes require one: 23" 23 \
     "master 127.0.0.1:$P_M.*certificate required" -- \
     -s "$SENTS" -m "$M" --tls --cacert "$DIR/ca.crt"
