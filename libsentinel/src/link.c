@@ -6,6 +6,11 @@
  * obeys the caller's deadline (hiredis 0.14 has only a connect timeout and a
  * socket timeout per call) and so that a reply is bounded in size (hiredis
  * 0.14's reader would buffer a gigabyte bulk string).
+ *
+ * TLS (tls.c) sits between a link and its transport: the handshake runs
+ * once the TCP connect is done, within the same connect deadline, and the
+ * link's bytes go through OpenSSL, whose own reads and writes go through
+ * the transport's non-blocking side.
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #define _POSIX_C_SOURCE 200809L
