@@ -8,7 +8,8 @@
 # client certificates optional), plus stand-alone servers with an expired
 # certificate, a certificate from another CA, and a plaintext port.
 # Certificates are made here with the openssl CLI. Everything is killed and
-# removed on exit, whatever happens.
+# removed on exit, whatever happens (servers also die with the script:
+# setpriv --pdeathsig).
 #
 # Every sentinel-resolve run is bounded by `timeout` (a hang fails the case
 # with status 124); no case asserts a duration.
@@ -67,8 +68,12 @@ tls_conf() { # cert auth-clients
         "$DIR" "$1" "$DIR" "$1"
     printf 'tls-ca-cert-file %s/ca.crt\ntls-auth-clients %s\ntls-replication yes\n' "$DIR" "$2"
 }
+# setpriv --pdeathsig: a server dies with this script even when it is
+# killed outright (a ctest timeout) and the EXIT trap never runs.
+DEATHSIG=()
+setpriv --pdeathsig KILL true 2>/dev/null && DEATHSIG=(setpriv --pdeathsig KILL)
 start() { # name binary conf
-    "$2" "$3" >"$DIR/$1.out" 2>&1 &
+    "${DEATHSIG[@]}" "$2" "$3" >"$DIR/$1.out" 2>&1 &
     PIDS+=($!)
     eval "PID_$1=$!"
 }
