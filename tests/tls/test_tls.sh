@@ -135,14 +135,14 @@ SENTS="127.0.0.1:$P_S1,127.0.0.1:$P_S2"
 MTLS=(--tls --cacert "$DIR/ca.crt" --cert "$DIR/client.crt" --key "$DIR/client.key")
 ERR="$DIR/stderr"
 
-check() { # name expected-status [stderr-pattern] -- args...
+check() { # name "expected-status ..." [stderr-pattern] -- args...
     local name="$1" want="$2" pat="" out status
     shift 2
     if [ "$1" != "--" ]; then pat="$1"; shift; fi
     shift
     out="$(timeout 20 "$RESOLVE" "$@" 2>"$ERR")"; status=$?
     LAST_OUT="$out"
-    if [ "$status" -ne "$want" ]; then
+    if [[ " $want " != *" $status "* ]]; then
         fail=$((fail + 1)); echo "FAIL $name: exit $status, want $want"
         sed 's/^/     | /' "$ERR"; return
     fi
@@ -192,10 +192,12 @@ check "certificate from another CA: 23" 23 "certificate verify failed" -- \
 # Documented codes (docs/failure-model.md): a TLS port resets a plaintext
 # client without a word (no sentinel reachable, 13, with a hint); a
 # plaintext port waits for the end of a line that never comes (the
-# handshake times out within the connect timeout, 17).
+# handshake times out within the connect timeout, 17) -- or, should the
+# ClientHello hold a newline, answers an error that OpenSSL cannot read as
+# a record (23).
 check "plaintext to a TLS port: 13, says TLS port" 13 "a TLS port\\? turn TLS on" -- \
     -s "$SENTS" -m "$M" --timeout 2000
-check "TLS to a plaintext port: timed out (17) in the handshake" 17 "TLS handshake timed out" -- \
+check "TLS to a plaintext port: 17 or 23, in the handshake" "17 23" "TLS handshake" -- \
     -s "127.0.0.1:$P_PLAIN" -m "$M" "${MTLS[@]}" --timeout 2000
 check "missing CA file: 23 before connecting" 23 "cannot load CA" -- \
     -s "$SENTS" -m "$M" --tls --cacert "$DIR/no-such.crt"
