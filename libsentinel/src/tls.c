@@ -183,83 +183,114 @@ fail:
     return NULL;
 }
 
-/* After an option changed: rebuild the role's context when TLS is on. The
- * old context stays with links and copies that hold a reference. */
-static int rebuild(sentinel_t *s, int role)
-{
-    sn_tls_opts *o = &s->cfg.tls[role];
-    SSL_CTX *ctx = NULL;
-
-    if (o->enabled && (ctx = build_ctx(o, role, &s->err)) == NULL)
-        return -1;
-    SSL_CTX_free(o->ctx);
-    o->ctx = ctx;
-    return 0;
-}
-
-#else /* !SENTINEL_HAVE_TLS */
-
-static int rebuild(sentinel_t *s, int role)
-{
-    if (s->cfg.tls[role].enabled) {
-        s->cfg.tls[role].enabled = 0;
-        return sn_err_set(&s->err, SENTINEL_ERR_TLS,
-                          "TLS for %s: this build of libsentinel has no TLS support",
-                          role_name(role));
-    }
-    return 0;
-}
-
 #endif
 
-/* Replace a string option, keeping the old value if the new one fails. */
-static int set_str(sentinel_t *s, char **slot, const char *v, const char *what)
-{
-    char *copy = NULL;
+/* The five string options of o, for walking them. */
+#define TLS_STRINGS(o) {&(o)->ca_file, &(o)->ca_dir, &(o)->cert, &(o)->key, &(o)->sni}
 
-    if (v != NULL && v[0] == '\0')
-        v = NULL;
-    if (v != NULL && strlen(v) > 4096)
+/* Free the strings of drop that keep does not share. */
+static void free_changed(const sn_tls_opts *keep, sn_tls_opts *drop)
+{
+    char *const *k[] = TLS_STRINGS((sn_tls_opts *)keep);
+    char **d[] = TLS_STRINGS(drop);
+
+    for (size_t i = 0; i < sizeof(d) / sizeof(d[0]); i++)
+        if (*d[i] != *k[i])
+            free(*d[i]);
+}
+
+/*
+ * Make role's options those of want: a shallow copy of them with some
+ * fields replaced (fresh strings, owned by want). While TLS is on, a context
+ * is built from want first: if that fails, nothing changes (the previous
+ * context, which matches the previous options, stays) and want's fresh
+ * strings are freed. A changed option never silently keeps an old context.
+ */
+static int commit(sentinel_t *s, int role, sn_tls_opts *want)
+{
+    sn_tls_opts *o = &s->cfg.tls[role];
+    void *ctx = NULL;
+
+    if (want->enabled) {
+#ifdef SENTINEL_HAVE_TLS
+        ctx = build_ctx(want, role, &s->err);
+#else
+        sn_err_set(&s->err, SENTINEL_ERR_TLS,
+                   "TLS for %s: this build of libsentinel has no TLS support", role_name(role));
+#endif
+        if (ctx == NULL) {
+            free_changed(o, want);
+            return -1;
+        }
+    }
+    free_changed(want, o);
+#ifdef SENTINEL_HAVE_TLS
+    SSL_CTX_free(o->ctx);
+#endif
+    want->ctx = ctx;
+    *o = *want;
+    return 0;
+}
+
+/* A fresh copy of v into *slot (NULL for NULL or ""); 0 or -1 (e set). */
+static int dup_str(sentinel_t *s, char **slot, const char *v, const char *what)
+{
+    *slot = NULL;
+    if (v == NULL || v[0] == '\0')
+        return 0;
+    if (strlen(v) > 4096)
         return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "TLS %s is too long", what);
-    if (v != NULL && (copy = strdup(v)) == NULL)
+    if ((*slot = strdup(v)) == NULL)
         return sn_err_set(&s->err, SENTINEL_ERR_NO_MEMORY, "out of memory");
-    free(*slot);
-    *slot = copy;
     return 0;
 }
 
 int sentinel_set_tls(sentinel_t *s, int role, int on)
 {
+    sn_tls_opts want;
+
     if (s == NULL)
         return -1;
     if (check_role(s, role) == -1)
         return -1;
-    s->cfg.tls[role].enabled = on != 0;
-    if (rebuild(s, role) == -1) {
-        s->cfg.tls[role].enabled = 0;
-        return -1;
+    want = s->cfg.tls[role];
+    want.enabled = on != 0;
+    if (commit(s, role, &want) == 0)
+        return 0;
+    /* Fail closed: TLS stays requested without a context, so connections
+     * fail with SENTINEL_ERR_TLS rather than go out in plaintext. */
+    {
+        sn_tls_opts *o = &s->cfg.tls[role];
+#ifdef SENTINEL_HAVE_TLS
+        SSL_CTX_free(o->ctx);
+#endif
+        o->ctx = NULL;
+        o->enabled = 1;
     }
-    return 0;
+    return -1;
 }
 
 int sentinel_set_tls_ca(sentinel_t *s, int role, const char *ca_file, const char *ca_dir)
 {
-    sn_tls_opts *o;
+    sn_tls_opts want;
 
     if (s == NULL)
         return -1;
     if (check_role(s, role) == -1)
         return -1;
-    o = &s->cfg.tls[role];
-    if (set_str(s, &o->ca_file, ca_file, "CA file") == -1 ||
-        set_str(s, &o->ca_dir, ca_dir, "CA directory") == -1)
+    want = s->cfg.tls[role];
+    if (dup_str(s, &want.ca_file, ca_file, "CA file") == -1)
         return -1;
-    return rebuild(s, role);
+    if (dup_str(s, &want.ca_dir, ca_dir, "CA directory") == -1) {
+        free(want.ca_file);
+        return -1;
+    }
+    return commit(s, role, &want);
 }
 
 int sentinel_set_tls_cert(sentinel_t *s, int role, const char *cert_file, const char *key_file)
 {
-    sn_tls_opts *o;
+    sn_tls_opts want;
 
     if (s == NULL)
         return -1;
@@ -268,37 +299,49 @@ int sentinel_set_tls_cert(sentinel_t *s, int role, const char *cert_file, const 
     if ((cert_file && *cert_file) != (key_file && *key_file))
         return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
                           "TLS client certificate and key go together: give both or neither");
-    o = &s->cfg.tls[role];
-    if (set_str(s, &o->cert, cert_file, "certificate file") == -1 ||
-        set_str(s, &o->key, key_file, "key file") == -1)
+    want = s->cfg.tls[role];
+    if (dup_str(s, &want.cert, cert_file, "certificate file") == -1)
         return -1;
-    return rebuild(s, role);
+    if (dup_str(s, &want.key, key_file, "key file") == -1) {
+        free(want.cert);
+        return -1;
+    }
+    return commit(s, role, &want);
 }
 
 int sentinel_set_tls_server_name(sentinel_t *s, int role, const char *name)
 {
+    sn_tls_opts want;
+
     if (s == NULL)
         return -1;
     if (check_role(s, role) == -1)
         return -1;
     if (name != NULL && (strlen(name) >= SENTINEL_HOST_MAX || strpbrk(name, " \t\r\n") != NULL))
         return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "bad TLS server name");
-    return set_str(s, &s->cfg.tls[role].sni, name, "server name") == -1 ? -1
-                                                                        : rebuild(s, role);
+    want = s->cfg.tls[role];
+    if (dup_str(s, &want.sni, name, "server name") == -1)
+        return -1;
+    return commit(s, role, &want);
 }
 
 int sentinel_set_tls_verify(sentinel_t *s, int role, int on)
 {
+    sn_tls_opts want;
+
     if (s == NULL)
         return -1;
     if (check_role(s, role) == -1)
         return -1;
-    s->cfg.tls[role].insecure = on == 0;
-    return rebuild(s, role);
+    want = s->cfg.tls[role];
+    want.insecure = on == 0;
+    return commit(s, role, &want);
 }
 
 int sentinel_set_tls_min_version(sentinel_t *s, int role, int version)
 {
+    sn_tls_opts want;
+
     if (s == NULL)
         return -1;
     if (check_role(s, role) == -1)
@@ -307,8 +350,9 @@ int sentinel_set_tls_min_version(sentinel_t *s, int role, int version)
         return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
                           "bad TLS minimum version 0x%x: SENTINEL_TLS_V1_2 or SENTINEL_TLS_V1_3",
                           (unsigned)version);
-    s->cfg.tls[role].min_version = version;
-    return rebuild(s, role);
+    want = s->cfg.tls[role];
+    want.min_version = version;
+    return commit(s, role, &want);
 }
 
 int sentinel_tls_available(void)
@@ -421,7 +465,9 @@ static sn_tls_conn *sn_tls_conn_new(const sn_tls_opts *o, const sn_transport *t,
 
     pthread_once(&bio_once, bio_method_init);
     if (o->ctx == NULL || bio_method == NULL) {
-        sn_err_set(e, SENTINEL_ERR_TLS, "TLS is not set up");
+        /* Turning TLS on failed (the setter said why): fail closed. */
+        sn_err_set(e, SENTINEL_ERR_TLS, "TLS is on but could not be set up (CA, certificate "
+                                        "or key): see the error of the TLS setter");
         return NULL;
     }
     if ((c = calloc(1, sizeof(*c))) == NULL) {

@@ -210,7 +210,7 @@ check "bad --tls-min-version: usage (2)" 2 -- -s "$SENTS" -m "$M" --tls --tls-mi
 check "--help documents the TLS flags" 0 -- --help
 expect_out "  --help lists --sentinel-cacert" "--sentinel-cacert"
 
-if out="$(timeout 20 "$FOLLOW" setters "$DIR/ca.crt")"; then
+if out="$(timeout 20 "$FOLLOW" setters "$SENTS" "$DIR/ca.crt")"; then
     pass=$((pass + 1)); echo "ok   TLS setters: errors and codes"
 else
     fail=$((fail + 1)); echo "FAIL TLS setters"; printf '%s\n' "$out" | sed 's/^/     | /'

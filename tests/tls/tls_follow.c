@@ -2,8 +2,9 @@
  * The TLS setters and the follower (non-blocking links: watcher, poller,
  * ROLE probes) over TLS, driven by test_tls.sh against its TLS topology.
  *
- *   tls_follow setters CA_FILE
- *       the setters' errors (no network): exit 0 when all hold
+ *   tls_follow setters SENTINELS CA_FILE
+ *       the setters' errors, and that a failed setter never leaves a
+ *       plaintext or half-changed TLS setup: exit 0 when all hold
  *   tls_follow follow SENTINELS CA CERT KEY MASTER_PORT SECONDS
  *       follow the master over mutual TLS; print "FOLLOWING PORT" once it
  *       follows MASTER_PORT, then "SWITCHED PORT EPOCH-MOVED" when it
@@ -39,9 +40,10 @@ static int64_t now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int setters(const char *ca)
+static int setters(const char *sentinels, const char *ca)
 {
     sentinel_t *s = sentinel_new("mymaster");
+    sentinel_addr a;
     int rc;
 
     CHECK(sentinel_tls_available() == 1, "built with TLS");
@@ -61,16 +63,28 @@ static int setters(const char *ca)
     CHECK(rc == -1 && sentinel_errcode(s) == SENTINEL_ERR_TLS &&
               strstr(sentinel_errstr(s), "cannot load CA") != NULL,
           "missing CA file: %s", sentinel_errstr(s));
-    /* A failed enable leaves TLS off; a good CA then turns it on. */
-    CHECK(sentinel_set_tls_ca(s, SENTINEL_TLS_SENTINELS, ca, NULL) == 0, "good CA stored");
+    /* A failed enable fails closed: TLS stays on, the TLS sentinels get no
+     * plaintext (which they would reset: NO_SENTINEL_REACHABLE). */
+    CHECK(sentinel_add_sentinels(s, sentinels) == 0, "sentinels");
+    rc = sentinel_resolve(s, 0, &a);
+    CHECK(rc == SENTINEL_ERR_TLS && strstr(sentinel_errstr(s), "could not be set up") != NULL,
+          "failed enable fails closed: %s (%s)", sentinel_code_name(rc), sentinel_errstr(s));
+    /* A good CA then sets it up. */
+    CHECK(sentinel_set_tls_ca(s, SENTINEL_TLS_SENTINELS, ca, NULL) == 0, "good CA: %s",
+          sentinel_errstr(s));
     CHECK(sentinel_set_tls(s, SENTINEL_TLS_SENTINELS, 1) == 0, "on: %s", sentinel_errstr(s));
-    /* While on, a bad CA fails its own setter. */
+    /* While on, a bad CA fails its own setter and changes nothing: the
+     * sentinels still answer over TLS (the data nodes are not asked). */
     rc = sentinel_set_tls_ca(s, SENTINEL_TLS_SENTINELS, "/nonexistent/ca.pem", NULL);
     CHECK(rc == -1 && sentinel_errcode(s) == SENTINEL_ERR_TLS, "bad CA while on");
+    CHECK(sentinel_set_verify(s, 0) == 0, "no ROLE check");
+    rc = sentinel_resolve(s, SENTINEL_RESOLVE_NO_CACHE, &a);
+    CHECK(rc == SENTINEL_OK, "previous CA still in use: %s (%s)", sentinel_code_name(rc),
+          sentinel_errstr(s));
+    CHECK(sentinel_set_verify(s, 1) == 0, "ROLE check again");
     CHECK(sentinel_set_tls_server_name(s, SENTINEL_TLS_DATA, "two words") == -1,
           "server name with a space refused");
     /* hiredis 0.14 cannot speak TLS: connect_master says so. */
-    CHECK(sentinel_add_sentinel(s, "127.0.0.1", 1) == 0, "add");
     CHECK(sentinel_set_tls_ca(s, SENTINEL_TLS_DATA, ca, NULL) == 0, "data CA");
     CHECK(sentinel_set_tls(s, SENTINEL_TLS_DATA, 1) == 0, "data on");
     CHECK(sentinel_connect_master(s) == NULL && sentinel_errcode(s) == SENTINEL_ERR_TLS,
@@ -134,10 +148,10 @@ static int follow(char **argv)
 
 int main(int argc, char **argv)
 {
-    if (argc == 3 && strcmp(argv[1], "setters") == 0)
-        return setters(argv[2]);
+    if (argc == 4 && strcmp(argv[1], "setters") == 0)
+        return setters(argv[2], argv[3]);
     if (argc == 8 && strcmp(argv[1], "follow") == 0)
         return follow(argv + 2);
-    fprintf(stderr, "usage: tls_follow setters CA | follow SENTINELS CA CERT KEY PORT SECONDS\n");
+    fprintf(stderr, "usage: tls_follow setters SENTINELS CA | follow SENTINELS CA CERT KEY PORT SECONDS\n");
     return 2;
 }

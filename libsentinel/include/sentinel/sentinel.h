@@ -152,7 +152,11 @@ typedef enum sentinel_tls_role {
 
 /* 1 if this build of the library has TLS support. */
 SENTINEL_EXPORT int sentinel_tls_available(void);
-/* Turn TLS on (1) or off (0) for role (a sentinel_tls_role). */
+/* Turn TLS on (1) or off (0) for role (a sentinel_tls_role). If turning it
+ * on fails (a CA, certificate or key that cannot be loaded), TLS stays on
+ * without a usable context: connections fail with SENTINEL_ERR_TLS, never
+ * go out in plaintext, until a setter fixes the option. Any other setter
+ * that fails changes nothing. */
 SENTINEL_EXPORT int sentinel_set_tls(sentinel_t *s, int role, int on);
 /* CA certificates: a PEM file and/or an OpenSSL hashed directory; both NULL
  * means the system's default store. */
