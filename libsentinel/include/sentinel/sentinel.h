@@ -291,8 +291,9 @@ typedef void (*sentinel_event_cb)(const sentinel_event *ev, void *userdata);
 
 typedef struct sentinel_watch sentinel_watch_t;
 
-/* The watcher copies the sentinel list, credentials, timeouts and address
- * map of s; s may be freed afterwards. Does not connect yet. */
+/* The watcher copies the sentinel list, credentials, timeouts, address map
+ * and TLS options (sharing the TLS contexts) of s; s may be freed
+ * afterwards. Does not connect yet. */
 SENTINEL_EXPORT sentinel_watch_t *sentinel_watch_new(const sentinel_t *s,
                                                      sentinel_event_cb cb, void *userdata);
 SENTINEL_EXPORT void sentinel_watch_free(sentinel_watch_t *w);
