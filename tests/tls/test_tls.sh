@@ -216,6 +216,13 @@ else
     fail=$((fail + 1)); echo "FAIL TLS setters"; printf '%s\n' "$out" | sed 's/^/     | /'
 fi
 
+if out="$(timeout 20 "$FOLLOW" discover "127.0.0.1:$P_S1" "$DIR/ca.crt" "$DIR/client.crt" \
+        "$DIR/client.key" "$P_M")"; then
+    pass=$((pass + 1)); echo "ok   one seed: resolved and discovered the other sentinel over TLS"
+else
+    fail=$((fail + 1)); echo "FAIL discovery over TLS"; printf '%s\n' "$out" | sed 's/^/     | /'
+fi
+
 # A sentinel that accepts TCP and never answers the handshake (frozen): the
 # connect timeout covers the handshake, so the error comes, no hang.
 kill -STOP "$PID_expired"

@@ -5,6 +5,9 @@
  *   tls_follow setters SENTINELS CA_FILE
  *       the setters' errors, and that a failed setter never leaves a
  *       plaintext or half-changed TLS setup: exit 0 when all hold
+ *   tls_follow discover SEED CA CERT KEY MASTER_PORT
+ *       resolve over mutual TLS from one seed sentinel: MASTER_PORT, and
+ *       SENTINEL sentinels (over TLS) taught the handle the other sentinel
  *   tls_follow follow SENTINELS CA CERT KEY MASTER_PORT SECONDS
  *       follow the master over mutual TLS; print "FOLLOWING PORT" once it
  *       follows MASTER_PORT, then "SWITCHED PORT EPOCH-MOVED" when it
@@ -94,6 +97,36 @@ static int setters(const char *sentinels, const char *ca)
     return failures ? 1 : 0;
 }
 
+static int tls_both(sentinel_t *s, char **argv)
+{
+    for (int r = SENTINEL_TLS_SENTINELS; r <= SENTINEL_TLS_DATA; r++)
+        if (sentinel_set_tls_ca(s, r, argv[1], NULL) == -1 ||
+            sentinel_set_tls_cert(s, r, argv[2], argv[3]) == -1 || sentinel_set_tls(s, r, 1) == -1) {
+            printf("FAIL setup: %s\n", sentinel_errstr(s));
+            return -1;
+        }
+    return 0;
+}
+
+static int discover(char **argv)
+{
+    sentinel_t *s = sentinel_new("mymaster");
+    sentinel_addr a;
+    int rc;
+
+    if (tls_both(s, argv) == -1 || sentinel_add_sentinels(s, argv[0]) == -1)
+        return 1;
+    CHECK(sentinel_sentinel_count(s) == 1, "one seed");
+    rc = sentinel_resolve(s, 0, &a);
+    CHECK(rc == SENTINEL_OK && a.port == atoi(argv[4]), "resolve: %s (%s), port %d",
+          sentinel_code_name(rc), sentinel_errstr(s), a.port);
+    CHECK(sentinel_sentinel_count(s) == 2, "discovered over TLS: %zu sentinels",
+          sentinel_sentinel_count(s));
+    sentinel_free(s);
+    printf("discover: %s\n", failures ? "FAILED" : "ok");
+    return failures ? 1 : 0;
+}
+
 static int follow(char **argv)
 {
     sentinel_t *s = sentinel_new("mymaster");
@@ -103,12 +136,8 @@ static int follow(char **argv)
     uint64_t epoch = 0;
     int following = 0, rc = 1;
 
-    for (int r = SENTINEL_TLS_SENTINELS; r <= SENTINEL_TLS_DATA; r++)
-        if (sentinel_set_tls_ca(s, r, argv[1], NULL) == -1 ||
-            sentinel_set_tls_cert(s, r, argv[2], argv[3]) == -1 || sentinel_set_tls(s, r, 1) == -1) {
-            printf("FAIL setup: %s\n", sentinel_errstr(s));
-            return 1;
-        }
+    if (tls_both(s, argv) == -1)
+        return 1;
     if (sentinel_add_sentinels(s, argv[0]) == -1 || (f = sentinel_follow_new(s)) == NULL) {
         printf("FAIL follower: %s\n", sentinel_errstr(s));
         return 1;
@@ -150,8 +179,11 @@ int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "setters") == 0)
         return setters(argv[2], argv[3]);
+    if (argc == 7 && strcmp(argv[1], "discover") == 0)
+        return discover(argv + 2);
     if (argc == 8 && strcmp(argv[1], "follow") == 0)
         return follow(argv + 2);
-    fprintf(stderr, "usage: tls_follow setters SENTINELS CA | follow SENTINELS CA CERT KEY PORT SECONDS\n");
+    fprintf(stderr, "usage: tls_follow setters SENTINELS CA | discover SEED CA CERT KEY PORT |\n"
+                    "       follow SENTINELS CA CERT KEY PORT SECONDS\n");
     return 2;
 }
