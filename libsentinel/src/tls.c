@@ -69,6 +69,8 @@ static int dup_opt(char **dst, const char *src)
  * to the context. On failure dst owns nothing. */
 static int opts_copy(sn_tls_opts *dst, const sn_tls_opts *src)
 {
+    /* Nothing of src's may be freed through dst on the way out. */
+    dst->ca_file = dst->ca_dir = dst->cert = dst->key = dst->sni = NULL;
     dst->ctx = NULL;
     if (dup_opt(&dst->ca_file, src->ca_file) == -1 || dup_opt(&dst->ca_dir, src->ca_dir) == -1 ||
         dup_opt(&dst->cert, src->cert) == -1 || dup_opt(&dst->key, src->key) == -1 ||
@@ -457,7 +459,7 @@ static int is_ip_literal(const char *host)
 }
 
 static sn_tls_conn *sn_tls_conn_new(const sn_tls_opts *o, const sn_transport *t, int h,
-                             const char *host, sn_err *e)
+                                     const char *host, sn_err *e)
 {
     sn_tls_conn *c;
     const char *name = o->sni ? o->sni : host;
@@ -609,7 +611,7 @@ static ssize_t sn_tls_recv(sn_tls_conn *c, void *buf, size_t cap, short *want, s
 #else /* !SENTINEL_HAVE_TLS: never reached, the options cannot turn TLS on */
 
 static sn_tls_conn *sn_tls_conn_new(const sn_tls_opts *o, const sn_transport *t, int h,
-                             const char *host, sn_err *e)
+                                     const char *host, sn_err *e)
 {
     (void)o, (void)t, (void)h, (void)host;
     sn_err_set(e, SENTINEL_ERR_TLS, "this build of libsentinel has no TLS support");

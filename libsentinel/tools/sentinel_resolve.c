@@ -210,6 +210,8 @@ static int apply_tls(sentinel_t *s, int role, const struct tls_flags *own,
 struct watch_ctx {
     const char *master;
     int switched;
+    char host[SENTINEL_HOST_MAX]; /* the new master the switch named */
+    int port;
 };
 
 static void on_event(const sentinel_event *ev, void *ud)
@@ -221,7 +223,15 @@ static void on_event(const sentinel_event *ev, void *ud)
     switch (ev->type) {
     case SENTINEL_EVENT_FAILOVER_STARTED: what = "failover-started"; break;
     case SENTINEL_EVENT_REPLICA_SELECTED: what = "replica-selected"; break;
-    case SENTINEL_EVENT_SWITCHED: what = "switched"; ctx->switched = 1; break;
+    case SENTINEL_EVENT_SWITCHED:
+        what = "switched";
+        ctx->switched = 1;
+        ctx->port = 0;
+        if (ev->host != NULL && strlen(ev->host) < sizeof(ctx->host)) {
+            strcpy(ctx->host, ev->host);
+            ctx->port = ev->port;
+        }
+        break;
     case SENTINEL_EVENT_FAILOVER_ABORTED: what = "failover-aborted"; break;
     case SENTINEL_EVENT_SUBSCRIBE_DENIED: what = "subscribe-denied"; break;
     case SENTINEL_EVENT_SENTINEL_DOWN: what = "sentinel-down"; break;
@@ -235,7 +245,7 @@ static void on_event(const sentinel_event *ev, void *ud)
 
 static int watch_loop(sentinel_t *s, const char *master, enum format fmt, int duration_s)
 {
-    struct watch_ctx ctx = {master, 0};
+    struct watch_ctx ctx = {master, 0, "", 0};
     sentinel_watch_t *w = sentinel_watch_new(s, on_event, &ctx);
     time_t end = duration_s ? time(NULL) + duration_s : 0;
     sentinel_addr a;
@@ -248,7 +258,16 @@ static int watch_loop(sentinel_t *s, const char *master, enum format fmt, int du
         if (!ctx.switched)
             continue;
         ctx.switched = 0;
-        if ((code = sentinel_resolve(s, SENTINEL_RESOLVE_NO_CACHE, &a)) == SENTINEL_OK)
+        /* The master the switch names, once it answers ROLE master: a
+         * sentinel asked now may still name the old master (the others
+         * learn of the switch a second later) and the old master says
+         * master until Sentinel demotes it. Else ask the sentinels. */
+        if (ctx.port != 0 && sentinel_check_role(s, ctx.host, ctx.port) == SENTINEL_OK) {
+            snprintf(a.host, sizeof(a.host), "%s", ctx.host);
+            a.port = ctx.port;
+            a.verified_at_ms = (int64_t)time(NULL) * 1000;
+            print_addr(fmt, ctx.master, &a);
+        } else if ((code = sentinel_resolve(s, SENTINEL_RESOLVE_NO_CACHE, &a)) == SENTINEL_OK)
             print_addr(fmt, ctx.master, &a);
         else
             fail(fmt, s, code);

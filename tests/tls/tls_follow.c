@@ -101,7 +101,8 @@ static int tls_both(sentinel_t *s, char **argv)
 {
     for (int r = SENTINEL_TLS_SENTINELS; r <= SENTINEL_TLS_DATA; r++)
         if (sentinel_set_tls_ca(s, r, argv[1], NULL) == -1 ||
-            sentinel_set_tls_cert(s, r, argv[2], argv[3]) == -1 || sentinel_set_tls(s, r, 1) == -1) {
+            sentinel_set_tls_cert(s, r, argv[2], argv[3]) == -1 ||
+            sentinel_set_tls(s, r, 1) == -1) {
             printf("FAIL setup: %s\n", sentinel_errstr(s));
             return -1;
         }
