@@ -263,7 +263,8 @@ static void probe_start(sentinel_follow_t *f, int64_t now)
     if (f->probe.state == SN_NB_CLOSED) {
         int rc;
 
-        if (sn_nblink_open(&f->probe, f->cand.host, f->cand.port, &e) == -1) {
+        if (sn_nblink_open_tls(&f->probe, f->cand.host, f->cand.port,
+                               &f->cfg.tls[SENTINEL_TLS_DATA], &e) == -1) {
             probe_failed(f, e.code, e.msg, now);
             return;
         }

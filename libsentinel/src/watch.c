@@ -149,11 +149,13 @@ static void wlink_drop(sentinel_watch_t *w, wlink *l, int64_t now)
         l->state = WL_DOWN;
 }
 
-static int wlink_connect(wlink *l, int connect_ms, int64_t now)
+static int wlink_connect(wlink *l, const sn_config *cfg, int64_t now)
 {
     sn_err e;
+    int connect_ms = cfg->connect_ms;
 
-    if (sn_nblink_open(&l->nb, l->addr.host, l->addr.port, &e) == -1)
+    if (sn_nblink_open_tls(&l->nb, l->addr.host, l->addr.port,
+                           &cfg->tls[SENTINEL_TLS_SENTINELS], &e) == -1)
         return -1;
     l->state = WL_CONNECTING;
     l->deadline = now + connect_ms;
@@ -307,7 +309,7 @@ static void sub_start(sentinel_watch_t *w, wlink *l, int64_t now)
 {
     const char *argv[1 + NCHANNELS];
 
-    if (wlink_connect(l, w->cfg.connect_ms, now) == -1) {
+    if (wlink_connect(l, &w->cfg, now) == -1) {
         wlink_drop(w, l, now);
         return;
     }
@@ -565,7 +567,7 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
     case WL_DOWN:
         if (now < l->retry_at || now < w->next_poll)
             return;
-        if (wlink_connect(l, w->cfg.connect_ms, now) == -1) {
+        if (wlink_connect(l, &w->cfg, now) == -1) {
             poll_failed(w, now);
             return;
         }

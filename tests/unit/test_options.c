@@ -739,10 +739,10 @@ static void test_stats_bad_arguments(void **state)
 
 static void test_strerror_and_code_name_for_every_code(void **state)
 {
-    const char *msgs[13], *names[13];
+    const char *msgs[SENTINEL_ERR_TLS + 1], *names[SENTINEL_ERR_TLS + 1];
 
     (void)state;
-    for (int c = 0; c <= 12; c++) {
+    for (int c = 0; c <= SENTINEL_ERR_TLS; c++) {
         char want[64];
 
         msgs[c] = sentinel_strerror(c);
@@ -766,7 +766,7 @@ static void test_strerror_and_code_name_for_every_code(void **state)
 
 static void test_strerror_unknown_code(void **state)
 {
-    static const int unknown[] = {13, 14, -1, 1000, 0x7fffffff};
+    static const int unknown[] = {SENTINEL_ERR_TLS + 1, SENTINEL_ERR_TLS + 2, -1, 1000, 0x7fffffff};
 
     (void)state;
     for (size_t i = 0; i < sizeof(unknown) / sizeof(unknown[0]); i++) {
