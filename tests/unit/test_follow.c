@@ -649,6 +649,65 @@ static void test_free_inside_socket_callback_is_deferred(void **state)
     assert_int_equal(s.n, 0);
 }
 
+/* sentinel_follow_verify(): the host's master connection ended (QUIT, an
+ * idle timeout, or a dead master). While the master still answers ROLE
+ * master nothing changes and writes never stop; a master that refuses
+ * connections, or answers as a replica, stops writes (RESOLVING) until it
+ * answers master again, without moving the epoch. */
+static void test_verify_keeps_writing_while_the_master_answers(void **state)
+{
+    sentinel_follow_t *f = *state;
+    int n = SEEN.n, roles = M1->role_cmds;
+
+    assert_int_equal(sentinel_follow_verify(f), 0);
+    run_for(f, 50);
+    assert_int_equal(M1->role_cmds, roles + 1); /* asked once more */
+    assert_int_equal(SEEN.n, n);                /* no transition */
+    assert_true(sentinel_follow_writable(f, 0));
+
+    /* The master dies: the check fails, writes stop, the fence stays. */
+    node_kill(M1);
+    assert_int_equal(sentinel_follow_verify(f), 0);
+    run_for(f, 50);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_RESOLVING);
+    assert_int_equal(SEEN.t[SEEN.n - 1].old_state, SENTINEL_FOLLOW_FOLLOWING);
+    assert_int_equal(SEEN.t[SEEN.n - 1].new_state, SENTINEL_FOLLOW_RESOLVING);
+    assert_false(sentinel_follow_writable(f, 0));
+    /* Back (a restart inside down-after): followed again, same epoch. */
+    M1->refuse = 0;
+    run_for(f, 1000);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_FOLLOWING);
+    assert_true(sentinel_follow_writable(f, 0));
+
+    /* A master that answers as a replica fails the check too. */
+    snprintf(M1->role, sizeof(M1->role), "slave");
+    n = SEEN.n;
+    assert_int_equal(sentinel_follow_verify(f), 0);
+    run_for(f, 50);
+    assert_int_equal(SEEN.n, n + 1);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_RESOLVING);
+    assert_int_equal(sentinel_follow_errcode(f), SENTINEL_ERR_NOT_MASTER);
+    assert_true(sentinel_follow_epoch(f) == 0);
+    expect_registry_matches(f, &SEEN);
+}
+
+/* Outside FOLLOWING verify does nothing: a failover's pause is not lifted
+ * or shortened by it. */
+static void test_verify_outside_following_is_a_noop(void **state)
+{
+    sentinel_follow_t *f = *state;
+    int n;
+
+    publish(S2, "+try-failover", TRY_M1);
+    run_for(f, 20);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_PAUSED);
+    n = SEEN.n;
+    assert_int_equal(sentinel_follow_verify(f), 0);
+    run_for(f, 20);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_PAUSED);
+    assert_int_equal(SEEN.n, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -666,6 +725,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sentinel_dies_mid_failover, setup_on_m1, teardown),
         cmocka_unit_test_setup_teardown(test_two_failovers_back_to_back, setup_on_m1, teardown),
         cmocka_unit_test_setup_teardown(test_switch_seen_only_by_polling, setup_on_m1, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_keeps_writing_while_the_master_answers,
+                                        setup_on_m1, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_outside_following_is_a_noop, setup_on_m1,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_probe_authenticates_with_data_credentials, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_name_and_no_sentinel_are_reported, setup,
