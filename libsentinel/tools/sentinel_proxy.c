@@ -10,6 +10,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "sentinel/proxy.h"
 
@@ -33,6 +34,20 @@ static void on_stats(int sig)
     (void)sig;
     if (the_proxy)
         sentinel_proxy_request_stats(the_proxy);
+}
+
+/* Process-wide, so the program's business, not the library's: room for
+ * max-clients (two descriptors each). The library lowers max-clients to
+ * what the limit allows, with a warning. */
+static void raise_nofile(int want)
+{
+    struct rlimit rl;
+    rlim_t need = want > 0 ? (rlim_t)want : 0;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
 }
 
 static void handle(int sig, void (*fn)(int))
@@ -75,6 +90,7 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
+    raise_nofile(sentinel_proxy_config_fds_wanted(c));
     /* Before the (bounded, blocking) first resolution, so that a stop
      * request during start-up is not lost. */
     handle(SIGTERM, on_stop);

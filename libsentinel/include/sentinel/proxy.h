@@ -89,6 +89,13 @@ SENTINEL_EXPORT int sentinel_proxy_config_check(const sentinel_proxy_config_t *c
 /* The --help text (static, never NULL). */
 SENTINEL_EXPORT const char *sentinel_proxy_usage(void);
 
+/* File descriptors the proxy would use at most (two per client plus a
+ * reserve), or -1 for NULL. The library never changes process-wide limits:
+ * a program raises RLIMIT_NOFILE to this before sentinel_proxy_new() (the
+ * sentinel-proxy tool does); below it, max-clients is lowered to what fits
+ * and a warning is logged. */
+SENTINEL_EXPORT int sentinel_proxy_config_fds_wanted(const sentinel_proxy_config_t *c);
+
 /* Logging. The default writes
  *   2026-11-27T10:00:00.123Z sentinel-proxy[pid]: level: message
  * to stderr. A callback replaces it; it runs on the proxy's thread. */

@@ -251,7 +251,21 @@ static void on_wake(px_loop *l, int fd, void *ud, int mask)
  * The public API
  * ------------------------------------------------------------------------ */
 
-static int raise_nofile(sentinel_proxy_t *p, size_t want, char *err, size_t errlen)
+static size_t fds_wanted(const sentinel_proxy_config_t *c)
+{
+    return 2 * (c->watch ? 0 : (size_t)c->max_clients) + PX_FD_RESERVE;
+}
+
+int sentinel_proxy_config_fds_wanted(const sentinel_proxy_config_t *c)
+{
+    return c ? (int)fds_wanted(c) : -1;
+}
+
+/* The open file limit is the program's to raise (it acts on the whole
+ * process: tools/sentinel_proxy.c does it, with
+ * sentinel_proxy_config_fds_wanted()); here it only bounds max-clients and
+ * the loop's table. */
+static int fd_budget(sentinel_proxy_t *p, size_t want, char *err, size_t errlen)
 {
     struct rlimit rl;
     rlim_t need = (rlim_t)(2 * want + PX_FD_RESERVE);
@@ -259,11 +273,6 @@ static int raise_nofile(sentinel_proxy_t *p, size_t want, char *err, size_t errl
     if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
         snprintf(err, errlen, "getrlimit: %s", strerror(errno));
         return -1;
-    }
-    if (rl.rlim_cur < need) {
-        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        getrlimit(RLIMIT_NOFILE, &rl);
     }
     if (rl.rlim_cur < need) {
         size_t fit = rl.rlim_cur > 2 * PX_FD_RESERVE ? (rl.rlim_cur - PX_FD_RESERVE) / 2 : 1;
@@ -325,7 +334,7 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
         goto fail;
     }
 
-    if ((setsize = raise_nofile(p, p->watch_only ? 0 : (size_t)c->max_clients, err, errlen)) ==
+    if ((setsize = fd_budget(p, (fds_wanted(c) - PX_FD_RESERVE) / 2, err, errlen)) ==
         -1)
         goto fail;
     if ((p->loop = px_loop_new(setsize)) == NULL) {
