@@ -9,6 +9,7 @@
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 
@@ -71,7 +72,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "sentinel-proxy: out of memory\n");
         return EXIT_RUNTIME;
     }
-    rc = sentinel_proxy_config_parse_args(c, argc, argv, err, sizeof(err));
+    /* The environment is the program's: the library never reads it. */
+    if (sentinel_proxy_config_set_env(c, "SENTINEL_PASSWORD", getenv("SENTINEL_PASSWORD"), err,
+                                      sizeof(err)) == -1 ||
+        sentinel_proxy_config_set_env(c, "REDIS_PASSWORD", getenv("REDIS_PASSWORD"), err,
+                                      sizeof(err)) == -1)
+        rc = -1;
+    else
+        rc = sentinel_proxy_config_parse_args(c, argc, argv, err, sizeof(err));
     if (rc == SENTINEL_PROXY_ARGS_HELP) {
         fputs(sentinel_proxy_usage(), stdout);
         sentinel_proxy_config_free(c);

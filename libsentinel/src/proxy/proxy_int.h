@@ -97,6 +97,9 @@ struct sentinel_proxy_config {
     char master[256];
     char *sentinel_user, *sentinel_password;
     char *data_user, *data_password;
+    /* Passwords the program read from its environment
+     * (sentinel_proxy_config_set_env): between the file and the flags. */
+    char *env_sentinel_password, *env_data_password;
     int connect_ms, command_ms, resolve_ms;
     int poll_ms, probe_ms, pause_ms, idle_ms;
     int max_clients;
