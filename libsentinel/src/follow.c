@@ -555,6 +555,9 @@ static void follow_step(sentinel_follow_t *f, int64_t now)
                      f->cfg.master_name);
         else if (code == SENTINEL_ERR_NO_SENTINEL_REACHABLE)
             snprintf(f->err, sizeof(f->err), "no sentinel answered");
+        else if (code == SENTINEL_ERR_AUTH)
+            snprintf(f->err, sizeof(f->err),
+                     "the sentinels refused AUTH (check the sentinel credentials)");
         if (code != SENTINEL_OK)
             f->errcode = code;
     }

@@ -551,6 +551,28 @@ static void test_unknown_name_and_no_sentinel_are_reported(void **state)
     sentinel_follow_free(f);
 }
 
+/* Sentinels that refuse the sentinel credentials: said as an AUTH problem
+ * (an operator's error to fix), not as "no sentinel answered". */
+static void test_sentinels_refusing_auth_are_reported(void **state)
+{
+    sentinel_t *h = sentinel_new("mymaster");
+    sentinel_follow_t *f;
+
+    (void)state;
+    S1->password = S2->password = S3->password = "right";
+    assert_int_equal(sentinel_add_sentinels(h, "10.0.1.1:26379,10.0.1.2:26379,10.0.1.3:26379"),
+                     0);
+    assert_int_equal(sentinel_set_sentinel_auth(h, NULL, "wrong"), 0);
+    f = sentinel_follow_new(h);
+    sentinel_free(h);
+    run_for(f, 1000);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_RESOLVING);
+    assert_int_equal(sentinel_follow_errcode(f), SENTINEL_ERR_AUTH);
+    assert_non_null(strstr(sentinel_follow_errstr(f), "AUTH"));
+    assert_int_equal(M1->role_cmds, 0);
+    sentinel_follow_free(f);
+}
+
 /* ---- re-entrancy --------------------------------------------------------- */
 
 static void on_state_reenter(sentinel_follow_t *f, const sentinel_follow_transition *t, void *ud)
@@ -732,6 +754,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_probe_authenticates_with_data_credentials, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_name_and_no_sentinel_are_reported, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sentinels_refusing_auth_are_reported, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_callbacks_may_not_reenter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_inside_state_callback_is_deferred, setup,

@@ -238,7 +238,8 @@ SENTINEL_EXPORT int sentinel_follow_writable(const sentinel_follow_t *f, uint64_
  * Why there is no usable master (SENTINEL_OK while FOLLOWING, or before the
  * first answer): SENTINEL_ERR_UNKNOWN_MASTER (sentinels answer, none knows
  * the name), SENTINEL_ERR_NO_SENTINEL_REACHABLE, SENTINEL_ERR_AUTH (the
- * candidate refused the data credentials), SENTINEL_ERR_NOT_MASTER (it
+ * candidate refused the data credentials, or a round of sentinels refused
+ * the sentinel credentials), SENTINEL_ERR_NOT_MASTER (it
  * answers as a replica), SENTINEL_ERR_TIMEOUT, SENTINEL_ERR_MASTER_UNREACHABLE.
  * A writer that waits for FOLLOWING reports this after its own deadline.
  */

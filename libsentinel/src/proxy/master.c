@@ -318,7 +318,7 @@ void px_master_note_error(sentinel_proxy_t *p)
     px_logf(&p->log,
             sentinel_follow_errcode(p->follow) == SENTINEL_ERR_AUTH ? SENTINEL_PROXY_LOG_ERROR
                                                                     : SENTINEL_PROXY_LOG_DEBUG,
-            "ROLE check: %s", p->last_error);
+            "no verified master: %s", p->last_error);
 }
 
 /* Closes nothing: the follower's descriptors leave the loop first. */
