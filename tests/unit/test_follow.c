@@ -531,15 +531,26 @@ static void test_probe_authenticates_with_data_credentials(void **state)
     sentinel_follow_free(f);
 }
 
-static void test_unknown_name_and_no_sentinel_are_reported(void **state)
+/* A follower of master name on sentinels, with a sentinel password. */
+static sentinel_follow_t *follower_of(const char *name, const char *sentinels,
+                                      const char *sentinel_password)
 {
-    sentinel_t *h = sentinel_new("othermaster");
+    sentinel_t *h = sentinel_new(name);
     sentinel_follow_t *f;
 
-    (void)state;
-    assert_int_equal(sentinel_add_sentinels(h, "10.0.1.1:26379,10.0.1.2:26379"), 0);
+    assert_int_equal(sentinel_add_sentinels(h, sentinels), 0);
+    assert_int_equal(sentinel_set_sentinel_auth(h, NULL, sentinel_password), 0);
     f = sentinel_follow_new(h);
     sentinel_free(h);
+    assert_non_null(f);
+    return f;
+}
+
+static void test_unknown_name_and_no_sentinel_are_reported(void **state)
+{
+    sentinel_follow_t *f = follower_of("othermaster", "10.0.1.1:26379,10.0.1.2:26379", NULL);
+
+    (void)state;
     run_for(f, 100);
     assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_RESOLVING);
     assert_int_equal(sentinel_follow_errcode(f), SENTINEL_ERR_UNKNOWN_MASTER);
@@ -555,16 +566,11 @@ static void test_unknown_name_and_no_sentinel_are_reported(void **state)
  * (an operator's error to fix), not as "no sentinel answered". */
 static void test_sentinels_refusing_auth_are_reported(void **state)
 {
-    sentinel_t *h = sentinel_new("mymaster");
     sentinel_follow_t *f;
 
     (void)state;
     S1->password = S2->password = S3->password = "right";
-    assert_int_equal(sentinel_add_sentinels(h, "10.0.1.1:26379,10.0.1.2:26379,10.0.1.3:26379"),
-                     0);
-    assert_int_equal(sentinel_set_sentinel_auth(h, NULL, "wrong"), 0);
-    f = sentinel_follow_new(h);
-    sentinel_free(h);
+    f = follower_of("mymaster", "10.0.1.1:26379,10.0.1.2:26379,10.0.1.3:26379", "wrong");
     run_for(f, 1000);
     assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_RESOLVING);
     assert_int_equal(sentinel_follow_errcode(f), SENTINEL_ERR_AUTH);
