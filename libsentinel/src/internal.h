@@ -163,6 +163,8 @@ int sn_link_open(sn_link *l, const char *host, int port, int connect_ms, int com
                  int64_t deadline_ms, sn_err *e);
 /* Fill argv with AUTH [user] password; returns argc, 0 without a password. */
 int sn_auth_argv(const sn_cred *cred, const char *argv[3]);
+/* Wipe (explicit_bzero) and free a NUL-terminated secret; NULL is fine. */
+void sn_secret_free(char *secret);
 /* AUTH [user] password when cred has a password; 0 or -1 (SENTINEL_ERR_AUTH). */
 int sn_link_auth(sn_link *l, const sn_cred *cred, int64_t deadline_ms, sn_err *e);
 /* Send one command, read one reply (bounded by SN_REPLY_MAX). The caller

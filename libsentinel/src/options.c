@@ -1,5 +1,6 @@
 /* The configuration: parsing and validating sentinel lists, address maps and
  * credentials, with defaults filled in one place. */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <stdlib.h>
@@ -22,10 +23,18 @@ void sn_config_init(sn_config *c)
     c->quorum = 1;
 }
 
+void sn_secret_free(char *secret)
+{
+    if (secret != NULL) {
+        explicit_bzero(secret, strlen(secret));
+        free(secret);
+    }
+}
+
 static void cred_free(sn_cred *cr)
 {
     free(cr->user);
-    free(cr->password);
+    sn_secret_free(cr->password);
     cr->user = cr->password = NULL;
 }
 
