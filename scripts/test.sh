@@ -42,7 +42,7 @@ if ! build "$BUILD" -DCMAKE_BUILD_TYPE=RelWithDebInfo; then
     exit 1
 fi
 
-run_suite "ctest (unit, integration, proxy)" \
+run_suite "ctest (unit, integration, proxy, tls)" \
     bash -c "cd '$BUILD' && ctest --output-on-failure --timeout 600"
 
 run_suite "install check" bash "$ROOT/tests/install/check.sh" "$BUILD"
@@ -52,10 +52,10 @@ run_suite "ABI check (abidiff against tests/abi/libsentinel.abi)" \
 step "build with ASan + UBSan in $BUILD-asan"
 if build "$BUILD-asan" -DCMAKE_BUILD_TYPE=Debug -DSENTINEL_SANITIZE=ON \
         -DSENTINEL_BUILD_BENCHMARKS=OFF; then
-    run_suite "ctest under sanitizers (unit, integration, proxy)" \
+    run_suite "ctest under sanitizers (unit, integration, proxy, tls)" \
         bash -c "cd '$BUILD-asan' && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
                  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-                 ctest --output-on-failure --timeout 600 -L 'unit|integration|proxy'"
+                 ctest --output-on-failure --timeout 600 -L 'unit|integration|proxy|tls'"
 else
     failed+=("sanitizer build")
 fi

@@ -22,6 +22,7 @@ const char *sentinel_strerror(int code)
     case SENTINEL_ERR_MASTER_UNREACHABLE: return "master unreachable";
     case SENTINEL_ERR_NO_QUORUM: return "sentinels do not agree on the master";
     case SENTINEL_ERR_SYSTEM: return "system error";
+    case SENTINEL_ERR_TLS: return "TLS failed";
     }
     return "unknown error code";
 }
@@ -42,6 +43,7 @@ const char *sentinel_code_name(int code)
     case SENTINEL_ERR_MASTER_UNREACHABLE: return "SENTINEL_ERR_MASTER_UNREACHABLE";
     case SENTINEL_ERR_NO_QUORUM: return "SENTINEL_ERR_NO_QUORUM";
     case SENTINEL_ERR_SYSTEM: return "SENTINEL_ERR_SYSTEM";
+    case SENTINEL_ERR_TLS: return "SENTINEL_ERR_TLS";
     }
     return "SENTINEL_ERR_UNKNOWN";
 }

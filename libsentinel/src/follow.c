@@ -50,6 +50,8 @@ struct sentinel_follow {
     int64_t verified_at;  /* wall ms */
     int have_cand;        /* the address to probe */
     sn_hostport cand;
+    int verifying;        /* FOLLOWING: the candidate is the master, asked again
+                             (sentinel_follow_verify()); no pause while it answers */
     int have_fence;       /* a master a failover started from */
     sn_hostport fence;
     int64_t fence_until;
@@ -78,6 +80,7 @@ struct sentinel_follow {
 
     int depth; /* > 0 inside an entry point: callbacks may be running */
     int recheck_pending; /* sentinel_follow_recheck() from inside a callback */
+    int verify_pending;  /* sentinel_follow_verify() from inside a callback */
     int freed; /* sentinel_follow_free() was called inside a callback */
     int errcode; /* why there is no usable master; SENTINEL_OK while following */
     char err[SN_ERRSTR_MAX];
@@ -220,6 +223,7 @@ static void set_candidate(sentinel_follow_t *f, const sn_hostport *hp, int64_t n
 {
     if (f->have_cand && same_hp(&f->cand, hp))
         return;
+    f->verifying = 0;
     f->cand = *hp;
     f->have_cand = 1;
     f->probe_failures = 0;
@@ -231,8 +235,20 @@ static void set_candidate(sentinel_follow_t *f, const sn_hostport *hp, int64_t n
 static void clear_candidate(sentinel_follow_t *f)
 {
     f->have_cand = 0;
+    f->verifying = 0;
     f->probe_failures = 0;
     probe_close(f);
+}
+
+/* The master we follow did not pass sentinel_follow_verify()'s check:
+ * stop writing until it (or whatever the sentinels name) answers master.
+ * The candidate stays: it is asked again. */
+static void verify_failed(sentinel_follow_t *f)
+{
+    if (!f->verifying || f->state != SENTINEL_FOLLOW_FOLLOWING)
+        return;
+    f->verifying = 0;
+    set_state(f, SENTINEL_FOLLOW_RESOLVING, "master failed its check");
 }
 
 static void probe_failed(sentinel_follow_t *f, int code, const char *why, int64_t now)
@@ -243,6 +259,7 @@ static void probe_failed(sentinel_follow_t *f, int code, const char *why, int64_
     f->st.probe_failures++;
     f->errcode = code;
     snprintf(f->err, sizeof(f->err), "%s:%d: %s", f->cand.host, f->cand.port, why);
+    verify_failed(f);
     if (f->probe_failures++ == 0) {
         pause = 0;
     } else {
@@ -263,7 +280,8 @@ static void probe_start(sentinel_follow_t *f, int64_t now)
     if (f->probe.state == SN_NB_CLOSED) {
         int rc;
 
-        if (sn_nblink_open(&f->probe, f->cand.host, f->cand.port, &e) == -1) {
+        if (sn_nblink_open_tls(&f->probe, f->cand.host, f->cand.port,
+                               &f->cfg.tls[SENTINEL_TLS_DATA], &e) == -1) {
             probe_failed(f, e.code, e.msg, now);
             return;
         }
@@ -317,6 +335,7 @@ static int probe_reply(sentinel_follow_t *f, redisReply *r, int64_t now)
     f->errcode = SENTINEL_ERR_NOT_MASTER;
     snprintf(f->err, sizeof(f->err), "%s:%d is not a master", f->cand.host, f->cand.port);
     f->next_probe = now + f->probe_every_ms;
+    verify_failed(f);
     return 0;
 }
 
@@ -426,6 +445,7 @@ static void adopt_candidate(sentinel_follow_t *f, const char *reason, int64_t no
     f->verified_at = sn_wall_ms();
     f->counted = 0;
     f->have_cand = 0;
+    f->verifying = 0;
     f->probe_failures = 0;
     f->errcode = SENTINEL_OK;
     f->err[0] = '\0';
@@ -536,6 +556,9 @@ static void follow_step(sentinel_follow_t *f, int64_t now)
                      f->cfg.master_name);
         else if (code == SENTINEL_ERR_NO_SENTINEL_REACHABLE)
             snprintf(f->err, sizeof(f->err), "no sentinel answered");
+        else if (code == SENTINEL_ERR_AUTH)
+            snprintf(f->err, sizeof(f->err),
+                     "the sentinels refused AUTH (check the sentinel credentials)");
         if (code != SENTINEL_OK)
             f->errcode = code;
     }
@@ -652,13 +675,19 @@ static int enter(sentinel_follow_t *f)
 }
 
 static void do_recheck(sentinel_follow_t *f);
+static void do_verify(sentinel_follow_t *f);
 
 static int leave(sentinel_follow_t *f, int rc)
 {
     /* A recheck asked for inside a callback runs once the step is done. */
     if (f->recheck_pending && !f->freed) {
         f->recheck_pending = 0;
+        f->verify_pending = 0;
         do_recheck(f);
+    }
+    if (f->verify_pending && !f->freed) {
+        f->verify_pending = 0;
+        do_verify(f);
     }
     sync_fds(f);
     f->depth--;
@@ -781,8 +810,32 @@ static void do_recheck(sentinel_follow_t *f)
     if (f->state != SENTINEL_FOLLOW_FOLLOWING)
         return;
     set_candidate(f, &f->master, now);
+    f->verifying = 0;
     set_state(f, SENTINEL_FOLLOW_RESOLVING, "master reported failing");
     follow_step(f, now);
+}
+
+static void do_verify(sentinel_follow_t *f)
+{
+    int64_t now = sn_now_ms();
+
+    if (f->state != SENTINEL_FOLLOW_FOLLOWING || f->have_cand)
+        return; /* not following, or a check is under way */
+    set_candidate(f, &f->master, now);
+    f->verifying = 1;
+    follow_step(f, now);
+}
+
+int sentinel_follow_verify(sentinel_follow_t *f)
+{
+    if (f != NULL && f->depth > 0 && !f->freed) {
+        f->verify_pending = 1; /* inside a callback: after the step */
+        return 0;
+    }
+    if (enter(f) == -1)
+        return -1;
+    do_verify(f);
+    return leave(f, 0);
 }
 
 int sentinel_follow_recheck(sentinel_follow_t *f)

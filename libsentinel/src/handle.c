@@ -169,7 +169,7 @@ static int set_cred(sentinel_t *s, sn_cred *cr, const char *user, const char *pa
         return sn_err_set(&s->err, SENTINEL_ERR_NO_MEMORY, "out of memory copying credentials");
     }
     free(cr->user);
-    free(cr->password);
+    sn_secret_free(cr->password);
     cr->user = (u && *u) ? u : (free(u), NULL);
     cr->password = p;
     return 0;

@@ -70,6 +70,22 @@ typedef struct sn_cred {
     char *password; /* NULL = no AUTH */
 } sn_cred;
 
+/* TLS options of one role (tls.c). Strings are owned; ctx is an SSL_CTX,
+ * reference counted across copies, NULL while TLS is off. */
+#define SN_TLS_ROLES 2 /* SENTINEL_TLS_SENTINELS, SENTINEL_TLS_DATA */
+typedef struct sn_tls_ops sn_tls_ops;
+typedef struct sn_tls_opts {
+    int enabled;
+    int insecure;    /* no certificate or host name verification */
+    int min_version; /* SENTINEL_TLS_V1_x, 0 = TLS 1.2 */
+    char *ca_file, *ca_dir, *cert, *key, *sni;
+    void *ctx;
+    /* tls.c's functions, set by its setters: the core reaches TLS only
+     * through them, so a static link that never sets a TLS option (the
+     * proxy) pulls in neither tls.o nor OpenSSL. NULL: no option ever set. */
+    const sn_tls_ops *ops;
+} sn_tls_opts;
+
 /* Everything the resolver and the watcher need to talk to sentinels. */
 typedef struct sn_config {
     char *master_name;
@@ -84,6 +100,7 @@ typedef struct sn_config {
     int ttl_ms;
     int tries, backoff_base_ms, backoff_max_ms;
     int verify, discovery, quorum;
+    sn_tls_opts tls[SN_TLS_ROLES]; /* [SENTINEL_TLS_SENTINELS], [SENTINEL_TLS_DATA] */
 } sn_config;
 
 void sn_config_init(sn_config *c);
@@ -102,6 +119,8 @@ int sn_split_list(const char *list, int (*fn)(const char *item, size_t n, void *
 int sn_parse_map(const char *s, size_t n, sn_map *m, sn_err *e);
 
 /* ---- link.c: one connection, with deadlines ---------------------------- */
+
+typedef struct sn_tls_conn sn_tls_conn;
 
 /*
  * The network seam. The default uses non-blocking sockets and poll(); unit
@@ -157,12 +176,21 @@ typedef struct sn_link {
     const sn_transport *t;
     redisReader *reader;
     int command_ms;
+    sn_tls_conn *tls; /* NULL for plaintext */
+    const sn_tls_ops *tls_ops;
 } sn_link;
 
 int sn_link_open(sn_link *l, const char *host, int port, int connect_ms, int command_ms,
                  int64_t deadline_ms, sn_err *e);
+/* The same, with TLS when tls is enabled (tls may be NULL): the handshake
+ * completes within the connect timeout, like the TCP connect. A TLS
+ * failure is SENTINEL_ERR_TLS. */
+int sn_link_open_tls(sn_link *l, const char *host, int port, int connect_ms, int command_ms,
+                     int64_t deadline_ms, const sn_tls_opts *tls, sn_err *e);
 /* Fill argv with AUTH [user] password; returns argc, 0 without a password. */
 int sn_auth_argv(const sn_cred *cred, const char *argv[3]);
+/* Wipe (explicit_bzero) and free a NUL-terminated secret; NULL is fine. */
+void sn_secret_free(char *secret);
 /* AUTH [user] password when cred has a password; 0 or -1 (SENTINEL_ERR_AUTH). */
 int sn_link_auth(sn_link *l, const sn_cred *cred, int64_t deadline_ms, sn_err *e);
 /* Send one command, read one reply (bounded by SN_REPLY_MAX). The caller
@@ -191,11 +219,20 @@ typedef struct sn_nblink {
     char *out;        /* queued bytes not yet sent */
     size_t outlen, outcap;
     uint64_t gen;     /* unique per open: a reused fd number is a new link */
+    sn_tls_conn *tls; /* NULL for plaintext */
+    const sn_tls_ops *tls_ops;
+    int tcp_up;       /* TLS: connected, handshake under way */
+    short tls_want;   /* TLS: what the handshake or a read/write waits for */
 } sn_nblink;
 
 void sn_nblink_init(sn_nblink *l);
 /* Start connecting; 0, or -1 with e set (the link stays closed). */
 int sn_nblink_open(sn_nblink *l, const char *host, int port, sn_err *e);
+/* The same, with TLS when tls is enabled (tls may be NULL). The link stays
+ * SN_NB_CONNECTING until the handshake is done, so the caller's connect
+ * deadline covers it. */
+int sn_nblink_open_tls(sn_nblink *l, const char *host, int port, const sn_tls_opts *tls,
+                       sn_err *e);
 /* Queue one command (sent once connected); 0 or -1 (e set). */
 int sn_nblink_queue(sn_nblink *l, int argc, const char **argv, sn_err *e);
 /* Queue AUTH [user] password: 1 queued, 0 no password configured, -1. */
@@ -210,6 +247,38 @@ int sn_nblink_reply(sn_nblink *l, redisReply **r, sn_err *e);
 /* POLLIN / POLLOUT wanted now; 0 when closed. */
 short sn_nblink_events(const sn_nblink *l);
 void sn_nblink_close(sn_nblink *l);
+
+/* ---- tls.c: TLS options and connections ------------------------------- */
+
+struct sn_tls_ops {
+    void (*opts_free)(sn_tls_opts *o);
+    /* dst is a bitwise copy of src: give it its own strings and a reference
+     * to the context; 0, or -1 (out of memory) with dst owning nothing. */
+    int (*opts_copy)(sn_tls_opts *dst, const sn_tls_opts *src);
+    /* A TLS client over transport handle h (its nb_send / nb_recv carry the
+     * bytes), verifying o->sni or else host; NULL with e set. */
+    sn_tls_conn *(*conn_new)(const sn_tls_opts *o, const sn_transport *t, int h,
+                             const char *host, sn_err *e);
+    void (*conn_free)(sn_tls_conn *c);
+    /* 1 done, 0 in progress (*want: POLLIN or POLLOUT), -1 failed (e set,
+     * SENTINEL_ERR_TLS: verify failures name the X509 reason). */
+    int (*handshake)(sn_tls_conn *c, short *want, sn_err *e);
+    /* Bytes moved, 0 would block (*want set), -1 failed (e set). */
+    ssize_t (*send)(sn_tls_conn *c, const void *buf, size_t len, short *want, sn_err *e);
+    /* Bytes read, 0 peer closed, SN_WOULD_BLOCK (*want set), or -1 (e set). */
+    ssize_t (*recv)(sn_tls_conn *c, void *buf, size_t cap, short *want, sn_err *e);
+};
+
+/* options.c: free / copy a role's options (through ops when set). */
+void sn_tls_opts_free(sn_tls_opts *o);
+int sn_tls_opts_copy(sn_tls_opts *dst, const sn_tls_opts *src);
+/* options.c: mix both roles' TLS options into a resolution sharing key. */
+uint64_t sn_tls_key_mix(const sn_config *c, uint64_t h);
+/* 1 when o asks for TLS (and tls.c is linked in to provide it). */
+static inline int sn_tls_on(const sn_tls_opts *o)
+{
+    return o != NULL && o->enabled && o->ops != NULL;
+}
 
 /* ---- replies.c: decode what sentinels and data nodes say ---------------- */
 

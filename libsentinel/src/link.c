@@ -6,6 +6,11 @@
  * obeys the caller's deadline (hiredis 0.14 has only a connect timeout and a
  * socket timeout per call) and so that a reply is bounded in size (hiredis
  * 0.14's reader would buffer a gigabyte bulk string).
+ *
+ * TLS (tls.c) sits between a link and its transport: the handshake runs
+ * once the TCP connect is done, within the same connect deadline, and the
+ * link's bytes go through OpenSSL, whose own reads and writes go through
+ * the transport's non-blocking side.
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #define _POSIX_C_SOURCE 200809L
@@ -279,25 +284,68 @@ void sn_reader_free(redisReader *r)
     free(br);
 }
 
-int sn_link_open(sn_link *l, const char *host, int port, int connect_ms, int command_ms,
-                 int64_t deadline_ms, sn_err *e)
+/* The side of the seam a TLS connection's BIO moves bytes through: a fake
+ * that scripts only the blocking side leaves the socket defaults. */
+static const sn_transport *nb_side(const sn_transport *t)
 {
+    return t->nb_open ? t : &socket_transport;
+}
+
+/* TLS handshake on an open blocking link, within deadline_ms. */
+static int link_handshake(sn_link *l, const char *host, const sn_tls_opts *tls,
+                          int64_t deadline_ms, sn_err *e)
+{
+    l->tls_ops = tls->ops;
+    if ((l->tls = l->tls_ops->conn_new(tls, nb_side(l->t), l->h, host, e)) == NULL)
+        return -1;
+    for (;;) {
+        short want;
+        int rc = l->tls_ops->handshake(l->tls, &want, e);
+
+        if (rc == 1)
+            return 0;
+        if (rc == -1)
+            return -1;
+        if (wait_fd(l->h, want, deadline_ms) == -1)
+            return sn_err_set(e, SENTINEL_ERR_TIMEOUT, "TLS handshake timed out");
+    }
+}
+
+int sn_link_open_tls(sn_link *l, const char *host, int port, int connect_ms, int command_ms,
+                     int64_t deadline_ms, const sn_tls_opts *tls, sn_err *e)
+{
+    int64_t connect_deadline = min64(deadline_ms, sn_now_ms() + connect_ms);
+
     l->t = current_transport;
     l->command_ms = command_ms;
     l->reader = NULL;
-    l->h = l->t->open(host, port, min64(deadline_ms, sn_now_ms() + connect_ms), e);
+    l->tls = NULL;
+    l->tls_ops = NULL;
+    l->h = l->t->open(host, port, connect_deadline, e);
     if (l->h < 0)
         return -1;
+    if (sn_tls_on(tls) && link_handshake(l, host, tls, connect_deadline, e) == -1) {
+        sn_link_close(l);
+        return -1;
+    }
     if ((l->reader = sn_reader_create()) == NULL) {
-        l->t->close(l->h);
-        l->h = -1;
+        sn_link_close(l);
         return sn_err_set(e, SENTINEL_ERR_NO_MEMORY, "out of memory");
     }
     return 0;
 }
 
+int sn_link_open(sn_link *l, const char *host, int port, int connect_ms, int command_ms,
+                 int64_t deadline_ms, sn_err *e)
+{
+    return sn_link_open_tls(l, host, port, connect_ms, command_ms, deadline_ms, NULL, e);
+}
+
 void sn_link_close(sn_link *l)
 {
+    if (l->tls != NULL)
+        l->tls_ops->conn_free(l->tls);
+    l->tls = NULL;
     if (l->h >= 0)
         l->t->close(l->h);
     l->h = -1;
@@ -306,10 +354,48 @@ void sn_link_close(sn_link *l)
     l->reader = NULL;
 }
 
+/* One send or receive on a blocking link, through TLS when it has it. */
+static ssize_t link_send(sn_link *l, const char *buf, size_t len, int64_t deadline_ms, sn_err *e)
+{
+    if (l->tls == NULL)
+        return l->t->send(l->h, buf, len, deadline_ms, e);
+    for (;;) {
+        short want;
+        ssize_t n = l->tls_ops->send(l->tls, buf, len, &want, e);
+
+        if (n != 0)
+            return n;
+        if (wait_fd(l->h, want, deadline_ms) == -1)
+            return sn_err_set(e, SENTINEL_ERR_TIMEOUT, "send timed out");
+    }
+}
+
+static ssize_t link_recv(sn_link *l, void *buf, size_t cap, int64_t deadline_ms, sn_err *e)
+{
+    if (l->tls == NULL)
+        return l->t->recv(l->h, buf, cap, deadline_ms, e);
+    for (;;) {
+        short want;
+        ssize_t n = l->tls_ops->recv(l->tls, buf, cap, &want, e);
+
+        if (n != SN_WOULD_BLOCK)
+            return n;
+        if (wait_fd(l->h, want, deadline_ms) == -1)
+            return sn_err_set(e, SENTINEL_ERR_TIMEOUT, "no reply in time");
+    }
+}
+
+/* A plaintext link whose peer's first bytes are a TLS record (handshake 0x16
+ * or alert 0x15, version 3.x): the peer is a TLS port. */
+static int looks_like_tls(const char *buf, size_t n)
+{
+    return n >= 2 && (buf[0] == 0x15 || buf[0] == 0x16) && buf[1] == 0x03;
+}
+
 static int send_all(sn_link *l, const char *buf, size_t len, int64_t deadline_ms, sn_err *e)
 {
     while (len > 0) {
-        ssize_t n = l->t->send(l->h, buf, len, deadline_ms, e);
+        ssize_t n = link_send(l, buf, len, deadline_ms, e);
         if (n < 0)
             return -1;
         buf += n;
@@ -345,9 +431,21 @@ static redisReply *read_reply(sn_link *l, int64_t deadline_ms, sn_err *e)
             sn_err_set(e, SENTINEL_ERR_PROTOCOL, "reply larger than %d bytes", SN_REPLY_MAX);
             return NULL;
         }
-        n = l->t->recv(l->h, buf, sizeof(buf), deadline_ms, e);
-        if (n < 0)
+        n = link_recv(l, buf, sizeof(buf), deadline_ms, e);
+        if (n < 0) {
+            /* A TLS port resets a plaintext client: say so, keep the code
+             * (a reset is also what a dying server does). */
+            if (total == 0 && l->tls == NULL && e->code == SENTINEL_ERR_MASTER_UNREACHABLE) {
+                size_t len = strlen(e->msg);
+                snprintf(e->msg + len, sizeof(e->msg) - len,
+                         " (before any reply: a TLS port? turn TLS on)");
+            }
             return NULL;
+        }
+        if (total == 0 && l->tls == NULL && looks_like_tls(buf, (size_t)n)) {
+            sn_err_set(e, SENTINEL_ERR_TLS, "the server answered with TLS: turn TLS on");
+            return NULL;
+        }
         if (n == 0) {
             if (total > 0)
                 sn_err_set(e, SENTINEL_ERR_PROTOCOL, "connection closed mid-reply");
@@ -484,25 +582,38 @@ void sn_nblink_init(sn_nblink *l)
     l->h = -1;
 }
 
-int sn_nblink_open(sn_nblink *l, const char *host, int port, sn_err *e)
+int sn_nblink_open_tls(sn_nblink *l, const char *host, int port, const sn_tls_opts *tls,
+                       sn_err *e)
 {
     /* A fake that scripts only the blocking side leaves this side real. */
-    const sn_transport *t = current_transport->nb_open ? current_transport : &socket_transport;
+    const sn_transport *t = nb_side(current_transport);
     int h;
 
     sn_nblink_close(l);
     h = t->nb_open(host, port, e);
     if (h < 0)
         return -1;
-    if ((l->reader = sn_reader_create()) == NULL) {
-        t->close(h);
-        return sn_err_set(e, SENTINEL_ERR_NO_MEMORY, "out of memory");
-    }
     l->t = t;
     l->h = h;
+    if (sn_tls_on(tls)) {
+        l->tls_ops = tls->ops;
+        if ((l->tls = l->tls_ops->conn_new(tls, t, h, host, e)) == NULL) {
+            sn_nblink_close(l);
+            return -1;
+        }
+    }
+    if ((l->reader = sn_reader_create()) == NULL) {
+        sn_nblink_close(l);
+        return sn_err_set(e, SENTINEL_ERR_NO_MEMORY, "out of memory");
+    }
     l->state = SN_NB_CONNECTING;
     l->gen = next_gen();
     return 0;
+}
+
+int sn_nblink_open(sn_nblink *l, const char *host, int port, sn_err *e)
+{
+    return sn_nblink_open_tls(l, host, port, NULL, e);
 }
 
 int sn_nblink_queue(sn_nblink *l, int argc, const char **argv, sn_err *e)
@@ -554,7 +665,9 @@ static int nblink_flush(sn_nblink *l, sn_err *e)
     if (l->outlen == 0)
         return 0;
     while (done < l->outlen) {
-        ssize_t n = l->t->nb_send(l->h, l->out + done, l->outlen - done, e);
+        ssize_t n = l->tls ? l->tls_ops->send(l->tls, l->out + done, l->outlen - done,
+                                              &l->tls_want, e)
+                           : l->t->nb_send(l->h, l->out + done, l->outlen - done, e);
         if (n < 0)
             return -1;
         if (n == 0)
@@ -573,13 +686,16 @@ static int nblink_fill(sn_nblink *l, sn_err *e)
     char buf[16384];
 
     for (int i = 0; i < 64; i++) {
-        ssize_t n = l->t->nb_recv(l->h, buf, sizeof(buf), e);
+        ssize_t n = l->tls ? l->tls_ops->recv(l->tls, buf, sizeof(buf), &l->tls_want, e)
+                           : l->t->nb_recv(l->h, buf, sizeof(buf), e);
         if (n == SN_WOULD_BLOCK)
             return 0;
         if (n < 0)
             return -1;
         if (n == 0)
             return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "connection closed by peer");
+        if (l->tls == NULL && l->reader->len == 0 && looks_like_tls(buf, (size_t)n))
+            return sn_err_set(e, SENTINEL_ERR_TLS, "the server answered with TLS: turn TLS on");
         if (redisReaderFeed(l->reader, buf, (size_t)n) != REDIS_OK)
             return sn_err_set(e, SENTINEL_ERR_PROTOCOL, "bad reply: %s", l->reader->errstr);
         /* Bound what a peer can make us buffer. */
@@ -595,9 +711,14 @@ int sn_nblink_io(sn_nblink *l, sn_err *e)
     if (l->state == SN_NB_CLOSED)
         return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "link is closed");
     if (l->state == SN_NB_CONNECTING) {
-        int rc = l->t->nb_connected(l->h, e);
+        int rc = l->tcp_up ? 1 : l->t->nb_connected(l->h, e);
         if (rc <= 0)
             return rc;
+        l->tcp_up = 1;
+        /* With TLS the link is connecting until the handshake is done. */
+        if (l->tls != NULL && (rc = l->tls_ops->handshake(l->tls, &l->tls_want, e)) <= 0)
+            return rc;
+        l->tls_want = 0;
         l->state = SN_NB_OPEN;
     }
     if (nblink_flush(l, e) == -1)
@@ -632,6 +753,10 @@ short sn_nblink_events(const sn_nblink *l)
 {
     if (l->state == SN_NB_CLOSED)
         return 0;
+    /* TLS: what OpenSSL waits for (a handshake, or a write that must read
+     * first), else the same as plaintext. */
+    if (l->tls != NULL && l->tls_want != 0)
+        return l->tls_want | (l->outlen > 0 && l->state == SN_NB_OPEN ? POLLOUT : 0) | POLLIN;
     if (l->state == SN_NB_CONNECTING || l->outlen > 0)
         return POLLIN | POLLOUT;
     return POLLIN;
@@ -639,6 +764,11 @@ short sn_nblink_events(const sn_nblink *l)
 
 void sn_nblink_close(sn_nblink *l)
 {
+    if (l->tls != NULL)
+        l->tls_ops->conn_free(l->tls);
+    l->tls = NULL;
+    l->tcp_up = 0;
+    l->tls_want = 0;
     if (l->h >= 0)
         l->t->close(l->h);
     l->h = -1;

@@ -1,5 +1,6 @@
 /* The configuration: parsing and validating sentinel lists, address maps and
  * credentials, with defaults filled in one place. */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #define _POSIX_C_SOURCE 200809L
 #include <ctype.h>
 #include <stdlib.h>
@@ -22,10 +23,18 @@ void sn_config_init(sn_config *c)
     c->quorum = 1;
 }
 
+void sn_secret_free(char *secret)
+{
+    if (secret != NULL) {
+        explicit_bzero(secret, strlen(secret));
+        free(secret);
+    }
+}
+
 static void cred_free(sn_cred *cr)
 {
     free(cr->user);
-    free(cr->password);
+    sn_secret_free(cr->password);
     cr->user = cr->password = NULL;
 }
 
@@ -46,6 +55,14 @@ int sn_config_copy(sn_config *dst, const sn_config *src)
     dst->master_name = NULL;
     dst->sentinel_cred.user = dst->sentinel_cred.password = NULL;
     dst->data_cred.user = dst->data_cred.password = NULL;
+    for (int r = 0; r < SN_TLS_ROLES; r++)
+        if (sn_tls_opts_copy(&dst->tls[r], &src->tls[r]) == -1) {
+            while (r-- > 0)
+                sn_tls_opts_free(&dst->tls[r]);
+            for (r = 0; r < SN_TLS_ROLES; r++)
+                memset(&dst->tls[r], 0, sizeof(dst->tls[r]));
+            goto fail;
+        }
     if ((dst->master_name = strdup(src->master_name)) == NULL)
         goto fail;
     if (cred_copy(&dst->sentinel_cred, &src->sentinel_cred) == -1)
@@ -64,6 +81,45 @@ void sn_config_free(sn_config *c)
     c->master_name = NULL;
     cred_free(&c->sentinel_cred);
     cred_free(&c->data_cred);
+    for (int r = 0; r < SN_TLS_ROLES; r++)
+        sn_tls_opts_free(&c->tls[r]);
+}
+
+/* ---- TLS options: tls.c owns them when linked in (o->ops) ---------------- */
+
+void sn_tls_opts_free(sn_tls_opts *o)
+{
+    if (o->ops != NULL)
+        o->ops->opts_free(o);
+    memset(o, 0, sizeof(*o));
+}
+
+int sn_tls_opts_copy(sn_tls_opts *dst, const sn_tls_opts *src)
+{
+    if (src->ops != NULL)
+        return src->ops->opts_copy(dst, src);
+    memset(dst, 0, sizeof(*dst)); /* never set: nothing to share */
+    return 0;
+}
+
+/* A TLS handle must never be handed a plaintext or unverified answer. */
+uint64_t sn_tls_key_mix(const sn_config *c, uint64_t h)
+{
+    for (int r = 0; r < SN_TLS_ROLES; r++) {
+        const sn_tls_opts *o = &c->tls[r];
+        const char *strs[] = {o->ca_file, o->ca_dir, o->cert, o->key, o->sni};
+        int nums[] = {o->enabled, o->insecure, o->min_version};
+
+        for (size_t i = 0; i < sizeof(nums) / sizeof(nums[0]); i++)
+            for (size_t b = 0; b < sizeof(int); b++)
+                h = (h ^ ((const unsigned char *)&nums[i])[b]) * 1099511628211ULL;
+        for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++) {
+            h = (h ^ (unsigned char)('A' + i)) * 1099511628211ULL;
+            for (const char *p = strs[i]; p && *p; p++)
+                h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+        }
+    }
+    return h;
 }
 
 /* Master names travel inside sentinel messages split on spaces. */

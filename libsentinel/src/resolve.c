@@ -22,7 +22,7 @@
 
 /* Tally of why sentinels failed, to pick the one error the caller sees. */
 typedef struct failures {
-    int auth, unknown, protocol, timeout, unresolved, unreachable;
+    int auth, tls, unknown, protocol, timeout, unresolved, unreachable;
     char detail[SN_ERRSTR_MAX];
     size_t len;
 } failures;
@@ -33,6 +33,7 @@ static void note_failure(failures *f, const sn_hostport *hp, const sn_err *e)
 
     switch (e->code) {
     case SENTINEL_ERR_AUTH: f->auth++; break;
+    case SENTINEL_ERR_TLS: f->tls++; break;
     case SENTINEL_ERR_UNKNOWN_MASTER: f->unknown++; break;
     case SENTINEL_ERR_PROTOCOL: f->protocol++; break;
     case SENTINEL_ERR_TIMEOUT: f->timeout++; break;
@@ -55,6 +56,8 @@ static int pick_failure(const failures *f, const char *name, sn_err *e)
 
     if (f->auth)
         code = SENTINEL_ERR_AUTH;
+    else if (f->tls)
+        code = SENTINEL_ERR_TLS;
     else if (f->unknown)
         code = SENTINEL_ERR_UNKNOWN_MASTER;
     else if (f->protocol)
@@ -94,7 +97,8 @@ static int query_sentinel(sentinel_t *s, const sn_hostport *sent, int64_t deadli
     redisReply *r;
     int rc = -1;
 
-    if (sn_link_open(&l, sent->host, sent->port, c->connect_ms, c->command_ms, deadline, e) == -1)
+    if (sn_link_open_tls(&l, sent->host, sent->port, c->connect_ms, c->command_ms, deadline,
+                         &c->tls[SENTINEL_TLS_SENTINELS], e) == -1)
         return -1;
     if (sn_link_auth(&l, &c->sentinel_cred, deadline, e) == -1)
         goto out;
@@ -214,8 +218,10 @@ int sn_check_role(const sn_config *c, const sn_hostport *hp, int64_t deadline, s
     redisReply *r;
     int rc = -1;
 
-    if (sn_link_open(&l, hp->host, hp->port, c->connect_ms, c->command_ms, deadline, e) == -1) {
-        if (e->code != SENTINEL_ERR_HOST_UNRESOLVED && e->code != SENTINEL_ERR_TIMEOUT)
+    if (sn_link_open_tls(&l, hp->host, hp->port, c->connect_ms, c->command_ms, deadline,
+                         &c->tls[SENTINEL_TLS_DATA], e) == -1) {
+        if (e->code != SENTINEL_ERR_HOST_UNRESOLVED && e->code != SENTINEL_ERR_TIMEOUT &&
+            e->code != SENTINEL_ERR_TLS)
             e->code = SENTINEL_ERR_MASTER_UNREACHABLE;
         return -1;
     }
@@ -322,7 +328,7 @@ int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
                 char msg[SN_ERRSTR_MAX];
                 int code = e->code;
                 if (code != SENTINEL_ERR_PROTOCOL && code != SENTINEL_ERR_TIMEOUT &&
-                    code != SENTINEL_ERR_HOST_UNRESOLVED)
+                    code != SENTINEL_ERR_HOST_UNRESOLVED && code != SENTINEL_ERR_TLS)
                     code = SENTINEL_ERR_MASTER_UNREACHABLE;
                 snprintf(msg, sizeof(msg), "%s", e->msg);
                 sn_err_set(e, code, "master %s:%d named by sentinels: %s", hp.host, hp.port, msg);
@@ -387,6 +393,7 @@ static char *flight_key(const sentinel_t *s)
     if (c->data_cred.password)
         MIX(c->data_cred.password, strlen(c->data_cred.password) + 1);
 #undef MIX
+    h = sn_tls_key_mix(c, h);
     if ((k = malloc(len)) == NULL)
         return NULL;
     snprintf(k, len, "%s|v%d|q%d|%016llx", s->flight_key, c->verify, c->quorum,
@@ -548,6 +555,11 @@ redisContext *sentinel_connect_master(sentinel_t *s)
 
     if (s == NULL)
         return NULL;
+    if (s->cfg.tls[SENTINEL_TLS_DATA].enabled) {
+        sn_err_set(&s->err, SENTINEL_ERR_TLS,
+                   "hiredis 0.14 has no TLS: resolve, then connect with a TLS client");
+        return NULL;
+    }
     deadline = sn_now_ms() + s->cfg.total_ms;
     for (attempt = 0; attempt < s->cfg.tries; attempt++) {
         sentinel_addr a;

@@ -113,6 +113,7 @@ struct sentinel_watch {
     sn_hostport selected; /* last replica announced, to report it once */
     int poll_code;       /* SENTINEL_OK, or why the last poll named nobody */
     int poll_failures;   /* consecutive failed polls (any sentinel) */
+    int poll_auth_refused; /* one of them refused our AUTH */
     int have_followed;   /* a follower verified this master: filter on it */
     sn_hostport followed;
 };
@@ -149,11 +150,13 @@ static void wlink_drop(sentinel_watch_t *w, wlink *l, int64_t now)
         l->state = WL_DOWN;
 }
 
-static int wlink_connect(wlink *l, int connect_ms, int64_t now)
+static int wlink_connect(wlink *l, const sn_config *cfg, int64_t now)
 {
     sn_err e;
+    int connect_ms = cfg->connect_ms;
 
-    if (sn_nblink_open(&l->nb, l->addr.host, l->addr.port, &e) == -1)
+    if (sn_nblink_open_tls(&l->nb, l->addr.host, l->addr.port,
+                           &cfg->tls[SENTINEL_TLS_SENTINELS], &e) == -1)
         return -1;
     l->state = WL_CONNECTING;
     l->deadline = now + connect_ms;
@@ -307,7 +310,7 @@ static void sub_start(sentinel_watch_t *w, wlink *l, int64_t now)
 {
     const char *argv[1 + NCHANNELS];
 
-    if (wlink_connect(l, w->cfg.connect_ms, now) == -1) {
+    if (wlink_connect(l, &w->cfg, now) == -1) {
         wlink_drop(w, l, now);
         return;
     }
@@ -479,7 +482,8 @@ static void poll_failed(sentinel_watch_t *w, int64_t now)
 {
     /* A whole round of sentinels without an answer. */
     if (++w->poll_failures >= (int)w->cfg.nsentinels)
-        w->poll_code = SENTINEL_ERR_NO_SENTINEL_REACHABLE;
+        w->poll_code = w->poll_auth_refused ? SENTINEL_ERR_AUTH
+                                            : SENTINEL_ERR_NO_SENTINEL_REACHABLE;
     wlink_drop(w, &w->poller, now);
     /* Try the next sentinel at once; back off only after a full round. */
     w->poll_idx = (w->poll_idx + 1) % w->cfg.nsentinels;
@@ -525,8 +529,10 @@ static int poll_reply(sentinel_watch_t *w, redisReply *r)
     sn_err e;
 
     if (l->state == WL_HANDSHAKE) { /* the AUTH reply */
-        if (r->type == REDIS_REPLY_ERROR)
+        if (r->type == REDIS_REPLY_ERROR) {
+            w->poll_auth_refused = 1; /* a round of these is SENTINEL_ERR_AUTH */
             return -1;
+        }
         l->state = WL_READY;
         return 0;
     }
@@ -536,6 +542,7 @@ static int poll_reply(sentinel_watch_t *w, redisReply *r)
         if (rc == -1)
             return -1;
         w->poll_failures = 0;
+        w->poll_auth_refused = 0;
         w->poll_code = rc == 1 ? SENTINEL_ERR_UNKNOWN_MASTER : SENTINEL_OK;
         if (rc == 0) {
             sn_config_map(&w->cfg, &hp);
@@ -565,7 +572,7 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
     case WL_DOWN:
         if (now < l->retry_at || now < w->next_poll)
             return;
-        if (wlink_connect(l, w->cfg.connect_ms, now) == -1) {
+        if (wlink_connect(l, &w->cfg, now) == -1) {
             poll_failed(w, now);
             return;
         }

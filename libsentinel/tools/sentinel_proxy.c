@@ -9,7 +9,9 @@
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "sentinel/proxy.h"
 
@@ -35,6 +37,20 @@ static void on_stats(int sig)
         sentinel_proxy_request_stats(the_proxy);
 }
 
+/* Process-wide, so the program's business, not the library's: room for
+ * max-clients (two descriptors each). The library lowers max-clients to
+ * what the limit allows, with a warning. */
+static void raise_nofile(int want)
+{
+    struct rlimit rl;
+    rlim_t need = want > 0 ? (rlim_t)want : 0;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need)
+        return;
+    rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+    setrlimit(RLIMIT_NOFILE, &rl);
+}
+
 static void handle(int sig, void (*fn)(int))
 {
     struct sigaction sa;
@@ -56,7 +72,14 @@ int main(int argc, char **argv)
         fprintf(stderr, "sentinel-proxy: out of memory\n");
         return EXIT_RUNTIME;
     }
-    rc = sentinel_proxy_config_parse_args(c, argc, argv, err, sizeof(err));
+    /* The environment is the program's: the library never reads it. */
+    if (sentinel_proxy_config_set_env(c, "SENTINEL_PASSWORD", getenv("SENTINEL_PASSWORD"), err,
+                                      sizeof(err)) == -1 ||
+        sentinel_proxy_config_set_env(c, "REDIS_PASSWORD", getenv("REDIS_PASSWORD"), err,
+                                      sizeof(err)) == -1)
+        rc = -1;
+    else
+        rc = sentinel_proxy_config_parse_args(c, argc, argv, err, sizeof(err));
     if (rc == SENTINEL_PROXY_ARGS_HELP) {
         fputs(sentinel_proxy_usage(), stdout);
         sentinel_proxy_config_free(c);
@@ -75,6 +98,7 @@ int main(int argc, char **argv)
     }
 
     signal(SIGPIPE, SIG_IGN);
+    raise_nofile(sentinel_proxy_config_fds_wanted(c));
     /* Before the (bounded, blocking) first resolution, so that a stop
      * request during start-up is not lost. */
     handle(SIGTERM, on_stop);

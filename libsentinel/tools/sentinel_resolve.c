@@ -57,6 +57,23 @@ static void usage(FILE *f)
 "                             HOST[:PORT]=HOST[:PORT])\n"
 "      --no-verify            trust the sentinels without ROLE\n"
 "      --no-discovery         do not learn sentinels with SENTINEL sentinels\n"
+"\n"
+"TLS (as redis-cli names it; for the sentinels and the Redis nodes alike):\n"
+"      --tls                  connect with TLS, verifying the server certificate\n"
+"                             and its name (or IP address)\n"
+"      --cacert FILE          CA certificates (PEM) to verify servers with\n"
+"      --cacertdir DIR        a directory of hashed CA certificates\n"
+"                             (default for both: the system's CA store)\n"
+"      --cert FILE            client certificate (PEM), for mutual TLS\n"
+"      --key FILE             the client certificate's key (PEM, unencrypted)\n"
+"      --sni NAME             server name to send and verify instead of the\n"
+"                             address connected to\n"
+"      --insecure             do not verify certificates (encryption only)\n"
+"      --tls-min-version V    1.2 (default) or 1.3\n"
+"  The same with a --sentinel- prefix apply to the sentinels only, where their\n"
+"  settings differ: --sentinel-tls, --sentinel-no-tls, --sentinel-cacert,\n"
+"  --sentinel-cacertdir, --sentinel-cert, --sentinel-key, --sentinel-sni,\n"
+"  --sentinel-insecure, --sentinel-tls-min-version.\n"
 "  -w, --watch                keep running: print the master again on every\n"
 "                             switch, and failover events as they arrive\n"
 "      --duration S           with --watch, stop after S seconds\n"
@@ -75,7 +92,8 @@ static void usage(FILE *f)
 "  13  no sentinel reachable     19  host name does not resolve\n"
 "  14  unknown master name       20  master unreachable\n"
 "  15  authentication failed     21  sentinels do not agree (quorum)\n"
-"  16  address is not a master   22  system error\n");
+"  16  address is not a master   22  system error\n"
+"                                23  TLS failed (handshake, certificate, name)\n");
 }
 
 static void json_string(FILE *f, const char *s)
@@ -145,9 +163,55 @@ static int parse_int(const char *arg, const char *opt, int lo, int hi, int *out)
     return 0;
 }
 
+/* TLS flags of one role; NULL / -1 for "not given". The data nodes' are
+ * the plain flags; the sentinels' fall back to them. */
+struct tls_flags {
+    int on, insecure, min_version;
+    const char *cacert, *cacertdir, *cert, *key, *sni;
+};
+
+#define TLS_FLAGS_UNSET {-1, -1, -1, NULL, NULL, NULL, NULL, NULL}
+
+static int parse_tls_version(const char *arg, const char *opt, int *out)
+{
+    if (strcmp(arg, "1.2") == 0)
+        *out = SENTINEL_TLS_V1_2;
+    else if (strcmp(arg, "1.3") == 0)
+        *out = SENTINEL_TLS_V1_3;
+    else {
+        fprintf(stderr, "sentinel-resolve: %s is 1.2 or 1.3, got '%s'\n", opt, arg);
+        return -1;
+    }
+    return 0;
+}
+
+#define PICK(f) (own->f != NULL ? own->f : base->f)
+#define PICK_INT(f) (own->f != -1 ? own->f : base->f != -1 ? base->f : 0)
+
+/* Apply own's flags, falling back to base's, to role; 0 or -1. Nothing is
+ * set when TLS stays off, so a plaintext run never loads a certificate. */
+static int apply_tls(sentinel_t *s, int role, const struct tls_flags *own,
+                     const struct tls_flags *base)
+{
+    if (!PICK_INT(on))
+        return 0;
+    if (sentinel_set_tls_ca(s, role, PICK(cacert), PICK(cacertdir)) == -1 ||
+        sentinel_set_tls_cert(s, role, PICK(cert), PICK(key)) == -1 ||
+        sentinel_set_tls_server_name(s, role, PICK(sni)) == -1 ||
+        sentinel_set_tls_verify(s, role, !PICK_INT(insecure)) == -1 ||
+        sentinel_set_tls_min_version(s, role, PICK_INT(min_version)) == -1)
+        return -1;
+    return sentinel_set_tls(s, role, 1);
+}
+
+#undef PICK
+#undef PICK_INT
+
 struct watch_ctx {
     const char *master;
     int switched;
+    char host[SENTINEL_HOST_MAX]; /* the new master the switch named */
+    int port;
 };
 
 static void on_event(const sentinel_event *ev, void *ud)
@@ -159,7 +223,15 @@ static void on_event(const sentinel_event *ev, void *ud)
     switch (ev->type) {
     case SENTINEL_EVENT_FAILOVER_STARTED: what = "failover-started"; break;
     case SENTINEL_EVENT_REPLICA_SELECTED: what = "replica-selected"; break;
-    case SENTINEL_EVENT_SWITCHED: what = "switched"; ctx->switched = 1; break;
+    case SENTINEL_EVENT_SWITCHED:
+        what = "switched";
+        ctx->switched = 1;
+        ctx->port = 0;
+        if (ev->host != NULL && strlen(ev->host) < sizeof(ctx->host)) {
+            strcpy(ctx->host, ev->host);
+            ctx->port = ev->port;
+        }
+        break;
     case SENTINEL_EVENT_FAILOVER_ABORTED: what = "failover-aborted"; break;
     case SENTINEL_EVENT_SUBSCRIBE_DENIED: what = "subscribe-denied"; break;
     case SENTINEL_EVENT_SENTINEL_DOWN: what = "sentinel-down"; break;
@@ -173,7 +245,7 @@ static void on_event(const sentinel_event *ev, void *ud)
 
 static int watch_loop(sentinel_t *s, const char *master, enum format fmt, int duration_s)
 {
-    struct watch_ctx ctx = {master, 0};
+    struct watch_ctx ctx = {master, 0, "", 0};
     sentinel_watch_t *w = sentinel_watch_new(s, on_event, &ctx);
     time_t end = duration_s ? time(NULL) + duration_s : 0;
     sentinel_addr a;
@@ -186,7 +258,16 @@ static int watch_loop(sentinel_t *s, const char *master, enum format fmt, int du
         if (!ctx.switched)
             continue;
         ctx.switched = 0;
-        if ((code = sentinel_resolve(s, SENTINEL_RESOLVE_NO_CACHE, &a)) == SENTINEL_OK)
+        /* The master the switch names, once it answers ROLE master: a
+         * sentinel asked now may still name the old master (the others
+         * learn of the switch a second later) and the old master says
+         * master until Sentinel demotes it. Else ask the sentinels. */
+        if (ctx.port != 0 && sentinel_check_role(s, ctx.host, ctx.port) == SENTINEL_OK) {
+            snprintf(a.host, sizeof(a.host), "%s", ctx.host);
+            a.port = ctx.port;
+            a.verified_at_ms = (int64_t)time(NULL) * 1000;
+            print_addr(fmt, ctx.master, &a);
+        } else if ((code = sentinel_resolve(s, SENTINEL_RESOLVE_NO_CACHE, &a)) == SENTINEL_OK)
             print_addr(fmt, ctx.master, &a);
         else
             fail(fmt, s, code);
@@ -214,6 +295,23 @@ int main(int argc, char **argv)
         {"no-discovery", no_argument, NULL, 11},
         {"watch", no_argument, NULL, 'w'},
         {"duration", required_argument, NULL, 12},
+        {"tls", no_argument, NULL, 20},
+        {"cacert", required_argument, NULL, 21},
+        {"cacertdir", required_argument, NULL, 22},
+        {"cert", required_argument, NULL, 23},
+        {"key", required_argument, NULL, 24},
+        {"sni", required_argument, NULL, 25},
+        {"insecure", no_argument, NULL, 26},
+        {"tls-min-version", required_argument, NULL, 27},
+        {"sentinel-tls", no_argument, NULL, 30},
+        {"sentinel-cacert", required_argument, NULL, 31},
+        {"sentinel-cacertdir", required_argument, NULL, 32},
+        {"sentinel-cert", required_argument, NULL, 33},
+        {"sentinel-key", required_argument, NULL, 34},
+        {"sentinel-sni", required_argument, NULL, 35},
+        {"sentinel-insecure", no_argument, NULL, 36},
+        {"sentinel-tls-min-version", required_argument, NULL, 37},
+        {"sentinel-no-tls", no_argument, NULL, 38},
         {"format", required_argument, NULL, 'f'},
         {"help", no_argument, NULL, 'h'},
         {"version", no_argument, NULL, 'V'},
@@ -225,6 +323,7 @@ int main(int argc, char **argv)
     int nsent = 0, nmaps = 0, connect_ms = 0, command_ms = 0, total_ms = 0, tries = 0;
     int quorum = 0, verify = 1, discovery = 1, watch = 0, duration = 0, opt, code;
     enum format fmt = FMT_PLAIN;
+    struct tls_flags data_tls = TLS_FLAGS_UNSET, sent_tls = TLS_FLAGS_UNSET, *tf;
     sentinel_t *s = NULL;
     sentinel_addr a;
 
@@ -272,6 +371,26 @@ int main(int argc, char **argv)
             if (parse_int(optarg, "--duration", 1, 86400 * 365, &duration))
                 return EXIT_USAGE;
             break;
+        case 20: case 21: case 22: case 23: case 24: case 25: case 26: case 27:
+        case 30: case 31: case 32: case 33: case 34: case 35: case 36: case 37:
+            tf = opt >= 30 ? &sent_tls : &data_tls;
+            switch (opt % 10) {
+            case 0: tf->on = 1; break;
+            case 1: tf->cacert = optarg; break;
+            case 2: tf->cacertdir = optarg; break;
+            case 3: tf->cert = optarg; break;
+            case 4: tf->key = optarg; break;
+            case 5: tf->sni = optarg; break;
+            case 6: tf->insecure = 1; break;
+            case 7:
+                if (parse_tls_version(optarg, opt >= 30 ? "--sentinel-tls-min-version"
+                                                        : "--tls-min-version",
+                                      &tf->min_version))
+                    return EXIT_USAGE;
+                break;
+            }
+            break;
+        case 38: sent_tls.on = 0; break;
         case 'f':
             if (strcmp(optarg, "plain") == 0)
                 fmt = FMT_PLAIN;
@@ -313,7 +432,9 @@ int main(int argc, char **argv)
         sentinel_set_timeout(s, SENTINEL_TIMEOUT_COMMAND, command_ms) == -1 ||
         sentinel_set_timeout(s, SENTINEL_TIMEOUT_TOTAL, total_ms) == -1 ||
         sentinel_set_retry(s, tries, 0, 0) == -1 || sentinel_set_quorum(s, quorum) == -1 ||
-        sentinel_set_verify(s, verify) == -1 || sentinel_set_discovery(s, discovery) == -1)
+        sentinel_set_verify(s, verify) == -1 || sentinel_set_discovery(s, discovery) == -1 ||
+        apply_tls(s, SENTINEL_TLS_DATA, &data_tls, &data_tls) == -1 ||
+        apply_tls(s, SENTINEL_TLS_SENTINELS, &sent_tls, &data_tls) == -1)
         goto lib_error;
 
     if ((code = sentinel_resolve(s, 0, &a)) != SENTINEL_OK) {

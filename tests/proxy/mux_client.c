@@ -51,8 +51,10 @@
  * differs on the master), 2 setup error.
  *
  * Options: --port P (proxy or master), --master-port M (default P),
- * --clients N (40), --rounds R (60), --seconds S (60, the bound on the
- * whole run), --seed X (1), --prefix S (keys; default mux<pid>),
+ * --clients N (40), --rounds R (60), --seconds S (60: a client waiting
+ * for a reply fails when none comes for S seconds; the whole run is bounded
+ * by 10 x S, so a loaded machine slows the run without failing it, while
+ * one client starved by the others still fails), --seed X (1), --prefix S (keys; default mux<pid>),
  * --big-command BYTES (40960), --big-reply BYTES (204800), --verbose.
  */
 #define _GNU_SOURCE
@@ -302,6 +304,7 @@ typedef struct client {
     expect *q;
     size_t qhead, qlen, qcap;
     int round, overlap, done, failed;
+    int64_t last_reply_ms; /* or when it began waiting */
     int quit_sent, eof_seen;
     long seq;
     /* what the client believes the master holds */
@@ -1251,7 +1254,8 @@ static int cmd_run(void)
     client *cls = calloc((size_t)opt_clients, sizeof(*cls));
     struct pollfd *pfd = calloc((size_t)opt_clients, sizeof(*pfd));
     int *pidx = calloc((size_t)opt_clients, sizeof(*pidx));
-    int64_t start = now_ms(), deadline = start + (int64_t)(opt_seconds * 1000);
+    int64_t start = now_ms(), quiet_ms = (int64_t)(opt_seconds * 1000);
+    int64_t deadline = start + 10 * quiet_ms;
     long commands = 0, shared = 0, replies = 0, lost = 0, checked = 0, final_bad;
     int pinned_expected = 0, timed_out = 0, failed = 0, rounds_done = opt_rounds;
 
@@ -1266,6 +1270,7 @@ static int cmd_run(void)
     for (int i = 0; i < opt_clients; i++) {
         client *cl = &cls[i];
         assign(cl, i, opt_rounds);
+        cl->last_reply_ms = start;
         if (cl->cls != CL_SHARED && cl->cls != CL_FRAG && cl->cls != CL_SLOW &&
             cl->cls != CL_QUIT && cl->cls != CL_PINFIRST &&
             !(cl->cls == CL_PIN && (cl->pin_kind == PK_SELECT || cl->pin_kind == PK_AUTH)))
@@ -1301,6 +1306,10 @@ static int cmd_run(void)
                 cl->done_ms = t - start;
                 continue;
             }
+            if (cl->qlen == 0)
+                cl->last_reply_ms = t; /* not waiting for anything */
+            else if (t - cl->last_reply_ms >= quiet_ms)
+                timed_out = 1;
             active++;
             pfd[np].fd = cl->fd;
             pfd[np].events = (short)(cl->out.len ? POLLOUT : 0);
@@ -1313,7 +1322,7 @@ static int cmd_run(void)
                 frag_pending = 1;
             pidx[np++] = i;
         }
-        if (active == 0)
+        if (active == 0 || timed_out)
             break;
         if (poll(pfd, (nfds_t)np, frag_pending ? 0 : timeout) < 0 && errno != EINTR) {
             perror("poll");
@@ -1323,8 +1332,13 @@ static int cmd_run(void)
             client *cl = &cls[pidx[j]];
             if (cl->done)
                 continue;
-            if (pfd[j].revents & (POLLIN | POLLERR | POLLHUP))
+            if (pfd[j].revents & (POLLIN | POLLERR | POLLHUP)) {
+                long before = cl->replies;
+
                 client_read(cl);
+                if (cl->replies != before)
+                    cl->last_reply_ms = now_ms();
+            }
             if (!cl->done && cl->out.len && (pfd[j].revents & (POLLOUT | POLLERR)))
                 client_write(cl);
         }
@@ -1337,7 +1351,11 @@ static int cmd_run(void)
             rounds_done = cl->round;
         if (timed_out && !cl->done) {
             char why[64];
-            snprintf(why, sizeof(why), "timed out in round %d", cl->round - 1);
+            if (cl->qlen && now_ms() - cl->last_reply_ms >= quiet_ms)
+                snprintf(why, sizeof(why), "no reply for %.0f s in round %d", opt_seconds,
+                         cl->round - 1);
+            else
+                snprintf(why, sizeof(why), "timed out in round %d", cl->round - 1);
             client_fail(cl, why);
         }
         commands += cl->sent;

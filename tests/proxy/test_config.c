@@ -161,9 +161,10 @@ static void test_args(void **state)
 
     (void)state;
     snprintf(cfgarg, sizeof(cfgarg), "%s", path);
-    setenv("REDIS_PASSWORD", "from-env", 1);
+    assert_int_equal(sentinel_proxy_config_set_env(c, "REDIS_PASSWORD", "from-env", err,
+                                                   sizeof(err)),
+                     0);
     assert_int_equal(sentinel_proxy_config_parse_args(c, 9, argv, err, sizeof(err)), 0);
-    unsetenv("REDIS_PASSWORD");
     assert_string_equal(c->master, "frommfile");      /* from the file */
     assert_int_equal(c->max_clients, 7);               /* a flag beats the file */
     assert_string_equal(c->sentinels, "127.0.0.1:9"); /* flags replace the file's list */
@@ -194,12 +195,52 @@ static void test_new_refuses_bad_config(void **state)
     sentinel_proxy_config_free(NULL);
 }
 
+/* The embeddable library never reads the process environment (issue 10):
+ * passwords from it are the program's to hand over, and then sit between
+ * the file and the flags. */
+static void test_environment_is_the_programs(void **state)
+{
+    sentinel_proxy_config_t *c = base();
+    char *path = write_file("master m\nsentinel 127.0.0.1:1\nsentinel-password from-file\n"
+                            "data-password from-file\n");
+    char cfgarg[80];
+    char *argv[] = {"sentinel-proxy", "--config", cfgarg, "--data-password", "from-flag", NULL};
+
+    (void)state;
+    snprintf(cfgarg, sizeof(cfgarg), "%s", path);
+    setenv("SENTINEL_PASSWORD", "from-process-env", 1);
+    setenv("REDIS_PASSWORD", "from-process-env", 1);
+    assert_int_equal(sentinel_proxy_config_parse_args(c, 3, argv, err, sizeof(err)), 0);
+    assert_string_equal(c->sentinel_password, "from-file"); /* getenv() not called */
+    assert_string_equal(c->data_password, "from-file");
+    unsetenv("SENTINEL_PASSWORD");
+    unsetenv("REDIS_PASSWORD");
+    sentinel_proxy_config_free(c);
+
+    c = base();
+    assert_int_equal(sentinel_proxy_config_set_env(c, "SENTINEL_PASSWORD", "env", err, sizeof(err)),
+                     0);
+    assert_int_equal(sentinel_proxy_config_set_env(c, "REDIS_PASSWORD", "env", err, sizeof(err)), 0);
+    assert_int_equal(sentinel_proxy_config_parse_args(c, 5, argv, err, sizeof(err)), 0);
+    assert_string_equal(c->sentinel_password, "env"); /* the environment beats the file */
+    assert_string_equal(c->data_password, "from-flag"); /* a flag beats both */
+    assert_int_equal(sentinel_proxy_config_set_env(c, "HOME", "x", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "HOME"));
+    assert_int_equal(sentinel_proxy_config_set_env(c, "REDIS_PASSWORD", "a\nb", err, sizeof(err)),
+                     -1);
+    assert_int_equal(sentinel_proxy_config_set_env(c, "REDIS_PASSWORD", NULL, err, sizeof(err)), 0);
+    assert_null(c->env_data_password);
+    sentinel_proxy_config_free(c);
+    unlink(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),        cmocka_unit_test(test_values_refused),
         cmocka_unit_test(test_values_accepted), cmocka_unit_test(test_file),
         cmocka_unit_test(test_args),            cmocka_unit_test(test_new_refuses_bad_config),
+        cmocka_unit_test(test_environment_is_the_programs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

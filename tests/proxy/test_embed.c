@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -161,9 +162,47 @@ static void test_embedded_proxy_follows_failover(void **state)
     topo_stop(t);
 }
 
+/* An embedded proxy never changes process-wide limits (issue 10): the open
+ * file limit is the host program's; the library says how many descriptors
+ * it would like and fits max-clients under the limit it finds. */
+static void test_library_leaves_the_fd_limit_alone(void **state)
+{
+    char err[512];
+    struct rlimit saved, rl;
+    sentinel_proxy_config_t *c;
+    sentinel_proxy_t *p;
+
+    (void)state;
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &saved), 0);
+    if (saved.rlim_cur < 256)
+        skip();
+    rl = saved;
+    rl.rlim_cur = 256;
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    c = sentinel_proxy_config_new();
+    assert_non_null(c);
+    assert_int_equal(sentinel_proxy_config_set(c, "sentinel", "127.0.0.1:1", err, sizeof(err)), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "master", "m", err, sizeof(err)), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "listen", "127.0.0.1:0", err, sizeof(err)), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "max-clients", "4096", err, sizeof(err)), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "resolve-timeout", "0", err, sizeof(err)), 0);
+    sentinel_proxy_config_set_log(c, on_log, NULL);
+    assert_int_equal(sentinel_proxy_config_fds_wanted(c), 2 * 4096 + 64);
+    assert_int_equal(sentinel_proxy_config_fds_wanted(NULL), -1);
+    p = sentinel_proxy_new(c, err, sizeof(err));
+    sentinel_proxy_config_free(c);
+    if (p == NULL)
+        fail_msg("sentinel_proxy_new: %s", err);
+    assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    assert_int_equal(rl.rlim_cur, 256); /* untouched */
+    sentinel_proxy_free(p);
+    assert_int_equal(setrlimit(RLIMIT_NOFILE, &saved), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_library_leaves_the_fd_limit_alone),
         cmocka_unit_test(test_embedded_proxy_follows_failover),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

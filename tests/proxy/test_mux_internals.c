@@ -75,8 +75,6 @@ static sentinel_proxy_t *fake_proxy(size_t bufsize, int *mfd)
     assert_non_null(p);
     p->log.level = getenv("PX_TEST_DEBUG") ? SENTINEL_PROXY_LOG_DEBUG : SENTINEL_PROXY_LOG_ERROR;
     p->tcp_fd = p->unix_fd = p->wake_r = p->wake_w = -1;
-    p->probe_reg_fd = -1;
-    px_probe_init(&p->probe);
     p->loop = px_loop_new(4096);
     assert_non_null(p->loop);
     px_loop_set_owner(p->loop, p);

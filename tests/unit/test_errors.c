@@ -100,6 +100,7 @@ static void test_published_codes_keep_their_values(void **state)
         {SENTINEL_ERR_MASTER_UNREACHABLE, "SENTINEL_ERR_MASTER_UNREACHABLE"},
         {SENTINEL_ERR_NO_QUORUM, "SENTINEL_ERR_NO_QUORUM"},
         {SENTINEL_ERR_SYSTEM, "SENTINEL_ERR_SYSTEM"},
+        {SENTINEL_ERR_TLS, "SENTINEL_ERR_TLS"},
     };
     const size_t n = sizeof(published) / sizeof(published[0]);
 

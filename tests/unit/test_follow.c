@@ -531,15 +531,26 @@ static void test_probe_authenticates_with_data_credentials(void **state)
     sentinel_follow_free(f);
 }
 
-static void test_unknown_name_and_no_sentinel_are_reported(void **state)
+/* A follower of master name on sentinels, with a sentinel password. */
+static sentinel_follow_t *follower_of(const char *name, const char *sentinels,
+                                      const char *sentinel_password)
 {
-    sentinel_t *h = sentinel_new("othermaster");
+    sentinel_t *h = sentinel_new(name);
     sentinel_follow_t *f;
 
-    (void)state;
-    assert_int_equal(sentinel_add_sentinels(h, "10.0.1.1:26379,10.0.1.2:26379"), 0);
+    assert_int_equal(sentinel_add_sentinels(h, sentinels), 0);
+    assert_int_equal(sentinel_set_sentinel_auth(h, NULL, sentinel_password), 0);
     f = sentinel_follow_new(h);
     sentinel_free(h);
+    assert_non_null(f);
+    return f;
+}
+
+static void test_unknown_name_and_no_sentinel_are_reported(void **state)
+{
+    sentinel_follow_t *f = follower_of("othermaster", "10.0.1.1:26379,10.0.1.2:26379", NULL);
+
+    (void)state;
     run_for(f, 100);
     assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_RESOLVING);
     assert_int_equal(sentinel_follow_errcode(f), SENTINEL_ERR_UNKNOWN_MASTER);
@@ -548,6 +559,23 @@ static void test_unknown_name_and_no_sentinel_are_reported(void **state)
     node_kill(S2);
     run_for(f, 3000);
     assert_int_equal(sentinel_follow_errcode(f), SENTINEL_ERR_NO_SENTINEL_REACHABLE);
+    sentinel_follow_free(f);
+}
+
+/* Sentinels that refuse the sentinel credentials: said as an AUTH problem
+ * (an operator's error to fix), not as "no sentinel answered". */
+static void test_sentinels_refusing_auth_are_reported(void **state)
+{
+    sentinel_follow_t *f;
+
+    (void)state;
+    S1->password = S2->password = S3->password = "right";
+    f = follower_of("mymaster", "10.0.1.1:26379,10.0.1.2:26379,10.0.1.3:26379", "wrong");
+    run_for(f, 1000);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_RESOLVING);
+    assert_int_equal(sentinel_follow_errcode(f), SENTINEL_ERR_AUTH);
+    assert_non_null(strstr(sentinel_follow_errstr(f), "AUTH"));
+    assert_int_equal(M1->role_cmds, 0);
     sentinel_follow_free(f);
 }
 
@@ -649,6 +677,65 @@ static void test_free_inside_socket_callback_is_deferred(void **state)
     assert_int_equal(s.n, 0);
 }
 
+/* sentinel_follow_verify(): the host's master connection ended (QUIT, an
+ * idle timeout, or a dead master). While the master still answers ROLE
+ * master nothing changes and writes never stop; a master that refuses
+ * connections, or answers as a replica, stops writes (RESOLVING) until it
+ * answers master again, without moving the epoch. */
+static void test_verify_keeps_writing_while_the_master_answers(void **state)
+{
+    sentinel_follow_t *f = *state;
+    int n = SEEN.n, roles = M1->role_cmds;
+
+    assert_int_equal(sentinel_follow_verify(f), 0);
+    run_for(f, 50);
+    assert_int_equal(M1->role_cmds, roles + 1); /* asked once more */
+    assert_int_equal(SEEN.n, n);                /* no transition */
+    assert_true(sentinel_follow_writable(f, 0));
+
+    /* The master dies: the check fails, writes stop, the fence stays. */
+    node_kill(M1);
+    assert_int_equal(sentinel_follow_verify(f), 0);
+    run_for(f, 50);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_RESOLVING);
+    assert_int_equal(SEEN.t[SEEN.n - 1].old_state, SENTINEL_FOLLOW_FOLLOWING);
+    assert_int_equal(SEEN.t[SEEN.n - 1].new_state, SENTINEL_FOLLOW_RESOLVING);
+    assert_false(sentinel_follow_writable(f, 0));
+    /* Back (a restart inside down-after): followed again, same epoch. */
+    M1->refuse = 0;
+    run_for(f, 1000);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_FOLLOWING);
+    assert_true(sentinel_follow_writable(f, 0));
+
+    /* A master that answers as a replica fails the check too. */
+    snprintf(M1->role, sizeof(M1->role), "slave");
+    n = SEEN.n;
+    assert_int_equal(sentinel_follow_verify(f), 0);
+    run_for(f, 50);
+    assert_int_equal(SEEN.n, n + 1);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_RESOLVING);
+    assert_int_equal(sentinel_follow_errcode(f), SENTINEL_ERR_NOT_MASTER);
+    assert_true(sentinel_follow_epoch(f) == 0);
+    expect_registry_matches(f, &SEEN);
+}
+
+/* Outside FOLLOWING verify does nothing: a failover's pause is not lifted
+ * or shortened by it. */
+static void test_verify_outside_following_is_a_noop(void **state)
+{
+    sentinel_follow_t *f = *state;
+    int n;
+
+    publish(S2, "+try-failover", TRY_M1);
+    run_for(f, 20);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_PAUSED);
+    n = SEEN.n;
+    assert_int_equal(sentinel_follow_verify(f), 0);
+    run_for(f, 20);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_PAUSED);
+    assert_int_equal(SEEN.n, n);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -666,9 +753,15 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sentinel_dies_mid_failover, setup_on_m1, teardown),
         cmocka_unit_test_setup_teardown(test_two_failovers_back_to_back, setup_on_m1, teardown),
         cmocka_unit_test_setup_teardown(test_switch_seen_only_by_polling, setup_on_m1, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_keeps_writing_while_the_master_answers,
+                                        setup_on_m1, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_outside_following_is_a_noop, setup_on_m1,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_probe_authenticates_with_data_credentials, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_name_and_no_sentinel_are_reported, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_sentinels_refusing_auth_are_reported, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_callbacks_may_not_reenter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_inside_state_callback_is_deferred, setup,

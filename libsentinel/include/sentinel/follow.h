@@ -21,6 +21,8 @@
  *   -failover-abort-* in PAUSED / PROBING: PROBING the old master.
  *   sentinel_follow_recheck() (the host saw an error): FOLLOWING -> RESOLVING,
  *   asking the same master again.
+ *   sentinel_follow_verify() (the host's master connection ended): FOLLOWING
+ *   stays while the master still answers ROLE master, else -> RESOLVING.
  *   PAUSED / PROBING longer than SENTINEL_FOLLOW_PAUSE_MAX_MS (no candidate
  *   answered master, no abort): RESOLVING, fence kept: polling decides.
  *
@@ -83,11 +85,12 @@
  *     one poll() syscall when nothing happened.
  *
  * Callbacks and re-entrancy. The state and socket callbacks (and the event
- * callback) run inside sentinel_follow_on_fd(), _on_timeout(), _run_once()
- * and _recheck(). Inside a callback:
+ * callback) run inside sentinel_follow_on_fd(), _on_timeout(), _run_once(),
+ * _recheck() and _verify(). Inside a callback:
  *  - allowed: every getter (state, epoch, master, candidate, writable,
  *    errstr, stats, fds, timeout) and sentinel_follow_free();
- *  - deferred: sentinel_follow_recheck() returns 0 and runs when the
+ *  - deferred: sentinel_follow_recheck() and sentinel_follow_verify()
+ *    return 0 and run when the
  *    current step is done, before the outermost call returns (its own
  *    transitions are reported then);
  *  - refused: on_fd, on_timeout and run_once return -1 and do nothing (the
@@ -212,6 +215,18 @@ SENTINEL_EXPORT int sentinel_follow_run_once(sentinel_follow_t *f, int timeout_m
  */
 SENTINEL_EXPORT int sentinel_follow_recheck(sentinel_follow_t *f);
 
+/*
+ * The host's connection to the master ended in a way that may be harmless
+ * (the master closes connections on QUIT and on its idle timeout, too):
+ * ask the master for ROLE once more WITHOUT stopping writes. The follower
+ * stays FOLLOWING while it answers ROLE master (no callback); when it does
+ * not answer, refuses the data credentials or answers as a replica,
+ * FOLLOWING -> RESOLVING ("master failed its check") exactly as after
+ * sentinel_follow_recheck(). No-op outside FOLLOWING or while a check is
+ * under way; inside a callback it is deferred to the end of the step. 0.
+ */
+SENTINEL_EXPORT int sentinel_follow_verify(sentinel_follow_t *f);
+
 /* ---- reading ------------------------------------------------------------ */
 
 SENTINEL_EXPORT sentinel_follow_state sentinel_follow_get_state(const sentinel_follow_t *f);
@@ -225,7 +240,8 @@ SENTINEL_EXPORT int sentinel_follow_writable(const sentinel_follow_t *f, uint64_
  * Why there is no usable master (SENTINEL_OK while FOLLOWING, or before the
  * first answer): SENTINEL_ERR_UNKNOWN_MASTER (sentinels answer, none knows
  * the name), SENTINEL_ERR_NO_SENTINEL_REACHABLE, SENTINEL_ERR_AUTH (the
- * candidate refused the data credentials), SENTINEL_ERR_NOT_MASTER (it
+ * candidate refused the data credentials, or a round of sentinels refused
+ * the sentinel credentials), SENTINEL_ERR_NOT_MASTER (it
  * answers as a replica), SENTINEL_ERR_TIMEOUT, SENTINEL_ERR_MASTER_UNREACHABLE.
  * A writer that waits for FOLLOWING reports this after its own deadline.
  */

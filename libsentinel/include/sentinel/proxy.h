@@ -73,13 +73,22 @@ SENTINEL_EXPORT int sentinel_proxy_config_load(sentinel_proxy_config_t *c, const
 
 /* Parse command-line flags (argv[0] is skipped): --KEY VALUE or
  * --KEY=VALUE for every key, --config FILE (loaded first, flags win),
- * --watch, --help, --version. Passwords may also come from the
- * environment, as for sentinel-resolve: SENTINEL_PASSWORD, REDIS_PASSWORD
- * (a flag wins over the environment, the environment over the file).
+ * --watch, --help, --version. Passwords handed over with
+ * sentinel_proxy_config_set_env() are applied between the file and the
+ * flags (a flag wins over the environment, the environment over the file).
+ * The library never reads the process environment itself.
  * Returns 0, SENTINEL_PROXY_ARGS_HELP, SENTINEL_PROXY_ARGS_VERSION or -1
  * with err set. */
 SENTINEL_EXPORT int sentinel_proxy_config_parse_args(sentinel_proxy_config_t *c, int argc,
                                                      char **argv, char *err, size_t errlen);
+
+/* A password the program read from its environment, by variable name:
+ * "SENTINEL_PASSWORD" (sentinel-password) or "REDIS_PASSWORD"
+ * (data-password), as sentinel-proxy and sentinel-resolve do; value NULL
+ * or "" forgets it. Call before sentinel_proxy_config_parse_args(). 0, or
+ * -1 with err set (unknown name, or a value refused as for the flag). */
+SENTINEL_EXPORT int sentinel_proxy_config_set_env(sentinel_proxy_config_t *c, const char *name,
+                                                  const char *value, char *err, size_t errlen);
 
 /* Check the whole configuration (a master name, at least one sentinel, a
  * listener unless watch mode). 0, or -1 with err set. */
@@ -88,6 +97,13 @@ SENTINEL_EXPORT int sentinel_proxy_config_check(const sentinel_proxy_config_t *c
 
 /* The --help text (static, never NULL). */
 SENTINEL_EXPORT const char *sentinel_proxy_usage(void);
+
+/* File descriptors the proxy would use at most (two per client plus a
+ * reserve), or -1 for NULL. The library never changes process-wide limits:
+ * a program raises RLIMIT_NOFILE to this before sentinel_proxy_new() (the
+ * sentinel-proxy tool does); below it, max-clients is lowered to what fits
+ * and a warning is logged. */
+SENTINEL_EXPORT int sentinel_proxy_config_fds_wanted(const sentinel_proxy_config_t *c);
 
 /* Logging. The default writes
  *   2026-11-27T10:00:00.123Z sentinel-proxy[pid]: level: message

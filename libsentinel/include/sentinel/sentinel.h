@@ -58,14 +58,16 @@ typedef enum sentinel_code {
     SENTINEL_ERR_HOST_UNRESOLVED = 9,    /* a host name does not resolve */
     SENTINEL_ERR_MASTER_UNREACHABLE = 10, /* the master address refused or dropped us */
     SENTINEL_ERR_NO_QUORUM = 11,         /* fewer than the required sentinels agreed */
-    SENTINEL_ERR_SYSTEM = 12             /* an OS call failed (see the detail message) */
+    SENTINEL_ERR_SYSTEM = 12,            /* an OS call failed (see the detail message) */
+    SENTINEL_ERR_TLS = 13                /* TLS setup, handshake or certificate verification
+                                            failed, or TLS and plaintext ends meet */
 } sentinel_code;
 
 /* How many codes this header defines: every value in [0, SENTINEL_CODE_COUNT)
  * is a code with a name and a message. A new code is appended to the enum
  * with the next value and this count goes up by one in the same change
  * (tests/unit/test_errors.c fails if a named code lies past the count). */
-#define SENTINEL_CODE_COUNT 13
+#define SENTINEL_CODE_COUNT 14
 /* The count the library was built with; a program built against an older
  * header learns of codes it does not know: it may see any value below this. */
 SENTINEL_EXPORT int sentinel_code_count(void);
@@ -127,6 +129,61 @@ SENTINEL_EXPORT int sentinel_add_address_map(sentinel_t *s, const char *from_hos
                                              const char *to_host, int to_port);
 /* Parse "from[:port]=to[:port],..." and add each entry; all or nothing. */
 SENTINEL_EXPORT int sentinel_add_address_maps(sentinel_t *s, const char *list);
+
+/* ------------------------------------------------------------------------
+ * TLS (OpenSSL), separately for the sentinels and for the data nodes (ROLE
+ * checks of masters and replicas), as Redis lets the two differ. Off by
+ * default; once on, the server certificate is verified against the CAs
+ * (the system's unless a CA file or directory is given) and the server
+ * name (SNI) or else the address connected to, unless verification is
+ * turned off. The handshake counts as part of the connect and obeys the
+ * connect timeout. Failures are SENTINEL_ERR_TLS, sentinel_errstr() says
+ * what failed ("certificate verify failed: certificate has expired",
+ * "... hostname mismatch", "handshake failed: ...").
+ *
+ * Each role of a handle holds one OpenSSL context, rebuilt by the setter
+ * that changes an option while TLS is on: a CA file, certificate or key
+ * that cannot be loaded fails that setter (SENTINEL_ERR_TLS). Watchers and
+ * followers share the context of the handle they were made from.
+ * sentinel_connect_master() cannot speak TLS (hiredis 0.14 has none): with
+ * TLS on for data nodes it fails with SENTINEL_ERR_TLS; resolve and connect
+ * with your own TLS client instead.
+ * A library built without TLS (sentinel_tls_available() == 0) refuses to
+ * turn it on, with SENTINEL_ERR_TLS.
+ * ------------------------------------------------------------------------ */
+typedef enum sentinel_tls_role {
+    SENTINEL_TLS_SENTINELS = 0, /* connections to sentinels */
+    SENTINEL_TLS_DATA = 1       /* ROLE checks of masters and replicas */
+} sentinel_tls_role;
+
+#define SENTINEL_TLS_V1_2 0x0303 /* the default minimum */
+#define SENTINEL_TLS_V1_3 0x0304
+
+/* 1 if this build of the library has TLS support. */
+SENTINEL_EXPORT int sentinel_tls_available(void);
+/* Turn TLS on (1) or off (0) for role (a sentinel_tls_role). If turning it
+ * on fails (a CA, certificate or key that cannot be loaded), TLS stays on
+ * without a usable context: connections fail with SENTINEL_ERR_TLS, never
+ * go out in plaintext, until a setter fixes the option. Any other setter
+ * that fails changes nothing. */
+SENTINEL_EXPORT int sentinel_set_tls(sentinel_t *s, int role, int on);
+/* CA certificates: a PEM file and/or an OpenSSL hashed directory; both NULL
+ * means the system's default store. */
+SENTINEL_EXPORT int sentinel_set_tls_ca(sentinel_t *s, int role, const char *ca_file,
+                                        const char *ca_dir);
+/* Client certificate (PEM chain) and its unencrypted PEM key, for mutual
+ * TLS; both or neither (NULL clears). */
+SENTINEL_EXPORT int sentinel_set_tls_cert(sentinel_t *s, int role, const char *cert_file,
+                                          const char *key_file);
+/* The name sent as SNI and verified in the certificate instead of the
+ * address connected to (NULL clears). */
+SENTINEL_EXPORT int sentinel_set_tls_server_name(sentinel_t *s, int role, const char *name);
+/* Verify the server's certificate and name (default 1). 0 is insecure:
+ * traffic is encrypted but anyone can pose as the server. */
+SENTINEL_EXPORT int sentinel_set_tls_verify(sentinel_t *s, int role, int on);
+/* Minimum protocol version: SENTINEL_TLS_V1_2 (default, also 0) or
+ * SENTINEL_TLS_V1_3. */
+SENTINEL_EXPORT int sentinel_set_tls_min_version(sentinel_t *s, int role, int version);
 
 /* ------------------------------------------------------------------------
  * Resolution
@@ -259,8 +316,9 @@ typedef void (*sentinel_event_cb)(const sentinel_event *ev, void *userdata);
 
 typedef struct sentinel_watch sentinel_watch_t;
 
-/* The watcher copies the sentinel list, credentials, timeouts and address
- * map of s; s may be freed afterwards. Does not connect yet. */
+/* The watcher copies the sentinel list, credentials, timeouts, address map
+ * and TLS options (sharing the TLS contexts) of s; s may be freed
+ * afterwards. Does not connect yet. */
 SENTINEL_EXPORT sentinel_watch_t *sentinel_watch_new(const sentinel_t *s,
                                                      sentinel_event_cb cb, void *userdata);
 SENTINEL_EXPORT void sentinel_watch_free(sentinel_watch_t *w);

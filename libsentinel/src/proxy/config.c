@@ -84,6 +84,8 @@ void sentinel_proxy_config_free(sentinel_proxy_config_t *c)
     free_secret(&c->sentinel_password);
     free_secret(&c->data_user);
     free_secret(&c->data_password);
+    free_secret(&c->env_sentinel_password);
+    free_secret(&c->env_data_password);
     free(c);
 }
 
@@ -440,11 +442,31 @@ static int flag_at(int argc, char **argv, int i, char *key, size_t keylen, const
     return i + 2;
 }
 
+int sentinel_proxy_config_set_env(sentinel_proxy_config_t *c, const char *name,
+                                  const char *value, char *err, size_t errlen)
+{
+    char **dst;
+
+    if (c == NULL || name == NULL)
+        return fail(err, errlen, "no configuration");
+    if (!strcmp(name, "SENTINEL_PASSWORD"))
+        dst = &c->env_sentinel_password;
+    else if (!strcmp(name, "REDIS_PASSWORD"))
+        dst = &c->env_data_password;
+    else
+        return fail(err, errlen, "unknown environment variable '%.64s'", name);
+    if (value == NULL || *value == '\0') {
+        free_secret(dst);
+        return 0;
+    }
+    return set_secret(name, value, dst, err, errlen);
+}
+
 int sentinel_proxy_config_parse_args(sentinel_proxy_config_t *c, int argc, char **argv,
                                      char *err, size_t errlen)
 {
     char key[64], msg[512];
-    const char *val, *env;
+    const char *val;
     int i, next, have_sentinel_flag = 0;
 
     if (c == NULL)
@@ -469,12 +491,14 @@ int sentinel_proxy_config_parse_args(sentinel_proxy_config_t *c, int argc, char 
         if (!strcmp(key, "config") && sentinel_proxy_config_load(c, val, err, errlen) == -1)
             return -1;
     }
-    /* The environment beats the file; flags beat both. */
-    if ((env = getenv("SENTINEL_PASSWORD")) != NULL && *env &&
-        set_secret("SENTINEL_PASSWORD", env, &c->sentinel_password, err, errlen) == -1)
+    /* The environment (as the program handed it over: the library never
+     * reads the process environment) beats the file; flags beat both. */
+    if (c->env_sentinel_password &&
+        set_secret("SENTINEL_PASSWORD", c->env_sentinel_password, &c->sentinel_password, err,
+                   errlen) == -1)
         return -1;
-    if ((env = getenv("REDIS_PASSWORD")) != NULL && *env &&
-        set_secret("REDIS_PASSWORD", env, &c->data_password, err, errlen) == -1)
+    if (c->env_data_password &&
+        set_secret("REDIS_PASSWORD", c->env_data_password, &c->data_password, err, errlen) == -1)
         return -1;
     /* Sentinels given as flags replace the file's list rather than add. */
     if (have_sentinel_flag) {

@@ -1,9 +1,21 @@
 /*
  * The master state machine of sentinel-proxy: which master clients are
- * sent to, and when that changes. Fed by libsentinel's watcher (events
- * from every sentinel, polling as a backstop) and by the ROLE probe
- * (probe.c); only this file changes p->state. Part of the proxy's core
- * (proxy_core.h): a switch drops or carries over the client connections.
+ * sent to, and when that changes. Driven by libsentinel's failover
+ * follower (sentinel_follow_t, include/sentinel/follow.h: the watcher, the
+ * ROLE check of every candidate, pause / resume / abort, the epoch), whose
+ * descriptors live in the proxy's loop; only this file changes p->state.
+ * Part of the proxy's core (proxy_core.h): a switch drops or carries over
+ * the client connections.
+ *
+ *   follower                     proxy
+ *   FOLLOWING (verified master)  UP: connect held clients; a different
+ *                                master than before is a switch (clients
+ *                                attached to the old one are dropped, the
+ *                                shared master connections closed)
+ *   PAUSED / PROBING             PAUSED: no client byte is written
+ *   RESOLVING after FOLLOWING    SUSPECT: new clients are held
+ *   RESOLVING after a failover   PAUSED stays (the old master is fenced)
+ *   RESOLVING, never followed    NONE
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -27,8 +39,6 @@ const char *px_master_state_name(px_master_state st)
 /* ------------------------------------------------------------------------
  * The master: state, switching, verification
  * ------------------------------------------------------------------------ */
-
-static void probe_now(sentinel_proxy_t *p);
 
 /* Tell the shared cache (if kept): a verified master, or a failover of it. */
 static void publish(sentinel_proxy_t *p, int failover)
@@ -58,23 +68,6 @@ static void set_state(sentinel_proxy_t *p, px_master_state st, const char *why)
         px_update_all(p);
 }
 
-static void set_candidate(sentinel_proxy_t *p, const char *host, int port)
-{
-    if (p->have_cand && px_same_hp(&p->cand, host, port))
-        return;
-    snprintf(p->cand.host, sizeof(p->cand.host), "%s", host);
-    p->cand.port = port;
-    p->have_cand = 1;
-    p->probe_failures = 0;
-    probe_now(p);
-}
-
-static void clear_candidate(sentinel_proxy_t *p)
-{
-    p->have_cand = 0;
-    p->probe_failures = 0;
-}
-
 /* ROLE said master: make it the master and move traffic there. */
 void px_master_verified(sentinel_proxy_t *p, const sn_hostport *hp)
 {
@@ -82,7 +75,6 @@ void px_master_verified(sentinel_proxy_t *p, const sn_hostport *hp)
     socklen_t salen;
     size_t dropped = 0;
 
-    clear_candidate(p);
     if (p->have_master && px_same_hp(&p->master, hp->host, hp->port)) {
         set_state(p, PX_MASTER_UP, "verified");
         px_attach_held(p);
@@ -128,7 +120,7 @@ void px_master_verified(sentinel_proxy_t *p, const sn_hostport *hp)
 }
 
 /* Our master refused a connection: hold new clients until it or a
- * successor answers ROLE master. */
+ * successor answers ROLE master (the follower asks it again). */
 void px_master_suspect(sentinel_proxy_t *p, const char *why)
 {
     if (p->state != PX_MASTER_UP || !p->have_master)
@@ -136,133 +128,75 @@ void px_master_suspect(sentinel_proxy_t *p, const char *why)
     snprintf(p->last_error, sizeof(p->last_error), "master %s:%d: %s", p->master.host,
              p->master.port, why);
     set_state(p, PX_MASTER_SUSPECT, p->last_error);
-    set_candidate(p, p->master.host, p->master.port);
+    if (p->follow) {
+        sentinel_follow_recheck(p->follow); /* deferred inside its callbacks */
+        px_master_follow_due(p);
+    }
 }
 
 /* A master connection ended: check the master without holding anyone
- * (clients also end connections with QUIT, or Redis times them out). */
+ * (clients also end connections with QUIT, or Redis times them out); the
+ * follower stops writes only if the master fails the check. */
 void px_master_check(sentinel_proxy_t *p)
 {
     /* Once per tick at most: a burst of closes needs one check. */
-    if (p->state == PX_MASTER_UP && p->have_master && !p->have_cand &&
+    if (p->state == PX_MASTER_UP && p->have_master && p->follow &&
         p->now - p->last_check >= PX_TICK_MS) {
         p->last_check = p->now;
-        set_candidate(p, p->master.host, p->master.port);
+        sentinel_follow_verify(p->follow);
+        px_master_follow_due(p);
     }
 }
 
-/* ---- the ROLE probe ------------------------------------------------------ */
+/* ---- the follower's transitions --------------------------------------------- */
 
-static void on_probe(px_loop *l, int fd, void *ud, int mask);
-
-static void probe_sync_fd(sentinel_proxy_t *p)
+static void on_follow_state(sentinel_follow_t *f, const sentinel_follow_transition *t, void *ud)
 {
-    int fd = p->probe.fd, mask = fd >= 0 ? px_probe_events(&p->probe) : PX_NONE;
+    sentinel_proxy_t *p = ud;
 
-    if (p->probe_reg_fd == fd && p->probe_reg_mask == mask)
-        return;
-    if (p->probe_reg_fd >= 0)
-        px_loop_del(p->loop, p->probe_reg_fd, PX_READABLE | PX_WRITABLE);
-    p->probe_reg_fd = -1;
-    p->probe_reg_mask = PX_NONE;
-    if (fd >= 0 && mask != PX_NONE && px_loop_add(p->loop, fd, mask, on_probe, NULL) == 0) {
-        p->probe_reg_fd = fd;
-        p->probe_reg_mask = mask;
-    }
-}
+    (void)f;
+    p->now = sn_now_ms();
+    px_logf(&p->log, SENTINEL_PROXY_LOG_DEBUG, "follower %s -> %s, epoch %llu (%s)",
+            sentinel_follow_state_name(t->old_state), sentinel_follow_state_name(t->new_state),
+            (unsigned long long)t->epoch, t->reason ? t->reason : "?");
+    switch (t->new_state) {
+    case SENTINEL_FOLLOW_FOLLOWING: {
+        sn_hostport hp;
 
-static void probe_result(sentinel_proxy_t *p, px_probe_result r)
-{
-    sn_hostport cand = p->cand;
-    int backoff;
-
-    switch (r) {
-    case PX_PROBE_PENDING:
-        return;
-    case PX_PROBE_MASTER:
-        p->probe_failures = 0;
-        px_master_verified(p, &cand);
-        return;
-    case PX_PROBE_NOT_MASTER:
-    case PX_PROBE_FAILED:
+        snprintf(hp.host, sizeof(hp.host), "%s", t->master.host);
+        hp.port = t->master.port;
+        /* An aborted failover verifies the same master again: its
+         * connections carry on, as they never wrote while paused. */
+        px_master_verified(p, &hp);
         break;
     }
-    if (r == PX_PROBE_FAILED)
-        snprintf(p->last_error, sizeof(p->last_error), "%s", p->probe.err);
-    else
-        snprintf(p->last_error, sizeof(p->last_error), "%s:%d is not a master", cand.host,
-                 cand.port);
-    px_logf(&p->log, p->probe.auth_failed ? SENTINEL_PROXY_LOG_ERROR : SENTINEL_PROXY_LOG_DEBUG,
-            "ROLE probe: %s", p->last_error);
-    /* The master we forward to failed its check: hold new clients. */
-    if (p->state == PX_MASTER_UP && p->have_master && px_same_hp(&p->master, cand.host, cand.port))
-        set_state(p, PX_MASTER_SUSPECT, p->last_error);
-    /* A replica answers "not master" until promoted: ask again every
-     * probe interval. A failed connection is retried at once (Sentinel's
-     * CLIENT KILL right at the promotion closes it), then with backoff, so
-     * that a dead node is not hammered. */
-    backoff = p->probe_ms;
-    if (r == PX_PROBE_NOT_MASTER) {
-        p->probe_failures = 0;
-    } else if (p->probe_failures++ == 0) {
-        backoff = 0;
-    } else {
-        for (int i = 1; i < p->probe_failures && backoff < PX_PROBE_BACKOFF_MAX_MS; i++)
-            backoff *= 2;
-        if (backoff > PX_PROBE_BACKOFF_MAX_MS)
-            backoff = PX_PROBE_BACKOFF_MAX_MS > p->probe_ms ? PX_PROBE_BACKOFF_MAX_MS : p->probe_ms;
-    }
-    p->probe_next = p->now + backoff;
-}
-
-void px_master_probe_run(sentinel_proxy_t *p)
-{
-    px_probe_result r;
-
-    if (!p->have_cand) {
-        /* Keep an idle probe connection for the next check; notice when
-         * the node closes it. */
-        if (p->probe.state == PX_PROBE_READY)
-            px_probe_step(&p->probe, p->now);
-        else if (p->probe.fd >= 0)
-            px_probe_close(&p->probe);
-        probe_sync_fd(p);
-        return;
-    }
-    if ((p->probe.state == PX_PROBE_IDLE || p->probe.state == PX_PROBE_READY) &&
-        p->now >= p->probe_next) {
-        if (px_probe_start(&p->probe, &p->cand, &p->data_cred, p->connect_ms, p->command_ms,
-                           p->now) == -1) {
-            probe_result(p, PX_PROBE_FAILED);
-            probe_sync_fd(p);
-            return;
+    case SENTINEL_FOLLOW_PAUSED:
+    case SENTINEL_FOLLOW_PROBING:
+        if (t->new_state == SENTINEL_FOLLOW_PROBING)
+            px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "asking %s:%d for ROLE (%s)",
+                    t->candidate.host, t->candidate.port, t->reason ? t->reason : "?");
+        if (p->state != PX_MASTER_PAUSED) {
+            /* Stop writing to the old master now: it may be demoted soon. */
+            set_state(p, PX_MASTER_PAUSED, t->reason ? t->reason : "failover");
+            publish(p, 1);
         }
+        break;
+    case SENTINEL_FOLLOW_RESOLVING:
+        /* After a failover the old master stays fenced: the pause goes on
+         * until a verified master (pause-timeout ends the clients' wait). */
+        if (p->state == PX_MASTER_UP) {
+            snprintf(p->last_error, sizeof(p->last_error), "master %s:%d: %s", p->master.host,
+                     p->master.port, sentinel_follow_errstr(f)[0] ? sentinel_follow_errstr(f)
+                                                                 : (t->reason ? t->reason : "?"));
+            set_state(p, PX_MASTER_SUSPECT, p->last_error);
+        }
+        break;
     }
-    r = px_probe_step(&p->probe, p->now);
-    probe_sync_fd(p);
-    probe_result(p, r);
-    probe_sync_fd(p);
 }
 
-static void on_probe(px_loop *l, int fd, void *ud, int mask)
-{
-    sentinel_proxy_t *p = px_loop_owner(l);
-
-    (void)fd;
-    (void)ud;
-    (void)mask;
-    p->probe_ready = 1;
-}
-
-static void probe_now(sentinel_proxy_t *p)
-{
-    p->probe_next = p->now;
-    p->probe_ready = 1;
-}
-
-/* ---- sentinel events ----------------------------------------------------- */
-
-void px_master_on_event(const sentinel_event *ev, void *ud)
+/* Every event the watcher reported (the follower has acted on it): logs
+ * and counters. */
+static void on_follow_event(const sentinel_event *ev, void *ud)
 {
     sentinel_proxy_t *p = ud;
 
@@ -272,39 +206,19 @@ void px_master_on_event(const sentinel_event *ev, void *ud)
         px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "failover of '%s' started (%s from %s:%d)",
                 p->master_name, ev->detail ? ev->detail : "?",
                 ev->source_host ? ev->source_host : "?", ev->source_port);
-        /* Stop writing to the old master now: it may be demoted soon. */
-        clear_candidate(p);
-        set_state(p, PX_MASTER_PAUSED, "failover started");
-        publish(p, 1);
         break;
     case SENTINEL_EVENT_REPLICA_SELECTED:
         px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "replica %s:%d selected for promotion",
-                ev->host, ev->port);
-        if (p->state != PX_MASTER_PAUSED)
-            set_state(p, PX_MASTER_PAUSED, "replica selected");
-        set_candidate(p, ev->host, ev->port);
+                ev->host ? ev->host : "?", ev->port);
         break;
     case SENTINEL_EVENT_SWITCHED:
         px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "sentinels name %s:%d as master (%s)",
-                ev->host, ev->port, ev->detail ? ev->detail : "?");
-        if (p->have_master && px_same_hp(&p->master, ev->host, ev->port) &&
-            p->state == PX_MASTER_UP)
-            break;
-        if (p->have_master && !px_same_hp(&p->master, ev->host, ev->port)) {
-            set_state(p, PX_MASTER_PAUSED, "master changed");
-            publish(p, 1);
-        }
-        set_candidate(p, ev->host, ev->port);
+                ev->host ? ev->host : "?", ev->port, ev->detail ? ev->detail : "?");
         break;
     case SENTINEL_EVENT_FAILOVER_ABORTED:
         p->ctr.failovers_aborted++;
         px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "failover aborted (%s)",
                 ev->detail ? ev->detail : "?");
-        /* Carry on with the old master once it still answers as one. */
-        if (p->state == PX_MASTER_PAUSED && p->have_master) {
-            clear_candidate(p);
-            set_candidate(p, p->master.host, p->master.port);
-        }
         break;
     case SENTINEL_EVENT_SUBSCRIBE_DENIED:
         p->ctr.subscribe_denied++;
@@ -326,55 +240,113 @@ void px_master_on_event(const sentinel_event *ev, void *ud)
     }
 }
 
-static void on_watch_fd(px_loop *l, int fd, void *ud, int mask)
+/* ---- the follower's descriptors in the proxy's loop ---------------------------- */
+
+/* Fired descriptors are collected here and handed to the follower after
+ * the loop's batch (px_master_follow_run): its transitions open and close
+ * client connections, which must not happen in the middle of a batch. */
+static void on_follow_fd(px_loop *l, int fd, void *ud, int mask)
 {
     sentinel_proxy_t *p = px_loop_owner(l);
+    int i;
 
-    (void)fd;
     (void)ud;
-    (void)mask;
-    p->watch_ready = 1;
-}
-
-/* The watcher's fds change as it connects and reconnects: re-register
- * them after every call into it. */
-static void watch_sync_fds(sentinel_proxy_t *p)
-{
-    sentinel_watch_fd fds[PX_WATCH_FDS];
-    int n = sentinel_watch_fds(p->watch, fds, PX_WATCH_FDS);
-
-    if (n > PX_WATCH_FDS)
-        n = PX_WATCH_FDS;
-    for (int i = 0; i < p->nwatch_reg; i++)
-        px_loop_del(p->loop, p->watch_reg[i], PX_READABLE | PX_WRITABLE);
-    p->nwatch_reg = 0;
-    for (int i = 0; i < n; i++) {
-        int mask = ((fds[i].events & POLLIN) ? PX_READABLE : 0) |
-                   ((fds[i].events & POLLOUT) ? PX_WRITABLE : 0);
-        if (px_loop_add(p->loop, fds[i].fd, mask, on_watch_fd, NULL) == 0)
-            p->watch_reg[p->nwatch_reg++] = fds[i].fd;
+    for (i = 0; i < p->nfired; i++)
+        if (p->fired[i].fd == fd)
+            break;
+    if (i == p->nfired) {
+        if (p->nfired == PX_FOLLOW_FDS)
+            return; /* cannot happen: it registers at most that many */
+        p->fired[p->nfired].fd = fd;
+        p->fired[p->nfired++].revents = 0;
     }
+    p->fired[i].revents |= ((mask & PX_READABLE) ? POLLIN : 0) |
+                           ((mask & PX_WRITABLE) ? POLLOUT : 0);
 }
 
-void px_master_watch_run(sentinel_proxy_t *p)
+static void on_follow_socket(sentinel_follow_t *f, int fd, sentinel_follow_fd_op op, int events,
+                             void *ud)
 {
-    sentinel_addr cur;
+    sentinel_proxy_t *p = ud;
+    int want = ((events & POLLIN) ? PX_READABLE : 0) | ((events & POLLOUT) ? PX_WRITABLE : 0);
+    int have = px_loop_mask(p->loop, fd);
 
-    p->watch_ready = 0;
-    sentinel_watch_process(p->watch);
-    watch_sync_fds(p);
+    (void)f;
+    if (op == SENTINEL_FOLLOW_FD_REMOVE)
+        want = PX_NONE;
+    if (have & ~want)
+        px_loop_del(p->loop, fd, have & ~want);
+    if (want != PX_NONE && px_loop_add(p->loop, fd, want, on_follow_fd, NULL) == -1)
+        px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR, "cannot watch sentinel fd %d: %s", fd,
+                strerror(errno));
+}
+
+/* When the follower wants its timeout call next. */
+void px_master_follow_due(sentinel_proxy_t *p)
+{
+    p->follow_due = sn_now_ms() + sentinel_follow_timeout(p->follow);
+}
+
+/* The follower's work after a loop iteration: the descriptors that fired,
+ * then its timers. */
+void px_master_follow_run(sentinel_proxy_t *p)
+{
+    struct {
+        int fd, revents;
+    } fired[PX_FOLLOW_FDS];
+    int n = p->nfired;
+
+    memcpy(fired, p->fired, (size_t)n * sizeof(fired[0]));
+    p->nfired = 0;
+    for (int i = 0; i < n; i++)
+        sentinel_follow_on_fd(p->follow, fired[i].fd, fired[i].revents);
+    if (sentinel_follow_timeout(p->follow) == 0)
+        sentinel_follow_on_timeout(p->follow);
     p->now = sn_now_ms();
-    p->watch_due = p->now + sentinel_watch_timeout(p->watch);
-    /* The polled answer is the backstop for every lost event. */
-    if (sentinel_watch_current(p->watch, &cur) == 0) {
-        int is_master = p->have_master && px_same_hp(&p->master, cur.host, cur.port);
-        int is_cand = p->have_cand && px_same_hp(&p->cand, cur.host, cur.port);
-        if (!is_master && !is_cand && !sentinel_watch_in_failover(p->watch)) {
-            if (p->have_master) {
-                set_state(p, PX_MASTER_PAUSED, "sentinels name another master");
-                publish(p, 1);
-            }
-            set_candidate(p, cur.host, cur.port);
-        }
-    }
+    px_master_follow_due(p);
+}
+
+/* Why there is no verified master, for -MASTERDOWN and the log: the
+ * follower's last problem (a refused AUTH is an operator's error). */
+void px_master_note_error(sentinel_proxy_t *p)
+{
+    const char *e = sentinel_follow_errstr(p->follow);
+
+    if (p->state == PX_MASTER_UP || e[0] == '\0' || strcmp(e, p->last_error) == 0)
+        return;
+    snprintf(p->last_error, sizeof(p->last_error), "%s", e);
+    px_logf(&p->log,
+            sentinel_follow_errcode(p->follow) == SENTINEL_ERR_AUTH ? SENTINEL_PROXY_LOG_ERROR
+                                                                    : SENTINEL_PROXY_LOG_DEBUG,
+            "no verified master: %s", p->last_error);
+}
+
+/* Closes nothing: the follower's descriptors leave the loop first. */
+void px_master_follow_free(sentinel_proxy_t *p)
+{
+    sentinel_watch_fd fds[PX_FOLLOW_FDS];
+    int n;
+
+    if (p->follow == NULL)
+        return;
+    n = sentinel_follow_fds(p->follow, fds, PX_FOLLOW_FDS);
+    for (int i = 0; i < n && i < PX_FOLLOW_FDS; i++)
+        if (p->loop)
+            px_loop_del(p->loop, fds[i].fd, PX_READABLE | PX_WRITABLE);
+    sentinel_follow_free(p->follow);
+    p->follow = NULL;
+}
+
+/* The follower for sn's master, driven from the proxy's loop. 0 or -1. */
+int px_master_follow_new(sentinel_proxy_t *p, const sentinel_t *sn, int poll_ms, int probe_ms)
+{
+    if ((p->follow = sentinel_follow_new(sn)) == NULL)
+        return -1;
+    sentinel_follow_set_state_cb(p->follow, on_follow_state, p);
+    sentinel_follow_set_event_cb(p->follow, on_follow_event, p);
+    sentinel_follow_set_socket_cb(p->follow, on_follow_socket, p);
+    sentinel_follow_set_timing(p->follow, SENTINEL_FOLLOW_POLL_MS, poll_ms);
+    sentinel_follow_set_timing(p->follow, SENTINEL_FOLLOW_PROBE_EVERY_MS, probe_ms);
+    p->follow_due = sn_now_ms();
+    return 0;
 }

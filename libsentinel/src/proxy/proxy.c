@@ -3,8 +3,8 @@
  *
  * Split by role (issue 10): client connections (accept, forwarding,
  * teardown) are in conn.c, the shared master connections (multiplexing)
- * in mux.c, the master state machine (watcher events, ROLE probe,
- * switching) in master.c, the core types they share in proxy_core.h;
+ * in mux.c, the master state machine (libsentinel's failover follower
+ * mapped onto the proxy's states, switching) in master.c, the core types they share in proxy_core.h;
  * below the core, sockets in net.c, metrics and the admin endpoint in
  * stats.c, the shared-cache publisher in cache_pub.c. Left here: timers,
  * the public API and the lifecycle.
@@ -32,10 +32,10 @@
  *   buffer-size bytes per direction; the rest waits in kernel socket
  *   buffers and then in the peer.
  *
- * - The master is tracked by libsentinel's watcher (events from every
- *   sentinel, polling as a backstop) whose fds live in this same loop, and
- *   every new master is verified with a non-blocking ROLE probe (probe.c)
- *   before any client is connected to it.
+ * - The master is tracked by libsentinel's failover follower
+ *   (sentinel_follow_t: events from every sentinel, polling as a backstop,
+ *   a ROLE check of every candidate) whose fds live in this same loop; no
+ *   client is connected to a master before it answered ROLE master.
  *
  * - Zero-loss failover. At the first failover event about the master
  *   (FAILOVER_STARTED: the leader announces it ~150 ms before it promotes
@@ -77,7 +77,7 @@
  *   node is dropped at once, never left to TCP timeouts.
  *
  * Client authentication is end to end: clients send their own AUTH to the
- * master. The data credentials are used only by the ROLE probes.
+ * master. The data credentials are used only by the follower's ROLE checks.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -187,6 +187,8 @@ static void tick(sentinel_proxy_t *p)
     if (p->admin)
         px_admin_tick(p->admin, p->now);
     px_pub_tick(p->pub, p->state == PX_MASTER_UP && p->have_master ? &p->master : NULL, p->now);
+    if (p->follow)
+        px_master_note_error(p);
 }
 
 static void close_listeners(sentinel_proxy_t *p)
@@ -249,7 +251,21 @@ static void on_wake(px_loop *l, int fd, void *ud, int mask)
  * The public API
  * ------------------------------------------------------------------------ */
 
-static int raise_nofile(sentinel_proxy_t *p, size_t want, char *err, size_t errlen)
+static size_t fds_wanted(const sentinel_proxy_config_t *c)
+{
+    return 2 * (c->watch ? 0 : (size_t)c->max_clients) + PX_FD_RESERVE;
+}
+
+int sentinel_proxy_config_fds_wanted(const sentinel_proxy_config_t *c)
+{
+    return c ? (int)fds_wanted(c) : -1;
+}
+
+/* The open file limit is the program's to raise (it acts on the whole
+ * process: tools/sentinel_proxy.c does it, with
+ * sentinel_proxy_config_fds_wanted()); here it only bounds max-clients and
+ * the loop's table. */
+static int fd_budget(sentinel_proxy_t *p, size_t want, char *err, size_t errlen)
 {
     struct rlimit rl;
     rlim_t need = (rlim_t)(2 * want + PX_FD_RESERVE);
@@ -257,11 +273,6 @@ static int raise_nofile(sentinel_proxy_t *p, size_t want, char *err, size_t errl
     if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
         snprintf(err, errlen, "getrlimit: %s", strerror(errno));
         return -1;
-    }
-    if (rl.rlim_cur < need) {
-        rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-        getrlimit(RLIMIT_NOFILE, &rl);
     }
     if (rl.rlim_cur < need) {
         size_t fit = rl.rlim_cur > 2 * PX_FD_RESERVE ? (rl.rlim_cur - PX_FD_RESERVE) / 2 : 1;
@@ -274,18 +285,9 @@ static int raise_nofile(sentinel_proxy_t *p, size_t want, char *err, size_t errl
     return rl.rlim_cur > (rlim_t)1 << 24 ? 1 << 24 : (int)rl.rlim_cur;
 }
 
-static int copy_secret(char **dst, const char *src)
-{
-    *dst = NULL;
-    if (src && (*dst = strdup(src)) == NULL)
-        return -1;
-    return 0;
-}
-
 sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err, size_t errlen)
 {
     sentinel_proxy_t *p;
-    sentinel_addr addr;
     char dummy[8];
     int setsize, rc, fds[2];
 
@@ -301,8 +303,6 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
     }
     p->log = c->log;
     p->tcp_fd = p->unix_fd = p->wake_r = p->wake_w = -1;
-    p->probe_reg_fd = -1;
-    px_probe_init(&p->probe);
     p->multiplex = c->multiplex;
     snprintf(p->master_name, sizeof(p->master_name), "%s", c->master);
     p->connect_ms = c->connect_ms;
@@ -316,9 +316,7 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
     p->now = sn_now_ms();
     p->state = PX_MASTER_NONE;
     p->state_since = p->down_since = p->now;
-    if (copy_secret(&p->data_cred.user, c->data_user) == -1 ||
-        copy_secret(&p->data_cred.password, c->data_password) == -1 ||
-        (p->scratch = malloc(p->bufsize)) == NULL) {
+    if ((p->scratch = malloc(p->bufsize)) == NULL) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -336,7 +334,7 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
         goto fail;
     }
 
-    if ((setsize = raise_nofile(p, p->watch_only ? 0 : (size_t)c->max_clients, err, errlen)) ==
+    if ((setsize = fd_budget(p, (fds_wanted(c) - PX_FD_RESERVE) / 2, err, errlen)) ==
         -1)
         goto fail;
     if ((p->loop = px_loop_new(setsize)) == NULL) {
@@ -379,36 +377,39 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
     if (c->shared_cache[0] && (p->pub = px_pub_open(c, p->sn, &p->log, err, errlen)) == NULL)
         goto fail;
 
-    if ((p->watch = sentinel_watch_new(p->sn, px_master_on_event, p)) == NULL) {
-        snprintf(err, errlen, "cannot create the sentinel watcher");
+    if (px_master_follow_new(p, p->sn, c->poll_ms, c->probe_ms) == -1) {
+        snprintf(err, errlen, "cannot create the failover follower");
         goto fail;
     }
-    sentinel_watch_set_poll_interval(p->watch, c->poll_ms);
 
     /* The first answer may block (bounded): nothing is listening yet. */
     if (c->resolve_ms > 0) {
-        rc = sentinel_resolve(p->sn, SENTINEL_RESOLVE_NO_CACHE, &addr);
+        int64_t deadline = sn_now_ms() + c->resolve_ms;
+
+        for (int64_t now = sn_now_ms();
+             p->state != PX_MASTER_UP && now < deadline && p->follow != NULL; now = sn_now_ms())
+            if (sentinel_follow_run_once(p->follow, (int)(deadline - now)) == -1)
+                break;
         p->now = sn_now_ms();
-        if (rc == SENTINEL_OK) {
-            sn_hostport hp;
-            snprintf(hp.host, sizeof(hp.host), "%s", addr.host);
-            hp.port = addr.port;
-            px_master_verified(p, &hp);
-        } else {
-            snprintf(p->last_error, sizeof(p->last_error), "%s", sentinel_errstr(p->sn));
+        px_master_follow_due(p);
+        if (p->state != PX_MASTER_UP) {
+            rc = sentinel_follow_errcode(p->follow);
+            if (rc == SENTINEL_OK)
+                rc = SENTINEL_ERR_TIMEOUT; /* no answer in resolve-timeout */
+            snprintf(p->last_error, sizeof(p->last_error), "%s",
+                     sentinel_follow_errstr(p->follow));
             px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR,
                     "cannot resolve master '%s' yet (%s): %s; holding clients until it can",
-                    p->master_name, sentinel_code_name(rc), sentinel_errstr(p->sn));
+                    p->master_name, sentinel_code_name(rc), p->last_error);
         }
     }
-    /* The watcher has its own copy of the configuration; the handle was
-     * only needed for the first resolution. (Giving the freed memory back
+    /* The follower has its own copy of the configuration; the handle was
+     * only needed to make it. (Giving the freed memory back
      * to the system, malloc_trim(), is the program's business: it acts on
      * the whole process; tools/sentinel_proxy.c does it.) */
     sentinel_free(p->sn);
     p->sn = NULL;
     px_listeners_enable(p);
-    p->watch_due = p->now;
     p->tick_due = p->now + PX_TICK_MS;
     if (p->admin)
         px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "admin endpoint on %s:%d", c->admin_host,
@@ -443,14 +444,11 @@ void sentinel_proxy_free(sentinel_proxy_t *p)
         while (p->held.head)
             px_conn_drop(p, p->held.head, PX_DROP_NORMAL);
         close_listeners(p);
-        for (int i = 0; i < p->nwatch_reg; i++)
-            px_loop_del(p->loop, p->watch_reg[i], PX_READABLE | PX_WRITABLE);
     }
+    px_master_follow_free(p);
     px_mux_reap(p, 1);
     px_admin_free(p->admin);
     px_pub_free(p->pub);
-    px_probe_close(&p->probe);
-    sentinel_watch_free(p->watch);
     sentinel_free(p->sn);
     if (p->wake_r >= 0)
         close(p->wake_r);
@@ -460,11 +458,6 @@ void sentinel_proxy_free(sentinel_proxy_t *p)
     if (p->scratch)
         explicit_bzero(p->scratch, p->bufsize); /* the last read may hold an AUTH */
     free(p->scratch);
-    free(p->data_cred.user);
-    if (p->data_cred.password) {
-        explicit_bzero(p->data_cred.password, strlen(p->data_cred.password));
-        free(p->data_cred.password);
-    }
     free(p);
 }
 
@@ -479,17 +472,12 @@ int sentinel_proxy_timeout(sentinel_proxy_t *p)
 
     if (p == NULL)
         return -1;
-    if (p->stopped || p->watch_ready || p->probe_ready)
+    if (p->stopped || p->nfired > 0)
         return 0;
     now = sn_now_ms();
-    due = p->tick_due < p->watch_due ? p->tick_due : p->watch_due;
-    if (p->have_cand) {
-        int64_t pd = p->probe.state == PX_PROBE_IDLE || p->probe.state == PX_PROBE_READY
-                         ? p->probe_next
-                         : p->probe.deadline;
-        if (pd < due)
-            due = pd;
-    }
+    due = p->tick_due;
+    if (p->follow && p->follow_due < due)
+        due = p->follow_due;
     if (p->stopping && p->stop_deadline < due)
         due = p->stop_deadline;
     return due <= now ? 0 : (int)(due - now);
@@ -515,21 +503,8 @@ int sentinel_proxy_step(sentinel_proxy_t *p, int timeout_ms)
     if (p->sh_kick)
         px_mux_deliver_all(p);
     px_mux_flush_all(p);
-    if (p->watch_ready || p->now >= p->watch_due)
-        px_master_watch_run(p);
-    if (p->have_cand || p->probe.fd >= 0) {
-        int due = p->probe_ready;
-        if (p->have_cand) {
-            if (p->probe.state == PX_PROBE_CONNECTING || p->probe.state == PX_PROBE_WAITING)
-                due |= p->now >= p->probe.deadline;
-            else
-                due |= p->now >= p->probe_next;
-        }
-        if (due) {
-            p->probe_ready = 0;
-            px_master_probe_run(p);
-        }
-    }
+    if (p->follow && (p->nfired > 0 || p->now >= p->follow_due))
+        px_master_follow_run(p);
     if (p->now >= p->tick_due)
         tick(p);
     if (p->stopping && (p->conns.count == 0 || p->now >= p->stop_deadline)) {

@@ -2,7 +2,7 @@
  * The proxy's core types, shared by proxy.c (client connections, the
  * master state machine, the public API) and mux.c (the shared master
  * connections of multiplexing). Not public ABI; the modules below the
- * core (loop, net, probe, resp, stats, cache_pub) do not include it.
+ * core (loop, net, resp, stats, cache_pub) do not include it.
  */
 #ifndef SN_PROXY_CORE_H
 #define SN_PROXY_CORE_H
@@ -10,10 +10,10 @@
 #include <signal.h>
 
 #include "proxy/proxy_int.h"
+#include "sentinel/follow.h"
 
-#define PX_WATCH_FDS (SN_MAX_SENTINELS + 1) /* the watcher's fds we register */
-#define PX_TICK_MS 100                      /* timers; at most one master check per tick */
-#define PX_PROBE_BACKOFF_MAX_MS 500         /* ROLE probe retries of a dead node */
+#define PX_FOLLOW_FDS (SN_MAX_SENTINELS + 2) /* the follower's fds: links, poller, probe */
+#define PX_TICK_MS 100                       /* timers; at most one master check per tick */
 
 typedef enum px_master_state {
     PX_MASTER_NONE,    /* no verified master: hold new clients, probe the named one */
@@ -139,7 +139,6 @@ struct sentinel_proxy {
     int connect_ms, command_ms, probe_ms, pause_ms, idle_ms;
     size_t max_clients, bufsize;
     char unix_path[PX_PATH_MAX];
-    sn_cred data_cred;
 
     /* listeners and wakeups */
     int tcp_fd, unix_fd, tcp_port;
@@ -170,23 +169,16 @@ struct sentinel_proxy {
     socklen_t master_salen;
     int64_t state_since, down_since, down_total_ms, paused_warned;
 
-    /* the candidate being verified */
-    int have_cand;
-    sn_hostport cand;
-    px_probe probe;
-    int probe_reg_fd, probe_reg_mask;
-    int64_t probe_next;
-    int probe_failures;
-    int probe_ready;
     int64_t last_check;      /* last health check of the master */
 
-    /* the watcher */
-    sentinel_t *sn;
-    sentinel_watch_t *watch;
-    int watch_reg[PX_WATCH_FDS];
-    int nwatch_reg;
-    int watch_ready;
-    int64_t watch_due;
+    /* the failover follower (master.c): watcher, ROLE checks, epoch */
+    sentinel_t *sn;          /* during sentinel_proxy_new() only */
+    sentinel_follow_t *follow;
+    struct {
+        int fd, revents;
+    } fired[PX_FOLLOW_FDS];  /* its fds that fired in this loop iteration */
+    int nfired;
+    int64_t follow_due;      /* its timeout */
     int links_up;
     char last_error[256];
 
@@ -243,11 +235,15 @@ void px_listeners_enable(sentinel_proxy_t *p);
 
 /* ROLE said master: make it the master and move traffic there. */
 void px_master_verified(sentinel_proxy_t *p, const sn_hostport *hp);
-/* The watcher's events (sentinel_watch_new() callback; ud: the proxy). */
-void px_master_on_event(const sentinel_event *ev, void *ud);
-/* Advance the ROLE probe / the watcher when due. */
-void px_master_probe_run(sentinel_proxy_t *p);
-void px_master_watch_run(sentinel_proxy_t *p);
+/* The follower for sn's master, its fds in p->loop. 0, or -1 (OOM). */
+int px_master_follow_new(sentinel_proxy_t *p, const sentinel_t *sn, int poll_ms, int probe_ms);
+void px_master_follow_free(sentinel_proxy_t *p);
+/* Hand the follower its fired fds and due timers (after a loop iteration). */
+void px_master_follow_run(sentinel_proxy_t *p);
+/* Recompute p->follow_due after any call into the follower. */
+void px_master_follow_due(sentinel_proxy_t *p);
+/* Keep p->last_error at the follower's last problem while not UP. */
+void px_master_note_error(sentinel_proxy_t *p);
 
 /* ---- mux.c, for proxy.c ---------------------------------------------------- */
 

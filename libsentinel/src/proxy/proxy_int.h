@@ -97,6 +97,9 @@ struct sentinel_proxy_config {
     char master[256];
     char *sentinel_user, *sentinel_password;
     char *data_user, *data_password;
+    /* Passwords the program read from its environment
+     * (sentinel_proxy_config_set_env): between the file and the flags. */
+    char *env_sentinel_password, *env_data_password;
     int connect_ms, command_ms, resolve_ms;
     int poll_ms, probe_ms, pause_ms, idle_ms;
     int max_clients;
@@ -112,45 +115,6 @@ struct sentinel_proxy_config {
 
 /* "host:port" / "[v6]:port" with a numeric port 0..65535. */
 int px_parse_listen(const char *s, char *host, size_t hostlen, int *port, char *err, size_t errlen);
-
-/* ---- probe.c: a non-blocking ROLE check of one data node ---------------- */
-
-typedef enum px_probe_state {
-    PX_PROBE_IDLE,       /* no connection */
-    PX_PROBE_CONNECTING, /* non-blocking connect in progress */
-    PX_PROBE_WAITING,    /* AUTH/ROLE sent, replies pending */
-    PX_PROBE_READY       /* connected, answered, waiting for the next round */
-} px_probe_state;
-
-typedef enum px_probe_result {
-    PX_PROBE_PENDING = 0,
-    PX_PROBE_MASTER,
-    PX_PROBE_NOT_MASTER,
-    PX_PROBE_FAILED      /* refused, reset, timeout, auth or protocol error */
-} px_probe_result;
-
-typedef struct px_probe {
-    sn_hostport addr;
-    int fd;
-    px_probe_state state;
-    redisReader *reader;
-    int expect;          /* replies still pending */
-    int auth_failed;
-    const sn_cred *cred; /* AUTH with these on the next fresh connection */
-    int64_t deadline;
-    char err[128];
-} px_probe;
-
-const char *px_probe_state_name(px_probe_state st);
-void px_probe_init(px_probe *pr);
-/* Start a round: connect if needed, send [AUTH] ROLE. 0 or -1 (err set). */
-int px_probe_start(px_probe *pr, const sn_hostport *addr, const sn_cred *cred, int connect_ms,
-                   int command_ms, int64_t now);
-/* Advance after the fd was ready or the deadline passed. */
-px_probe_result px_probe_step(px_probe *pr, int64_t now);
-/* The events to wait for on pr->fd (PX_READABLE / PX_WRITABLE). */
-int px_probe_events(const px_probe *pr);
-void px_probe_close(px_probe *pr);
 
 /* ---- stats.c: counters, Prometheus text, the admin endpoint ------------- */
 
