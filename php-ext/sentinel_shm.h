@@ -1,20 +1,19 @@
 /*
- * Failover awareness without a sentinel round trip per request: a
- * persistent per-worker watcher, drained without blocking before each
- * resolution, marks the master "do not write" from the first failover event
- * (in this worker and, through the shared cache, in every worker of the
- * host) until the replica that sentinel selected answers ROLE master.
+ * The host's shared cache as the extension uses it (sentinel_shm.c): the
+ * file, its "failover in progress" flag, the host-wide failover epoch and
+ * the heartbeat of a host follower.
  */
-#ifndef SENTINEL_FAILOVER_H
-#define SENTINEL_FAILOVER_H
+#ifndef SENTINEL_SHM_H
+#define SENTINEL_SHM_H
 
 #include "sentinel_registry.h"
 
-/* Starts e's watcher if cfg wants one and it is not running yet. */
-void sn_php_watch_ensure(sn_php_entry *e, const sn_php_settings *cfg);
+#define SN_PHP_LOCK_MS 20 /* wait for the shared cache's writer lock */
 
-/* Processes whatever the sentinels sent since the last call; never blocks. */
-void sn_php_watch_drain(sn_php_entry *e);
+/* A host follower whose last heartbeat is at most this old is relied on:
+ * the worker opens no sentinel connection of its own (it beats every
+ * second; three missed beats and workers follow by themselves again). */
+#define SN_PHP_HEARTBEAT_FRESH_MS 3000
 
 /* The shared cache file of e, opened on first use; NULL when unusable:
  * then the reason is in e->shm_status, logged once through the SAPI log
@@ -25,31 +24,32 @@ sentinel_shm_t *sn_php_shared_cache(sn_php_entry *e);
  * file the INI settings name is usable, without creating it. */
 void sn_php_shared_cache_probe(char *status, size_t len);
 
+/* 1 if the shared entry is flagged "failover in progress" (its address in
+ * *flagged), 0 if not, -1 when it cannot be read. */
+int sn_php_shared_failover(sn_php_entry *e, sentinel_addr *flagged);
+
+/* Count the first failover event about master a (NULL: a master we cannot
+ * name): once per failover, in the host's file when there is one (so every
+ * process of the host agrees, whoever heard it first) and in this process. */
+void sn_php_count_failover(sn_php_entry *e, const sentinel_addr *a);
+
 /* The failover epoch of e's master as this process knows it: the shared
  * cache's when e has one (after counting a failover flagged there), else
  * this process's own count. Memory reads only, plus one lock when a flagged
  * failover is counted for the first time. */
 uint64_t sn_php_epoch(sn_php_entry *e);
 
-/* 1 if the shared entry is flagged "failover in progress" (its address in
- * *flagged), 0 if not, -1 when it cannot be read. */
-int sn_php_shared_failover(sn_php_entry *e, sentinel_addr *flagged);
+/* A host follower keeps e's shared cache current (fresh heartbeat); sets
+ * e->heartbeat_age_ms (-1: none ever). */
+bool sn_php_host_follower_alive(sn_php_entry *e);
 
-/*
- * A failover of the master is under way (heard by the watcher, or flagged in
- * the shared cache by another worker). Waits up to cfg->failover_wait_ms for
- * the new master: resumes as soon as the selected replica answers ROLE master
- * (publishing it to the shared cache) or another worker publishes it.
- * Returns SENTINEL_OK with *out set, or SENTINEL_ERR_NOT_MASTER with err
- * filled (failover_wait_ms = 0 fails at once).
- */
-int sn_php_failover_wait(sn_php_entry *e, const sn_php_settings *cfg, sentinel_addr *out,
-                         char *err, size_t errlen);
+/* For phpinfo() before any call: the heartbeat age of the file the INI
+ * settings name (sentinel_shm_heartbeat_age_ms()), -1 none or no file. */
+int64_t sn_php_heartbeat_probe(void);
 
-/* A verified new master served without asking anyone, or 0. */
-int sn_php_pinned(sn_php_entry *e, sentinel_addr *out);
+/* Wall clock ms (what the shared cache's expiry times use). */
+int64_t sn_php_wall_ms(void);
 
-/* Forget e's in-process failover conclusions about host:port (NULL: any). */
-void sn_php_failover_forget(sn_php_entry *e, const char *host, int port);
+bool sn_php_same_addr(const sentinel_addr *a, const char *host, int port);
 
 #endif
