@@ -285,6 +285,40 @@ int sn_php_failover_wait(sn_php_entry *e, const sn_php_settings *cfg, sentinel_a
     return SENTINEL_ERR_NOT_MASTER;
 }
 
+int sn_php_follow_wait_master(sn_php_entry *e, const sn_php_settings *cfg, sentinel_addr *out,
+                              char *err, size_t errlen)
+{
+    int64_t deadline = sn_php_now_ms() + cfg->total_ms;
+
+    if (e->f == NULL || !e->have_followed ||
+        sentinel_follow_get_state(e->f) != SENTINEL_FOLLOW_RESOLVING)
+        return -1;
+    for (int step = 0; step < SN_PHP_WAIT_MAX_STEPS; step++) {
+        int64_t now;
+
+        switch (sentinel_follow_get_state(e->f)) {
+        case SENTINEL_FOLLOW_FOLLOWING:
+            if (sentinel_follow_master(e->f, out) == 0)
+                return SENTINEL_OK;
+            break;
+        case SENTINEL_FOLLOW_PAUSED:
+        case SENTINEL_FOLLOW_PROBING:
+            return -2;
+        case SENTINEL_FOLLOW_RESOLVING:
+            break;
+        }
+        now = sn_php_now_ms();
+        if (now >= deadline)
+            break;
+        sentinel_follow_run_once(e->f, (int)MIN(deadline - now, SN_PHP_WAIT_STEP_MS));
+    }
+    snprintf(err, errlen, "master %s:%d not verified again within %ld ms: %s", e->followed.host,
+             e->followed.port, (long)cfg->total_ms,
+             *sentinel_follow_errstr(e->f) ? sentinel_follow_errstr(e->f) : "no answer");
+    return sentinel_follow_errcode(e->f) != SENTINEL_OK ? sentinel_follow_errcode(e->f)
+                                                         : SENTINEL_ERR_TIMEOUT;
+}
+
 int sn_php_pinned(sn_php_entry *e, sentinel_addr *out, bool *fresh)
 {
     if (!e->have_pinned)

@@ -43,6 +43,19 @@ void sn_php_follow_release(sn_php_entry *e);
 int sn_php_failover_wait(sn_php_entry *e, const sn_php_settings *cfg, sentinel_addr *out,
                          char *err, size_t errlen);
 
+/*
+ * The worker's follower is asking its master (or what the sentinels name)
+ * for ROLE again after an error (sentinel_follow_recheck()): wait for it,
+ * driving it, up to cfg->total_ms, instead of a blocking resolution that
+ * would not hear a failover start meanwhile (a frozen master held PHP a
+ * second past the promotion that way). SENTINEL_OK with *out set; -2 when a
+ * failover started (wait for it: sn_php_failover_wait()); -1 when the
+ * follower is not resolving a master it followed (resolve as usual); an
+ * error code with err filled when nothing answered in time.
+ */
+int sn_php_follow_wait_master(sn_php_entry *e, const sn_php_settings *cfg, sentinel_addr *out,
+                              char *err, size_t errlen);
+
 /* A verified new master served without asking anyone, or 0; *fresh is
  * true for the first answer after the follower resumed on it. */
 int sn_php_pinned(sn_php_entry *e, sentinel_addr *out, bool *fresh);

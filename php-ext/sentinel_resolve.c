@@ -329,6 +329,27 @@ int sn_php_resolve(const sn_php_settings *cfg, sentinel_addr *out, const char **
         goto done;
     }
 
+    /* After an error report our follower asks ROLE again: wait for it (it
+     * hears a failover start meanwhile) rather than block in a resolution. */
+    if (!cfg->no_cache) {
+        rc = sn_php_follow_wait_master(e, cfg, out, err, errlen);
+        if (rc == -2) {
+            rc = sn_php_failover_wait(e, cfg, out, err, errlen);
+            if (rc == SENTINEL_OK) {
+                *source = "failover";
+                *epoch = sn_php_epoch(e);
+                goto done;
+            }
+        }
+        if (rc == SENTINEL_OK) {
+            *source = "sentinel";
+            SENTINEL_G(counters).sentinel_lookups++;
+            goto done;
+        }
+        if (rc != -1)
+            return rc;
+    }
+
     rc = library_resolve(e, cfg, shm, out, source, err, errlen);
     if (rc == SENTINEL_ERR_NOT_MASTER && shm != NULL && sn_php_shared_failover(e, &flagged) == 1) {
         /* Another process heard a failover start: hold writes back too. */
