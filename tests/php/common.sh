@@ -146,3 +146,21 @@ CONF
     mkdir -p "$1/shm"
     chmod 1777 "$1/shm"
 }
+
+# sn_host_follower_start DIR [RUNAS...]: $SN_PROXY_BIN --watch (run through
+# RUNAS, e.g. setpriv) keeping DIR/shm current for the topology's master;
+# sets sn_proxy_pid, waits (10 s at most) for it to be ready and for its
+# first heartbeat.
+sn_host_follower_start() {
+    hf_dir=$1
+    shift
+    "$@" "$SN_PROXY_BIN" --watch --sentinel "$SENTINEL_TEST_SENTINELS" \
+        --master "$SENTINEL_TEST_MASTER_NAME" --shared-cache "$hf_dir/shm" 2>"$hf_dir/proxy.log" &
+    sn_proxy_pid=$!
+    i=0
+    while ! grep -q "ready: master" "$hf_dir/proxy.log" 2>/dev/null && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    sleep 1.2 # its first heartbeat
+}

@@ -153,15 +153,8 @@ expect_own_followers() {
 expect_own_followers "no publisher:  "
 
 # 2. The host follower: sentinel-proxy --watch publishing into the same directory.
-$as_nobody "$SN_PROXY_BIN" --watch --sentinel "$SENTINEL_TEST_SENTINELS" \
-    --master "$SENTINEL_TEST_MASTER_NAME" --shared-cache "$dir/shm" 2>"$dir/proxy.log" &
-proxy_pid=$!
-i=0
-while ! grep -q "ready: master" "$dir/proxy.log" 2>/dev/null && [ $i -lt 100 ]; do
-    sleep 0.1
-    i=$((i + 1))
-done
-sleep 1.2   # its first heartbeat
+sn_host_follower_start "$dir" $as_nobody
+proxy_pid=$sn_proxy_pid
 r=$(phase)
 c=${r%%|*}
 max=$(max_per_sentinel "$c")

@@ -85,6 +85,15 @@ if [ "${SN_SKIP_FPM:-}" != 1 ] && [ "$*" = "" ] && [ -x "$build/libsentinel/tool
         failed=$((failed + 1))
     fi
 fi
+# A manual failover through the shared-memory path (host mode): 0 lost.
+if [ "${SN_SKIP_FPM:-}" != 1 ] && [ "$*" = "" ] && [ -x "$build/libsentinel/tools/sentinel-proxy" ]; then
+    echo "== tests/php/host_follower_failover.sh"
+    if SN_EXT_SO="$ext/modules/sentinel.so" sh "$here/host_follower_failover.sh"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+fi
 # sentinel-proxy --watch keeps the shared cache current: a PHP worker's
 # first request after a switch already uses the new master (proxy test).
 if [ "$*" = "" ] && [ -x "$build/libsentinel/tools/sentinel-proxy" ]; then
