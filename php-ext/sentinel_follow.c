@@ -100,6 +100,8 @@ static void on_transition(sentinel_follow_t *f, const sentinel_follow_transition
     sn_php_entry *e = ud;
 
     (void)f;
+    if (t->new_state != SENTINEL_FOLLOW_RESOLVING)
+        e->rechecking = false;
     if (t->epoch != e->f_epoch) {
         /* Paused: t->master is the one failed over. Straight to FOLLOWING
          * (a switch seen only by polling): the one followed before. */
@@ -126,6 +128,7 @@ static void on_transition(sentinel_follow_t *f, const sentinel_follow_transition
 
 static void follower_close(sn_php_entry *e)
 {
+    e->rechecking = false;
     SENTINEL_G(counters).role_checks += sn_php_follow_probes(e);
     sentinel_follow_free(e->f);
     e->f = NULL;
@@ -260,7 +263,9 @@ int sn_php_failover_wait(sn_php_entry *e, const sn_php_settings *cfg, sentinel_a
             return SENTINEL_OK;
         }
         if (published_elsewhere(e, out)) {
-            pin(e, out);
+            /* Host mode reads the file again next time: no pin to go stale. */
+            if (e->f != NULL)
+                pin(e, out);
             e->have_failed = false;
             return SENTINEL_OK;
         }
@@ -290,7 +295,7 @@ int sn_php_follow_wait_master(sn_php_entry *e, const sn_php_settings *cfg, senti
 {
     int64_t deadline = sn_php_now_ms() + cfg->total_ms;
 
-    if (e->f == NULL || !e->have_followed ||
+    if (e->f == NULL || !e->rechecking ||
         sentinel_follow_get_state(e->f) != SENTINEL_FOLLOW_RESOLVING)
         return -1;
     for (int step = 0; step < SN_PHP_WAIT_MAX_STEPS; step++) {
@@ -341,8 +346,11 @@ void sn_php_failover_forget(sn_php_entry *e, const char *host, int port)
 
 void sn_php_follow_recheck(sn_php_entry *e)
 {
-    if (e->f != NULL)
-        sentinel_follow_recheck(e->f);
+    if (e->f == NULL || sentinel_follow_get_state(e->f) != SENTINEL_FOLLOW_FOLLOWING)
+        return;
+    sentinel_follow_recheck(e->f);
+    /* Set after the call: its own transition to RESOLVING runs inside it. */
+    e->rechecking = sentinel_follow_get_state(e->f) == SENTINEL_FOLLOW_RESOLVING;
 }
 
 const char *sn_php_follow_mode_summary(void)

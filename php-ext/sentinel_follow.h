@@ -45,7 +45,8 @@ int sn_php_failover_wait(sn_php_entry *e, const sn_php_settings *cfg, sentinel_a
 
 /*
  * The worker's follower is asking its master (or what the sentinels name)
- * for ROLE again after an error (sentinel_follow_recheck()): wait for it,
+ * for ROLE again after report_error() (sentinel_follow_recheck()), and
+ * has not reached another state since: wait for it,
  * driving it, up to cfg->total_ms, instead of a blocking resolution that
  * would not hear a failover start meanwhile (a frozen master held PHP a
  * second past the promotion that way). SENTINEL_OK with *out set; -2 when a

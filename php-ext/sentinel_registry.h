@@ -71,6 +71,7 @@ typedef struct sn_php_entry {
     int64_t heartbeat_age_ms; /* the host follower's, as last read; -1 none */
     sentinel_follow_t *f;
     uint64_t f_epoch;         /* the follower's epoch as last mirrored */
+    bool rechecking;          /* resolving again after report_error() */
     bool have_followed;
     sentinel_addr followed;   /* the master the follower followed last */
     bool have_failed;
