@@ -7,7 +7,9 @@
  *   sentinel.c            module lifecycle, phpinfo()
  *   sentinel_ini.c        INI entries and their validators
  *   sentinel_registry.c   per-process registry of library handles (survives requests)
- *   sentinel_failover.c   watcher events, failover state, waiting for the new master
+ *   sentinel_shm.c        the host's shared cache: file, failover flag, epoch, heartbeat
+ *   sentinel_follow.c     libsentinel's follower per worker, or the host follower's
+ *                         heartbeat; waiting for the new master during a failover
  *   sentinel_resolve.c    one resolution: INI + per-call options -> handle -> address
  *   sentinel_functions.c  the PHP functions and Sentinel\Exception
  */
@@ -22,8 +24,10 @@
 extern zend_module_entry sentinel_module_entry;
 #define phpext_sentinel_ptr &sentinel_module_entry
 
-/* sentinel.watch: "auto" follows the SAPI (on where workers outlive a
- * request, off for the CLI, where a subscription would outlive nothing). */
+/* sentinel.watch: follow failovers -- through a host follower when its
+ * heartbeat in the shared cache is fresh, else with a follower of the
+ * worker's own; "auto" starts no follower of its own in the CLI, where a
+ * subscription would outlive nothing. */
 #define SN_PHP_WATCH_OFF 0
 #define SN_PHP_WATCH_ON 1
 #define SN_PHP_WATCH_AUTO 2
@@ -36,10 +40,10 @@ typedef struct sn_php_counters {
     zend_ulong sentinel_lookups; /* answered by asking sentinels */
     zend_ulong errors;           /* resolutions that threw */
     zend_ulong invalidations;    /* invalidate() / report_error() that forgot an answer */
-    zend_ulong failover_events;  /* failovers heard from the watcher */
+    zend_ulong failover_events;  /* failovers heard from this worker's follower */
     zend_ulong failover_waits;   /* resolutions that waited for a new master */
     zend_ulong failover_fast_fails; /* ... that failed fast (failover_wait_ms = 0 or timeout) */
-    zend_ulong role_checks;      /* ROLE probes of a failover candidate */
+    zend_ulong role_checks;      /* ROLE probes by followers already closed */
     /* library counters of handles already freed (evicted, forked away) */
     zend_ulong retired_sentinel_queries;
     zend_ulong retired_sentinel_failures;

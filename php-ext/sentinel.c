@@ -12,7 +12,8 @@
 
 #include "php_sentinel.h"
 #include "sentinel_exception.h"
-#include "sentinel_failover.h"
+#include "sentinel_follow.h"
+#include "sentinel_shm.h"
 #include "sentinel_ini.h"
 #include "sentinel_registry.h"
 
@@ -83,6 +84,7 @@ static PHP_MINFO_FUNCTION(sentinel)
         sn_php_shared_cache_probe(status, sizeof(status));
         php_info_print_table_row(2, "Shared cache", status);
     }
+    php_info_print_table_row(2, "Failover following", sn_php_follow_mode_summary());
     php_info_print_table_end();
 
     php_info_print_table_start();

@@ -7,7 +7,8 @@
 
 #include "php_sentinel.h"
 #include "sentinel_exception.h"
-#include "sentinel_failover.h"
+#include "sentinel_follow.h"
+#include "sentinel_shm.h"
 #include "sentinel_resolve.h"
 
 #define SN_PHP_ERR_MAX 1024
@@ -157,6 +158,7 @@ static void add_handle(zval *list, sn_php_entry *e)
 {
     zval h;
     sentinel_stats st;
+    sentinel_follow_stats fst;
     sentinel_addr cur;
 
     array_init(&h);
@@ -168,10 +170,17 @@ static void add_handle(zval *list, sn_php_entry *e)
         add_assoc_null(&h, "shared_cache");
     add_assoc_string(&h, "shared_cache_mode", e->shm_status[0] ? e->shm_status : "off");
     add_assoc_long(&h, "epoch", (zend_long)sn_php_epoch(e));
-    add_assoc_bool(&h, "watching", e->w != NULL);
-    add_assoc_bool(&h, "in_failover", e->in_failover);
-    add_assoc_long(&h, "watch_events", (zend_long)e->events);
-    if (e->w != NULL && sentinel_watch_current(e->w, &cur) == 0) {
+    add_assoc_string(&h, "follow_mode", (char *)sn_php_mode_name(e->mode));
+    add_assoc_long(&h, "heartbeat_age_ms", (zend_long)e->heartbeat_age_ms);
+    add_assoc_bool(&h, "watching", e->f != NULL);
+    add_assoc_string(&h, "follow_state",
+                     e->f ? (char *)sentinel_follow_state_name(sentinel_follow_get_state(e->f))
+                          : "none");
+    add_assoc_bool(&h, "in_failover", sn_php_follow_paused(e) || e->have_failed);
+    fst.size = sizeof(fst);
+    add_assoc_long(&h, "watch_events",
+                   e->f && sentinel_follow_get_stats(e->f, &fst) == 0 ? (zend_long)fst.events : 0);
+    if (e->f != NULL && sentinel_follow_master(e->f, &cur) == 0) {
         char buf[SENTINEL_HOST_MAX + 16];
         snprintf(buf, sizeof(buf), "%s:%d", cur.host, cur.port);
         add_assoc_string(&h, "watch_master", buf);
@@ -200,7 +209,7 @@ PHP_FUNCTION(Sentinel_stats)
     zend_ulong queries, failures, role_checks;
     zend_long watchers = 0;
     zval handles;
-    sn_php_entry *e;
+    sn_php_entry *e, *recent = NULL;
 
     ZEND_PARSE_PARAMETERS_NONE();
 
@@ -209,7 +218,9 @@ PHP_FUNCTION(Sentinel_stats)
     if (SENTINEL_G(registry_ready)) {
         ZEND_HASH_FOREACH_PTR(&SENTINEL_G(registry), e) {
             add_handle(&handles, e);
-            watchers += e->w != NULL;
+            watchers += e->f != NULL;
+            if (recent == NULL || e->last_used > recent->last_used)
+                recent = e;
         } ZEND_HASH_FOREACH_END();
     }
     array_init(return_value);
@@ -227,6 +238,10 @@ PHP_FUNCTION(Sentinel_stats)
     add_assoc_long(return_value, "sentinel_failures", (zend_long)failures);
     add_assoc_long(return_value, "handles", (zend_long)zend_hash_num_elements(Z_ARRVAL(handles)));
     add_assoc_long(return_value, "watchers", watchers);
+    /* How the handle used last follows failovers: "worker" (its own
+     * follower), "host" (a host follower's heartbeat is fresh) or "off". */
+    add_assoc_string(return_value, "follow_mode",
+                     (char *)sn_php_mode_name(recent ? recent->mode : SN_PHP_MODE_OFF));
     add_assoc_string(return_value, "shared_cache_mode",
                      SENTINEL_G(shm_status)[0] ? SENTINEL_G(shm_status) : "off");
     add_assoc_zval(return_value, "masters", &handles);

@@ -16,7 +16,17 @@
 #include "zend_smart_str.h"
 
 #include "php_sentinel.h"
+#include "sentinel_follow.h"
 #include "sentinel_registry.h"
+
+const char *sn_php_mode_name(int mode)
+{
+    switch (mode) {
+    case SN_PHP_MODE_WORKER: return "worker";
+    case SN_PHP_MODE_HOST: return "host";
+    }
+    return "off";
+}
 
 int64_t sn_php_now_ms(void)
 {
@@ -35,12 +45,10 @@ int64_t sn_php_now_ms(void)
  * opens its own; the library handle itself holds no descriptors. */
 static void entry_release_process_state(sn_php_entry *e)
 {
-    sentinel_watch_free(e->w);
-    e->w = NULL;
+    sn_php_follow_release(e);
     sentinel_shm_close(e->shm);
     e->shm = NULL;
     e->shm_retry_at_ms = 0;
-    e->in_failover = e->have_failed = e->have_candidate = e->have_pinned = false;
     e->pid = getpid();
 }
 
@@ -61,7 +69,7 @@ static void entry_free(sn_php_entry *e)
     if (e == NULL)
         return;
     entry_retire_stats(e);
-    sentinel_watch_free(e->w);
+    sn_php_follow_release(e);
     sentinel_shm_close(e->shm);
     sentinel_free(e->s);
     if (e->key)
@@ -83,6 +91,7 @@ static sn_php_entry *entry_new(const sn_php_settings *cfg, zend_string *key, int
     sn_php_entry *e = pecalloc(1, sizeof(*e), 1);
 
     e->pid = getpid();
+    e->heartbeat_age_ms = -1;
     e->connect_ms = e->command_ms = e->total_ms = e->ttl_ms = -1;
     if ((e->s = sentinel_new(cfg->master)) == NULL) {
         *code = SENTINEL_ERR_INVALID_ARGUMENT;
@@ -219,5 +228,6 @@ void sn_php_registry_library_stats(zend_ulong *queries, zend_ulong *failures,
             *failures += st.sentinel_failures;
             *role_checks += st.role_checks;
         }
+        *role_checks += sn_php_follow_probes(e);
     } ZEND_HASH_FOREACH_END();
 }

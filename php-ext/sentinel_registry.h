@@ -13,6 +13,7 @@
 #include "php.h"
 
 #include "sentinel/sentinel.h"
+#include "sentinel/follow.h"
 #include "sentinel/shared_cache.h"
 
 /* At most this many distinct configurations per process; the least
@@ -29,9 +30,16 @@ typedef struct sn_php_settings {
     const char *sentinel_user, *sentinel_password;
     const char *data_user, *data_password;
     bool shared_cache;
-    bool watch;
+    bool watch;        /* follow failovers (sentinel.watch on or auto) */
+    bool watch_forced; /* on: a follower of the worker's own even in the CLI */
     bool no_cache;
 } sn_php_settings;
+
+/* How an entry follows failovers (stats()' "follow_mode"). */
+#define SN_PHP_MODE_OFF 0    /* "off": only the shared flag others set */
+#define SN_PHP_MODE_WORKER 1 /* "worker": a follower of this process's own */
+#define SN_PHP_MODE_HOST 2   /* "host": a host follower keeps the shared cache */
+const char *sn_php_mode_name(int mode);
 
 typedef struct sn_php_entry {
     zend_string *key;   /* persistent; master, sentinels and credentials */
@@ -57,20 +65,23 @@ typedef struct sn_php_entry {
     bool have_counted;
     sentinel_addr counted;
 
-    /* The per-worker watcher and what it told us (sentinel_failover.c). */
-    sentinel_watch_t *w;
-    bool in_failover;         /* stop writing to `failed` */
+    /* Following failovers (sentinel_follow.c): this worker's follower
+     * (mode "worker"), or nothing of its own (mode "host" or "off"). */
+    int mode;                 /* SN_PHP_MODE_* as chosen at the last call */
+    int64_t heartbeat_age_ms; /* the host follower's, as last read; -1 none */
+    sentinel_follow_t *f;
+    uint64_t f_epoch;         /* the follower's epoch as last mirrored */
+    bool rechecking;          /* resolving again after report_error() */
+    bool have_followed;
+    sentinel_addr followed;   /* the master the follower followed last */
     bool have_failed;
     sentinel_addr failed;     /* the master being failed over */
-    bool have_candidate;
-    sentinel_addr candidate;  /* replica selected / new master announced */
-    int64_t next_probe_ms;    /* monotonic; do not ROLE-probe before this */
     bool have_pinned;
     sentinel_addr pinned;     /* a verified new master, served until pinned_until */
     int64_t pinned_until_ms;  /* monotonic */
+    bool fresh_resume;        /* pinned not served yet since the resume */
     bool have_last;
     sentinel_addr last;       /* the last address handed out */
-    zend_ulong events;        /* watcher events seen */
 } sn_php_entry;
 
 /* Created on first use; destroyed with the process's globals (GSHUTDOWN). */

@@ -2,8 +2,8 @@
  * One resolution. Settings come from INI, overridden by the per-call options
  * array; the answer comes, cheapest first, from:
  *
- *   1. a failover in progress (watcher / shared flag): wait for the new master
- *   2. a new master this worker verified during a failover ("pinned")
+ *   1. a failover in progress (follower / shared flag): wait for the new master
+ *   2. a new master verified during a failover ("pinned")
  *   3. libsentinel: the host's shared cache, then the handle's own cache,
  *      then the sentinels (one refresher per host, one per process)
  */
@@ -19,9 +19,10 @@
 
 #include "php_sentinel.h"
 #include "sentinel_exception.h"
-#include "sentinel_failover.h"
+#include "sentinel_follow.h"
 #include "sentinel_ini.h"
 #include "sentinel_resolve.h"
+#include "sentinel_shm.h"
 
 /* ------------------------------------------------------------------------
  * Settings
@@ -47,7 +48,8 @@ static void settings_from_ini(sn_php_settings *c)
     c->data_user = ini_str(SENTINEL_G(data_user));
     c->data_password = ini_str(SENTINEL_G(data_password));
     c->shared_cache = SENTINEL_G(shared_cache);
-    c->watch = sn_php_watch_enabled(SENTINEL_G(watch));
+    c->watch = SENTINEL_G(watch) != SN_PHP_WATCH_OFF;
+    c->watch_forced = SENTINEL_G(watch) == SN_PHP_WATCH_ON;
     c->no_cache = false;
 }
 
@@ -158,8 +160,11 @@ static zend_result apply_option(sn_php_call *call, zend_string *key, zval *v, ui
         return opt_str(v, key, arg_num, &c->data_password);
     if (strcmp(k, "shared_cache") == 0)
         return opt_bool(v, key, arg_num, &c->shared_cache);
-    if (strcmp(k, "watch") == 0)
-        return opt_bool(v, key, arg_num, &c->watch);
+    if (strcmp(k, "watch") == 0) {
+        zend_result r = opt_bool(v, key, arg_num, &c->watch);
+        c->watch_forced = c->watch;
+        return r;
+    }
     if (strcmp(k, "no_cache") == 0)
         return opt_bool(v, key, arg_num, &c->no_cache);
     zend_argument_value_error(arg_num, "contains unknown option \"%s\"", k);
@@ -217,11 +222,6 @@ void sn_php_call_free(sn_php_call *call)
  * Resolution
  * ------------------------------------------------------------------------ */
 
-static bool same_addr(const sentinel_addr *a, const char *host, zend_long port)
-{
-    return a->port == port && strcmp(a->host, host) == 0;
-}
-
 /* Ask libsentinel (shared cache, own cache, sentinels). */
 static int library_resolve(sn_php_entry *e, const sn_php_settings *cfg, sentinel_shm_t *shm,
                            sentinel_addr *out, const char **source, char *err, size_t errlen)
@@ -260,7 +260,7 @@ static int library_resolve(sn_php_entry *e, const sn_php_settings *cfg, sentinel
     return SENTINEL_OK;
 }
 
-/* The handle for cfg with its shared cache opened and its watcher drained,
+/* The handle for cfg with its shared cache opened and its follower driven,
  * as every call that reports state needs it; NULL with code/err set. */
 static sn_php_entry *entry_ready(const sn_php_settings *cfg, sentinel_shm_t **shm, int *code,
                                  char *err, size_t errlen)
@@ -274,10 +274,7 @@ static sn_php_entry *entry_ready(const sn_php_settings *cfg, sentinel_shm_t **sh
         *shm = sn_php_shared_cache(e);
     else if (e->shm == NULL)
         snprintf(e->shm_status, sizeof(e->shm_status), "off");
-    if (cfg->watch) {
-        sn_php_watch_ensure(e, cfg);
-        sn_php_watch_drain(e);
-    }
+    sn_php_follow_step(e, cfg);
     return e;
 }
 
@@ -300,6 +297,7 @@ int sn_php_resolve(const sn_php_settings *cfg, sentinel_addr *out, const char **
     sentinel_addr flagged;
     sn_php_entry *e;
     int code = SENTINEL_OK, rc;
+    bool fresh = false;
 
     SENTINEL_G(counters).resolutions++;
     if ((e = entry_ready(cfg, &shm, &code, err, errlen)) == NULL)
@@ -308,9 +306,9 @@ int sn_php_resolve(const sn_php_settings *cfg, sentinel_addr *out, const char **
      * moves the epoch past this one, so the caller's next check notices. */
     *epoch = sn_php_epoch(e);
 
-    /* Our watcher heard a failover start, or another process flagged one in
-     * the host's cache (then even a pinned answer may be the old master). */
-    if (e->in_failover || (shm != NULL && sn_php_shared_failover(e, &flagged) == 1)) {
+    /* Our follower heard a failover start, or another process flagged one
+     * in the host's cache (then even a pinned answer may be the old master). */
+    if (sn_php_follow_paused(e) || (shm != NULL && sn_php_shared_failover(e, &flagged) == 1)) {
         rc = sn_php_failover_wait(e, cfg, out, err, errlen);
         if (rc == SENTINEL_OK) {
             *source = "failover";
@@ -322,15 +320,39 @@ int sn_php_resolve(const sn_php_settings *cfg, sentinel_addr *out, const char **
     }
     if (cfg->no_cache)
         sn_php_failover_forget(e, NULL, 0);
-    else if (sn_php_pinned(e, out)) {
-        *source = "cache";
-        SENTINEL_G(counters).cache_hits++;
+    else if (sn_php_pinned(e, out, &fresh)) {
+        /* The first answer since our follower resumed on it between calls
+         * is still the failover's answer. */
+        *source = fresh ? "failover" : "cache";
+        if (!fresh)
+            SENTINEL_G(counters).cache_hits++;
         goto done;
+    }
+
+    /* After an error report our follower asks ROLE again: wait for it (it
+     * hears a failover start meanwhile) rather than block in a resolution. */
+    if (!cfg->no_cache) {
+        rc = sn_php_follow_wait_master(e, cfg, out, err, errlen);
+        if (rc == -2) {
+            rc = sn_php_failover_wait(e, cfg, out, err, errlen);
+            if (rc == SENTINEL_OK) {
+                *source = "failover";
+                *epoch = sn_php_epoch(e);
+                goto done;
+            }
+        }
+        if (rc == SENTINEL_OK) {
+            *source = "sentinel";
+            SENTINEL_G(counters).sentinel_lookups++;
+            goto done;
+        }
+        if (rc != -1)
+            return rc;
     }
 
     rc = library_resolve(e, cfg, shm, out, source, err, errlen);
     if (rc == SENTINEL_ERR_NOT_MASTER && shm != NULL && sn_php_shared_failover(e, &flagged) == 1) {
-        /* Another worker heard a failover start: hold writes back too. */
+        /* Another process heard a failover start: hold writes back too. */
         rc = sn_php_failover_wait(e, cfg, out, err, errlen);
         if (rc == SENTINEL_OK) {
             *source = "failover";
@@ -340,6 +362,7 @@ int sn_php_resolve(const sn_php_settings *cfg, sentinel_addr *out, const char **
     }
     if (rc != SENTINEL_OK)
         return rc;
+    sn_php_follow_verified(e, out);
 done:
     e->last = *out;
     e->have_last = true;
@@ -356,9 +379,10 @@ int sn_php_invalidate(const sn_php_settings *cfg, const char *host, zend_long po
     if ((e = sn_php_registry_get(cfg, &code, err, errlen)) == NULL)
         return code;
     /* A late error about an old master must not erase a newer answer. */
-    if (host == NULL || !e->have_last || same_addr(&e->last, host, port)) {
+    if (host == NULL || !e->have_last || sn_php_same_addr(&e->last, host, (int)port)) {
         sentinel_invalidate(e->s);
         sn_php_failover_forget(e, host, (int)port);
+        sn_php_follow_recheck(e);
         *forgot = true;
     }
     if (cfg->shared_cache) {

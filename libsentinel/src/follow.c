@@ -850,6 +850,25 @@ int sentinel_follow_recheck(sentinel_follow_t *f)
     return leave(f, 0);
 }
 
+int sentinel_follow_assume_master(sentinel_follow_t *f, const sentinel_addr *addr)
+{
+    sn_hostport hp;
+    int64_t now;
+
+    if (addr == NULL || addr->host[0] == '\0' || addr->port <= 0 || addr->port > 65535)
+        return -1;
+    if (enter(f) == -1)
+        return -1;
+    now = sn_now_ms();
+    hp_set(&hp, addr->host, addr->port);
+    if (f->state != SENTINEL_FOLLOW_RESOLVING || f->counted || fenced(f, &hp, now))
+        return leave(f, 1);
+    f->cand = hp;
+    f->have_cand = 1;
+    adopt_candidate(f, "master verified by the host", now);
+    return leave(f, 0);
+}
+
 sentinel_follow_state sentinel_follow_get_state(const sentinel_follow_t *f)
 {
     return f ? f->state : SENTINEL_FOLLOW_RESOLVING;

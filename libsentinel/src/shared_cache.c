@@ -414,6 +414,33 @@ uint64_t sentinel_shm_epoch(const sentinel_shm_t *shm)
     return atomic_load_explicit(&shm->map->epoch, memory_order_acquire);
 }
 
+/* ------------------------------------------------------------------------
+ * The host follower's heartbeat (in the header)
+ * ------------------------------------------------------------------------ */
+
+int sentinel_shm_heartbeat(sentinel_shm_t *shm)
+{
+    int64_t now = sn_wall_ms();
+
+    if (shm == NULL)
+        return -1;
+    atomic_store_explicit(&shm->map->heartbeat, now > 0 ? now : 1, memory_order_release);
+    return 0;
+}
+
+int64_t sentinel_shm_heartbeat_age_ms(const sentinel_shm_t *shm)
+{
+    int64_t beat, now;
+
+    if (shm == NULL)
+        return -1;
+    beat = atomic_load_explicit(&shm->map->heartbeat, memory_order_acquire);
+    if (beat <= 0)
+        return -1;
+    now = sn_wall_ms();
+    return now > beat ? now - beat : 0;
+}
+
 int sentinel_shm_note_failover(sentinel_shm_t *shm, const char *host, int port, int lock_ms,
                                uint64_t *epoch)
 {

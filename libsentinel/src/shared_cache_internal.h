@@ -56,7 +56,8 @@ typedef struct sn_shm_slot {
  * files created before it existed kept zero: an old file reads as epoch 0
  * with nothing counted, and older library versions sharing the file ignore
  * it, so the format version stays 1. Both words change under the writer
- * lock only; epoch is read lock-free.
+ * lock only; epoch is read lock-free. The heartbeat word came later the
+ * same way (zero in older files: no host follower).
  */
 typedef struct sn_shm_file {
     _Atomic uint64_t magic; /* the bytes of SN_SHM_MAGIC */
@@ -64,7 +65,9 @@ typedef struct sn_shm_file {
     uint32_t size;          /* SN_SHM_SIZE */
     _Atomic uint64_t epoch;     /* failovers counted */
     _Atomic uint64_t epoch_of;  /* fingerprint of the master counted last; 0 none */
-    unsigned char reserved[32];
+    _Atomic int64_t heartbeat;  /* CLOCK_REALTIME ms of a host follower's last beat
+                                   (sentinel_shm_heartbeat); 0 never; lock-free */
+    unsigned char reserved[24];
     sn_shm_slot slot;       /* at offset 64, its own cache line */
 } sn_shm_file;
 

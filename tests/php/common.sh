@@ -111,3 +111,56 @@ sn_fpm_stop() {
     wait "$sn_fpm_pid" 2>/dev/null || true
     sn_fpm_pid=
 }
+
+# sn_fpm_config DIR POOL WORKERS WATCH: DIR/php.ini (phpredis, the extension
+# in $SN_EXT_SO, the topology's sentinels, the shared cache in DIR/shm,
+# sentinel.watch=WATCH) and DIR/fpm.conf (a static pool POOL of WORKERS on
+# DIR/fpm.sock; the workers run as nobody when we are root).
+sn_fpm_config() {
+    extdir=$(php-config --extension-dir)
+    cat > "$1/php.ini" <<INI
+extension=$extdir/igbinary.so
+extension=$extdir/redis.so
+extension=$SN_EXT_SO
+sentinel.sentinels=$SENTINEL_TEST_SENTINELS
+sentinel.master_name=$SENTINEL_TEST_MASTER_NAME
+sentinel.shared_cache=1
+sentinel.shared_cache_dir=$1/shm
+sentinel.watch=$4
+INI
+    cat > "$1/fpm.conf" <<CONF
+[global]
+pid = $1/fpm.pid
+error_log = $1/fpm.log
+daemonize = no
+
+[$2]
+listen = $1/fpm.sock
+pm = static
+pm.max_children = $3
+catch_workers_output = yes
+CONF
+    [ "$(id -u)" = 0 ] && printf 'user = nobody\ngroup = nogroup\nlisten.owner = root\nlisten.mode = 0666\n' >> "$1/fpm.conf"
+    chmod 755 "$1"
+    # The workers (nobody when run as root) create the shared cache file here.
+    mkdir -p "$1/shm"
+    chmod 1777 "$1/shm"
+}
+
+# sn_host_follower_start DIR [RUNAS...]: $SN_PROXY_BIN --watch (run through
+# RUNAS, e.g. setpriv) keeping DIR/shm current for the topology's master;
+# sets sn_proxy_pid, waits (10 s at most) for it to be ready and for its
+# first heartbeat.
+sn_host_follower_start() {
+    hf_dir=$1
+    shift
+    "$@" "$SN_PROXY_BIN" --watch --sentinel "$SENTINEL_TEST_SENTINELS" \
+        --master "$SENTINEL_TEST_MASTER_NAME" --shared-cache "$hf_dir/shm" 2>"$hf_dir/proxy.log" &
+    sn_proxy_pid=$!
+    i=0
+    while ! grep -q "ready: master" "$hf_dir/proxy.log" 2>/dev/null && [ $i -lt 100 ]; do
+        sleep 0.1
+        i=$((i + 1))
+    done
+    sleep 1.2 # its first heartbeat
+}

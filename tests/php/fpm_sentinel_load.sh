@@ -19,34 +19,7 @@ sn_in_topology "$0" "$requests" "$workers"
 dir=$(mktemp -d /tmp/sentinel-fpm.XXXXXX)
 trap 'sn_fpm_stop; rm -rf "$dir"' EXIT INT TERM
 
-extdir=$(php-config --extension-dir)
-cat > "$dir/php.ini" <<INI
-extension=$extdir/igbinary.so
-extension=$extdir/redis.so
-extension=$SN_EXT_SO
-sentinel.sentinels=$SENTINEL_TEST_SENTINELS
-sentinel.master_name=$SENTINEL_TEST_MASTER_NAME
-sentinel.shared_cache=1
-sentinel.shared_cache_dir=$dir/shm
-sentinel.watch=auto
-INI
-cat > "$dir/fpm.conf" <<CONF
-[global]
-pid = $dir/fpm.pid
-error_log = $dir/fpm.log
-daemonize = no
-
-[load]
-listen = $dir/fpm.sock
-pm = static
-pm.max_children = $workers
-catch_workers_output = yes
-CONF
-[ "$(id -u)" = 0 ] && printf 'user = nobody\ngroup = nogroup\nlisten.owner = root\nlisten.mode = 0666\n' >> "$dir/fpm.conf"
-chmod 755 "$dir"
-# The workers (nobody when run as root) create the shared cache file here.
-mkdir -p "$dir/shm"
-chmod 1777 "$dir/shm"
+sn_fpm_config "$dir" load "$workers" auto
 cp "$here/fpm/app.php" "$dir/app.php"
 
 # The key the script reads.

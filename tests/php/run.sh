@@ -3,7 +3,8 @@
 # (php-ext/tests and tests/php/bindings) against a real topology (1 master,
 # 2 replicas, 3 sentinels on loopback) started by sentinel-topology; then the
 # php-fpm tests (load; shared cache across Unix users) unless arguments are
-# given (e.g. -m) or SN_SKIP_FPM=1
+# given (e.g. -m) or SN_SKIP_FPM=1; the host-follower FPM test when
+# sentinel-proxy is built
 # and the release check (checkrel.sh). Prints run-tests.php's summary and a
 # closing "N passed, N failed, N skipped" line; exits non-zero on any failure.
 #
@@ -72,9 +73,29 @@ if [ "${SN_SKIP_FPM:-}" != 1 ] && [ "$*" = "" ]; then
         failed=$((failed + 1))
     fi
 fi
+# One follower per host: 8 FPM workers open no sentinel connection while
+# sentinel-proxy --watch beats in the shared cache, and follow by
+# themselves again when it stops.
+build=${BUILD_DIR:-/tmp/build-php}
+if [ "${SN_SKIP_FPM:-}" != 1 ] && [ "$*" = "" ] && [ -x "$build/libsentinel/tools/sentinel-proxy" ]; then
+    echo "== tests/php/fpm_host_follower.sh 8"
+    if SN_EXT_SO="$ext/modules/sentinel.so" sh "$here/fpm_host_follower.sh" 8; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+fi
+# A manual failover through the shared-memory path (host mode): 0 lost.
+if [ "${SN_SKIP_FPM:-}" != 1 ] && [ "$*" = "" ] && [ -x "$build/libsentinel/tools/sentinel-proxy" ]; then
+    echo "== tests/php/host_follower_failover.sh"
+    if SN_EXT_SO="$ext/modules/sentinel.so" sh "$here/host_follower_failover.sh"; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+    fi
+fi
 # sentinel-proxy --watch keeps the shared cache current: a PHP worker's
 # first request after a switch already uses the new master (proxy test).
-build=${BUILD_DIR:-/tmp/build-php}
 if [ "$*" = "" ] && [ -x "$build/libsentinel/tools/sentinel-proxy" ]; then
     echo "== proxy_php-watch (sentinel-proxy --watch feeding PHP workers)"
     if SENTINEL_PHP_EXT="$ext/modules/sentinel.so" \

@@ -600,6 +600,38 @@ static void on_state_reenter(sentinel_follow_t *f, const sentinel_follow_transit
     s->n++;
 }
 
+/* A host that verified the master itself (a PHP worker's first resolve())
+ * makes the follower follow it at once: a failover that starts before the
+ * first poll and probe still pauses. Refused when it would undo a pause. */
+static void test_assume_master_follows_at_once(void **state)
+{
+    seen s;
+    sentinel_follow_t *f = new_follower(&s);
+    sentinel_addr a, m1 = {"10.0.0.1", 6379, 0}, r1 = {"10.0.0.2", 6380, 0};
+
+    *state = f;
+    assert_int_equal(sentinel_follow_assume_master(f, NULL), -1);
+    assert_int_equal(sentinel_follow_assume_master(f, &m1), 0);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_FOLLOWING);
+    assert_int_equal(M1->role_cmds, 0); /* no network step was needed */
+    assert_int_equal(s.n, 1);
+    assert_string_equal(s.master[0], "10.0.0.1:6379");
+    assert_true(sentinel_follow_epoch(f) == 0);
+    assert_int_equal(sentinel_follow_master(f, &a), 0);
+    assert_string_equal(a.host, "10.0.0.1");
+    run_for(f, 50); /* subscribed; the poll names M1 too: nothing moves */
+    assert_int_equal(s.n, 1);
+    publish(S2, "+try-failover", TRY_M1);
+    pump(f);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_PAUSED);
+    assert_true(sentinel_follow_epoch(f) == 1);
+    /* Mid-failover the host's word does not resume anything. */
+    assert_int_equal(sentinel_follow_assume_master(f, &r1), 1);
+    assert_int_equal(sentinel_follow_assume_master(f, &m1), 1);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_PAUSED);
+    expect_registry_matches(f, &s);
+}
+
 static void test_callbacks_may_not_reenter(void **state)
 {
     seen s;
@@ -763,6 +795,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sentinels_refusing_auth_are_reported, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_assume_master_follows_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_callbacks_may_not_reenter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_inside_state_callback_is_deferred, setup,
                                         teardown),

@@ -351,6 +351,34 @@ static void test_failover_flag_set_clear(void **state)
     sentinel_shm_close(shm);
 }
 
+/* A host follower's heartbeat: absent in a new file, seen by every handle
+ * once stamped, its age read from the wall clock, the entry untouched. */
+static void test_heartbeat_stamp_and_age(void **state)
+{
+    fixture *f = *state;
+    sentinel_shm_t *shm = open_ok(f->path), *other = open_ok(f->path);
+    sentinel_addr a = mkaddr("10.1.2.3", 6379, 1);
+    sentinel_shm_entry e;
+
+    assert_true(sentinel_shm_heartbeat_age_ms(shm) == -1);
+    assert_true(sentinel_shm_heartbeat_age_ms(NULL) == -1);
+    assert_int_equal(sentinel_shm_heartbeat(NULL), -1);
+    assert_int_equal(sentinel_shm_write(shm, &a, 60000, 0, 1000), 0);
+    assert_int_equal(sentinel_shm_heartbeat(shm), 0);
+    assert_true(sentinel_shm_heartbeat_age_ms(other) >= 0);
+    /* An old beat (a publisher that died) reads as old. */
+    atomic_store(&sn_shm_mapping(shm)->heartbeat, sn_wall_ms() - 10000);
+    assert_true(sentinel_shm_heartbeat_age_ms(other) >= 10000);
+    assert_int_equal(sentinel_shm_heartbeat(other), 0);
+    assert_true(sentinel_shm_heartbeat_age_ms(shm) < 10000);
+    /* The beat is no write: entry, generation and epoch stay. */
+    assert_int_equal(sentinel_shm_read(shm, &e), 0);
+    assert_int_equal(e.generation, 1);
+    assert_true(sentinel_shm_epoch(shm) == 0);
+    sentinel_shm_close(other);
+    sentinel_shm_close(shm);
+}
+
 static void test_garbage_file_rejected(void **state)
 {
     fixture *f = *state;
@@ -986,6 +1014,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_write_read_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_invalidate_only_if_matches, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failover_flag_set_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_heartbeat_stamp_and_age, setup, teardown),
         cmocka_unit_test_setup_teardown(test_garbage_file_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_planted_files_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_handles_see_each_others_writes, setup,

@@ -227,6 +227,19 @@ SENTINEL_EXPORT int sentinel_follow_recheck(sentinel_follow_t *f);
  */
 SENTINEL_EXPORT int sentinel_follow_verify(sentinel_follow_t *f);
 
+/*
+ * The host verified addr as the master itself (e.g. sentinel_resolve()
+ * checked ROLE): while RESOLVING, with no failover under way and addr not
+ * fenced, follow it now instead of waiting for the first poll and probe,
+ * so a failover that starts before them still pauses (a PHP worker
+ * drives its follower only at requests). Like any adoption of another
+ * master, it moves the epoch when a different master was followed before.
+ * 0 adopted (FOLLOWING, the state callback is told), 1 ignored (another
+ * state, a failover under way, addr fenced), -1 bad arguments or inside a
+ * callback.
+ */
+SENTINEL_EXPORT int sentinel_follow_assume_master(sentinel_follow_t *f, const sentinel_addr *addr);
+
 /* ---- reading ------------------------------------------------------------ */
 
 SENTINEL_EXPORT sentinel_follow_state sentinel_follow_get_state(const sentinel_follow_t *f);

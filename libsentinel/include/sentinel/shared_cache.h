@@ -143,6 +143,19 @@ SENTINEL_EXPORT int sentinel_shm_note_failover(sentinel_shm_t *shm, const char *
                                                int lock_ms, uint64_t *epoch);
 
 /*
+ * A host follower (sentinel-proxy --watch, or any process that follows the
+ * master for the whole host and keeps the entry, its failover flag and the
+ * epoch current) stamps the file about once a second; readers that see a
+ * fresh stamp rely on it and open no sentinel connection of their own (the
+ * PHP extension's sentinel.watch). Lock-free, one atomic store of the wall
+ * clock. 0, or -1 (shm NULL).
+ */
+SENTINEL_EXPORT int sentinel_shm_heartbeat(sentinel_shm_t *shm);
+/* Milliseconds since the last heartbeat (wall clock; 0 if it is in the
+ * future), or -1 when no host follower ever stamped the file (or shm NULL). */
+SENTINEL_EXPORT int64_t sentinel_shm_heartbeat_age_ms(const sentinel_shm_t *shm);
+
+/*
  * Resolve through the shared cache: serve a fresh entry without any network
  * traffic; otherwise one process per host refreshes it (the others wait for
  * its answer, up to the total timeout) with sentinel_resolve(s,

@@ -11,7 +11,11 @@
  *     a live watcher;
  *   - a failover of that master starts, or the sentinels name another one:
  *     SENTINEL_SHM_FAILOVER on the old address, so readers stop writing
- *     there at the same moment the proxy pauses.
+ *     there at the same moment the proxy pauses, and the failover counted
+ *     in the file's epoch (once per failover, whoever hears it first);
+ *   - a heartbeat about once a second (sentinel_shm_heartbeat) while the
+ *     publisher runs: readers that see it fresh (PHP's sentinel.watch)
+ *     rely on this file and open no sentinel connection of their own.
  * The watcher is the same state machine as the proxy (events, polling,
  * ROLE probes); watch mode only has no listener. The publisher knows
  * nothing of the proxy: it is handed the master to publish.
@@ -25,12 +29,14 @@
 #include "sentinel/shared_cache.h"
 
 #define PX_SHM_LOCK_MS 20
+#define PX_SHM_HEARTBEAT_MS 1000
 
 struct px_pub {
     const px_log *log;
     sentinel_shm_t *shm;
     int ttl_ms;
     int64_t refresh_at; /* monotonic ms; 0 = nothing written yet */
+    int64_t beat_at;    /* monotonic ms of the next heartbeat */
     char path[4096];
 };
 
@@ -91,6 +97,7 @@ void px_pub_publish(px_pub *sh, const sn_hostport *master, int failover)
         /* Readers must stop writing to the old master now. */
         if (sentinel_shm_set_failover(sh->shm, hp.host, hp.port, 1, PX_SHM_LOCK_MS) == -1)
             px_logf(sh->log, SENTINEL_PROXY_LOG_WARN, "shared cache: cannot flag failover");
+        sentinel_shm_note_failover(sh->shm, hp.host, hp.port, PX_SHM_LOCK_MS, NULL);
         return;
     }
     memset(&a, 0, sizeof(a));
@@ -108,6 +115,10 @@ void px_pub_publish(px_pub *sh, const sn_hostport *master, int failover)
 
 void px_pub_tick(px_pub *sh, const sn_hostport *master, int64_t now)
 {
+    if (sh && now >= sh->beat_at) {
+        sentinel_shm_heartbeat(sh->shm);
+        sh->beat_at = now + PX_SHM_HEARTBEAT_MS;
+    }
     if (sh && master && sh->refresh_at && now >= sh->refresh_at)
         px_pub_publish(sh, master, 0);
 }

@@ -1,0 +1,385 @@
+/*
+ * Failover awareness (DESIGN.md, "Sentinel's failover timeline"): in a
+ * manual failover the old master keeps acknowledging writes for about a
+ * second after the replica is promoted, and every one of them is lost.
+ * libsentinel's follower (sentinel/follow.h) stops writing at the first
+ * failover event, probes the announced replica with ROLE and resumes on it;
+ * this file connects it to the worker and the host:
+ *
+ *   mode "host"    a host follower (sentinel-proxy --watch) beats in the
+ *                  shared cache: rely on its flag and answers, open no
+ *                  sentinel connection (a worker follower is closed)
+ *   mode "worker"  otherwise: one follower per registry entry, driven with
+ *                  sentinel_follow_run_once(f, 0) at each call (one poll()
+ *                  syscall in steady state), its transitions mirrored into
+ *                  the shared cache (flag, epoch, verified new master) so
+ *                  every process of the host sees them
+ *   mode "off"     sentinel.watch=off (or auto in the CLI with no host
+ *                  follower): only the shared flag others set is honoured
+ *
+ * During a failover resolve() waits (failover_wait_ms) for the new master:
+ * driving its follower, or reading the shared cache in host mode.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <string.h>
+#include <time.h>
+
+#include "php.h"
+
+#include "php_sentinel.h"
+#include "sentinel_follow.h"
+#include "sentinel_ini.h"
+#include "sentinel_shm.h"
+
+#define SN_PHP_WAIT_STEP_MS 10 /* longest wait of one step of the waiting loop */
+#define SN_PHP_WAIT_HOST_STEP_MS 2 /* host mode: between reads of the shared cache */
+#define SN_PHP_WAIT_MAX_STEPS 100000
+
+static bool in_failover(const sn_php_entry *e)
+{
+    sentinel_follow_state st;
+
+    if (e->f == NULL)
+        return false;
+    st = sentinel_follow_get_state(e->f);
+    return st == SENTINEL_FOLLOW_PAUSED || st == SENTINEL_FOLLOW_PROBING;
+}
+
+static void pin(sn_php_entry *e, const sentinel_addr *a)
+{
+    e->pinned = *a;
+    e->have_pinned = true;
+    e->pinned_until_ms = sn_php_now_ms() + (e->ttl_ms > 0 ? e->ttl_ms : SN_PHP_DEFAULT_TTL_MS);
+}
+
+/* ------------------------------------------------------------------------
+ * The follower's transitions, mirrored into the worker and the host
+ * ------------------------------------------------------------------------ */
+
+/* The first event of a failover of `failed` (NULL: no master known yet). */
+static void begin_failover(sn_php_entry *e, const sentinel_addr *failed)
+{
+    SENTINEL_G(counters).failover_events++;
+    e->have_failed = failed != NULL;
+    if (failed != NULL)
+        e->failed = *failed;
+    e->have_pinned = false;
+    e->fresh_resume = false;
+    sn_php_count_failover(e, failed);
+    sentinel_invalidate(e->s);
+    /* Tell every worker of the host, naming the address, so a late event
+     * cannot flag a newer answer another worker already published. */
+    if (e->shm != NULL && failed != NULL)
+        sentinel_shm_set_failover(e->shm, failed->host, failed->port, 1, SN_PHP_LOCK_MS);
+}
+
+/* FOLLOWING after a failover: a verified new master, or (abort) the old. */
+static void end_failover(sn_php_entry *e, const sentinel_addr *master)
+{
+    if (sn_php_same_addr(&e->failed, master->host, master->port)) {
+        /* Aborted: carry on; a new attempt on it counts again. */
+        if (e->shm != NULL)
+            sentinel_shm_set_failover(e->shm, master->host, master->port, 0, SN_PHP_LOCK_MS);
+        e->have_counted = false;
+    } else {
+        if (e->shm != NULL)
+            sentinel_shm_write(e->shm, master, (int)(e->ttl_ms > 0 ? e->ttl_ms : SN_PHP_DEFAULT_TTL_MS),
+                               0, SN_PHP_LOCK_MS);
+        sentinel_invalidate(e->s);
+        pin(e, master);
+        e->fresh_resume = true;
+    }
+    e->have_failed = false;
+}
+
+static void on_transition(sentinel_follow_t *f, const sentinel_follow_transition *t, void *ud)
+{
+    sn_php_entry *e = ud;
+
+    (void)f;
+    if (t->new_state != SENTINEL_FOLLOW_RESOLVING)
+        e->rechecking = false;
+    if (t->epoch != e->f_epoch) {
+        /* Paused: t->master is the one failed over. Straight to FOLLOWING
+         * (a switch seen only by polling): the one followed before. */
+        const sentinel_addr *failed = NULL;
+
+        e->f_epoch = t->epoch;
+        if (t->new_state != SENTINEL_FOLLOW_FOLLOWING && t->master.host[0] != '\0')
+            failed = &t->master;
+        else if (e->have_followed)
+            failed = &e->followed;
+        begin_failover(e, failed);
+    }
+    if (t->new_state == SENTINEL_FOLLOW_FOLLOWING) {
+        if (e->have_failed)
+            end_failover(e, &t->master);
+        e->followed = t->master;
+        e->have_followed = true;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * The mode, and driving the worker's follower
+ * ------------------------------------------------------------------------ */
+
+static void follower_close(sn_php_entry *e)
+{
+    e->rechecking = false;
+    SENTINEL_G(counters).role_checks += sn_php_follow_probes(e);
+    sentinel_follow_free(e->f);
+    e->f = NULL;
+    e->f_epoch = 0;
+    e->have_followed = false;
+}
+
+static void follower_open(sn_php_entry *e)
+{
+    if ((e->f = sentinel_follow_new(e->s)) == NULL)
+        return;
+    e->f_epoch = 0;
+    e->have_followed = false;
+    sentinel_follow_set_timing(e->f, SENTINEL_FOLLOW_POLL_MS, (int)SENTINEL_G(watch_poll_ms));
+    sentinel_follow_set_state_cb(e->f, on_transition, e);
+    /* A master this worker already verified: follow it from the start. */
+    if (e->have_last && e->last.verified_at_ms != 0)
+        sentinel_follow_assume_master(e->f, &e->last);
+}
+
+void sn_php_follow_step(sn_php_entry *e, const sn_php_settings *cfg)
+{
+    bool worker;
+
+    if (!cfg->watch) {
+        e->mode = SN_PHP_MODE_OFF;
+        return;
+    }
+    if (sn_php_host_follower_alive(e)) {
+        /* Not mid-failover: this follower's pause still protects us. */
+        if (e->f != NULL && !in_failover(e))
+            follower_close(e);
+        if (e->f == NULL) {
+            e->mode = SN_PHP_MODE_HOST;
+            return;
+        }
+    }
+    worker = cfg->watch_forced || sn_php_watch_enabled(SN_PHP_WATCH_AUTO);
+    if (e->f == NULL && !worker) {
+        e->mode = SN_PHP_MODE_OFF;
+        return;
+    }
+    if (e->f == NULL)
+        follower_open(e);
+    if (e->f == NULL) {
+        e->mode = SN_PHP_MODE_OFF;
+        return;
+    }
+    e->mode = SN_PHP_MODE_WORKER;
+    sentinel_follow_run_once(e->f, 0);
+}
+
+void sn_php_follow_verified(sn_php_entry *e, const sentinel_addr *a)
+{
+    if (e->f != NULL && a->verified_at_ms != 0 &&
+        sentinel_follow_get_state(e->f) == SENTINEL_FOLLOW_RESOLVING)
+        sentinel_follow_assume_master(e->f, a);
+}
+
+zend_ulong sn_php_follow_probes(const sn_php_entry *e)
+{
+    sentinel_follow_stats st;
+
+    memset(&st, 0, sizeof(st));
+    st.size = sizeof(st);
+    if (e->f == NULL || sentinel_follow_get_stats(e->f, &st) != 0)
+        return 0;
+    return (zend_ulong)st.probes;
+}
+
+bool sn_php_follow_paused(const sn_php_entry *e)
+{
+    return in_failover(e);
+}
+
+void sn_php_follow_release(sn_php_entry *e)
+{
+    follower_close(e);
+    e->have_failed = e->have_pinned = e->fresh_resume = false;
+    e->mode = SN_PHP_MODE_OFF;
+}
+
+/* ------------------------------------------------------------------------
+ * Waiting for the new master
+ * ------------------------------------------------------------------------ */
+
+/* Another process (a worker, the host follower) verified and published the
+ * new master: 1 with *out set. */
+static int published_elsewhere(sn_php_entry *e, sentinel_addr *out)
+{
+    sentinel_shm_entry ent;
+
+    if (e->shm == NULL || sentinel_shm_read(e->shm, &ent) != 0 ||
+        ent.expires_at_ms <= sn_php_wall_ms() || (ent.flags & SENTINEL_SHM_FAILOVER) ||
+        (e->have_failed && sn_php_same_addr(&e->failed, ent.addr.host, ent.addr.port)))
+        return 0;
+    *out = ent.addr;
+    return 1;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+int sn_php_failover_wait(sn_php_entry *e, const sn_php_settings *cfg, sentinel_addr *out,
+                         char *err, size_t errlen)
+{
+    int64_t deadline = sn_php_now_ms() + cfg->failover_wait_ms;
+    sentinel_addr flagged;
+
+    if (!in_failover(e) && sn_php_shared_failover(e, &flagged) == 1) {
+        /* Flagged by another process before our own follower said anything. */
+        e->failed = flagged;
+        e->have_failed = true;
+        sn_php_count_failover(e, &flagged);
+    }
+    if (cfg->failover_wait_ms > 0)
+        SENTINEL_G(counters).failover_waits++;
+    for (int step = 0; step < SN_PHP_WAIT_MAX_STEPS; step++) {
+        int64_t now;
+
+        if (e->f != NULL && sentinel_follow_get_state(e->f) == SENTINEL_FOLLOW_FOLLOWING &&
+            !e->have_failed) {
+            /* Our follower resumed: on the new master (pinned), or aborted. */
+            if (!e->have_pinned)
+                return -1;
+            *out = e->pinned;
+            e->fresh_resume = false;
+            return SENTINEL_OK;
+        }
+        if (published_elsewhere(e, out)) {
+            /* Host mode reads the file again next time: no pin to go stale. */
+            if (e->f != NULL)
+                pin(e, out);
+            e->have_failed = false;
+            return SENTINEL_OK;
+        }
+        if (!in_failover(e) && sn_php_shared_failover(e, &flagged) != 1)
+            return -1; /* aborted, or over with no answer: resolve as usual */
+        now = sn_php_now_ms();
+        if (now >= deadline)
+            break;
+        if (e->f != NULL)
+            sentinel_follow_run_once(e->f, (int)MIN(deadline - now, SN_PHP_WAIT_STEP_MS));
+        else
+            sleep_ms((int)MIN(deadline - now, SN_PHP_WAIT_HOST_STEP_MS));
+    }
+    SENTINEL_G(counters).failover_fast_fails++;
+    if (e->have_failed)
+        snprintf(err, errlen,
+                 "failover of master %s:%d in progress; no new master verified within %ld ms",
+                 e->failed.host, e->failed.port, (long)cfg->failover_wait_ms);
+    else
+        snprintf(err, errlen, "failover in progress; no new master verified within %ld ms",
+                 (long)cfg->failover_wait_ms);
+    return SENTINEL_ERR_NOT_MASTER;
+}
+
+int sn_php_follow_wait_master(sn_php_entry *e, const sn_php_settings *cfg, sentinel_addr *out,
+                              char *err, size_t errlen)
+{
+    int64_t deadline = sn_php_now_ms() + cfg->total_ms;
+
+    if (e->f == NULL || !e->rechecking ||
+        sentinel_follow_get_state(e->f) != SENTINEL_FOLLOW_RESOLVING)
+        return -1;
+    for (int step = 0; step < SN_PHP_WAIT_MAX_STEPS; step++) {
+        int64_t now;
+
+        switch (sentinel_follow_get_state(e->f)) {
+        case SENTINEL_FOLLOW_FOLLOWING:
+            if (sentinel_follow_master(e->f, out) == 0)
+                return SENTINEL_OK;
+            break;
+        case SENTINEL_FOLLOW_PAUSED:
+        case SENTINEL_FOLLOW_PROBING:
+            return -2;
+        case SENTINEL_FOLLOW_RESOLVING:
+            break;
+        }
+        now = sn_php_now_ms();
+        if (now >= deadline)
+            break;
+        sentinel_follow_run_once(e->f, (int)MIN(deadline - now, SN_PHP_WAIT_STEP_MS));
+    }
+    snprintf(err, errlen, "master %s:%d not verified again within %ld ms: %s", e->followed.host,
+             e->followed.port, (long)cfg->total_ms,
+             *sentinel_follow_errstr(e->f) ? sentinel_follow_errstr(e->f) : "no answer");
+    return sentinel_follow_errcode(e->f) != SENTINEL_OK ? sentinel_follow_errcode(e->f)
+                                                         : SENTINEL_ERR_TIMEOUT;
+}
+
+int sn_php_pinned(sn_php_entry *e, sentinel_addr *out, bool *fresh)
+{
+    if (!e->have_pinned)
+        return 0;
+    if (sn_php_now_ms() >= e->pinned_until_ms) {
+        e->have_pinned = false;
+        return 0;
+    }
+    *out = e->pinned;
+    *fresh = e->fresh_resume;
+    e->fresh_resume = false;
+    return 1;
+}
+
+void sn_php_failover_forget(sn_php_entry *e, const char *host, int port)
+{
+    if (e->have_pinned && (host == NULL || sn_php_same_addr(&e->pinned, host, port)))
+        e->have_pinned = false;
+}
+
+void sn_php_follow_recheck(sn_php_entry *e)
+{
+    if (e->f == NULL || sentinel_follow_get_state(e->f) != SENTINEL_FOLLOW_FOLLOWING)
+        return;
+    sentinel_follow_recheck(e->f);
+    /* Set after the call: its own transition to RESOLVING runs inside it. */
+    e->rechecking = sentinel_follow_get_state(e->f) == SENTINEL_FOLLOW_RESOLVING;
+}
+
+const char *sn_php_follow_mode_summary(void)
+{
+    static char buf[160];
+    sn_php_entry *e, *recent = NULL;
+    int64_t age;
+
+    if (SENTINEL_G(registry_ready)) {
+        ZEND_HASH_FOREACH_PTR(&SENTINEL_G(registry), e) {
+            if (recent == NULL || e->last_used > recent->last_used)
+                recent = e;
+        } ZEND_HASH_FOREACH_END();
+    }
+    if (recent != NULL) {
+        age = recent->heartbeat_age_ms;
+    } else {
+        age = sn_php_heartbeat_probe();
+    }
+    if (recent != NULL && recent->mode == SN_PHP_MODE_WORKER)
+        snprintf(buf, sizeof(buf), "worker (a follower of this process's own)");
+    else if (recent != NULL && recent->mode == SN_PHP_MODE_HOST)
+        snprintf(buf, sizeof(buf), "host (host follower heartbeat %ld ms ago)", (long)age);
+    else if (recent != NULL)
+        snprintf(buf, sizeof(buf), "off");
+    else if (age >= 0 && age <= SN_PHP_HEARTBEAT_FRESH_MS)
+        snprintf(buf, sizeof(buf), "not used yet; host follower alive (heartbeat %ld ms ago)",
+                 (long)age);
+    else
+        snprintf(buf, sizeof(buf), "not used yet; no host follower heartbeat");
+    return buf;
+}
