@@ -9,10 +9,12 @@ namespace LibSentinel\Magento;
  * Cm_Cache's backend_options (server = comma-separated sentinels,
  * sentinel_master, sentinel_master_verify, password, username, database,
  * persistent, timeout, read_timeout, connect_retries, and the 'sentinel'
- * sub-array: password, username) or Cm_RedisSession's session/redis keys
- * (sentinel_servers, sentinel_master, sentinel_verify_master,
- * sentinel_connect_retries, timeout; username and the sentinel password from
- * UsernameConfigInterface / ConfigSentinelPasswordInterface).
+ * sub-array: password, username, timeout, read_timeout) or Cm_RedisSession's
+ * session/redis keys (sentinel_servers, sentinel_master,
+ * sentinel_verify_master, sentinel_connect_retries, timeout; username and the
+ * sentinel password from UsernameConfigInterface /
+ * ConfigSentinelPasswordInterface). Cm_RedisSession names no sentinel
+ * timeout, so sessions keep the extension's (see resolveOptions()).
  *
  * Unlike Cm, the data password is not sent to the sentinels: a sentinel
  * password is only the one named for them ('sentinel' => ['password' => ...]
@@ -40,6 +42,8 @@ final class SentinelSettings
         public readonly ?string $sentinelPassword = null,
         public readonly ?string $username = null,
         public readonly ?string $sentinelUsername = null,
+        public readonly ?float $sentinelTimeout = null,
+        public readonly ?float $sentinelReadTimeout = null,
     ) {
         if ($sentinels === []) {
             throw new \InvalidArgumentException('no sentinels configured');
@@ -72,6 +76,8 @@ final class SentinelSettings
             self::optionalString($sentinelOptions['password'] ?? null),
             self::optionalString($options['username'] ?? null),
             self::optionalString($sentinelOptions['username'] ?? null),
+            self::optionalSeconds($sentinelOptions['timeout'] ?? null),
+            self::optionalSeconds($sentinelOptions['read_timeout'] ?? null),
         );
     }
 
@@ -128,19 +134,26 @@ final class SentinelSettings
     }
 
     /**
-     * Options for Sentinel\resolve(). Timeouts: Credis' connect timeout (s)
-     * bounds each sentinel connect; retries bound the total deadline.
+     * Options for Sentinel\resolve(). The sentinel timeouts keep the
+     * extension's settings (libsentinel's defaults: 250 ms per connect and
+     * per reply, two rounds over the sentinels, so with no sentinel
+     * answering a request fails within 1 s) unless the cache's sentinel
+     * sub-array sets them, with Cm_Cache's names: 'sentinel' => ['timeout'
+     * => connect seconds, 'read_timeout' => reply seconds]. The data node's
+     * `timeout` / `read_timeout` (Credis', 2.5 s / 10 s in the documented
+     * env.php) are never used for the sentinels, unlike Cm, which inherits
+     * them: a frozen sentinel would stall every request for seconds.
      *
      * @return array<string, mixed>
      */
     public function resolveOptions(): array
     {
         $o = ['sentinels' => $this->sentinels];
-        if ($this->timeout !== null && $this->timeout > 0) {
-            $ms = (int)max(1, min(86400000, round($this->timeout * 1000)));
-            $o['connect_timeout_ms'] = $ms;
-            $o['command_timeout_ms'] = $ms;
-            $o['timeout_ms'] = (int)min(86400000, $ms * max(2, 2 * ($this->connectRetries + 1)));
+        if ($this->sentinelTimeout !== null) {
+            $o['connect_timeout_ms'] = self::milliseconds($this->sentinelTimeout);
+        }
+        if (($this->sentinelReadTimeout ?? $this->sentinelTimeout) !== null) {
+            $o['command_timeout_ms'] = self::milliseconds($this->sentinelReadTimeout ?? $this->sentinelTimeout);
         }
         if ($this->sentinelPassword !== null) {
             $o['sentinel_password'] = $this->sentinelPassword;
@@ -177,6 +190,18 @@ final class SentinelSettings
             return !in_array(strtolower(trim($v)), ['', '0', 'false', 'no', 'off'], true);
         }
         return (bool)$v;
+    }
+
+    /** Seconds as Cm writes them ("0.5", 2); absent, empty or <= 0: not set. */
+    private static function optionalSeconds(mixed $v): ?float
+    {
+        return (is_numeric($v) && (float)$v > 0) ? (float)$v : null;
+    }
+
+    /** Seconds to whole milliseconds, 1..86400000 (the extension's range). */
+    private static function milliseconds(float $seconds): int
+    {
+        return (int)max(1, min(86400000, round($seconds * 1000)));
     }
 
     private static function optionalString(mixed $v): ?string
