@@ -59,25 +59,30 @@ final class SentinelSettings
         return !empty($options['sentinel_master']) && !empty($options['server']);
     }
 
-    /** From Cm_Cache_Backend_Redis backend_options. */
+    /**
+     * From Cm_Cache_Backend_Redis backend_options. Runs once per request
+     * under PHP-FPM (PHP's statics do not outlive a request), so the options
+     * a user leaves out cost no helper call.
+     */
     public static function fromCacheOptions(array $options): self
     {
-        $sentinelOptions = isset($options['sentinel']) && is_array($options['sentinel']) ? $options['sentinel'] : [];
+        $sub = isset($options['sentinel']) && is_array($options['sentinel']) ? $options['sentinel'] : null;
+        $verify = $options['sentinel_master_verify'] ?? true;
         return new self(
             self::parseServers((string)($options['server'] ?? '')),
             (string)($options['sentinel_master'] ?? ''),
-            self::flag($options['sentinel_master_verify'] ?? true),
-            self::optionalString($options['password'] ?? null),
+            $verify === '1' || $verify === true || $verify === 1 ? true : self::flag($verify),
+            isset($options['password']) ? self::optionalString($options['password']) : null,
             (int)($options['database'] ?? 0),
             (string)($options['persistent'] ?? ''),
             isset($options['timeout']) ? (float)$options['timeout'] : null,
             isset($options['read_timeout']) ? (float)$options['read_timeout'] : null,
             (int)($options['connect_retries'] ?? 1),
-            self::optionalString($sentinelOptions['password'] ?? null),
-            self::optionalString($options['username'] ?? null),
-            self::optionalString($sentinelOptions['username'] ?? null),
-            self::optionalSeconds($sentinelOptions['timeout'] ?? null),
-            self::optionalSeconds($sentinelOptions['read_timeout'] ?? null),
+            $sub === null ? null : self::optionalString($sub['password'] ?? null),
+            isset($options['username']) ? self::optionalString($options['username']) : null,
+            $sub === null ? null : self::optionalString($sub['username'] ?? null),
+            $sub === null ? null : self::optionalSeconds($sub['timeout'] ?? null),
+            $sub === null ? null : self::optionalSeconds($sub['read_timeout'] ?? null),
         );
     }
 
@@ -116,6 +121,11 @@ final class SentinelSettings
      */
     public static function parseServers(string $servers): array
     {
+        // The common form ("host:port,host:port", no scheme, no spaces) in
+        // one match: this runs on every request of a PHP-FPM worker.
+        if (preg_match('/^[A-Za-z0-9._-]+:\d+(?:,[A-Za-z0-9._-]+:\d+)*$/D', $servers)) {
+            return explode(',', $servers);
+        }
         $out = [];
         foreach (preg_split('/[\s,]+/', trim($servers), -1, PREG_SPLIT_NO_EMPTY) as $server) {
             $server = preg_replace('#^tcp://#i', '', $server);
