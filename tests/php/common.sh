@@ -152,3 +152,16 @@ sn_phpt_summary() {
         return 1
     fi
 }
+
+# Runs run-tests.php on ARGS (tests, directories) with sentinel.so SO under a
+# fresh sentinel-topology, output in LOG; returns run-tests.php's status.
+# Usage: sn_run_phpt SO LOG ARGS...
+sn_run_phpt() {
+    so=$1 log=$2
+    shift 2
+    NO_INTERACTION=1 REPORT_EXIT_STATUS=1 "$(sn_topology_bin)" run -- sh -c '
+        rt=$1; so=$2; shift 2
+        exec php "$rt" -P -q --show-diff -d "extension=$so" \
+            -d "sentinel.shared_cache_dir=$SENTINEL_TEST_DIR" "$@"
+    ' run-tests "$(sn_run_tests_php)" "$so" "$@" >"$log" 2>&1
+}

@@ -16,9 +16,9 @@
 #                                   from magento/magento2
 # Without DIR (or with an incomplete one) it prints one "skipped: no upstream"
 # line and exits 0. It prints the upstream commits it ran against, each
-# test's outcome, the loss table of the failover loop tests (reused and
-# per-request objects x manual, kill, freeze, sentinel-loss) and
-# "N passed, N failed, N skipped"; exits non-zero on a failure.
+# test's outcome and "N passed, N failed, N skipped", then runs
+# loss_table.sh (reused and per-request objects x manual, kill, freeze,
+# sentinel-loss, each in a fresh topology); exits non-zero on a failure.
 #
 # Environment: as tests/php/run.sh (BUILD_DIR, SENTINEL_TOPOLOGY, SN_EXT_BUILD, SN_CFLAGS);
 # SN_EXT_SO: an already built sentinel.so (nothing is built then).
@@ -46,12 +46,10 @@ up=$(cd "$up" && pwd)
 . "$here/../common.sh"
 SN_ROOT=$(cd "$here/../../.." && pwd)
 export SN_ROOT
-topology=$(sn_topology_bin)
-run_tests=$(sn_run_tests_php)
+sn_topology_bin >/dev/null
+sn_run_tests_php >/dev/null
 log=$(mktemp /tmp/sentinel-upstream.XXXXXX)
-SN_LOSS_TABLE=$(mktemp /tmp/sentinel-loss.XXXXXX)
-export SN_LOSS_TABLE
-trap 'rm -f "$log" "$SN_LOSS_TABLE"' EXIT
+trap 'rm -f "$log"' EXIT
 
 echo "== upstream code in $up"
 for d in Cm_Cache_Backend_Redis credis php-redis-session-abstract zf1; do
@@ -72,24 +70,12 @@ fi
 echo "== running tests/php/bindings against the upstream classes, under sentinel-topology"
 export SN_UPSTREAM_DIR="$up"
 set +e
-NO_INTERACTION=1 REPORT_EXIT_STATUS=1 "$topology" run -- sh -c '
-    rt=$1; so=$2; shift 2
-    exec php "$rt" -P -q --show-diff -d "extension=$so" \
-        -d "sentinel.shared_cache_dir=$SENTINEL_TEST_DIR" "$@"
-' run-tests "$run_tests" "$so" "$here/../bindings" >"$log" 2>&1
+sn_run_phpt "$so" "$log" "$here/../bindings"
 status=$?
 set -e
 sn_phpt_summary "$log" || exit 1
-# The loss table: what each failover loop test counted (tests/php/bindings/failover_loop.inc).
-php -r '
-$rows = array_filter(array_map(fn($l) => json_decode($l, true), file($argv[1]) ?: []));
-if (!$rows) { exit(0); }
-echo "== acknowledged writes lost (cache / session), upstream classes\n";
-printf("%-12s %-14s %-18s %-22s %s\n", "objects", "fault", "backend", "acked (cache/session)", "lost (cache/session)");
-foreach ($rows as $r) {
-    printf("%-12s %-14s %-18s %-22s %s\n", $r["objects"], $r["fault"], $r["backend"],
-        $r["cache_acked"] . " / " . $r["session_acked"], $r["cache_lost"] . " / " . $r["session_lost"]);
-}
-' "$SN_LOSS_TABLE"
 echo "upstream: $sn_passed passed, $sn_failed failed, $sn_skipped skipped"
-[ $status -eq 0 ] && [ "$sn_failed" -eq 0 ]
+# The loss table, each cell in a fresh topology (tests/php/upstream/loss_table.sh).
+loss=0
+SN_EXT_SO=$so sh "$here/loss_table.sh" "$up" || loss=1
+[ $status -eq 0 ] && [ "$sn_failed" -eq 0 ] && [ $loss -eq 0 ]

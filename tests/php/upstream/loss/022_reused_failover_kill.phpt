@@ -7,15 +7,15 @@ that answered true must be on the final master.
 sentinel
 redis
 --SKIPIF--
-<?php require __DIR__ . '/bootstrap.inc'; sn_skip_without_topology(true); ?>
+<?php require __DIR__ . '/../../bindings/bootstrap.inc'; sn_skip_without_topology(true); ?>
 --INI--
 sentinel.watch=1
 sentinel.failover_wait_ms=3000
 --FILE--
 <?php
-require __DIR__ . '/bootstrap.inc';
-require __DIR__ . '/session_config.inc';
-require __DIR__ . '/failover_loop.inc';
+require __DIR__ . '/../../bindings/bootstrap.inc';
+require __DIR__ . '/../../bindings/session_config.inc';
+require __DIR__ . '/../../bindings/failover_loop.inc';
 
 $class = LibSentinel\Magento\Cache\SentinelBackend::class;
 $r = sn_reused_objects_loop($class, ['kill-master', 'wait-switch OLD 30000', 'restart-node OLDIDX', 'demote-old-masters'], 40, false);
@@ -25,7 +25,7 @@ echo "cache writes lost: {$r['cache_lost']}, session writes lost: {$r['session_l
 ?>
 --CLEAN--
 <?php
-require __DIR__ . '/bootstrap.inc';
+require __DIR__ . '/../../bindings/bootstrap.inc';
 sn_ctl('thaw-all');
 sn_ctl('wait-synced', '30000');
 ?>
