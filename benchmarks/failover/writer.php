@@ -14,9 +14,12 @@
  *                     (LibSentinel\Magento\MasterLocator with Cm_Cache-style
  *                     backend_options): locate() per request (served from the
  *                     worker's memory / the shared cache), a fresh connection,
- *                     and on a connection error or READONLY the bindings'
- *                     retryOnce(): report_error() forgets the master, resolve
- *                     again, retry once.
+ *                     and the SET through the bindings' fenced(), as the
+ *                     cache backends run it: reconnect if the failover epoch
+ *                     moved; on a connection error or READONLY
+ *                     report_error() forgets the master, resolve again, retry
+ *                     once; re-apply the SET on the new master when a
+ *                     failover began while it was in flight.
  *
  * Options: --mode M --sentinels H:P,... --master NAME --log FILE --prefix P
  *   --path NAME --interval-us N --max-count N --max-seconds N --stop-file F
@@ -221,12 +224,14 @@ function ext_request(array $o, object $locator, string $key): int
     $cur = null;
     $redis = null;
     $sent = false;
-    $operation = function () use (&$cur, &$redis, &$sent, $locator, $key, $ct, $rt): int {
-        if ($redis === null) {
-            $cur = $locator->locate();
-            $redis = new Redis();
-            $redis->connect($cur['host'], $cur['port'], $ct, null, 0, $rt);
-        }
+    $connect = function () use (&$cur, &$redis, $locator, $ct, $rt): void {
+        $redis?->close();
+        $redis = null;
+        $cur = $locator->locate();
+        $redis = new Redis();
+        $redis->connect($cur['host'], $cur['port'], $ct, null, 0, $rt);
+    };
+    $operation = function () use (&$cur, &$redis, &$sent, $key): int {
         $sent = true;
         if (!$redis->set($key, '1')) {
             // phpredis returns false on an error reply: make it an exception
@@ -235,22 +240,32 @@ function ext_request(array $o, object $locator, string $key): int
         }
         return (int)$cur['port'];
     };
-    $reconnect = function () use (&$redis): void {
-        $redis?->close();
-        $redis = null;
-    };
     $current = function () use (&$cur): array {
-        return $cur ?? ['host' => '127.0.0.1', 'port' => 1];
+        return $cur ?? ['host' => '127.0.0.1', 'port' => 1, 'epoch' => null, 'at' => 0.0];
     };
     try {
-        $port = $locator->retryOnce($operation, $reconnect, $current);
+        // What the cache backends run (SentinelBackendTrait): connect to
+        // locate()'s answer, then the write through fenced() -- reconnect if
+        // the master is no longer current, retry once on a connection error
+        // or READONLY, and re-apply the (idempotent) SET on the new master
+        // when a failover began while it was in flight.
+        try {
+            $connect();
+        } catch (RedisException $e) {
+            $addr = $current();
+            if (!$locator->reportError($addr['host'], $addr['port'], $e)) {
+                throw $e;
+            }
+            $connect();
+        }
+        $port = $locator->fenced($operation, $connect, $current, true);
     } catch (Throwable $e) {
-        $reconnect();
+        $redis?->close();
         $msg = ($e instanceof Sentinel\Exception ? 'Sentinel\Exception(' . $e->getCode() . '): ' : '')
             . $e->getMessage();
         throw new WriteFailed($msg, $sent, $cur['port'] ?? 0);
     }
-    $reconnect();
+    $redis->close();
     return $port;
 }
 

@@ -164,3 +164,57 @@ sn_host_follower_start() {
     done
     sleep 1.2 # its first heartbeat
 }
+
+# The extension built once per source state: sn_build_ext into DIR unless
+# DIR already holds a build of the same php-ext and libsentinel sources (a
+# checksum in DIR/.sn-sources). Echoes the path of sentinel.so. Lets the
+# scripts that need the extension (tests/php/run.sh, tests/php/upstream/run.sh)
+# share one build: give them the same DIR (SN_EXT_BUILD).
+sn_build_ext_cached() {
+    dir=$1
+    root=$(sn_root)
+    sum=$(cat "$root"/php-ext/*.c "$root"/php-ext/*.h "$root"/php-ext/config.m4 \
+        "$root"/php-ext/scripts/sync-lib.sh "$root"/libsentinel/src/*.c "$root"/libsentinel/src/*.h \
+        "$root"/libsentinel/include/sentinel/*.h 2>/dev/null | md5sum | cut -d' ' -f1)
+    if [ -f "$dir/modules/sentinel.so" ] && [ "$(cat "$dir/.sn-sources" 2>/dev/null)" = "$sum" ]; then
+        echo "== reusing the extension built in $dir (same sources)" >&2
+    else
+        echo "== building php-ext in $dir" >&2
+        sn_build_ext "$dir" >&2 || return 1
+        echo "$sum" >"$dir/.sn-sources"
+    fi
+    echo "$dir/modules/sentinel.so"
+}
+
+# Prints each test's outcome and run-tests.php's summary from LOG and sets
+# sn_passed, sn_failed (failed + borked + leaked) and sn_skipped; returns 1
+# when LOG holds no summary (run-tests.php did not run).
+sn_phpt_summary() {
+    sed -n '/^Running selected tests/,$p' "$1" | sed 's/\x1b\[[0-9;]*m//g' | sed -n '1,400p'
+    sn_passed=$(sed -n 's/^Tests passed *: *\([0-9]*\).*/\1/p' "$1" | tail -n 1)
+    sn_failed=0
+    for what in failed borked leaked; do
+        n=$(sed -n "s/^Tests $what *: *\([0-9]*\).*/\1/p" "$1" | tail -n 1)
+        sn_failed=$((sn_failed + ${n:-0}))
+    done
+    sn_skipped=$(sed -n 's/^Tests skipped *: *\([0-9]*\).*/\1/p' "$1" | tail -n 1)
+    sn_skipped=${sn_skipped:-0}
+    if [ -z "$sn_passed" ]; then
+        echo "run-tests.php produced no summary:" >&2
+        tail -n 40 "$1" >&2
+        return 1
+    fi
+}
+
+# Runs run-tests.php on ARGS (tests, directories) with sentinel.so SO under a
+# fresh sentinel-topology, output in LOG; returns run-tests.php's status.
+# Usage: sn_run_phpt SO LOG ARGS...
+sn_run_phpt() {
+    so=$1 log=$2
+    shift 2
+    NO_INTERACTION=1 REPORT_EXIT_STATUS=1 "$(sn_topology_bin)" run -- sh -c '
+        rt=$1; so=$2; shift 2
+        exec php "$rt" -P -q --show-diff -d "extension=$so" \
+            -d "sentinel.shared_cache_dir=$SENTINEL_TEST_DIR" "$@"
+    ' run-tests "$(sn_run_tests_php)" "$so" "$@" >"$log" 2>&1
+}

@@ -32,14 +32,18 @@ namespace LibSentinel\Magento;
  */
 final class MasterLocator
 {
-    /** @var callable(string, array): array */
+    /** @var (callable(string, array): array)|null null: Sentinel\resolve() */
     private $resolve;
-    /** @var callable(string, int, string, string, array): bool */
+    /** @var (callable(string, int, string, string, array): bool)|null null: Sentinel\report_error() */
     private $reportError;
-    /** @var (callable(string, array): int)|null */
+    /** @var (callable(string, array): int)|null null: no epoch, or Sentinel\epoch() when $extEpoch */
     private $epoch;
+    /** Whether the epoch is Sentinel\epoch() (called directly: no closure per locator). */
+    private bool $extEpoch = false;
     /** @var array<string, mixed>|null */
     private ?array $options = null;
+    /** @var array<string, self> forCacheOptions()'s locators, by serialized options */
+    private static array $byOptions = [];
 
     /**
      * @param callable|false|null $epoch the failover epoch of the master; null:
@@ -57,13 +61,15 @@ final class MasterLocator
         callable|false|null $epoch = null,
         private readonly float $freshSeconds = 0.05,
     ) {
-        $this->resolve = $resolve ?? static fn(string $m, array $o): array => \Sentinel\resolve($m, $o);
-        $this->reportError = $reportError ?? static fn(string $h, int $p, string $e, string $m, array $o): bool
-            => \Sentinel\report_error($h, $p, $e, $m, $o);
-        if ($epoch === null && function_exists('Sentinel\epoch')) {
-            $epoch = static fn(string $m, array $o): int => \Sentinel\epoch($m, $o);
+        // The extension's functions are called directly (a locator is built
+        // on every PHP-FPM request: no closures, no reflection).
+        $this->resolve = $resolve;
+        $this->reportError = $reportError;
+        if ($epoch === null) {
+            $this->extEpoch = function_exists('Sentinel\epoch');
+        } elseif ($epoch !== false) {
+            $this->epoch = $epoch;
         }
-        $this->epoch = $epoch === false ? null : $epoch;
     }
 
     public function settings(): SentinelSettings
@@ -74,7 +80,7 @@ final class MasterLocator
     /** Whether fences use the extension's failover epoch (else the resolved address). */
     public function hasEpoch(): bool
     {
-        return $this->epoch !== null;
+        return $this->extEpoch || $this->epoch !== null;
     }
 
     /**
@@ -83,7 +89,8 @@ final class MasterLocator
      */
     public function locate(): array
     {
-        $r = ($this->resolve)($this->settings->master, $this->options());
+        $r = $this->resolve === null ? \Sentinel\resolve($this->settings->master, $this->options())
+            : ($this->resolve)($this->settings->master, $this->options());
         // resolve()'s epoch is the one its answer is valid at; without it, the
         // epoch read now (if it moved since, the next fence reconnects once).
         $epoch = isset($r['epoch']) ? (int)$r['epoch'] : $this->currentEpoch();
@@ -93,6 +100,9 @@ final class MasterLocator
     /** The failover epoch as this process knows it, or null without Sentinel\epoch(). */
     public function currentEpoch(): ?int
     {
+        if ($this->extEpoch) {
+            return \Sentinel\epoch($this->settings->master, $this->options());
+        }
         return $this->epoch === null ? null : (int)($this->epoch)($this->settings->master, $this->options());
     }
 
@@ -104,16 +114,29 @@ final class MasterLocator
      */
     public function isCurrent(array $master): bool
     {
-        if ($this->epoch !== null) {
+        if ($this->extEpoch || $this->epoch !== null) {
             return $this->currentEpoch() === ($master['epoch'] ?? null);
         }
-        $now = ($this->resolve)($this->settings->master, $this->options());
+        $now = $this->resolve === null ? \Sentinel\resolve($this->settings->master, $this->options())
+            : ($this->resolve)($this->settings->master, $this->options());
         return (string)$now['host'] === $master['host'] && (int)$now['port'] === $master['port'];
+    }
+
+    /**
+     * Whether $master (an answer of locate()) was located less than
+     * $freshSeconds ago, so an operation need not check it again first.
+     */
+    public function isFresh(array $master): bool
+    {
+        return microtime(true) - ($master['at'] ?? 0.0) < $this->freshSeconds;
     }
 
     /** Report an error from host:port; true when it means "re-resolve". */
     public function reportError(string $host, int $port, \Throwable $e): bool
     {
+        if ($this->reportError === null) {
+            return \Sentinel\report_error($host, $port, $e->getMessage(), $this->settings->master, $this->options());
+        }
         return ($this->reportError)($host, $port, $e->getMessage(), $this->settings->master, $this->options());
     }
 
@@ -158,7 +181,7 @@ final class MasterLocator
     public function fenced(callable $operation, callable $reconnect, callable $current, bool $idempotentWrite): mixed
     {
         $connected = $current();
-        if (microtime(true) - ($connected['at'] ?? 0.0) >= $this->freshSeconds && !$this->isCurrent($connected)) {
+        if (!$this->isFresh($connected) && !$this->isCurrent($connected)) {
             $reconnect();
         }
         $result = $this->retryOnce($operation, $reconnect, $current);
@@ -176,15 +199,23 @@ final class MasterLocator
      */
     public static function forCacheOptions(array $options): self
     {
-        static $byOptions = [];
         $key = serialize($options);
-        if (!isset($byOptions[$key])) {
-            if (count($byOptions) >= 32) {
-                array_shift($byOptions);
+        if (!isset(self::$byOptions[$key])) {
+            if (count(self::$byOptions) >= 32) {
+                array_shift(self::$byOptions);
             }
-            $byOptions[$key] = new self(SentinelSettings::fromCacheOptions($options));
+            self::$byOptions[$key] = new self(SentinelSettings::fromCacheOptions($options));
         }
-        return $byOptions[$key];
+        return self::$byOptions[$key];
+    }
+
+    /**
+     * Forgets the locators forCacheOptions() keeps, as the end of a PHP-FPM
+     * request does (benchmarks/php measures the per-request path with it).
+     */
+    public static function forgetCached(): void
+    {
+        self::$byOptions = [];
     }
 
     /** @return array<string, mixed> */

@@ -9,10 +9,12 @@ namespace LibSentinel\Magento;
  * Cm_Cache's backend_options (server = comma-separated sentinels,
  * sentinel_master, sentinel_master_verify, password, username, database,
  * persistent, timeout, read_timeout, connect_retries, and the 'sentinel'
- * sub-array: password, username) or Cm_RedisSession's session/redis keys
- * (sentinel_servers, sentinel_master, sentinel_verify_master,
- * sentinel_connect_retries, timeout; username and the sentinel password from
- * UsernameConfigInterface / ConfigSentinelPasswordInterface).
+ * sub-array: password, username, timeout, read_timeout) or Cm_RedisSession's
+ * session/redis keys (sentinel_servers, sentinel_master,
+ * sentinel_verify_master, sentinel_connect_retries, timeout; username and the
+ * sentinel password from UsernameConfigInterface /
+ * ConfigSentinelPasswordInterface). Cm_RedisSession names no sentinel
+ * timeout, so sessions keep the extension's (see resolveOptions()).
  *
  * Unlike Cm, the data password is not sent to the sentinels: a sentinel
  * password is only the one named for them ('sentinel' => ['password' => ...]
@@ -40,6 +42,8 @@ final class SentinelSettings
         public readonly ?string $sentinelPassword = null,
         public readonly ?string $username = null,
         public readonly ?string $sentinelUsername = null,
+        public readonly ?float $sentinelTimeout = null,
+        public readonly ?float $sentinelReadTimeout = null,
     ) {
         if ($sentinels === []) {
             throw new \InvalidArgumentException('no sentinels configured');
@@ -55,23 +59,30 @@ final class SentinelSettings
         return !empty($options['sentinel_master']) && !empty($options['server']);
     }
 
-    /** From Cm_Cache_Backend_Redis backend_options. */
+    /**
+     * From Cm_Cache_Backend_Redis backend_options. Runs once per request
+     * under PHP-FPM (PHP's statics do not outlive a request), so the options
+     * a user leaves out cost no helper call.
+     */
     public static function fromCacheOptions(array $options): self
     {
-        $sentinelOptions = isset($options['sentinel']) && is_array($options['sentinel']) ? $options['sentinel'] : [];
+        $sub = isset($options['sentinel']) && is_array($options['sentinel']) ? $options['sentinel'] : null;
+        $verify = $options['sentinel_master_verify'] ?? true;
         return new self(
             self::parseServers((string)($options['server'] ?? '')),
             (string)($options['sentinel_master'] ?? ''),
-            self::flag($options['sentinel_master_verify'] ?? true),
-            self::optionalString($options['password'] ?? null),
+            $verify === '1' || $verify === true || $verify === 1 ? true : self::flag($verify),
+            isset($options['password']) ? self::optionalString($options['password']) : null,
             (int)($options['database'] ?? 0),
             (string)($options['persistent'] ?? ''),
             isset($options['timeout']) ? (float)$options['timeout'] : null,
             isset($options['read_timeout']) ? (float)$options['read_timeout'] : null,
             (int)($options['connect_retries'] ?? 1),
-            self::optionalString($sentinelOptions['password'] ?? null),
-            self::optionalString($options['username'] ?? null),
-            self::optionalString($sentinelOptions['username'] ?? null),
+            $sub === null ? null : self::optionalString($sub['password'] ?? null),
+            isset($options['username']) ? self::optionalString($options['username']) : null,
+            $sub === null ? null : self::optionalString($sub['username'] ?? null),
+            $sub === null ? null : self::optionalSeconds($sub['timeout'] ?? null),
+            $sub === null ? null : self::optionalSeconds($sub['read_timeout'] ?? null),
         );
     }
 
@@ -110,6 +121,11 @@ final class SentinelSettings
      */
     public static function parseServers(string $servers): array
     {
+        // The common form ("host:port,host:port", no scheme, no spaces) in
+        // one match: this runs on every request of a PHP-FPM worker.
+        if (preg_match('/^[A-Za-z0-9._-]+:\d+(?:,[A-Za-z0-9._-]+:\d+)*$/D', $servers)) {
+            return explode(',', $servers);
+        }
         $out = [];
         foreach (preg_split('/[\s,]+/', trim($servers), -1, PREG_SPLIT_NO_EMPTY) as $server) {
             $server = preg_replace('#^tcp://#i', '', $server);
@@ -128,19 +144,26 @@ final class SentinelSettings
     }
 
     /**
-     * Options for Sentinel\resolve(). Timeouts: Credis' connect timeout (s)
-     * bounds each sentinel connect; retries bound the total deadline.
+     * Options for Sentinel\resolve(). The sentinel timeouts keep the
+     * extension's settings (libsentinel's defaults: 250 ms per connect and
+     * per reply, two rounds over the sentinels, so with no sentinel
+     * answering a request fails within 1 s) unless the cache's sentinel
+     * sub-array sets them, with Cm_Cache's names: 'sentinel' => ['timeout'
+     * => connect seconds, 'read_timeout' => reply seconds]. The data node's
+     * `timeout` / `read_timeout` (Credis', 2.5 s / 10 s in the documented
+     * env.php) are never used for the sentinels, unlike Cm, which inherits
+     * them: a frozen sentinel would stall every request for seconds.
      *
      * @return array<string, mixed>
      */
     public function resolveOptions(): array
     {
         $o = ['sentinels' => $this->sentinels];
-        if ($this->timeout !== null && $this->timeout > 0) {
-            $ms = (int)max(1, min(86400000, round($this->timeout * 1000)));
-            $o['connect_timeout_ms'] = $ms;
-            $o['command_timeout_ms'] = $ms;
-            $o['timeout_ms'] = (int)min(86400000, $ms * max(2, 2 * ($this->connectRetries + 1)));
+        if ($this->sentinelTimeout !== null) {
+            $o['connect_timeout_ms'] = self::milliseconds($this->sentinelTimeout);
+        }
+        if (($this->sentinelReadTimeout ?? $this->sentinelTimeout) !== null) {
+            $o['command_timeout_ms'] = self::milliseconds($this->sentinelReadTimeout ?? $this->sentinelTimeout);
         }
         if ($this->sentinelPassword !== null) {
             $o['sentinel_password'] = $this->sentinelPassword;
@@ -177,6 +200,18 @@ final class SentinelSettings
             return !in_array(strtolower(trim($v)), ['', '0', 'false', 'no', 'off'], true);
         }
         return (bool)$v;
+    }
+
+    /** Seconds as Cm writes them ("0.5", 2); absent, empty or <= 0: not set. */
+    private static function optionalSeconds(mixed $v): ?float
+    {
+        return (is_numeric($v) && (float)$v > 0) ? (float)$v : null;
+    }
+
+    /** Seconds to whole milliseconds, 1..86400000 (the extension's range). */
+    private static function milliseconds(float $seconds): int
+    {
+        return (int)max(1, min(86400000, round($seconds * 1000)));
     }
 
     private static function optionalString(mixed $v): ?string

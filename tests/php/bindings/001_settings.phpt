@@ -76,9 +76,6 @@ Array
             [3] => [::1]:26381
         )
 
-    [connect_timeout_ms] => 500
-    [command_timeout_ms] => 500
-    [timeout_ms] => 3000
     [sentinel_password] => spw
     [data_password] => pw
 )

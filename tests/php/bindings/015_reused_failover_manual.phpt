@@ -19,8 +19,9 @@ require __DIR__ . '/bootstrap.inc';
 require __DIR__ . '/session_config.inc';
 require __DIR__ . '/failover_loop.inc';
 
-$r = sn_reused_objects_loop(LibSentinel\Magento\Cache\SentinelBackend::class, ['failover', 'wait-switch OLD 30000']);
-file_put_contents(getenv('SENTINEL_TEST_DIR') . '/bindings-reused-manual.txt', json_encode($r) . "\n");
+$class = LibSentinel\Magento\Cache\SentinelBackend::class;
+$r = sn_reused_objects_loop($class, ['failover', 'wait-switch OLD 30000']);
+sn_loss_report('reused', 'manual', $class, $r);
 var_dump($r['switched'], $r['cache_acked'] > 0, $r['session_acked'] > 0);
 echo "cache writes lost: {$r['cache_lost']}, session writes lost: {$r['session_lost']}\n";
 ?>

@@ -19,9 +19,10 @@ require __DIR__ . '/bootstrap.inc';
 require __DIR__ . '/session_config.inc';
 require __DIR__ . '/failover_loop.inc';
 
-$r = sn_reused_objects_loop(LibSentinel\Magento\Cache\CmSentinelBackend::class,
+$class = LibSentinel\Magento\Cache\CmSentinelBackend::class;
+$r = sn_reused_objects_loop($class,
     ['freeze-master', 'wait-switch OLD 30000', 'thaw-all', 'demote-old-masters']);
-file_put_contents(getenv('SENTINEL_TEST_DIR') . '/bindings-reused-freeze.txt', json_encode($r) . "\n");
+sn_loss_report('reused', 'freeze', $class, $r);
 var_dump($r['switched'], $r['cache_acked'] > 0, $r['session_acked'] > 0);
 echo "cache writes lost: {$r['cache_lost']}, session writes lost: {$r['session_lost']}\n";
 ?>

@@ -18,9 +18,10 @@ require __DIR__ . '/bootstrap.inc';
 require __DIR__ . '/session_config.inc';
 require __DIR__ . '/failover_loop.inc';
 
-$r = sn_reused_objects_loop(LibSentinel\Magento\Cache\SentinelBackend::class,
+$class = LibSentinel\Magento\Cache\SentinelBackend::class;
+$r = sn_reused_objects_loop($class,
     ['freeze-master', 'wait-switch OLD 30000', 'thaw-all', 'demote-old-masters'], 40, true);
-file_put_contents(getenv('SENTINEL_TEST_DIR') . '/bindings-per-request-freeze.txt', json_encode($r) . "\n");
+sn_loss_report('per-request', 'freeze', $class, $r);
 var_dump($r['switched'], $r['cache_acked'] > 0, $r['session_acked'] > 0);
 echo "cache writes lost: {$r['cache_lost']}, session writes lost: {$r['session_lost']}\n";
 ?>

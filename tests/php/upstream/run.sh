@@ -16,9 +16,12 @@
 #                                   from magento/magento2
 # Without DIR (or with an incomplete one) it prints one "skipped: no upstream"
 # line and exits 0. It prints the upstream commits it ran against, each
-# test's outcome and "N passed, N failed, N skipped"; exits non-zero on a failure.
+# test's outcome and "N passed, N failed, N skipped", then runs
+# loss_table.sh (reused and per-request objects x manual, kill, freeze,
+# sentinel-loss, each in a fresh topology); exits non-zero on a failure.
 #
-# Environment: as tests/php/run.sh (BUILD_DIR, SENTINEL_TOPOLOGY, SN_EXT_BUILD, SN_CFLAGS).
+# Environment: as tests/php/run.sh (BUILD_DIR, SENTINEL_TOPOLOGY, SN_EXT_BUILD, SN_CFLAGS);
+# SN_EXT_SO: an already built sentinel.so (nothing is built then).
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -43,9 +46,8 @@ up=$(cd "$up" && pwd)
 . "$here/../common.sh"
 SN_ROOT=$(cd "$here/../../.." && pwd)
 export SN_ROOT
-topology=$(sn_topology_bin)
-run_tests=$(sn_run_tests_php)
-ext=${SN_EXT_BUILD:-$(mktemp -d /tmp/sentinel-ext.XXXXXX)}
+sn_topology_bin >/dev/null
+sn_run_tests_php >/dev/null
 log=$(mktemp /tmp/sentinel-upstream.XXXXXX)
 trap 'rm -f "$log"' EXIT
 
@@ -57,32 +59,23 @@ for d in Cm_Cache_Backend_Redis credis php-redis-session-abstract zf1; do
 done
 [ -f "$up/magento2/SOURCE.txt" ] && sed 's/^/   /' "$up/magento2/SOURCE.txt"
 
-if [ ! -f "$ext/modules/sentinel.so" ]; then
-    echo "== building php-ext in $ext"
-    sn_build_ext "$ext"
+# The extension: $SN_EXT_SO as given, else one build per source state in
+# $SN_EXT_BUILD (default $BUILD_DIR/php-ext), shared with tests/php/run.sh
+# when it is given the same SN_EXT_BUILD.
+so=${SN_EXT_SO:-}
+if [ -z "$so" ]; then
+    so=$(sn_build_ext_cached "${SN_EXT_BUILD:-${BUILD_DIR:-/tmp/build-php}/php-ext}")
 fi
 
 echo "== running tests/php/bindings against the upstream classes, under sentinel-topology"
 export SN_UPSTREAM_DIR="$up"
 set +e
-NO_INTERACTION=1 REPORT_EXIT_STATUS=1 "$topology" run -- sh -c '
-    rt=$1; so=$2; shift 2
-    exec php "$rt" -P -q --show-diff -d "extension=$so" \
-        -d "sentinel.shared_cache_dir=$SENTINEL_TEST_DIR" "$@"
-' run-tests "$run_tests" "$ext/modules/sentinel.so" "$here/../bindings" >"$log" 2>&1
+sn_run_phpt "$so" "$log" "$here/../bindings"
 status=$?
 set -e
-sed -n '/^Running selected tests/,$p' "$log" | sed 's/\x1b\[[0-9;]*m//g' | sed -n '1,400p'
-passed=$(sed -n 's/^Tests passed *: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
-failed=$(sed -n 's/^Tests failed *: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
-skipped=$(sed -n 's/^Tests skipped *: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
-borked=$(sed -n 's/^Tests borked *: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
-if [ -z "$passed" ]; then
-    echo "run-tests.php produced no summary (exit $status):" >&2
-    tail -n 40 "$log" >&2
-    exit 1
-fi
-failed=$(( ${failed:-0} + ${borked:-0} ))
-[ -z "${SN_EXT_BUILD:-}" ] && [ $status -eq 0 ] && [ "$failed" -eq 0 ] && rm -rf "$ext"
-echo "upstream: $passed passed, $failed failed, ${skipped:-0} skipped"
-[ $status -eq 0 ] && [ "$failed" -eq 0 ]
+sn_phpt_summary "$log" || exit 1
+echo "upstream: $sn_passed passed, $sn_failed failed, $sn_skipped skipped"
+# The loss table, each cell in a fresh topology (tests/php/upstream/loss_table.sh).
+loss=0
+SN_EXT_SO=$so sh "$here/loss_table.sh" "$up" || loss=1
+[ $status -eq 0 ] && [ "$sn_failed" -eq 0 ] && [ $loss -eq 0 ]

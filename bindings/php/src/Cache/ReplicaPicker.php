@@ -27,6 +27,9 @@ use LibSentinel\Magento\SentinelSettings;
  */
 final class ReplicaPicker
 {
+    /** Seconds per sentinel connect and reply unless 'sentinel' => ['timeout'] says (libsentinel's 250 ms). */
+    private const SENTINEL_TIMEOUT = 0.25;
+
     /** @var array<string, array{replica: array{host: string, port: int}|null, at: float}> */
     private static array $chosen = [];
 
@@ -139,7 +142,9 @@ final class ReplicaPicker
         $last = null;
         foreach ($s->sentinels as $server) {
             try {
-                $client = new \Credis_Client($server, null, $s->timeout ?? 2.5, '');
+                // A sentinel's timeout, never the data node's (see SentinelSettings::resolveOptions()).
+                $client = new \Credis_Client($server, null, $s->sentinelTimeout ?? self::SENTINEL_TIMEOUT, '');
+                $client->setReadTimeout($s->sentinelReadTimeout ?? $s->sentinelTimeout ?? self::SENTINEL_TIMEOUT);
                 $client->forceStandalone();
                 $client->setMaxConnectRetries(0);
                 if ($s->sentinelPassword !== null) {

@@ -240,6 +240,23 @@ trait SentinelBackendTrait
                 $this->sentinelDropReplica(true);
             }
         }
+        if ($this->sentinelLocator !== null && $this->sentinelLocator->isFresh($this->sentinelMaster)) {
+            // A backend built for this request, its master located
+            // microseconds ago: fenced()'s work without its closures (the
+            // load of every page view takes this path). A read needs no
+            // check after it; an error that means "the master moved" is
+            // retried once on the new one, as retryOnce() does.
+            try {
+                return parent::load($id, $doNotTestCacheValidity);
+            } catch (\Throwable $e) {
+                if (!$this->sentinelLocator->reportError($this->sentinelMaster['host'],
+                    $this->sentinelMaster['port'], $e)) {
+                    throw $e;
+                }
+                $this->sentinelReconnect();
+                return parent::load($id, $doNotTestCacheValidity);
+            }
+        }
         return $this->sentinelRun(fn() => parent::load($id, $doNotTestCacheValidity), false);
     }
 
