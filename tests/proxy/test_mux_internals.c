@@ -761,6 +761,30 @@ static const char *ans_big(int argc, char **argv, size_t *alen, void *ud, size_t
     return ans_plain(argc, argv, alen, ud, replen);
 }
 
+static void big_init(void)
+{
+    big_len = (size_t)snprintf(big_reply, 32, "$%d\r\n", 100 * 1024);
+    memset(big_reply + big_len, 'b', 100 * 1024);
+    big_len += 100 * 1024;
+    memcpy(big_reply + big_len, "\r\n", 2);
+    big_len += 2;
+}
+
+/* Read the client to its end (it was dropped): 1 when it ended. */
+static int reads_to_end(sentinel_proxy_t *p, int fd)
+{
+    char tmp[4096];
+
+    for (int i = 0; i < 2000; i++) {
+        ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
+        if (n == 0)
+            return 1;
+        if (n < 0)
+            pump(p, 1);
+    }
+    return 0;
+}
+
 static void test_slow_reader_bounded(void **state)
 {
     int mfd, s, v, got = 0, s_ended = 0;
@@ -771,11 +795,7 @@ static void test_slow_reader_bounded(void **state)
     fm_conn *m;
 
     (void)state;
-    big_len = (size_t)snprintf(big_reply, 32, "$%d\r\n", 100 * 1024);
-    memset(big_reply + big_len, 'b', 100 * 1024);
-    big_len += 100 * 1024;
-    memcpy(big_reply + big_len, "\r\n", 2);
-    big_len += 2;
+    big_init();
     s = client_sndbuf(p, 4096);
     v = client(p);
     for (int i = 0; i < 10; i++)
@@ -800,19 +820,77 @@ static void test_slow_reader_bounded(void **state)
         got = read_until(p, v, &R, "+PONG\r\n", 2);
     }
     assert_true(got);
-    if (!s_ended) { /* the slow one was dropped: it reads to the end */
-        for (int i = 0; i < 2000; i++) {
-            ssize_t n = recv(s, tmp, sizeof(tmp), 0);
-            if (n == 0) {
-                s_ended = 1;
-                break;
-            }
-            pump(p, 1);
-        }
-    }
+    if (!s_ended) /* the slow one was dropped: it reads to the end */
+        s_ended = reads_to_end(p, s);
     assert_true(s_ended);
     close(s);
     close(v);
+    fm_close(m);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* Clients that stop reading together stall their shared connection one
+ * after another, with other clients' replies handed over in between (the
+ * fuzzer's seeds 1 and 31 at 5332496): the one queued last waited
+ * pause-timeout per non-reader (the stall clock restarted after each drop).
+ * Now it waits pause-timeout plus a grace per non-reader at most. */
+static void test_nonreaders_in_a_row_bounded(void **state)
+{
+    int mfd, nr[3], ok[3];
+    char pipe_buf[512];
+    size_t len = 0;
+    int got[3] = {0, 0, 0};
+    static rd r[3]; /* big */
+    const char *get[2] = {"GET", "big"};
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    int64_t t0 = p->now;
+    fm_conn *m;
+
+    (void)state;
+    big_init();
+    for (int i = 0; i < 3; i++)
+        len += fmt_cmd(pipe_buf + len, sizeof(pipe_buf) - len, 2, get);
+    for (int i = 0; i < 3; i++) {
+        nr[i] = client_sndbuf(p, 4096);
+        ok[i] = client(p);
+        rd_reset(&r[i]);
+    }
+    /* Queued in this order: non-reader 0's 300 KB of replies, PING of
+     * reader 0, non-reader 1's, PING of reader 1, ... PING of reader 2. */
+    m = send_opening(p, nr[0], pipe_buf, mfd);
+    pump(p, 3);
+    for (int i = 0; i < 3; i++) {
+        if (i > 0) {
+            send_all(p, nr[i], pipe_buf, len);
+            pump(p, 3);
+        }
+        send_str(p, ok[i], "*1\r\n$4\r\nPING\r\n");
+        pump(p, 3);
+    }
+    /* pause-timeout 1 s; 2 s of the proxy's time: the last PING's answer
+     * is due after 1 s + 2 graces (100 ms each), where it came after 3 s. */
+    for (int step = 0; step < 20 && !got[2]; step++) {
+        p->now += 100;
+        for (int i = 0; i < 60; i++) { /* 16 KB a round: 1 MB a step */
+            fm_step(m, ans_big, NULL);
+            pump(p, 1);
+        }
+        tick(p);
+        for (int i = 0; i < 3; i++) {
+            if (!got[i])
+                got[i] = read_until(p, ok[i], &r[i], "+PONG\r\n", 1);
+        }
+    }
+    assert_true(got[0]);
+    assert_true(got[1]);
+    assert_true(got[2]);
+    assert_true(p->now - t0 <= 2000);
+    for (int i = 0; i < 3; i++) {
+        assert_true(reads_to_end(p, nr[i])); /* each non-reader was dropped */
+        close(nr[i]);
+        close(ok[i]);
+    }
     fm_close(m);
     sentinel_proxy_free(p);
     close(mfd);
@@ -919,6 +997,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_wrong_auth_answered),
         cmocka_unit_test(test_lost_replies_end_client),
         cmocka_unit_test(test_slow_reader_bounded),
+        cmocka_unit_test(test_nonreaders_in_a_row_bounded),
         cmocka_unit_test(test_masterdown_after_buffered_replies),
         cmocka_unit_test(test_auth_bytes_wiped),
     };

@@ -458,7 +458,8 @@ static int shared_queue(sentinel_proxy_t *p, px_shup *sh, px_conn *c, const char
             sh->q_cap = ncap;
             sh->q_head = 0;
         }
-        sh->q[(sh->q_head + sh->q_len) % sh->q_cap] = (px_wait){c, 1, (uint8_t)bind};
+        sh->q[(sh->q_head + sh->q_len) % sh->q_cap] =
+            (px_wait){.c = c, .n = 1, .bind = (uint8_t)bind, .at = p->now};
         sh->q_len++;
     }
     if (sh->state == PX_SH_IDLE && sh->q_len == 1 && sh->q[sh->q_head].n == 1)
@@ -718,8 +719,11 @@ void px_mux_deliver(sentinel_proxy_t *p, px_shup *sh)
                      * from an earlier stall: see px_shup). */
                     if (sh->stalled_since == 0)
                         sh->stalled_since = p->now;
+                    if (sh->stall_by != c) {
+                        sh->stall_by = c;
+                        sh->stall_at = p->now;
+                    }
                     sh->stalled = c;
-                    sh->stall_by = c;
                     sh->in_pos += (size_t)took;
                     sh->in_framed -= (size_t)took;
                     break;
@@ -731,11 +735,9 @@ void px_mux_deliver(sentinel_proxy_t *p, px_shup *sh)
             sh->framed_n = 0;
             sh->framed_bind = 0;
             sh->stalled = NULL;
-            if (c && c != sh->stall_by) {
-                /* Another client got its replies whole: the stall is over. */
-                sh->stalled_since = 0;
-                sh->stall_by = NULL;
-            }
+            if (c && c != sh->stall_by)
+                sh->stall_by = NULL; /* another client has the head now; the
+                                      * clock (stalled_since) runs on */
             if (c) {
                 c->inflight -= nrep < c->inflight ? nrep : c->inflight;
                 if (bind)
@@ -1058,13 +1060,44 @@ void px_mux_client_read(sentinel_proxy_t *p, px_conn *c)
     shared_after_parse(p, c);
 }
 
-/* Does a client other than c wait for replies on sh? */
-int px_mux_others_wait(const px_shup *sh, const px_conn *c)
+/* How long the client queued first on sh after c has waited behind slow
+ * readers (px_shup), or -1 when no other client waits there. The queue is
+ * in order, so the first such entry is the oldest. */
+static int64_t others_waited(const sentinel_proxy_t *p, const px_shup *sh, const px_conn *c)
 {
     for (size_t i = 0; i < sh->q_len; i++) {
-        const px_conn *o = sh->q[(sh->q_head + i) % sh->q_cap].c;
-        if (o && o != c)
-            return 1;
+        const px_wait *w = &sh->q[(sh->q_head + i) % sh->q_cap];
+        if (w->c && w->c != c && !(w->c->flags & PX_CL_DEAD))
+            return p->now - (w->at > sh->stalled_since ? w->at : sh->stalled_since);
     }
-    return 0;
+    return -1;
+}
+
+/*
+ * The bound on a slow reader's harm (tick): once another client queued
+ * here has waited pause-timeout behind slow readers (progress of the slow
+ * one does not count), the staller at the head is dropped, and so is each
+ * staller after it (clients that stopped reading together stall the
+ * connection one after another) as soon as it has held the head for a
+ * grace (a tenth of pause-timeout, at least a tick), which spares a reader
+ * whose buffer is full only for a moment; once that client has waited
+ * twice pause-timeout, at once. The clock never restarts while a client
+ * that was held up still waits, so n non-readers cost it pause-timeout +
+ * n graces at most, not n pause-timeouts.
+ */
+void px_mux_check_stall(sentinel_proxy_t *p, px_shup *sh)
+{
+    int64_t grace = p->pause_ms / 10 > PX_TICK_MS ? p->pause_ms / 10 : PX_TICK_MS;
+
+    while (sh->stalled && sh->stalled_since) {
+        px_conn *c = sh->stalled;
+        int64_t waited = others_waited(p, sh, c);
+        if (waited < p->pause_ms || (p->now - sh->stall_at < grace && waited < 2LL * p->pause_ms))
+            return; /* nobody else waits, or not for long enough yet */
+        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
+                "client fd %d too slow to read its replies, others waited %lld ms; dropped",
+                c->cfd, (long long)waited);
+        px_conn_drop(p, c, PX_DROP_NORMAL); /* forgets it: no longer stalled */
+        px_mux_deliver(p, sh); /* the others' replies flow: the next staller, if any */
+    }
 }
