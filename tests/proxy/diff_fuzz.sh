@@ -110,7 +110,8 @@ fuzz_run() {
     [ -n "$FAULTS" ] && args+=(--faults "$FAULTS")
     args+=("${KEEP[@]}")
     echo "diff-fuzz ${args[*]}"
-    nice -n 5 "${DIE_WITH_US[@]}" "$DIFF_FUZZ" "${args[@]}" | tee "$WORK/fuzz-$seed.out"
+    # (not niced below the proxy: the nodes its faults restart inherit it)
+    "${DIE_WITH_US[@]}" "$DIFF_FUZZ" "${args[@]}" | tee "$WORK/fuzz-$seed.out"
     rc=${PIPESTATUS[0]}
     if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$log"; then
         grep -m1 -A30 -E "AddressSanitizer|runtime error:" "$log" >&2
