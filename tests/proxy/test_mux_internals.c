@@ -646,6 +646,19 @@ static const char *ans_busy_select(int argc, char **argv, size_t *alen, void *ud
     return ans_plain(argc, argv, alen, ud, replen);
 }
 
+/* A new client that moved with cmd (AUTH or SELECT), answered "+OK" by
+ * ans on the shared connection *m it opened. */
+static int moved_client(sentinel_proxy_t *p, int mfd, const char *cmd, fm_answer *ans,
+                        fm_conn **m)
+{
+    int c = client(p);
+
+    *m = send_opening(p, c, cmd, mfd);
+    assert_true(serve_until(p, *m, ans, c, "+OK\r\n"));
+    assert_string_equal(R.buf, "+OK\r\n");
+    return c;
+}
+
 static void test_refused_select_ends_client(void **state)
 {
     int mfd, c;
@@ -653,10 +666,7 @@ static void test_refused_select_ends_client(void **state)
     fm_conn *m, *m2;
 
     (void)state;
-    c = client(p);
-    m = send_opening(p, c, "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n", mfd);
-    assert_true(serve_until(p, m, ans_plain, c, "+OK\r\n"));
-    assert_string_equal(R.buf, "+OK\r\n");
+    c = moved_client(p, mfd, "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n", ans_plain, &m);
     /* Its shared connection ends (a Redis timeout, CLIENT KILL, a reset). */
     fm_close(m);
     pump(p, 20);
@@ -691,6 +701,38 @@ static void test_wrong_auth_answered(void **state)
     close(c);
     fm_close(m);
     fm_close(m0);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* Its password was rotated while a client was authenticated: the SELECT
+ * it sends next needs a connection in (its AUTH, the new db), whose AUTH
+ * Redis now refuses. On its own connection Redis would have answered the
+ * SELECT "+OK"; the proxy cannot, so it ends the client, never answers
+ * the SELECT with the AUTH's -WRONGPASS (diff-fuzz, ACL fault, at
+ * 5332496). */
+static const char *ans_wrongpass(int argc, char **argv, size_t *alen, void *ud, size_t *replen)
+{
+    if (is_cmd(argv, alen, "AUTH"))
+        return "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+    return ans_plain(argc, argv, alen, ud, replen);
+}
+
+static void test_select_after_rotated_password(void **state)
+{
+    int mfd, c;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m, *m2;
+
+    (void)state;
+    c = moved_client(p, mfd, "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n", ans_auth_ok, &m);
+    m2 = send_opening(p, c, "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n", mfd);
+    serve_until(p, m2, ans_wrongpass, c, NULL);
+    assert_null(strstr(R.buf, "WRONGPASS"));
+    assert_true(R.eof);
+    close(c);
+    fm_close(m);
+    fm_close(m2);
     sentinel_proxy_free(p);
     close(mfd);
 }
@@ -995,6 +1037,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_no_reply_to_freed_client),
         cmocka_unit_test(test_refused_select_ends_client),
         cmocka_unit_test(test_wrong_auth_answered),
+        cmocka_unit_test(test_select_after_rotated_password),
         cmocka_unit_test(test_lost_replies_end_client),
         cmocka_unit_test(test_slow_reader_bounded),
         cmocka_unit_test(test_nonreaders_in_a_row_bounded),

@@ -635,14 +635,31 @@ ssize_t px_client_take(sentinel_proxy_t *p, px_conn *c, const char *data, size_t
     return (ssize_t)off;
 }
 
+/* Which command of a shared connection's preamble the master refused
+ * (px_shup.pre_failed). */
+enum { PRE_AUTH = 1, PRE_SELECT = 2 };
+
+/* Did c ask to move to sh with an AUTH (else a SELECT)? An AUTH keeps the
+ * database, a SELECT the AUTH. */
+static int asked_auth(const px_conn *c, const px_shup *sh)
+{
+    return !(c->sh && c->sh->authlen == sh->authlen &&
+             (sh->authlen == 0 || memcmp(c->sh->auth, sh->auth, sh->authlen) == 0));
+}
+
 /*
  * The master refused the AUTH or SELECT that puts a (re)opened shared
  * connection in its state (a rotated password, an ACL change, -BUSY, a
- * node with fewer databases). Clients whose own AUTH/SELECT for this
- * state waits here get Redis' refusal as their answer (Redis refused the
- * same command) and stay where they are. Every other client here, queued
- * or already in this state, cannot go on in it: it is ended, never let run
- * in another database or as another user. The connection is closed.
+ * node with fewer databases). A client whose own AUTH (SELECT) for this
+ * state waits here, when it is the AUTH (SELECT) that was refused, gets
+ * Redis' refusal as its answer (Redis refused the same command) and stays
+ * where it is. One whose SELECT waits while it was the AUTH that was
+ * refused (its password was rotated since it authenticated), or whose AUTH
+ * waits while the SELECT was refused, would have had "+OK" from Redis on
+ * its own connection: it cannot be answered truthfully and is ended. Every
+ * other client here, queued or already in this state, cannot go on in it:
+ * it is ended, never let run in another database or as another user. The
+ * connection is closed.
  */
 static void shared_refused(sentinel_proxy_t *p, px_shup *sh)
 {
@@ -669,10 +686,10 @@ static void shared_refused(sentinel_proxy_t *p, px_shup *sh)
         if (c && w->bind && c->sh != sh && !(c->flags & PX_UP_EOF)) {
             c->inflight -= w->n < c->inflight ? w->n : c->inflight;
             w->c = NULL;
-            if (ask)
+            if (ask && asked_auth(c, sh) == (sh->pre_failed == PRE_AUTH))
                 ask[nask++] = c;
             else
-                c->flags |= PX_UP_EOF; /* no memory to answer it: end it */
+                c->flags |= PX_UP_EOF; /* not what it asked, or no memory: end it */
         }
     }
     for (px_conn *c = p->conns.head; c; c = c->next)
@@ -764,7 +781,10 @@ void px_mux_deliver(sentinel_proxy_t *p, px_shup *sh)
                 return;
             }
             if (start && sh->in[from] != '+') {
-                sh->pre_failed = 1;
+                /* the AUTH goes first: with a SELECT behind it, 2 replies are
+                 * still owed when it fails */
+                sh->pre_failed = sh->authlen && sh->preamble == (sh->db ? 2u : 1u) ? PRE_AUTH
+                                                                                  : PRE_SELECT;
                 sh->pre_errlen = 0;
             }
             if (sh->pre_failed) {
