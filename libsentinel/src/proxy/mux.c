@@ -53,8 +53,10 @@
  * connections exist (a client that would need another is pinned), and one
  * unused for SH_IDLE_MS is closed. A client too slow to take its replies
  * stalls its shared connection (it is not read, the master keeps the rest)
- * until the client reads again; one that makes no progress for
- * pause-timeout is dropped.
+ * until the client reads again; once another client has waited behind
+ * such stalls for pause-timeout, the staller goes, and so does each one
+ * after it within a grace (px_mux_check_stall): clients that stop reading
+ * together cost the others pause-timeout, not pause-timeout each.
  * ------------------------------------------------------------------------ */
 
 
