@@ -130,7 +130,7 @@ lost means"); they are counted apart, not in "lost".
   the proxy compete for the CPUs: per forwarded request "own conn." (the
   previous design, still `--multiplex no`) made exactly two `recvfrom` and
   two `sendto` calls with no `epoll_ctl`, used less CPU per request than
-  HAProxy (9 vs 13-14 µs) and still only matched it (0.89x-1.11x here; a
+  HAProxy (9 vs 13-14 µs) and still only matched it (its column above; a
   second event loop on SO_REUSEPORT did not change that either: measured,
   dropped). The framing is cheap but showed in profiles under -P 16: a
   byte-wise reply parser and `strncasecmp` in the command lookup were 12%

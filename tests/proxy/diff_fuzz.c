@@ -7,7 +7,9 @@
  *
  *   - every request is answered, or its connection closed, within
  *     pause-timeout + margin of being sent (or of the end of a fault that
- *     stops the master answering: a freeze, CLIENT PAUSE, a busy script);
+ *     stops the master answering: a freeze, CLIENT PAUSE, a busy script),
+ *     not counting time the fuzzer itself could not read (fz_blind: a fault
+ *     step that blocks, or this process not scheduled);
  *   - a connection may close only where Redis' own could: after QUIT, after
  *     the client's half-close, during or shortly after a fault, or for a
  *     client that does not read its replies;
@@ -442,16 +444,40 @@ static void client_step(fz_client *c, int64_t now, int starting)
     check_liveness(c, now);
 }
 
+/* The fuzzer was blind for d ms (a fault step that blocks: ctl, ACL
+ * SETUSER on every node; or this process not scheduled on a loaded
+ * machine): replies that came meanwhile were not read, so every wait
+ * being timed starts d ms later. */
+#define FZ_BLIND_MIN_MS 50
+static void fz_blind(int64_t d)
+{
+    R.blind_ms += d;
+    for (int i = 0; i < R.clients; i++) {
+        fz_client *c = &fz_clients[i];
+        for (size_t k = 0; k < c->pn; k++)
+            c->pend[(c->ph + k) % FZ_MAXPEND].sent += d;
+        if (c->eof_wait_since)
+            c->eof_wait_since += d;
+    }
+}
+
 static void run_loop(int64_t until, int starting)
 {
+    static int64_t last; /* across calls: faults_stop() between them may block */
     struct pollfd *pfd = calloc((size_t)R.clients, sizeof(*pfd));
     fz_client **who = calloc((size_t)R.clients, sizeof(*who));
 
     if (pfd == NULL || who == NULL)
         abort();
+    if (last == 0)
+        last = fz_now();
     while (!R.failed) {
         int64_t now = fz_now();
         int n = 0, busy = 0;
+        /* an iteration polls for 10 ms at most: longer is blindness */
+        if (now - last > FZ_BLIND_MIN_MS)
+            fz_blind(now - last - FZ_BLIND_MIN_MS);
+        last = now;
         if (now >= until)
             break;
         if (starting) {
@@ -603,9 +629,9 @@ int main(int argc, char **argv)
         R.failed = 1;
     printf("diff-fuzz: seed=%" PRIu64 " seconds=%.1f requests=%" PRIu64 " replies=%" PRIu64
            " connections=%" PRIu64 " faults=%" PRIu64 " errors_accepted=%" PRIu64
-           " closes_accepted=%" PRIu64 " result=%s\n", R.seed, since_start(), R.requests,
-           R.replies, R.conns, R.faults_done, R.errors_accepted, R.closes_accepted,
-           R.failed ? "FAIL" : "PASS");
+           " closes_accepted=%" PRIu64 " blind_ms=%" PRId64 " result=%s\n", R.seed,
+           since_start(), R.requests, R.replies, R.conns, R.faults_done, R.errors_accepted,
+           R.closes_accepted, R.blind_ms, R.failed ? "FAIL" : "PASS");
     rc = R.failed ? 1 : 0;
     free(fz_clients);
     return rc;

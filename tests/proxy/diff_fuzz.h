@@ -126,6 +126,8 @@ typedef struct fz_run {
     uint64_t requests, replies, errors_accepted, closes_accepted, faults_done;
     uint64_t conns;
     int failed, nfail, keep_going;
+    int64_t blind_ms;         /* time the fuzzer could not watch (a blocking fault
+                               * step, its own process not scheduled) */
 } fz_run;
 
 extern fz_run R;

@@ -8,11 +8,15 @@
 # (metric and sockets), fds and RSS back near their baseline, and, for an
 # ASan/UBSan build, no sanitizer report in its log.
 #
-# Default (ctest, label proxy): two runs of 30 s, seed 1 and a random seed
-# (printed; rerun with --seed S). By hand:
+# Default (ctest, label proxy; in CI under ASan/UBSan and in the release
+# build): two runs of 25 s with every fault (kill included), seed 1 and a
+# random seed (printed; rerun with --seed S). By hand:
 #   diff_fuzz.sh [--minutes N | --seconds N] [--seed S] [--proxy PATH]
 #                [--clients N] [--faults LIST] [--runs N] [--no-password]
 #                [--keep-going]
+# The proxy and diff-fuzz die with this script (PR_SET_PDEATHSIG through
+# setpriv), the topology with sentinel-topology: nothing outlives a run,
+# even one ctest kills at its timeout.
 # --no-password: the data nodes have no requirepass (clients need no AUTH;
 # the shared connection of (no AUTH, db 0) then has no preamble).
 # --proxy takes e.g. an ASan build's sentinel-proxy (default $PROXY_BIN).
@@ -33,10 +37,10 @@ else
 fi
 
 : "${DIFF_FUZZ:?DIFF_FUZZ must point to diff-fuzz}"
-SECONDS_PER_RUN=30
+SECONDS_PER_RUN=25
 SEEDS=(1 random)
 CLIENTS=48
-FAULTS=
+FAULTS=restart,authstorm,statestorm,freeze,failover,kill,clientkill,busy,pause,acl,slow,nonread
 KEEP=()
 BUFSIZE=2048
 PAUSE_MS=3000
@@ -58,6 +62,17 @@ done
 # Sanitizer builds: reports go to the proxy's log (stderr), which we grep.
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
+
+# The proxy (started by lib.sh) and diff-fuzz get SIGKILL when this shell
+# goes, however it goes.
+REAL_PROXY=$PROXY_BIN
+DIE_WITH_US=()
+if setpriv --help 2>&1 | grep -q pdeathsig; then
+    DIE_WITH_US=(setpriv --pdeathsig KILL --)
+    PROXY_BIN=$WORK/sentinel-proxy
+    printf '#!/bin/sh\nexec setpriv --pdeathsig KILL -- "%s" "$@"\n' "$REAL_PROXY" >"$PROXY_BIN"
+    chmod +x "$PROXY_BIN"
+fi
 
 fd_count() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
 # the proxy's sockets to Redis nodes (shared master connections idle for
@@ -95,7 +110,8 @@ fuzz_run() {
     [ -n "$FAULTS" ] && args+=(--faults "$FAULTS")
     args+=("${KEEP[@]}")
     echo "diff-fuzz ${args[*]}"
-    nice -n 5 "$DIFF_FUZZ" "${args[@]}" | tee "$WORK/fuzz-$seed.out"
+    # (not niced below the proxy: the nodes its faults restart inherit it)
+    "${DIE_WITH_US[@]}" "$DIFF_FUZZ" "${args[@]}" | tee "$WORK/fuzz-$seed.out"
     rc=${PIPESTATUS[0]}
     if grep -qE "AddressSanitizer|LeakSanitizer|runtime error:" "$log"; then
         grep -m1 -A30 -E "AddressSanitizer|runtime error:" "$log" >&2
@@ -116,7 +132,7 @@ fuzz_run() {
     [ "$fd1" -le $((fd0 + 2)) ] || fail "seed $seed: fds (other than to Redis) $fd0 -> $fd1"
     [ "$up1" -le 25 ] || { ss -tnp | grep "pid=$pid," >&2; fail "seed $seed: $up1 connections to Redis left"; }
     # (under ASan the quarantine and shadow memory make RSS meaningless)
-    if ! ldd "$PROXY_BIN" 2>/dev/null | grep -q libasan; then
+    if ! ldd "$REAL_PROXY" 2>/dev/null | grep -q libasan; then
         [ "$rss1" -le $((rss0 + 16384)) ] || fail "seed $seed: RSS ${rss0} kB -> ${rss1} kB"
     fi
     pong_pw || fail "seed $seed: the proxy does not answer after the run"

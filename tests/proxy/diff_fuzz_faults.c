@@ -411,6 +411,10 @@ static void step_restart(int64_t now)
     case 0:
         R.lossy = 1;
         model_lossy_all();
+        /* the master's port, for wait-switch, while ROLE can still say it */
+        F.port = 0;
+        if (F.kind == F_KILL && ctl_sync("master-port", out, sizeof(out)) == 0)
+            F.port = atoi(out);
         if (on_master_node("kill-node") != 0) {
             fault_end();
             return;
@@ -451,9 +455,6 @@ static void step_restart(int64_t now)
         }
         return;
     case 10: /* kill: Sentinel fails over after down-after */
-        F.port = 0;
-        if (ctl_sync("master-port", out, sizeof(out)) == 0)
-            F.port = atoi(out);
         snprintf(args, sizeof(args), "wait-switch %d 60000", F.port);
         spawn_ctl(args);
         F.step = 11;

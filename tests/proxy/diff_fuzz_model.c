@@ -40,9 +40,13 @@ static void key_name(char *b, size_t n, const fz_client *c, int db, int k)
         snprintf(b, n, "fz:%d:%d:%d", c->id, db, k);
 }
 
+static int64_t answered_sent; /* when the request model_reply() checks was sent */
+
+/* Writes may be lost (a restart): now, or when the request being checked
+ * was sent (a client that did not read for a while reads old replies). */
 static int lossy_now(void)
 {
-    return R.lossy || fz_now() < R.lossy_until;
+    return R.lossy || fz_now() < R.lossy_until || answered_sent < R.lossy_until;
 }
 
 /* ---- sending ------------------------------------------------------------ */
@@ -329,7 +333,9 @@ static int is_status(const redisReply *r, const char *s)
     return r->type == REDIS_REPLY_STATUS && strcmp(r->str, s) == 0;
 }
 
-/* An error a fault explains; the command did not run. */
+/* An error a fault explains; the command did not run. Judged by when the
+ * request was sent as well as now: a client that did not read for a while
+ * reads an error of a fault that ended long ago. */
 static int fault_error(const redisReply *r)
 {
     int64_t now = fz_now();
@@ -337,9 +343,10 @@ static int fault_error(const redisReply *r)
     if (r->type != REDIS_REPLY_ERROR)
         return 0;
     if (is_err(r, "BUSY"))
-        return R.busy || now < R.busy_until;
+        return R.busy || now < R.busy_until || answered_sent < R.busy_until;
     if (is_err(r, "LOADING") || is_err(r, "MASTERDOWN") || is_err(r, "READONLY"))
-        return fz_in_window();
+        return fz_in_window() ||
+               (R.last_fault_end && answered_sent < R.last_fault_end + R.pause_ms + 2000);
     return 0;
 }
 
@@ -490,7 +497,8 @@ static const char *check(fz_client *c, const fz_req *q, const redisReply *r)
         if (q->arg == AU_WRONG || q->arg == AU_LONG) /* -ERR without requirepass */
             return is_err(r, "WRONGPASS") || (!R.password && is_err(r, "ERR"))
                        ? NULL : "a wrong AUTH not -WRONGPASS";
-        if (q->arg == AU_ACL && is_err(r, "WRONGPASS") && (R.acl_changed || fz_now() < R.acl_until))
+        if (q->arg == AU_ACL && is_err(r, "WRONGPASS") &&
+            (R.acl_changed || fz_now() < R.acl_until || answered_sent < R.acl_until))
             return NULL; /* its password is being rotated */
         if (q->arg == AU_LONGACL && is_err(r, "WRONGPASS") && fz_in_window())
             return NULL; /* a restarted node knows only its configured users */
@@ -594,6 +602,7 @@ void model_reply(fz_client *c, const redisReply *r)
     c->replies++;
     R.replies++;
     fz_log(c, "< %s (%s)", text, fz_op_name(q.op));
+    answered_sent = q.sent;
     if (fault_error(r) && !(c->ident == ID_NONE && is_err(r, "NOAUTH"))) {
         R.errors_accepted++;
         c->accepted_errs++;

@@ -644,6 +644,19 @@ static const char *ans_busy_select(int argc, char **argv, size_t *alen, void *ud
     return ans_plain(argc, argv, alen, ud, replen);
 }
 
+/* A new client that moved with cmd (AUTH or SELECT), answered "+OK" by
+ * ans on the shared connection *m it opened. */
+static int moved_client(sentinel_proxy_t *p, int mfd, const char *cmd, fm_answer *ans,
+                        fm_conn **m)
+{
+    int c = client(p);
+
+    *m = send_opening(p, c, cmd, mfd);
+    assert_true(serve_until(p, *m, ans, c, "+OK\r\n"));
+    assert_string_equal(R.buf, "+OK\r\n");
+    return c;
+}
+
 static void test_refused_select_ends_client(void **state)
 {
     int mfd, c;
@@ -651,10 +664,7 @@ static void test_refused_select_ends_client(void **state)
     fm_conn *m, *m2;
 
     (void)state;
-    c = client(p);
-    m = send_opening(p, c, "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n", mfd);
-    assert_true(serve_until(p, m, ans_plain, c, "+OK\r\n"));
-    assert_string_equal(R.buf, "+OK\r\n");
+    c = moved_client(p, mfd, "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n", ans_plain, &m);
     /* Its shared connection ends (a Redis timeout, CLIENT KILL, a reset). */
     fm_close(m);
     pump(p, 20);
@@ -689,6 +699,38 @@ static void test_wrong_auth_answered(void **state)
     close(c);
     fm_close(m);
     fm_close(m0);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* Its password was rotated while a client was authenticated: the SELECT
+ * it sends next needs a connection in (its AUTH, the new db), whose AUTH
+ * Redis now refuses. On its own connection Redis would have answered the
+ * SELECT "+OK"; the proxy cannot, so it ends the client, never answers
+ * the SELECT with the AUTH's -WRONGPASS (diff-fuzz, ACL fault, at
+ * 5332496). */
+static const char *ans_wrongpass(int argc, char **argv, size_t *alen, void *ud, size_t *replen)
+{
+    if (is_cmd(argv, alen, "AUTH"))
+        return "-WRONGPASS invalid username-password pair or user is disabled.\r\n";
+    return ans_plain(argc, argv, alen, ud, replen);
+}
+
+static void test_select_after_rotated_password(void **state)
+{
+    int mfd, c;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m, *m2;
+
+    (void)state;
+    c = moved_client(p, mfd, "*2\r\n$4\r\nAUTH\r\n$2\r\npw\r\n", ans_auth_ok, &m);
+    m2 = send_opening(p, c, "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n", mfd);
+    serve_until(p, m2, ans_wrongpass, c, NULL);
+    assert_null(strstr(R.buf, "WRONGPASS"));
+    assert_true(R.eof);
+    close(c);
+    fm_close(m);
+    fm_close(m2);
     sentinel_proxy_free(p);
     close(mfd);
 }
@@ -759,6 +801,30 @@ static const char *ans_big(int argc, char **argv, size_t *alen, void *ud, size_t
     return ans_plain(argc, argv, alen, ud, replen);
 }
 
+static void big_init(void)
+{
+    big_len = (size_t)snprintf(big_reply, 32, "$%d\r\n", 100 * 1024);
+    memset(big_reply + big_len, 'b', 100 * 1024);
+    big_len += 100 * 1024;
+    memcpy(big_reply + big_len, "\r\n", 2);
+    big_len += 2;
+}
+
+/* Read the client to its end (it was dropped): 1 when it ended. */
+static int reads_to_end(sentinel_proxy_t *p, int fd)
+{
+    char tmp[4096];
+
+    for (int i = 0; i < 2000; i++) {
+        ssize_t n = recv(fd, tmp, sizeof(tmp), 0);
+        if (n == 0)
+            return 1;
+        if (n < 0)
+            pump(p, 1);
+    }
+    return 0;
+}
+
 static void test_slow_reader_bounded(void **state)
 {
     int mfd, s, v, got = 0, s_ended = 0;
@@ -769,11 +835,7 @@ static void test_slow_reader_bounded(void **state)
     fm_conn *m;
 
     (void)state;
-    big_len = (size_t)snprintf(big_reply, 32, "$%d\r\n", 100 * 1024);
-    memset(big_reply + big_len, 'b', 100 * 1024);
-    big_len += 100 * 1024;
-    memcpy(big_reply + big_len, "\r\n", 2);
-    big_len += 2;
+    big_init();
     s = client_sndbuf(p, 4096);
     v = client(p);
     for (int i = 0; i < 10; i++)
@@ -798,19 +860,77 @@ static void test_slow_reader_bounded(void **state)
         got = read_until(p, v, &R, "+PONG\r\n", 2);
     }
     assert_true(got);
-    if (!s_ended) { /* the slow one was dropped: it reads to the end */
-        for (int i = 0; i < 2000; i++) {
-            ssize_t n = recv(s, tmp, sizeof(tmp), 0);
-            if (n == 0) {
-                s_ended = 1;
-                break;
-            }
-            pump(p, 1);
-        }
-    }
+    if (!s_ended) /* the slow one was dropped: it reads to the end */
+        s_ended = reads_to_end(p, s);
     assert_true(s_ended);
     close(s);
     close(v);
+    fm_close(m);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* Clients that stop reading together stall their shared connection one
+ * after another, with other clients' replies handed over in between (the
+ * fuzzer's seeds 1 and 31 at 5332496): the one queued last waited
+ * pause-timeout per non-reader (the stall clock restarted after each drop).
+ * Now it waits pause-timeout plus a grace per non-reader at most. */
+static void test_nonreaders_in_a_row_bounded(void **state)
+{
+    int mfd, nr[3], ok[3];
+    char pipe_buf[512];
+    size_t len = 0;
+    int got[3] = {0, 0, 0};
+    static rd r[3]; /* big */
+    const char *get[2] = {"GET", "big"};
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    int64_t t0 = p->now;
+    fm_conn *m;
+
+    (void)state;
+    big_init();
+    for (int i = 0; i < 3; i++)
+        len += fmt_cmd(pipe_buf + len, sizeof(pipe_buf) - len, 2, get);
+    for (int i = 0; i < 3; i++) {
+        nr[i] = client_sndbuf(p, 4096);
+        ok[i] = client(p);
+        rd_reset(&r[i]);
+    }
+    /* Queued in this order: non-reader 0's 300 KB of replies, PING of
+     * reader 0, non-reader 1's, PING of reader 1, ... PING of reader 2. */
+    m = send_opening(p, nr[0], pipe_buf, mfd);
+    pump(p, 3);
+    for (int i = 0; i < 3; i++) {
+        if (i > 0) {
+            send_all(p, nr[i], pipe_buf, len);
+            pump(p, 3);
+        }
+        send_str(p, ok[i], "*1\r\n$4\r\nPING\r\n");
+        pump(p, 3);
+    }
+    /* pause-timeout 1 s; 2 s of the proxy's time: the last PING's answer
+     * is due after 1 s + 2 graces (100 ms each), where it came after 3 s. */
+    for (int step = 0; step < 20 && !got[2]; step++) {
+        p->now += 100;
+        for (int i = 0; i < 60; i++) { /* 16 KB a round: 1 MB a step */
+            fm_step(m, ans_big, NULL);
+            pump(p, 1);
+        }
+        tick(p);
+        for (int i = 0; i < 3; i++) {
+            if (!got[i])
+                got[i] = read_until(p, ok[i], &r[i], "+PONG\r\n", 1);
+        }
+    }
+    assert_true(got[0]);
+    assert_true(got[1]);
+    assert_true(got[2]);
+    assert_true(p->now - t0 <= 2000);
+    for (int i = 0; i < 3; i++) {
+        assert_true(reads_to_end(p, nr[i])); /* each non-reader was dropped */
+        close(nr[i]);
+        close(ok[i]);
+    }
     fm_close(m);
     sentinel_proxy_free(p);
     close(mfd);
@@ -915,8 +1035,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_no_reply_to_freed_client),
         cmocka_unit_test(test_refused_select_ends_client),
         cmocka_unit_test(test_wrong_auth_answered),
+        cmocka_unit_test(test_select_after_rotated_password),
         cmocka_unit_test(test_lost_replies_end_client),
         cmocka_unit_test(test_slow_reader_bounded),
+        cmocka_unit_test(test_nonreaders_in_a_row_bounded),
         cmocka_unit_test(test_masterdown_after_buffered_replies),
         cmocka_unit_test(test_auth_bytes_wiped),
     };

@@ -4,7 +4,7 @@
  * sees the core types (proxy_core.h) and calls back into proxy.c for
  * client connections and the master state.
  *
- * Length: one role, ~1000 lines: the queue, the framing of replies back
+ * Length: one role, ~1100 lines: the queue, the framing of replies back
  * to their clients, the preamble, stalls and pinning are one state
  * machine over the same structures; splitting it further would spread
  * their invariants over files.
@@ -53,8 +53,10 @@
  * connections exist (a client that would need another is pinned), and one
  * unused for SH_IDLE_MS is closed. A client too slow to take its replies
  * stalls its shared connection (it is not read, the master keeps the rest)
- * until the client reads again; one that makes no progress for
- * pause-timeout is dropped.
+ * until the client reads again; once another client has waited behind
+ * such stalls for pause-timeout, the staller goes, and so does each one
+ * after it within a grace (px_mux_check_stall): clients that stop reading
+ * together cost the others pause-timeout, not pause-timeout each.
  * ------------------------------------------------------------------------ */
 
 
@@ -458,7 +460,8 @@ static int shared_queue(sentinel_proxy_t *p, px_shup *sh, px_conn *c, const char
             sh->q_cap = ncap;
             sh->q_head = 0;
         }
-        sh->q[(sh->q_head + sh->q_len) % sh->q_cap] = (px_wait){c, 1, (uint8_t)bind};
+        sh->q[(sh->q_head + sh->q_len) % sh->q_cap] =
+            (px_wait){.c = c, .n = 1, .bind = (uint8_t)bind, .at = p->now};
         sh->q_len++;
     }
     if (sh->state == PX_SH_IDLE && sh->q_len == 1 && sh->q[sh->q_head].n == 1)
@@ -634,14 +637,31 @@ ssize_t px_client_take(sentinel_proxy_t *p, px_conn *c, const char *data, size_t
     return (ssize_t)off;
 }
 
+/* Which command of a shared connection's preamble the master refused
+ * (px_shup.pre_failed). */
+enum { PRE_AUTH = 1, PRE_SELECT = 2 };
+
+/* Did c ask to move to sh with an AUTH (else a SELECT)? An AUTH keeps the
+ * database, a SELECT the AUTH. */
+static int asked_auth(const px_conn *c, const px_shup *sh)
+{
+    return !(c->sh && c->sh->authlen == sh->authlen &&
+             (sh->authlen == 0 || memcmp(c->sh->auth, sh->auth, sh->authlen) == 0));
+}
+
 /*
  * The master refused the AUTH or SELECT that puts a (re)opened shared
  * connection in its state (a rotated password, an ACL change, -BUSY, a
- * node with fewer databases). Clients whose own AUTH/SELECT for this
- * state waits here get Redis' refusal as their answer (Redis refused the
- * same command) and stay where they are. Every other client here, queued
- * or already in this state, cannot go on in it: it is ended, never let run
- * in another database or as another user. The connection is closed.
+ * node with fewer databases). A client whose own AUTH (SELECT) for this
+ * state waits here, when it is the AUTH (SELECT) that was refused, gets
+ * Redis' refusal as its answer (Redis refused the same command) and stays
+ * where it is. One whose SELECT waits while it was the AUTH that was
+ * refused (its password was rotated since it authenticated), or whose AUTH
+ * waits while the SELECT was refused, would have had "+OK" from Redis on
+ * its own connection: it cannot be answered truthfully and is ended. Every
+ * other client here, queued or already in this state, cannot go on in it:
+ * it is ended, never let run in another database or as another user. The
+ * connection is closed.
  */
 static void shared_refused(sentinel_proxy_t *p, px_shup *sh)
 {
@@ -668,10 +688,10 @@ static void shared_refused(sentinel_proxy_t *p, px_shup *sh)
         if (c && w->bind && c->sh != sh && !(c->flags & PX_UP_EOF)) {
             c->inflight -= w->n < c->inflight ? w->n : c->inflight;
             w->c = NULL;
-            if (ask)
+            if (ask && asked_auth(c, sh) == (sh->pre_failed == PRE_AUTH))
                 ask[nask++] = c;
             else
-                c->flags |= PX_UP_EOF; /* no memory to answer it: end it */
+                c->flags |= PX_UP_EOF; /* not what it asked, or no memory: end it */
         }
     }
     for (px_conn *c = p->conns.head; c; c = c->next)
@@ -718,8 +738,11 @@ void px_mux_deliver(sentinel_proxy_t *p, px_shup *sh)
                      * from an earlier stall: see px_shup). */
                     if (sh->stalled_since == 0)
                         sh->stalled_since = p->now;
+                    if (sh->stall_by != c) {
+                        sh->stall_by = c;
+                        sh->stall_at = p->now;
+                    }
                     sh->stalled = c;
-                    sh->stall_by = c;
                     sh->in_pos += (size_t)took;
                     sh->in_framed -= (size_t)took;
                     break;
@@ -731,11 +754,9 @@ void px_mux_deliver(sentinel_proxy_t *p, px_shup *sh)
             sh->framed_n = 0;
             sh->framed_bind = 0;
             sh->stalled = NULL;
-            if (c && c != sh->stall_by) {
-                /* Another client got its replies whole: the stall is over. */
-                sh->stalled_since = 0;
-                sh->stall_by = NULL;
-            }
+            if (c && c != sh->stall_by)
+                sh->stall_by = NULL; /* another client has the head now; the
+                                      * clock (stalled_since) runs on */
             if (c) {
                 c->inflight -= nrep < c->inflight ? nrep : c->inflight;
                 if (bind)
@@ -762,7 +783,10 @@ void px_mux_deliver(sentinel_proxy_t *p, px_shup *sh)
                 return;
             }
             if (start && sh->in[from] != '+') {
-                sh->pre_failed = 1;
+                /* the AUTH goes first: with a SELECT behind it, 2 replies are
+                 * still owed when it fails */
+                sh->pre_failed = sh->authlen && sh->preamble == (sh->db ? 2u : 1u) ? PRE_AUTH
+                                                                                  : PRE_SELECT;
                 sh->pre_errlen = 0;
             }
             if (sh->pre_failed) {
@@ -1058,13 +1082,44 @@ void px_mux_client_read(sentinel_proxy_t *p, px_conn *c)
     shared_after_parse(p, c);
 }
 
-/* Does a client other than c wait for replies on sh? */
-int px_mux_others_wait(const px_shup *sh, const px_conn *c)
+/* How long the client queued first on sh after c has waited behind slow
+ * readers (px_shup), or -1 when no other client waits there. The queue is
+ * in order, so the first such entry is the oldest. */
+static int64_t others_waited(const sentinel_proxy_t *p, const px_shup *sh, const px_conn *c)
 {
     for (size_t i = 0; i < sh->q_len; i++) {
-        const px_conn *o = sh->q[(sh->q_head + i) % sh->q_cap].c;
-        if (o && o != c)
-            return 1;
+        const px_wait *w = &sh->q[(sh->q_head + i) % sh->q_cap];
+        if (w->c && w->c != c && !(w->c->flags & PX_CL_DEAD))
+            return p->now - (w->at > sh->stalled_since ? w->at : sh->stalled_since);
     }
-    return 0;
+    return -1;
+}
+
+/*
+ * The bound on a slow reader's harm (tick): once another client queued
+ * here has waited pause-timeout behind slow readers (progress of the slow
+ * one does not count), the staller at the head is dropped, and so is each
+ * staller after it (clients that stopped reading together stall the
+ * connection one after another) as soon as it has held the head for a
+ * grace (a tenth of pause-timeout, at least a tick), which spares a reader
+ * whose buffer is full only for a moment; once that client has waited
+ * twice pause-timeout, at once. The clock never restarts while a client
+ * that was held up still waits, so n non-readers cost it pause-timeout +
+ * n graces at most, not n pause-timeouts.
+ */
+void px_mux_check_stall(sentinel_proxy_t *p, px_shup *sh)
+{
+    int64_t grace = p->pause_ms / 10 > PX_TICK_MS ? p->pause_ms / 10 : PX_TICK_MS;
+
+    while (sh->stalled && sh->stalled_since) {
+        px_conn *c = sh->stalled;
+        int64_t waited = others_waited(p, sh, c);
+        if (waited < p->pause_ms || (p->now - sh->stall_at < grace && waited < 2LL * p->pause_ms))
+            return; /* nobody else waits, or not for long enough yet */
+        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
+                "client fd %d too slow to read its replies, others waited %lld ms; dropped",
+                c->cfd, (long long)waited);
+        px_conn_drop(p, c, PX_DROP_NORMAL); /* forgets it: no longer stalled */
+        px_mux_deliver(p, sh); /* the others' replies flow: the next staller, if any */
+    }
 }

@@ -164,19 +164,7 @@ static void tick(sentinel_proxy_t *p)
             px_mux_fail(p, sh, "connect timed out");
             px_master_suspect(p, "connect timed out");
         }
-        /* Slow readers have held up the other clients here for
-         * pause-timeout (progress of the slow one does not count): the
-         * one at the head goes, and the next staller right after it. */
-        if (sh->stalled && sh->stalled_since && p->now - sh->stalled_since >= p->pause_ms) {
-            if (!px_mux_others_wait(sh, sh->stalled)) {
-                sh->stalled_since = p->now; /* it holds up nobody */
-            } else {
-                px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
-                        "client fd %d too slow to read its replies, others waited %d ms; "
-                        "dropped", sh->stalled->cfd, p->pause_ms);
-                px_conn_drop(p, sh->stalled, PX_DROP_NORMAL);
-            }
-        }
+        px_mux_check_stall(p, sh); /* slow readers that held up others too long go */
     }
     px_mux_reap(p, 0);
     if (p->accept_paused_until && p->now >= p->accept_paused_until) {

@@ -76,6 +76,7 @@ typedef struct px_wait {
     px_conn *c;
     uint32_t n;
     uint8_t bind; /* AUTH/SELECT: c moves to this connection on "+" */
+    int64_t at;   /* queued at (the first of the n): how long c waits */
 } px_wait;
 
 typedef enum px_sh_state { PX_SH_IDLE, PX_SH_CONNECTING, PX_SH_OPEN } px_sh_state;
@@ -115,13 +116,17 @@ typedef struct px_shup {
     size_t q_head, q_len, q_cap;
     px_rep rep;
     px_conn *stalled;   /* the head client's buffer is full: stop reading */
-    /* The stall clock: since when clients here have been held up by slow
-     * readers. It runs across successive stalls (by one client taking a
-     * long pipeline slowly, or by several non-readers in a row) and stops
-     * only when another client's replies were handed over whole, so the
-     * wait of everyone else is bounded by pause-timeout. */
+    /* The stall bound (px_mux_check_stall): a client queued here waits
+     * behind slow readers from max(its entry's at, stalled_since), where
+     * stalled_since is the first stall since the queue was last empty: it
+     * runs across successive stalls (one client taking a long pipeline
+     * slowly, several non-readers in a row, with others' replies handed
+     * over in between). Once a waiting client has waited pause-timeout,
+     * the staller at the head goes, and every staller after it once it
+     * has held the head for a grace (2 x pause-timeout: at once). */
     int64_t stalled_since; /* 0: not stalled */
-    const px_conn *stall_by; /* the last client that stalled it (compared only) */
+    const px_conn *stall_by; /* the client holding the head (compared only) */
+    int64_t stall_at;      /* since when stall_by holds it */
 } px_shup;
 
 typedef struct px_list {
@@ -265,6 +270,7 @@ void px_mux_deliver_all(sentinel_proxy_t *p);
 void px_mux_pin(sentinel_proxy_t *p, px_conn *c);
 void px_mux_after(sentinel_proxy_t *p, px_conn *c);
 void px_mux_client_read(sentinel_proxy_t *p, px_conn *c);
-int px_mux_others_wait(const px_shup *sh, const px_conn *c);
+/* Tick: drop the slow readers that held up the others here too long. */
+void px_mux_check_stall(sentinel_proxy_t *p, px_shup *sh);
 
 #endif /* SN_PROXY_CORE_H */
