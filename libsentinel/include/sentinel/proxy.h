@@ -155,6 +155,9 @@ SENTINEL_EXPORT void sentinel_proxy_request_stats(sentinel_proxy_t *p);
 /* The bound TCP port (useful with "listen 127.0.0.1:0"), or -1. */
 SENTINEL_EXPORT int sentinel_proxy_port(const sentinel_proxy_t *p);
 SENTINEL_EXPORT int sentinel_proxy_admin_port(const sentinel_proxy_t *p);
+/* The shared-cache file the proxy keeps current (watch mode, or a proxy
+ * with shared-cache set), or NULL. Valid while the proxy lives. */
+SENTINEL_EXPORT const char *sentinel_proxy_shared_cache_path(const sentinel_proxy_t *p);
 
 /* Counters. Set size = sizeof(sentinel_proxy_stats) before the call;
  * fields may be added at the end in later versions. */

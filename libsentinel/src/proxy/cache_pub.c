@@ -122,3 +122,8 @@ void px_pub_tick(px_pub *sh, const sn_hostport *master, int64_t now)
     if (sh && master && sh->refresh_at && now >= sh->refresh_at)
         px_pub_publish(sh, master, 0);
 }
+
+const char *px_pub_path(const px_pub *sh)
+{
+    return sh->path;
+}

@@ -542,6 +542,11 @@ int sentinel_proxy_port(const sentinel_proxy_t *p)
     return p && p->tcp_fd >= 0 ? p->tcp_port : -1;
 }
 
+const char *sentinel_proxy_shared_cache_path(const sentinel_proxy_t *p)
+{
+    return p && p->pub ? px_pub_path(p->pub) : NULL;
+}
+
 int sentinel_proxy_admin_port(const sentinel_proxy_t *p)
 {
     return p && p->admin ? px_admin_port(p->admin) : -1;

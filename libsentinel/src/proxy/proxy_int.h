@@ -169,6 +169,8 @@ void px_pub_publish(px_pub *pb, const sn_hostport *master, int failover);
 /* Rewrite the entry before it expires; master: the verified master while
  * the proxy forwards to it, else NULL. */
 void px_pub_tick(px_pub *pb, const sn_hostport *master, int64_t now);
+/* The cache file's path. */
+const char *px_pub_path(const px_pub *pb);
 
 /* ---- net.c: sockets ------------------------------------------------------- */
 
