@@ -213,6 +213,9 @@ static ZEND_INI_MH(OnUpdateStrictBool)
     (void)stage;
     int b = parse_bool(new_value ? ZSTR_VAL(new_value) : "");
 
+    /* "1\0junk" is not "1". */
+    if (new_value != NULL && strlen(ZSTR_VAL(new_value)) != ZSTR_LEN(new_value))
+        b = -1;
     if (b < 0) {
         refuse(entry, new_value, "expected on or off (1/0, yes/no, true/false)");
         return FAILURE;
@@ -230,6 +233,10 @@ static ZEND_INI_MH(OnUpdateWatch)
     int b = parse_bool(v);
     zend_long mode;
 
+    if (new_value != NULL && strlen(v) != ZSTR_LEN(new_value)) { /* "on\0junk" is not "on" */
+        refuse(entry, new_value, "expected auto, on or off");
+        return FAILURE;
+    }
     if (strcasecmp(v, "auto") == 0)
         mode = SN_PHP_WATCH_AUTO;
     else if (b >= 0)
