@@ -27,7 +27,7 @@ sentinel.command_timeout_ms=1000
 <?php
 // The topology lives as long as the holder's stdin: it is torn down when
 // this script ends, however it ends.
-$holder = proc_open(['bash', __DIR__ . '/tls_topology.sh'],
+$holder = proc_open(['bash', __DIR__ . '/tls_topology.bash'],
                     [0 => ['pipe', 'r'], 1 => ['pipe', 'w'], 2 => ['file', '/dev/null', 'a']], $pipes);
 $line = trim((string)fgets($pipes[1]));
 if (!preg_match('/^READY (\S+) (\d+) (\d+)$/', $line, $m)) {
