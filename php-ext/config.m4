@@ -6,6 +6,10 @@ dnl   --with-sentinel          pkg-config libsentinel, then /usr/local and /usr
 dnl   --with-sentinel=bundled  (or nothing usable found) the copy in lib/,
 dnl                            compiled into the extension
 dnl Only hiredis is needed from the system (pkg-config hiredis, or -lhiredis).
+dnl TLS (sentinel.tls): the bundled copy is built with OpenSSL when
+dnl pkg-config finds libssl and libcrypto (--without-sentinel-tls: never);
+dnl without it the extension still builds and refuses sentinel.tls=on with
+dnl Sentinel\Exception::TLS. An installed libsentinel brings its own choice.
 
 PHP_ARG_WITH([sentinel],
   [for sentinel support],
@@ -13,6 +17,12 @@ PHP_ARG_WITH([sentinel],
     [Include sentinel support. DIR is the prefix of an installed libsentinel,
      or "bundled" to always build the copy in lib/])],
   [yes])
+
+PHP_ARG_WITH([sentinel-tls],
+  [whether to build the bundled libsentinel with TLS (OpenSSL)],
+  [AS_HELP_STRING([--without-sentinel-tls],
+    [Build the bundled libsentinel without TLS even when OpenSSL is found])],
+  [yes], [no])
 
 if test "$PHP_SENTINEL" != "no"; then
   SENTINEL_MIN_VERSION=0.1.0
@@ -115,6 +125,22 @@ if test "$PHP_SENTINEL" != "no"; then
     PHP_ADD_INCLUDE([$sentinel_src/lib/include])
     PHP_ADD_INCLUDE([$sentinel_src/lib/src])
     sentinel_bundled=yes
+
+    dnl ---- TLS for the bundled copy (OpenSSL) ------------------------------
+    AC_MSG_CHECKING([whether to build the bundled libsentinel with TLS])
+    if test "$PHP_SENTINEL_TLS" = "no"; then
+      AC_MSG_RESULT([no (--without-sentinel-tls)])
+    else
+      AC_MSG_RESULT([if OpenSSL is found])
+      PKG_CHECK_MODULES([SENTINEL_OPENSSL], [libssl libcrypto], [
+        PHP_EVAL_INCLINE([$SENTINEL_OPENSSL_CFLAGS])
+        PHP_EVAL_LIBLINE([$SENTINEL_OPENSSL_LIBS], SENTINEL_SHARED_LIBADD)
+        SENTINEL_EXTRA_CFLAGS="$SENTINEL_EXTRA_CFLAGS -DSENTINEL_HAVE_TLS=1"
+        AC_MSG_NOTICE([TLS: on (OpenSSL from pkg-config)])
+      ], [
+        AC_MSG_NOTICE([TLS: not built (no libssl/libcrypto found by pkg-config; install libssl-dev)])
+      ])
+    fi
   fi
 
   PHP_ADD_LIBRARY(pthread, , SENTINEL_SHARED_LIBADD)

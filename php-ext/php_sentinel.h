@@ -71,6 +71,14 @@ ZEND_BEGIN_MODULE_GLOBALS(sentinel)
     zend_long shared_cache_mode; /* 0600 or 0660 */
     zend_long watch;
     zend_long watch_poll_ms;
+    /* TLS to sentinels and data nodes alike (redis-cli --tls) */
+    bool tls;
+    char *tls_cafile;
+    char *tls_capath;
+    char *tls_cert;
+    char *tls_key;
+    char *tls_server_name;
+    bool tls_verify;
     /* process state, kept across requests */
     HashTable registry; /* key -> sn_php_entry * (sentinel_registry.c) */
     bool registry_ready;

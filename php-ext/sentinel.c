@@ -77,6 +77,7 @@ static PHP_MINFO_FUNCTION(sentinel)
                              "system"
 #endif
     );
+    php_info_print_table_row(2, "TLS", sentinel_tls_available() ? "available" : "not built");
     if (SENTINEL_G(shm_status)[0] != '\0') {
         php_info_print_table_row(2, "Shared cache", SENTINEL_G(shm_status));
     } else {

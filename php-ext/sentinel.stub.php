@@ -165,5 +165,12 @@ namespace Sentinel {
          * @cvalue SENTINEL_ERR_SYSTEM
          */
         public const SYSTEM = UNKNOWN;
+        /**
+         * TLS setup, handshake or certificate verification failed, or TLS
+         * and plaintext ends met (sentinel.tls).
+         * @var int
+         * @cvalue SENTINEL_ERR_TLS
+         */
+        public const TLS = UNKNOWN;
     }
 }

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 13f3619a70119ac92356431037aeb06375111771 */
+ * Stub hash: 69ebb638ac7dd8a9be6122fb990f047ee7d9018f */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sentinel_resolve, 0, 0, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, master, IS_STRING, 1, "null")
@@ -129,6 +129,12 @@ static zend_class_entry *register_class_Sentinel_Exception(zend_class_entry *cla
 	zend_string *const_SYSTEM_name = zend_string_init_interned("SYSTEM", sizeof("SYSTEM") - 1, 1);
 	zend_declare_class_constant_ex(class_entry, const_SYSTEM_name, &const_SYSTEM_value, ZEND_ACC_PUBLIC, NULL);
 	zend_string_release(const_SYSTEM_name);
+
+	zval const_TLS_value;
+	ZVAL_LONG(&const_TLS_value, SENTINEL_ERR_TLS);
+	zend_string *const_TLS_name = zend_string_init_interned("TLS", sizeof("TLS") - 1, 1);
+	zend_declare_class_constant_ex(class_entry, const_TLS_name, &const_TLS_value, ZEND_ACC_PUBLIC, NULL);
+	zend_string_release(const_TLS_name);
 
 	return class_entry;
 }

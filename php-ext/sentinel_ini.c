@@ -157,6 +157,42 @@ static ZEND_INI_MH(OnUpdateCacheDir)
     return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
 }
 
+bool sn_php_valid_tls_path(const char *v, size_t len)
+{
+    return len == 0 || (v[0] == '/' && len <= 4096 && memchr(v, '\0', len) == NULL &&
+                        memchr(v, '\n', len) == NULL && memchr(v, '\r', len) == NULL);
+}
+
+bool sn_php_valid_tls_name(const char *v, size_t len)
+{
+    if (len > 255)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)v[i] <= ' ' || (unsigned char)v[i] >= 0x7f)
+            return false;
+    return true;
+}
+
+/* A CA file or directory, client certificate or key: an absolute path
+ * (whether it exists is the library's to say, when TLS is turned on). */
+static ZEND_INI_MH(OnUpdateTlsPath)
+{
+    if (new_value != NULL && !sn_php_valid_tls_path(ZSTR_VAL(new_value), ZSTR_LEN(new_value))) {
+        refuse(entry, new_value, "expected an absolute path without NUL or line breaks");
+        return FAILURE;
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+static ZEND_INI_MH(OnUpdateTlsName)
+{
+    if (new_value != NULL && !sn_php_valid_tls_name(ZSTR_VAL(new_value), ZSTR_LEN(new_value))) {
+        refuse(entry, new_value, "expected a host name: at most 255 printable characters without spaces");
+        return FAILURE;
+    }
+    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
 /* The words php.ini uses for booleans; anything else is refused (PHP's own
  * OnUpdateBool takes every other string as false, "maybe" included). */
 static int parse_bool(const char *v)
@@ -177,6 +213,9 @@ static ZEND_INI_MH(OnUpdateStrictBool)
     (void)stage;
     int b = parse_bool(new_value ? ZSTR_VAL(new_value) : "");
 
+    /* "1\0junk" is not "1". */
+    if (new_value != NULL && strlen(ZSTR_VAL(new_value)) != ZSTR_LEN(new_value))
+        b = -1;
     if (b < 0) {
         refuse(entry, new_value, "expected on or off (1/0, yes/no, true/false)");
         return FAILURE;
@@ -194,6 +233,10 @@ static ZEND_INI_MH(OnUpdateWatch)
     int b = parse_bool(v);
     zend_long mode;
 
+    if (new_value != NULL && strlen(v) != ZSTR_LEN(new_value)) { /* "on\0junk" is not "on" */
+        refuse(entry, new_value, "expected auto, on or off");
+        return FAILURE;
+    }
     if (strcasecmp(v, "auto") == 0)
         mode = SN_PHP_WATCH_AUTO;
     else if (b >= 0)
@@ -339,6 +382,20 @@ PHP_INI_BEGIN()
                       watch, zend_sentinel_globals, sentinel_globals, display_watch)
     STD_PHP_INI_ENTRY("sentinel.watch_poll_ms", "60000", PHP_INI_SYSTEM, OnUpdatePollMs,
                       watch_poll_ms, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.tls", "0", PHP_INI_ALL, OnUpdateStrictBool,
+                      tls, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.tls_cafile", "", PHP_INI_ALL, OnUpdateTlsPath,
+                      tls_cafile, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.tls_capath", "", PHP_INI_ALL, OnUpdateTlsPath,
+                      tls_capath, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.tls_cert", "", PHP_INI_ALL, OnUpdateTlsPath,
+                      tls_cert, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.tls_key", "", PHP_INI_ALL, OnUpdateTlsPath,
+                      tls_key, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.tls_server_name", "", PHP_INI_ALL, OnUpdateTlsName,
+                      tls_server_name, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.tls_verify", "1", PHP_INI_ALL, OnUpdateStrictBool,
+                      tls_verify, zend_sentinel_globals, sentinel_globals)
 PHP_INI_END()
 /* clang-format on */
 

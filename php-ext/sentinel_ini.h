@@ -28,6 +28,11 @@ bool sn_php_parse_ms(const char *s, size_t len, zend_long *out);
 bool sn_php_valid_sentinel_list(const char *list, char *err, size_t errlen);
 /* Validates a master name with the library's own rules. */
 bool sn_php_valid_master_name(const char *name);
+/* TLS file settings: "" or an absolute path without NUL or line breaks
+ * (existence is checked by the library when TLS is turned on). */
+bool sn_php_valid_tls_path(const char *v, size_t len);
+/* sentinel.tls_server_name: "" or at most 255 printable characters, no spaces. */
+bool sn_php_valid_tls_name(const char *v, size_t len);
 /* The effective watch setting (resolves "auto" against the SAPI). */
 bool sn_php_watch_enabled(zend_long setting);
 

@@ -1,7 +1,7 @@
 /*
  * The per-process registry: one libsentinel handle (plus, on demand, the
  * host's shared cache file and a watcher) per distinct master name,
- * sentinel list and credentials, in persistent memory so it survives the
+ * sentinel list, credentials and TLS settings, in persistent memory so it survives the
  * request. Keyed by those settings so two clusters that both call their
  * master "mymaster" never share an answer.
  */
@@ -84,6 +84,26 @@ static void entry_dtor(zval *zv)
     entry_free(Z_PTR_P(zv));
 }
 
+/* TLS to the sentinels and the data nodes alike (redis-cli's --tls): the
+ * options first, then on, so each role's context is built once; a CA,
+ * certificate or key that cannot be loaded fails here (SENTINEL_ERR_TLS). */
+static int entry_tls(sentinel_t *s, const sn_php_settings *cfg)
+{
+    static const int roles[] = {SENTINEL_TLS_SENTINELS, SENTINEL_TLS_DATA};
+
+    if (!cfg->tls)
+        return 0;
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+        if (sentinel_set_tls_ca(s, roles[i], cfg->tls_cafile, cfg->tls_capath) != 0 ||
+            sentinel_set_tls_cert(s, roles[i], cfg->tls_cert, cfg->tls_key) != 0 ||
+            sentinel_set_tls_server_name(s, roles[i], cfg->tls_server_name) != 0 ||
+            sentinel_set_tls_verify(s, roles[i], cfg->tls_verify) != 0 ||
+            sentinel_set_tls(s, roles[i], 1) != 0)
+            return -1;
+    }
+    return 0;
+}
+
 /* Builds the handle; on a refused setting, code/err say why. */
 static sn_php_entry *entry_new(const sn_php_settings *cfg, zend_string *key, int *code,
                                char *err, size_t errlen)
@@ -100,7 +120,8 @@ static sn_php_entry *entry_new(const sn_php_settings *cfg, zend_string *key, int
     }
     if (sentinel_add_sentinels(e->s, cfg->sentinels) != 0 ||
         sentinel_set_sentinel_auth(e->s, cfg->sentinel_user, cfg->sentinel_password) != 0 ||
-        sentinel_set_data_auth(e->s, cfg->data_user, cfg->data_password) != 0) {
+        sentinel_set_data_auth(e->s, cfg->data_user, cfg->data_password) != 0 ||
+        entry_tls(e->s, cfg) != 0) {
         *code = sentinel_errcode(e->s);
         snprintf(err, errlen, "%s", sentinel_errstr(e->s));
         goto fail;
@@ -190,6 +211,14 @@ sn_php_entry *sn_php_registry_get(const sn_php_settings *cfg, int *code, char *e
     append(&k, cfg->sentinel_password);
     append(&k, cfg->data_user);
     append(&k, cfg->data_password);
+    append(&k, cfg->tls ? (cfg->tls_verify ? "tls" : "tls-noverify") : "plain");
+    if (cfg->tls) {
+        append(&k, cfg->tls_cafile);
+        append(&k, cfg->tls_capath);
+        append(&k, cfg->tls_cert);
+        append(&k, cfg->tls_key);
+        append(&k, cfg->tls_server_name);
+    }
     smart_str_0(&k);
 
     e = zend_hash_find_ptr(&SENTINEL_G(registry), k.s);

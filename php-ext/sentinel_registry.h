@@ -33,6 +33,10 @@ typedef struct sn_php_settings {
     bool watch;        /* follow failovers (sentinel.watch on or auto) */
     bool watch_forced; /* on: a follower of the worker's own even in the CLI */
     bool no_cache;
+    /* TLS, to sentinels and data nodes alike; part of the registry key */
+    bool tls;
+    const char *tls_cafile, *tls_capath, *tls_cert, *tls_key, *tls_server_name;
+    bool tls_verify;
 } sn_php_settings;
 
 /* How an entry follows failovers (stats()' "follow_mode"). */
@@ -42,7 +46,7 @@ typedef struct sn_php_settings {
 const char *sn_php_mode_name(int mode);
 
 typedef struct sn_php_entry {
-    zend_string *key;   /* persistent; master, sentinels and credentials */
+    zend_string *key;   /* persistent; master, sentinels, credentials, TLS */
     char *master_name;  /* persistent copies, for stats() */
     char *sentinel_list;
     pid_t pid;          /* the process that owns the sockets and locks below */

@@ -51,6 +51,13 @@ static void settings_from_ini(sn_php_settings *c)
     c->watch = SENTINEL_G(watch) != SN_PHP_WATCH_OFF;
     c->watch_forced = SENTINEL_G(watch) == SN_PHP_WATCH_ON;
     c->no_cache = false;
+    c->tls = SENTINEL_G(tls);
+    c->tls_cafile = ini_str(SENTINEL_G(tls_cafile));
+    c->tls_capath = ini_str(SENTINEL_G(tls_capath));
+    c->tls_cert = ini_str(SENTINEL_G(tls_cert));
+    c->tls_key = ini_str(SENTINEL_G(tls_key));
+    c->tls_server_name = ini_str(SENTINEL_G(tls_server_name));
+    c->tls_verify = SENTINEL_G(tls_verify);
 }
 
 static zend_result opt_ms(zval *v, zend_string *key, uint32_t arg_num, zend_long *out)
@@ -101,6 +108,20 @@ static zend_result opt_bool(zval *v, zend_string *key, uint32_t arg_num, bool *o
     return SUCCESS;
 }
 
+/* The TLS file options: as their INI settings, an absolute path or null/"". */
+static zend_result opt_tls_path(zval *v, zend_string *key, uint32_t arg_num, const char **out)
+{
+    if (opt_str(v, key, arg_num, out) == FAILURE)
+        return FAILURE;
+    if (*out != NULL && !sn_php_valid_tls_path(*out, strlen(*out))) {
+        zend_argument_value_error(arg_num,
+                                  "option \"%s\" must be an absolute path without line breaks",
+                                  ZSTR_VAL(key));
+        return FAILURE;
+    }
+    return SUCCESS;
+}
+
 /* "sentinels": a "host:port,host:port" string or a list of "host:port". */
 static zend_result opt_sentinels(sn_php_call *call, zval *v, zend_string *key, uint32_t arg_num)
 {
@@ -128,6 +149,39 @@ static zend_result opt_sentinels(sn_php_call *call, zval *v, zend_string *key, u
     smart_str_0(&call->sentinels_buf);
     call->cfg.sentinels = call->sentinels_buf.s ? ZSTR_VAL(call->sentinels_buf.s) : NULL;
     return SUCCESS;
+}
+
+/* tls, tls_cafile, tls_capath, tls_cert, tls_key, tls_server_name,
+ * tls_verify: the INI settings of the same names, for this call. */
+static zend_result apply_tls_option(sn_php_settings *c, zend_string *key, zval *v,
+                                    uint32_t arg_num)
+{
+    const char *k = ZSTR_VAL(key);
+
+    if (strcmp(k, "tls") == 0)
+        return opt_bool(v, key, arg_num, &c->tls);
+    if (strcmp(k, "tls_verify") == 0)
+        return opt_bool(v, key, arg_num, &c->tls_verify);
+    if (strcmp(k, "tls_cafile") == 0)
+        return opt_tls_path(v, key, arg_num, &c->tls_cafile);
+    if (strcmp(k, "tls_capath") == 0)
+        return opt_tls_path(v, key, arg_num, &c->tls_capath);
+    if (strcmp(k, "tls_cert") == 0)
+        return opt_tls_path(v, key, arg_num, &c->tls_cert);
+    if (strcmp(k, "tls_key") == 0)
+        return opt_tls_path(v, key, arg_num, &c->tls_key);
+    if (strcmp(k, "tls_server_name") == 0) {
+        if (opt_str(v, key, arg_num, &c->tls_server_name) == FAILURE)
+            return FAILURE;
+        if (c->tls_server_name != NULL &&
+            !sn_php_valid_tls_name(c->tls_server_name, strlen(c->tls_server_name))) {
+            zend_argument_value_error(arg_num, "option \"%s\" must be a host name", k);
+            return FAILURE;
+        }
+        return SUCCESS;
+    }
+    zend_argument_value_error(arg_num, "contains unknown option \"%s\"", k);
+    return FAILURE;
 }
 
 static zend_result apply_option(sn_php_call *call, zend_string *key, zval *v, uint32_t arg_num)
@@ -167,6 +221,8 @@ static zend_result apply_option(sn_php_call *call, zend_string *key, zval *v, ui
     }
     if (strcmp(k, "no_cache") == 0)
         return opt_bool(v, key, arg_num, &c->no_cache);
+    if (strncmp(k, "tls", 3) == 0)
+        return apply_tls_option(c, key, v, arg_num);
     zend_argument_value_error(arg_num, "contains unknown option \"%s\"", k);
     return FAILURE;
 }

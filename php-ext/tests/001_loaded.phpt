@@ -34,5 +34,6 @@ Array
     [MASTER_UNREACHABLE] => 10
     [NO_QUORUM] => 11
     [SYSTEM] => 12
+    [TLS] => 13
 )
 string(5) "0.1.0"

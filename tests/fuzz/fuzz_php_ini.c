@@ -16,7 +16,11 @@
  *    sentinel_add_sentinels() accepts on a scratch handle; an absolute cache
  *    directory without a newline; a cache group that is a number or a group
  *    getgrnam_r() knows, with the gid beside it; a cache mode of 0600 or
- *    0660; strings pointing at the entry's value;
+ *    0660; a boolean (sentinel.shared_cache, sentinel.tls, sentinel.tls_verify)
+ *    only from php.ini's words, 1 or 0 as the word says; TLS file settings
+ *    absolute, without NUL or line breaks, at most 4096 bytes; a TLS server
+ *    name of at most 255 printable characters without spaces; strings
+ *    pointing at the entry's value;
  *  - PHP_INI_SYSTEM entries are refused to PHP_INI_USER (ini_set()).
  * At the end of each input every entry is restored (zend_restore_ini_entry,
  * as ini_restore() and request shutdown do) and must be back at its default,
@@ -52,7 +56,10 @@ int sn_valid_master_name(const char *name);
         }                                                                       \
     } while (0)
 
-enum kind { K_LIST, K_MASTER, K_MS, K_STRING, K_BOOL, K_DIR, K_WATCH, K_POLL, K_GROUP, K_MODE };
+enum kind {
+    K_LIST, K_MASTER, K_MS, K_STRING, K_BOOL, K_DIR, K_WATCH, K_POLL, K_GROUP, K_MODE,
+    K_TLS_PATH, K_TLS_NAME
+};
 
 struct setting {
     const char *name;
@@ -89,6 +96,13 @@ static const struct setting settings[] = {
     {"sentinel.shared_cache_mode", K_MODE, G(shared_cache_mode), true},
     {"sentinel.watch", K_WATCH, G(watch), false},
     {"sentinel.watch_poll_ms", K_POLL, G(watch_poll_ms), true},
+    {"sentinel.tls", K_BOOL, G(tls), false},
+    {"sentinel.tls_cafile", K_TLS_PATH, G(tls_cafile), false},
+    {"sentinel.tls_capath", K_TLS_PATH, G(tls_capath), false},
+    {"sentinel.tls_cert", K_TLS_PATH, G(tls_cert), false},
+    {"sentinel.tls_key", K_TLS_PATH, G(tls_key), false},
+    {"sentinel.tls_server_name", K_TLS_NAME, G(tls_server_name), false},
+    {"sentinel.tls_verify", K_BOOL, G(tls_verify), false},
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -259,11 +273,38 @@ static void check_accepted(const struct setting *st, const char *v, size_t n)
     }
     case K_BOOL: {
         unsigned char raw;
+        const char *c = ZSTR_VAL(e->value);
 
         memcpy(&raw, g, 1);
         FUZZ_CHECK(raw == 0 || raw == 1);
+        /* Only php.ini's boolean words, and the global says which. */
+        FUZZ_CHECK(strlen(c) == n);
+        if (!strcmp(c, "1") || !strcasecmp(c, "on") || !strcasecmp(c, "yes") ||
+            !strcasecmp(c, "true"))
+            FUZZ_CHECK(raw == 1);
+        else if (!strcmp(c, "0") || !strcmp(c, "") || !strcasecmp(c, "off") ||
+                 !strcasecmp(c, "no") || !strcasecmp(c, "false") || !strcasecmp(c, "none"))
+            FUZZ_CHECK(raw == 0);
+        else
+            FUZZ_CHECK(!"a boolean setting accepted a word it does not know");
         break;
     }
+    case K_TLS_PATH:
+    case K_TLS_NAME:
+        memcpy(&str, g, sizeof(str));
+        FUZZ_CHECK(str == ZSTR_VAL(e->value));
+        /* No NUL inside: the library gets the whole value. */
+        FUZZ_CHECK(strlen(str) == n);
+        if (n == 0)
+            break;
+        if (st->kind == K_TLS_PATH) {
+            FUZZ_CHECK(str[0] == '/' && n <= 4096 && strpbrk(str, "\r\n") == NULL);
+        } else {
+            FUZZ_CHECK(n <= 255);
+            for (size_t i = 0; i < n; i++)
+                FUZZ_CHECK((unsigned char)str[i] > ' ' && (unsigned char)str[i] < 0x7f);
+        }
+        break;
     case K_LIST:
     case K_MASTER:
     case K_STRING:
