@@ -63,8 +63,8 @@ var_dump(str_starts_with($off, 'NOT_MASTER ')
     ?: $off);
 
 // A new process with a follower: it verifies the new master; the stale flag
-// must not make it fail (before the fix: NOT_MASTER on every call until the
-// entry expired).
+// must not make it fail (a follower that resumes publishes the new master,
+// which clears the flag; 027 covers a follower that was FOLLOWING already).
 $code = '$r = []; for ($i = 0; $i < 3; $i++) { try { $r[] = Sentinel\resolve($n, $o)["port"]; }
     catch (Sentinel\Exception $e) { $r[] = $e->getMessage(); } } echo json_encode($r);';
 $out = child($cmd, $code, ['watch' => true] + $o);
