@@ -229,6 +229,28 @@ static int published_elsewhere(sn_php_entry *e, sentinel_addr *out)
     return 1;
 }
 
+/*
+ * The failover we wait for was flagged in the host's cache, but our own
+ * follower is FOLLOWING a master it verified (ROLE) that is not the flagged
+ * one: the flag is stale (its process exited or was killed between flagging
+ * and publishing the new master, and the entry keeps it until it expires,
+ * cache_ttl_ms) or nobody published yet. Nothing else would clear it: a
+ * follower already FOLLOWING makes no transition. Resume as our follower
+ * does (publish, pin) instead of failing every call until the entry expires.
+ */
+static bool stale_flag(sn_php_entry *e)
+{
+    sentinel_addr m;
+
+    if (e->f == NULL || !e->have_failed ||
+        sentinel_follow_get_state(e->f) != SENTINEL_FOLLOW_FOLLOWING ||
+        sentinel_follow_master(e->f, &m) != 0 || m.host[0] == '\0' ||
+        sn_php_same_addr(&e->failed, m.host, m.port))
+        return false;
+    end_failover(e, &m);
+    return true;
+}
+
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -262,6 +284,8 @@ int sn_php_failover_wait(sn_php_entry *e, const sn_php_settings *cfg, sentinel_a
             e->fresh_resume = false;
             return SENTINEL_OK;
         }
+        if (stale_flag(e))
+            continue; /* next step returns the master our follower verified */
         if (published_elsewhere(e, out)) {
             /* Host mode reads the file again next time: no pin to go stale. */
             if (e->f != NULL)
@@ -280,7 +304,16 @@ int sn_php_failover_wait(sn_php_entry *e, const sn_php_settings *cfg, sentinel_a
             sleep_ms((int)MIN(deadline - now, SN_PHP_WAIT_HOST_STEP_MS));
     }
     SENTINEL_G(counters).failover_fast_fails++;
-    if (e->have_failed)
+    if (e->have_failed && !in_failover(e) && e->shm != NULL)
+        /* Waiting on the host's flag alone: say where it is and what our
+         * follower (if any) follows, so a stale flag is recognisable. */
+        snprintf(err, errlen,
+                 "failover of master %s:%d in progress (flagged in the host's shared cache %s; "
+                 "this process's follower: %s); no new master verified within %ld ms",
+                 e->failed.host, e->failed.port, e->shm_path,
+                 e->f ? sentinel_follow_state_name(sentinel_follow_get_state(e->f)) : "none",
+                 (long)cfg->failover_wait_ms);
+    else if (e->have_failed)
         snprintf(err, errlen,
                  "failover of master %s:%d in progress; no new master verified within %ld ms",
                  e->failed.host, e->failed.port, (long)cfg->failover_wait_ms);
