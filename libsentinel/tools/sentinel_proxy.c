@@ -69,6 +69,12 @@ static void scan_args(int argc, char **argv, struct cmdline *cl)
         else if (!(n == 5 && !strncmp(a, "watch", 5)) && i + 1 < argc)
             v = argv[++i];
         if (n == 6 && !strncmp(a, "master", 6) && v) {
+            int seen = 0;
+
+            for (int j = 0; j < cl->nmasters; j++)
+                seen |= !strcmp(cl->masters[j], v);
+            if (seen)
+                continue;
             if (cl->nmasters < MAX_MASTERS)
                 cl->masters[cl->nmasters++] = v;
             else
@@ -93,8 +99,6 @@ static const char *several_masters_refused(const struct cmdline *cl)
 
     if (cl->too_many)
         return "at most 16 --master";
-    if (!cl->watch)
-        return "several --master need --watch (a proxy with a listener serves one master)";
     if (cl->admin)
         return "several --master: --admin would be one port for several publishers";
     if (cl->shared_cache == NULL)
@@ -206,7 +210,9 @@ int main(int argc, char **argv)
         return EXIT_CONFIG;
     }
     scan_args(argc, argv, &cl);
-    n = cl.nmasters > 1 || cl.too_many ? cl.nmasters : 1;
+    /* Without --watch a later --master overrides an earlier one, as every
+     * flag does (a listener serves one master). */
+    n = cl.watch && (cl.nmasters > 1 || cl.too_many) ? cl.nmasters : 1;
     if (n > 1 && (why = several_masters_refused(&cl)) != NULL) {
         fprintf(stderr, "sentinel-proxy: %s\ntry 'sentinel-proxy --help'\n", why);
         sentinel_proxy_config_free(c);
