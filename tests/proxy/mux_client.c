@@ -56,6 +56,10 @@
  * by 10 x S, so a loaded machine slows the run without failing it, while
  * one client starved by the others still fails), --seed X (1), --prefix S (keys; default mux<pid>),
  * --big-command BYTES (40960), --big-reply BYTES (204800), --verbose.
+ *
+ * Past 800 lines: one tool, one model; the command generator, the
+ * per-client expectation queue and the final check share the client struct
+ * and are only meaningful together.
  */
 #define _GNU_SOURCE
 #include <errno.h>

@@ -7,6 +7,9 @@
  * "15 s later" is a number the test adds.
  *
  * The network and clock are in fake_sentinels.c (shared with test_watch.c).
+ *
+ * Past 800 lines (just): one test per follower behaviour the header
+ * promises, on one scripted network; split by state if it grows.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
