@@ -132,7 +132,7 @@ int main(int argc, char **argv)
         return 1;
     }
     port = topo_master_port(t);
-    s = sentinel_new(topo_master_name(t));
+    s = sentinel_new(topo_master_name(t), NULL);
     sentinel_add_sentinels(s, topo_sentinel_list(t));
     cached = calloc((size_t)rounds, sizeof(double));
     cold = calloc((size_t)rounds, sizeof(double));

@@ -73,7 +73,7 @@ static void begin_failover(sn_php_entry *e, const sentinel_addr *failed)
     /* Tell every worker of the host, naming the address, so a late event
      * cannot flag a newer answer another worker already published. */
     if (e->shm != NULL && failed != NULL)
-        sentinel_shm_set_failover(e->shm, failed->host, failed->port, 1, SN_PHP_LOCK_MS);
+        sentinel_shm_set_failover(e->shm, failed->host, failed->port, 1, SN_PHP_LOCK_MS, NULL);
 }
 
 /* FOLLOWING after a failover: a verified new master, or (abort) the old. */
@@ -82,7 +82,7 @@ static void end_failover(sn_php_entry *e, const sentinel_addr *master)
     if (sn_php_same_addr(&e->failed, master->host, master->port)) {
         /* Aborted: carry on; a new attempt on it counts again. */
         if (e->shm != NULL)
-            sentinel_shm_set_failover(e->shm, master->host, master->port, 0, SN_PHP_LOCK_MS);
+            sentinel_shm_set_failover(e->shm, master->host, master->port, 0, SN_PHP_LOCK_MS, NULL);
         e->have_counted = false;
     } else {
         if (e->shm != NULL)
@@ -138,7 +138,7 @@ static void follower_close(sn_php_entry *e)
 
 static void follower_open(sn_php_entry *e)
 {
-    if ((e->f = sentinel_follow_new(e->s)) == NULL)
+    if ((e->f = sentinel_follow_new(e->s, NULL)) == NULL)
         return;
     e->f_epoch = 0;
     e->have_followed = false;
@@ -146,7 +146,7 @@ static void follower_open(sn_php_entry *e)
     sentinel_follow_set_state_cb(e->f, on_transition, e);
     /* A master this worker already verified: follow it from the start. */
     if (e->have_last && e->last.verified_at_ms != 0)
-        sentinel_follow_assume_master(e->f, &e->last);
+        sentinel_follow_assume_master(e->f, &e->last, NULL);
 }
 
 void sn_php_follow_step(sn_php_entry *e, const sn_php_settings *cfg)
@@ -185,7 +185,7 @@ void sn_php_follow_verified(sn_php_entry *e, const sentinel_addr *a)
 {
     if (e->f != NULL && a->verified_at_ms != 0 &&
         sentinel_follow_get_state(e->f) == SENTINEL_FOLLOW_RESOLVING)
-        sentinel_follow_assume_master(e->f, a);
+        sentinel_follow_assume_master(e->f, a, NULL);
 }
 
 zend_ulong sn_php_follow_probes(const sn_php_entry *e)

@@ -48,7 +48,7 @@ bool sn_php_parse_ms(const char *s, size_t len, zend_long *out)
 
 bool sn_php_valid_sentinel_list(const char *list, char *err, size_t errlen)
 {
-    sentinel_t *s = sentinel_new("validate");
+    sentinel_t *s = sentinel_new("validate", NULL);
     bool ok;
 
     if (s == NULL) {
@@ -64,7 +64,7 @@ bool sn_php_valid_sentinel_list(const char *list, char *err, size_t errlen)
 
 bool sn_php_valid_master_name(const char *name)
 {
-    sentinel_t *s = sentinel_new(name);
+    sentinel_t *s = sentinel_new(name, NULL);
 
     sentinel_free(s);
     return s != NULL;

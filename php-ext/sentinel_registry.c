@@ -113,7 +113,7 @@ static sn_php_entry *entry_new(const sn_php_settings *cfg, zend_string *key, int
     e->pid = getpid();
     e->heartbeat_age_ms = -1;
     e->connect_ms = e->command_ms = e->total_ms = e->ttl_ms = -1;
-    if ((e->s = sentinel_new(cfg->master)) == NULL) {
+    if ((e->s = sentinel_new(cfg->master, NULL)) == NULL) {
         *code = SENTINEL_ERR_INVALID_ARGUMENT;
         snprintf(err, errlen, "invalid master name '%s'", cfg->master);
         goto fail;

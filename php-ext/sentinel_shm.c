@@ -134,7 +134,7 @@ void sn_php_shared_cache_probe(char *status, size_t len)
         return;
     }
     if (master == NULL || *master == '\0' || list == NULL || *list == '\0' ||
-        (s = sentinel_new(master)) == NULL) {
+        (s = sentinel_new(master, NULL)) == NULL) {
         say(status, len, "not used yet (no sentinel.master_name / sentinel.sentinels to check)");
         return;
     }
@@ -156,7 +156,7 @@ int64_t sn_php_heartbeat_probe(void)
     int64_t age = -1;
 
     if (!SENTINEL_G(shared_cache) || master == NULL || *master == '\0' || list == NULL ||
-        *list == '\0' || (s = sentinel_new(master)) == NULL)
+        *list == '\0' || (s = sentinel_new(master, NULL)) == NULL)
         return -1;
     if (sentinel_add_sentinels(s, list) == 0)
         shm = open_shared(s, true, path, sizeof(path), status, sizeof(status));
@@ -201,7 +201,7 @@ void sn_php_count_failover(sn_php_entry *e, const sentinel_addr *a)
     /* Lock kept by a stuck writer: count at the next look (sn_php_epoch()
      * finds the flag again while the failover lasts). */
     if (e->shm != NULL &&
-        sentinel_shm_note_failover(e->shm, a->host, a->port, SN_PHP_LOCK_MS, NULL) == -1)
+        sentinel_shm_note_failover(e->shm, a->host, a->port, SN_PHP_LOCK_MS, NULL, NULL) != 0)
         return;
     e->epoch_local++;
     e->counted = *a;

@@ -179,7 +179,7 @@ static fo_client *sentinel_client_create(const fo_options *opt, fo_log *log, cha
     c->log = log;
     c->connect_tv = ms_to_tv(opt->connect_timeout_ms);
     c->command_tv = ms_to_tv(opt->command_timeout_ms);
-    s = sentinel_new(opt->master);
+    s = sentinel_new(opt->master, NULL);
     if (s == NULL)
         goto fail_alloc;
     /* The follower's probes use the handle's connect and command timeouts. */
@@ -189,7 +189,7 @@ static fo_client *sentinel_client_create(const fo_options *opt, fo_log *log, cha
         snprintf(err, errlen, "sentinel options: %s", sentinel_errstr(s));
         goto fail;
     }
-    c->f = sentinel_follow_new(s);
+    c->f = sentinel_follow_new(s, NULL);
     if (c->f == NULL)
         goto fail_alloc;
     sentinel_free(s);

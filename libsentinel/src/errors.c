@@ -23,6 +23,7 @@ const char *sentinel_strerror(int code)
     case SENTINEL_ERR_NO_QUORUM: return "sentinels do not agree on the master";
     case SENTINEL_ERR_SYSTEM: return "system error";
     case SENTINEL_ERR_TLS: return "TLS failed";
+    case SENTINEL_NO_ENTRY: return "no entry (not an error)";
     }
     return "unknown error code";
 }
@@ -44,6 +45,7 @@ const char *sentinel_code_name(int code)
     case SENTINEL_ERR_NO_QUORUM: return "SENTINEL_ERR_NO_QUORUM";
     case SENTINEL_ERR_SYSTEM: return "SENTINEL_ERR_SYSTEM";
     case SENTINEL_ERR_TLS: return "SENTINEL_ERR_TLS";
+    case SENTINEL_NO_ENTRY: return "SENTINEL_NO_ENTRY";
     }
     return "SENTINEL_ERR_UNKNOWN";
 }
@@ -64,13 +66,35 @@ void sn_err_clear(sn_err *e)
     e->msg[0] = '\0';
 }
 
+const char *sn_err_str(const sn_err *e)
+{
+    if (e->code == SENTINEL_OK)
+        return "";
+    return e->msg[0] ? e->msg : sentinel_strerror(e->code);
+}
+
+static void err_vset(sn_err *e, int code, const char *fmt, va_list ap)
+{
+    e->code = code;
+    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+}
+
 int sn_err_set(sn_err *e, int code, const char *fmt, ...)
 {
     va_list ap;
 
-    e->code = code;
     va_start(ap, fmt);
-    vsnprintf(e->msg, sizeof(e->msg), fmt, ap);
+    err_vset(e, code, fmt, ap);
     va_end(ap);
     return -1;
+}
+
+int sn_err_fail(sn_err *e, int code, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    err_vset(e, code, fmt, ap);
+    va_end(ap);
+    return code;
 }

@@ -541,7 +541,7 @@ static void follow_step(sentinel_follow_t *f, int64_t now)
     if (in_failover(f) && now - f->paused_since >= f->pause_max_ms)
         set_state(f, SENTINEL_FOLLOW_RESOLVING, "no candidate answered ROLE master in time");
     if (f->state == SENTINEL_FOLLOW_RESOLVING && !f->have_cand &&
-        sentinel_watch_current(f->w, &cur) == 0 && !sentinel_watch_in_failover(f->w)) {
+        sentinel_watch_current(f->w, &cur) == SENTINEL_OK && !sentinel_watch_in_failover(f->w)) {
         sn_hostport hp;
 
         hp_set(&hp, cur.host, cur.port);
@@ -569,19 +569,19 @@ static void follow_step(sentinel_follow_t *f, int64_t now)
  * The public API
  * ------------------------------------------------------------------------ */
 
-sentinel_follow_t *sentinel_follow_new(const sentinel_t *s)
+sentinel_follow_t *sentinel_follow_new(const sentinel_t *s, int *code)
 {
     sentinel_follow_t *f;
 
     if (s == NULL || s->cfg.nsentinels == 0)
-        return NULL;
+        return sn_fail_new(code, SENTINEL_ERR_INVALID_ARGUMENT);
     if ((f = calloc(1, sizeof(*f))) == NULL)
-        return NULL;
+        return sn_fail_new(code, SENTINEL_ERR_NO_MEMORY);
     if (sn_config_copy(&f->cfg, &s->cfg) == -1) {
         free(f);
-        return NULL;
+        return sn_fail_new(code, SENTINEL_ERR_NO_MEMORY);
     }
-    if ((f->w = sentinel_watch_new(s, on_event, f)) == NULL) {
+    if ((f->w = sentinel_watch_new(s, on_event, f, code)) == NULL) {
         sn_config_free(&f->cfg);
         free(f);
         return NULL;
@@ -593,6 +593,8 @@ sentinel_follow_t *sentinel_follow_new(const sentinel_t *s)
     f->pause_max_ms = FOLLOW_DEFAULT_PAUSE_MAX_MS;
     f->fence_ms = FOLLOW_DEFAULT_FENCE_MS;
     f->st.size = sizeof(f->st);
+    if (code != NULL)
+        *code = SENTINEL_OK;
     return f;
 }
 
@@ -643,35 +645,36 @@ void sentinel_follow_set_event_cb(sentinel_follow_t *f, sentinel_event_cb cb, vo
 int sentinel_follow_set_timing(sentinel_follow_t *f, sentinel_follow_timing which, int ms)
 {
     if (f == NULL || ms < 0 || ms > 3600000)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     switch (which) {
     case SENTINEL_FOLLOW_POLL_MS:
         f->poll_ms = ms ? ms : FOLLOW_DEFAULT_POLL_MS;
         return sentinel_watch_set_poll_interval(f->w, f->poll_ms);
     case SENTINEL_FOLLOW_PROBE_EVERY_MS:
         f->probe_every_ms = ms ? ms : FOLLOW_DEFAULT_PROBE_EVERY_MS;
-        return 0;
+        return SENTINEL_OK;
     case SENTINEL_FOLLOW_PAUSE_MAX_MS:
         f->pause_max_ms = ms ? ms : FOLLOW_DEFAULT_PAUSE_MAX_MS;
-        return 0;
+        return SENTINEL_OK;
     case SENTINEL_FOLLOW_FENCE_MS:
         f->fence_ms = ms ? ms : FOLLOW_DEFAULT_FENCE_MS;
-        return 0;
+        return SENTINEL_OK;
     }
-    return -1;
+    return SENTINEL_ERR_INVALID_ARGUMENT;
 }
 
-/* Every entry point that does work runs between enter() and leave(). */
+/* Every entry point that does work runs between enter() and leave(), which
+ * return the call's code. */
 static int enter(sentinel_follow_t *f)
 {
     if (f == NULL)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     if (f->depth > 0 || f->freed) {
         snprintf(f->err, sizeof(f->err), "called from inside a follower callback");
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     }
     f->depth++;
-    return 0;
+    return SENTINEL_OK;
 }
 
 static void do_recheck(sentinel_follow_t *f);
@@ -693,21 +696,22 @@ static int leave(sentinel_follow_t *f, int rc)
     f->depth--;
     if (f->freed) {
         follow_destroy(f);
-        return 0;
+        return SENTINEL_OK;
     }
     return rc;
 }
 
-/* The work for one descriptor; -1 when it is not ours. */
+/* The work for one descriptor; SENTINEL_ERR_INVALID_ARGUMENT when it is
+ * not ours. */
 static int do_fd(sentinel_follow_t *f, int fd)
 {
     int64_t now = sn_now_ms();
-    int rc = 0;
+    int rc = SENTINEL_OK;
 
     if (f->probe.state != SN_NB_CLOSED && f->probe.h == fd)
         probe_io(f, now);
     else if (!sn_watch_process_fd(f->w, fd))
-        rc = -1;
+        rc = SENTINEL_ERR_INVALID_ARGUMENT;
     follow_step(f, sn_now_ms());
     return rc;
 }
@@ -722,18 +726,22 @@ static void do_timeout(sentinel_follow_t *f)
 
 int sentinel_follow_on_fd(sentinel_follow_t *f, int fd, int revents)
 {
+    int rc;
+
     (void)revents; /* a hint only: every link reads until it would block */
-    if (enter(f) == -1)
-        return -1;
+    if ((rc = enter(f)) != SENTINEL_OK)
+        return rc;
     return leave(f, do_fd(f, fd));
 }
 
 int sentinel_follow_on_timeout(sentinel_follow_t *f)
 {
-    if (enter(f) == -1)
-        return -1;
+    int rc;
+
+    if ((rc = enter(f)) != SENTINEL_OK)
+        return rc;
     do_timeout(f);
-    return leave(f, 0);
+    return leave(f, SENTINEL_OK);
 }
 
 int sentinel_follow_timeout(sentinel_follow_t *f)
@@ -779,8 +787,8 @@ int sentinel_follow_run_once(sentinel_follow_t *f, int timeout_ms)
     struct pollfd pfd[FOLLOW_MAX_FDS];
     int n, t, rc;
 
-    if (enter(f) == -1)
-        return -1;
+    if ((rc = enter(f)) != SENTINEL_OK)
+        return rc;
     n = collect_fds(f, want, FOLLOW_MAX_FDS);
     for (int i = 0; i < n; i++) {
         pfd[i].fd = want[i].fd;
@@ -793,14 +801,14 @@ int sentinel_follow_run_once(sentinel_follow_t *f, int timeout_ms)
     rc = poll(pfd, (nfds_t)n, t);
     if (rc == -1 && errno != EINTR) {
         snprintf(f->err, sizeof(f->err), "poll: %s", strerror(errno));
-        return leave(f, -1);
+        return leave(f, SENTINEL_ERR_SYSTEM);
     }
     for (int i = 0; i < n && rc > 0 && !f->freed; i++)
         if (pfd[i].revents != 0)
             do_fd(f, pfd[i].fd);
     if (!f->freed && sentinel_follow_timeout(f) == 0)
         do_timeout(f);
-    return leave(f, 0);
+    return leave(f, SENTINEL_OK);
 }
 
 static void do_recheck(sentinel_follow_t *f)
@@ -828,45 +836,54 @@ static void do_verify(sentinel_follow_t *f)
 
 int sentinel_follow_verify(sentinel_follow_t *f)
 {
+    int rc;
+
     if (f != NULL && f->depth > 0 && !f->freed) {
         f->verify_pending = 1; /* inside a callback: after the step */
-        return 0;
+        return SENTINEL_OK;
     }
-    if (enter(f) == -1)
-        return -1;
+    if ((rc = enter(f)) != SENTINEL_OK)
+        return rc;
     do_verify(f);
-    return leave(f, 0);
+    return leave(f, SENTINEL_OK);
 }
 
 int sentinel_follow_recheck(sentinel_follow_t *f)
 {
+    int rc;
+
     if (f != NULL && f->depth > 0 && !f->freed) {
         f->recheck_pending = 1; /* inside a callback: after the step */
-        return 0;
+        return SENTINEL_OK;
     }
-    if (enter(f) == -1)
-        return -1;
+    if ((rc = enter(f)) != SENTINEL_OK)
+        return rc;
     do_recheck(f);
-    return leave(f, 0);
+    return leave(f, SENTINEL_OK);
 }
 
-int sentinel_follow_assume_master(sentinel_follow_t *f, const sentinel_addr *addr)
+int sentinel_follow_assume_master(sentinel_follow_t *f, const sentinel_addr *addr, int *adopted)
 {
     sn_hostport hp;
     int64_t now;
+    int rc;
 
+    if (adopted != NULL)
+        *adopted = 0;
     if (addr == NULL || addr->host[0] == '\0' || addr->port <= 0 || addr->port > 65535)
-        return -1;
-    if (enter(f) == -1)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
+    if ((rc = enter(f)) != SENTINEL_OK)
+        return rc;
     now = sn_now_ms();
     hp_set(&hp, addr->host, addr->port);
     if (f->state != SENTINEL_FOLLOW_RESOLVING || f->counted || fenced(f, &hp, now))
-        return leave(f, 1);
+        return leave(f, SENTINEL_OK);
     f->cand = hp;
     f->have_cand = 1;
     adopt_candidate(f, "master verified by the host", now);
-    return leave(f, 0);
+    if (adopted != NULL)
+        *adopted = 1;
+    return leave(f, SENTINEL_OK);
 }
 
 sentinel_follow_state sentinel_follow_get_state(const sentinel_follow_t *f)
@@ -881,10 +898,12 @@ uint64_t sentinel_follow_epoch(const sentinel_follow_t *f)
 
 int sentinel_follow_master(const sentinel_follow_t *f, sentinel_addr *out)
 {
-    if (f == NULL || out == NULL || f->state != SENTINEL_FOLLOW_FOLLOWING)
-        return -1;
+    if (f == NULL || out == NULL)
+        return SENTINEL_ERR_INVALID_ARGUMENT;
+    if (f->state != SENTINEL_FOLLOW_FOLLOWING)
+        return SENTINEL_NO_ENTRY;
     to_addr(out, 1, &f->master, f->verified_at);
-    return 0;
+    return SENTINEL_OK;
 }
 
 int sentinel_follow_writable(const sentinel_follow_t *f, uint64_t epoch)
@@ -909,9 +928,9 @@ int sentinel_follow_get_stats(const sentinel_follow_t *f, sentinel_follow_stats 
     size_t size;
 
     if (f == NULL || st == NULL || st->size == 0)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     size = st->size < sizeof(f->st) ? st->size : sizeof(f->st);
     memcpy(st, &f->st, size);
     st->size = size;
-    return 0;
+    return SENTINEL_OK;
 }

@@ -6,23 +6,33 @@
 
 #include "internal.h"
 
-sentinel_t *sentinel_new(const char *master_name)
+/* Constructors report why they failed through an optional out parameter. */
+void *sn_fail_new(int *code, int why)
+{
+    if (code != NULL)
+        *code = why;
+    return NULL;
+}
+
+sentinel_t *sentinel_new(const char *master_name, int *code)
 {
     sentinel_t *s;
 
     if (!sn_valid_master_name(master_name))
-        return NULL;
+        return sn_fail_new(code, SENTINEL_ERR_INVALID_ARGUMENT);
     if ((s = calloc(1, sizeof(*s))) == NULL)
-        return NULL;
+        return sn_fail_new(code, SENTINEL_ERR_NO_MEMORY);
     sn_config_init(&s->cfg);
     s->cfg.master_name = strdup(master_name);
     s->flight_key = strdup(master_name);
     if (s->cfg.master_name == NULL || s->flight_key == NULL) {
         sentinel_free(s);
-        return NULL;
+        return sn_fail_new(code, SENTINEL_ERR_NO_MEMORY);
     }
     s->rng = sn_rng_seed(s);
     s->stats.size = sizeof(s->stats);
+    if (code != NULL)
+        *code = SENTINEL_OK;
     return s;
 }
 
@@ -37,7 +47,7 @@ void sentinel_free(sentinel_t *s)
 
 static int bad_handle(void)
 {
-    return -1;
+    return SENTINEL_ERR_INVALID_ARGUMENT;
 }
 
 /* The single-flight key names the master and the configured sentinels, so
@@ -69,7 +79,7 @@ int sentinel_add_sentinel(sentinel_t *s, const char *host, int port)
         return bad_handle();
     before = s->cfg.nsentinels;
     if (sn_config_add_sentinel(&s->cfg, host, port, &s->err) == -1)
-        return -1;
+        return s->err.code;
     if (s->cfg.nsentinels != before) {
         /* Keep configured seeds ahead of discovered sentinels. */
         sn_hostport hp = s->cfg.sentinels[before];
@@ -78,7 +88,7 @@ int sentinel_add_sentinel(sentinel_t *s, const char *host, int port)
         s->cfg.sentinels[s->cfg.nseeds++] = hp;
         extend_flight_key(s, &hp);
     }
-    return 0;
+    return SENTINEL_OK;
 }
 
 struct list_ctx {
@@ -119,13 +129,13 @@ int sentinel_add_sentinels(sentinel_t *s, const char *list)
     if (s == NULL)
         return bad_handle();
     if (list == NULL)
-        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "sentinel list is NULL");
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "sentinel list is NULL");
     ctx.n = 0;
     ctx.e = &s->err;
     if ((n = sn_split_list(list, collect_hostport, &ctx)) == -1)
-        return -1;
+        return s->err.code;
     if (n == 0)
-        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "sentinel list is empty");
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "sentinel list is empty");
     for (size_t i = 0; i < ctx.n; i++) {
         size_t j = 0;
         while (j < s->cfg.nsentinels && !same_hostport(&s->cfg.sentinels[j], &ctx.items[i]))
@@ -133,12 +143,12 @@ int sentinel_add_sentinels(sentinel_t *s, const char *list)
         fresh += j == s->cfg.nsentinels;
     }
     if (s->cfg.nsentinels + fresh > SN_MAX_SENTINELS)
-        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "more than %d sentinels",
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "more than %d sentinels",
                           SN_MAX_SENTINELS);
     for (size_t i = 0; i < ctx.n; i++)
-        if (sentinel_add_sentinel(s, ctx.items[i].host, ctx.items[i].port) == -1)
-            return -1;
-    return 0;
+        if (sentinel_add_sentinel(s, ctx.items[i].host, ctx.items[i].port) != SENTINEL_OK)
+            return s->err.code;
+    return SENTINEL_OK;
 }
 
 size_t sentinel_sentinel_count(const sentinel_t *s)
@@ -149,11 +159,11 @@ size_t sentinel_sentinel_count(const sentinel_t *s)
 int sentinel_get_sentinel(const sentinel_t *s, size_t i, char *host, size_t hostlen, int *port)
 {
     if (s == NULL || i >= s->cfg.nsentinels || host == NULL || hostlen == 0)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     snprintf(host, hostlen, "%s", s->cfg.sentinels[i].host);
     if (port)
         *port = s->cfg.sentinels[i].port;
-    return 0;
+    return SENTINEL_OK;
 }
 
 static int set_cred(sentinel_t *s, sn_cred *cr, const char *user, const char *password)
@@ -163,16 +173,16 @@ static int set_cred(sentinel_t *s, sn_cred *cr, const char *user, const char *pa
     if (s == NULL)
         return bad_handle();
     if (user != NULL && password == NULL)
-        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "a user needs a password");
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "a user needs a password");
     if ((user && (u = strdup(user)) == NULL) || (password && (p = strdup(password)) == NULL)) {
         free(u);
-        return sn_err_set(&s->err, SENTINEL_ERR_NO_MEMORY, "out of memory copying credentials");
+        return sn_err_fail(&s->err, SENTINEL_ERR_NO_MEMORY, "out of memory copying credentials");
     }
     free(cr->user);
     sn_secret_free(cr->password);
     cr->user = (u && *u) ? u : (free(u), NULL);
     cr->password = p;
-    return 0;
+    return SENTINEL_OK;
 }
 
 int sentinel_set_sentinel_auth(sentinel_t *s, const char *user, const char *password)
@@ -192,10 +202,10 @@ static int set_ms(sentinel_t *s, int *field, int ms, int def, const char *what)
     if (s == NULL)
         return bad_handle();
     if (ms < 0 || ms > 86400000)
-        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
                           "%s must be 0 (default) to 86400000 ms, got %d", what, ms);
     *field = ms ? ms : def;
-    return 0;
+    return SENTINEL_OK;
 }
 
 int sentinel_set_timeout(sentinel_t *s, sentinel_timeout which, int ms)
@@ -210,7 +220,7 @@ int sentinel_set_timeout(sentinel_t *s, sentinel_timeout which, int ms)
     case SENTINEL_TIMEOUT_TOTAL:
         return set_ms(s, &s->cfg.total_ms, ms, SN_DEFAULT_TOTAL_MS, "total timeout");
     }
-    return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "unknown timeout kind %d",
+    return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "unknown timeout kind %d",
                       (int)which);
 }
 
@@ -224,15 +234,15 @@ int sentinel_set_retry(sentinel_t *s, int max_tries, int base_ms, int max_ms)
     if (s == NULL)
         return bad_handle();
     if (max_tries < 0 || max_tries > 1000)
-        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
                           "tries must be 0 (default) to 1000, got %d", max_tries);
     if (set_ms(s, &s->cfg.backoff_base_ms, base_ms, SN_DEFAULT_BACKOFF_BASE_MS, "backoff base") ||
         set_ms(s, &s->cfg.backoff_max_ms, max_ms, SN_DEFAULT_BACKOFF_MAX_MS, "backoff max"))
-        return -1;
+        return s->err.code;
     if (s->cfg.backoff_max_ms < s->cfg.backoff_base_ms)
         s->cfg.backoff_max_ms = s->cfg.backoff_base_ms;
     s->cfg.tries = max_tries ? max_tries : SN_DEFAULT_TRIES;
-    return 0;
+    return SENTINEL_OK;
 }
 
 int sentinel_set_verify(sentinel_t *s, int on)
@@ -240,7 +250,7 @@ int sentinel_set_verify(sentinel_t *s, int on)
     if (s == NULL)
         return bad_handle();
     s->cfg.verify = on != 0;
-    return 0;
+    return SENTINEL_OK;
 }
 
 int sentinel_set_discovery(sentinel_t *s, int on)
@@ -248,7 +258,7 @@ int sentinel_set_discovery(sentinel_t *s, int on)
     if (s == NULL)
         return bad_handle();
     s->cfg.discovery = on != 0;
-    return 0;
+    return SENTINEL_OK;
 }
 
 int sentinel_set_quorum(sentinel_t *s, int k)
@@ -256,10 +266,10 @@ int sentinel_set_quorum(sentinel_t *s, int k)
     if (s == NULL)
         return bad_handle();
     if (k < 0 || k > SN_MAX_SENTINELS)
-        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
                           "quorum must be 0 (default 1) to %d, got %d", SN_MAX_SENTINELS, k);
     s->cfg.quorum = k ? k : 1;
-    return 0;
+    return SENTINEL_OK;
 }
 
 int sentinel_add_address_map(sentinel_t *s, const char *from_host, int from_port,
@@ -272,11 +282,11 @@ int sentinel_add_address_map(sentinel_t *s, const char *from_host, int from_port
         return bad_handle();
     if (from_host == NULL || to_host == NULL || from_port < 0 || from_port > 65535 ||
         to_port < 0 || to_port > 65535)
-        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "bad address map entry");
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "bad address map entry");
     n = snprintf(buf, sizeof(buf), "[%s]%s%.0d=[%s]%s%.0d", from_host, from_port ? ":" : "",
                  from_port, to_host, to_port ? ":" : "", to_port);
     if (n < 0 || (size_t)n >= sizeof(buf))
-        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "address map host too long");
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "address map host too long");
     return sentinel_add_address_maps(s, buf);
 }
 
@@ -299,25 +309,27 @@ static int collect_map(const char *item, size_t n, void *ud)
 int sentinel_add_address_maps(sentinel_t *s, const char *list)
 {
     struct map_ctx *ctx;
-    int rc = -1;
+    int rc;
 
     if (s == NULL)
         return bad_handle();
     if (list == NULL)
-        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "address map is NULL");
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "address map is NULL");
     if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
-        return sn_err_set(&s->err, SENTINEL_ERR_NO_MEMORY, "out of memory");
+        return sn_err_fail(&s->err, SENTINEL_ERR_NO_MEMORY, "out of memory");
     ctx->e = &s->err;
-    if (sn_split_list(list, collect_map, ctx) == -1)
+    if (sn_split_list(list, collect_map, ctx) == -1) {
+        rc = s->err.code;
         goto out;
+    }
     if (s->cfg.nmaps + ctx->n > SN_MAX_MAPS) {
-        sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "more than %d address maps",
-                   SN_MAX_MAPS);
+        rc = sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "more than %d address maps",
+                         SN_MAX_MAPS);
         goto out;
     }
     memcpy(&s->cfg.maps[s->cfg.nmaps], ctx->items, ctx->n * sizeof(sn_map));
     s->cfg.nmaps += ctx->n;
-    rc = 0;
+    rc = SENTINEL_OK;
 out:
     free(ctx);
     return rc;
@@ -330,11 +342,7 @@ int sentinel_errcode(const sentinel_t *s)
 
 const char *sentinel_errstr(const sentinel_t *s)
 {
-    if (s == NULL)
-        return "no handle";
-    if (s->err.code == SENTINEL_OK)
-        return "";
-    return s->err.msg[0] ? s->err.msg : sentinel_strerror(s->err.code);
+    return s ? sn_err_str(&s->err) : "no handle";
 }
 
 int sentinel_get_stats(const sentinel_t *s, sentinel_stats *st)
@@ -342,10 +350,10 @@ int sentinel_get_stats(const sentinel_t *s, sentinel_stats *st)
     size_t n;
 
     if (s == NULL || st == NULL || st->size < sizeof(size_t))
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     n = st->size < sizeof(*st) ? st->size : sizeof(*st);
     memcpy((char *)st + sizeof(size_t), (const char *)&s->stats + sizeof(size_t),
            n - sizeof(size_t));
     st->size = n;
-    return 0;
+    return SENTINEL_OK;
 }

@@ -39,6 +39,14 @@ void sn_err_clear(sn_err *e);
 /* Sets code and a formatted detail; returns -1 for `return sn_err_set(...)`. */
 int sn_err_set(sn_err *e, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* The same for public calls, which return the code: `return sn_err_fail(...)`. */
+int sn_err_fail(sn_err *e, int code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* The detail for an *_errstr(): "" when no error, else the message or,
+ * without one, the code's. */
+const char *sn_err_str(const sn_err *e);
+/* A constructor's failure: *code = why (code may be NULL); returns NULL. */
+void *sn_fail_new(int *code, int why);
 
 /* ---- time.c ------------------------------------------------------------- */
 

@@ -9,10 +9,14 @@
  *      start again, within a bounded number of tries and a total deadline.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/time.h>
+#include <unistd.h>
 
 #include "internal.h"
 
@@ -210,30 +214,43 @@ static int ask_sentinels(sentinel_t *s, int64_t deadline, sn_hostport *out, sn_e
  * Verifying with ROLE
  * ------------------------------------------------------------------------ */
 
-int sn_check_role(const sn_config *c, const sn_hostport *hp, int64_t deadline, sn_role *role,
-                  sn_err *e)
+/* Connect to hp with the data node options, AUTH and ask ROLE: 0 with l
+ * still open and *role set, or -1 with l closed and e set. */
+static int role_on_link(sn_link *l, const sn_config *c, const sn_hostport *hp, int64_t deadline,
+                        sn_role *role, sn_err *e)
 {
     const char *argv[] = {"ROLE"};
-    sn_link l;
     redisReply *r;
-    int rc = -1;
+    int rc;
 
-    if (sn_link_open_tls(&l, hp->host, hp->port, c->connect_ms, c->command_ms, deadline,
+    if (sn_link_open_tls(l, hp->host, hp->port, c->connect_ms, c->command_ms, deadline,
                          &c->tls[SENTINEL_TLS_DATA], e) == -1) {
         if (e->code != SENTINEL_ERR_HOST_UNRESOLVED && e->code != SENTINEL_ERR_TIMEOUT &&
             e->code != SENTINEL_ERR_TLS)
             e->code = SENTINEL_ERR_MASTER_UNREACHABLE;
         return -1;
     }
-    if (sn_link_auth(&l, &c->data_cred, deadline, e) == -1)
-        goto out;
-    if ((r = sn_link_command(&l, deadline, e, 1, argv)) == NULL)
-        goto out;
+    if (sn_link_auth(l, &c->data_cred, deadline, e) == -1 ||
+        (r = sn_link_command(l, deadline, e, 1, argv)) == NULL) {
+        sn_link_close(l);
+        return -1;
+    }
     rc = sn_parse_role(r, role, e);
     freeReplyObject(r);
-out:
-    sn_link_close(&l);
+    if (rc == -1)
+        sn_link_close(l);
     return rc;
+}
+
+int sn_check_role(const sn_config *c, const sn_hostport *hp, int64_t deadline, sn_role *role,
+                  sn_err *e)
+{
+    sn_link l;
+
+    if (role_on_link(&l, c, hp, deadline, role, e) == -1)
+        return -1;
+    sn_link_close(&l);
+    return 0;
 }
 
 /* Errors worth another round: the topology may be mid-failover. */
@@ -465,23 +482,24 @@ void sentinel_invalidate(sentinel_t *s)
     s->stats.invalidations++;
 }
 
-static int error_means_not_master(const redisReply *r)
+/* Replies that mean the address no longer takes writes. */
+static int error_means_not_master(const char *reply)
 {
     static const char *const prefixes[] = {"READONLY", "MASTERDOWN", "LOADING"};
 
-    if (r == NULL || r->type != REDIS_REPLY_ERROR || r->str == NULL)
+    if (reply == NULL)
         return 0;
     for (size_t i = 0; i < sizeof(prefixes) / sizeof(prefixes[0]); i++)
-        if (strncmp(r->str, prefixes[i], strlen(prefixes[i])) == 0)
+        if (strncmp(reply, prefixes[i], strlen(prefixes[i])) == 0)
             return 1;
     return 0;
 }
 
-int sentinel_report(sentinel_t *s, const redisContext *c, const redisReply *r)
+int sentinel_report_error(sentinel_t *s, int io_error, const char *error_reply)
 {
     if (s == NULL)
         return 0;
-    if ((c != NULL && c->err != 0) || error_means_not_master(r)) {
+    if (io_error != 0 || error_means_not_master(error_reply)) {
         sentinel_invalidate(s);
         return 1;
     }
@@ -514,87 +532,76 @@ int sentinel_check_role(sentinel_t *s, const char *host, int port)
     return SENTINEL_OK;
 }
 
-/* AUTH then ROLE on a hiredis context; 0 when it is a master. */
-static int verify_context(sentinel_t *s, redisContext *ctx, const sentinel_addr *a)
+/* Give the caller the socket of a link that answered ROLE master: blocking,
+ * with the command timeout on sends and receives. 0, or -1 with e set. */
+static int hand_over(sn_link *l, int command_ms, int *fd, sn_err *e)
 {
-    const sn_cred *cr = &s->cfg.data_cred;
-    redisReply *r;
-    sn_role role;
-    int rc;
+    struct timeval tv = {.tv_sec = command_ms / 1000, .tv_usec = (command_ms % 1000) * 1000};
+    int h = l->h, flags;
 
-    if (cr->password) {
-        r = cr->user ? redisCommand(ctx, "AUTH %s %s", cr->user, cr->password)
-                     : redisCommand(ctx, "AUTH %s", cr->password);
-        if (r == NULL)
-            return sn_err_set(&s->err, SENTINEL_ERR_MASTER_UNREACHABLE, "%s:%d: AUTH: %s",
-                              a->host, a->port, ctx->errstr);
-        rc = r->type == REDIS_REPLY_ERROR;
-        if (rc)
-            sn_err_set(&s->err, SENTINEL_ERR_AUTH, "%s:%d: AUTH refused: %.200s", a->host,
-                       a->port, r->str);
-        freeReplyObject(r);
-        if (rc)
-            return -1;
+    l->h = -1; /* the reader goes, the socket stays */
+    sn_link_close(l);
+    if ((flags = fcntl(h, F_GETFL)) == -1 || fcntl(h, F_SETFL, flags & ~O_NONBLOCK) == -1 ||
+        setsockopt(h, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1 ||
+        setsockopt(h, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) == -1) {
+        sn_err_set(e, SENTINEL_ERR_SYSTEM, "master socket: %s", strerror(errno));
+        close(h);
+        return -1;
     }
-    s->stats.role_checks++;
-    if ((r = redisCommand(ctx, "ROLE")) == NULL)
-        return sn_err_set(&s->err, SENTINEL_ERR_MASTER_UNREACHABLE, "%s:%d: ROLE: %s", a->host,
-                          a->port, ctx->errstr);
-    rc = sn_parse_role(r, &role, &s->err);
-    freeReplyObject(r);
-    if (rc == 0 && role != SN_ROLE_MASTER)
-        rc = sn_err_set(&s->err, SENTINEL_ERR_NOT_MASTER, "%s:%d is no longer a master",
-                        a->host, a->port);
-    return rc;
+    *fd = h;
+    return 0;
 }
 
-redisContext *sentinel_connect_master(sentinel_t *s)
+int sentinel_connect_master_fd(sentinel_t *s, int *fd, sentinel_addr *addr)
 {
     int64_t deadline;
-    int attempt;
 
+    if (fd != NULL)
+        *fd = -1;
     if (s == NULL)
-        return NULL;
-    if (s->cfg.tls[SENTINEL_TLS_DATA].enabled) {
-        sn_err_set(&s->err, SENTINEL_ERR_TLS,
-                   "hiredis 0.14 has no TLS: resolve, then connect with a TLS client");
-        return NULL;
-    }
+        return SENTINEL_ERR_INVALID_ARGUMENT;
+    if (fd == NULL)
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "fd is NULL");
+    if (s->cfg.tls[SENTINEL_TLS_DATA].enabled)
+        return sn_err_fail(&s->err, SENTINEL_ERR_TLS,
+                           "a plaintext socket cannot carry TLS: resolve, then connect "
+                           "with a TLS client");
     deadline = sn_now_ms() + s->cfg.total_ms;
-    for (attempt = 0; attempt < s->cfg.tries; attempt++) {
+    for (int attempt = 0; attempt < s->cfg.tries; attempt++) {
         sentinel_addr a;
-        redisContext *ctx;
-        struct timeval tv;
+        sn_hostport hp;
+        sn_link l;
+        sn_role role = SN_ROLE_UNKNOWN;
+        int code;
 
-        if (sentinel_resolve(s, attempt ? SENTINEL_RESOLVE_NO_CACHE : 0, &a) != SENTINEL_OK)
-            return NULL;
-        tv.tv_sec = s->cfg.connect_ms / 1000;
-        tv.tv_usec = (s->cfg.connect_ms % 1000) * 1000;
-        ctx = redisConnectWithTimeout(a.host, a.port, tv);
-        if (ctx == NULL) {
-            sn_err_set(&s->err, SENTINEL_ERR_NO_MEMORY, "out of memory");
-            return NULL;
-        }
-        if (ctx->err) {
-            sn_err_set(&s->err, SENTINEL_ERR_MASTER_UNREACHABLE, "%s:%d: %s", a.host, a.port,
-                       ctx->errstr);
-        } else {
-            tv.tv_sec = s->cfg.command_ms / 1000;
-            tv.tv_usec = (s->cfg.command_ms % 1000) * 1000;
-            redisSetTimeout(ctx, tv);
-            if (verify_context(s, ctx, &a) == 0) {
+        if ((code = sentinel_resolve(s, attempt ? SENTINEL_RESOLVE_NO_CACHE : 0, &a)) !=
+            SENTINEL_OK)
+            return code;
+        snprintf(hp.host, sizeof(hp.host), "%s", a.host);
+        hp.port = a.port;
+        s->stats.role_checks++;
+        if (role_on_link(&l, &s->cfg, &hp,
+                         sn_now_ms() + s->cfg.connect_ms + 2 * (int64_t)s->cfg.command_ms, &role,
+                         &s->err) == 0) {
+            if (role == SN_ROLE_MASTER) {
+                if (hand_over(&l, s->cfg.command_ms, fd, &s->err) == -1)
+                    return s->err.code;
                 sn_err_clear(&s->err);
-                return ctx;
+                if (addr != NULL)
+                    *addr = a;
+                return SENTINEL_OK;
             }
+            sn_link_close(&l);
+            sn_err_set(&s->err, SENTINEL_ERR_NOT_MASTER, "%s:%d is no longer a master", a.host,
+                       a.port);
         }
-        redisFree(ctx);
         if (s->err.code == SENTINEL_ERR_AUTH || s->err.code == SENTINEL_ERR_PROTOCOL)
-            return NULL;
+            return s->err.code;
         sentinel_invalidate(s);
         if (sn_now_ms() >= deadline)
             break;
         sn_sleep_ms(sn_backoff_ms(&s->rng, attempt, s->cfg.backoff_base_ms,
                                   s->cfg.backoff_max_ms));
     }
-    return NULL;
+    return s->err.code;
 }

@@ -331,12 +331,44 @@ int sentinel_shm_read(const sentinel_shm_t *shm, sentinel_shm_entry *out)
     sn_shm_payload p;
 
     if (shm == NULL || out == NULL)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     memset(out, 0, sizeof(*out));
     if (slot_load(&shm->map->slot, &p) != 0 || p.generation == 0 || p.expires_at_ms == 0)
-        return 1;
+        return SENTINEL_NO_ENTRY;
     payload_to_entry(&p, out);
-    return 0;
+    return SENTINEL_OK;
+}
+
+/* The writer lock for a public call: SENTINEL_OK, or the code with the
+ * detail kept on the handle (errno is left as the lock set it). */
+static int writer_lock_code(sentinel_shm_t *shm, int lock_ms)
+{
+    int saved;
+
+    if (sn_shm_writer_lock(shm, lock_ms) == 0)
+        return SENTINEL_OK;
+    saved = errno;
+    if (saved == EWOULDBLOCK)
+        sn_err_set(&shm->err, SENTINEL_ERR_TIMEOUT,
+                   "the writer lock stayed taken for %d ms", lock_ms);
+    else
+        sn_err_set(&shm->err, SENTINEL_ERR_SYSTEM, "writer lock: %s", strerror(saved));
+    errno = saved;
+    return shm->err.code;
+}
+
+/* A bad argument to a write-side call (errno EINVAL as before). */
+static int bad_argument(sentinel_shm_t *shm, const char *what)
+{
+    errno = EINVAL;
+    if (shm == NULL)
+        return SENTINEL_ERR_INVALID_ARGUMENT;
+    return sn_err_fail(&shm->err, SENTINEL_ERR_INVALID_ARGUMENT, "%s", what);
+}
+
+const char *sentinel_shm_errstr(const sentinel_shm_t *shm)
+{
+    return shm ? sn_err_str(&shm->err) : "no shared cache";
 }
 
 static int valid_addr(const sentinel_addr *a)
@@ -372,15 +404,15 @@ static void store_locked(sentinel_shm_t *shm, const sentinel_addr *a, int ttl_ms
 int sentinel_shm_write(sentinel_shm_t *shm, const sentinel_addr *addr, int ttl_ms,
                        uint32_t flags, int lock_ms)
 {
-    if (shm == NULL || !valid_addr(addr) || ttl_ms < 0) {
-        errno = EINVAL;
-        return -1;
-    }
-    if (sn_shm_writer_lock(shm, lock_ms) == -1)
-        return -1;
+    int rc;
+
+    if (shm == NULL || !valid_addr(addr) || ttl_ms < 0)
+        return bad_argument(shm, ttl_ms < 0 ? "negative TTL" : "bad address");
+    if ((rc = writer_lock_code(shm, lock_ms)) != SENTINEL_OK)
+        return rc;
     store_locked(shm, addr, ttl_ms, flags);
     sn_shm_writer_unlock(shm);
-    return 0;
+    return SENTINEL_OK;
 }
 
 /* ------------------------------------------------------------------------
@@ -423,9 +455,9 @@ int sentinel_shm_heartbeat(sentinel_shm_t *shm)
     int64_t now = sn_wall_ms();
 
     if (shm == NULL)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     atomic_store_explicit(&shm->map->heartbeat, now > 0 ? now : 1, memory_order_release);
-    return 0;
+    return SENTINEL_OK;
 }
 
 int64_t sentinel_shm_heartbeat_age_ms(const sentinel_shm_t *shm)
@@ -442,27 +474,28 @@ int64_t sentinel_shm_heartbeat_age_ms(const sentinel_shm_t *shm)
 }
 
 int sentinel_shm_note_failover(sentinel_shm_t *shm, const char *host, int port, int lock_ms,
-                               uint64_t *epoch)
+                               int *counted, uint64_t *epoch)
 {
     uint64_t fp;
-    int counted = 0;
+    int rc;
 
-    if (shm == NULL || host == NULL || host[0] == '\0' || port < 1 || port > 65535) {
-        errno = EINVAL;
-        return -1;
-    }
+    if (counted != NULL)
+        *counted = 0;
+    if (shm == NULL || host == NULL || host[0] == '\0' || port < 1 || port > 65535)
+        return bad_argument(shm, "bad master address");
     fp = master_fingerprint(host, port);
-    if (sn_shm_writer_lock(shm, lock_ms) == -1)
-        return -1;
+    if ((rc = writer_lock_code(shm, lock_ms)) != SENTINEL_OK)
+        return rc;
     if (atomic_load_explicit(&shm->map->epoch_of, memory_order_relaxed) != fp) {
         atomic_store_explicit(&shm->map->epoch_of, fp, memory_order_relaxed);
         atomic_fetch_add_explicit(&shm->map->epoch, 1, memory_order_release);
-        counted = 1;
+        if (counted != NULL)
+            *counted = 1;
     }
     if (epoch != NULL)
         *epoch = atomic_load_explicit(&shm->map->epoch, memory_order_relaxed);
     sn_shm_writer_unlock(shm);
-    return counted;
+    return SENTINEL_OK;
 }
 
 /*
@@ -475,14 +508,14 @@ int sentinel_shm_note_failover(sentinel_shm_t *shm, const char *host, int port, 
 enum cond_op { COND_INVALIDATE, COND_FAILOVER_ON, COND_FAILOVER_OFF };
 
 static int update_if_names(sentinel_shm_t *shm, const char *host, int port, enum cond_op op,
-                           int lock_ms)
+                           int lock_ms, int *changed_out)
 {
     sn_shm_slot *slot = &shm->map->slot;
     sn_shm_payload cur;
-    int changed = 0;
+    int changed = 0, rc;
 
-    if (sn_shm_writer_lock(shm, lock_ms) == -1)
-        return -1;
+    if ((rc = writer_lock_code(shm, lock_ms)) != SENTINEL_OK)
+        return rc;
     if (op == COND_FAILOVER_OFF)
         forget_counted_locked(shm, host, port);
     if (slot_load_locked(slot, &cur) != 0) {
@@ -516,26 +549,30 @@ static int update_if_names(sentinel_shm_t *shm, const char *host, int port, enum
     changed = 1;
 out:
     sn_shm_writer_unlock(shm);
-    return changed;
+    if (changed_out != NULL)
+        *changed_out = changed;
+    return SENTINEL_OK;
 }
 
-int sentinel_shm_invalidate(sentinel_shm_t *shm, const char *host, int port, int lock_ms)
+int sentinel_shm_invalidate(sentinel_shm_t *shm, const char *host, int port, int lock_ms,
+                            int *changed)
 {
-    if (shm == NULL) {
-        errno = EINVAL;
-        return -1;
-    }
-    return update_if_names(shm, host, port, COND_INVALIDATE, lock_ms);
+    if (changed != NULL)
+        *changed = 0;
+    if (shm == NULL)
+        return bad_argument(shm, "shm is NULL");
+    return update_if_names(shm, host, port, COND_INVALIDATE, lock_ms, changed);
 }
 
 int sentinel_shm_set_failover(sentinel_shm_t *shm, const char *host, int port, int on,
-                              int lock_ms)
+                              int lock_ms, int *changed)
 {
-    if (shm == NULL) {
-        errno = EINVAL;
-        return -1;
-    }
-    return update_if_names(shm, host, port, on ? COND_FAILOVER_ON : COND_FAILOVER_OFF, lock_ms);
+    if (changed != NULL)
+        *changed = 0;
+    if (shm == NULL)
+        return bad_argument(shm, "shm is NULL");
+    return update_if_names(shm, host, port, on ? COND_FAILOVER_ON : COND_FAILOVER_OFF, lock_ms,
+                           changed);
 }
 
 /* ------------------------------------------------------------------------
@@ -590,11 +627,11 @@ int sentinel_shm_default_path(const sentinel_t *s, const char *dir, char *out, s
     int len;
 
     if (s == NULL || out == NULL || outlen == 0)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     if (dir == NULL)
         dir = (stat("/dev/shm", &st) == 0 && S_ISDIR(st.st_mode)) ? "/dev/shm" : "/tmp";
     if ((seeds = malloc(SN_MAX_SENTINELS * sizeof(*seeds))) == NULL)
-        return -1;
+        return SENTINEL_ERR_NO_MEMORY;
     n = collect_seeds(s, seeds);
     /* Order-independent: the same set in another order is the same file. */
     qsort(seeds, n, sizeof(seeds[0]), cmp_seed);
@@ -603,7 +640,7 @@ int sentinel_shm_default_path(const sentinel_t *s, const char *dir, char *out, s
         h = fnv1a(h, seeds[i], strlen(seeds[i]) + 1);
     free(seeds);
     len = snprintf(out, outlen, "%s/libsentinel-%016llx.shm", dir, (unsigned long long)h);
-    return (len < 0 || (size_t)len >= outlen) ? -1 : 0;
+    return (len < 0 || (size_t)len >= outlen) ? SENTINEL_ERR_INVALID_ARGUMENT : SENTINEL_OK;
 }
 
 /* ------------------------------------------------------------------------

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "sentinel/shared_cache.h"
+#include "internal.h"
 
 #define SN_SHM_MAGIC "LSNTSHM1" /* 8 bytes, no NUL in the file */
 #define SN_SHM_VERSION 1u
@@ -85,6 +86,7 @@ struct sentinel_shm {
     ino_t ino;
     int refreshing;   /* this handle holds the refresher lock */
     char *path;
+    sn_err err;       /* the last failed write-side call (sentinel_shm_errstr) */
 };
 
 /* flock(LOCK_EX) on fd, retried until lock_ms passed. 0, or -1 with errno

@@ -247,18 +247,24 @@ static int dup_str(sentinel_t *s, char **slot, const char *v, const char *what)
     return 0;
 }
 
+/* commit() for the public setters, which return the code. */
+static int commit_code(sentinel_t *s, int role, sn_tls_opts *want)
+{
+    return commit(s, role, want) == 0 ? SENTINEL_OK : s->err.code;
+}
+
 int sentinel_set_tls(sentinel_t *s, int role, int on)
 {
     sn_tls_opts want;
 
     if (s == NULL)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     if (check_role(s, role) == -1)
-        return -1;
+        return s->err.code;
     want = s->cfg.tls[role];
     want.enabled = on != 0;
     if (commit(s, role, &want) == 0)
-        return 0;
+        return SENTINEL_OK;
     /* Fail closed: TLS stays requested without a context, so connections
      * fail with SENTINEL_ERR_TLS rather than go out in plaintext. */
     {
@@ -269,7 +275,7 @@ int sentinel_set_tls(sentinel_t *s, int role, int on)
         o->ctx = NULL;
         o->enabled = 1;
     }
-    return -1;
+    return s->err.code;
 }
 
 int sentinel_set_tls_ca(sentinel_t *s, int role, const char *ca_file, const char *ca_dir)
@@ -277,17 +283,17 @@ int sentinel_set_tls_ca(sentinel_t *s, int role, const char *ca_file, const char
     sn_tls_opts want;
 
     if (s == NULL)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     if (check_role(s, role) == -1)
-        return -1;
+        return s->err.code;
     want = s->cfg.tls[role];
     if (dup_str(s, &want.ca_file, ca_file, "CA file") == -1)
-        return -1;
+        return s->err.code;
     if (dup_str(s, &want.ca_dir, ca_dir, "CA directory") == -1) {
         free(want.ca_file);
-        return -1;
+        return s->err.code;
     }
-    return commit(s, role, &want);
+    return commit_code(s, role, &want);
 }
 
 int sentinel_set_tls_cert(sentinel_t *s, int role, const char *cert_file, const char *key_file)
@@ -295,20 +301,20 @@ int sentinel_set_tls_cert(sentinel_t *s, int role, const char *cert_file, const 
     sn_tls_opts want;
 
     if (s == NULL)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     if (check_role(s, role) == -1)
-        return -1;
+        return s->err.code;
     if ((cert_file && *cert_file) != (key_file && *key_file))
-        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
-                          "TLS client certificate and key go together: give both or neither");
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
+                           "TLS client certificate and key go together: give both or neither");
     want = s->cfg.tls[role];
     if (dup_str(s, &want.cert, cert_file, "certificate file") == -1)
-        return -1;
+        return s->err.code;
     if (dup_str(s, &want.key, key_file, "key file") == -1) {
         free(want.cert);
-        return -1;
+        return s->err.code;
     }
-    return commit(s, role, &want);
+    return commit_code(s, role, &want);
 }
 
 int sentinel_set_tls_server_name(sentinel_t *s, int role, const char *name)
@@ -316,15 +322,15 @@ int sentinel_set_tls_server_name(sentinel_t *s, int role, const char *name)
     sn_tls_opts want;
 
     if (s == NULL)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     if (check_role(s, role) == -1)
-        return -1;
+        return s->err.code;
     if (name != NULL && (strlen(name) >= SENTINEL_HOST_MAX || strpbrk(name, " \t\r\n") != NULL))
-        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "bad TLS server name");
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "bad TLS server name");
     want = s->cfg.tls[role];
     if (dup_str(s, &want.sni, name, "server name") == -1)
-        return -1;
-    return commit(s, role, &want);
+        return s->err.code;
+    return commit_code(s, role, &want);
 }
 
 int sentinel_set_tls_verify(sentinel_t *s, int role, int on)
@@ -332,12 +338,12 @@ int sentinel_set_tls_verify(sentinel_t *s, int role, int on)
     sn_tls_opts want;
 
     if (s == NULL)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     if (check_role(s, role) == -1)
-        return -1;
+        return s->err.code;
     want = s->cfg.tls[role];
     want.insecure = on == 0;
-    return commit(s, role, &want);
+    return commit_code(s, role, &want);
 }
 
 int sentinel_set_tls_min_version(sentinel_t *s, int role, int version)
@@ -345,16 +351,16 @@ int sentinel_set_tls_min_version(sentinel_t *s, int role, int version)
     sn_tls_opts want;
 
     if (s == NULL)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     if (check_role(s, role) == -1)
-        return -1;
+        return s->err.code;
     if (version != 0 && version != SENTINEL_TLS_V1_2 && version != SENTINEL_TLS_V1_3)
-        return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
-                          "bad TLS minimum version 0x%x: SENTINEL_TLS_V1_2 or SENTINEL_TLS_V1_3",
-                          (unsigned)version);
+        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
+                           "bad TLS minimum version 0x%x: SENTINEL_TLS_V1_2 or SENTINEL_TLS_V1_3",
+                           (unsigned)version);
     want = s->cfg.tls[role];
     want.min_version = version;
-    return commit(s, role, &want);
+    return commit_code(s, role, &want);
 }
 
 int sentinel_tls_available(void)

@@ -641,18 +641,21 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
  * The public API
  * ------------------------------------------------------------------------ */
 
-sentinel_watch_t *sentinel_watch_new(const sentinel_t *s, sentinel_event_cb cb, void *userdata)
+sentinel_watch_t *sentinel_watch_new(const sentinel_t *s, sentinel_event_cb cb, void *userdata,
+                                     int *code)
 {
     sentinel_watch_t *w;
 
     if (s == NULL || s->cfg.nsentinels == 0)
-        return NULL;
+        return sn_fail_new(code, SENTINEL_ERR_INVALID_ARGUMENT);
     if ((w = calloc(1, sizeof(*w))) == NULL)
-        return NULL;
+        return sn_fail_new(code, SENTINEL_ERR_NO_MEMORY);
     if (sn_config_copy(&w->cfg, &s->cfg) == -1) {
         free(w);
-        return NULL;
+        return sn_fail_new(code, SENTINEL_ERR_NO_MEMORY);
     }
+    if (code != NULL)
+        *code = SENTINEL_OK;
     w->cb = cb;
     w->ud = userdata;
     w->poll_ms = WATCH_DEFAULT_POLL_MS;
@@ -679,9 +682,9 @@ void sentinel_watch_free(sentinel_watch_t *w)
 int sentinel_watch_set_poll_interval(sentinel_watch_t *w, int ms)
 {
     if (w == NULL || ms < 0 || ms > 3600000)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     w->poll_ms = ms ? ms : WATCH_DEFAULT_POLL_MS;
-    return 0;
+    return SENTINEL_OK;
 }
 
 static int add_want(const wlink *l, sn_fdwant *out, int max, int n)
@@ -779,13 +782,13 @@ int sentinel_watch_process(sentinel_watch_t *w)
     int64_t now;
 
     if (w == NULL)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     now = sn_now_ms();
     for (size_t i = 0; i < w->nsubs; i++)
         sub_step(w, &w->subs[i], now);
     poll_step(w, now);
     watch_expire_failover(w, now);
-    return 0;
+    return SENTINEL_OK;
 }
 
 int sn_watch_process_fd(sentinel_watch_t *w, int fd)
@@ -827,7 +830,7 @@ int sentinel_watch_run_once(sentinel_watch_t *w, int timeout_ms)
     int n, t;
 
     if (w == NULL)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     n = sentinel_watch_fds(w, fds, SN_MAX_SENTINELS + 1);
     if (n > SN_MAX_SENTINELS + 1)
         n = SN_MAX_SENTINELS + 1;
@@ -840,16 +843,18 @@ int sentinel_watch_run_once(sentinel_watch_t *w, int timeout_ms)
     if (timeout_ms >= 0 && timeout_ms < t)
         t = timeout_ms;
     if (poll(pfds, (nfds_t)n, t) == -1 && errno != EINTR)
-        return -1;
+        return SENTINEL_ERR_SYSTEM;
     return sentinel_watch_process(w);
 }
 
 int sentinel_watch_current(const sentinel_watch_t *w, sentinel_addr *out)
 {
-    if (w == NULL || out == NULL || !w->have_current)
-        return -1;
+    if (w == NULL || out == NULL)
+        return SENTINEL_ERR_INVALID_ARGUMENT;
+    if (!w->have_current)
+        return SENTINEL_NO_ENTRY;
     *out = w->current;
-    return 0;
+    return SENTINEL_OK;
 }
 
 int sentinel_watch_in_failover(const sentinel_watch_t *w)

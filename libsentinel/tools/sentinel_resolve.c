@@ -195,13 +195,14 @@ static int apply_tls(sentinel_t *s, int role, const struct tls_flags *own,
 {
     if (!PICK_INT(on))
         return 0;
-    if (sentinel_set_tls_ca(s, role, PICK(cacert), PICK(cacertdir)) == -1 ||
-        sentinel_set_tls_cert(s, role, PICK(cert), PICK(key)) == -1 ||
-        sentinel_set_tls_server_name(s, role, PICK(sni)) == -1 ||
-        sentinel_set_tls_verify(s, role, !PICK_INT(insecure)) == -1 ||
-        sentinel_set_tls_min_version(s, role, PICK_INT(min_version)) == -1)
+    if (sentinel_set_tls_ca(s, role, PICK(cacert), PICK(cacertdir)) != SENTINEL_OK ||
+        sentinel_set_tls_cert(s, role, PICK(cert), PICK(key)) != SENTINEL_OK ||
+        sentinel_set_tls_server_name(s, role, PICK(sni)) != SENTINEL_OK ||
+        sentinel_set_tls_verify(s, role, !PICK_INT(insecure)) != SENTINEL_OK ||
+        sentinel_set_tls_min_version(s, role, PICK_INT(min_version)) != SENTINEL_OK ||
+        sentinel_set_tls(s, role, 1) != SENTINEL_OK)
         return -1;
-    return sentinel_set_tls(s, role, 1);
+    return 0;
 }
 
 #undef PICK
@@ -246,13 +247,13 @@ static void on_event(const sentinel_event *ev, void *ud)
 static int watch_loop(sentinel_t *s, const char *master, enum format fmt, int duration_s)
 {
     struct watch_ctx ctx = {master, 0, "", 0};
-    sentinel_watch_t *w = sentinel_watch_new(s, on_event, &ctx);
+    int code;
+    sentinel_watch_t *w = sentinel_watch_new(s, on_event, &ctx, &code);
     time_t end = duration_s ? time(NULL) + duration_s : 0;
     sentinel_addr a;
-    int code;
 
     if (w == NULL)
-        return fail(fmt, s, SENTINEL_ERR_NO_MEMORY);
+        return fail(fmt, s, code);
     while (!stop && (end == 0 || time(NULL) < end)) {
         sentinel_watch_run_once(w, 200);
         if (!ctx.switched)
@@ -416,23 +417,25 @@ int main(int argc, char **argv)
         fprintf(stderr, "sentinel-resolve: --sentinel and --master are required\n");
         goto usage_error;
     }
-    if ((s = sentinel_new(master)) == NULL) {
+    if ((s = sentinel_new(master, NULL)) == NULL) {
         fprintf(stderr, "sentinel-resolve: bad master name '%s'\n", master);
         return EXIT_BASE + SENTINEL_ERR_INVALID_ARGUMENT;
     }
     for (int i = 0; i < nsent; i++)
-        if (sentinel_add_sentinels(s, sentinels[i]) == -1)
+        if (sentinel_add_sentinels(s, sentinels[i]) != SENTINEL_OK)
             goto lib_error;
     for (int i = 0; i < nmaps; i++)
-        if (sentinel_add_address_maps(s, maps[i]) == -1)
+        if (sentinel_add_address_maps(s, maps[i]) != SENTINEL_OK)
             goto lib_error;
-    if ((spass && sentinel_set_sentinel_auth(s, suser, spass) == -1) ||
-        (dpass && sentinel_set_data_auth(s, duser, dpass) == -1) ||
-        sentinel_set_timeout(s, SENTINEL_TIMEOUT_CONNECT, connect_ms) == -1 ||
-        sentinel_set_timeout(s, SENTINEL_TIMEOUT_COMMAND, command_ms) == -1 ||
-        sentinel_set_timeout(s, SENTINEL_TIMEOUT_TOTAL, total_ms) == -1 ||
-        sentinel_set_retry(s, tries, 0, 0) == -1 || sentinel_set_quorum(s, quorum) == -1 ||
-        sentinel_set_verify(s, verify) == -1 || sentinel_set_discovery(s, discovery) == -1 ||
+    if ((spass && sentinel_set_sentinel_auth(s, suser, spass) != SENTINEL_OK) ||
+        (dpass && sentinel_set_data_auth(s, duser, dpass) != SENTINEL_OK) ||
+        sentinel_set_timeout(s, SENTINEL_TIMEOUT_CONNECT, connect_ms) != SENTINEL_OK ||
+        sentinel_set_timeout(s, SENTINEL_TIMEOUT_COMMAND, command_ms) != SENTINEL_OK ||
+        sentinel_set_timeout(s, SENTINEL_TIMEOUT_TOTAL, total_ms) != SENTINEL_OK ||
+        sentinel_set_retry(s, tries, 0, 0) != SENTINEL_OK ||
+        sentinel_set_quorum(s, quorum) != SENTINEL_OK ||
+        sentinel_set_verify(s, verify) != SENTINEL_OK ||
+        sentinel_set_discovery(s, discovery) != SENTINEL_OK ||
         apply_tls(s, SENTINEL_TLS_DATA, &data_tls, &data_tls) == -1 ||
         apply_tls(s, SENTINEL_TLS_SENTINELS, &sent_tls, &data_tls) == -1)
         goto lib_error;

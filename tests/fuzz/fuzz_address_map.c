@@ -32,14 +32,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     memcpy(list, data, size);
     list[size] = '\0';
-    if ((s = sentinel_new("mymaster")) == NULL || (one = sentinel_new("mymaster")) == NULL)
+    if ((s = sentinel_new("mymaster", NULL)) == NULL ||
+        (one = sentinel_new("mymaster", NULL)) == NULL)
         abort();
 
     rc = sentinel_add_address_maps(s, list);
     if (rc == 0) {
         FUZZ_CHECK(s->cfg.nmaps <= SN_MAX_MAPS);
     } else {
-        FUZZ_CHECK(rc == -1 && s->cfg.nmaps == 0);
+        FUZZ_CHECK(rc == sentinel_errcode(s) && s->cfg.nmaps == 0);
         FUZZ_CHECK(sentinel_errcode(s) != SENTINEL_OK && sentinel_errstr(s)[0] != '\0');
     }
 

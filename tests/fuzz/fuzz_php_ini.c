@@ -313,7 +313,7 @@ static void check_accepted(const struct setting *st, const char *v, size_t n)
         /* OnUpdateString stores the entry's own buffer. */
         FUZZ_CHECK(str == ZSTR_VAL(e->value));
         if (st->kind == K_LIST && str[0] != '\0') {
-            sentinel_t *s = sentinel_new("scratch");
+            sentinel_t *s = sentinel_new("scratch", NULL);
 
             FUZZ_CHECK(s != NULL);
             FUZZ_CHECK(sentinel_add_sentinels(s, str) == 0);

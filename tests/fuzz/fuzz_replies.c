@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "fuzz_net.h"
+#include "sentinel/hiredis.h"
 
 #define MAX_COMMANDS 64
 
@@ -65,7 +66,7 @@ static void decode(const redisReply *r)
     {
         static sentinel_t *s;
         int inv;
-        if (s == NULL && (s = sentinel_new("mymaster")) == NULL)
+        if (s == NULL && (s = sentinel_new("mymaster", NULL)) == NULL)
             abort();
         inv = sentinel_report(s, NULL, r);
         FUZZ_CHECK(inv == (r->type == REDIS_REPLY_ERROR &&

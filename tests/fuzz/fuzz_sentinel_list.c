@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     memcpy(list, data, size);
     list[size] = '\0';
-    if ((s = sentinel_new("mymaster")) == NULL)
+    if ((s = sentinel_new("mymaster", NULL)) == NULL)
         abort();
 
     rc = sentinel_add_sentinels(s, list);
@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(count >= 1 && count <= SN_MAX_SENTINELS);
         FUZZ_CHECK(sentinel_errcode(s) == SENTINEL_OK);
     } else {
-        FUZZ_CHECK(rc == -1 && count == 0);
+        FUZZ_CHECK(rc == SENTINEL_ERR_INVALID_ARGUMENT && count == 0);
         FUZZ_CHECK(sentinel_errcode(s) == SENTINEL_ERR_INVALID_ARGUMENT);
         FUZZ_CHECK(sentinel_errstr(s)[0] != '\0');
     }
@@ -54,7 +54,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(sentinel_add_sentinel(s, host, port) == 0);
         FUZZ_CHECK(sentinel_sentinel_count(s) == count);
     }
-    FUZZ_CHECK(sentinel_get_sentinel(s, count, (char[8]){0}, 8, NULL) == -1);
+    FUZZ_CHECK(sentinel_get_sentinel(s, count, (char[8]){0}, 8, NULL) ==
+               SENTINEL_ERR_INVALID_ARGUMENT);
 
     sentinel_free(s);
     free(list);

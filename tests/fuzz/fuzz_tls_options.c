@@ -43,7 +43,7 @@ static char *take_string(const uint8_t **p, const uint8_t *end)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     const uint8_t *p = data, *end = data + size;
-    sentinel_t *s = sentinel_new("mymaster");
+    sentinel_t *s = sentinel_new("mymaster", NULL);
     sentinel_watch_t *w;
     sentinel_follow_t *f;
 
@@ -72,8 +72,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                                                                   : num);
             break;
         }
-        FUZZ_CHECK(rc == 0 || rc == -1);
-        if (rc == -1) {
+        FUZZ_CHECK(rc == SENTINEL_OK || rc == sentinel_errcode(s));
+        if (rc != SENTINEL_OK) {
             int code = sentinel_errcode(s);
             FUZZ_CHECK(code == SENTINEL_ERR_INVALID_ARGUMENT || code == SENTINEL_ERR_TLS ||
                        code == SENTINEL_ERR_NO_MEMORY);
@@ -81,13 +81,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         if (op == 0 && num != 0 && (role == SENTINEL_TLS_SENTINELS || role == SENTINEL_TLS_DATA) &&
             !sentinel_tls_available())
-            FUZZ_CHECK(rc == -1 && sentinel_errcode(s) == SENTINEL_ERR_TLS);
+            FUZZ_CHECK(rc == SENTINEL_ERR_TLS && sentinel_errcode(s) == SENTINEL_ERR_TLS);
         free(a);
         free(b);
     }
     /* Copies own their strings (and the contexts' references). */
-    w = sentinel_watch_new(s, NULL, NULL);
-    f = sentinel_follow_new(s);
+    w = sentinel_watch_new(s, NULL, NULL, NULL);
+    f = sentinel_follow_new(s, NULL);
     sentinel_free(s);
     sentinel_watch_free(w);
     sentinel_follow_free(f);

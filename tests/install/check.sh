@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install check: `cmake --install` into a scratch prefix, then build a tiny
 # consumer twice, once with pkg-config and once with find_package(Sentinel),
-# and run it (it only calls sentinel_version() and sentinel_strerror()).
+# and run it (no network: sentinel_new(), sentinel_version(), sentinel_strerror()
+# and the header-only sentinel/hiredis.h wrappers).
 set -euo pipefail
 BUILD="${1:?usage: check.sh BUILD_DIR}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -9,7 +10,7 @@ WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
 cmake --install "$BUILD" --prefix "$WORK/prefix" >/dev/null
-for f in include/sentinel/sentinel.h include/sentinel/shared_cache.h \
+for f in include/sentinel/sentinel.h include/sentinel/shared_cache.h include/sentinel/hiredis.h \
          lib/libsentinel.a lib/pkgconfig/libsentinel.pc \
          lib/cmake/Sentinel/SentinelConfig.cmake bin/sentinel-resolve; do
     libdir_f="${f/lib\//$(cd "$WORK/prefix" && ls -d lib* | head -1)/}"

@@ -20,6 +20,7 @@
 #include <cmocka.h>
 #include <hiredis/hiredis.h>
 
+#include "sentinel/hiredis.h"
 #include "sentinel/sentinel.h"
 #include "topology.h"
 
@@ -60,7 +61,7 @@ static inline int it_group_teardown(void **state)
 /* A handle on all the topology's sentinels with test-friendly bounds. */
 static inline sentinel_t *it_handle(topo_t *t)
 {
-    sentinel_t *s = sentinel_new(topo_master_name(t));
+    sentinel_t *s = sentinel_new(topo_master_name(t), NULL);
 
     assert_non_null(s);
     assert_int_equal(sentinel_add_sentinels(s, topo_sentinel_list(t)), 0);

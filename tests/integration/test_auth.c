@@ -20,7 +20,7 @@ static int group_setup(void **state)
 
 static sentinel_t *handle(const char *spass, const char *dpass)
 {
-    sentinel_t *s = sentinel_new(topo_master_name(topo));
+    sentinel_t *s = sentinel_new(topo_master_name(topo), NULL);
 
     assert_int_equal(sentinel_add_sentinels(s, topo_sentinel_list(topo)), 0);
     assert_int_equal(sentinel_set_timeout(s, SENTINEL_TIMEOUT_TOTAL, 2000), 0);
@@ -41,7 +41,7 @@ static void test_separate_sentinel_and_data_credentials(void **state)
     (void)state;
     assert_int_equal(sentinel_resolve(s, 0, &a), SENTINEL_OK);
     assert_int_equal(a.port, topo_master_port(topo));
-    c = sentinel_connect_master(s);
+    c = sentinel_connect_master(s, NULL);
     assert_non_null(c);
     r = redisCommand(c, "SET it:auth 1");
     assert_int_equal(r->type, REDIS_REPLY_STATUS);
@@ -79,7 +79,7 @@ static void test_wrong_data_password_is_auth_error(void **state)
     (void)state;
     assert_int_equal(sentinel_resolve(s, 0, &a), SENTINEL_ERR_AUTH);
     assert_null(strstr(sentinel_errstr(s), "wrong-data-pass"));
-    assert_null(sentinel_connect_master(s));
+    assert_null(sentinel_connect_master(s, NULL));
     assert_int_equal(sentinel_errcode(s), SENTINEL_ERR_AUTH);
     sentinel_free(s);
 }

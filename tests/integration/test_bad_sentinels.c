@@ -135,7 +135,7 @@ static void fake_stop(fake *f)
 
 static int resolve_via(fake *f, int total_ms, sentinel_t **out)
 {
-    sentinel_t *s = sentinel_new(topo_master_name(topo));
+    sentinel_t *s = sentinel_new(topo_master_name(topo), NULL);
     sentinel_addr a;
     int code;
 
@@ -176,7 +176,7 @@ static void test_lying_sentinel_naming_a_replica_is_not_master(void **state)
 static void connect_master_via_liar(int verify)
 {
     int replica = -1, master = topo_master_port(topo);
-    sentinel_t *s = sentinel_new(topo_master_name(topo));
+    sentinel_t *s = sentinel_new(topo_master_name(topo), NULL);
     redisContext *c;
     fake *f;
 
@@ -189,7 +189,7 @@ static void connect_master_via_liar(int verify)
     assert_int_equal(sentinel_set_verify(s, verify), 0);
     assert_int_equal(sentinel_set_timeout(s, SENTINEL_TIMEOUT_TOTAL, 2000), 0);
     assert_int_equal(sentinel_set_retry(s, 3, 10, 50), 0);
-    c = sentinel_connect_master(s);
+    c = sentinel_connect_master(s, NULL);
     if (c != NULL) {
         fail_msg("connect_master returned %s:%d (the replica is %d)", c->tcp.host, c->tcp.port,
                  replica);
@@ -216,7 +216,7 @@ static void test_connect_master_checks_role_on_its_connection(void **state)
 static void test_lying_sentinel_outvoted_by_quorum(void **state)
 {
     int replica = -1, master = topo_master_port(topo);
-    sentinel_t *s = sentinel_new(topo_master_name(topo));
+    sentinel_t *s = sentinel_new(topo_master_name(topo), NULL);
     sentinel_addr a;
     fake *f;
 

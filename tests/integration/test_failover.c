@@ -53,7 +53,7 @@ static void test_failover_kill_master(void **state)
     redisContext *c;
 
     (void)state;
-    c = sentinel_connect_master(s);
+    c = sentinel_connect_master(s, NULL);
     assert_non_null(c);
     old = topo_master_port(topo);
     assert_int_equal(topo_kill_node(topo, node_index(old)), 0);
@@ -105,7 +105,7 @@ static void test_failover_manual(void **state)
     int old, new_port;
 
     (void)state;
-    c = sentinel_connect_master(s);
+    c = sentinel_connect_master(s, NULL);
     assert_non_null(c);
     old = topo_master_port(topo);
     assert_int_equal(topo_failover(topo), 0);

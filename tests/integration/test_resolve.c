@@ -21,7 +21,7 @@ static void assert_is_master(const sentinel_addr *a)
 /* Behaviour 1: tried in list order; the one that answers moves to the head. */
 static void test_sentinels_tried_in_order_answering_one_moves_to_head(void **state)
 {
-    sentinel_t *s = sentinel_new(topo_master_name(topo));
+    sentinel_t *s = sentinel_new(topo_master_name(topo), NULL);
     sentinel_addr a;
     char host[64];
     int port;
@@ -40,7 +40,7 @@ static void test_sentinels_tried_in_order_answering_one_moves_to_head(void **sta
 /* Behaviour 2: an unknown name is its own error, not "unreachable". */
 static void test_unknown_master_name_is_distinct_error(void **state)
 {
-    sentinel_t *s = sentinel_new("no-such-master");
+    sentinel_t *s = sentinel_new("no-such-master", NULL);
     sentinel_addr a;
 
     (void)state;
@@ -54,7 +54,7 @@ static void test_unknown_master_name_is_distinct_error(void **state)
 /* Behaviour 2: nothing listening anywhere is "no sentinel reachable". */
 static void test_no_sentinel_reachable_is_distinct_error(void **state)
 {
-    sentinel_t *s = sentinel_new(topo_master_name(topo));
+    sentinel_t *s = sentinel_new(topo_master_name(topo), NULL);
     sentinel_addr a;
 
     (void)state;
@@ -69,7 +69,7 @@ static void test_no_sentinel_reachable_is_distinct_error(void **state)
  * after the per-command timeout; alone, it ends in SENTINEL_ERR_TIMEOUT. */
 static void test_silent_sentinel_is_skipped_then_times_out(void **state)
 {
-    sentinel_t *s = sentinel_new(topo_master_name(topo));
+    sentinel_t *s = sentinel_new(topo_master_name(topo), NULL);
     sentinel_addr a;
     int code;
 
@@ -81,7 +81,7 @@ static void test_silent_sentinel_is_skipped_then_times_out(void **state)
     code = sentinel_resolve(s, 0, &a);
     sentinel_free(s);
 
-    s = sentinel_new(topo_master_name(topo));
+    s = sentinel_new(topo_master_name(topo), NULL);
     assert_int_equal(sentinel_add_sentinel(s, "127.0.0.1", topo_sentinel_port(topo, 0)), 0);
     assert_int_equal(sentinel_set_timeout(s, SENTINEL_TIMEOUT_TOTAL, 600), 0);
     assert_int_equal(sentinel_resolve(s, 0, &a), SENTINEL_ERR_TIMEOUT);
@@ -93,7 +93,7 @@ static void test_silent_sentinel_is_skipped_then_times_out(void **state)
 /* Behaviour 8: start from one seed, learn the others, survive its death. */
 static void test_discovery_from_one_seed_survives_its_death(void **state)
 {
-    sentinel_t *s = sentinel_new(topo_master_name(topo));
+    sentinel_t *s = sentinel_new(topo_master_name(topo), NULL);
     sentinel_addr a;
 
     (void)state;
@@ -111,7 +111,7 @@ static void test_discovery_from_one_seed_survives_its_death(void **state)
 /* Behaviour 9: an address map (NAT/containers) and host names. */
 static void test_address_map_and_hostnames(void **state)
 {
-    sentinel_t *s = sentinel_new(topo_master_name(topo));
+    sentinel_t *s = sentinel_new(topo_master_name(topo), NULL);
     sentinel_addr a;
     char map[64];
 
@@ -124,7 +124,7 @@ static void test_address_map_and_hostnames(void **state)
     assert_is_master(&a);
     sentinel_free(s);
 
-    s = sentinel_new(topo_master_name(topo));
+    s = sentinel_new(topo_master_name(topo), NULL);
     assert_int_equal(sentinel_add_sentinel(s, "no-such-host.invalid", 26379), 0);
     assert_int_equal(sentinel_set_timeout(s, SENTINEL_TIMEOUT_TOTAL, 500), 0);
     assert_int_equal(sentinel_resolve(s, 0, &a), SENTINEL_ERR_HOST_UNRESOLVED);
@@ -175,7 +175,7 @@ static void test_one_resolution_in_flight_per_master(void **state)
     assert_int_equal(kill(topo_sentinel_pid(topo, 0), SIGSTOP), 0);
     pthread_barrier_init(&barrier, NULL, NTHREADS);
     for (int i = 0; i < NTHREADS; i++) {
-        s[i] = sentinel_new(topo_master_name(topo));
+        s[i] = sentinel_new(topo_master_name(topo), NULL);
         assert_int_equal(sentinel_add_sentinel(s[i], "127.0.0.1", topo_sentinel_port(topo, 0)), 0);
         assert_int_equal(sentinel_add_sentinel(s[i], "127.0.0.1", topo_sentinel_port(topo, 1)), 0);
         assert_int_equal(sentinel_set_discovery(s[i], 0), 0);
@@ -237,7 +237,7 @@ static void test_all_sentinels_down_serves_cache_then_errors(void **state)
 static void test_connect_master_returns_writable_context(void **state)
 {
     sentinel_t *s = it_handle(topo);
-    redisContext *c = sentinel_connect_master(s);
+    redisContext *c = sentinel_connect_master(s, NULL);
     redisReply *r;
 
     (void)state;

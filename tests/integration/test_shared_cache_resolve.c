@@ -108,7 +108,7 @@ static void resolver_child(sentinel_shm_t *inherited, const char *path, int gate
     if (read(gate, &c, 1) != 0) /* EOF: all start together */
         _exit(3);
     for (int i = 0; i < CALLS_PER_PROC; i++) {
-        sentinel_t *s = sentinel_new(topo_master_name(topo));
+        sentinel_t *s = sentinel_new(topo_master_name(topo), NULL);
         sentinel_stats st;
         sentinel_addr a;
 
@@ -214,7 +214,7 @@ static void test_failover_then_invalidate_finds_new_master(void **state)
     sentinel_shm_t *shm;
     sentinel_addr a, b;
     sentinel_stats st;
-    int old_port, new_port, ready[2];
+    int old_port, new_port, ready[2], changed = -1;
     pid_t pid;
 
     (void)state;
@@ -232,8 +232,10 @@ static void test_failover_then_invalidate_finds_new_master(void **state)
     assert_int_not_equal(new_port, old_port);
 
     /* A late error about a node the entry does not name erases nothing. */
-    assert_int_equal(sentinel_shm_invalidate(shm, a.host, new_port, 1000), 0);
-    assert_int_equal(sentinel_shm_invalidate(shm, a.host, old_port, 1000), 1);
+    assert_int_equal(sentinel_shm_invalidate(shm, a.host, new_port, 1000, &changed), SENTINEL_OK);
+    assert_int_equal(changed, 0);
+    assert_int_equal(sentinel_shm_invalidate(shm, a.host, old_port, 1000, &changed), SENTINEL_OK);
+    assert_int_equal(changed, 1);
 
     assert_int_equal(sentinel_resolve_shared(s, shm, 0, &b), SENTINEL_OK);
     assert_int_equal(b.port, new_port);
@@ -244,7 +246,7 @@ static void test_failover_then_invalidate_finds_new_master(void **state)
     pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
-        sentinel_t *mine = sentinel_new(topo_master_name(topo));
+        sentinel_t *mine = sentinel_new(topo_master_name(topo), NULL);
         sentinel_shm_t *own = sentinel_shm_open(path, NULL);
         sentinel_addr c;
         int port = -1;

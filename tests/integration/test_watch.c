@@ -91,7 +91,7 @@ static sentinel_watch_t *watcher(sentinel_t *s, seen *sn)
 
     memset(sn, 0, sizeof(*sn));
     sn->masters_at_start = -1;
-    w = sentinel_watch_new(s, on_event, sn);
+    w = sentinel_watch_new(s, on_event, sn, NULL);
     assert_non_null(w);
     assert_int_equal(sentinel_watch_set_poll_interval(w, 200), 0);
     return w;
@@ -213,7 +213,7 @@ static void test_subscribe_denied_polling_converges(void **state)
 
     (void)state;
     assert_non_null(t);
-    s = sentinel_new(topo_master_name(t));
+    s = sentinel_new(topo_master_name(t), NULL);
     assert_int_equal(sentinel_add_sentinels(s, topo_sentinel_list(t)), 0);
     assert_int_equal(sentinel_set_sentinel_auth(s, TOPO_LIMITED_USER, TOPO_LIMITED_PASSWORD), 0);
     w = watcher(s, &sn);

@@ -45,25 +45,30 @@ static int64_t now_ms(void)
 
 static int setters(const char *sentinels, const char *ca)
 {
-    sentinel_t *s = sentinel_new("mymaster");
+    sentinel_t *s = sentinel_new("mymaster", NULL);
     sentinel_addr a;
-    int rc;
+    int rc, fd;
 
     CHECK(sentinel_tls_available() == 1, "built with TLS");
     CHECK(strcmp(sentinel_code_name(SENTINEL_ERR_TLS), "SENTINEL_ERR_TLS") == 0, "code name");
     CHECK(strstr(sentinel_strerror(SENTINEL_ERR_TLS), "TLS") != NULL, "strerror");
     rc = sentinel_set_tls(s, 7, 1);
-    CHECK(rc == -1 && sentinel_errcode(s) == SENTINEL_ERR_INVALID_ARGUMENT, "bad role refused");
+    CHECK(rc == SENTINEL_ERR_INVALID_ARGUMENT &&
+              sentinel_errcode(s) == SENTINEL_ERR_INVALID_ARGUMENT,
+          "bad role refused");
     rc = sentinel_set_tls_cert(s, SENTINEL_TLS_DATA, ca, NULL);
-    CHECK(rc == -1 && sentinel_errcode(s) == SENTINEL_ERR_INVALID_ARGUMENT,
+    CHECK(rc == SENTINEL_ERR_INVALID_ARGUMENT &&
+              sentinel_errcode(s) == SENTINEL_ERR_INVALID_ARGUMENT,
           "certificate without key refused");
     rc = sentinel_set_tls_min_version(s, SENTINEL_TLS_DATA, 0x0301);
-    CHECK(rc == -1 && sentinel_errcode(s) == SENTINEL_ERR_INVALID_ARGUMENT, "TLS 1.0 refused");
+    CHECK(rc == SENTINEL_ERR_INVALID_ARGUMENT &&
+              sentinel_errcode(s) == SENTINEL_ERR_INVALID_ARGUMENT,
+          "TLS 1.0 refused");
     /* While TLS is off a bad path is only stored; turning TLS on loads it. */
     CHECK(sentinel_set_tls_ca(s, SENTINEL_TLS_SENTINELS, "/nonexistent/ca.pem", NULL) == 0,
           "stored while off");
     rc = sentinel_set_tls(s, SENTINEL_TLS_SENTINELS, 1);
-    CHECK(rc == -1 && sentinel_errcode(s) == SENTINEL_ERR_TLS &&
+    CHECK(rc == SENTINEL_ERR_TLS && sentinel_errcode(s) == SENTINEL_ERR_TLS &&
               strstr(sentinel_errstr(s), "cannot load CA") != NULL,
           "missing CA file: %s", sentinel_errstr(s));
     /* A failed enable fails closed: TLS stays on, the TLS sentinels get no
@@ -79,19 +84,22 @@ static int setters(const char *sentinels, const char *ca)
     /* While on, a bad CA fails its own setter and changes nothing: the
      * sentinels still answer over TLS (the data nodes are not asked). */
     rc = sentinel_set_tls_ca(s, SENTINEL_TLS_SENTINELS, "/nonexistent/ca.pem", NULL);
-    CHECK(rc == -1 && sentinel_errcode(s) == SENTINEL_ERR_TLS, "bad CA while on");
+    CHECK(rc == SENTINEL_ERR_TLS && sentinel_errcode(s) == SENTINEL_ERR_TLS,
+          "bad CA while on");
     CHECK(sentinel_set_verify(s, 0) == 0, "no ROLE check");
     rc = sentinel_resolve(s, SENTINEL_RESOLVE_NO_CACHE, &a);
     CHECK(rc == SENTINEL_OK, "previous CA still in use: %s (%s)", sentinel_code_name(rc),
           sentinel_errstr(s));
     CHECK(sentinel_set_verify(s, 1) == 0, "ROLE check again");
-    CHECK(sentinel_set_tls_server_name(s, SENTINEL_TLS_DATA, "two words") == -1,
+    CHECK(sentinel_set_tls_server_name(s, SENTINEL_TLS_DATA, "two words") ==
+              SENTINEL_ERR_INVALID_ARGUMENT,
           "server name with a space refused");
-    /* hiredis 0.14 cannot speak TLS: connect_master says so. */
+    /* A plaintext socket cannot carry TLS: connect_master_fd says so. */
     CHECK(sentinel_set_tls_ca(s, SENTINEL_TLS_DATA, ca, NULL) == 0, "data CA");
     CHECK(sentinel_set_tls(s, SENTINEL_TLS_DATA, 1) == 0, "data on");
-    CHECK(sentinel_connect_master(s) == NULL && sentinel_errcode(s) == SENTINEL_ERR_TLS,
-          "connect_master refuses TLS");
+    CHECK(sentinel_connect_master_fd(s, &fd, NULL) == SENTINEL_ERR_TLS && fd == -1 &&
+              sentinel_errcode(s) == SENTINEL_ERR_TLS,
+          "connect_master_fd refuses TLS");
     sentinel_free(s);
     printf("setters: %s\n", failures ? "FAILED" : "ok");
     return failures ? 1 : 0;
@@ -100,9 +108,9 @@ static int setters(const char *sentinels, const char *ca)
 static int tls_both(sentinel_t *s, char **argv)
 {
     for (int r = SENTINEL_TLS_SENTINELS; r <= SENTINEL_TLS_DATA; r++)
-        if (sentinel_set_tls_ca(s, r, argv[1], NULL) == -1 ||
-            sentinel_set_tls_cert(s, r, argv[2], argv[3]) == -1 ||
-            sentinel_set_tls(s, r, 1) == -1) {
+        if (sentinel_set_tls_ca(s, r, argv[1], NULL) != SENTINEL_OK ||
+            sentinel_set_tls_cert(s, r, argv[2], argv[3]) != SENTINEL_OK ||
+            sentinel_set_tls(s, r, 1) != SENTINEL_OK) {
             printf("FAIL setup: %s\n", sentinel_errstr(s));
             return -1;
         }
@@ -111,11 +119,11 @@ static int tls_both(sentinel_t *s, char **argv)
 
 static int discover(char **argv)
 {
-    sentinel_t *s = sentinel_new("mymaster");
+    sentinel_t *s = sentinel_new("mymaster", NULL);
     sentinel_addr a;
     int rc;
 
-    if (tls_both(s, argv) == -1 || sentinel_add_sentinels(s, argv[0]) == -1)
+    if (tls_both(s, argv) == -1 || sentinel_add_sentinels(s, argv[0]) != SENTINEL_OK)
         return 1;
     CHECK(sentinel_sentinel_count(s) == 1, "one seed");
     rc = sentinel_resolve(s, 0, &a);
@@ -130,7 +138,7 @@ static int discover(char **argv)
 
 static int follow(char **argv)
 {
-    sentinel_t *s = sentinel_new("mymaster");
+    sentinel_t *s = sentinel_new("mymaster", NULL);
     sentinel_follow_t *f;
     int want_port = atoi(argv[4]);
     int64_t end = now_ms() + 1000LL * atoi(argv[5]);
@@ -139,7 +147,8 @@ static int follow(char **argv)
 
     if (tls_both(s, argv) == -1)
         return 1;
-    if (sentinel_add_sentinels(s, argv[0]) == -1 || (f = sentinel_follow_new(s)) == NULL) {
+    if (sentinel_add_sentinels(s, argv[0]) != SENTINEL_OK ||
+        (f = sentinel_follow_new(s, NULL)) == NULL) {
         printf("FAIL follower: %s\n", sentinel_errstr(s));
         return 1;
     }

@@ -184,13 +184,13 @@ static int teardown(void **state)
 
 static sentinel_follow_t *new_follower(seen *s)
 {
-    sentinel_t *h = sentinel_new("mymaster");
+    sentinel_t *h = sentinel_new("mymaster", NULL);
     sentinel_follow_t *f;
 
     assert_non_null(h);
     assert_int_equal(sentinel_add_sentinels(h, "10.0.1.1:26379,10.0.1.2:26379,10.0.1.3:26379"),
                      0);
-    f = sentinel_follow_new(h);
+    f = sentinel_follow_new(h, NULL);
     sentinel_free(h);
     assert_non_null(f);
     memset(s, 0, sizeof(*s));
@@ -396,7 +396,7 @@ static void test_candidate_never_answers_master(void **state)
     run_for(f, 6000);
     assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_RESOLVING);
     assert_int_equal(M1->role_cmds, m1_roles);
-    assert_int_equal(sentinel_follow_master(f, (sentinel_addr[1]){{{0}, 0, 0}}), -1);
+    assert_int_equal(sentinel_follow_master(f, (sentinel_addr[1]){{{0}, 0, 0}}), SENTINEL_NO_ENTRY);
     assert_true(sentinel_follow_epoch(f) == 1);
     /* The watcher forgets a failover it never saw end after 30 s; the fence
      * (60 s) still keeps M1 out. */
@@ -515,14 +515,14 @@ static void test_switch_seen_only_by_polling(void **state)
 static void test_probe_authenticates_with_data_credentials(void **state)
 {
     seen s;
-    sentinel_t *h = sentinel_new("mymaster");
+    sentinel_t *h = sentinel_new("mymaster", NULL);
     sentinel_follow_t *f;
 
     (void)state;
     M1->password = "right";
     assert_int_equal(sentinel_add_sentinels(h, "10.0.1.1:26379"), 0);
     assert_int_equal(sentinel_set_data_auth(h, NULL, "wrong"), 0);
-    f = sentinel_follow_new(h);
+    f = sentinel_follow_new(h, NULL);
     sentinel_free(h);
     memset(&s, 0, sizeof(s));
     sentinel_follow_set_state_cb(f, on_state, &s);
@@ -538,12 +538,12 @@ static void test_probe_authenticates_with_data_credentials(void **state)
 static sentinel_follow_t *follower_of(const char *name, const char *sentinels,
                                       const char *sentinel_password)
 {
-    sentinel_t *h = sentinel_new(name);
+    sentinel_t *h = sentinel_new(name, NULL);
     sentinel_follow_t *f;
 
     assert_int_equal(sentinel_add_sentinels(h, sentinels), 0);
     assert_int_equal(sentinel_set_sentinel_auth(h, NULL, sentinel_password), 0);
-    f = sentinel_follow_new(h);
+    f = sentinel_follow_new(h, NULL);
     sentinel_free(h);
     assert_non_null(f);
     return f;
@@ -606,6 +606,16 @@ static void on_state_reenter(sentinel_follow_t *f, const sentinel_follow_transit
 /* A host that verified the master itself (a PHP worker's first resolve())
  * makes the follower follow it at once: a failover that starts before the
  * first poll and probe still pauses. Refused when it would undo a pause. */
+/* sentinel_follow_assume_master() as 1 adopted, 0 ignored, -1 error. */
+static int assumed(sentinel_follow_t *f, const sentinel_addr *a)
+{
+    int adopted = -1;
+
+    if (sentinel_follow_assume_master(f, a, &adopted) != SENTINEL_OK)
+        return -1;
+    return adopted;
+}
+
 static void test_assume_master_follows_at_once(void **state)
 {
     seen s;
@@ -613,8 +623,8 @@ static void test_assume_master_follows_at_once(void **state)
     sentinel_addr a, m1 = {"10.0.0.1", 6379, 0}, r1 = {"10.0.0.2", 6380, 0};
 
     *state = f;
-    assert_int_equal(sentinel_follow_assume_master(f, NULL), -1);
-    assert_int_equal(sentinel_follow_assume_master(f, &m1), 0);
+    assert_int_equal(sentinel_follow_assume_master(f, NULL, NULL), SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_int_equal(assumed(f, &m1), 1);
     assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_FOLLOWING);
     assert_int_equal(M1->role_cmds, 0); /* no network step was needed */
     assert_int_equal(s.n, 1);
@@ -629,8 +639,8 @@ static void test_assume_master_follows_at_once(void **state)
     assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_PAUSED);
     assert_true(sentinel_follow_epoch(f) == 1);
     /* Mid-failover the host's word does not resume anything. */
-    assert_int_equal(sentinel_follow_assume_master(f, &r1), 1);
-    assert_int_equal(sentinel_follow_assume_master(f, &m1), 1);
+    assert_int_equal(assumed(f, &r1), 0);
+    assert_int_equal(assumed(f, &m1), 0);
     assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_PAUSED);
     expect_registry_matches(f, &s);
 }
@@ -644,7 +654,7 @@ static void test_callbacks_may_not_reenter(void **state)
     sentinel_follow_set_state_cb(f, on_state_reenter, &s);
     run_for(f, 50);
     for (int i = 0; i < 3; i++)
-        assert_int_equal(s.reenter_rc[i], -1);
+        assert_int_equal(s.reenter_rc[i], SENTINEL_ERR_INVALID_ARGUMENT);
     /* The deferred recheck ran after the step: FOLLOWING -> RESOLVING ->
      * FOLLOWING again, M1 asked for ROLE twice. */
     assert_int_equal(s.reenter_rc[3], 0);

@@ -247,7 +247,7 @@ static void test_element_budget_resets_for_each_reply(void **state)
 static void test_resolve_against_huge_array_is_protocol_error(void **state)
 {
     static const char header[] = "*268435456\r\n";
-    sentinel_t *s = sentinel_new("mymaster");
+    sentinel_t *s = sentinel_new("mymaster", NULL);
     sentinel_addr a;
     int64_t start = sn_now_ms();
 

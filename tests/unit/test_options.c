@@ -20,7 +20,7 @@
 
 static int setup_handle(void **state)
 {
-    sentinel_t *s = sentinel_new("mymaster");
+    sentinel_t *s = sentinel_new("mymaster", NULL);
 
     if (s == NULL)
         return -1;
@@ -44,10 +44,11 @@ static void expect_sentinel(const sentinel_t *s, size_t i, const char *host, int
     assert_int_equal(p, port);
 }
 
-/* A refused call returns -1, sets SENTINEL_ERR_INVALID_ARGUMENT and a detail. */
+/* A refused call returns SENTINEL_ERR_INVALID_ARGUMENT, keeps it on the
+ * handle and sets a detail. */
 static void expect_invalid(sentinel_t *s, int rc)
 {
-    assert_int_equal(rc, -1);
+    assert_int_equal(rc, SENTINEL_ERR_INVALID_ARGUMENT);
     assert_int_equal(sentinel_errcode(s), SENTINEL_ERR_INVALID_ARGUMENT);
     assert_true(sentinel_errstr(s)[0] != '\0');
 }
@@ -104,7 +105,8 @@ static void test_list_empty_is_refused(void **state)
     expect_invalid(s, sentinel_add_sentinels(s, " , ,\t"));
     expect_invalid(s, sentinel_add_sentinels(s, NULL));
     assert_int_equal(sentinel_sentinel_count(s), 0);
-    assert_int_equal(sentinel_add_sentinels(NULL, "127.0.0.1:26379"), -1);
+    assert_int_equal(sentinel_add_sentinels(NULL, "127.0.0.1:26379"),
+                     SENTINEL_ERR_INVALID_ARGUMENT);
 }
 
 static void test_list_entry_without_port_is_refused(void **state)
@@ -266,7 +268,7 @@ static void test_add_sentinel_validates(void **state)
     assert_int_equal(sentinel_sentinel_count(s), 0);
     assert_int_equal(sentinel_add_sentinel(s, "::1", 26379), 0);
     expect_sentinel(s, 0, "::1", 26379);
-    assert_int_equal(sentinel_add_sentinel(NULL, "::1", 26379), -1);
+    assert_int_equal(sentinel_add_sentinel(NULL, "::1", 26379), SENTINEL_ERR_INVALID_ARGUMENT);
 }
 
 static void test_get_sentinel_bounds(void **state)
@@ -276,9 +278,11 @@ static void test_get_sentinel_bounds(void **state)
     sentinel_t *s = *state;
 
     assert_int_equal(sentinel_add_sentinels(s, "sentinel-a:26379"), 0);
-    assert_int_equal(sentinel_get_sentinel(s, 1, small, sizeof(small), &port), -1);
-    assert_int_equal(sentinel_get_sentinel(s, 0, NULL, 10, &port), -1);
-    assert_int_equal(sentinel_get_sentinel(NULL, 0, small, sizeof(small), &port), -1);
+    assert_int_equal(sentinel_get_sentinel(s, 1, small, sizeof(small), &port),
+                     SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sentinel_get_sentinel(s, 0, NULL, 10, &port), SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sentinel_get_sentinel(NULL, 0, small, sizeof(small), &port),
+                     SENTINEL_ERR_INVALID_ARGUMENT);
     /* A short buffer gets a truncated, terminated copy. */
     assert_int_equal(sentinel_get_sentinel(s, 0, small, sizeof(small), &port), 0);
     assert_string_equal(small, "sen");
@@ -367,7 +371,7 @@ static void test_map_malformed_is_refused_all_or_nothing(void **state)
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         int rc = sentinel_add_address_maps(s, bad[i]);
-        if (rc != -1)
+        if (rc == SENTINEL_OK)
             fail_msg("map '%s' was accepted", bad[i]);
         expect_invalid(s, rc);
     }
@@ -495,7 +499,8 @@ static void test_timeouts_validated_and_zero_restores_default(void **state)
         assert_int_equal(*field, kinds[i].def);
     }
     expect_invalid(s, sentinel_set_timeout(s, (sentinel_timeout)7, 100));
-    assert_int_equal(sentinel_set_timeout(NULL, SENTINEL_TIMEOUT_TOTAL, 100), -1);
+    assert_int_equal(sentinel_set_timeout(NULL, SENTINEL_TIMEOUT_TOTAL, 100),
+                     SENTINEL_ERR_INVALID_ARGUMENT);
 }
 
 static void test_cache_ttl_validated(void **state)
@@ -509,7 +514,7 @@ static void test_cache_ttl_validated(void **state)
     assert_int_equal(s->cfg.ttl_ms, 1);
     assert_int_equal(sentinel_set_cache_ttl(s, 0), 0);
     assert_int_equal(s->cfg.ttl_ms, SN_DEFAULT_TTL_MS);
-    assert_int_equal(sentinel_set_cache_ttl(NULL, 10), -1);
+    assert_int_equal(sentinel_set_cache_ttl(NULL, 10), SENTINEL_ERR_INVALID_ARGUMENT);
 }
 
 static void test_retry_validated(void **state)
@@ -532,7 +537,7 @@ static void test_retry_validated(void **state)
     assert_int_equal(s->cfg.tries, SN_DEFAULT_TRIES);
     assert_int_equal(s->cfg.backoff_base_ms, SN_DEFAULT_BACKOFF_BASE_MS);
     assert_int_equal(s->cfg.backoff_max_ms, SN_DEFAULT_BACKOFF_MAX_MS);
-    assert_int_equal(sentinel_set_retry(NULL, 1, 1, 1), -1);
+    assert_int_equal(sentinel_set_retry(NULL, 1, 1, 1), SENTINEL_ERR_INVALID_ARGUMENT);
 }
 
 static void test_quorum_verify_discovery_setters(void **state)
@@ -560,9 +565,9 @@ static void test_quorum_verify_discovery_setters(void **state)
     assert_int_equal(sentinel_set_discovery(s, -1), 0);
     assert_int_equal(s->cfg.discovery, 1);
 
-    assert_int_equal(sentinel_set_quorum(NULL, 1), -1);
-    assert_int_equal(sentinel_set_verify(NULL, 1), -1);
-    assert_int_equal(sentinel_set_discovery(NULL, 1), -1);
+    assert_int_equal(sentinel_set_quorum(NULL, 1), SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sentinel_set_verify(NULL, 1), SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sentinel_set_discovery(NULL, 1), SENTINEL_ERR_INVALID_ARGUMENT);
 }
 
 static void test_a_good_call_after_an_error_keeps_working(void **state)
@@ -586,15 +591,15 @@ static void test_new_refuses_bad_names(void **state)
                                       "a\nb", "a\rb", "a\x7f" "b"};
 
     (void)state;
-    assert_null(sentinel_new(NULL));
+    assert_null(sentinel_new(NULL, NULL));
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-        assert_null(sentinel_new(bad[i]));
+        assert_null(sentinel_new(bad[i], NULL));
     memset(longname, 'm', sizeof(longname) - 1);
     longname[sizeof(longname) - 1] = '\0';
-    assert_null(sentinel_new(longname)); /* 201 characters */
+    assert_null(sentinel_new(longname, NULL)); /* 201 characters */
     longname[200] = '\0';
     {
-        sentinel_t *s = sentinel_new(longname); /* 200 characters */
+        sentinel_t *s = sentinel_new(longname, NULL); /* 200 characters */
         assert_non_null(s);
         sentinel_free(s);
     }
@@ -608,7 +613,7 @@ static void test_new_copies_the_name_and_has_defaults(void **state)
     sentinel_stats st = {.size = sizeof(st)};
 
     (void)state;
-    s = sentinel_new(name);
+    s = sentinel_new(name, NULL);
     assert_non_null(s);
     name[0] = 'X';
     assert_string_equal(s->cfg.master_name, "mymaster");
@@ -629,8 +634,8 @@ static void test_credentials_user_without_password_refused(void **state)
     assert_null(s->cfg.sentinel_cred.user);
     assert_null(s->cfg.sentinel_cred.password);
     assert_null(s->cfg.data_cred.user);
-    assert_int_equal(sentinel_set_sentinel_auth(NULL, NULL, "x"), -1);
-    assert_int_equal(sentinel_set_data_auth(NULL, NULL, "x"), -1);
+    assert_int_equal(sentinel_set_sentinel_auth(NULL, NULL, "x"), SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sentinel_set_data_auth(NULL, NULL, "x"), SENTINEL_ERR_INVALID_ARGUMENT);
 }
 
 static void test_credentials_copied_and_separate(void **state)
@@ -732,12 +737,12 @@ static void test_stats_bad_arguments(void **state)
     sentinel_stats st = {.size = 0};
     sentinel_t *s = *state;
 
-    assert_int_equal(sentinel_get_stats(s, &st), -1);
+    assert_int_equal(sentinel_get_stats(s, &st), SENTINEL_ERR_INVALID_ARGUMENT);
     st.size = sizeof(size_t) - 1;
-    assert_int_equal(sentinel_get_stats(s, &st), -1);
+    assert_int_equal(sentinel_get_stats(s, &st), SENTINEL_ERR_INVALID_ARGUMENT);
     st.size = sizeof(st);
-    assert_int_equal(sentinel_get_stats(NULL, &st), -1);
-    assert_int_equal(sentinel_get_stats(s, NULL), -1);
+    assert_int_equal(sentinel_get_stats(NULL, &st), SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sentinel_get_stats(s, NULL), SENTINEL_ERR_INVALID_ARGUMENT);
 }
 
 static void test_errstr_without_handle(void **state)

@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include "internal.h"
+#include "sentinel/hiredis.h"
 
 /* ------------------------------------------------------------------------
  * Canned replies
@@ -477,7 +478,7 @@ static int open_connections(void)
 
 static sentinel_t *new_handle(const char *sentinels)
 {
-    sentinel_t *s = sentinel_new("mymaster");
+    sentinel_t *s = sentinel_new("mymaster", NULL);
 
     assert_non_null(s);
     assert_int_equal(sentinel_add_sentinels(s, sentinels), 0);
@@ -1441,7 +1442,7 @@ typedef struct worker {
 static void *resolve_thread(void *arg)
 {
     worker *w = arg;
-    sentinel_t *s = sentinel_new("mymaster");
+    sentinel_t *s = sentinel_new("mymaster", NULL);
 
     /* No cmocka asserts off the main thread: record, check after join. */
     w->code = -1;
@@ -1579,7 +1580,7 @@ static void test_single_flight_not_shared_across_sentinel_sets(void **state)
 static void test_resolve_bad_arguments(void **state)
 {
     sentinel_addr a;
-    sentinel_t *s = sentinel_new("mymaster");
+    sentinel_t *s = sentinel_new("mymaster", NULL);
 
     (void)state;
     assert_int_equal(sentinel_resolve(NULL, 0, &a), SENTINEL_ERR_INVALID_ARGUMENT);

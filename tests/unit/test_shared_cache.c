@@ -181,7 +181,7 @@ static sentinel_shm_t *open_ok(const char *path)
 /* A handle for "mymaster" whose one sentinel lives on the mock network. */
 static sentinel_t *mock_handle(int total_ms)
 {
-    sentinel_t *s = sentinel_new("mymaster");
+    sentinel_t *s = sentinel_new("mymaster", NULL);
 
     assert_non_null(s);
     assert_int_equal(sentinel_add_sentinel(s, "127.0.0.1", 26379), 0);
@@ -211,6 +211,25 @@ static int reap(pid_t pid)
     if (WIFEXITED(status))
         return WEXITSTATUS(status);
     return WIFSIGNALED(status) ? 128 + WTERMSIG(status) : -1;
+}
+
+/* The conditional updates as 1 changed, 0 not, -1 error. */
+static int invalidated(sentinel_shm_t *shm, const char *host, int port, int lock_ms)
+{
+    int changed = -1;
+
+    if (sentinel_shm_invalidate(shm, host, port, lock_ms, &changed) != SENTINEL_OK)
+        return -1;
+    return changed;
+}
+
+static int failover_set(sentinel_shm_t *shm, const char *host, int port, int on, int lock_ms)
+{
+    int changed = -1;
+
+    if (sentinel_shm_set_failover(shm, host, port, on, lock_ms, &changed) != SENTINEL_OK)
+        return -1;
+    return changed;
 }
 
 static uint64_t slot_seq(const sentinel_shm_t *shm)
@@ -245,9 +264,9 @@ static void test_write_read_round_trip(void **state)
     assert_int_equal(st.st_mode & 0777, 0600);
     assert_int_equal(memcmp(sn_shm_mapping(shm), SN_SHM_MAGIC, 8), 0);
 
-    assert_int_equal(sentinel_shm_read(shm, &e), 1); /* new file: empty */
-    assert_int_equal(sentinel_shm_read(shm, NULL), -1);
-    assert_int_equal(sentinel_shm_read(NULL, &e), -1);
+    assert_int_equal(sentinel_shm_read(shm, &e), SENTINEL_NO_ENTRY); /* new file: empty */
+    assert_int_equal(sentinel_shm_read(shm, NULL), SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sentinel_shm_read(NULL, &e), SENTINEL_ERR_INVALID_ARGUMENT);
 
     before = sn_wall_ms();
     assert_int_equal(sentinel_shm_write(shm, &a, 60000, 0, 1000), 0);
@@ -271,10 +290,10 @@ static void test_write_read_round_trip(void **state)
 
     /* Bad arguments change nothing. */
     a.port = 0;
-    assert_int_equal(sentinel_shm_write(shm, &a, 1000, 0, 1000), -1);
+    assert_int_equal(sentinel_shm_write(shm, &a, 1000, 0, 1000), SENTINEL_ERR_INVALID_ARGUMENT);
     a = mkaddr("10.1.2.5", 6379, 0);
-    assert_int_equal(sentinel_shm_write(shm, &a, -1, 0, 1000), -1);
-    assert_int_equal(sentinel_shm_write(shm, NULL, 1000, 0, 1000), -1);
+    assert_int_equal(sentinel_shm_write(shm, &a, -1, 0, 1000), SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sentinel_shm_write(shm, NULL, 1000, 0, 1000), SENTINEL_ERR_INVALID_ARGUMENT);
     assert_int_equal(sentinel_shm_read(shm, &e), 0);
     assert_int_equal(e.generation, 2);
     sentinel_shm_close(shm);
@@ -293,24 +312,25 @@ static void test_invalidate_only_if_matches(void **state)
     sentinel_addr a = mkaddr("10.1.2.3", 6379, 1);
     sentinel_shm_entry e;
 
-    assert_int_equal(sentinel_shm_invalidate(shm, NULL, 0, 1000), 0); /* nothing there */
+    assert_int_equal(invalidated(shm, NULL, 0, 1000), 0); /* nothing there */
     assert_int_equal(sentinel_shm_write(shm, &a, 60000, 0, 1000), 0);
 
     /* A late error about another master leaves the newer answer alone. */
-    assert_int_equal(sentinel_shm_invalidate(shm, "10.9.9.9", 6379, 1000), 0);
-    assert_int_equal(sentinel_shm_invalidate(shm, "10.1.2.3", 6380, 1000), 0);
+    assert_int_equal(invalidated(shm, "10.9.9.9", 6379, 1000), 0);
+    assert_int_equal(invalidated(shm, "10.1.2.3", 6380, 1000), 0);
     assert_int_equal(sentinel_shm_read(shm, &e), 0);
     assert_string_equal(e.addr.host, "10.1.2.3");
     assert_int_equal(e.generation, 1);
 
-    assert_int_equal(sentinel_shm_invalidate(shm, "10.1.2.3", 6379, 1000), 1);
-    assert_int_equal(sentinel_shm_read(shm, &e), 1);
-    assert_int_equal(sentinel_shm_invalidate(shm, "10.1.2.3", 6379, 1000), 0); /* already */
+    assert_int_equal(invalidated(shm, "10.1.2.3", 6379, 1000), 1);
+    assert_int_equal(sentinel_shm_read(shm, &e), SENTINEL_NO_ENTRY);
+    assert_int_equal(invalidated(shm, "10.1.2.3", 6379, 1000), 0); /* already */
 
     assert_int_equal(sentinel_shm_write(shm, &a, 60000, 0, 1000), 0);
-    assert_int_equal(sentinel_shm_invalidate(shm, NULL, 0, 1000), 1); /* whatever it names */
-    assert_int_equal(sentinel_shm_read(shm, &e), 1);
-    assert_int_equal(sentinel_shm_invalidate(NULL, NULL, 0, 1000), -1);
+    assert_int_equal(invalidated(shm, NULL, 0, 1000), 1); /* whatever it names */
+    assert_int_equal(sentinel_shm_read(shm, &e), SENTINEL_NO_ENTRY);
+    assert_int_equal(sentinel_shm_invalidate(NULL, NULL, 0, 1000, NULL),
+                     SENTINEL_ERR_INVALID_ARGUMENT);
     sentinel_shm_close(shm);
 }
 
@@ -322,27 +342,27 @@ static void test_failover_flag_set_clear(void **state)
     sentinel_shm_entry e;
 
     assert_int_equal(sentinel_shm_write(shm, &a, 60000, 0, 1000), 0);
-    assert_int_equal(sentinel_shm_set_failover(shm, "10.1.2.4", 6379, 1, 1000), 0);
+    assert_int_equal(failover_set(shm, "10.1.2.4", 6379, 1, 1000), 0);
     assert_int_equal(sentinel_shm_read(shm, &e), 0);
     assert_int_equal(e.flags & SENTINEL_SHM_FAILOVER, 0);
 
-    assert_int_equal(sentinel_shm_set_failover(shm, "10.1.2.3", 6379, 1, 1000), 1);
+    assert_int_equal(failover_set(shm, "10.1.2.3", 6379, 1, 1000), 1);
     assert_int_equal(sentinel_shm_read(shm, &e), 0);
     assert_int_equal(e.flags & SENTINEL_SHM_FAILOVER, SENTINEL_SHM_FAILOVER);
     assert_string_equal(e.addr.host, "10.1.2.3");
     assert_int_equal(e.generation, 2);
-    assert_int_equal(sentinel_shm_set_failover(shm, "10.1.2.3", 6379, 1, 1000), 0);
+    assert_int_equal(failover_set(shm, "10.1.2.3", 6379, 1, 1000), 0);
 
     /* Clearing is as picky as setting. */
-    assert_int_equal(sentinel_shm_set_failover(shm, "10.1.2.4", 6379, 0, 1000), 0);
-    assert_int_equal(sentinel_shm_set_failover(shm, NULL, 0, 0, 1000), 1);
+    assert_int_equal(failover_set(shm, "10.1.2.4", 6379, 0, 1000), 0);
+    assert_int_equal(failover_set(shm, NULL, 0, 0, 1000), 1);
     assert_int_equal(sentinel_shm_read(shm, &e), 0);
     assert_int_equal(e.flags & SENTINEL_SHM_FAILOVER, 0);
     assert_int_equal(e.generation, 3);
-    assert_int_equal(sentinel_shm_set_failover(shm, "10.1.2.3", 6379, 0, 1000), 0);
+    assert_int_equal(failover_set(shm, "10.1.2.3", 6379, 0, 1000), 0);
 
     /* A new answer replaces a flagged entry and clears the flag. */
-    assert_int_equal(sentinel_shm_set_failover(shm, "10.1.2.3", 6379, 1, 1000), 1);
+    assert_int_equal(failover_set(shm, "10.1.2.3", 6379, 1, 1000), 1);
     a = mkaddr("10.1.2.4", 6379, 2);
     assert_int_equal(sentinel_shm_write(shm, &a, 60000, 0, 1000), 0);
     assert_int_equal(sentinel_shm_read(shm, &e), 0);
@@ -362,7 +382,7 @@ static void test_heartbeat_stamp_and_age(void **state)
 
     assert_true(sentinel_shm_heartbeat_age_ms(shm) == -1);
     assert_true(sentinel_shm_heartbeat_age_ms(NULL) == -1);
-    assert_int_equal(sentinel_shm_heartbeat(NULL), -1);
+    assert_int_equal(sentinel_shm_heartbeat(NULL), SENTINEL_ERR_INVALID_ARGUMENT);
     assert_int_equal(sentinel_shm_write(shm, &a, 60000, 0, 1000), 0);
     assert_int_equal(sentinel_shm_heartbeat(shm), 0);
     assert_true(sentinel_shm_heartbeat_age_ms(other) >= 0);
@@ -472,12 +492,12 @@ static void test_two_handles_see_each_others_writes(void **state)
     assert_int_equal(sentinel_shm_read(one, &e), 0);
     assert_string_equal(e.addr.host, "10.1.2.4");
     assert_int_equal(e.generation, 2);
-    assert_int_equal(sentinel_shm_invalidate(one, "10.1.2.4", 6380, 1000), 1);
-    assert_int_equal(sentinel_shm_read(two, &e), 1);
+    assert_int_equal(invalidated(one, "10.1.2.4", 6380, 1000), 1);
+    assert_int_equal(sentinel_shm_read(two, &e), SENTINEL_NO_ENTRY);
 
     /* The writer lock excludes another open file, even in one process. */
     assert_int_equal(sn_shm_writer_lock(one, 0), 0);
-    assert_int_equal(sentinel_shm_write(two, &a, 60000, 0, 20), -1);
+    assert_int_equal(sentinel_shm_write(two, &a, 60000, 0, 20), SENTINEL_ERR_TIMEOUT);
     assert_int_equal(errno, EWOULDBLOCK);
     sn_shm_writer_unlock(one);
     assert_int_equal(sentinel_shm_write(two, &a, 60000, 0, 20), 0);
@@ -532,8 +552,8 @@ static void set_seeds(sentinel_t *s, const char *list)
 
 static void test_default_path_stable_and_distinct(void **state)
 {
-    sentinel_t *a = sentinel_new("mymaster"), *b = sentinel_new("mymaster");
-    sentinel_t *c = sentinel_new("othermaster"), *d = sentinel_new("mymaster");
+    sentinel_t *a = sentinel_new("mymaster", NULL), *b = sentinel_new("mymaster", NULL);
+    sentinel_t *c = sentinel_new("othermaster", NULL), *d = sentinel_new("mymaster", NULL);
     char pa[256], pb[256], pc[256], pd[256], small[20];
     const char *base;
     sn_err ignored;
@@ -571,8 +591,10 @@ static void test_default_path_stable_and_distinct(void **state)
     assert_int_equal(sentinel_shm_default_path(a, NULL, pc, sizeof(pc)), 0);
     base = access("/dev/shm", F_OK) == 0 ? "/dev/shm/libsentinel-" : "/tmp/libsentinel-";
     assert_int_equal(strncmp(pc, base, strlen(base)), 0);
-    assert_int_equal(sentinel_shm_default_path(a, "/run/x", small, sizeof(small)), -1);
-    assert_int_equal(sentinel_shm_default_path(NULL, "/run/x", pa, sizeof(pa)), -1);
+    assert_int_equal(sentinel_shm_default_path(a, "/run/x", small, sizeof(small)),
+                     SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_int_equal(sentinel_shm_default_path(NULL, "/run/x", pa, sizeof(pa)),
+                     SENTINEL_ERR_INVALID_ARGUMENT);
 
     sentinel_free(a);
     sentinel_free(b);
@@ -618,7 +640,7 @@ static void reader_child(sentinel_shm_t *shm)
     for (int i = 0; i < READS_PER_READER; i++) {
         sentinel_shm_entry e;
         int n, rc = sentinel_shm_read(shm, &e);
-        if (rc == 1)
+        if (rc == SENTINEL_NO_ENTRY)
             continue; /* mid-update: allowed, garbage is not */
         if (rc != 0)
             _exit(20);
@@ -684,10 +706,10 @@ static void test_writer_killed_mid_update(void **state)
 
     /* Readers see "mid-update", never the half-written entry. */
     assert_int_equal(slot_seq(shm) & 1, 1);
-    assert_int_equal(sentinel_shm_read(shm, &e), 1);
+    assert_int_equal(sentinel_shm_read(shm, &e), SENTINEL_NO_ENTRY);
     assert_string_equal(e.addr.host, "");
     other = open_ok(f->path);
-    assert_int_equal(sentinel_shm_read(other, &e), 1);
+    assert_int_equal(sentinel_shm_read(other, &e), SENTINEL_NO_ENTRY);
 
     /* The kernel dropped the dead writer's lock: another open file gets it,
      * and its write repairs the slot. */
@@ -713,10 +735,10 @@ static void test_torn_entry_with_even_seq_detected(void **state)
     /* A stray write into the host, seq untouched (still even). */
     atomic_fetch_xor(&slot->words[0], 0x01);
     assert_int_equal(slot_seq(shm) & 1, 0);
-    assert_int_equal(sentinel_shm_read(shm, &e), 1);
+    assert_int_equal(sentinel_shm_read(shm, &e), SENTINEL_NO_ENTRY);
     /* A conditional update cannot trust it either: it repairs to empty. */
-    assert_int_equal(sentinel_shm_invalidate(shm, "10.1.2.3", 6379, 1000), 0);
-    assert_int_equal(sentinel_shm_read(shm, &e), 1);
+    assert_int_equal(invalidated(shm, "10.1.2.3", 6379, 1000), 0);
+    assert_int_equal(sentinel_shm_read(shm, &e), SENTINEL_NO_ENTRY);
     assert_int_equal(sentinel_shm_write(shm, &a, 60000, 0, 1000), 0);
     assert_int_equal(sentinel_shm_read(shm, &e), 0);
     assert_string_equal(e.addr.host, "10.1.2.3");
@@ -782,7 +804,7 @@ static void test_resolve_shared_empty_refreshes_and_publishes(void **state)
     assert_int_equal(stats_of(t).sentinel_queries, 0);
 
     /* A failed refresh reports the resolver's error. */
-    assert_int_equal(sentinel_shm_invalidate(shm, NULL, 0, 1000), 1);
+    assert_int_equal(invalidated(shm, NULL, 0, 1000), 1);
     mock_fail_open = 1;
     assert_int_equal(sentinel_resolve_shared(t, other, 0, &out),
                      SENTINEL_ERR_NO_SENTINEL_REACHABLE);

@@ -51,12 +51,12 @@ static int count(sentinel_event_type type)
 
 static sentinel_watch_t *new_watch(const char *sentinels)
 {
-    sentinel_t *s = sentinel_new("mymaster");
+    sentinel_t *s = sentinel_new("mymaster", NULL);
     sentinel_watch_t *w;
 
     assert_non_null(s);
     assert_int_equal(sentinel_add_sentinels(s, sentinels), 0);
-    w = sentinel_watch_new(s, on_event, &H);
+    w = sentinel_watch_new(s, on_event, &H, NULL);
     sentinel_free(s);
     assert_non_null(w);
     return w;

@@ -90,16 +90,21 @@
  *  - allowed: every getter (state, epoch, master, candidate, writable,
  *    errstr, stats, fds, timeout) and sentinel_follow_free();
  *  - deferred: sentinel_follow_recheck() and sentinel_follow_verify()
- *    return 0 and run when the
+ *    return SENTINEL_OK and run when the
  *    current step is done, before the outermost call returns (its own
  *    transitions are reported then);
- *  - refused: on_fd, on_timeout and run_once return -1 and do nothing (the
- *    follower is mid-step);
+ *  - refused: on_fd, on_timeout, run_once and assume_master return
+ *    SENTINEL_ERR_INVALID_ARGUMENT and do nothing (the follower is mid-step;
+ *    sentinel_follow_errstr() says so);
  *  - sentinel_follow_free() inside a callback is deferred: no further
  *    callback of any kind is made, and the follower is freed when the
- *    outermost call returns (it returns 0). Do not touch f after freeing it.
+ *    outermost call returns (it returns SENTINEL_OK). Do not touch f after
+ *    freeing it.
  * sentinel_follow_free() makes no callbacks; list the fds with
  * sentinel_follow_fds() first if your loop keeps per-fd records.
+ *
+ * Errors: the calls that can fail return a sentinel_code (SENTINEL_OK on
+ * success), detail in sentinel_follow_errstr(); see sentinel.h.
  *
  * Thread safety: one follower must not be used from two threads at once.
  */
@@ -161,9 +166,11 @@ typedef void (*sentinel_follow_socket_cb)(sentinel_follow_t *f, int fd, sentinel
  * Create a follower for s's master name. Copies the sentinel list,
  * credentials (sentinel and data), timeouts (connect and command time bound
  * each ROLE probe) and address map of s; s may be freed afterwards. Does not
- * connect yet. NULL when s has no sentinel or on OOM.
+ * connect yet. NULL on failure with *code (may be NULL):
+ * SENTINEL_ERR_INVALID_ARGUMENT (s NULL or without a sentinel) or
+ * SENTINEL_ERR_NO_MEMORY.
  */
-SENTINEL_EXPORT sentinel_follow_t *sentinel_follow_new(const sentinel_t *s);
+SENTINEL_EXPORT sentinel_follow_t *sentinel_follow_new(const sentinel_t *s, int *code);
 /* Closes every connection; no callback is made. Accepts NULL. Inside a
  * callback: deferred, see the re-entrancy rules above. */
 SENTINEL_EXPORT void sentinel_follow_free(sentinel_follow_t *f);
@@ -185,16 +192,19 @@ typedef enum sentinel_follow_timing {
                                          (trust the sentinels again), default 15000 */
     SENTINEL_FOLLOW_FENCE_MS = 4      /* see "The fence", default 60000 */
 } sentinel_follow_timing;
-/* 0 restores the default; returns 0, or -1 for a bad value. */
+/* 0 restores the default; SENTINEL_OK, or SENTINEL_ERR_INVALID_ARGUMENT
+ * for a bad value. */
 SENTINEL_EXPORT int sentinel_follow_set_timing(sentinel_follow_t *f, sentinel_follow_timing which,
                                                int ms);
 
 /* ---- driving ------------------------------------------------------------ */
 
 /* fd fired with revents (POLLIN, POLLOUT, POLLERR, POLLHUP values): do the
- * work it allows. 0, or -1 inside a callback or for an fd it does not own. */
+ * work it allows. SENTINEL_OK, or SENTINEL_ERR_INVALID_ARGUMENT inside a
+ * callback or for an fd it does not own. */
 SENTINEL_EXPORT int sentinel_follow_on_fd(sentinel_follow_t *f, int fd, int revents);
-/* The timeout passed: timers, reconnects, polls, probe deadlines. 0 or -1. */
+/* The timeout passed: timers, reconnects, polls, probe deadlines.
+ * SENTINEL_OK or SENTINEL_ERR_INVALID_ARGUMENT (inside a callback). */
 SENTINEL_EXPORT int sentinel_follow_on_timeout(sentinel_follow_t *f);
 /* Milliseconds until sentinel_follow_on_timeout() is due (0: now). */
 SENTINEL_EXPORT int sentinel_follow_timeout(sentinel_follow_t *f);
@@ -203,7 +213,9 @@ SENTINEL_EXPORT int sentinel_follow_timeout(sentinel_follow_t *f);
 SENTINEL_EXPORT int sentinel_follow_fds(sentinel_follow_t *f, sentinel_watch_fd *fds, int max);
 /* Blocking convenience: poll() the fds for up to timeout_ms (capped by the
  * follower's own timeout; 0 = do not wait, -1 = the follower's timeout),
- * then on_fd for each that fired and on_timeout when due. 0 or -1. */
+ * then on_fd for each that fired and on_timeout when due. SENTINEL_OK,
+ * SENTINEL_ERR_INVALID_ARGUMENT (inside a callback) or SENTINEL_ERR_SYSTEM
+ * (poll() failed). */
 SENTINEL_EXPORT int sentinel_follow_run_once(sentinel_follow_t *f, int timeout_ms);
 
 /*
@@ -211,7 +223,8 @@ SENTINEL_EXPORT int sentinel_follow_run_once(sentinel_follow_t *f, int timeout_m
  * to: ask the master for ROLE again now. FOLLOWING becomes RESOLVING until
  * the master (or whatever the sentinels name) answers ROLE master; a
  * failover event in the meantime pauses as usual. No-op in other states.
- * Inside a callback it is deferred to the end of the current step. 0.
+ * Inside a callback it is deferred to the end of the current step.
+ * SENTINEL_OK (SENTINEL_ERR_INVALID_ARGUMENT for NULL).
  */
 SENTINEL_EXPORT int sentinel_follow_recheck(sentinel_follow_t *f);
 
@@ -223,7 +236,8 @@ SENTINEL_EXPORT int sentinel_follow_recheck(sentinel_follow_t *f);
  * not answer, refuses the data credentials or answers as a replica,
  * FOLLOWING -> RESOLVING ("master failed its check") exactly as after
  * sentinel_follow_recheck(). No-op outside FOLLOWING or while a check is
- * under way; inside a callback it is deferred to the end of the step. 0.
+ * under way; inside a callback it is deferred to the end of the step.
+ * SENTINEL_OK (SENTINEL_ERR_INVALID_ARGUMENT for NULL).
  */
 SENTINEL_EXPORT int sentinel_follow_verify(sentinel_follow_t *f);
 
@@ -234,17 +248,20 @@ SENTINEL_EXPORT int sentinel_follow_verify(sentinel_follow_t *f);
  * so a failover that starts before them still pauses (a PHP worker
  * drives its follower only at requests). Like any adoption of another
  * master, it moves the epoch when a different master was followed before.
- * 0 adopted (FOLLOWING, the state callback is told), 1 ignored (another
- * state, a failover under way, addr fenced), -1 bad arguments or inside a
- * callback.
+ * SENTINEL_OK with *adopted (may be NULL) 1 when adopted (FOLLOWING, the
+ * state callback is told) or 0 when ignored (another state, a failover
+ * under way, addr fenced); SENTINEL_ERR_INVALID_ARGUMENT for bad arguments
+ * or inside a callback.
  */
-SENTINEL_EXPORT int sentinel_follow_assume_master(sentinel_follow_t *f, const sentinel_addr *addr);
+SENTINEL_EXPORT int sentinel_follow_assume_master(sentinel_follow_t *f, const sentinel_addr *addr,
+                                                  int *adopted);
 
 /* ---- reading ------------------------------------------------------------ */
 
 SENTINEL_EXPORT sentinel_follow_state sentinel_follow_get_state(const sentinel_follow_t *f);
 SENTINEL_EXPORT uint64_t sentinel_follow_epoch(const sentinel_follow_t *f);
-/* 0 and *out = the verified master while FOLLOWING; -1 otherwise. */
+/* SENTINEL_OK and *out = the verified master while FOLLOWING,
+ * SENTINEL_NO_ENTRY in the other states, SENTINEL_ERR_INVALID_ARGUMENT. */
 SENTINEL_EXPORT int sentinel_follow_master(const sentinel_follow_t *f, sentinel_addr *out);
 /* 1 when a write that was prepared under `epoch` may go out now: FOLLOWING
  * and the epoch has not moved. */
@@ -264,7 +281,8 @@ SENTINEL_EXPORT int sentinel_follow_errcode(const sentinel_follow_t *f);
 SENTINEL_EXPORT const char *sentinel_follow_errstr(const sentinel_follow_t *f);
 
 /* Set size = sizeof(sentinel_follow_stats) before the call; fields may be
- * added at the end in later versions. */
+ * added at the end in later versions. SENTINEL_OK, or
+ * SENTINEL_ERR_INVALID_ARGUMENT (NULL, size 0). */
 typedef struct sentinel_follow_stats {
     size_t size;
     uint64_t failovers; /* times the epoch moved */

@@ -15,6 +15,21 @@
  * resolution (see sentinel_resolve()), so N threads with N handles cause one
  * round of sentinel queries, not N. sentinel_strerror() and
  * sentinel_version() may be called from any thread at any time.
+ *
+ * Errors, one convention (curl's): every call that can fail returns a
+ * sentinel_code, SENTINEL_OK (0) on success; the detail of the last failure
+ * is read with the object's *_errstr() (sentinel_errstr(),
+ * sentinel_follow_errstr(), sentinel_shm_errstr(), ...). A constructor
+ * returns the object or NULL and says why through an `int *code` out
+ * parameter (may be NULL). Getters that cannot fail return their value.
+ * A state that is not an error but leaves nothing to copy out ("no entry
+ * yet") is SENTINEL_NO_ENTRY. docs/API.md lists the calls and what they
+ * were before this convention.
+ *
+ * The core API uses no hiredis type: the hiredis conveniences (connect a
+ * redisContext to the verified master, report a redisReply) are static
+ * inline wrappers in sentinel/hiredis.h, compiled into the caller against
+ * its own hiredis.
  */
 #ifndef SENTINEL_SENTINEL_H
 #define SENTINEL_SENTINEL_H
@@ -39,9 +54,6 @@
 extern "C" {
 #endif
 
-struct redisContext;
-struct redisReply;
-
 /* ------------------------------------------------------------------------
  * Error codes. Values are fixed and never reused; new codes go at the end.
  * ------------------------------------------------------------------------ */
@@ -59,15 +71,17 @@ typedef enum sentinel_code {
     SENTINEL_ERR_MASTER_UNREACHABLE = 10, /* the master address refused or dropped us */
     SENTINEL_ERR_NO_QUORUM = 11,         /* fewer than the required sentinels agreed */
     SENTINEL_ERR_SYSTEM = 12,            /* an OS call failed (see the detail message) */
-    SENTINEL_ERR_TLS = 13                /* TLS setup, handshake or certificate verification
+    SENTINEL_ERR_TLS = 13,               /* TLS setup, handshake or certificate verification
                                             failed, or TLS and plaintext ends meet */
+    SENTINEL_NO_ENTRY = 14               /* not an error: nothing to copy out (shared cache
+                                            empty, no master known yet) */
 } sentinel_code;
 
 /* How many codes this header defines: every value in [0, SENTINEL_CODE_COUNT)
  * is a code with a name and a message. A new code is appended to the enum
  * with the next value and this count goes up by one in the same change
  * (tests/unit/test_errors.c fails if a named code lies past the count). */
-#define SENTINEL_CODE_COUNT 14
+#define SENTINEL_CODE_COUNT 15
 /* The count the library was built with; a program built against an older
  * header learns of codes it does not know: it may see any value below this. */
 SENTINEL_EXPORT int sentinel_code_count(void);
@@ -80,13 +94,17 @@ SENTINEL_EXPORT const char *sentinel_version(void);
 
 /* ------------------------------------------------------------------------
  * The handle and its options. A new handle has working defaults; setters
- * return 0 or -1 (with the handle's error set). A value of 0 for any numeric
- * option restores its default.
+ * return SENTINEL_OK or the error code (also kept on the handle:
+ * sentinel_errcode(), sentinel_errstr()); a NULL handle is
+ * SENTINEL_ERR_INVALID_ARGUMENT. A value of 0 for any numeric option
+ * restores its default.
  * ------------------------------------------------------------------------ */
 typedef struct sentinel sentinel_t;
 
-/* Create a handle for one master name. Returns NULL on a bad name or OOM. */
-SENTINEL_EXPORT sentinel_t *sentinel_new(const char *master_name);
+/* Create a handle for one master name. Returns NULL on failure with *code
+ * (code may be NULL) set to SENTINEL_ERR_INVALID_ARGUMENT (NULL, empty or
+ * malformed name) or SENTINEL_ERR_NO_MEMORY; SENTINEL_OK on success. */
+SENTINEL_EXPORT sentinel_t *sentinel_new(const char *master_name, int *code);
 SENTINEL_EXPORT void sentinel_free(sentinel_t *s);
 
 /* Append one sentinel. host may be an IPv4/IPv6 literal or a host name. */
@@ -95,7 +113,9 @@ SENTINEL_EXPORT int sentinel_add_sentinel(sentinel_t *s, const char *host, int p
  * "[::1]:26379"). All or nothing: on error nothing is added. */
 SENTINEL_EXPORT int sentinel_add_sentinels(sentinel_t *s, const char *list);
 SENTINEL_EXPORT size_t sentinel_sentinel_count(const sentinel_t *s);
-/* Copy sentinel i (in current preference order) into host/port. */
+/* Copy sentinel i (in current preference order) into host/port.
+ * SENTINEL_ERR_INVALID_ARGUMENT when i is out of range or host is NULL
+ * (the const handle keeps no error). */
 SENTINEL_EXPORT int sentinel_get_sentinel(const sentinel_t *s, size_t i,
                                           char *host, size_t hostlen, int *port);
 
@@ -145,9 +165,9 @@ SENTINEL_EXPORT int sentinel_add_address_maps(sentinel_t *s, const char *list);
  * that changes an option while TLS is on: a CA file, certificate or key
  * that cannot be loaded fails that setter (SENTINEL_ERR_TLS). Watchers and
  * followers share the context of the handle they were made from.
- * sentinel_connect_master() cannot speak TLS (hiredis 0.14 has none): with
- * TLS on for data nodes it fails with SENTINEL_ERR_TLS; resolve and connect
- * with your own TLS client instead.
+ * sentinel_connect_master_fd() hands out a plaintext socket (hiredis 0.14
+ * has no TLS): with TLS on for data nodes it fails with SENTINEL_ERR_TLS;
+ * resolve and connect with your own TLS client instead.
  * A library built without TLS (sentinel_tls_available() == 0) refuses to
  * turn it on, with SENTINEL_ERR_TLS.
  * ------------------------------------------------------------------------ */
@@ -231,19 +251,29 @@ SENTINEL_EXPORT int sentinel_resolve(sentinel_t *s, int flags, sentinel_addr *ou
 SENTINEL_EXPORT void sentinel_invalidate(sentinel_t *s);
 
 /*
- * Tell the handle how a command to the master went: invalidates the cache
- * when c has an I/O error or r is a -READONLY / -MASTERDOWN error.
- * Returns 1 if it invalidated, 0 otherwise. Either argument may be NULL.
+ * Tell the handle how a command to the master went, in plain values:
+ * io_error non-zero when the connection failed (hiredis: c->err), and the
+ * text of an error reply without its '-' (NULL if the reply was no error).
+ * Invalidates the cache on an I/O error or a -READONLY / -MASTERDOWN /
+ * -LOADING reply. Not fallible: returns 1 if it invalidated, 0 otherwise
+ * (also for a NULL handle). sentinel/hiredis.h has sentinel_report() taking
+ * a redisContext and a redisReply.
  */
-SENTINEL_EXPORT int sentinel_report(sentinel_t *s, const struct redisContext *c,
-                                    const struct redisReply *r);
+SENTINEL_EXPORT int sentinel_report_error(sentinel_t *s, int io_error, const char *error_reply);
 
 /*
  * Resolve, connect to the master, AUTH with the data credentials and verify
- * ROLE on that very connection. Returns a blocking hiredis context the caller
- * owns (free with redisFree()), or NULL with the handle's error set.
+ * ROLE on that very connection, retrying (resolving again) with backoff
+ * within the total timeout while the address is not a master. On
+ * SENTINEL_OK *fd is a connected blocking TCP socket the caller owns
+ * (close() it), close-on-exec, with the command timeout as its send and
+ * receive timeouts (SO_SNDTIMEO, SO_RCVTIMEO), and *addr (may be NULL) the
+ * master it reaches; nothing unread is left on it. Otherwise *fd is -1 and
+ * the code is kept on the handle. Plaintext only: with TLS on for data
+ * nodes it fails with SENTINEL_ERR_TLS (resolve and connect with your own
+ * TLS client instead). sentinel/hiredis.h wraps it in a redisContext.
  */
-SENTINEL_EXPORT struct redisContext *sentinel_connect_master(sentinel_t *s);
+SENTINEL_EXPORT int sentinel_connect_master_fd(sentinel_t *s, int *fd, sentinel_addr *addr);
 
 /*
  * Ask host:port for its ROLE with the handle's data credentials and timeouts
@@ -254,11 +284,14 @@ SENTINEL_EXPORT struct redisContext *sentinel_connect_master(sentinel_t *s);
  */
 SENTINEL_EXPORT int sentinel_check_role(sentinel_t *s, const char *host, int port);
 
+/* The code of the handle's last failure (SENTINEL_OK when the last
+ * resolution succeeded) and its detail ("" if none). */
 SENTINEL_EXPORT int sentinel_errcode(const sentinel_t *s);
 SENTINEL_EXPORT const char *sentinel_errstr(const sentinel_t *s);
 
 /* Counters since the handle was created. Set size = sizeof(sentinel_stats)
- * before the call; fields may be added at the end in later versions. */
+ * before the call; fields may be added at the end in later versions.
+ * SENTINEL_ERR_INVALID_ARGUMENT for NULL or a size below sizeof(size_t). */
 typedef struct sentinel_stats {
     size_t size;
     uint64_t resolutions;        /* calls to sentinel_resolve() */
@@ -318,13 +351,19 @@ typedef struct sentinel_watch sentinel_watch_t;
 
 /* The watcher copies the sentinel list, credentials, timeouts, address map
  * and TLS options (sharing the TLS contexts) of s; s may be freed
- * afterwards. Does not connect yet. */
+ * afterwards. Does not connect yet. NULL on failure with *code (may be
+ * NULL): SENTINEL_ERR_INVALID_ARGUMENT (s NULL or without a sentinel) or
+ * SENTINEL_ERR_NO_MEMORY. */
 SENTINEL_EXPORT sentinel_watch_t *sentinel_watch_new(const sentinel_t *s,
-                                                     sentinel_event_cb cb, void *userdata);
+                                                     sentinel_event_cb cb, void *userdata,
+                                                     int *code);
 SENTINEL_EXPORT void sentinel_watch_free(sentinel_watch_t *w);
-/* Polling interval of the backstop (default 1000 ms). While no subscription
- * is up (SUBSCRIBE denied, sentinels unreachable) it polls at least once a
- * second whatever this says. */
+/* Polling interval of the backstop (default 1000 ms; 0 to 3600000, else
+ * SENTINEL_ERR_INVALID_ARGUMENT). While no subscription is up (SUBSCRIBE
+ * denied, sentinels unreachable) it polls at least once a second whatever
+ * this says. The watcher's calls fail only for bad arguments
+ * (SENTINEL_ERR_INVALID_ARGUMENT) or a failed poll() (SENTINEL_ERR_SYSTEM,
+ * errno says why), so it has no errstr of its own. */
 SENTINEL_EXPORT int sentinel_watch_set_poll_interval(sentinel_watch_t *w, int ms);
 
 /* Mirror of struct pollfd's fields; events use POLLIN/POLLOUT values.
@@ -342,11 +381,15 @@ SENTINEL_EXPORT int sentinel_watch_fds(sentinel_watch_t *w, sentinel_watch_fd *f
 /* Milliseconds until sentinel_watch_process() must run even if no fd is ready. */
 SENTINEL_EXPORT int sentinel_watch_timeout(sentinel_watch_t *w);
 /* Do all pending work without blocking: connect, read, dispatch events,
- * reconnect, poll. Returns 0, or -1 only on an unrecoverable error. */
+ * reconnect, poll. SENTINEL_OK, or SENTINEL_ERR_INVALID_ARGUMENT (w NULL):
+ * a lost sentinel is news (an event), not an error. */
 SENTINEL_EXPORT int sentinel_watch_process(sentinel_watch_t *w);
-/* Convenience: wait up to timeout_ms for fds and process once. */
+/* Convenience: wait up to timeout_ms for fds and process once. SENTINEL_OK,
+ * SENTINEL_ERR_INVALID_ARGUMENT or SENTINEL_ERR_SYSTEM (poll() failed). */
 SENTINEL_EXPORT int sentinel_watch_run_once(sentinel_watch_t *w, int timeout_ms);
-/* The master as last seen by the watcher (events or polling); 0 if known. */
+/* The master as last seen by the watcher (events or polling): SENTINEL_OK
+ * and *out, SENTINEL_NO_ENTRY while none is known yet, or
+ * SENTINEL_ERR_INVALID_ARGUMENT. */
 SENTINEL_EXPORT int sentinel_watch_current(const sentinel_watch_t *w, sentinel_addr *out);
 /* 1 while a failover of the master is in progress (started, not yet
  * switched or aborted). */

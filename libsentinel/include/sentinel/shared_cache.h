@@ -16,6 +16,12 @@
  * fork(): a handle opened before fork() (e.g. in PHP's MINIT) works in the
  * children. A child's first lock reopens the file for itself, because locks
  * on the inherited open file description would not exclude the parent.
+ *
+ * Errors follow sentinel.h: the calls return a sentinel_code; the detail of
+ * the last failed write-side call (write, invalidate, set_failover,
+ * note_failover) is sentinel_shm_errstr(). A failed writer lock is
+ * SENTINEL_ERR_TIMEOUT (another writer kept it for lock_ms) or
+ * SENTINEL_ERR_SYSTEM; errno is left as the failing call set it.
  */
 #ifndef SENTINEL_SHARED_CACHE_H
 #define SENTINEL_SHARED_CACHE_H
@@ -44,7 +50,8 @@ typedef struct sentinel_shm_entry {
 
 /* The default file for s's master name and configured sentinels:
  * dir/libsentinel-<hash>.shm, dir NULL = "/dev/shm" (or "/tmp" when
- * /dev/shm is missing). Returns 0, or -1 when out is too small. */
+ * /dev/shm is missing). SENTINEL_OK, SENTINEL_ERR_INVALID_ARGUMENT (NULL
+ * arguments, out too small) or SENTINEL_ERR_NO_MEMORY. */
 SENTINEL_EXPORT int sentinel_shm_default_path(const sentinel_t *s, const char *dir, char *out,
                                               size_t outlen);
 
@@ -82,7 +89,9 @@ typedef struct sentinel_shm_options {
 
 /* Open or create the cache file with opt (NULL: the defaults). As
  * sentinel_shm_open(), and on failure why (may be NULL) receives a one-line
- * reason naming the check that failed, e.g. "owned by uid 65534". */
+ * reason naming the check that failed, e.g. "owned by uid 65534": a
+ * constructor that fails has no object to keep a detail on, so this one
+ * takes the caller's buffer. */
 SENTINEL_EXPORT sentinel_shm_t *sentinel_shm_open_ex(const char *path,
                                                      const sentinel_shm_options *opt, int *code,
                                                      char *why, size_t whylen);
@@ -97,29 +106,37 @@ SENTINEL_EXPORT sentinel_shm_t *sentinel_shm_open_ex(const char *path,
 SENTINEL_EXPORT sentinel_shm_t *sentinel_shm_open(const char *path, int *code);
 SENTINEL_EXPORT void sentinel_shm_close(sentinel_shm_t *shm);
 
-/* Lock-free read. 0: *out holds a consistent entry (check expires_at_ms and
- * flags yourself); 1: empty, invalidated or mid-update; -1: bad arguments. */
+/* Lock-free read. SENTINEL_OK: *out holds a consistent entry (check
+ * expires_at_ms and flags yourself); SENTINEL_NO_ENTRY (not an error):
+ * empty, invalidated or mid-update, *out zeroed;
+ * SENTINEL_ERR_INVALID_ARGUMENT: shm or out NULL. Sets no error detail, so
+ * threads may share a handle for reading. */
 SENTINEL_EXPORT int sentinel_shm_read(const sentinel_shm_t *shm, sentinel_shm_entry *out);
 
 /* Write an entry valid for ttl_ms, waiting up to lock_ms for the writer
  * lock; bumps the generation. A slot left half-written by a writer that
- * died is repaired by the next write. 0, or -1 with errno (EINVAL for a bad
- * address or negative ttl_ms, EWOULDBLOCK when the lock stayed taken). */
+ * died is repaired by the next write. SENTINEL_OK,
+ * SENTINEL_ERR_INVALID_ARGUMENT (a bad address or negative ttl_ms; errno
+ * EINVAL), SENTINEL_ERR_TIMEOUT (the lock stayed taken; errno EWOULDBLOCK)
+ * or SENTINEL_ERR_SYSTEM. */
 SENTINEL_EXPORT int sentinel_shm_write(sentinel_shm_t *shm, const sentinel_addr *addr,
                                        int ttl_ms, uint32_t flags, int lock_ms);
 
 /* Invalidate the entry if it still names host:port (host NULL: whatever it
  * names), so a late error about an old master cannot erase a newer answer.
- * Returns 1 if it invalidated, 0 if the entry named something else, -1. */
+ * SENTINEL_OK with *changed (may be NULL) 1 if it invalidated, 0 if the
+ * entry named something else; or an error code as sentinel_shm_write(). */
 SENTINEL_EXPORT int sentinel_shm_invalidate(sentinel_shm_t *shm, const char *host, int port,
-                                            int lock_ms);
+                                            int lock_ms, int *changed);
 
 /* Set or clear SENTINEL_SHM_FAILOVER on the entry if it names host:port
- * (host NULL: whatever it names). 1 changed, 0 not, -1 error. Clearing it
- * (an aborted failover) also forgets that host:port's failover was counted
- * in the epoch (sentinel_shm_note_failover), whatever the entry names. */
+ * (host NULL: whatever it names). SENTINEL_OK with *changed (may be NULL)
+ * 1 if the flag changed, 0 if not; or an error code as sentinel_shm_write().
+ * Clearing it (an aborted failover) also forgets that host:port's failover
+ * was counted in the epoch (sentinel_shm_note_failover), whatever the entry
+ * names. */
 SENTINEL_EXPORT int sentinel_shm_set_failover(sentinel_shm_t *shm, const char *host, int port,
-                                              int on, int lock_ms);
+                                              int on, int lock_ms, int *changed);
 
 /*
  * The failover epoch of the file's master, shared by every process of the
@@ -136,11 +153,15 @@ SENTINEL_EXPORT uint64_t sentinel_shm_epoch(const sentinel_shm_t *shm);
  * counted once). A failover always moves the master to another address, so
  * the next failover is of another master and counts again; an aborted one
  * is forgotten with sentinel_shm_set_failover(..., 0, ...), so a new attempt
- * on the same master counts. Returns 1 counted, 0 already counted, -1 with
- * errno (EINVAL, EWOULDBLOCK); *epoch (may be NULL) gets the epoch after.
+ * on the same master counts. SENTINEL_OK with *counted (may be NULL) 1 if
+ * this call counted it, 0 if it was counted already, and *epoch (may be
+ * NULL) the epoch after; or an error code as sentinel_shm_write().
  */
 SENTINEL_EXPORT int sentinel_shm_note_failover(sentinel_shm_t *shm, const char *host, int port,
-                                               int lock_ms, uint64_t *epoch);
+                                               int lock_ms, int *counted, uint64_t *epoch);
+
+/* The detail of the last failed write-side call on shm ("" if none). */
+SENTINEL_EXPORT const char *sentinel_shm_errstr(const sentinel_shm_t *shm);
 
 /*
  * A host follower (sentinel-proxy --watch, or any process that follows the
@@ -148,7 +169,7 @@ SENTINEL_EXPORT int sentinel_shm_note_failover(sentinel_shm_t *shm, const char *
  * epoch current) stamps the file about once a second; readers that see a
  * fresh stamp rely on it and open no sentinel connection of their own (the
  * PHP extension's sentinel.watch). Lock-free, one atomic store of the wall
- * clock. 0, or -1 (shm NULL).
+ * clock. SENTINEL_OK, or SENTINEL_ERR_INVALID_ARGUMENT (shm NULL).
  */
 SENTINEL_EXPORT int sentinel_shm_heartbeat(sentinel_shm_t *shm);
 /* Milliseconds since the last heartbeat (wall clock; 0 if it is in the

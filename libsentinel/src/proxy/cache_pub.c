@@ -58,7 +58,7 @@ px_pub *px_pub_open(const sentinel_proxy_config_t *c, const sentinel_t *sn, cons
     if (strcmp(c->shared_cache, "auto") == 0 ||
         (stat(c->shared_cache, &st) == 0 && S_ISDIR(st.st_mode))) {
         const char *dir = strcmp(c->shared_cache, "auto") == 0 ? NULL : c->shared_cache;
-        if (sentinel_shm_default_path(sn, dir, sh->path, sizeof(sh->path)) == -1) {
+        if (sentinel_shm_default_path(sn, dir, sh->path, sizeof(sh->path)) != SENTINEL_OK) {
             snprintf(err, errlen, "shared-cache: cannot build the default path");
             goto fail;
         }
@@ -95,16 +95,17 @@ void px_pub_publish(px_pub *sh, const sn_hostport *master, int failover)
     hp = *master;
     if (failover) {
         /* Readers must stop writing to the old master now. */
-        if (sentinel_shm_set_failover(sh->shm, hp.host, hp.port, 1, PX_SHM_LOCK_MS) == -1)
+        if (sentinel_shm_set_failover(sh->shm, hp.host, hp.port, 1, PX_SHM_LOCK_MS, NULL) !=
+            SENTINEL_OK)
             px_logf(sh->log, SENTINEL_PROXY_LOG_WARN, "shared cache: cannot flag failover");
-        sentinel_shm_note_failover(sh->shm, hp.host, hp.port, PX_SHM_LOCK_MS, NULL);
+        sentinel_shm_note_failover(sh->shm, hp.host, hp.port, PX_SHM_LOCK_MS, NULL, NULL);
         return;
     }
     memset(&a, 0, sizeof(a));
     snprintf(a.host, sizeof(a.host), "%s", hp.host);
     a.port = hp.port;
     a.verified_at_ms = sn_wall_ms();
-    if (sentinel_shm_write(sh->shm, &a, sh->ttl_ms, 0, PX_SHM_LOCK_MS) == -1) {
+    if (sentinel_shm_write(sh->shm, &a, sh->ttl_ms, 0, PX_SHM_LOCK_MS) != SENTINEL_OK) {
         px_logf(sh->log, SENTINEL_PROXY_LOG_WARN, "shared cache: cannot write %s:%d",
                 hp.host, hp.port);
         sh->refresh_at = sn_now_ms() + 100; /* try again soon */

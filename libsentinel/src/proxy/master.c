@@ -340,7 +340,7 @@ void px_master_follow_free(sentinel_proxy_t *p)
 /* The follower for sn's master, driven from the proxy's loop. 0 or -1. */
 int px_master_follow_new(sentinel_proxy_t *p, const sentinel_t *sn, int poll_ms, int probe_ms)
 {
-    if ((p->follow = sentinel_follow_new(sn)) == NULL)
+    if ((p->follow = sentinel_follow_new(sn, NULL)) == NULL)
         return -1;
     sentinel_follow_set_state_cb(p->follow, on_follow_state, p);
     sentinel_follow_set_event_cb(p->follow, on_follow_event, p);

@@ -310,7 +310,7 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
     }
 
     /* The library handle: sentinels, credentials, timeouts. */
-    if ((p->sn = sentinel_new(c->master)) == NULL ||
+    if ((p->sn = sentinel_new(c->master, NULL)) == NULL ||
         sentinel_add_sentinels(p->sn, c->sentinels) != 0 ||
         sentinel_set_sentinel_auth(p->sn, c->sentinel_user, c->sentinel_password) != 0 ||
         sentinel_set_data_auth(p->sn, c->data_user, c->data_password) != 0 ||
@@ -376,7 +376,7 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
 
         for (int64_t now = sn_now_ms();
              p->state != PX_MASTER_UP && now < deadline && p->follow != NULL; now = sn_now_ms())
-            if (sentinel_follow_run_once(p->follow, (int)(deadline - now)) == -1)
+            if (sentinel_follow_run_once(p->follow, (int)(deadline - now)) != SENTINEL_OK)
                 break;
         p->now = sn_now_ms();
         px_master_follow_due(p);
