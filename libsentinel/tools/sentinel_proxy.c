@@ -130,15 +130,15 @@ static int run_all(sentinel_proxy_t **ps, int n)
         }
         poll(pfd, (nfds_t)n, timeout); /* EINTR: a signal; step below */
         for (int i = 0; i < n; i++) {
-            int rc;
+            int rc, stopped = 0;
 
             if (done[i])
                 continue;
-            rc = sentinel_proxy_step(ps[i], 0);
-            if (rc != 0) {
+            rc = sentinel_proxy_step(ps[i], 0, &stopped);
+            if (rc != SENTINEL_OK || stopped) {
                 done[i] = 1;
                 live--;
-                if (rc == -1)
+                if (rc != SENTINEL_OK)
                     failed = 1;
                 for (int j = 0; j < n; j++) /* one ends: all end */
                     sentinel_proxy_stop(ps[j]);
@@ -178,21 +178,20 @@ int main(int argc, char **argv)
     sentinel_proxy_t *ps[MAX_MASTERS] = {NULL};
     struct cmdline cl;
     const char *why;
-    char err[1024];
-    int rc, n;
+    int rc, n, asked = 0;
 
     if ((c = sentinel_proxy_config_new()) == NULL) {
         fprintf(stderr, "sentinel-proxy: out of memory\n");
         return EXIT_RUNTIME;
     }
     /* The environment is the program's: the library never reads it. */
-    if (sentinel_proxy_config_set_env(c, "SENTINEL_PASSWORD", getenv("SENTINEL_PASSWORD"), err,
-                                      sizeof(err)) == -1 ||
-        sentinel_proxy_config_set_env(c, "REDIS_PASSWORD", getenv("REDIS_PASSWORD"), err,
-                                      sizeof(err)) == -1)
+    if (sentinel_proxy_config_set_env(c, "SENTINEL_PASSWORD", getenv("SENTINEL_PASSWORD")) !=
+            SENTINEL_OK ||
+        sentinel_proxy_config_set_env(c, "REDIS_PASSWORD", getenv("REDIS_PASSWORD")) !=
+            SENTINEL_OK)
         rc = -1;
     else
-        rc = sentinel_proxy_config_parse_args(c, argc, argv, err, sizeof(err));
+        rc = sentinel_proxy_config_parse_args(c, argc, argv, &asked) == SENTINEL_OK ? asked : -1;
     if (rc == SENTINEL_PROXY_ARGS_HELP) {
         fputs(sentinel_proxy_usage(), stdout);
         sentinel_proxy_config_free(c);
@@ -204,8 +203,9 @@ int main(int argc, char **argv)
         sentinel_proxy_config_free(c);
         return 0;
     }
-    if (rc == -1 || sentinel_proxy_config_check(c, err, sizeof(err)) == -1) {
-        fprintf(stderr, "sentinel-proxy: %s\ntry 'sentinel-proxy --help'\n", err);
+    if (rc == -1 || sentinel_proxy_config_check(c) != SENTINEL_OK) {
+        fprintf(stderr, "sentinel-proxy: %s\ntry 'sentinel-proxy --help'\n",
+                sentinel_proxy_config_errstr(c));
         sentinel_proxy_config_free(c);
         return EXIT_CONFIG;
     }
@@ -227,13 +227,13 @@ int main(int argc, char **argv)
     handle(SIGINT, on_stop);
     handle(SIGUSR1, on_stats);
     for (int i = 0; i < n && !stop_early; i++) {
-        if (n > 1 && sentinel_proxy_config_set(c, "master", cl.masters[i], err, sizeof(err)) == -1)
+        if (n > 1 && sentinel_proxy_config_set(c, "master", cl.masters[i]) != SENTINEL_OK)
             ps[i] = NULL;
         else
-            ps[i] = sentinel_proxy_new(c, err, sizeof(err));
+            ps[i] = sentinel_proxy_new(c, NULL);
         if (ps[i] == NULL) {
             fprintf(stderr, "sentinel-proxy: %s%s%s\n", n > 1 ? cl.masters[i] : "",
-                    n > 1 ? ": " : "", err);
+                    n > 1 ? ": " : "", sentinel_proxy_config_errstr(c));
             sentinel_proxy_config_free(c);
             while (i-- > 0)
                 sentinel_proxy_free(ps[i]);

@@ -56,7 +56,7 @@ static inline void fuzz_proxy_check_config(const sentinel_proxy_config_t *c)
         FUZZ_CHECK(sn_split_list(c->sentinels, fuzz_proxy_item, &e) > 0);
     }
     err[0] = '\0';
-    rc = sentinel_proxy_config_check(c, err, sizeof(err));
+    rc = px_config_check(c, err, sizeof(err));
     FUZZ_CHECK(rc == 0 || (rc == -1 && err[0] != '\0'));
 }
 

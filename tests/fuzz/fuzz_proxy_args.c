@@ -44,7 +44,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((c = sentinel_proxy_config_new()) == NULL)
         abort();
     err[0] = '\0';
-    rc = sentinel_proxy_config_parse_args(c, argc, argv, err, sizeof(err));
+    rc = px_config_parse_args(c, argc, argv, err, sizeof(err));
     FUZZ_CHECK(rc == 0 || rc == -1 || rc == SENTINEL_PROXY_ARGS_HELP ||
                rc == SENTINEL_PROXY_ARGS_VERSION);
     if (rc == -1)

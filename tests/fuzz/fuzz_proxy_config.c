@@ -38,7 +38,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if ((c = sentinel_proxy_config_new()) == NULL)
         abort();
     err[0] = '\0';
-    rc = sentinel_proxy_config_load(c, path, err, sizeof(err));
+    rc = px_config_load(c, path, err, sizeof(err));
     FUZZ_CHECK(rc == 0 || rc == -1);
     if (rc == -1)
         FUZZ_CHECK(err[0] != '\0' && strnlen(err, sizeof(err)) < sizeof(err));

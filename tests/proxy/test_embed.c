@@ -102,7 +102,7 @@ static void test_embedded_proxy_follows_failover(void **state)
     sentinel_proxy_stats st;
     client_job job;
     pthread_t th;
-    int rc = 0, steps = 0;
+    int rc = 0, steps = 0, stopped = 0;
 
     (void)state;
     t = topo_start(NULL, err, sizeof(err));
@@ -110,18 +110,15 @@ static void test_embedded_proxy_follows_failover(void **state)
         fail_msg("topology: %s", err);
     c = sentinel_proxy_config_new();
     assert_non_null(c);
-    assert_int_equal(sentinel_proxy_config_set(c, "sentinel", topo_sentinel_list(t), err,
-                                               sizeof(err)),
-                     0);
-    assert_int_equal(sentinel_proxy_config_set(c, "master", topo_master_name(t), err, sizeof(err)),
-                     0);
-    assert_int_equal(sentinel_proxy_config_set(c, "listen", "127.0.0.1:0", err, sizeof(err)), 0);
-    assert_int_equal(sentinel_proxy_config_set(c, "log-level", "debug", err, sizeof(err)), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "sentinel", topo_sentinel_list(t)), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "master", topo_master_name(t)), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "listen", "127.0.0.1:0"), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "log-level", "debug"), 0);
     sentinel_proxy_config_set_log(c, on_log, NULL);
-    p = sentinel_proxy_new(c, err, sizeof(err));
-    sentinel_proxy_config_free(c);
+    p = sentinel_proxy_new(c, NULL);
     if (p == NULL)
-        fail_msg("sentinel_proxy_new: %s", err);
+        fail_msg("sentinel_proxy_new: %s", sentinel_proxy_config_errstr(c));
+    sentinel_proxy_config_free(c);
     assert_true(sentinel_proxy_port(p) > 0);
     assert_true(sentinel_proxy_fd(p) >= 0);
 
@@ -134,7 +131,7 @@ static void test_embedded_proxy_follows_failover(void **state)
     while (rc == 0 && steps < 2000000) {
         struct pollfd pfd = {.fd = sentinel_proxy_fd(p), .events = POLLIN};
         poll(&pfd, 1, sentinel_proxy_timeout(p));
-        rc = sentinel_proxy_step(p, 0);
+        rc = sentinel_proxy_step(p, 0, &stopped) == SENTINEL_OK ? stopped : -1;
         steps++;
     }
     pthread_join(th, NULL);
@@ -167,7 +164,6 @@ static void test_embedded_proxy_follows_failover(void **state)
  * it would like and fits max-clients under the limit it finds. */
 static void test_library_leaves_the_fd_limit_alone(void **state)
 {
-    char err[512];
     struct rlimit saved, rl;
     sentinel_proxy_config_t *c;
     sentinel_proxy_t *p;
@@ -181,18 +177,18 @@ static void test_library_leaves_the_fd_limit_alone(void **state)
     assert_int_equal(setrlimit(RLIMIT_NOFILE, &rl), 0);
     c = sentinel_proxy_config_new();
     assert_non_null(c);
-    assert_int_equal(sentinel_proxy_config_set(c, "sentinel", "127.0.0.1:1", err, sizeof(err)), 0);
-    assert_int_equal(sentinel_proxy_config_set(c, "master", "m", err, sizeof(err)), 0);
-    assert_int_equal(sentinel_proxy_config_set(c, "listen", "127.0.0.1:0", err, sizeof(err)), 0);
-    assert_int_equal(sentinel_proxy_config_set(c, "max-clients", "4096", err, sizeof(err)), 0);
-    assert_int_equal(sentinel_proxy_config_set(c, "resolve-timeout", "0", err, sizeof(err)), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "sentinel", "127.0.0.1:1"), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "master", "m"), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "listen", "127.0.0.1:0"), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "max-clients", "4096"), 0);
+    assert_int_equal(sentinel_proxy_config_set(c, "resolve-timeout", "0"), 0);
     sentinel_proxy_config_set_log(c, on_log, NULL);
     assert_int_equal(sentinel_proxy_config_fds_wanted(c), 2 * 4096 + 64);
     assert_int_equal(sentinel_proxy_config_fds_wanted(NULL), -1);
-    p = sentinel_proxy_new(c, err, sizeof(err));
-    sentinel_proxy_config_free(c);
+    p = sentinel_proxy_new(c, NULL);
     if (p == NULL)
-        fail_msg("sentinel_proxy_new: %s", err);
+        fail_msg("sentinel_proxy_new: %s", sentinel_proxy_config_errstr(c));
+    sentinel_proxy_config_free(c);
     assert_int_equal(getrlimit(RLIMIT_NOFILE, &rl), 0);
     assert_int_equal(rl.rlim_cur, 256); /* untouched */
     sentinel_proxy_free(p);

@@ -401,7 +401,7 @@ static void test_get_stats_size(void **state)
     for (size_t size = 1; size < sizeof(size_t); size++) {
         memset(&u, 0xAA, sizeof(u));
         u.st.size = size;
-        assert_int_equal(sentinel_proxy_get_stats(p, &u.st), -1);
+        assert_int_equal(sentinel_proxy_get_stats(p, &u.st), SENTINEL_ERR_INVALID_ARGUMENT);
         for (size_t i = sizeof(size_t); i < sizeof(u.raw); i++)
             assert_int_equal(u.raw[i], 0xAA);
     }

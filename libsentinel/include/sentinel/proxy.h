@@ -12,17 +12,26 @@
  *
  * Use:
  *
+ *     int code;
  *     sentinel_proxy_config_t *c = sentinel_proxy_config_new();
- *     sentinel_proxy_config_set(c, "sentinel", "127.0.0.1:26379", err, sizeof(err));
- *     sentinel_proxy_config_set(c, "master", "mymaster", err, sizeof(err));
- *     sentinel_proxy_t *p = sentinel_proxy_new(c, err, sizeof(err));
+ *     sentinel_proxy_config_set(c, "sentinel", "127.0.0.1:26379");
+ *     sentinel_proxy_config_set(c, "master", "mymaster");
+ *     sentinel_proxy_t *p = sentinel_proxy_new(c, &code);
+ *     if (p == NULL)
+ *         fprintf(stderr, "%s\n", sentinel_proxy_config_errstr(c));
  *     sentinel_proxy_config_free(c);      // the proxy copied what it needs
  *     sentinel_proxy_run(p);              // until sentinel_proxy_stop()
  *     sentinel_proxy_free(p);
  *
  * or, from a host's own event loop, wait for POLLIN on sentinel_proxy_fd()
  * for at most sentinel_proxy_timeout() ms and then call
- * sentinel_proxy_step(p, 0).
+ * sentinel_proxy_step(p, 0, &stopped).
+ *
+ * Errors follow sentinel.h: the calls that can fail return a sentinel_code
+ * (SENTINEL_OK is 0); the message is sentinel_proxy_config_errstr() for the
+ * configuration calls and sentinel_proxy_new(), sentinel_proxy_errstr() for
+ * a running proxy. A refused configuration value is
+ * SENTINEL_ERR_INVALID_ARGUMENT.
  *
  * Ownership: every string is copied. Thread safety: one thread drives a
  * proxy; only sentinel_proxy_stop() and sentinel_proxy_request_stats() may
@@ -55,19 +64,23 @@ SENTINEL_EXPORT sentinel_proxy_config_t *sentinel_proxy_config_new(void);
 SENTINEL_EXPORT void sentinel_proxy_config_free(sentinel_proxy_config_t *c);
 
 /* Set one key. Repeatable keys ("sentinel") append. A value that is
- * malformed or out of range is refused: returns -1 and writes a message
- * naming the key to err (err may be NULL). */
+ * malformed or out of range is refused: SENTINEL_ERR_INVALID_ARGUMENT, and
+ * sentinel_proxy_config_errstr() names the key. */
 SENTINEL_EXPORT int sentinel_proxy_config_set(sentinel_proxy_config_t *c, const char *key,
-                                              const char *value, char *err, size_t errlen);
+                                              const char *value);
 
 /* Read "key value" lines ('#' starts a comment line, blank lines are
  * ignored). All or nothing is not promised: on error the config is left
- * partly applied and should be freed. Returns 0 or -1 with err set
- * (file:line: message). */
-SENTINEL_EXPORT int sentinel_proxy_config_load(sentinel_proxy_config_t *c, const char *path,
-                                               char *err, size_t errlen);
+ * partly applied and should be freed. SENTINEL_OK, or
+ * SENTINEL_ERR_INVALID_ARGUMENT (also for a file that cannot be read) with
+ * the message "file:line: message". */
+SENTINEL_EXPORT int sentinel_proxy_config_load(sentinel_proxy_config_t *c, const char *path);
 
-/* Results of sentinel_proxy_config_parse_args() besides 0 and -1. */
+/* The message of the last configuration call that failed (and of a failed
+ * sentinel_proxy_new()); "" after one that succeeded. Never NULL. */
+SENTINEL_EXPORT const char *sentinel_proxy_config_errstr(const sentinel_proxy_config_t *c);
+
+/* What sentinel_proxy_config_parse_args() found asked for in *asked. */
 #define SENTINEL_PROXY_ARGS_HELP 1
 #define SENTINEL_PROXY_ARGS_VERSION 2
 
@@ -77,23 +90,25 @@ SENTINEL_EXPORT int sentinel_proxy_config_load(sentinel_proxy_config_t *c, const
  * sentinel_proxy_config_set_env() are applied between the file and the
  * flags (a flag wins over the environment, the environment over the file).
  * The library never reads the process environment itself.
- * Returns 0, SENTINEL_PROXY_ARGS_HELP, SENTINEL_PROXY_ARGS_VERSION or -1
- * with err set. */
+ * SENTINEL_OK with *asked (may be NULL) 0, or SENTINEL_PROXY_ARGS_HELP /
+ * SENTINEL_PROXY_ARGS_VERSION for --help / --version (not errors: the rest
+ * is not applied); or SENTINEL_ERR_INVALID_ARGUMENT. */
 SENTINEL_EXPORT int sentinel_proxy_config_parse_args(sentinel_proxy_config_t *c, int argc,
-                                                     char **argv, char *err, size_t errlen);
+                                                     char **argv, int *asked);
 
 /* A password the program read from its environment, by variable name:
  * "SENTINEL_PASSWORD" (sentinel-password) or "REDIS_PASSWORD"
  * (data-password), as sentinel-proxy and sentinel-resolve do; value NULL
- * or "" forgets it. Call before sentinel_proxy_config_parse_args(). 0, or
- * -1 with err set (unknown name, or a value refused as for the flag). */
+ * or "" forgets it. Call before sentinel_proxy_config_parse_args().
+ * SENTINEL_OK, or SENTINEL_ERR_INVALID_ARGUMENT (unknown name, or a value
+ * refused as for the flag). */
 SENTINEL_EXPORT int sentinel_proxy_config_set_env(sentinel_proxy_config_t *c, const char *name,
-                                                  const char *value, char *err, size_t errlen);
+                                                  const char *value);
 
 /* Check the whole configuration (a master name, at least one sentinel, a
- * listener unless watch mode). 0, or -1 with err set. */
-SENTINEL_EXPORT int sentinel_proxy_config_check(const sentinel_proxy_config_t *c, char *err,
-                                                size_t errlen);
+ * listener unless watch mode). SENTINEL_OK or SENTINEL_ERR_INVALID_ARGUMENT;
+ * the message is kept on c, hence not const. */
+SENTINEL_EXPORT int sentinel_proxy_config_check(sentinel_proxy_config_t *c);
 
 /* The --help text (static, never NULL). */
 SENTINEL_EXPORT const char *sentinel_proxy_usage(void);
@@ -116,6 +131,7 @@ typedef enum sentinel_proxy_log_level {
 } sentinel_proxy_log_level;
 typedef void (*sentinel_proxy_log_cb)(sentinel_proxy_log_level level, const char *msg,
                                       void *userdata);
+/* SENTINEL_OK, or SENTINEL_ERR_INVALID_ARGUMENT for c NULL. */
 SENTINEL_EXPORT int sentinel_proxy_config_set_log(sentinel_proxy_config_t *c,
                                                   sentinel_proxy_log_cb cb, void *userdata);
 
@@ -128,23 +144,28 @@ typedef struct sentinel_proxy sentinel_proxy_t;
  * file limit for max-clients, and try to resolve the master once (blocking,
  * bounded by resolve-timeout). A master that cannot be resolved yet is not
  * an error: clients are held, then refused with -MASTERDOWN, until the
- * watcher finds one. Returns NULL with err set on failure. */
-SENTINEL_EXPORT sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err,
-                                                     size_t errlen);
+ * watcher finds one. NULL on failure with *code (may be NULL):
+ * SENTINEL_ERR_INVALID_ARGUMENT (the configuration), SENTINEL_ERR_SYSTEM
+ * (a listener, the event loop) or SENTINEL_ERR_NO_MEMORY; the message is
+ * sentinel_proxy_config_errstr(c), which is why c is not const. */
+SENTINEL_EXPORT sentinel_proxy_t *sentinel_proxy_new(sentinel_proxy_config_t *c, int *code);
 /* Closes every connection and listener (removes the unix socket). NULL ok. */
 SENTINEL_EXPORT void sentinel_proxy_free(sentinel_proxy_t *p);
 
-/* Run the proxy's own loop until sentinel_proxy_stop(). 0, or -1 when the
- * loop itself failed. */
+/* Run the proxy's own loop until sentinel_proxy_stop(). SENTINEL_OK, or
+ * SENTINEL_ERR_SYSTEM when the loop itself failed (sentinel_proxy_errstr()). */
 SENTINEL_EXPORT int sentinel_proxy_run(sentinel_proxy_t *p);
 
 /* Stepping from a host loop: the fd becomes readable (POLLIN) when there is
  * work; call sentinel_proxy_step() then, or after sentinel_proxy_timeout()
- * ms. step waits at most timeout_ms (0: never blocks) and returns 0, 1 once
- * the proxy has stopped, or -1 on a loop failure. */
+ * ms. step waits at most timeout_ms (0: never blocks) and returns
+ * SENTINEL_OK with *stopped (may be NULL) 1 once the proxy has stopped, or
+ * SENTINEL_ERR_SYSTEM on a loop failure (sentinel_proxy_errstr()). */
 SENTINEL_EXPORT int sentinel_proxy_fd(const sentinel_proxy_t *p);
 SENTINEL_EXPORT int sentinel_proxy_timeout(sentinel_proxy_t *p);
-SENTINEL_EXPORT int sentinel_proxy_step(sentinel_proxy_t *p, int timeout_ms);
+SENTINEL_EXPORT int sentinel_proxy_step(sentinel_proxy_t *p, int timeout_ms, int *stopped);
+/* The message of the last loop failure ("" if none). Never NULL. */
+SENTINEL_EXPORT const char *sentinel_proxy_errstr(const sentinel_proxy_t *p);
 
 /* Ask the proxy to stop gracefully (stop accepting, stop reading requests,
  * let in-flight replies drain briefly, close). Async-signal-safe. */
@@ -160,7 +181,8 @@ SENTINEL_EXPORT int sentinel_proxy_admin_port(const sentinel_proxy_t *p);
 SENTINEL_EXPORT const char *sentinel_proxy_shared_cache_path(const sentinel_proxy_t *p);
 
 /* Counters. Set size = sizeof(sentinel_proxy_stats) before the call;
- * fields may be added at the end in later versions. */
+ * fields may be added at the end in later versions. SENTINEL_OK, or
+ * SENTINEL_ERR_INVALID_ARGUMENT (NULL, size below sizeof(size_t)). */
 typedef struct sentinel_proxy_stats {
     size_t size;
     uint64_t connections_current; /* client connections open now */

@@ -93,10 +93,10 @@ int sentinel_proxy_config_set_log(sentinel_proxy_config_t *c, sentinel_proxy_log
                                   void *userdata)
 {
     if (c == NULL)
-        return -1;
+        return SENTINEL_ERR_INVALID_ARGUMENT;
     c->log.cb = cb;
     c->log.ud = userdata;
-    return 0;
+    return SENTINEL_OK;
 }
 
 /* ------------------------------------------------------------------------
@@ -228,8 +228,8 @@ static int add_sentinels(sentinel_proxy_config_t *c, const char *v, char *err, s
  * The key table
  * ------------------------------------------------------------------------ */
 
-int sentinel_proxy_config_set(sentinel_proxy_config_t *c, const char *key, const char *v,
-                              char *err, size_t errlen)
+int px_config_set(sentinel_proxy_config_t *c, const char *key, const char *v, char *err,
+                  size_t errlen)
 {
     if (c == NULL || key == NULL)
         return fail(err, errlen, "no configuration or key");
@@ -360,8 +360,7 @@ static char *trim(char *s)
     return s;
 }
 
-int sentinel_proxy_config_load(sentinel_proxy_config_t *c, const char *path, char *err,
-                               size_t errlen)
+int px_config_load(sentinel_proxy_config_t *c, const char *path, char *err, size_t errlen)
 {
     char line[PX_LINE_MAX + 2], msg[512];
     FILE *f;
@@ -397,7 +396,7 @@ int sentinel_proxy_config_load(sentinel_proxy_config_t *c, const char *path, cha
             fail(err, errlen, "%s:%d: config files do not nest", path, lineno);
             goto out;
         }
-        if (sentinel_proxy_config_set(c, key, val, msg, sizeof(msg)) == -1) {
+        if (px_config_set(c, key, val, msg, sizeof(msg)) == -1) {
             fail(err, errlen, "%s:%d: %s", path, lineno, msg);
             goto out;
         }
@@ -442,8 +441,8 @@ static int flag_at(int argc, char **argv, int i, char *key, size_t keylen, const
     return i + 2;
 }
 
-int sentinel_proxy_config_set_env(sentinel_proxy_config_t *c, const char *name,
-                                  const char *value, char *err, size_t errlen)
+int px_config_set_env(sentinel_proxy_config_t *c, const char *name, const char *value, char *err,
+                      size_t errlen)
 {
     char **dst;
 
@@ -462,8 +461,8 @@ int sentinel_proxy_config_set_env(sentinel_proxy_config_t *c, const char *name,
     return set_secret(name, value, dst, err, errlen);
 }
 
-int sentinel_proxy_config_parse_args(sentinel_proxy_config_t *c, int argc, char **argv,
-                                     char *err, size_t errlen)
+int px_config_parse_args(sentinel_proxy_config_t *c, int argc, char **argv, char *err,
+                         size_t errlen)
 {
     char key[64], msg[512];
     const char *val;
@@ -488,7 +487,7 @@ int sentinel_proxy_config_parse_args(sentinel_proxy_config_t *c, int argc, char 
             return SENTINEL_PROXY_ARGS_VERSION;
         if (!strcmp(key, "sentinel"))
             have_sentinel_flag = 1;
-        if (!strcmp(key, "config") && sentinel_proxy_config_load(c, val, err, errlen) == -1)
+        if (!strcmp(key, "config") && px_config_load(c, val, err, errlen) == -1)
             return -1;
     }
     /* The environment (as the program handed it over: the library never
@@ -509,13 +508,13 @@ int sentinel_proxy_config_parse_args(sentinel_proxy_config_t *c, int argc, char 
         next = flag_at(argc, argv, i, key, sizeof(key), &val, err, errlen);
         if (!strcmp(key, "config"))
             continue;
-        if (sentinel_proxy_config_set(c, key, val, msg, sizeof(msg)) == -1)
+        if (px_config_set(c, key, val, msg, sizeof(msg)) == -1)
             return fail(err, errlen, "--%s", msg);
     }
     return 0;
 }
 
-int sentinel_proxy_config_check(const sentinel_proxy_config_t *c, char *err, size_t errlen)
+int px_config_check(const sentinel_proxy_config_t *c, char *err, size_t errlen)
 {
     if (c == NULL)
         return fail(err, errlen, "no configuration");

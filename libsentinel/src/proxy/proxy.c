@@ -273,7 +273,7 @@ static int fd_budget(sentinel_proxy_t *p, size_t want, char *err, size_t errlen)
     return rl.rlim_cur > (rlim_t)1 << 24 ? 1 << 24 : (int)rl.rlim_cur;
 }
 
-sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err, size_t errlen)
+sentinel_proxy_t *px_proxy_new(const sentinel_proxy_config_t *c, char *err, size_t errlen)
 {
     sentinel_proxy_t *p;
     char dummy[8];
@@ -283,7 +283,7 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
         err = dummy;
         errlen = sizeof(dummy);
     }
-    if (sentinel_proxy_config_check(c, err, errlen) == -1)
+    if (px_config_check(c, err, errlen) == -1)
         return NULL;
     if ((p = calloc(1, sizeof(*p))) == NULL) {
         snprintf(err, errlen, "out of memory");
@@ -471,7 +471,7 @@ int sentinel_proxy_timeout(sentinel_proxy_t *p)
     return due <= now ? 0 : (int)(due - now);
 }
 
-int sentinel_proxy_step(sentinel_proxy_t *p, int timeout_ms)
+int px_proxy_step(sentinel_proxy_t *p, int timeout_ms)
 {
     int t;
 
@@ -506,11 +506,11 @@ int sentinel_proxy_step(sentinel_proxy_t *p, int timeout_ms)
     return 0;
 }
 
-int sentinel_proxy_run(sentinel_proxy_t *p)
+int px_proxy_run(sentinel_proxy_t *p)
 {
     int rc;
 
-    while ((rc = sentinel_proxy_step(p, -1)) == 0)
+    while ((rc = px_proxy_step(p, -1)) == 0)
         ;
     return rc == 1 ? 0 : -1;
 }
@@ -581,7 +581,7 @@ static void fill_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
     }
 }
 
-int sentinel_proxy_get_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
+int px_proxy_get_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
 {
     sentinel_proxy_stats full;
     size_t n;

@@ -193,7 +193,16 @@ struct sentinel_proxy {
     /* watch mode / the shared cache (cache_pub.c) */
     int watch_only;
     px_pub *pub;
+
+    char errstr[256]; /* sentinel_proxy_errstr() (api.c) */
 };
+
+/* The implementations behind proxy.h's wrappers (api.c). NULL or -1 with
+ * err set / errno. step: 0, 1 once stopped, -1. */
+sentinel_proxy_t *px_proxy_new(const sentinel_proxy_config_t *c, char *err, size_t errlen);
+int px_proxy_step(sentinel_proxy_t *p, int timeout_ms);
+int px_proxy_run(sentinel_proxy_t *p);
+int px_proxy_get_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st);
 
 typedef enum px_drop_how {
     PX_DROP_NORMAL, /* EOF, errors */

@@ -111,7 +111,20 @@ struct sentinel_proxy_config {
     int multiplex;        /* stateless commands share master connections */
     char shared_cache[4096]; /* "" off, "auto" default path, or a path */
     int shared_ttl_ms;
+    char errstr[512];     /* sentinel_proxy_config_errstr() (api.c) */
 };
+
+/* The implementations behind proxy.h's wrappers (api.c): 0 or -1 with a
+ * message in err, as before the public API returned codes. */
+int px_config_set(sentinel_proxy_config_t *c, const char *key, const char *v, char *err,
+                  size_t errlen);
+int px_config_load(sentinel_proxy_config_t *c, const char *path, char *err, size_t errlen);
+int px_config_set_env(sentinel_proxy_config_t *c, const char *name, const char *value, char *err,
+                      size_t errlen);
+/* 0, SENTINEL_PROXY_ARGS_HELP, SENTINEL_PROXY_ARGS_VERSION or -1. */
+int px_config_parse_args(sentinel_proxy_config_t *c, int argc, char **argv, char *err,
+                         size_t errlen);
+int px_config_check(const sentinel_proxy_config_t *c, char *err, size_t errlen);
 
 /* "host:port" / "[v6]:port" with a numeric port 0..65535. */
 int px_parse_listen(const char *s, char *host, size_t hostlen, int *port, char *err, size_t errlen);
