@@ -444,7 +444,8 @@ int sn_php_invalidate(const sn_php_settings *cfg, const char *host, zend_long po
     if (cfg->shared_cache) {
         sentinel_shm_t *shm = sn_php_shared_cache(e);
         int changed = 0;
-        if (shm != NULL && sentinel_shm_invalidate(shm, host, (int)port, 50, &changed) == 0 && changed)
+        if (shm != NULL && sentinel_shm_invalidate(shm, host, (int)port, 50, &changed) == 0 &&
+            changed)
             *forgot = true;
     }
     if (*forgot)

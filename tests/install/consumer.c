@@ -9,7 +9,7 @@
 
 int main(void)
 {
-    redisContext *(*connect)(sentinel_t *, int *) = sentinel_connect_master;
+    redisContext *(*connect_fn)(sentinel_t *, int *) = sentinel_connect_master;
     int code = -1;
     sentinel_t *s = sentinel_new("mymaster", &code);
     redisReply readonly = {.type = REDIS_REPLY_ERROR, .str = "READONLY You can't write"};
@@ -18,7 +18,7 @@ int main(void)
         strcmp(sentinel_version(), SENTINEL_VERSION_STRING) != 0)
         return 1;
     /* Not connected: the wrapper reports without touching the network. */
-    if (connect == NULL || sentinel_report(s, NULL, &readonly) != 1 ||
+    if (connect_fn == NULL || sentinel_report(s, NULL, &readonly) != 1 ||
         sentinel_report(s, NULL, NULL) != 0)
         return 1;
     if (sentinel_new("", &code) != NULL || code != SENTINEL_ERR_INVALID_ARGUMENT)
