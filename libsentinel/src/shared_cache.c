@@ -37,6 +37,10 @@
  * child locking its parent's descriptor would not exclude the parent, and its
  * lock would outlive it. So a handle used in a process other than the one
  * that opened it first reopens the file (the same inode) for itself.
+ *
+ * A little over 800 lines: the slot's sequence lock, the writes, the
+ * conditional updates and sentinel_resolve_shared() all use the static slot
+ * and lock helpers here; opening the file is shared_cache_open.c.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
