@@ -77,6 +77,9 @@ mutate "single flight" libsentinel/src/cache.c \
 mutate "event classification" libsentinel/src/replies.c \
     "        ev->type = SENTINEL_EVENT_FAILOVER_ABORTED;" \
     "        ev->type = SENTINEL_EVENT_FAILOVER_STARTED;" unit_test_replies unit_test_follow unit_test_watch
+mutate "single-flight key without the sentinel password" libsentinel/src/resolve.c \
+    "    if (c->sentinel_cred.password)
+        MIX(c->sentinel_cred.password, strlen(c->sentinel_cred.password) + 1);" "" unit_test_resolve
 mutate "cache TTL" libsentinel/src/cache.c \
     "if (!c->valid || sn_now_ms() >= c->expires_ms)" "if (!c->valid)" unit_test_resolve
 mutate "cache TTL, one ms late" libsentinel/src/cache.c \

@@ -8,8 +8,8 @@
  * drives the fake from several threads).
  *
  * Time is scripted too (sn_clock_set, sn_sleep_set): the clock moves only
- * when the fake network makes the library wait (a reply's delay, a connect
- * or command timeout) or the library pauses between tries, and then by
+ * when the fake network makes the library wait (a connect or command
+ * timeout runs out) or the library pauses between tries, and then by
  * exactly that much. Nothing sleeps for real, and a test asserts how long a
  * resolution took to the millisecond.
  *
@@ -24,7 +24,6 @@
 #include <cmocka.h>
 
 #include <pthread.h>
-#include <sched.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -141,11 +140,11 @@ static void fake_sleep(int64_t ms)
     atomic_fetch_add(&fake_now, ms);
 }
 
-/* The network makes the caller wait until `until`, but never past the
- * caller's deadline: the clock jumps there. */
-static void sleep_until(int64_t until, int64_t deadline_ms)
+/* The network never answers: the caller waits out its deadline, and the
+ * clock jumps there. */
+static void wait_out(int64_t deadline_ms)
 {
-    int64_t end = until < deadline_ms ? until : deadline_ms;
+    int64_t end = deadline_ms;
     int64_t now = atomic_load(&fake_now);
 
     while (end > now && !atomic_compare_exchange_weak(&fake_now, &now, end))
@@ -406,7 +405,7 @@ static int fake_open(const char *host, int port, int64_t deadline_ms, sn_err *e)
         return sn_err_set(e, SENTINEL_ERR_HOST_UNRESOLVED, "cannot resolve '%s'", host);
     case OPEN_TIMEOUT:
         pthread_mutex_unlock(&net_mu);
-        sleep_until(deadline_ms, deadline_ms);
+        wait_out(deadline_ms);
         return sn_err_set(e, SENTINEL_ERR_TIMEOUT, "connect timed out");
     case OPEN_ACCEPT:
         break;
@@ -482,7 +481,7 @@ static ssize_t fake_recv(int h, void *buf, size_t cap, int64_t deadline_ms, sn_e
     }
     pthread_mutex_unlock(&net_mu);
     /* Nothing to say, ever: the caller's deadline decides. */
-    sleep_until(deadline_ms, deadline_ms);
+    wait_out(deadline_ms);
     return sn_err_set(e, SENTINEL_ERR_TIMEOUT, "no reply in time");
 }
 
