@@ -11,8 +11,10 @@
  *              --fault-file F: F holds "START END PORT": START the sync
  *              point printed by `syncpoint` just before a kill or freeze
  *              of the master on PORT, END the wall-clock ms the fault
- *              command returned. A lost write that PORT acknowledged from
- *              START to 5 ms after END is counted apart as lost_at_fault
+ *              command returned. A lost write that PORT acknowledged (or a
+ *              node the loop could not learn: the master died between the
+ *              SET and the question) from START to 5 ms after END is
+ *              counted apart as lost_at_fault
  *              (Redis replicates asynchronously: a master stopped between
  *              answering a client and feeding its replicas takes that write
  *              with it; no proxy can prevent that, see DESIGN.md "What
@@ -268,16 +270,18 @@ static int cmd_writeloop(void)
             redisSetTimeout(m, tv);
             for (long i = 0; i < seq; i++) {
                 redisReply *r;
+                int node; /* who acknowledged it; 0 when the loop could not learn */
                 if (!ackbits[i])
                     continue;
+                node = ackbits[i] <= nports ? ports[ackbits[i] - 1] : 0;
                 r = redisCommand(m, "EXISTS %s:%ld", opt_prefix, i);
                 if (r == NULL) {
                     missing = -1;
                     break;
                 }
                 if ((r->type != REDIS_REPLY_INTEGER || r->integer != 1) && fault_start &&
-                    ackbits[i] <= nports && ports[ackbits[i] - 1] == fault_port &&
-                    ack_wall[i] >= fault_start && ack_wall[i] <= fault_end + 5) {
+                    (node == fault_port || node == 0) && ack_wall[i] >= fault_start &&
+                    ack_wall[i] <= fault_end + 5) {
                     lost_at_fault++; /* see --fault-file */
                 } else if (r->type != REDIS_REPLY_INTEGER || r->integer != 1) {
                     missing++;
