@@ -14,6 +14,10 @@
 # replication lag of this run plus the fault command, a few ms, where it
 # used to be a fixed second before the fault).
 #
+# benchmarks/failover (every client path at once, sentinel-proxy among them)
+# still stamps its faults with fo-tool and judges losses in its own analysis
+# (lib/analyze.php, fo_lost_at_crash): a benchmark figure, not a test.
+#
 # Needs PROXY_CLIENT (proxy-client) and TOPOLOGY_BIN (sentinel-topology), and
 # runs inside `sentinel-topology run`.
 
