@@ -99,11 +99,14 @@ loop stays multiplexed) per write, reconnecting after any error or error
 reply, 1 s command timeout; afterwards every acknowledged key is looked up
 on the final master. "Lost" counts acknowledged keys missing there; "acked
 by the demoted master" counts those of them acknowledged by a node that is
-no longer master. "Lost at the fault" are writes acknowledged from 1 s
-before the kill/freeze command to 5 ms after it and missing: Redis answers
-a client before it feeds its replicas within one event-loop pass, so a
-master stopped in between takes that write with it (DESIGN.md, "What nothing
-lost means"); they are counted apart, not in "lost".
+no longer master. "Lost at the fault" are writes the broken master
+acknowledged after the sync point (a marker its replicas confirmed with WAIT
+just before the kill/freeze, tests/proxy/faults.sh) up to 5 ms after the
+fault command, and missing: Redis answers a client before it feeds its
+replicas within one event-loop pass, so a master stopped in between takes
+that write with it (DESIGN.md, "What nothing lost means"); they are counted
+apart, not in "lost". The window is the replication lag measured in the run
+(fault_window_ms in the raw summaries), not a fixed second.
 
 ## Reading the figures
 

@@ -188,22 +188,15 @@ failover)
         --prefix "$SCEN-$TARGET" >"$BENCH_OUT/wl.out" 2>&1 &
     WL=$!
     sleep 3
-    case $SCEN in
-    kill)
-        T0=$(date +%s%3N)
-        "$TOPOLOGY_BIN" ctl kill-master >/dev/null
-        echo "$T0 $(date +%s%3N)" >"$BENCH_OUT/fault.ms"
-        ;;
-    freeze)
-        T0=$(date +%s%3N)
-        "$TOPOLOGY_BIN" ctl freeze-master >/dev/null
-        echo "$T0 $(date +%s%3N)" >"$BENCH_OUT/fault.ms"
+    # The fault step shared with the proxy tests and the soak (sync point,
+    # then the fault; the write loop excuses only what the sync point says).
+    . "$ROOT/tests/proxy/faults.sh"
+    inject_fault "$SCEN" "$BENCH_OUT/fault.ms"
+    if [ "$SCEN" = freeze ]; then
         "$TOPOLOGY_BIN" ctl wait-switch "$OLD" 30000 >/dev/null
         sleep 2
         "$TOPOLOGY_BIN" ctl thaw-all
-        ;;
-    manual) "$TOPOLOGY_BIN" ctl failover ;;
-    esac
+    fi
     "$TOPOLOGY_BIN" ctl wait-switch "$OLD" 30000 >/dev/null
     wait $WL
     echo "$SCEN $TARGET $(cat "$BENCH_OUT/wl.out")" >>"$BENCH_OUT/failover.txt"

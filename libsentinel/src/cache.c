@@ -52,6 +52,31 @@ struct sn_flight {
 
 static pthread_mutex_t flights_mu = PTHREAD_MUTEX_INITIALIZER;
 static sn_flight *flights;
+static _Atomic int flight_waiters; /* callers waiting for another's answer */
+
+int sn_flight_waiters(void)
+{
+    return flight_waiters;
+}
+
+/* The deadline is on sn_now_ms()'s clock, which a unit test may script; the
+ * condition variable waits on CLOCK_MONOTONIC: wait for what is left. */
+static int wait_done(sn_flight *f, int64_t deadline_ms)
+{
+    int64_t left = deadline_ms - sn_now_ms();
+    struct timespec ts;
+
+    if (left <= 0)
+        return ETIMEDOUT;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += (time_t)(left / 1000);
+    ts.tv_nsec += (long)(left % 1000) * 1000000;
+    if (ts.tv_nsec >= 1000000000) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000;
+    }
+    return pthread_cond_timedwait(&f->done, &f->mu, &ts);
+}
 
 sn_flight *sn_flight_get(const char *key)
 {
@@ -93,12 +118,11 @@ int sn_flight_begin(sn_flight *f, int64_t deadline_ms, int *code, sentinel_addr 
     }
     /* Someone is resolving: wait for their answer rather than ask again. */
     seen = f->generation;
-    while (f->busy && f->generation == seen) {
-        struct timespec ts = {.tv_sec = deadline_ms / 1000,
-                              .tv_nsec = (deadline_ms % 1000) * 1000000};
-        if (pthread_cond_timedwait(&f->done, &f->mu, &ts) == ETIMEDOUT)
+    flight_waiters++;
+    while (f->busy && f->generation == seen)
+        if (wait_done(f, deadline_ms) == ETIMEDOUT)
             break;
-    }
+    flight_waiters--;
     if (f->generation == seen) {
         /* Deadline passed with the other resolution still running. */
         pthread_mutex_unlock(&f->mu);

@@ -56,7 +56,10 @@ int64_t sn_now_ms(void);          /* CLOCK_MONOTONIC, or the test clock */
  * CLOCK_MONOTONIC. Not for production use (no locking). */
 void sn_clock_set(int64_t (*now_ms)(void));
 int64_t sn_wall_ms(void);         /* CLOCK_REALTIME */
+/* Sleeps on the real clock, or calls the test's sleep (which moves its
+ * scripted clock) when one is installed: sn_sleep_set(NULL) restores. */
 void sn_sleep_ms(int64_t ms);
+void sn_sleep_set(void (*sleep_ms)(int64_t ms));
 /* Exponential backoff with full jitter: uniform in [0, min(max, base*2^n)]. */
 int64_t sn_backoff_ms(uint64_t *rng, int attempt, int base_ms, int max_ms);
 uint64_t sn_rng_seed(const void *salt);
@@ -338,6 +341,8 @@ typedef struct sn_flight sn_flight;
 sn_flight *sn_flight_get(const char *key);
 int sn_flight_begin(sn_flight *f, int64_t deadline_ms, int *code, sentinel_addr *addr, sn_err *e);
 void sn_flight_end(sn_flight *f, int code, const sentinel_addr *addr, const sn_err *e);
+/* How many callers are waiting for another's answer now (for unit tests). */
+int sn_flight_waiters(void);
 
 /* ---- the handle ---------------------------------------------------------- */
 

@@ -14,11 +14,19 @@ static int64_t clock_ms(clockid_t id)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The test seam: a scripted clock and what "sleeping" does to it. Hidden
+ * symbols, reached only through libsentinel.a (the unit tests). */
 static int64_t (*test_clock)(void);
+static void (*test_sleep)(int64_t ms);
 
 void sn_clock_set(int64_t (*now_ms)(void))
 {
     test_clock = now_ms;
+}
+
+void sn_sleep_set(void (*sleep_ms)(int64_t ms))
+{
+    test_sleep = sleep_ms;
 }
 
 int64_t sn_now_ms(void)
@@ -39,6 +47,10 @@ void sn_sleep_ms(int64_t ms)
 
     if (ms <= 0)
         return;
+    if (test_sleep) {
+        test_sleep(ms);
+        return;
+    }
     ts.tv_sec = ms / 1000;
     ts.tv_nsec = (ms % 1000) * 1000000;
     while (nanosleep(&ts, &ts) == -1 && errno == EINTR)

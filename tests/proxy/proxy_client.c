@@ -8,13 +8,27 @@
  *              directly). Prints one "key=value" summary line; exit 1 when
  *              an acknowledged write is missing. --mux asks INFO instead
  *              of CONFIG, so that the loop stays multiplexed in the proxy.
- *              --fault-file F: F holds "START END", the wall-clock ms around
- *              a kill or freeze command; a lost write acknowledged from 1 s
- *              before START to 5 ms after END is counted apart as
- *              lost_at_fault (Redis replicates asynchronously: a master
- *              stopped between answering a client and feeding its replicas
- *              takes that write with it; no proxy can prevent that, see
- *              DESIGN.md "What nothing lost means") and does not fail.
+ *              --fault-file F: F holds "START END PORT": START the sync
+ *              point printed by `syncpoint` just before a kill or freeze
+ *              of the master on PORT, END the wall-clock ms the fault
+ *              command returned. A lost write that PORT acknowledged (or a
+ *              node the loop could not learn: the master died between the
+ *              SET and the question) from START to 5 ms after END is
+ *              counted apart as lost_at_fault
+ *              (Redis replicates asynchronously: a master stopped between
+ *              answering a client and feeding its replicas takes that write
+ *              with it; no proxy can prevent that, see DESIGN.md "What
+ *              nothing lost means") and does not fail. Any other lost
+ *              write fails, however close to the fault: the window is the
+ *              replication lag measured in the run, not a fixed second.
+ *   syncpoint  straight to the master on --port (not through the proxy):
+ *              note the wall-clock ms, SET a marker, WAIT until every
+ *              connected replica has it. Prints "MS US REPLICAS LAG_MS":
+ *              every write the master acknowledged before MS (wall clock,
+ *              ms; US: the same moment on CLOCK_MONOTONIC in microseconds,
+ *              as fo-tool now) is on every replica; LAG_MS: how long they
+ *              took to confirm. Exit 1 when they do not within --seconds.
+ *   now        "MS US": the wall clock in ms and CLOCK_MONOTONIC in us.
  *   slowreader pipeline GETs of a large value without reading, check the
  *              proxy's RSS stays bounded, then read and check every reply
  *   conns      open N connections, PING on each, PING again, close
@@ -51,7 +65,7 @@ static int opt_pid;
 static long opt_rss_limit_kb = 65536;
 static const char *opt_keys_out;
 static int opt_mux; /* writeloop: learn the node with INFO (multiplexed), not CONFIG */
-static const char *opt_fault_file; /* writeloop: "START END" wall-clock ms of a kill/freeze */
+static const char *opt_fault_file; /* writeloop: "START END PORT" of a kill/freeze */
 
 static int64_t wall_ms(void)
 {
@@ -65,6 +79,13 @@ static int64_t now_ms(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
 static redisContext *connect_proxy(int timeout_ms)
@@ -127,6 +148,7 @@ static int cmd_writeloop(void)
     int64_t *ack_wall = NULL, fault_start = 0, fault_end = 0;
     size_t ack_wall_cap = 0;
     long lost_at_fault = 0;
+    int fault_port = 0;
     int ports[MAX_NODES] = {0}, nports = 0, final_port = -1;
     long per_port[MAX_NODES] = {0};
     FILE *kf = NULL;
@@ -228,7 +250,7 @@ static int cmd_writeloop(void)
     if (opt_fault_file) {
         FILE *ff = fopen(opt_fault_file, "r");
         long long a = 0, b = 0;
-        if (ff && fscanf(ff, "%lld %lld", &a, &b) == 2) {
+        if (ff && fscanf(ff, "%lld %lld %d", &a, &b, &fault_port) == 3) {
             fault_start = a;
             fault_end = b;
         }
@@ -248,15 +270,18 @@ static int cmd_writeloop(void)
             redisSetTimeout(m, tv);
             for (long i = 0; i < seq; i++) {
                 redisReply *r;
+                int node; /* who acknowledged it; 0 when the loop could not learn */
                 if (!ackbits[i])
                     continue;
+                node = ackbits[i] <= nports ? ports[ackbits[i] - 1] : 0;
                 r = redisCommand(m, "EXISTS %s:%ld", opt_prefix, i);
                 if (r == NULL) {
                     missing = -1;
                     break;
                 }
                 if ((r->type != REDIS_REPLY_INTEGER || r->integer != 1) && fault_start &&
-                    ack_wall[i] >= fault_start - 1000 && ack_wall[i] <= fault_end + 5) {
+                    (node == fault_port || node == 0) && ack_wall[i] >= fault_start &&
+                    ack_wall[i] <= fault_end + 5) {
                     lost_at_fault++; /* see --fault-file */
                 } else if (r->type != REDIS_REPLY_INTEGER || r->integer != 1) {
                     missing++;
@@ -273,9 +298,10 @@ static int cmd_writeloop(void)
         missing = -1;
     }
     printf("attempted=%ld acked=%ld errors=%ld reconnects=%ld longest_gap_ms=%lld "
-           "final_master=%d lost=%ld lost_acked_by_demoted=%ld lost_at_fault=%ld",
+           "final_master=%d lost=%ld lost_acked_by_demoted=%ld lost_at_fault=%ld "
+           "fault_window_ms=%lld",
            seq, acked, errors, reconnects, (long long)gap, final_port, missing, lost_demoted,
-           lost_at_fault);
+           lost_at_fault, (long long)(fault_start ? fault_end + 5 - fault_start : 0));
     for (int i = 0; i < nports; i++)
         printf(" acked_by_%d=%ld", ports[i], per_port[i]);
     printf("\n");
@@ -587,6 +613,57 @@ static int cmd_halfclose(void)
     return ended == opt_count ? 0 : 1;
 }
 
+/* ------------------------------------------------------------------------
+ * syncpoint
+ * ------------------------------------------------------------------------ */
+
+static long info_field(const char *info, const char *name)
+{
+    const char *p = strstr(info, name);
+
+    return p ? atol(p + strlen(name)) : -1;
+}
+
+static int cmd_syncpoint(void)
+{
+    int64_t deadline = now_ms() + (int64_t)(opt_seconds * 1000);
+    redisContext *c = connect_proxy(1000);
+    int rc = 1;
+
+    if (c == NULL) {
+        fprintf(stderr, "syncpoint: cannot connect to 127.0.0.1:%d\n", opt_port);
+        return 1;
+    }
+    for (int tries = 0; tries < 100 && now_ms() < deadline; tries++) {
+        redisReply *info = redisCommand(c, "INFO replication"), *set = NULL, *wait = NULL;
+        long replicas = -1;
+        int64_t t = wall_ms(), us = mono_us();
+
+        if (info && info->type == REDIS_REPLY_STRING)
+            replicas = info_field(info->str, "connected_slaves:");
+        freeReplyObject(info);
+        if (replicas > 0) {
+            set = redisCommand(c, "SET %s:syncpoint %lld", opt_prefix, (long long)t);
+            if (set && set->type == REDIS_REPLY_STATUS)
+                wait = redisCommand(c, "WAIT %ld 1000", replicas);
+        }
+        if (wait && wait->type == REDIS_REPLY_INTEGER && wait->integer >= replicas) {
+            printf("%lld %lld %ld %lld\n", (long long)t, (long long)us, replicas,
+                   (long long)(wall_ms() - t));
+            rc = 0;
+        }
+        freeReplyObject(set);
+        freeReplyObject(wait);
+        if (rc == 0 || c->err)
+            break;
+        usleep(10000);
+    }
+    if (rc != 0)
+        fprintf(stderr, "syncpoint: the replicas of 127.0.0.1:%d did not confirm\n", opt_port);
+    redisFree(c);
+    return rc;
+}
+
 static int cmd_ping(void)
 {
     redisContext *c = connect_proxy((int)(opt_seconds * 1000));
@@ -662,6 +739,13 @@ int main(int argc, char **argv)
         return cmd_midcmd();
     if (!strcmp(mode, "ping"))
         return cmd_ping();
+    if (!strcmp(mode, "syncpoint"))
+        return cmd_syncpoint();
+    if (!strcmp(mode, "now")) {
+        int64_t us = mono_us();
+        printf("%lld %lld\n", (long long)wall_ms(), (long long)us);
+        return 0;
+    }
     if (!strcmp(mode, "halfclose"))
         return cmd_halfclose();
     fprintf(stderr, "proxy-client: unknown mode %s\n", mode);

@@ -9,14 +9,17 @@
 SCRIPT_ARGS=("$@")
 SCENARIO=${1:?scenario}
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/faults.sh"
 run_in_topology
 
 OLD=$SENTINEL_TEST_MASTER_PORT
 start_proxy P
-# A write acknowledged right around a kill or freeze may never reach a
+# A write the master acknowledged after the replicas last confirmed (the
+# sync point, faults.sh) and before a kill or freeze may never reach a
 # replica (asynchronous replication, DESIGN.md "What nothing lost means"):
 # the write loops count those apart (lost_at_fault). Everything acknowledged
-# later, and anything in a manual failover, must survive.
+# before the sync point or after the fault, and anything in a manual
+# failover, must survive.
 FAULT=$WORK/fault.ms
 "$PROXY_CLIENT" writeloop --port "$P_PORT" --seconds 12 --count 5000000 \
     --fault-file "$FAULT" --prefix "$SCENARIO" >"$WORK/writeloop.out" 2>&1 &
@@ -28,20 +31,16 @@ sleep 2
 
 case $SCENARIO in
 kill)
-    T0=$(date +%s%3N)
-    ctl kill-master >/dev/null || fail "kill-master"
-    echo "$T0 $(date +%s%3N)" >"$FAULT"
+    inject_fault kill "$FAULT" || fail "kill-master"
     ;;
 freeze)
-    T0=$(date +%s%3N)
-    ctl freeze-master >/dev/null || fail "freeze-master"
-    echo "$T0 $(date +%s%3N)" >"$FAULT"
+    inject_fault freeze "$FAULT" || fail "freeze-master"
     ctl wait-switch "$OLD" 30000 >/dev/null || fail "no switch while frozen"
     sleep 1
     ctl thaw-all || fail "thaw"
     ;;
 manual)
-    ctl failover || fail "SENTINEL FAILOVER"
+    inject_fault manual "$FAULT" || fail "SENTINEL FAILOVER"
     ;;
 sentinel-loss)
     # The sentinel the proxy prefers is the first of its list.

@@ -14,11 +14,12 @@
 #
 # Assertions (each one a line in the summary, exit 1 if any fails):
 #   - no acknowledged write missing from the final master, per path. A write
-#     acknowledged from 1 s before a kill/freeze until 5 ms after the fault
-#     command returned is excused and counted as "at crash": Redis replicates
-#     asynchronously, so a crashed master can take its last writes with it
-#     (the failover suite's rule, benchmarks/failover/lib/analyze.php
-#     fo_lost_at_crash). Nothing is excused for a manual failover.
+#     the broken master acknowledged after the sync point taken just before a
+#     kill/freeze (its replicas confirmed every earlier write with WAIT:
+#     tests/proxy/faults.sh, the fault step shared with the proxy tests)
+#     until 5 ms after the fault command returned is excused and counted as
+#     "at crash": Redis replicates asynchronously, so a crashed master can
+#     take its last writes with it. Nothing is excused for a manual failover.
 #   - each path wrote again after every fault
 #   - proxy fds at the end <= fds after warm-up + FD_SLACK
 #   - proxy VmRSS: the last samples <= the warm-up maximum + RSS_SLACK_KB
@@ -30,7 +31,8 @@
 # `sentinel-topology run`), the proxy and the writers are cleaned up on exit.
 #
 # Environment: BUILD_DIR (default ./build) holding sentinel-proxy,
-# sentinel-topology, fo-writer and fo-tool; SENTINEL_PHP_EXT (a built
+# sentinel-topology, proxy-client and the shared clients (tests/clients:
+# fo-writer, fo-tool); SENTINEL_PHP_EXT (a built
 # sentinel.so; otherwise the extension is built into the scratch dir);
 # FD_SLACK (4), RSS_SLACK_KB (256).
 set -u
@@ -39,8 +41,9 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD_DIR:-$ROOT/build}
 TOPOLOGY_BIN=$BUILD/tests/harness/sentinel-topology
 PROXY_BIN=$BUILD/libsentinel/tools/sentinel-proxy
-FO_WRITER=$BUILD/benchmarks/failover/fo-writer
-FO_TOOL=$BUILD/benchmarks/failover/fo-tool
+FO_WRITER=$BUILD/tests/clients/fo-writer
+FO_TOOL=$BUILD/tests/clients/fo-tool
+PROXY_CLIENT=$BUILD/tests/proxy/proxy-client
 FD_SLACK=${FD_SLACK:-4}
 RSS_SLACK_KB=${RSS_SLACK_KB:-256}
 
@@ -71,7 +74,7 @@ if [ -z "$INTERVAL" ]; then
 fi
 [ "$INTERVAL" -ge 10 ] || { echo "soak: fault interval must be >= 10 s" >&2; exit 2; }
 
-for b in "$TOPOLOGY_BIN" "$PROXY_BIN" "$FO_WRITER" "$FO_TOOL"; do
+for b in "$TOPOLOGY_BIN" "$PROXY_BIN" "$FO_WRITER" "$FO_TOOL" "$PROXY_CLIENT"; do
     [ -x "$b" ] || { echo "soak: $b not built (BUILD_DIR=$BUILD)" >&2; exit 2; }
 done
 
@@ -167,7 +170,7 @@ if [ $HAVE_PHP = 1 ]; then
     # As in the failover suite: the CLI's default sentinel.watch=auto is off,
     # which would leave a manual failover to the 60 s cache TTL.
     php -d "extension=$EXT" -d sentinel.watch=on -d "sentinel.shared_cache_dir=$WORK" \
-        "$ROOT/benchmarks/failover/writer.php" --mode ext \
+        "$ROOT/tests/clients/writer.php" --mode ext \
         --bindings "$ROOT/bindings/php/src" --sentinels "$SENTINEL_TEST_SENTINELS" \
         --master "$SENTINEL_TEST_MASTER_NAME" --log "$WORK/php-writer.log" --prefix soakphp \
         --path php --interval-us 2000 --max-count $((MAXS * 500)) --max-seconds "$MAXS" \
@@ -188,19 +191,22 @@ fi
 PIDS+=("$!")
 
 # ---- faults --------------------------------------------------------------------
-# faults file: "kind start_us end_us old_port new_port"
+# faults file: "kind start_us end_us old_port new_port": for kill and freeze
+# start_us is the sync point (tests/proxy/faults.sh), for manual the moment
+# before the command.
 : >"$WORK/faults"
+export PROXY_CLIENT TOPOLOGY_BIN
+. "$ROOT/tests/proxy/faults.sh"
 fault() { # kind: one fault and the recovery from it; 0 on success
     local kind=$1 old idx t0 t1 new
     old=$(ctl master-port) || return 1
     idx=$(ctl master-index) || return 1
     t0=$("$FO_TOOL" now)
-    case $kind in
-    kill) ctl kill-master >/dev/null || return 1 ;;
-    freeze) ctl freeze-master >/dev/null || return 1 ;;
-    manual) ctl failover >/dev/null || return 1 ;;
-    esac
+    inject_fault "$kind" "$WORK/fault.last" 2>>"$WORK/faults.log" || return 1
     t1=$("$FO_TOOL" now)
+    if [ -s "$WORK/fault.last" ]; then
+        read -r _ _ _ t0 t1 <"$WORK/fault.last"
+    fi
     [ "$kind" = freeze ] && sleep 5
     new=$(ctl wait-switch "$old" 30000) || { ctl thaw-all; return 1; }
     case $kind in
@@ -279,7 +285,7 @@ classify() {
             for (s in miss) {
                 missing++; ok = 0
                 for (i = 1; i <= n; i++)
-                    if ((kind[i] == "kill" || kind[i] == "freeze") && at[s] >= t0[i] - 1000000 &&
+                    if ((kind[i] == "kill" || kind[i] == "freeze") && at[s] >= t0[i] &&
                         at[s] <= t1[i] + 5000 && (port[s] == 0 || port[s] == old[i])) ok = 1
                 if (ok) crash++; else lost++
             }

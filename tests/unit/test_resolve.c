@@ -7,6 +7,12 @@
  * Nodes count what they were asked, under a mutex (the single-flight test
  * drives the fake from several threads).
  *
+ * Time is scripted too (sn_clock_set, sn_sleep_set): the clock moves only
+ * when the fake network makes the library wait (a connect or command
+ * timeout runs out) or the library pauses between tries, and then by
+ * exactly that much. Nothing sleeps for real, and a test asserts how long a
+ * resolution took to the millisecond.
+ *
  * Over 800 lines: every test shares the scripted fake network above; split
  * by behaviour (ordering, errors, single flight) when it next grows.
  */
@@ -18,10 +24,12 @@
 #include <cmocka.h>
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "internal.h"
 #include "sentinel/hiredis.h"
@@ -77,7 +85,7 @@ typedef struct fake_node {
     int nroles;
     /* Expected AUTH; pass NULL means no AUTH required (and AUTH is an error). */
     const char *user, *pass;
-    int delay_ms; /* before every reply */
+    int hold;     /* replies wait until net_release() (single-flight tests) */
 
     /* What it saw. */
     int opens, cmd_auth, auth_failed, cmd_get, cmd_sentinels, cmd_role, cmd_other;
@@ -95,10 +103,11 @@ typedef struct fake_conn {
     int authed;
     int close_after_out;
     size_t oversize_left;
-    int64_t ready_at; /* monotonic ms before which nothing is delivered */
 } fake_conn;
 
 static pthread_mutex_t net_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t net_released = PTHREAD_COND_INITIALIZER;
+static int released; /* under net_mu: held replies may go */
 static fake_node nodes[MAX_NODES];
 static int nnodes;
 static fake_conn conns[MAX_CONNS];
@@ -111,7 +120,62 @@ static void net_reset(void)
     nnodes = 0;
     memset(conns, 0, sizeof(conns));
     refused_unknown = 0;
+    released = 0;
     pthread_mutex_unlock(&net_mu);
+}
+
+/* ------------------------------------------------------------------------
+ * The scripted clock
+ * ------------------------------------------------------------------------ */
+
+static _Atomic int64_t fake_now;
+
+static int64_t fake_clock(void)
+{
+    return atomic_load(&fake_now);
+}
+
+/* The library pauses (a backoff between tries): time passes, instantly. */
+static void fake_sleep(int64_t ms)
+{
+    atomic_fetch_add(&fake_now, ms);
+}
+
+/* The network never answers: the caller waits out its deadline, and the
+ * clock jumps there. */
+static void wait_out(int64_t deadline_ms)
+{
+    int64_t end = deadline_ms;
+    int64_t now = atomic_load(&fake_now);
+
+    while (end > now && !atomic_compare_exchange_weak(&fake_now, &now, end))
+        ;
+}
+
+/* Held replies may go (see fake_node.hold). */
+static void net_release(void)
+{
+    pthread_mutex_lock(&net_mu);
+    released = 1;
+    pthread_cond_broadcast(&net_released);
+    pthread_mutex_unlock(&net_mu);
+}
+
+/* A node with `hold` set keeps its replies until the test releases them:
+ * the way to make several threads overlap without sleeping. Bounded in
+ * real time so a broken test cannot hang (the caller then fails). */
+static int wait_released(void)
+{
+    struct timespec ts;
+    int rc = 0;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_sec += 10;
+    pthread_mutex_lock(&net_mu);
+    while (!released && rc == 0)
+        rc = pthread_cond_timedwait(&net_released, &net_mu, &ts);
+    pthread_mutex_unlock(&net_mu);
+    return released ? 0 : -1;
 }
 
 static fake_node *node_add(const char *host, int port)
@@ -245,7 +309,6 @@ static void answer(fake_conn *c, const cmd *k)
 {
     fake_node *n = c->node;
 
-    c->ready_at = sn_now_ms() + n->delay_ms;
     if (strcasecmp(k->argv[0], "AUTH") == 0) {
         const char *user = k->argc == 3 ? k->argv[1] : "";
         const char *pass = k->argv[k->argc - 1];
@@ -321,17 +384,6 @@ static void answer(fake_conn *c, const cmd *k)
     }
 }
 
-/* Sleep until `until` but never past the caller's deadline; a sleep is a
- * real one, so keep the deadlines in these tests small. */
-static void sleep_until(int64_t until, int64_t deadline_ms)
-{
-    int64_t now = sn_now_ms(), end = until < deadline_ms ? until : deadline_ms;
-
-    if (end - now > 2000)
-        end = now + 2000; /* a test bug must not hang the suite */
-    sn_sleep_ms(end - now);
-}
-
 static int fake_open(const char *host, int port, int64_t deadline_ms, sn_err *e)
 {
     fake_node *n;
@@ -354,7 +406,7 @@ static int fake_open(const char *host, int port, int64_t deadline_ms, sn_err *e)
         return sn_err_set(e, SENTINEL_ERR_HOST_UNRESOLVED, "cannot resolve '%s'", host);
     case OPEN_TIMEOUT:
         pthread_mutex_unlock(&net_mu);
-        sleep_until(deadline_ms, deadline_ms);
+        wait_out(deadline_ms);
         return sn_err_set(e, SENTINEL_ERR_TIMEOUT, "connect timed out");
     case OPEN_ACCEPT:
         break;
@@ -394,20 +446,17 @@ static ssize_t fake_send(int h, const void *buf, size_t len, int64_t deadline_ms
 static ssize_t fake_recv(int h, void *buf, size_t cap, int64_t deadline_ms, sn_err *e)
 {
     fake_conn *c;
-    int64_t ready_at;
     size_t n;
+    int hold;
 
     pthread_mutex_lock(&net_mu);
     c = &conns[h];
     assert_true(c->used);
-    ready_at = c->ready_at;
+    hold = c->node->hold;
     pthread_mutex_unlock(&net_mu);
 
-    if (sn_now_ms() < ready_at) {
-        sleep_until(ready_at, deadline_ms);
-        if (sn_now_ms() < ready_at)
-            return sn_err_set(e, SENTINEL_ERR_TIMEOUT, "no reply in time");
-    }
+    if (hold && wait_released() != 0)
+        return sn_err_set(e, SENTINEL_ERR_TIMEOUT, "the test never released the reply");
 
     pthread_mutex_lock(&net_mu);
     if (c->outpos < c->outlen) {
@@ -433,7 +482,7 @@ static ssize_t fake_recv(int h, void *buf, size_t cap, int64_t deadline_ms, sn_e
     }
     pthread_mutex_unlock(&net_mu);
     /* Nothing to say, ever: the caller's deadline decides. */
-    sleep_until(deadline_ms, deadline_ms);
+    wait_out(deadline_ms);
     return sn_err_set(e, SENTINEL_ERR_TIMEOUT, "no reply in time");
 }
 
@@ -528,6 +577,9 @@ static int setup(void **state)
     (void)state;
     net_reset();
     sn_transport_set(&fake_transport);
+    atomic_store(&fake_now, 1000000);
+    sn_clock_set(fake_clock);
+    sn_sleep_set(fake_sleep);
     return 0;
 }
 
@@ -535,6 +587,8 @@ static int teardown(void **state)
 {
     (void)state;
     sn_transport_set(NULL);
+    sn_clock_set(NULL);
+    sn_sleep_set(NULL);
     /* Every link the library opened was closed again. */
     assert_int_equal(open_connections(), 0);
     return 0;
@@ -601,8 +655,9 @@ static void test_connect_timeout_moves_to_next_sentinel(void **state)
 
     t0 = sn_now_ms();
     assert_int_equal(sentinel_resolve(s, 0, &a), SENTINEL_OK);
-    /* The per-sentinel connect timeout, not the total, bounded the wait. */
-    assert_true(sn_now_ms() - t0 < 2000);
+    /* The per-sentinel connect timeout (50 ms), not the 5 s total, bounded
+     * the wait; the second sentinel and the master answered at once. */
+    assert_int_equal(sn_now_ms() - t0, 50);
     assert_int_equal(s1->opens, 1);
     assert_int_equal(s2->cmd_get, 1);
     expect_sentinel_at(s, 0, "127.0.0.1", 26380);
@@ -696,10 +751,10 @@ static void test_silent_sentinel_times_out_within_deadline(void **state)
     assert_int_equal(sentinel_resolve(s, 0, &a), SENTINEL_ERR_TIMEOUT);
     took = sn_now_ms() - t0;
     assert_int_equal(sentinel_errcode(s), SENTINEL_ERR_TIMEOUT);
-    assert_true(s1->cmd_get >= 1);
-    /* It returned: bounded by the total deadline (plus one command's slack),
-     * not by the 100 tries. */
-    if (took > 200 + 150)
+    assert_true(s1->cmd_get >= 2); /* it did retry */
+    /* It returned within the 200 ms total deadline, not after the 100 tries
+     * (each costs a 20 ms command timeout: 2 s). */
+    if (took > 200)
         fail_msg("resolution took %lld ms with a 200 ms total timeout", (long long)took);
     sentinel_free(s);
 }
@@ -725,8 +780,7 @@ static void test_silent_sentinel_skipped_after_command_timeout(void **state)
     assert_int_equal(s2->cmd_get, 1);
     expect_sentinel_at(s, 0, "127.0.0.1", 26380);
     /* The 50 ms command timeout, not the 5 s total, bounded the wait. */
-    if (took > 1000)
-        fail_msg("a silent sentinel held the resolution for %lld ms", (long long)took);
+    assert_int_equal(took, 50);
     sentinel_free(s);
 }
 
@@ -1019,15 +1073,19 @@ static void test_cache_served_until_ttl_then_refreshed(void **state)
     assert_int_equal(sentinel_resolve(s, SENTINEL_RESOLVE_NO_CACHE, &b), SENTINEL_OK);
     assert_int_equal(s1->cmd_get, 2);
 
-    /* A 1 ms TTL: expired by the next call, so it asks again. */
+    /* A 100 ms TTL: served from the cache for 99 ms, asked again at 100. */
     t = new_handle(S1);
-    assert_int_equal(sentinel_set_cache_ttl(t, 1), 0);
+    assert_int_equal(sentinel_set_cache_ttl(t, 100), 0);
     assert_int_equal(sentinel_resolve(t, 0, &a), SENTINEL_OK);
     assert_int_equal(s1->cmd_get, 3);
-    sn_sleep_ms(5);
+    fake_sleep(99);
+    assert_int_equal(sentinel_resolve(t, 0, &a), SENTINEL_OK);
+    assert_int_equal(s1->cmd_get, 3);
+    assert_int_equal(stats_of(t).cache_hits, 1);
+    fake_sleep(1);
     assert_int_equal(sentinel_resolve(t, 0, &a), SENTINEL_OK);
     assert_int_equal(s1->cmd_get, 4);
-    assert_int_equal(stats_of(t).cache_hits, 0);
+    assert_int_equal(stats_of(t).cache_hits, 1);
     sentinel_free(t);
     sentinel_free(s);
 }
@@ -1463,29 +1521,59 @@ static void *resolve_thread(void *arg)
     return NULL;
 }
 
-static void test_single_flight_one_resolution_for_many_threads(void **state)
+/* Real monotonic ms: only to bound the wait below, never asserted on. */
+static int64_t real_ms(void)
 {
-    enum { THREADS = 4 };
-    pthread_t th[THREADS];
-    worker w[THREADS];
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Start the workers; once `waiting` of them wait for another's answer (or
+ * after 5 s of real time, when single flight is broken), release the held
+ * replies and join them. Returns how many were waiting at the release. */
+static int run_workers(worker *w, int n, int waiting)
+{
+    pthread_t th[8];
     pthread_barrier_t go;
-    fake_node *s1, *m;
-    uint64_t waits = 0, gets, roles;
+    int64_t give_up = real_ms() + 5000;
+    int seen = 0;
 
-    (void)state;
-    s1 = sentinel_node("127.0.0.1", 26379, "127.0.0.1", 6379);
-    s1->delay_ms = 50; /* so that the threads overlap */
-    m = data_node("127.0.0.1", 6379, ROLE_MASTER);
-
-    pthread_barrier_init(&go, NULL, THREADS);
-    for (int i = 0; i < THREADS; i++) {
-        memset(&w[i], 0, sizeof(w[i]));
+    assert_true(n <= 8);
+    pthread_barrier_init(&go, NULL, (unsigned)n);
+    for (int i = 0; i < n; i++) {
         w[i].go = &go;
         assert_int_equal(pthread_create(&th[i], NULL, resolve_thread, &w[i]), 0);
     }
-    for (int i = 0; i < THREADS; i++)
+    /* A readiness condition, polled: bounded in count and in time. */
+    for (int i = 0; i < 5000 && (seen = sn_flight_waiters()) < waiting && real_ms() < give_up;
+         i++) {
+        struct timespec ms = {0, 1000000};
+        nanosleep(&ms, NULL);
+    }
+    net_release();
+    for (int i = 0; i < n; i++)
         pthread_join(th[i], NULL);
     pthread_barrier_destroy(&go);
+    return seen;
+}
+
+static void test_single_flight_one_resolution_for_many_threads(void **state)
+{
+    enum { THREADS = 4 };
+    worker w[THREADS];
+    fake_node *s1, *m;
+    uint64_t waits = 0, gets, roles;
+    int waiting;
+
+    (void)state;
+    s1 = sentinel_node("127.0.0.1", 26379, "127.0.0.1", 6379);
+    s1->hold = 1; /* the first asker's answer waits until all overlap */
+    m = data_node("127.0.0.1", 6379, ROLE_MASTER);
+
+    memset(w, 0, sizeof(w));
+    waiting = run_workers(w, THREADS, THREADS - 1);
 
     for (int i = 0; i < THREADS; i++) {
         assert_int_equal(w[i].code, SENTINEL_OK);
@@ -1499,9 +1587,11 @@ static void test_single_flight_one_resolution_for_many_threads(void **state)
     gets = (uint64_t)s1->cmd_get;
     roles = (uint64_t)m->cmd_role;
     pthread_mutex_unlock(&net_mu);
-    assert_true(gets < THREADS);
-    assert_true(roles < THREADS);
-    assert_int_equal(gets + waits, THREADS);
+    /* One asked (sentinel and ROLE once), the three others waited for it. */
+    assert_int_equal(waiting, THREADS - 1);
+    assert_int_equal(gets, 1);
+    assert_int_equal(roles, 1);
+    assert_int_equal(waits, THREADS - 1);
 }
 
 /* Handles that differ only in their sentinel password never share a
@@ -1511,28 +1601,22 @@ static void test_single_flight_one_resolution_for_many_threads(void **state)
 static void test_single_flight_not_shared_across_sentinel_credentials(void **state)
 {
     enum { THREADS = 4 };
-    pthread_t th[THREADS];
     worker w[THREADS];
-    pthread_barrier_t go;
     fake_node *s1;
     int refused;
 
     (void)state;
     s1 = sentinel_node("127.0.0.1", 26379, "127.0.0.1", 6379);
     s1->pass = "right";
-    s1->delay_ms = 50; /* so that the threads overlap */
+    s1->hold = 1; /* both groups' first askers wait until all overlap */
     data_node("127.0.0.1", 6379, ROLE_MASTER);
 
-    pthread_barrier_init(&go, NULL, THREADS);
-    for (int i = 0; i < THREADS; i++) {
-        memset(&w[i], 0, sizeof(w[i]));
-        w[i].go = &go;
-        w[i].sentinel_password = (i % 2 == 0) ? "right" : "wrong";
-        assert_int_equal(pthread_create(&th[i], NULL, resolve_thread, &w[i]), 0);
-    }
+    memset(w, 0, sizeof(w));
     for (int i = 0; i < THREADS; i++)
-        pthread_join(th[i], NULL);
-    pthread_barrier_destroy(&go);
+        w[i].sentinel_password = (i % 2 == 0) ? "right" : "wrong";
+    /* One waiter per password (two flights); with one shared flight three
+     * would wait, which releases the replies too and fails below. */
+    run_workers(w, THREADS, THREADS / 2);
 
     for (int i = 0; i < THREADS; i++) {
         if (i % 2 == 0) {

@@ -11,6 +11,11 @@
  * Children created with fork() never use cmocka's asserts (they would unwind
  * into the child's copy of the runner): they report through their exit
  * status, and the parent asserts on it.
+ *
+ * Tests of sentinel_resolve_shared() waiting for another process script the
+ * clock (sn_clock_set, sn_sleep_set): the other process acts when the
+ * resolver first pauses to wait, so the test knows it waited, and nothing
+ * sleeps for real.
  */
 #define _GNU_SOURCE
 #include <dirent.h>
@@ -26,6 +31,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,9 +156,43 @@ static int setup(void **state)
     return 0;
 }
 
+/* ------------------------------------------------------------------------
+ * The scripted clock: it moves only when the library pauses, by the pause.
+ * The first pause runs the test's on_first_wait (the other process acts
+ * then, while we are known to be waiting).
+ * ------------------------------------------------------------------------ */
+
+static int64_t fake_now;
+static int pauses;
+static void (*on_first_wait)(void);
+
+static int64_t fake_clock(void)
+{
+    return fake_now;
+}
+
+static void fake_sleep(int64_t ms)
+{
+    if (pauses++ == 0 && on_first_wait != NULL)
+        on_first_wait();
+    fake_now += ms;
+}
+
+static void clock_install(void (*first_wait)(void))
+{
+    fake_now = 1000000;
+    pauses = 0;
+    on_first_wait = first_wait;
+    sn_clock_set(fake_clock);
+    sn_sleep_set(fake_sleep);
+}
+
 static int teardown(void **state)
 {
     sn_transport_set(NULL);
+    sn_clock_set(NULL);
+    sn_sleep_set(NULL);
+    on_first_wait = NULL;
     scratch_free(*state);
     return 0;
 }
@@ -230,6 +270,33 @@ static int failover_set(sentinel_shm_t *shm, const char *host, int port, int on,
     if (sentinel_shm_set_failover(shm, host, port, on, lock_ms, &changed) != SENTINEL_OK)
         return -1;
     return changed;
+}
+
+/* The other process of a waiting test: its pid, the pipe it reads "go"
+ * from, and its exit status once on_first_wait has reaped it. */
+static pid_t other;
+static int other_go = -1, other_status = -1;
+
+/* In the child: wait (bounded) for the parent's go. */
+static int child_await_go(int fd)
+{
+    struct pollfd p = {.fd = fd, .events = POLLIN};
+    char c;
+
+    return poll(&p, 1, 30000) == 1 && read(fd, &c, 1) == 1 ? 0 : -1;
+}
+
+/* on_first_wait: the other process acts now; wait until it has. */
+static void other_go_and_reap(void)
+{
+    other_status = write(other_go, "G", 1) == 1 ? reap(other) : -2;
+}
+
+/* on_first_wait: the other process dies now (SIGKILL). */
+static void other_kill_and_reap(void)
+{
+    kill(other, SIGKILL);
+    other_status = reap(other);
 }
 
 static uint64_t slot_seq(const sentinel_shm_t *shm)
@@ -868,11 +935,17 @@ static void test_resolve_shared_failover_times_out(void **state)
     sentinel_shm_t *shm = open_ok(f->path);
     sentinel_t *s = mock_handle(100);
     sentinel_addr a = mkaddr("10.1.2.3", 6379, 1), out;
+    int64_t start;
 
     assert_int_equal(sentinel_shm_write(shm, &a, 60000, SENTINEL_SHM_FAILOVER, 1000), 0);
+    clock_install(NULL);
+    start = sn_now_ms();
     assert_int_equal(sentinel_resolve_shared(s, shm, 0, &out), SENTINEL_ERR_TIMEOUT);
     assert_non_null(strstr(sentinel_errstr(s), "10.1.2.3:6379"));
     assert_int_equal(mock_opens, 0); /* waiting is not asking */
+    /* It waited for the whole 100 ms total, and not a millisecond longer. */
+    assert_int_equal(sn_now_ms() - start, 100);
+    assert_true(pauses > 1); /* polling, with backoff */
     sentinel_free(s);
     sentinel_shm_close(shm);
 }
@@ -884,67 +957,82 @@ static void test_resolve_shared_failover_waits_for_new_master(void **state)
     sentinel_shm_t *shm = open_ok(f->path);
     sentinel_t *s = mock_handle(10000);
     sentinel_addr a = mkaddr("10.1.2.3", 6379, 1), out;
-    pid_t pid;
+    int go[2];
 
     assert_int_equal(sentinel_shm_write(shm, &a, 60000, SENTINEL_SHM_FAILOVER, 1000), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
+    assert_int_equal(pipe(go), 0);
+    other = fork();
+    assert_true(other >= 0);
+    if (other == 0) {
         sentinel_addr b = mkaddr("10.1.2.4", 6380, 2);
-        sn_sleep_ms(200);
+        close(go[1]);
+        if (child_await_go(go[0]) != 0)
+            _exit(2);
         _exit(sentinel_shm_write(shm, &b, 60000, 0, 1000) == 0 ? 0 : 1);
     }
+    close(go[0]);
+    other_go = go[1];
+    clock_install(other_go_and_reap); /* publish once we wait */
     assert_int_equal(sentinel_resolve_shared(s, shm, 0, &out), SENTINEL_OK);
+    close(go[1]);
+    assert_int_equal(other_status, 0);
+    assert_int_equal(pauses, 1); /* it waited, and saw the answer next */
     assert_string_equal(out.host, "10.1.2.4");
     assert_int_equal(out.port, 6380);
     assert_int_equal(mock_opens, 0);
-    assert_int_equal(reap(pid), 0);
     sentinel_free(s);
     sentinel_shm_close(shm);
 }
 
 /* While another process holds the refresher role we wait for its answer and
  * never ask the network ourselves (the mock refuses every connection). The
- * child publishes before it lets go, so whatever the timing, asking would be
- * a bug. */
+ * child publishes, once we wait, before it lets go: asking would be a bug. */
 static void test_resolve_shared_waits_for_other_refresher(void **state)
 {
     fixture *f = *state;
     sentinel_shm_t *shm = open_ok(f->path);
     sentinel_t *s = mock_handle(10000);
     sentinel_addr out;
-    int ready[2];
+    int ready[2], go[2];
     char c;
-    pid_t pid;
 
     assert_int_equal(pipe(ready), 0);
-    pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
+    assert_int_equal(pipe(go), 0);
+    other = fork();
+    assert_true(other >= 0);
+    if (other == 0) {
         sentinel_shm_t *mine = sentinel_shm_open(f->path, NULL);
         sentinel_addr b = mkaddr("10.9.9.9", 7000, 5);
+        close(go[1]);
         if (mine == NULL || sn_shm_refresh_trylock(mine) != 0)
             _exit(2);
         if (write(ready[1], "R", 1) != 1)
             _exit(3);
-        sn_sleep_ms(300); /* "asking the sentinels" */
+        if (child_await_go(go[0]) != 0) /* "asking the sentinels" */
+            _exit(5);
         if (sentinel_shm_write(mine, &b, 60000, 0, 1000) != 0)
             _exit(4);
         sn_shm_refresh_unlock(mine);
         _exit(0);
     }
     close(ready[1]);
+    close(go[0]);
     assert_int_equal(read(ready[0], &c, 1), 1);
     close(ready[0]);
     assert_int_equal(sn_shm_refresh_trylock(shm), 1); /* taken by the child */
 
     mock_fail_open = 1;
+    other_go = go[1];
+    clock_install(other_go_and_reap);
     assert_int_equal(sentinel_resolve_shared(s, shm, 0, &out), SENTINEL_OK);
+    close(go[1]);
+    assert_int_equal(other_status, 0);
+    assert_int_equal(pauses, 1);
     assert_string_equal(out.host, "10.9.9.9");
     assert_int_equal(out.port, 7000);
     assert_int_equal(mock_opens, 0);
     assert_int_equal(stats_of(s).sentinel_queries, 0);
-    assert_int_equal(reap(pid), 0);
+    assert_int_equal(stats_of(s).shared_waits, 1);
     sentinel_free(s);
     sentinel_shm_close(shm);
 }
@@ -960,12 +1048,11 @@ static void test_resolve_shared_refresher_killed(void **state)
     sentinel_shm_entry e;
     int ready[2];
     char c;
-    pid_t refresher, killer;
 
     assert_int_equal(pipe(ready), 0);
-    refresher = fork();
-    assert_true(refresher >= 0);
-    if (refresher == 0) {
+    other = fork();
+    assert_true(other >= 0);
+    if (other == 0) {
         /* The inherited handle: taking the role must reopen the file so the
          * lock dies with this process. */
         if (sn_shm_refresh_trylock(shm) != 0)
@@ -981,18 +1068,13 @@ static void test_resolve_shared_refresher_killed(void **state)
     close(ready[0]);
     assert_int_equal(sn_shm_refresh_trylock(shm), 1);
 
-    killer = fork();
-    assert_true(killer >= 0);
-    if (killer == 0) {
-        sn_sleep_ms(200);
-        _exit(kill(refresher, SIGKILL) == 0 ? 0 : 1);
-    }
+    clock_install(other_kill_and_reap); /* it dies once we wait for it */
     assert_int_equal(sentinel_resolve_shared(s, shm, 0, &out), SENTINEL_OK);
+    assert_int_equal(other_status, 128 + SIGKILL);
+    assert_int_equal(pauses, 1);
     assert_string_equal(out.host, "127.0.0.1");
     assert_int_equal(out.port, 6380);
     assert_true(mock_opens > 0); /* we took over and asked */
-    assert_int_equal(reap(killer), 0);
-    assert_int_equal(reap(refresher), 128 + SIGKILL);
     assert_int_equal(sentinel_shm_read(shm, &e), 0);
     assert_int_equal(e.addr.port, 6380);
     sentinel_free(s);

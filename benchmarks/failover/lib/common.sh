@@ -5,8 +5,9 @@
 # observer, haproxy and sentinel-proxy never outlive a run, even a failed
 # one. Every wait is bounded in tries and time.
 #
-# Environment (exported by `run`): FO_BIN (fo-writer, fo-tool, fo-observe),
-# FO_SRC (this directory), FO_PROXY_BIN, FO_EXT_SO, FO_PATHS, FO_INTERVAL_US,
+# Environment (exported by `run`): FO_BIN (fo-observe), FO_CLIENTS (fo-writer,
+# fo-tool) and FO_CLIENTS_SRC (writer.php): tests/clients, shared with the
+# tests; FO_SRC (this directory), FO_PROXY_BIN, FO_EXT_SO, FO_PATHS, FO_INTERVAL_US,
 # FO_RAW; under `sentinel-topology run`: SENTINEL_TEST_*.
 
 FO_PIDS=()
@@ -32,7 +33,7 @@ fo_cleanup() {
 }
 
 fo_ctl() { "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" "$@"; }
-fo_now() { "$FO_BIN/fo-tool" now; }
+fo_now() { "$FO_CLIENTS/fo-tool" now; }
 
 fo_path_enabled() {
     case ",$FO_PATHS," in *",$1,"*) return 0 ;; esac
@@ -62,8 +63,8 @@ fo_haproxy_up() {
 # failed check to mark the replicas down.
 fo_start_haproxy() {
     local dir=$1 servers="" i=0 p stats up
-    HAPROXY_PORT=$("$FO_BIN/fo-tool" free-port) || return 1
-    stats=$("$FO_BIN/fo-tool" free-port) || return 1
+    HAPROXY_PORT=$("$FO_CLIENTS/fo-tool" free-port) || return 1
+    stats=$("$FO_CLIENTS/fo-tool" free-port) || return 1
     for p in ${SENTINEL_TEST_NODE_PORTS//,/ }; do
         servers+="    server n$i 127.0.0.1:$p check inter 1s fall 3 rise 2"$'\n'
         i=$((i + 1))
@@ -89,7 +90,7 @@ fo_start_haproxy() {
 # (default 1) waits until the proxy says it is ready.
 fo_start_proxy() {
     local dir=$1 name=$2 wait=${3:-1} i
-    PROXY_PORT=$("$FO_BIN/fo-tool" free-port) || return 1
+    PROXY_PORT=$("$FO_CLIENTS/fo-tool" free-port) || return 1
     "$FO_PROXY_BIN" --listen "127.0.0.1:$PROXY_PORT" --sentinel "$SENTINEL_TEST_SENTINELS" \
         --master "$name" --log-level info >"$dir/sentinel-proxy.out" 2>&1 &
     PROXY_PID=$!
@@ -117,25 +118,25 @@ fo_start_writer() {
         --connect-timeout-ms 250 --command-timeout-ms 500)
     case $path in
     naive)
-        "$FO_BIN/fo-writer" --mode fixed --port "$SENTINEL_TEST_MASTER_PORT" --path "$path" "${common[@]}" &
+        "$FO_CLIENTS/fo-writer" --mode fixed --port "$SENTINEL_TEST_MASTER_PORT" --path "$path" "${common[@]}" &
         ;;
     ours-c)
-        "$FO_BIN/fo-writer" --mode sentinel --sentinels "$SENTINEL_TEST_SENTINELS" --master "$name" \
+        "$FO_CLIENTS/fo-writer" --mode sentinel --sentinels "$SENTINEL_TEST_SENTINELS" --master "$name" \
             --path "$path" "${common[@]}" &
         ;;
     haproxy)
-        "$FO_BIN/fo-writer" --mode fixed --port "$HAPROXY_PORT" --port-unknown --path "$path" "${common[@]}" &
+        "$FO_CLIENTS/fo-writer" --mode fixed --port "$HAPROXY_PORT" --port-unknown --path "$path" "${common[@]}" &
         ;;
     sentinel-proxy)
-        "$FO_BIN/fo-writer" --mode fixed --port "$PROXY_PORT" --port-unknown --path "$path" "${common[@]}" &
+        "$FO_CLIENTS/fo-writer" --mode fixed --port "$PROXY_PORT" --port-unknown --path "$path" "${common[@]}" &
         ;;
     phpredis)
-        php "$FO_SRC/writer.php" --mode phpredis --sentinels "$SENTINEL_TEST_SENTINELS" --master "$name" \
+        php "$FO_CLIENTS_SRC/writer.php" --mode phpredis --sentinels "$SENTINEL_TEST_SENTINELS" --master "$name" \
             --path "$path" "${common[@]}" 2>"$dir/$path.stderr" &
         ;;
     php-ext)
         php -d "extension=$FO_EXT_SO" -d sentinel.watch=on -d "sentinel.shared_cache_dir=$SENTINEL_TEST_DIR" \
-            "$FO_SRC/writer.php" --mode ext --bindings "$FO_ROOT/bindings/php/src" \
+            "$FO_CLIENTS_SRC/writer.php" --mode ext --bindings "$FO_ROOT/bindings/php/src" \
             --sentinels "$SENTINEL_TEST_SENTINELS" --master "$name" \
             --path "$path" "${common[@]}" 2>"$dir/$path.stderr" &
         ;;

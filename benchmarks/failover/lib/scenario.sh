@@ -106,20 +106,20 @@ step fault
 failover=1
 case $SCEN in
 kill)
-    "$FO_BIN/fo-tool" stamp "$OUT/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" kill-master >/dev/null
+    "$FO_CLIENTS/fo-tool" stamp "$OUT/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" kill-master >/dev/null
     ;;
 freeze)
-    "$FO_BIN/fo-tool" stamp "$OUT/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" freeze-master >/dev/null
+    "$FO_CLIENTS/fo-tool" stamp "$OUT/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" freeze-master >/dev/null
     ;;
 manual)
-    "$FO_BIN/fo-tool" stamp "$OUT/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" failover
+    "$FO_CLIENTS/fo-tool" stamp "$OUT/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" failover
     ;;
 sentinel-loss)
     # The sentinel every client prefers (the first of the list) dies; a
     # second later a manual failover has to be followed through the others.
-    "$FO_BIN/fo-tool" stamp "$OUT/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" kill-sentinel 0
+    "$FO_CLIENTS/fo-tool" stamp "$OUT/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" kill-sentinel 0
     fo_progress "$SCEN: sentinel 0 down" "$FO_SENTLOSS_GAP_MS" "$OUT"
-    "$FO_BIN/fo-tool" stamp "$OUT/failover.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" failover
+    "$FO_CLIENTS/fo-tool" stamp "$OUT/failover.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" failover
     ;;
 no-sentinels)
     # All sentinels die, the master stays: writes should go on from what
@@ -127,11 +127,11 @@ no-sentinels)
     # SIGCONT): every client, per-request or persistent, sees a timeout, and
     # those that resolve again must do it with no sentinel to ask.
     failover=0
-    "$FO_BIN/fo-tool" stamp "$OUT/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" kill-all-sentinels
+    "$FO_CLIENTS/fo-tool" stamp "$OUT/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" kill-all-sentinels
     fo_progress "$SCEN: sentinels down" "$FO_STALL_AFTER_MS" "$OUT"
-    "$FO_BIN/fo-tool" stamp "$OUT/stall.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" freeze-node 0
+    "$FO_CLIENTS/fo-tool" stamp "$OUT/stall.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" freeze-node 0
     fo_progress "$SCEN: master stalled" "$FO_HICCUP_MS" "$OUT"
-    "$FO_BIN/fo-tool" stamp "$OUT/stall-end.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" thaw 0
+    "$FO_CLIENTS/fo-tool" stamp "$OUT/stall-end.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" thaw 0
     ;;
 *)
     fo_log "unknown scenario $SCEN"
@@ -154,7 +154,7 @@ if [ $failover = 1 ]; then
         fault=$(cat "$OUT/fault.t")
         left=$(( (fault + FO_FREEZE_MS * 1000 - $(fo_now)) / 1000 ))
         [ "$left" -gt 0 ] && fo_progress "$SCEN: frozen" "$left" "$OUT"
-        "$FO_BIN/fo-tool" stamp "$OUT/thaw.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" thaw-all
+        "$FO_CLIENTS/fo-tool" stamp "$OUT/thaw.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" thaw-all
     fi
 fi
 meta new_port "${NEW:-none}"
@@ -177,7 +177,7 @@ for p in ${FO_PATHS//,/ }; do
 done
 step verify
 if [ "${#logs[@]}" -gt 0 ]; then
-    if "$FO_BIN/fo-tool" verify "$FINAL" "${logs[@]}" >"$OUT/verify.txt"; then
+    if "$FO_CLIENTS/fo-tool" verify "$FINAL" "${logs[@]}" >"$OUT/verify.txt"; then
         meta verified yes
     else
         meta verified no

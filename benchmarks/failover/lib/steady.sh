@@ -22,7 +22,7 @@ WRITER_PIDS=()
 trap 'fo_cleanup' EXIT
 trap 'exit 130' INT TERM
 
-stats() { "$FO_BIN/fo-tool" sentinel-stats "$SENTINEL_TEST_SENTINELS"; }
+stats() { "$FO_CLIENTS/fo-tool" sentinel-stats "$SENTINEL_TEST_SENTINELS"; }
 
 # window FILE: "T0 CONNS0 CMDS0 UP0 T1 CONNS1 CMDS1 UP1" over FO_STEADY_MS.
 window() {
