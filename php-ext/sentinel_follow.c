@@ -251,6 +251,19 @@ static bool stale_flag(sn_php_entry *e)
     return true;
 }
 
+/*
+ * With no follower of our own (sentinel.watch=off, or host mode whose host
+ * follower stopped beating), the host's flag is all we would wait on; it is
+ * trusted only while a host follower beats (SN_PHP_HEARTBEAT_FRESH_MS), as
+ * sentinel_resolve_shared() does: a flag nobody beats for may have outlived
+ * the process that set it (one that exited mid-failover) and would fail
+ * every call until the entry expires. Then resolve as usual.
+ */
+static bool untrusted_flag(sn_php_entry *e)
+{
+    return e->f == NULL && !sn_php_host_follower_alive(e);
+}
+
 static void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -264,6 +277,8 @@ int sn_php_failover_wait(sn_php_entry *e, const sn_php_settings *cfg, sentinel_a
     int64_t deadline = sn_php_now_ms() + cfg->failover_wait_ms;
     sentinel_addr flagged;
 
+    if (untrusted_flag(e))
+        return -1;
     if (!in_failover(e) && sn_php_shared_failover(e, &flagged) == 1) {
         /* Flagged by another process before our own follower said anything. */
         e->failed = flagged;
@@ -293,7 +308,7 @@ int sn_php_failover_wait(sn_php_entry *e, const sn_php_settings *cfg, sentinel_a
             e->have_failed = false;
             return SENTINEL_OK;
         }
-        if (!in_failover(e) && sn_php_shared_failover(e, &flagged) != 1)
+        if (!in_failover(e) && (sn_php_shared_failover(e, &flagged) != 1 || untrusted_flag(e)))
             return -1; /* aborted, or over with no answer: resolve as usual */
         now = sn_php_now_ms();
         if (now >= deadline)

@@ -12,8 +12,9 @@
 
 /* A host follower whose last heartbeat is at most this old is relied on:
  * the worker opens no sentinel connection of its own (it beats every
- * second; three missed beats and workers follow by themselves again). */
-#define SN_PHP_HEARTBEAT_FRESH_MS 3000
+ * second; three missed beats and workers follow by themselves again). The
+ * library's threshold, so C readers (sentinel_resolve_shared) agree. */
+#define SN_PHP_HEARTBEAT_FRESH_MS SENTINEL_SHM_HEARTBEAT_FRESH_MS
 
 /* The shared cache file of e, opened on first use; NULL when unusable:
  * then the reason is in e->shm_status, logged once through the SAPI log

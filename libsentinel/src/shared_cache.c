@@ -683,15 +683,15 @@ static int publish_lock_ms(int64_t deadline)
     return left < 20 ? 20 : left > 1000 ? 1000 : (int)left;
 }
 
-/* sentinel_resolve() within what is left of our own deadline. */
-static int resolve_bounded(sentinel_t *s, int64_t deadline, sentinel_addr *addr)
+/* sentinel_resolve(s, flags) within what is left of our own deadline. */
+static int resolve_bounded(sentinel_t *s, int64_t deadline, int flags, sentinel_addr *addr)
 {
     int saved = s->cfg.total_ms, code;
     int64_t left = remaining_ms(deadline);
 
     if (left < saved)
         s->cfg.total_ms = left > 0 ? (int)left : 1;
-    code = sentinel_resolve(s, SENTINEL_RESOLVE_NO_CACHE, addr);
+    code = sentinel_resolve(s, flags, addr);
     s->cfg.total_ms = saved;
     return code;
 }
@@ -726,7 +726,7 @@ static int refresh_entry(sentinel_t *s, sentinel_shm_t *shm, int64_t deadline,
         return REFRESH_AGAIN;
     seen = loaded == 0 ? p.generation : 0;
 
-    code = resolve_bounded(s, deadline, &addr);
+    code = resolve_bounded(s, deadline, SENTINEL_RESOLVE_NO_CACHE, &addr);
     *resolved = 1;
     if (code != SENTINEL_OK)
         return code;
@@ -774,7 +774,15 @@ int sentinel_resolve_shared(sentinel_t *s, sentinel_shm_t *shm, int flags, senti
         sn_shm_payload p;
         int loaded = slot_load(&shm->map->slot, &p), lr, code;
 
-        switch (classify(loaded, &p, sn_wall_ms())) {
+        entry_state st = classify(loaded, &p, sn_wall_ms());
+        int64_t beat = sentinel_shm_heartbeat_age_ms(shm); /* -1: no host follower ever */
+
+        /* A host follower whose beat is stale (dead, hung) may have left an
+         * entry a failover has made wrong, and a flag nobody beats for may
+         * outlive its setter: resolve on our own and leave the file alone. */
+        if (beat > SENTINEL_SHM_HEARTBEAT_FRESH_MS || (st == ENTRY_FAILOVER && beat < 0))
+            return resolve_bounded(s, deadline, flags & SENTINEL_RESOLVE_NO_CACHE, out);
+        switch (st) {
         case ENTRY_FRESH:
             snprintf(out->host, sizeof(out->host), "%s", p.host);
             out->port = p.port;
@@ -815,7 +823,7 @@ int sentinel_resolve_shared(sentinel_t *s, sentinel_shm_t *shm, int flags, senti
             if (lr == -1) {
                 /* Cannot coordinate (the file was replaced after a fork?):
                  * resolve on our own rather than fail. */
-                code = resolve_bounded(s, deadline, out);
+                code = resolve_bounded(s, deadline, SENTINEL_RESOLVE_NO_CACHE, out);
                 if (code == SENTINEL_OK)
                     sentinel_shm_write(shm, out, s->cfg.ttl_ms, 0, publish_lock_ms(deadline));
                 return code;

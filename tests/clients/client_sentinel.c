@@ -34,7 +34,6 @@
 #include <sentinel/sentinel.h>
 
 #define OC_PROBE_EVERY_MS 10    /* ROLE probes of the promotion candidate */
-#define OC_PROBE_TIMEOUT_MS 100 /* one probe: connect, then reply */
 #define OC_MAX_FDS 80           /* a link per sentinel, the poller, the probe */
 #define OC_RESOLVE_REPORT_US 500000 /* resolving this long: say why, this often */
 
@@ -182,10 +181,10 @@ static fo_client *sentinel_client_create(const fo_options *opt, fo_log *log, cha
     s = sentinel_new(opt->master, NULL);
     if (s == NULL)
         goto fail_alloc;
-    /* The follower's probes use the handle's connect and command timeouts. */
-    if (sentinel_add_sentinels(s, opt->sentinels) != 0 ||
-        sentinel_set_timeout(s, SENTINEL_TIMEOUT_CONNECT, OC_PROBE_TIMEOUT_MS) != 0 ||
-        sentinel_set_timeout(s, SENTINEL_TIMEOUT_COMMAND, OC_PROBE_TIMEOUT_MS) != 0) {
+    /* The follower's probes and sentinel queries use the handle's connect
+     * and command timeouts: the library's defaults (250 ms each), which the
+     * PHP extension uses too, so both paths follow with the same timeouts. */
+    if (sentinel_add_sentinels(s, opt->sentinels) != 0) {
         snprintf(err, errlen, "sentinel options: %s", sentinel_errstr(s));
         goto fail;
     }

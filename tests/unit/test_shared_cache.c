@@ -313,6 +313,12 @@ static void write_file(const char *path, const void *buf, size_t len)
     close(fd);
 }
 
+/* A host follower's last heartbeat, age_ms ago (wall clock, as it stamps). */
+static void beat_ago(sentinel_shm_t *shm, int64_t age_ms)
+{
+    atomic_store(&sn_shm_mapping(shm)->heartbeat, sn_wall_ms() - age_ms);
+}
+
 /* ------------------------------------------------------------------------
  * The file: entries, conditional updates, format checks
  * ------------------------------------------------------------------------ */
@@ -919,6 +925,7 @@ static void test_resolve_shared_failover_fail_fast(void **state)
     sentinel_addr a = mkaddr("10.1.2.3", 6379, 1), out;
 
     assert_int_equal(sentinel_shm_write(shm, &a, 60000, SENTINEL_SHM_FAILOVER, 1000), 0);
+    assert_int_equal(sentinel_shm_heartbeat(shm), 0); /* its host follower is alive */
     assert_int_equal(sentinel_resolve_shared(s, shm, SENTINEL_RESOLVE_FAIL_FAST, &out),
                      SENTINEL_ERR_NOT_MASTER);
     assert_int_equal(sentinel_errcode(s), SENTINEL_ERR_NOT_MASTER);
@@ -938,6 +945,7 @@ static void test_resolve_shared_failover_times_out(void **state)
     int64_t start;
 
     assert_int_equal(sentinel_shm_write(shm, &a, 60000, SENTINEL_SHM_FAILOVER, 1000), 0);
+    assert_int_equal(sentinel_shm_heartbeat(shm), 0); /* its host follower is alive */
     clock_install(NULL);
     start = sn_now_ms();
     assert_int_equal(sentinel_resolve_shared(s, shm, 0, &out), SENTINEL_ERR_TIMEOUT);
@@ -960,6 +968,7 @@ static void test_resolve_shared_failover_waits_for_new_master(void **state)
     int go[2];
 
     assert_int_equal(sentinel_shm_write(shm, &a, 60000, SENTINEL_SHM_FAILOVER, 1000), 0);
+    beat_ago(shm, -60000); /* its host follower beats throughout, however slow the child */
     assert_int_equal(pipe(go), 0);
     other = fork();
     assert_true(other >= 0);
@@ -1112,6 +1121,76 @@ static void test_resolve_shared_repairs_dead_writers_slot(void **state)
     sentinel_shm_close(shm);
 }
 
+/* Once a host follower beat in the file, its entry (kept fresh for a long
+ * TTL) is served only while it beats: after it died a failover may have
+ * made the entry wrong. The reader resolves on its own and leaves the file
+ * alone. Fails on the old code (the dead follower's entry was served). */
+static void test_resolve_shared_dead_publishers_entry_not_served(void **state)
+{
+    fixture *f = *state;
+    sentinel_shm_t *shm = open_ok(f->path);
+    sentinel_t *s = mock_handle(0);
+    sentinel_addr a = mkaddr("10.1.2.3", 6379, 1), out;
+    sentinel_shm_entry e;
+
+    assert_int_equal(sentinel_shm_write(shm, &a, 60000, 0, 1000), 0);
+    beat_ago(shm, SENTINEL_SHM_HEARTBEAT_FRESH_MS - 1000); /* alive: served, no traffic */
+    assert_int_equal(sentinel_resolve_shared(s, shm, 0, &out), SENTINEL_OK);
+    assert_int_equal(out.port, 6379);
+    assert_int_equal(mock_opens, 0);
+
+    beat_ago(shm, SENTINEL_SHM_HEARTBEAT_FRESH_MS + 1000); /* died a while ago */
+    assert_int_equal(sentinel_resolve_shared(s, shm, 0, &out), SENTINEL_OK);
+    assert_string_equal(out.host, "127.0.0.1"); /* asked, not served the dead one's word */
+    assert_int_equal(out.port, 6380);
+    assert_true(mock_opens > 0);
+    assert_true(stats_of(s).sentinel_queries > 0);
+    assert_int_equal(sentinel_shm_read(shm, &e), 0);
+    assert_int_equal(e.addr.port, 6379); /* the file is left as it was */
+    assert_int_equal(e.generation, 1);
+    sentinel_free(s);
+    sentinel_shm_close(shm);
+}
+
+/* A failover flag counts only under a fresh heartbeat: one whose setter
+ * died (no heartbeat ever, or a stale one) would otherwise fail or stall
+ * every call until the entry expires. Fails on the old code (NOT_MASTER). */
+static void test_resolve_shared_flag_without_fresh_beat_ignored(void **state)
+{
+    fixture *f = *state;
+    sentinel_shm_t *shm = open_ok(f->path);
+    sentinel_t *s = mock_handle(10000);
+    sentinel_addr a = mkaddr("10.1.2.3", 6379, 1), out;
+    sentinel_shm_entry e;
+
+    assert_int_equal(sentinel_shm_write(shm, &a, 60000, SENTINEL_SHM_FAILOVER, 1000), 0);
+    assert_true(sentinel_shm_heartbeat_age_ms(shm) == -1); /* nobody ever beat */
+    assert_int_equal(sentinel_resolve_shared(s, shm, SENTINEL_RESOLVE_FAIL_FAST, &out),
+                     SENTINEL_OK);
+    assert_string_equal(out.host, "127.0.0.1");
+    assert_int_equal(out.port, 6380);
+    assert_true(mock_opens > 0);
+
+    /* Served from the handle's own cache next time; without waiting. */
+    mock_opens = 0;
+    assert_int_equal(sentinel_resolve_shared(s, shm, 0, &out), SENTINEL_OK);
+    assert_int_equal(out.port, 6380);
+    assert_int_equal(mock_opens, 0);
+
+    beat_ago(shm, SENTINEL_SHM_HEARTBEAT_FRESH_MS + 1000); /* a dead host follower's flag */
+    assert_int_equal(sentinel_resolve_shared(s, shm, SENTINEL_RESOLVE_FAIL_FAST, &out),
+                     SENTINEL_OK);
+    assert_int_equal(out.port, 6380);
+    assert_int_equal(sentinel_shm_read(shm, &e), 0);
+    assert_true(e.flags & SENTINEL_SHM_FAILOVER); /* left for whoever keeps it */
+
+    beat_ago(shm, 0); /* a live one's flag holds */
+    assert_int_equal(sentinel_resolve_shared(s, shm, SENTINEL_RESOLVE_FAIL_FAST, &out),
+                     SENTINEL_ERR_NOT_MASTER);
+    sentinel_free(s);
+    sentinel_shm_close(shm);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1143,6 +1222,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_resolve_shared_waits_for_other_refresher, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_resolve_shared_refresher_killed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_shared_dead_publishers_entry_not_served,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resolve_shared_flag_without_fresh_beat_ignored,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_resolve_shared_repairs_dead_writers_slot, setup,
                                         teardown),
     };

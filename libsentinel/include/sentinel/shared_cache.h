@@ -172,6 +172,11 @@ SENTINEL_EXPORT const char *sentinel_shm_errstr(const sentinel_shm_t *shm);
  * clock. SENTINEL_OK, or SENTINEL_ERR_INVALID_ARGUMENT (shm NULL).
  */
 SENTINEL_EXPORT int sentinel_shm_heartbeat(sentinel_shm_t *shm);
+/* A heartbeat at most this old means the host follower is alive and its
+ * entry and failover flag are relied on (sentinel_resolve_shared(), the PHP
+ * extension's sentinel.watch); it beats about once a second, so three
+ * missed beats and readers resolve by themselves again. */
+#define SENTINEL_SHM_HEARTBEAT_FRESH_MS 3000
 /* Milliseconds since the last heartbeat (wall clock; 0 if it is in the
  * future), or -1 when no host follower ever stamped the file (or shm NULL). */
 SENTINEL_EXPORT int64_t sentinel_shm_heartbeat_age_ms(const sentinel_shm_t *shm);
@@ -185,7 +190,13 @@ SENTINEL_EXPORT int64_t sentinel_shm_heartbeat_age_ms(const sentinel_shm_t *shm)
  * flags has SENTINEL_RESOLVE_FAIL_FAST, else the call waits (bounded by the
  * total timeout) for the watcher to publish the new master, then fails
  * with SENTINEL_ERR_TIMEOUT. The flag counts only until the entry expires,
- * so a watcher that died after setting it cannot stall clients past the TTL.
+ * and only while a host follower's heartbeat is fresh
+ * (SENTINEL_SHM_HEARTBEAT_FRESH_MS): a flag nobody beats for is ignored.
+ * Once a host follower has beaten in the file, its entry is served only
+ * while the beat is fresh. Either way the call then resolves on its own
+ * (sentinel_resolve() with flags' SENTINEL_RESOLVE_NO_CACHE, the handle's
+ * cache otherwise) and leaves the file as it is. A file no host follower
+ * ever beat in is kept by its readers, as above.
  * A process that dies while refreshing releases its role with its life;
  * the waiting processes take over.
  */
