@@ -6,9 +6,11 @@
 # 1. TLS faults from PHP, each through the cache backend's constructor: an
 #    expired server certificate, one from another CA, another CA given to
 #    the client, a wrong host name, a server that speaks only TLS 1.1 (below
-#    the library's TLS 1.2 minimum), plaintext to a TLS port. Each must give
-#    its fixed error (Sentinel\Exception::TLS, or for plaintext the "TLS
-#    port?" hint), never a hang (every PHP run is bounded by `timeout`).
+#    the library's TLS 1.2 minimum), plaintext to a TLS port, TLS to a
+#    plaintext port, a frozen server. Each must give its fixed error
+#    (Sentinel\Exception::TLS; for plaintext the "TLS port?" hint; TIMEOUT
+#    for a handshake that never ends), never a hang (every PHP run is
+#    bounded by `timeout`).
 # 2. Failovers with PHP writing: one cache save + one session write per
 #    iteration, from a reused backend/handler pair and from a per-request
 #    pair at the same time; a manual SENTINEL FAILOVER, then SIGKILL of the
@@ -19,7 +21,8 @@
 # with this script through setpriv --pdeathsig): a master and a replica
 # (port 0, tls-port, tls-replication yes, client certificates required),
 # three sentinels (tls-port, quorum 2), and stand-alone servers with an
-# expired certificate, a certificate from another CA, and TLS 1.1 only.
+# expired certificate, a certificate from another CA, TLS 1.1 only, and
+# plaintext only.
 #
 #   test_tls_php.sh BUILD_DIR
 #
@@ -81,9 +84,9 @@ foreign otherca 30 DNS:localhost,IP:127.0.0.1
 EOF
 
 # ---- processes ---------------------------------------------------------------
-read -r P_M P_R P_S1 P_S2 P_S3 P_EXP P_FOR P_OLD < <(python3 -c '
+read -r P_M P_R P_S1 P_S2 P_S3 P_EXP P_FOR P_OLD P_PLAIN < <(python3 -c '
 import socket
-ss = [socket.socket() for _ in range(8)]
+ss = [socket.socket() for _ in range(9)]
 for s in ss: s.bind(("127.0.0.1", 0))
 print(*[s.getsockname()[1] for s in ss])
 for s in ss: s.close()')
@@ -109,7 +112,9 @@ conf replica "$P_R" server yes "${NODE[@]}" "replicaof 127.0.0.1 $P_M"
 conf expired "$P_EXP" expired no "${NODE[@]}"
 conf foreign "$P_FOR" foreign no "${NODE[@]}"
 conf old "$P_OLD" server no "${NODE[@]}" 'tls-protocols "TLSv1.1"'
-for n in master replica expired foreign old; do launch "$n" redis-server; done
+mkdir -p "$DIR/plain"
+printf '%s\n' "port $P_PLAIN" "bind 127.0.0.1" "dir $DIR/plain" 'save ""' > "$DIR/plain.conf"
+for n in master replica expired foreign old plain; do launch "$n" redis-server; done
 i=0
 for port in "$P_S1" "$P_S2" "$P_S3"; do
     i=$((i + 1))
@@ -174,6 +179,14 @@ fault "protocol version below the TLS 1.2 minimum: Sentinel\\Exception TLS" \
     "tls://127.0.0.1:$P_OLD" old-protocol
 fault "plaintext to a TLS port: the 'TLS port?' hint" \
     "^Sentinel.Exception [A-Z_]+: .*TLS port" "127.0.0.1:$P_S1" plaintext
+# A plaintext server waits for a line end the ClientHello does not hold: the
+# handshake times out within the connect timeout (TLS should it answer).
+fault "TLS to a plaintext port: TIMEOUT or TLS, in the handshake" \
+    "^Sentinel.Exception (TIMEOUT|TLS): .*(TLS handshake|timed out)" "tls://127.0.0.1:$P_PLAIN" plaintext-port
+kill -STOP "$PID_expired"
+fault "frozen TLS server: TIMEOUT, no hang" \
+    "^Sentinel.Exception TIMEOUT: " "tls://127.0.0.1:$P_EXP" frozen
+kill -CONT "$PID_expired"
 
 # ---- 2. failovers with PHP writing over TLS ----------------------------------
 STOP="$DIR/stop"
