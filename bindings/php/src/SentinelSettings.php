@@ -120,8 +120,10 @@ final class SentinelSettings
         $verify = $options['sentinel_master_verify'] ?? true;
         [$servers, $scheme] = self::parseServerList((string)($options['server'] ?? ''));
         $tlsOptions = self::optionalArray($options['tls_options'] ?? null, 'tls_options');
-        [$scheme, $sentinelTls] = self::tls($scheme, $tlsOptions,
-            $sub === null ? [] : array_intersect_key($sub, array_flip(self::SENTINEL_TLS_KEYS)));
+        // The sub-array's tls* keys are the extension's options (a misspelt one is refused).
+        $sentinelTls = $sub === null ? [] : array_filter($sub, fn($k) => str_starts_with((string)$k, 'tls'),
+            ARRAY_FILTER_USE_KEY);
+        [$scheme, $sentinelTls] = self::tls($scheme, $tlsOptions, $sentinelTls);
         return new self(
             $servers,
             (string)($options['sentinel_master'] ?? ''),

@@ -88,6 +88,8 @@ foreach (["tls://127.0.0.1:$ps,127.0.0.2:$ps", "http://127.0.0.1:$ps"] as $bad) 
 }
 echo outcome(fn() => SentinelSettings::fromCacheOptions(['server' => "tls://127.0.0.1:$ps",
     'sentinel_master' => 'm', 'tls_options' => 'yes'])), "\n";
+echo outcome(fn() => SentinelSettings::fromCacheOptions(['server' => "tls://127.0.0.1:$ps",
+    'sentinel_master' => 'm', 'sentinel' => ['tls_ca_file' => "$dir/ca.crt"]])), "\n";
 
 echo "-- cache: Magento's and Cm's backends\n";
 $options = [
@@ -154,6 +156,7 @@ string(9) "localhost"
 string(7) "tls://h"
 bool(true)
 string(1) "h"
+InvalidArgumentException
 InvalidArgumentException
 InvalidArgumentException
 InvalidArgumentException
