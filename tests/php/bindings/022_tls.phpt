@@ -83,6 +83,10 @@ $s = SentinelSettings::fromCacheOptions(['server' => "127.0.0.1:$ps", 'sentinel_
     'sentinel' => ['tls' => '1', 'tls_cafile' => "$dir/otherca.crt"], 'tls_options' => $tls]);
 var_dump($s->dataHost('h'), $s->resolveOptions()['tls_cafile'] === "$dir/otherca.crt");
 var_dump(SentinelSettings::fromCacheOptions(['server' => "tcp://127.0.0.1:$ps", 'sentinel_master' => 'm'])->dataHost('h'));
+// sentinel.tls = on alone: TLS for the sentinels (the extension's setting) and tls:// for the nodes
+ini_set('sentinel.tls', 'on');
+var_dump(SentinelSettings::fromCacheOptions(['server' => "127.0.0.1:$ps", 'sentinel_master' => 'm'])->dataHost('h'));
+ini_restore('sentinel.tls');
 foreach (["tls://127.0.0.1:$ps,127.0.0.2:$ps", "http://127.0.0.1:$ps"] as $bad) {
     echo outcome(fn() => SentinelSettings::fromCacheOptions(['server' => $bad, 'sentinel_master' => 'm'])), "\n";
 }
@@ -156,6 +160,7 @@ string(9) "localhost"
 string(7) "tls://h"
 bool(true)
 string(1) "h"
+string(7) "tls://h"
 InvalidArgumentException
 InvalidArgumentException
 InvalidArgumentException
