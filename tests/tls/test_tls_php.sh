@@ -13,8 +13,10 @@
 #    bounded by `timeout`).
 # 2. Failovers with PHP writing: one cache save + one session write per
 #    iteration, from a reused backend/handler pair and from a per-request
-#    pair at the same time; a manual SENTINEL FAILOVER, then SIGKILL of the
-#    new master. Every acknowledged write must be on the final master.
+#    pair at the same time; a manual SENTINEL FAILOVER, SIGKILL of the new
+#    master, then (the killed node restarted as a replica) SIGSTOP of the
+#    master for about 6 s. Every acknowledged write must be on the final
+#    master.
 #
 # Topology (fresh directory, free loopback ports, certificates made here by
 # the openssl CLI, everything killed and removed on exit; servers also die
@@ -192,26 +194,31 @@ kill -CONT "$PID_expired"
 # ---- 2. failovers with PHP writing over TLS ----------------------------------
 STOP="$DIR/stop"
 for mode in reused per-request; do
-    "${PHP[@]}" -d sentinel.watch=1 "$WRITER" write "$SENTS" "$M" "$DIR" "$DIR/$mode.acks" "$mode" 150 "$STOP" \
+    "${PHP[@]}" -d sentinel.watch=1 "$WRITER" write "$SENTS" "$M" "$DIR" "$DIR/$mode.acks" "$mode" 240 "$STOP" \
         >"$DIR/$mode.out" 2>&1 &
     PIDS+=($!)
     eval "WRITER_${mode//-/_}=$!"
 done
-# acks_on PORT [SKIP]: both writers acknowledged a cache save on PORT after line SKIP
+# mark: remember how far each ack log is; acks_on PORT: both writers
+# acknowledged a cache save on PORT since the last mark
+declare -A MARK=([reused]=0 [per-request]=0)
+mark() {
+    local mode
+    for mode in reused per-request; do MARK[$mode]=$(wc -l < "$DIR/$mode.acks" 2>/dev/null || echo 0); done
+}
 acks_on() {
     local mode
     for mode in reused per-request; do
-        awk -v skip="${2:-0}" -v port="$1" 'NR > skip && $1 == "c" && $4 == port { found = 1 }
+        awk -v skip="${MARK[$mode]}" -v port="$1" 'NR > skip && $1 == "c" && $4 == port { found = 1 }
             END { exit !found }' "$DIR/$mode.acks" 2>/dev/null || return 1
     done
 }
-lines() { wc -l < "$DIR/$1.acks" 2>/dev/null || echo 0; }
 wait_for 30 acks_on "$P_M" || die "the PHP writers acknowledged nothing on $P_M in 30 s"
 
 echo "-- manual failover (SENTINEL FAILOVER)"
-skip_r=$(lines reused) skip_p=$(lines per-request)
+mark
 CLI "$P_S1" sentinel failover "$M" | grep -q OK || echo "note: SENTINEL FAILOVER did not say OK"
-if wait_for 30 master_is "$P_R" && wait_for 30 acks_on "$P_R" "$(( skip_r < skip_p ? skip_r : skip_p ))"; then
+if wait_for 30 master_is "$P_R" && wait_for 30 acks_on "$P_R"; then
     ok "the PHP writers follow the manual failover to $P_R over TLS"
 else
     nok "manual failover: master $(master_port), writers did not reach $P_R"
@@ -219,23 +226,37 @@ fi
 wait_for 40 healthy "$P_M" || nok "the old master $P_M did not come back as an in-sync replica in 40 s"
 
 echo "-- kill the new master (SIGKILL)"
-skip_r=$(lines reused) skip_p=$(lines per-request)
+mark
 kill -KILL "$PID_replica"
 { wait "$PID_replica"; } 2>/dev/null
-if wait_for 40 acks_on "$P_M" "$(( skip_r < skip_p ? skip_r : skip_p ))"; then
+if wait_for 40 acks_on "$P_M"; then
     ok "the PHP writers follow the kill back to $P_M over TLS"
 else
     nok "kill: master $(master_port), writers did not reach $P_M"
 fi
-sleep 1
+
+echo "-- freeze the master (SIGSTOP 6 s, then SIGCONT), the killed node back as its replica"
+launch replica redis-server
+wait_for 60 healthy "$P_R" || nok "the killed node $P_R did not come back as an in-sync replica in 60 s"
+mark
+kill -STOP "$PID_master"
+if wait_for 30 master_is "$P_R" && wait_for 30 acks_on "$P_R"; then
+    ok "the PHP writers follow the freeze to $P_R over TLS"
+else
+    nok "freeze: master $(master_port), writers did not reach $P_R"
+fi
+sleep 3 # frozen 6 s or so in all (down-after 1 s): the thawed master is demoted
+kill -CONT "$PID_master"
+sleep 2
 touch "$STOP"
 wait "$WRITER_reused" "$WRITER_per_request"
 
 for mode in reused per-request; do
     out="$(timeout 30 "${PHP[@]}" -d sentinel.watch=0 "$WRITER" check "$SENTS" "$M" "$DIR" "$DIR/$mode.acks" 2>&1)"
     echo "figure: $mode objects: $out; $(tail -n 1 "$DIR/$mode.acks" | awk '{print $3 " errors in " $2 " iterations"}')"
-    if grep -Eq "^acked [1-9][0-9]*/[1-9][0-9]* lost 0/0 ports .*\b$P_R\b.* final $P_M\$" <<<"$out"; then
-        ok "$mode objects: 0 acknowledged cache saves and session writes lost across manual + kill over TLS"
+    if grep -Eq "^acked [1-9][0-9]*/[1-9][0-9]* lost 0/0 ports .*\b$P_M\b.* final $P_R\$" <<<"$out" &&
+       grep -Eq "ports .*\b$P_R\b" <<<"$out"; then
+        ok "$mode objects: 0 acknowledged cache saves and session writes lost across manual, kill and freeze over TLS"
     else
         nok "$mode objects: $out"; sed 's/^/     | /' "$DIR/$mode.out" | tail -n 5
     fi
