@@ -15,7 +15,7 @@
 #    iteration, from a reused backend/handler pair and from a per-request
 #    pair at the same time; a manual SENTINEL FAILOVER, SIGKILL of the new
 #    master, then (the killed node restarted as a replica) SIGSTOP of the
-#    master for about 6 s. Every acknowledged write must be on the final
+#    master until the sentinels promoted the replica, then SIGCONT. Every acknowledged write must be on the final
 #    master.
 #
 # Topology (fresh directory, free loopback ports, certificates made here by
@@ -121,7 +121,7 @@ i=0
 for port in "$P_S1" "$P_S2" "$P_S3"; do
     i=$((i + 1))
     conf "s$i" "$port" server optional "sentinel monitor $M 127.0.0.1 $P_M 2" \
-        "sentinel down-after-milliseconds $M 1000" "sentinel failover-timeout $M 10000"
+        "sentinel down-after-milliseconds $M 2000" "sentinel failover-timeout $M 10000"
     launch "s$i" redis-sentinel
 done
 
@@ -235,22 +235,32 @@ else
     nok "kill: master $(master_port), writers did not reach $P_M"
 fi
 
-echo "-- freeze the master (SIGSTOP 6 s, then SIGCONT), the killed node back as its replica"
+echo "-- freeze the master (SIGSTOP until the replica is promoted, then SIGCONT), the killed node back as its replica"
 launch replica redis-server
 wait_for 60 healthy "$P_R" || nok "the killed node $P_R did not come back as an in-sync replica in 60 s"
 mark
 kill -STOP "$PID_master"
-if wait_for 30 master_is "$P_R" && wait_for 30 acks_on "$P_R"; then
+# Thawed once the sentinels promoted the replica: an operation that was in
+# flight on the frozen master (upstream's session handler has no read
+# timeout) completes when it thaws, and the fence re-applies it there.
+wait_for 40 master_is "$P_R" || nok "freeze: no failover to $P_R in 40 s (master $(master_port))"
+sleep 1
+kill -CONT "$PID_master"
+if wait_for 40 acks_on "$P_R"; then
     ok "the PHP writers follow the freeze to $P_R over TLS"
 else
     nok "freeze: master $(master_port), writers did not reach $P_R"
 fi
-sleep 3 # frozen 6 s or so in all (down-after 1 s): the thawed master is demoted
-kill -CONT "$PID_master"
-sleep 2
+# The last acknowledged writes replicated before the writers stop and the check reads.
+wait_for 60 healthy "$P_M" || nok "the thawed master $P_M did not come back as an in-sync replica in 60 s"
 touch "$STOP"
 wait "$WRITER_reused" "$WRITER_per_request"
 
+# Sentinel may fail over on its own when the machine is overloaded (down-after
+# 2 s): say so, as a write acknowledged just before such a failover can be
+# lost to asynchronous replication, which no client prevents.
+switches=$(grep -c '+switch-master' "$DIR/s1.log" 2>/dev/null)
+[ "${switches:-0}" -le 3 ] || echo "note: $switches failovers seen by sentinel 1, 3 caused by this test (load: $(cut -d' ' -f1-3 /proc/loadavg))"
 for mode in reused per-request; do
     out="$(timeout 30 "${PHP[@]}" -d sentinel.watch=0 "$WRITER" check "$SENTS" "$M" "$DIR" "$DIR/$mode.acks" 2>&1)"
     echo "figure: $mode objects: $out; $(tail -n 1 "$DIR/$mode.acks" | awk '{print $3 " errors in " $2 " iterations"}')"

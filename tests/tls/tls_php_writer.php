@@ -63,6 +63,10 @@ function session_config(string $sentinels, string $master, string $dir): TlsSess
         'database' => '0',
         'timeout' => '1',
         'tls_options' => tls_context($dir),
+        // A CLI has no user agent: upstream's Handler takes it for a bot and
+        // expires its first write after bot_first_lifetime (60 s in env.php),
+        // which the check would count as lost.
+        'bot_first_lifetime' => '3600', 'bot_lifetime' => '3600', 'first_lifetime' => '3600',
     ]));
 }
 
@@ -123,6 +127,7 @@ function check(array $a): int
     $acked = ['c' => 0, 's' => 0];
     $lost = ['c' => 0, 's' => 0];
     $ports = [];
+    $missing = [];
     foreach (file($log, FILE_IGNORE_NEW_LINES) as $line) {
         $f = explode(' ', $line);
         if ($f[0] === 'end') {
@@ -136,10 +141,17 @@ function check(array $a): int
         } else {
             $ok = $r->hGet("sess_$tag$seq", 'data') === "n|i:$seq;"; // below the compression threshold
         }
-        $lost[$kind] += $ok ? 0 : 1;
+        if (!$ok) {
+            $lost[$kind]++;
+            $missing[] = "$kind$tag$seq@$p";
+        }
     }
     printf("acked %d/%d lost %d/%d ports %s final %d\n", $acked['c'], $acked['s'], $lost['c'], $lost['s'],
         implode(',', array_keys($ports)), $port);
+    if ($missing !== []) {
+        // which writes (kind, tag, sequence number @ the port that acknowledged them)
+        printf("missing: %s%s\n", implode(' ', array_slice($missing, 0, 20)), count($missing) > 20 ? ' ...' : '');
+    }
     return 0;
 }
 
