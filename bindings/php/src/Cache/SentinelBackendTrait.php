@@ -130,7 +130,9 @@ trait SentinelBackendTrait
      */
     protected function _applyClientOptions(\Credis_Client $client, $forceSelect = false, $clientOptions = null)
     {
-        if ($this->sentinelTlsOptions !== null && $client->isTls() && !$client->isConnected()) {
+        // (Credis before TLS support has no isTls(): nothing to hand over there.)
+        if ($this->sentinelTlsOptions !== null && method_exists($client, 'isTls') && $client->isTls()
+            && !$client->isConnected()) {
             $client->setTlsOptions($this->sentinelTlsOptions);
         }
         parent::_applyClientOptions($client, $forceSelect, $clientOptions);
