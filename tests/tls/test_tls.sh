@@ -25,14 +25,9 @@ M=mymaster
 pass=0 fail=0
 PIDS=()
 
-DIR="$(mktemp -d "${TMPDIR:-/tmp}/sentinel-tls.XXXXXX")" || exit 1
-cleanup() {
-    for p in "${PIDS[@]}"; do kill -CONT "$p" 2>/dev/null; kill -KILL "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    if [ "${SENTINEL_TOPOLOGY_KEEP:-0}" = 1 ]; then echo "kept $DIR"; else rm -rf "$DIR"; fi
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
+# shellcheck source=tls_env.sh
+. "$(dirname "$0")/tls_env.sh"
+tls_env sentinel-tls
 
 die() { echo "FATAL: $*"; exit 1; }
 

@@ -20,6 +20,23 @@ namespace LibSentinel\Magento;
  * password is only the one named for them ('sentinel' => ['password' => ...]
  * for the cache, getSentinelPassword() for sessions).
  *
+ * TLS (see bindings/php/README.md, "TLS"): a TLS scheme on the sentinel list
+ * ("tls://10.0.0.1:26379,tls://10.0.0.2:26379"; tls, ssl, tlsv1.2... as
+ * Credis takes them) turns TLS on for the sentinels and the data nodes (the
+ * extension checks a new master's ROLE over the same TLS), and the master's
+ * address handed to Credis keeps that scheme ("tls://10.0.0.3"). So does
+ * 'sentinel' => ['tls' => true], or the INI setting sentinel.tls = on when
+ * neither says otherwise. The data node's TLS context options (PHP's ssl
+ * context: cafile, local_cert, local_pk, peer_name, verify_peer...) are
+ * Credis' tlsOptions: the cache's 'tls_options' array, or a session config's
+ * getTlsOptions() (TlsOptionsConfigInterface); the ones the extension also
+ * has (cafile -> tls_cafile, capath -> tls_capath, local_cert -> tls_cert,
+ * local_pk -> tls_key, peer_name -> tls_server_name, verify_peer ->
+ * tls_verify) are used for the sentinels as well, unless the cache's
+ * 'sentinel' sub-array names the extension's option itself ('tls_cafile',
+ * 'tls_capath', 'tls_cert', 'tls_key', 'tls_server_name', 'tls_verify');
+ * the INI settings sentinel.tls_* fill in what neither sets.
+ *
  * Knows nothing about Magento or Credis, so it is tested on its own.
  */
 final class SentinelSettings
@@ -44,6 +61,9 @@ final class SentinelSettings
         public readonly ?string $sentinelUsername = null,
         public readonly ?float $sentinelTimeout = null,
         public readonly ?float $sentinelReadTimeout = null,
+        public readonly ?string $scheme = null,
+        public readonly ?array $tlsOptions = null,
+        public readonly array $sentinelTls = [],
     ) {
         if ($sentinels === []) {
             throw new \InvalidArgumentException('no sentinels configured');
@@ -51,6 +71,36 @@ final class SentinelSettings
         if ($master === '') {
             throw new \InvalidArgumentException('no sentinel master name configured');
         }
+        if ($scheme !== null && !preg_match(self::TLS_SCHEME, $scheme)) {
+            throw new \InvalidArgumentException("bad TLS scheme '$scheme' (tls, ssl, tlsv1.2...)");
+        }
+        foreach ($sentinelTls as $k => $v) {
+            if (!in_array($k, self::SENTINEL_TLS_KEYS, true)) {
+                throw new \InvalidArgumentException("unknown sentinel TLS option '$k' (the extension's: "
+                    . implode(', ', self::SENTINEL_TLS_KEYS) . ')');
+            }
+        }
+    }
+
+    /** The schemes Credis takes for TLS ("tls", "ssl", "tlsv1.2"...). */
+    public const TLS_SCHEME = '/^(?:tls|ssl|tlsv\d(?:\.\d)?)$/iD';
+
+    /** The extension's TLS options (Sentinel\resolve(), INI sentinel.tls*). */
+    public const SENTINEL_TLS_KEYS = ['tls', 'tls_cafile', 'tls_capath', 'tls_cert', 'tls_key',
+                                      'tls_server_name', 'tls_verify'];
+
+    /** PHP ssl context options (Credis' tlsOptions) the extension also has, by its names. */
+    private const CONTEXT_TO_SENTINEL = ['cafile' => 'tls_cafile', 'capath' => 'tls_capath',
+        'local_cert' => 'tls_cert', 'local_pk' => 'tls_key', 'peer_name' => 'tls_server_name',
+        'verify_peer' => 'tls_verify'];
+
+    /**
+     * The master's address as Credis / phpredis take it: "tls://host" when
+     * the data nodes speak TLS, else the bare host.
+     */
+    public function dataHost(string $host): string
+    {
+        return $this->scheme === null ? $host : $this->scheme . '://' . $host;
     }
 
     /** Whether Cm_Cache backend_options ask for sentinel resolution at all. */
@@ -68,8 +118,14 @@ final class SentinelSettings
     {
         $sub = isset($options['sentinel']) && is_array($options['sentinel']) ? $options['sentinel'] : null;
         $verify = $options['sentinel_master_verify'] ?? true;
+        [$servers, $scheme] = self::parseServerList((string)($options['server'] ?? ''));
+        $tlsOptions = self::optionalArray($options['tls_options'] ?? null, 'tls_options');
+        // The sub-array's tls* keys are the extension's options (a misspelt one is refused).
+        $sentinelTls = $sub === null ? [] : array_filter($sub, fn($k) => str_starts_with((string)$k, 'tls'),
+            ARRAY_FILTER_USE_KEY);
+        [$scheme, $sentinelTls] = self::tls($scheme, $tlsOptions, $sentinelTls);
         return new self(
-            self::parseServers((string)($options['server'] ?? '')),
+            $servers,
             (string)($options['sentinel_master'] ?? ''),
             $verify === '1' || $verify === true || $verify === 1 ? true : self::flag($verify),
             isset($options['password']) ? self::optionalString($options['password']) : null,
@@ -83,6 +139,9 @@ final class SentinelSettings
             $sub === null ? null : self::optionalString($sub['username'] ?? null),
             $sub === null ? null : self::optionalSeconds($sub['timeout'] ?? null),
             $sub === null ? null : self::optionalSeconds($sub['read_timeout'] ?? null),
+            $scheme,
+            $tlsOptions,
+            $sentinelTls,
         );
     }
 
@@ -97,9 +156,12 @@ final class SentinelSettings
         ?float $timeout,
         ?string $username = null,
         ?string $sentinelPassword = null,
+        ?array $tlsOptions = null,
     ): self {
+        [$list, $scheme] = self::parseServerList($servers);
+        [$scheme, $sentinelTls] = self::tls($scheme, $tlsOptions === [] ? null : $tlsOptions, []);
         return new self(
-            self::parseServers($servers),
+            $list,
             $master,
             self::flag($verify ?? true),
             self::optionalString($password),
@@ -110,6 +172,12 @@ final class SentinelSettings
             (int)($connectRetries ?? 1),
             self::optionalString($sentinelPassword),
             self::optionalString($username),
+            null,
+            null,
+            null,
+            $scheme,
+            $tlsOptions === [] ? null : $tlsOptions,
+            $sentinelTls,
         );
     }
 
@@ -121,14 +189,35 @@ final class SentinelSettings
      */
     public static function parseServers(string $servers): array
     {
+        return self::parseServerList($servers)[0];
+    }
+
+    /**
+     * parseServers() and the TLS scheme the list names ("tls://h:26379,
+     * tls://h2:26379" -> "tls"; null for none or tcp://). Every sentinel of
+     * one list speaks the same: a list mixing TLS and plaintext is refused.
+     *
+     * @return array{0: list<string>, 1: ?string}
+     */
+    public static function parseServerList(string $servers): array
+    {
         // The common form ("host:port,host:port", no scheme, no spaces) in
         // one match: this runs on every request of a PHP-FPM worker.
         if (preg_match('/^[A-Za-z0-9._-]+:\d+(?:,[A-Za-z0-9._-]+:\d+)*$/D', $servers)) {
-            return explode(',', $servers);
+            return [explode(',', $servers), null];
         }
         $out = [];
+        $schemes = [];
         foreach (preg_split('/[\s,]+/', trim($servers), -1, PREG_SPLIT_NO_EMPTY) as $server) {
-            $server = preg_replace('#^tcp://#i', '', $server);
+            $scheme = null;
+            if (preg_match('#^([A-Za-z][A-Za-z0-9.+-]*)://(.*)$#D', $server, $m)) {
+                if (strcasecmp($m[1], 'tcp') !== 0 && !preg_match(self::TLS_SCHEME, $m[1])) {
+                    throw new \InvalidArgumentException("bad sentinel address '$server': scheme tcp://, tls://, ssl:// or tlsv1.x://");
+                }
+                $scheme = strcasecmp($m[1], 'tcp') === 0 ? null : strtolower($m[1]);
+                $server = $m[2];
+            }
+            $schemes[$scheme ?? ''] = true;
             $server = rtrim($server, '/');
             if (preg_match('/^\[[0-9a-fA-F:.]+\]:\d+$/', $server) || preg_match('/^[^:\[\]]+:\d+$/', $server)) {
                 $out[] = $server;
@@ -140,7 +229,47 @@ final class SentinelSettings
                 throw new \InvalidArgumentException("bad sentinel address '$server'");
             }
         }
-        return $out;
+        if (count($schemes) > 1) {
+            throw new \InvalidArgumentException("sentinel list '$servers' mixes TLS and plaintext schemes");
+        }
+        $scheme = array_key_first($schemes);
+        return [$out, $scheme === '' || $scheme === null ? null : (string)$scheme];
+    }
+
+    /**
+     * The data nodes' scheme and the extension's TLS options for the
+     * sentinels: TLS is on with a TLS scheme on the sentinel list, else as
+     * $sentinel['tls'] says, else as the INI setting sentinel.tls says. The
+     * data TLS context options the extension also has fill the sentinel
+     * options $sentinel does not set.
+     *
+     * @param array<string, mixed>|null $tlsOptions PHP ssl context options
+     * @param array<string, mixed> $sentinel the extension's option names
+     * @return array{0: ?string, 1: array<string, mixed>}
+     */
+    private static function tls(?string $scheme, ?array $tlsOptions, array $sentinel): array
+    {
+        if ($scheme !== null) {
+            $sentinel['tls'] = true;
+        }
+        $on = array_key_exists('tls', $sentinel) ? self::flag($sentinel['tls'])
+            : self::flag(ini_get('sentinel.tls') ?: '0');
+        if (array_key_exists('tls', $sentinel)) {
+            $sentinel['tls'] = $on;
+        }
+        if (array_key_exists('tls_verify', $sentinel)) {
+            $sentinel['tls_verify'] = self::flag($sentinel['tls_verify']);
+        }
+        if (!$on) {
+            return [null, $sentinel];
+        }
+        foreach (self::CONTEXT_TO_SENTINEL as $context => $name) {
+            if (isset($tlsOptions[$context]) && !array_key_exists($name, $sentinel)) {
+                $sentinel[$name] = $context === 'verify_peer' ? self::flag($tlsOptions[$context])
+                    : (string)$tlsOptions[$context];
+            }
+        }
+        return [$scheme ?? 'tls', $sentinel];
     }
 
     /**
@@ -171,6 +300,9 @@ final class SentinelSettings
         if ($this->sentinelUsername !== null && $this->sentinelPassword !== null) {
             $o['sentinel_user'] = $this->sentinelUsername;
         }
+        foreach ($this->sentinelTls as $k => $v) {
+            $o[$k] = $v;
+        }
         if ($this->password !== null) {
             // The ROLE check of a new master authenticates like the client
             // (AUTH username password for a Redis 6 ACL user).
@@ -190,6 +322,9 @@ final class SentinelSettings
             if ($v[$k] !== null) {
                 $v[$k] = '*****';
             }
+        }
+        if (isset($v['tlsOptions']['passphrase'])) {
+            $v['tlsOptions']['passphrase'] = '*****';
         }
         return $v;
     }
@@ -212,6 +347,53 @@ final class SentinelSettings
     private static function milliseconds(float $seconds): int
     {
         return (int)max(1, min(86400000, round($seconds * 1000)));
+    }
+
+    /**
+     * A sentinel's address as Credis takes it ("tls://host:port" with TLS),
+     * for the bindings' own sentinel queries (load_from_slaves).
+     */
+    public function sentinelHost(string $server): string
+    {
+        return $this->scheme === null ? $server : $this->scheme . '://' . $server;
+    }
+
+    /**
+     * The sentinels' TLS settings as PHP ssl context options (Credis'
+     * tlsOptions): the extension's options of resolveOptions(), else its
+     * INI settings; null without TLS.
+     *
+     * @return array<string, mixed>|null
+     */
+    public function sentinelTlsContext(): ?array
+    {
+        if ($this->scheme === null) {
+            return null;
+        }
+        $context = [];
+        foreach (self::CONTEXT_TO_SENTINEL as $name => $option) {
+            $v = $this->sentinelTls[$option] ?? ini_get('sentinel.' . $option);
+            if ($v === false || $v === '' || $v === null) {
+                continue;
+            }
+            $context[$name] = $option === 'tls_verify' ? self::flag($v) : (string)$v;
+        }
+        if (isset($context['verify_peer'])) {
+            $context['verify_peer_name'] = $context['verify_peer'];
+        }
+        return $context;
+    }
+
+    /** @return array<string, mixed>|null */
+    private static function optionalArray(mixed $v, string $name): ?array
+    {
+        if ($v === null || $v === '' || $v === []) {
+            return null;
+        }
+        if (!is_array($v)) {
+            throw new \InvalidArgumentException("'$name' must be an array of PHP ssl context options");
+        }
+        return $v;
     }
 
     private static function optionalString(mixed $v): ?string

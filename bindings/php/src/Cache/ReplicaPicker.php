@@ -119,7 +119,7 @@ final class ReplicaPicker
     private function roleOf(string $host, int $port): mixed
     {
         $s = $this->settings;
-        $c = new \Credis_Client($host, $port, $s->timeout ?? 2.5, '');
+        $c = new \Credis_Client($s->dataHost($host), $port, $s->timeout ?? 2.5, '', 0, null, null, $s->tlsOptions);
         $c->setMaxConnectRetries(0);
         try {
             if ($s->password !== null) {
@@ -143,7 +143,8 @@ final class ReplicaPicker
         foreach ($s->sentinels as $server) {
             try {
                 // A sentinel's timeout, never the data node's (see SentinelSettings::resolveOptions()).
-                $client = new \Credis_Client($server, null, $s->sentinelTimeout ?? self::SENTINEL_TIMEOUT, '');
+                $client = new \Credis_Client($s->sentinelHost($server), null,
+                    $s->sentinelTimeout ?? self::SENTINEL_TIMEOUT, '', 0, null, null, $s->sentinelTlsContext());
                 $client->setReadTimeout($s->sentinelReadTimeout ?? $s->sentinelTimeout ?? self::SENTINEL_TIMEOUT);
                 $client->forceStandalone();
                 $client->setMaxConnectRetries(0);

@@ -37,6 +37,14 @@ use LibSentinel\Magento\SentinelSettings;
  * replaces the Credis client ($_redis, and $_slave) the way the parent builds
  * it (new Credis_Client + _applyClientOptions()).
  *
+ * TLS: the master's (and a replica's) address handed to Credis keeps the
+ * sentinel list's TLS scheme ("tls://10.0.0.3", see SentinelSettings), and
+ * 'tls_options' (PHP ssl context options: cafile, local_cert, local_pk,
+ * peer_name...; Credis' $tlsOptions, which Cm_Cache itself never passes)
+ * reach every TLS client the parent or this trait builds, through
+ * _applyClientOptions(). That holds without sentinel_master too
+ * ('server' => 'tls://host').
+ *
  * Without sentinel_master, or without the extension, it is the parent,
  * unchanged.
  */
@@ -48,6 +56,8 @@ trait SentinelBackendTrait
     private array $sentinelMaster = ['host' => '', 'port' => 0, 'epoch' => null];
     /** @var array{host: string, port: int}|null */
     private ?array $sentinelReplica = null;
+    /** @var array<string, mixed>|null 'tls_options': Credis' TLS context options */
+    private ?array $sentinelTlsOptions = null;
 
     /** Whether the parent returns false from save()/remove() on a Redis error. */
     abstract protected function sentinelParentSwallowsErrors(): bool;
@@ -59,6 +69,9 @@ trait SentinelBackendTrait
      */
     public function __construct($options = array(), ?MasterLocator $locator = null, ?ReplicaPicker $replicas = null)
     {
+        if (isset($options['tls_options']) && is_array($options['tls_options']) && $options['tls_options'] !== []) {
+            $this->sentinelTlsOptions = $options['tls_options'];
+        }
         if (!SentinelSettings::cacheOptionsUseSentinel($options)
             || ($locator === null && !function_exists('Sentinel\resolve'))) {
             parent::__construct($options);
@@ -80,7 +93,7 @@ trait SentinelBackendTrait
         for ($attempt = 0; ; $attempt++) {
             $this->sentinelMaster = $this->sentinelLocator->locate();
             try {
-                parent::__construct(['server' => $this->sentinelMaster['host'],
+                parent::__construct(['server' => $this->sentinelDataHost($this->sentinelMaster),
                                      'port' => $this->sentinelMaster['port']] + $direct);
                 break;
             } catch (\Throwable $e) {
@@ -105,12 +118,32 @@ trait SentinelBackendTrait
         return $this->sentinelReplica;
     }
 
+    /** The address Credis takes for $node: "tls://host" when the data nodes speak TLS. */
+    private function sentinelDataHost(array $node): string
+    {
+        return $this->sentinelLocator->settings()->dataHost($node['host']);
+    }
+
+    /**
+     * The parent's, after handing a TLS client the 'tls_options' (Credis
+     * takes them before it connects; Cm_Cache never passes any).
+     */
+    protected function _applyClientOptions(\Credis_Client $client, $forceSelect = false, $clientOptions = null)
+    {
+        // (Credis before TLS support has no isTls(): nothing to hand over there.)
+        if ($this->sentinelTlsOptions !== null && method_exists($client, 'isTls') && $client->isTls()
+            && !$client->isConnected()) {
+            $client->setTlsOptions($this->sentinelTlsOptions);
+        }
+        parent::_applyClientOptions($client, $forceSelect, $clientOptions);
+    }
+
     /** New Credis clients to the current master (and a replica); the parent's constructor is not re-run. */
     private function sentinelReconnect(): void
     {
         for ($attempt = 0; ; $attempt++) {
             $master = $this->sentinelLocator->locate();
-            $client = new \Credis_Client($master['host'], $master['port'],
+            $client = new \Credis_Client($this->sentinelDataHost($master), $master['port'],
                 $this->_clientOptions->timeout, $this->_clientOptions->persistent);
             try {
                 $this->_applyClientOptions($client);
@@ -141,7 +174,7 @@ trait SentinelBackendTrait
             return;
         }
         try {
-            $slave = new \Credis_Client($replica['host'], $replica['port'],
+            $slave = new \Credis_Client($this->sentinelDataHost($replica), $replica['port'],
                 $this->_clientOptions->timeout, $this->_clientOptions->persistent);
             $this->_applyClientOptions($slave, true);
             $this->_slave = $slave;

@@ -32,6 +32,14 @@ use LibSentinel\Magento\SentinelSettings;
  * when the wrapped config does not implement one (null, the data password
  * for the sentinels, no cluster).
  *
+ * TLS: with "tls://" sentinels (sentinel_servers = "tls://h1:26379,
+ * tls://h2:26379"), or sentinel.tls = on, getHost() keeps the scheme
+ * ("tls://10.0.0.3") so Credis speaks TLS to the master, and
+ * getTlsOptions() passes the wrapped config's TLS context options through;
+ * those the extension also has (cafile, local_cert, local_pk, peer_name,
+ * verify_peer) are used for the sentinels too; the INI settings
+ * sentinel.tls_* fill in the rest (see SentinelSettings).
+ *
  * SentinelHandler wraps Magento's config in this decorator itself and
  * retries a session operation once on a connection error or -READONLY.
  */
@@ -57,6 +65,7 @@ abstract class AbstractSentinelConfig implements ConfigInterface
                 self::optionalString(self::optionalCall($inner, UsernameConfigInterface::class, 'getUsername')),
                 self::optionalString(self::optionalCall($inner, ConfigSentinelPasswordInterface::class,
                     'getSentinelPassword')),
+                self::optionalCall($inner, TlsOptionsConfigInterface::class, 'getTlsOptions'),
             ));
         }
     }
@@ -103,9 +112,11 @@ abstract class AbstractSentinelConfig implements ConfigInterface
         return true;
     }
 
+    /** The resolved master, as "tls://host" when the sentinel list names a TLS scheme (or sentinel.tls is on). */
     public function getHost()
     {
-        return $this->master()['host'] ?? $this->inner->getHost();
+        $m = $this->master();
+        return $m === null ? $this->inner->getHost() : $this->locator->settings()->dataHost($m['host']);
     }
 
     public function getPort()
