@@ -23,20 +23,7 @@
 #define PX_SECRET_MAX 512
 #define PX_SENTINELS_MAX 8192 /* characters of the joined list */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err && errlen) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#define fail px_fail /* config_route.c */
 
 sentinel_proxy_config_t *sentinel_proxy_config_new(void)
 {
@@ -153,8 +140,8 @@ int px_parse_listen(const char *s, char *host, size_t hostlen, int *port, char *
 
 /* Listening addresses may use port 0 (any free port); sn_parse_hostport
  * insists on 1..65535, so accept ":0" here first. */
-static int parse_bind(const char *key, const char *v, char *host, size_t hostlen, int *port,
-                      char *err, size_t errlen)
+int px_parse_bind(const char *key, const char *v, char *host, size_t hostlen, int *port,
+                  char *err, size_t errlen)
 {
     size_t n = strlen(v);
     char tmp[SENTINEL_HOST_MAX + 16];
@@ -237,13 +224,18 @@ int sentinel_proxy_config_set(sentinel_proxy_config_t *c, const char *key, const
         return fail(err, errlen, "%s: missing value", key);
     if (strlen(v) >= PX_LINE_MAX)
         return fail(err, errlen, "%s: value too long", key);
+    {
+        int rc = px_config_route_set(c, key, v, err, errlen); /* several masters */
+        if (rc != 1)
+            return rc;
+    }
 
     if (!strcmp(key, "listen")) {
         if (!strcasecmp(v, "none") || *v == '\0') {
             c->listen_port = -1;
             return 0;
         }
-        return parse_bind(key, v, c->listen_host, sizeof(c->listen_host), &c->listen_port, err,
+        return px_parse_bind(key, v, c->listen_host, sizeof(c->listen_host), &c->listen_port, err,
                           errlen);
     }
     if (!strcmp(key, "unix")) {
@@ -309,7 +301,7 @@ int sentinel_proxy_config_set(sentinel_proxy_config_t *c, const char *key, const
             c->admin_port = -1;
             return 0;
         }
-        return parse_bind(key, v, c->admin_host, sizeof(c->admin_host), &c->admin_port, err,
+        return px_parse_bind(key, v, c->admin_host, sizeof(c->admin_host), &c->admin_port, err,
                           errlen);
     }
     if (!strcmp(key, "log-level")) {
@@ -467,7 +459,7 @@ int sentinel_proxy_config_parse_args(sentinel_proxy_config_t *c, int argc, char 
 {
     char key[64], msg[512];
     const char *val;
-    int i, next, have_sentinel_flag = 0;
+    int i, next, have_sentinel_flag = 0, have_master_flag = 0;
 
     if (c == NULL)
         return fail(err, errlen, "no configuration");
@@ -488,6 +480,8 @@ int sentinel_proxy_config_parse_args(sentinel_proxy_config_t *c, int argc, char 
             return SENTINEL_PROXY_ARGS_VERSION;
         if (!strcmp(key, "sentinel"))
             have_sentinel_flag = 1;
+        if (!strcmp(key, "master"))
+            have_master_flag = 1;
         if (!strcmp(key, "config") && sentinel_proxy_config_load(c, val, err, errlen) == -1)
             return -1;
     }
@@ -505,6 +499,8 @@ int sentinel_proxy_config_parse_args(sentinel_proxy_config_t *c, int argc, char 
         free(c->sentinels);
         c->sentinels = NULL;
     }
+    if (have_master_flag) /* and so do master names (watch mode follows each) */
+        px_config_forget_masters(c);
     for (i = 1; i < argc; i = next) {
         next = flag_at(argc, argv, i, key, sizeof(key), &val, err, errlen);
         if (!strcmp(key, "config"))
@@ -517,13 +513,17 @@ int sentinel_proxy_config_parse_args(sentinel_proxy_config_t *c, int argc, char 
 
 int sentinel_proxy_config_check(const sentinel_proxy_config_t *c, char *err, size_t errlen)
 {
+    int several;
+
     if (c == NULL)
         return fail(err, errlen, "no configuration");
-    if (c->master[0] == '\0')
+    if ((several = px_config_route_check(c, err, errlen)) == -1)
+        return -1;
+    if (c->master[0] == '\0' && !several)
         return fail(err, errlen, "master: a master name is required");
     if (c->sentinels == NULL)
         return fail(err, errlen, "sentinel: at least one sentinel is required");
-    if (!c->watch && c->listen_port < 0 && c->unix_path[0] == '\0')
+    if (!c->watch && !several && c->listen_port < 0 && c->unix_path[0] == '\0')
         return fail(err, errlen, "listen: no TCP listener and no unix socket");
     if (c->watch && c->shared_cache[0] == '\0')
         return fail(err, errlen, "watch: watch mode needs shared-cache (auto or a path)");
