@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "proxy/proxy_core.h"
@@ -82,6 +83,7 @@ sentinel_proxy_t *px_router_new(const sentinel_proxy_config_t *c, char *err, siz
     px_route_conf rc[PX_MAX_ROUTES + 1];
     sentinel_proxy_config_t *rcfg = NULL;
     sentinel_proxy_t *p;
+    struct rlimit rl;
     int main_route, n;
 
     n = px_config_routes(c, rc, &main_route);
@@ -94,7 +96,12 @@ sentinel_proxy_t *px_router_new(const sentinel_proxy_config_t *c, char *err, siz
     p->tcp_fd = p->unix_fd = p->wake_r = p->wake_w = -1;
     p->now = sn_now_ms();
     snprintf(p->master_name, sizeof(p->master_name), "%d masters", n);
-    if (px_loop_with_wake(p, 4096, err, errlen) == -1) /* routes' loops, sentinels, admin */
+    /* The routes' loops, the shared sentinel links, the admin endpoint: the
+     * links are opened later, so their fds may be as high as any client's. */
+    if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+        rl.rlim_cur = 1024;
+    if (px_loop_with_wake(p, rl.rlim_cur > (rlim_t)1 << 24 ? 1 << 24 : (int)rl.rlim_cur, err,
+                          errlen) == -1)
         goto fail;
 
     for (int i = 0; i < n; i++) {
@@ -216,6 +223,8 @@ int px_router_step(sentinel_proxy_t *p, int timeout_ms)
                 failed = 1;
             else if (rc == 0)
                 live++;
+            else /* stopped: whatever its loop still holds is not waited for */
+                px_loop_del(p->loop, sentinel_proxy_fd(r), PX_READABLE);
         } else {
             live++;
         }
