@@ -8,9 +8,11 @@
  * and tells the host which descriptors to watch. Time comes from sn_now_ms()
  * (the clock seam), so unit tests script a failover to the millisecond.
  *
- * A little over 800 lines: the state machine, its probe and the host
+ * Past 800 lines (955): the state machine, its probe and the host
  * interface (fd registry, entry points, re-entrancy) share one private
- * struct; the host interface is the part to move out if this grows.
+ * struct; the host interface is the part to move out next. Follower
+ * groups (shared links) are in follow_group.c, through sn_follow_enter()
+ * / sn_follow_leave().
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #define _POSIX_C_SOURCE 200809L

@@ -13,8 +13,9 @@
  * Everything here is non-blocking except name resolution of host names
  * (getaddrinfo), which callers avoid by configuring IP addresses.
  *
- * Over 800 lines: the watcher is one role (subscriptions, the polling
- * backstop, event classification); splitting it would expose its
+ * Over 800 lines (958): the watcher is one role (subscriptions, the polling
+ * backstop, event classification, and the hub that shares a group's
+ * subscriptions among its members); splitting it would expose its
  * per-sentinel state across files. Next step: move the poller to follow.c.
  */
 #define _POSIX_C_SOURCE 200809L
