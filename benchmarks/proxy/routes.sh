@@ -76,6 +76,17 @@ if [ "${1:-}" = __report ]; then
         done
     done
     echo
+    echo "Reading: *alone* and the CPU cost per request compare the same work done by a"
+    echo "route and by a one-master proxy: the routing itself (a route is a whole proxy"
+    echo "whose loop is stepped from the router's loop: one more epoll_wait per loop"
+    echo "iteration). *together* on this machine also compares one single-threaded"
+    echo "process against three for a share of 2 CPUs that many other processes"
+    echo "want (see the load average): when the CPU per request is the same, the"
+    echo "router's lower figure there is its scheduler share, and it would carry"
+    echo "three masters' full load only with a CPU of its own to spare. Where that"
+    echo "is the limit, run one process per master (the sentinel links are then not"
+    echo "shared)."
+    echo
     echo "Sentinel connections (\`CLIENT LIST\` on each sentinel, the proxy's only, counted by"
     echo "the proxy's local ports):"
     echo
