@@ -162,6 +162,9 @@ SENTINEL_EXPORT void sentinel_proxy_request_stats(sentinel_proxy_t *p);
 
 /* The bound TCP port (useful with "listen 127.0.0.1:0"), or -1. */
 SENTINEL_EXPORT int sentinel_proxy_port(const sentinel_proxy_t *p);
+/* The bound TCP port of the route serving master (several masters, or the
+ * one master of a classic proxy), or -1 when none serves it. */
+SENTINEL_EXPORT int sentinel_proxy_route_port(const sentinel_proxy_t *p, const char *master);
 SENTINEL_EXPORT int sentinel_proxy_admin_port(const sentinel_proxy_t *p);
 /* The shared-cache file the proxy keeps current (watch mode, or a proxy
  * with shared-cache set), or NULL. Valid while the proxy lives. */

@@ -302,3 +302,15 @@ void px_router_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
         }
     }
 }
+
+int sentinel_proxy_route_port(const sentinel_proxy_t *p, const char *master)
+{
+    if (p == NULL || master == NULL)
+        return -1;
+    if (p->routes == NULL)
+        return strcmp(p->master_name, master) == 0 ? sentinel_proxy_port(p) : -1;
+    for (int i = 0; i < p->nroutes; i++)
+        if (strcmp(p->routes[i]->master_name, master) == 0)
+            return sentinel_proxy_port(p->routes[i]);
+    return -1;
+}
