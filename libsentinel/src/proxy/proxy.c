@@ -287,6 +287,48 @@ static int fd_budget(sentinel_proxy_t *p, size_t want, char *err, size_t errlen)
     return rl.rlim_cur > (rlim_t)1 << 24 ? 1 << 24 : (int)rl.rlim_cur;
 }
 
+/* The first resolution of n proxies' masters, together, bounded by
+ * resolve_ms (blocking: the caller listens to nothing yet, or holds what it
+ * accepts); those without a verified master then say why. */
+void px_resolve_first(sentinel_proxy_t **ps, int n, int resolve_ms)
+{
+    int64_t deadline = sn_now_ms() + resolve_ms;
+    int pending = 1;
+
+    for (int64_t now = sn_now_ms(); pending && now < deadline; now = sn_now_ms()) {
+        pending = 0;
+        for (int i = 0; i < n; i++) {
+            sentinel_proxy_t *p = ps[i];
+
+            if (p->state == PX_MASTER_UP || p->follow == NULL || p->resolve_failed)
+                continue;
+            pending = 1;
+            /* One master: wait for it alone; several: take turns. */
+            if (sentinel_follow_run_once(p->follow, n == 1 ? (int)(deadline - now) : 10) == -1)
+                p->resolve_failed = 1;
+            now = sn_now_ms();
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        sentinel_proxy_t *p = ps[i];
+        int rc;
+
+        p->now = sn_now_ms();
+        if (p->follow == NULL)
+            continue;
+        px_master_follow_due(p);
+        if (p->state == PX_MASTER_UP)
+            continue;
+        rc = sentinel_follow_errcode(p->follow);
+        if (rc == SENTINEL_OK)
+            rc = SENTINEL_ERR_TIMEOUT; /* no answer in resolve-timeout */
+        snprintf(p->last_error, sizeof(p->last_error), "%s", sentinel_follow_errstr(p->follow));
+        px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR,
+                "cannot resolve master '%s' yet (%s): %s; holding clients until it can",
+                p->master_name, sentinel_code_name(rc), p->last_error);
+    }
+}
+
 /* p's loop (for fds below setsize) and its wake pipe (stop, stats). */
 int px_loop_with_wake(sentinel_proxy_t *p, int setsize, char *err, size_t errlen)
 {
@@ -313,7 +355,7 @@ static sentinel_proxy_t *proxy_new(const sentinel_proxy_config_t *c, sentinel_pr
                                    char *err, size_t errlen)
 {
     sentinel_proxy_t *p;
-    int setsize, rc;
+    int setsize;
 
     if (sentinel_proxy_config_check(c, err, errlen) == -1)
         return NULL;
@@ -395,27 +437,10 @@ static sentinel_proxy_t *proxy_new(const sentinel_proxy_config_t *c, sentinel_pr
         goto fail;
     }
 
-    /* The first answer may block (bounded): nothing is listening yet. */
-    if (c->resolve_ms > 0) {
-        int64_t deadline = sn_now_ms() + c->resolve_ms;
-
-        for (int64_t now = sn_now_ms();
-             p->state != PX_MASTER_UP && now < deadline && p->follow != NULL; now = sn_now_ms())
-            if (sentinel_follow_run_once(p->follow, (int)(deadline - now)) == -1)
-                break;
-        p->now = sn_now_ms();
-        px_master_follow_due(p);
-        if (p->state != PX_MASTER_UP) {
-            rc = sentinel_follow_errcode(p->follow);
-            if (rc == SENTINEL_OK)
-                rc = SENTINEL_ERR_TIMEOUT; /* no answer in resolve-timeout */
-            snprintf(p->last_error, sizeof(p->last_error), "%s",
-                     sentinel_follow_errstr(p->follow));
-            px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR,
-                    "cannot resolve master '%s' yet (%s): %s; holding clients until it can",
-                    p->master_name, sentinel_code_name(rc), p->last_error);
-        }
-    }
+    /* The first answer may block (bounded): nothing is listening yet. The
+     * routes of a router are resolved together, by the router. */
+    if (c->resolve_ms > 0 && router == NULL)
+        px_resolve_first(&p, 1, c->resolve_ms);
     /* The follower has its own copy of the configuration; the handle was
      * only needed to make it. (Giving the freed memory back
      * to the system, malloc_trim(), is the program's business: it acts on

@@ -206,6 +206,7 @@ struct sentinel_proxy {
     sentinel_follow_group_t *group; /* a router: its routes' follower group */
     sentinel_proxy_t *router;  /* a route: its router */
     int route_ready;  /* a route: its loop fd fired in the router's loop */
+    int resolve_failed; /* the first resolution cannot go on (px_resolve_first) */
 };
 
 typedef enum px_drop_how {
@@ -273,6 +274,9 @@ int px_loop_with_wake(sentinel_proxy_t *p, int setsize, char *err, size_t errlen
 /* Wait for p's loop at most due_ms or timeout_ms (-1: none), dispatch,
  * stamp p->now. 0, or -1. */
 int px_loop_turn(sentinel_proxy_t *p, int due_ms, int timeout_ms);
+/* The first resolution of n proxies' masters, together, within resolve_ms
+ * (blocking); those left without a verified master log why. */
+void px_resolve_first(sentinel_proxy_t **ps, int n, int resolve_ms);
 /* The router's wake-up (stop, stats): for every route. */
 void px_router_wake(sentinel_proxy_t *p);
 /* One route of router: a proxy for c (one master). */

@@ -17,7 +17,8 @@
  * keeps its own polling link and ROLE probes.
  *
  * The router also holds the admin endpoint (every figure labelled by
- * master), the wake pipe (stop, stats) and nothing else.
+ * master), the wake pipe (stop, stats) and nothing else. It resolves the
+ * routes' masters at start together (one resolve-timeout for all).
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -120,6 +121,10 @@ sentinel_proxy_t *px_router_new(const sentinel_proxy_config_t *c, char *err, siz
         }
         r->route_ready = 1; /* step it once: its first timers */
     }
+    /* Every route's first answer at once: a master that cannot be resolved
+     * costs resolve-timeout once, not once per route. */
+    if (c->resolve_ms > 0)
+        px_resolve_first(p->routes, p->nroutes, c->resolve_ms);
     if (c->admin_port >= 0 &&
         (p->admin = px_admin_new(p->loop, c->admin_host, c->admin_port,
                                  router_snapshot, p, err, errlen)) == NULL)
