@@ -21,6 +21,8 @@
 #               and those of them acknowledged by the demoted master
 #
 # Needs redis-server, redis-sentinel, redis-benchmark, haproxy (Debian's).
+# Several masters in one process: benchmarks/proxy/routes.sh (its own
+# section of RESULTS-proxy.md, kept here).
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
@@ -47,7 +49,10 @@ if [ "${1:-}" != __inner ]; then
                 echo "$scen $target FAILED" >>"$BENCH_OUT/failover.txt"
         done
     done
+    # The several-masters section is routes.sh's: keep it.
+    ROUTES_SECTION=$(sed -n '/^<!-- routes:begin -->/,/^<!-- routes:end -->/p' "$HERE/RESULTS-proxy.md")
     bash "$0" __inner report >"$HERE/RESULTS-proxy.md"
+    [ -z "$ROUTES_SECTION" ] || printf '\n%s\n' "$ROUTES_SECTION" >>"$HERE/RESULTS-proxy.md"
     cat "$HERE/RESULTS-proxy.md"
     exit 0
 fi

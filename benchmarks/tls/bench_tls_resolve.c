@@ -188,7 +188,7 @@ static int peer_resolve(SSL_CTX *ctx, const bench *b)
 static sentinel_t *lib_handle(const bench *b)
 {
     static const int roles[] = {SENTINEL_TLS_SENTINELS, SENTINEL_TLS_DATA};
-    sentinel_t *s = sentinel_new(b->name);
+    sentinel_t *s = sentinel_new(b->name, NULL);
     size_t i;
 
     if (s == NULL || sentinel_add_sentinel(s, "127.0.0.1", b->sentinel_port) != SENTINEL_OK ||

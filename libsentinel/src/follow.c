@@ -8,9 +8,11 @@
  * and tells the host which descriptors to watch. Time comes from sn_now_ms()
  * (the clock seam), so unit tests script a failover to the millisecond.
  *
- * A little over 800 lines: the state machine, its probe and the host
+ * Past 800 lines (955): the state machine, its probe and the host
  * interface (fd registry, entry points, re-entrancy) share one private
- * struct; the host interface is the part to move out if this grows.
+ * struct; the host interface is the part to move out next. Follower
+ * groups (shared links) are in follow_group.c, through sn_follow_enter()
+ * / sn_follow_leave().
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #define _POSIX_C_SOURCE 200809L
@@ -32,15 +34,10 @@
 #define FOLLOW_PROBE_BACKOFF_MAX_MS 500
 #define FOLLOW_MAX_FDS (SN_MAX_SENTINELS + 2)
 
-typedef struct follow_reg {
-    int fd;
-    short events;
-    uint64_t gen;
-} follow_reg;
-
 struct sentinel_follow {
     sn_config cfg;
     sentinel_watch_t *w;
+    sentinel_follow_group_t *group; /* its shared links, or NULL (follow_group.c) */
 
     sentinel_follow_state state;
     uint64_t epoch;
@@ -75,7 +72,7 @@ struct sentinel_follow {
     sentinel_event_cb event_cb;
     void *event_ud;
 
-    follow_reg reg[FOLLOW_MAX_FDS]; /* what the socket callback was told */
+    sn_fdwant reg[FOLLOW_MAX_FDS]; /* what the socket callback was told */
     int nreg;
 
     int depth; /* > 0 inside an entry point: callbacks may be running */
@@ -143,45 +140,57 @@ static int collect_fds(const sentinel_follow_t *f, sn_fdwant *want, int max)
     return n;
 }
 
-/* Diff what the host watches against what we want: removals first, so a
- * reused fd number gets REMOVE then ADD. Runs before every transition
- * callback and at the end of every entry point, so no host code runs
- * between a close and its REMOVE. */
-static void sync_fds(sentinel_follow_t *f)
+/* Diff what a host watches (reg) against what is wanted: removals first,
+ * so a reused fd number gets REMOVE then ADD. *stop set by a callback (the
+ * owner was freed) ends it at once. Shared by followers and groups. */
+void sn_fdreg_sync(sn_fdwant *reg, int *nreg, const sn_fdwant *want, int n, sn_fdreg_cb *cb,
+                   void *self, const int *stop)
 {
-    sn_fdwant want[FOLLOW_MAX_FDS];
-    int n, i, j;
+    int i, j;
 
-    if (f->sock_cb == NULL || f->freed)
-        return;
-    n = collect_fds(f, want, FOLLOW_MAX_FDS);
-    for (i = 0; i < f->nreg; i++) {
+    for (i = 0; i < *nreg; i++) {
         for (j = 0; j < n; j++)
-            if (want[j].fd == f->reg[i].fd && want[j].gen == f->reg[i].gen)
+            if (want[j].fd == reg[i].fd && want[j].gen == reg[i].gen)
                 break;
         if (j == n) {
-            f->sock_cb(f, f->reg[i].fd, SENTINEL_FOLLOW_FD_REMOVE, 0, f->sock_ud);
-            if (f->freed)
+            cb(self, reg[i].fd, SENTINEL_FOLLOW_FD_REMOVE, 0);
+            if (*stop)
                 return;
         }
     }
     for (j = 0; j < n; j++) {
-        for (i = 0; i < f->nreg; i++)
-            if (want[j].fd == f->reg[i].fd && want[j].gen == f->reg[i].gen)
+        for (i = 0; i < *nreg; i++)
+            if (want[j].fd == reg[i].fd && want[j].gen == reg[i].gen)
                 break;
-        if (i == f->nreg)
-            f->sock_cb(f, want[j].fd, SENTINEL_FOLLOW_FD_ADD, want[j].events, f->sock_ud);
-        else if (f->reg[i].events != want[j].events)
-            f->sock_cb(f, want[j].fd, SENTINEL_FOLLOW_FD_MODIFY, want[j].events, f->sock_ud);
-        if (f->freed)
+        if (i == *nreg)
+            cb(self, want[j].fd, SENTINEL_FOLLOW_FD_ADD, want[j].events);
+        else if (reg[i].events != want[j].events)
+            cb(self, want[j].fd, SENTINEL_FOLLOW_FD_MODIFY, want[j].events);
+        if (*stop)
             return;
     }
-    for (j = 0; j < n; j++) {
-        f->reg[j].fd = want[j].fd;
-        f->reg[j].events = want[j].events;
-        f->reg[j].gen = want[j].gen;
-    }
-    f->nreg = n;
+    for (j = 0; j < n; j++)
+        reg[j] = want[j];
+    *nreg = n;
+}
+
+static void follow_sock(void *self, int fd, int op, int events)
+{
+    sentinel_follow_t *f = self;
+
+    f->sock_cb(f, fd, (sentinel_follow_fd_op)op, events, f->sock_ud);
+}
+
+/* Runs before every transition callback and at the end of every entry
+ * point, so no host code runs between a close and its REMOVE. */
+static void sync_fds(sentinel_follow_t *f)
+{
+    sn_fdwant want[FOLLOW_MAX_FDS];
+
+    if (f->sock_cb == NULL || f->freed)
+        return;
+    sn_fdreg_sync(f->reg, &f->nreg, want, collect_fds(f, want, FOLLOW_MAX_FDS), follow_sock, f,
+                  &f->freed);
 }
 
 static void set_state(sentinel_follow_t *f, sentinel_follow_state st, const char *reason)
@@ -569,7 +578,9 @@ static void follow_step(sentinel_follow_t *f, int64_t now)
  * The public API
  * ------------------------------------------------------------------------ */
 
-sentinel_follow_t *sentinel_follow_new(const sentinel_t *s, int *code)
+/* A follower with its own links (hub NULL), or a member of hub's group. */
+sentinel_follow_t *sn_follow_create(const sentinel_t *s, sentinel_watch_t *hub,
+                                    sentinel_follow_group_t *g, int *code)
 {
     sentinel_follow_t *f;
 
@@ -581,7 +592,9 @@ sentinel_follow_t *sentinel_follow_new(const sentinel_t *s, int *code)
         free(f);
         return sn_fail_new(code, SENTINEL_ERR_NO_MEMORY);
     }
-    if ((f->w = sentinel_watch_new(s, on_event, f, code)) == NULL) {
+    f->group = g;
+    if ((f->w = hub ? sn_watch_new_member(hub, s, on_event, f, code)
+                    : sentinel_watch_new(s, on_event, f, code)) == NULL) {
         sn_config_free(&f->cfg);
         free(f);
         return NULL;
@@ -598,11 +611,20 @@ sentinel_follow_t *sentinel_follow_new(const sentinel_t *s, int *code)
     return f;
 }
 
+sentinel_follow_t *sentinel_follow_new(const sentinel_t *s, int *code)
+{
+    return sn_follow_create(s, NULL, NULL, code);
+}
+
 static void follow_destroy(sentinel_follow_t *f)
 {
+    sentinel_follow_group_t *g = f->group;
+
     probe_close(f);
-    sentinel_watch_free(f->w);
+    sentinel_watch_free(f->w); /* leaves the hub's members first */
     sn_config_free(&f->cfg);
+    if (g)
+        sn_follow_group_left(g, f); /* may free the group */
     free(f);
 }
 
@@ -714,6 +736,24 @@ static int do_fd(sentinel_follow_t *f, int fd)
         rc = SENTINEL_ERR_INVALID_ARGUMENT;
     follow_step(f, sn_now_ms());
     return rc;
+}
+
+/* For follow_group.c: a group step runs inside every member's
+ * enter()/leave(), so each member's callbacks obey the rules above. */
+int sn_follow_enter(sentinel_follow_t *f)
+{
+    return enter(f);
+}
+
+int sn_follow_leave(sentinel_follow_t *f)
+{
+    follow_step(f, sn_now_ms());
+    return leave(f, 0);
+}
+
+int sn_follow_busy(const sentinel_follow_t *f)
+{
+    return f->depth > 0;
 }
 
 static void do_timeout(sentinel_follow_t *f)

@@ -393,6 +393,31 @@ void sn_watch_follow(sentinel_watch_t *w, const sn_hostport *master);
  * SENTINEL_ERR_NO_SENTINEL_REACHABLE (a whole round of sentinels failed). */
 int sn_watch_poll_code(const sentinel_watch_t *w);
 
+/* watch.c, for follower groups (follow_group.c): a hub holds the one
+ * subscription per sentinel of a group and never polls; a member polls for
+ * its own master and takes its events from the hub (every message goes to
+ * every member, each filters by its master name). A member's sentinels are
+ * added to the hub's. Free the members before the hub. */
+sentinel_watch_t *sn_watch_new_hub(const sentinel_t *s, int *code);
+sentinel_watch_t *sn_watch_new_member(sentinel_watch_t *hub, const sentinel_t *s,
+                                      sentinel_event_cb cb, void *userdata, int *code);
+size_t sn_watch_members(const sentinel_watch_t *w);
+
+/* follow.c, for follow_group.c */
+typedef void sn_fdreg_cb(void *self, int fd, int op, int events);
+void sn_fdreg_sync(sn_fdwant *reg, int *nreg, const sn_fdwant *want, int n, sn_fdreg_cb *cb,
+                   void *self, const int *stop);
+typedef struct sentinel_follow sentinel_follow_t;
+typedef struct sentinel_follow_group sentinel_follow_group_t;
+sentinel_follow_t *sn_follow_create(const sentinel_t *s, sentinel_watch_t *hub,
+                                    sentinel_follow_group_t *g, int *code);
+int sn_follow_enter(sentinel_follow_t *f);
+/* Timers and deferred work of f, then leave (f may be freed then). */
+int sn_follow_leave(sentinel_follow_t *f);
+int sn_follow_busy(const sentinel_follow_t *f);
+/* follow_group.c: member f was freed. */
+void sn_follow_group_left(sentinel_follow_group_t *g, sentinel_follow_t *f);
+
 /* ROLE check of one address with the data credentials. */
 int sn_check_role(const sn_config *cfg, const sn_hostport *hp, int64_t deadline_ms,
                   sn_role *role, sn_err *e);

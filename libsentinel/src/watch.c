@@ -13,8 +13,9 @@
  * Everything here is non-blocking except name resolution of host names
  * (getaddrinfo), which callers avoid by configuring IP addresses.
  *
- * Over 800 lines: the watcher is one role (subscriptions, the polling
- * backstop, event classification); splitting it would expose its
+ * Over 800 lines (958): the watcher is one role (subscriptions, the polling
+ * backstop, event classification, and the hub that shares a group's
+ * subscriptions among its members); splitting it would expose its
  * per-sentinel state across files. Next step: move the poller to follow.c.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -116,6 +117,16 @@ struct sentinel_watch {
     int poll_auth_refused; /* one of them refused our AUTH */
     int have_followed;   /* a follower verified this master: filter on it */
     sn_hostport followed;
+
+    /* Shared links (a follower group, follow_group.c). A hub owns the
+     * subscriptions of a group and never polls; every message and link
+     * event it gets is handed to each member, which filters it by its own
+     * master name. A member has no subscription of its own (nsubs 0) and
+     * polls for its own name. */
+    int is_hub;
+    sentinel_watch_t *hub;      /* member: its hub */
+    sentinel_watch_t **members; /* hub: its members */
+    size_t nmembers, members_cap;
 };
 
 /* ------------------------------------------------------------------------
@@ -214,6 +225,16 @@ static void emit(sentinel_watch_t *w, sentinel_event_type type, const sn_hostpor
     ev.detail = detail;
     ev.source_host = source ? source->host : NULL;
     ev.source_port = source ? source->port : 0;
+    if (w->is_hub) {
+        /* A shared link came up or went: every member may have missed
+         * events and polls at once; each hears it as its own. */
+        for (size_t i = 0; i < w->nmembers; i++) {
+            if (type == SENTINEL_EVENT_SENTINEL_UP || type == SENTINEL_EVENT_SENTINEL_DOWN)
+                w->members[i]->next_poll = sn_now_ms();
+            emit(w->members[i], type, hp, detail, source);
+        }
+        return;
+    }
     if (w->cb)
         w->cb(&ev, w->ud);
 }
@@ -260,6 +281,11 @@ static void handle_event(sentinel_watch_t *w, wlink *l, const char *ch, size_t c
     sn_event_msg m;
     char detail[64];
 
+    if (w->is_hub) { /* each member takes what names its master */
+        for (size_t i = 0; i < w->nmembers; i++)
+            handle_event(w->members[i], l, ch, chlen, p, plen, now);
+        return;
+    }
     if (sn_parse_event(ch, chlen, p, plen, w->cfg.master_name, &m) != 0)
         return;
     snprintf(detail, sizeof(detail), "%.*s", (int)chlen, ch);
@@ -463,19 +489,28 @@ struct watch_discover {
     sentinel_watch_t *w;
 };
 
+/* A sentinel w polls from now on; its subscription is w's, or its hub's. */
+static void add_sentinel(sentinel_watch_t *w, const sn_hostport *hp)
+{
+    sn_err ignored;
+    size_t before = w->cfg.nsentinels;
+
+    if (sn_config_add_sentinel(&w->cfg, hp->host, hp->port, &ignored) == 0 &&
+        w->cfg.nsentinels > before) {
+        if (w->hub)
+            add_sentinel(w->hub, hp);
+        else if (w->nsubs < SN_MAX_SENTINELS)
+            wlink_init(&w->subs[w->nsubs++], hp);
+    }
+}
+
 static void watch_add_sentinel(const sn_hostport *hp, void *ud)
 {
     sentinel_watch_t *w = ((struct watch_discover *)ud)->w;
     sn_hostport mapped = *hp;
-    sn_err ignored;
-    size_t before = w->cfg.nsentinels;
 
     sn_config_map(&w->cfg, &mapped);
-    if (sn_config_add_sentinel(&w->cfg, mapped.host, mapped.port, &ignored) == 0 &&
-        w->cfg.nsentinels > before) {
-        wlink_init(&w->subs[w->nsubs], &mapped);
-        w->nsubs++;
-    }
+    add_sentinel(w, &mapped);
 }
 
 static void poll_failed(sentinel_watch_t *w, int64_t now)
@@ -498,8 +533,10 @@ static void poll_failed(sentinel_watch_t *w, int64_t now)
  * then, whatever a caller that relies on events configured. */
 static int poll_interval(const sentinel_watch_t *w)
 {
-    for (size_t i = 0; i < w->nsubs; i++)
-        if (w->subs[i].state == WL_READY)
+    const sentinel_watch_t *sw = w->hub ? w->hub : w; /* whose subscriptions */
+
+    for (size_t i = 0; i < sw->nsubs; i++)
+        if (sw->subs[i].state == WL_READY)
             return w->poll_ms;
     return w->poll_ms < WATCH_UNSUBSCRIBED_POLL_MS ? w->poll_ms : WATCH_UNSUBSCRIBED_POLL_MS;
 }
@@ -672,6 +709,17 @@ void sentinel_watch_free(sentinel_watch_t *w)
 {
     if (w == NULL)
         return;
+    if (w->hub) { /* leave the hub's list */
+        sentinel_watch_t *h = w->hub;
+        for (size_t i = 0; i < h->nmembers; i++)
+            if (h->members[i] == w) {
+                h->members[i] = h->members[--h->nmembers];
+                break;
+            }
+    }
+    for (size_t i = 0; i < w->nmembers; i++)
+        w->members[i]->hub = NULL; /* the group frees its hub last; defensive */
+    free(w->members);
     for (size_t i = 0; i < w->nsubs; i++)
         sn_nblink_close(&w->subs[i].nb);
     sn_nblink_close(&w->poller.nb);
@@ -707,7 +755,7 @@ int sn_watch_wants(const sentinel_watch_t *w, sn_fdwant *out, int max)
         return 0;
     for (size_t i = 0; i < w->nsubs; i++)
         n = add_want(&w->subs[i], out, max, n);
-    return add_want(&w->poller, out, max, n);
+    return w->is_hub ? n : add_want(&w->poller, out, max, n);
 }
 
 int sentinel_watch_fds(sentinel_watch_t *w, sentinel_watch_fd *fds, int max)
@@ -748,8 +796,9 @@ int sentinel_watch_timeout(sentinel_watch_t *w)
                                    (l->ping_pending ? w->cfg.command_ms + 1 : 0));
     }
     /* A poll that is due only matters once the poller can send it: while it
-     * connects or waits for a reply, its fd wakes us, or its deadline. */
-    switch (w->poller.state) {
+     * connects or waits for a reply, its fd wakes us, or its deadline. A
+     * hub never polls. */
+    switch (w->is_hub ? WL_DENIED : w->poller.state) {
     case WL_DOWN:
         due = min_due(due, w->poller.retry_at > w->next_poll ? w->poller.retry_at : w->next_poll);
         break;
@@ -786,7 +835,8 @@ int sentinel_watch_process(sentinel_watch_t *w)
     now = sn_now_ms();
     for (size_t i = 0; i < w->nsubs; i++)
         sub_step(w, &w->subs[i], now);
-    poll_step(w, now);
+    if (!w->is_hub)
+        poll_step(w, now);
     watch_expire_failover(w, now);
     return SENTINEL_OK;
 }
@@ -802,7 +852,7 @@ int sn_watch_process_fd(sentinel_watch_t *w, int fd)
             sub_step(w, &w->subs[i], now);
             return 1;
         }
-    if (w->poller.nb.state != SN_NB_CLOSED && w->poller.nb.h == fd) {
+    if (!w->is_hub && w->poller.nb.state != SN_NB_CLOSED && w->poller.nb.h == fd) {
         poll_step(w, now);
         return 1;
     }
@@ -868,4 +918,47 @@ const char *sn_watch_link_state(const sentinel_watch_t *w, size_t i)
     if (w == NULL || i >= w->nsubs)
         return "none";
     return wl_state_name(w->subs[i].state);
+}
+
+/* ------------------------------------------------------------------------
+ * Shared links: hubs and members (for follow_group.c)
+ * ------------------------------------------------------------------------ */
+
+sentinel_watch_t *sn_watch_new_hub(const sentinel_t *s, int *code)
+{
+    sentinel_watch_t *w = sentinel_watch_new(s, NULL, NULL, code);
+
+    if (w)
+        w->is_hub = 1;
+    return w;
+}
+
+sentinel_watch_t *sn_watch_new_member(sentinel_watch_t *hub, const sentinel_t *s,
+                                      sentinel_event_cb cb, void *userdata, int *code)
+{
+    sentinel_watch_t *w;
+
+    if (hub == NULL || !hub->is_hub)
+        return sn_fail_new(code, SENTINEL_ERR_INVALID_ARGUMENT);
+    if (hub->nmembers == hub->members_cap) {
+        size_t cap = hub->members_cap ? 2 * hub->members_cap : 4;
+        sentinel_watch_t **m = realloc(hub->members, cap * sizeof(*m));
+        if (m == NULL)
+            return sn_fail_new(code, SENTINEL_ERR_NO_MEMORY);
+        hub->members = m;
+        hub->members_cap = cap;
+    }
+    if ((w = sentinel_watch_new(s, cb, userdata, code)) == NULL)
+        return NULL;
+    w->nsubs = 0; /* its subscriptions are the hub's */
+    w->hub = hub;
+    for (size_t i = 0; i < w->cfg.nsentinels; i++)
+        add_sentinel(hub, &w->cfg.sentinels[i]);
+    hub->members[hub->nmembers++] = w;
+    return w;
+}
+
+size_t sn_watch_members(const sentinel_watch_t *w)
+{
+    return w ? w->nmembers : 0;
 }

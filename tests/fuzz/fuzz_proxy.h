@@ -55,6 +55,27 @@ static inline void fuzz_proxy_check_config(const sentinel_proxy_config_t *c)
         sn_err_clear(&e);
         FUZZ_CHECK(sn_split_list(c->sentinels, fuzz_proxy_item, &e) > 0);
     }
+    /* Several masters (config_route.c): only valid routes are kept. */
+    FUZZ_CHECK(c->nroutes >= 0 && c->nroutes <= PX_MAX_ROUTES);
+    FUZZ_CHECK(c->nmasters >= 0 && c->nmasters <= PX_MAX_ROUTES);
+    for (int i = 0; i < c->nroutes; i++) {
+        FUZZ_TERMINATED(c->routes[i].host);
+        FUZZ_TERMINATED(c->routes[i].name);
+        FUZZ_CHECK(c->routes[i].port >= 0 && c->routes[i].port <= 65535);
+        FUZZ_CHECK(sn_valid_master_name(c->routes[i].name));
+        for (int j = 0; j < i; j++) {
+            FUZZ_CHECK(strcmp(c->routes[i].name, c->routes[j].name) != 0);
+            FUZZ_CHECK(c->routes[i].port == 0 || c->routes[i].port != c->routes[j].port ||
+                       strcmp(c->routes[i].host, c->routes[j].host) != 0);
+        }
+    }
+    for (int i = 0; i < c->nmasters; i++)
+        FUZZ_CHECK(sn_valid_master_name(c->masters[i]));
+    {
+        px_route_conf r[PX_MAX_ROUTES + 1];
+        int main_route, n = px_config_routes(c, r, &main_route);
+        FUZZ_CHECK(n >= 0 && n <= PX_MAX_ROUTES + 1 && main_route >= -1 && main_route < n);
+    }
     err[0] = '\0';
     rc = px_config_check(c, err, sizeof(err));
     FUZZ_CHECK(rc == 0 || (rc == -1 && err[0] != '\0'));

@@ -128,12 +128,16 @@ seed $P full 'listen 127.0.0.1:6380\nunix none\nunix-mode 0770\nadmin 127.0.0.1:
 seed $P watch '\t master   mymaster  \nsentinel 10.0.0.1:26379 10.0.0.2:26379\nwatch yes\nshared-cache auto\nshared-cache-ttl 60000\n'
 seed $P errors 'master mymaster\nmax-clients 0\n'
 seed $P unknown_key 'bogus 1\n'
+seed $P routes 'sentinel 127.0.0.1:26379\nroute 127.0.0.1:6380 cache\nroute 127.0.0.1:6381=sessions\nroute [::1]:0=page\n'
+seed $P route_clash 'sentinel 127.0.0.1:26379\nmaster cache\nlisten 127.0.0.1:6380\nroute 127.0.0.1:6380=cache\nroute 127.0.0.1:6381\n'
 A2=proxy_args
 seed $A2 basic '--sentinel\n127.0.0.1:26379\n--master\nmymaster\n--listen\n127.0.0.1:0'
 seed $A2 equals '--sentinel=127.0.0.1:26379,[::1]:26380\n--master=mymaster\n--admin=127.0.0.1:9121\n--log-level=debug\n--idle-timeout=30000'
 seed $A2 watch '--watch\n--shared-cache\n/dev/shm/sentinel.cache\n--sentinel\n127.0.0.1:26379\n--master\nm'
 seed $A2 help '--help'
 seed $A2 missing_value '--master'
+seed $A2 routes '--sentinel\n127.0.0.1:26379\n--route\n127.0.0.1:0=cache\n--route=127.0.0.1:0=sessions\n--master\nmain'
+seed $A2 watch_masters '--watch\n--shared-cache\nauto\n--sentinel\n127.0.0.1:26379\n--master\na\n--master\nb\n--master\na'
 
 # ---- the PHP extension's INI values (php-ext/sentinel_ini.c) ------------
 # Records of [setting byte][length byte][value]; setting numbers as in

@@ -2,7 +2,8 @@
 # per host for the cache, page-cache and session masters): --master
 # repeated with --watch keeps one cache file per master current; a failover
 # of one master changes its file only; the combinations that would mix two
-# masters' addresses in one file, or bind one admin port twice, are refused.
+# masters' addresses in one file are refused; one admin endpoint labels each
+# master's figures; one subscription per sentinel serves both masters.
 # (Without --watch a later --master overrides an earlier one, as any flag.)
 SCRIPT_ARGS=("$@")
 . "$(dirname "$0")/lib.sh"
@@ -34,12 +35,12 @@ refused() { # what args...: exit status 2 and a message naming --master
     ok "$what refused: $(echo "$out" | head -n1)"
 }
 refused "several masters in one cache file" --watch --shared-cache "$WORK/one.shm"
-refused "several masters with one admin port" --watch --shared-cache auto --admin 127.0.0.1:0
 
 # ---- one process, one file per master ------------------------------------
 DIR=$WORK/cache
 mkdir -p "$DIR"
 "$PROXY_BIN" --watch --shared-cache "$DIR" --shared-cache-ttl 5000 --log-level debug \
+    --admin 127.0.0.1:0 \
     --sentinel "$SENTINEL_TEST_SENTINELS" --master "$M1" --master "$M2" 2>"$WORK/W.log" &
 W_PID=$!
 PROXY_PIDS+=("$W_PID")
@@ -58,6 +59,27 @@ for f in "$DIR"/*.shm; do
 done
 [ -n "$F1" ] && [ -n "$F2" ] || fail "one file per master: got ${F1:-none} / ${F2:-none}"
 ok "one process keeps $M1 ($OLD) and $M2 ($P2) in two files"
+
+# ---- one admin endpoint, figures labelled by master ------------------------
+ADMIN=$(sed -n 's/.*admin endpoint on [0-9.]*:\([0-9]*\)$/\1/p' "$WORK/W.log" | head -n1)
+[ -n "$ADMIN" ] || fail "no admin endpoint in the log"
+http "$ADMIN" /metrics >"$WORK/metrics.txt"
+for m in "$M1" "$M2"; do
+    grep -q "^sentinel_proxy_master_up{master=\"$m\"} 1" "$WORK/metrics.txt" ||
+        fail "no master_up{master=\"$m\"} 1: $(grep master_up "$WORK/metrics.txt")"
+done
+grep -q "^sentinel_proxy_master{host=\"127.0.0.1\",port=\"$P2\",state=\"up\",master=\"$M2\"} 1" \
+    "$WORK/metrics.txt" || fail "master metric of $M2: $(grep '^sentinel_proxy_master{' "$WORK/metrics.txt")"
+ok "one admin endpoint: each figure labelled by master"
+
+# ---- one subscription per sentinel for both masters -------------------------
+subscribers() { rcli "$1" CLIENT LIST | grep -c " sub=[1-9]"; }
+one_subscriber() { [ "$(subscribers "$1")" = 1 ]; }
+for sp in $(echo "$SENTINEL_TEST_SENTINEL_PORTS" | tr ',' ' '); do
+    wait_until 5 one_subscriber "$sp" ||
+        fail "sentinel $sp: $(subscribers "$sp") subscribed clients for 2 masters, want 1"
+done
+ok "one subscription per sentinel for $M1 and $M2"
 
 # ---- a failover of one master changes its file only ----------------------
 "$SHM_WATCH" "$F1" "$OLD" 30 >"$WORK/seen.out" &

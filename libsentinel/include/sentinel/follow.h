@@ -297,6 +297,77 @@ typedef struct sentinel_follow_stats {
 SENTINEL_EXPORT int sentinel_follow_get_stats(const sentinel_follow_t *f,
                                               sentinel_follow_stats *st);
 
+/* ------------------------------------------------------------------------
+ * Follower groups: several masters, one subscription per sentinel
+ *
+ * A follower holds one subscription per sentinel. A process that follows
+ * several masters under the same sentinels (a proxy or a host daemon for
+ * cache, page cache and sessions) would hold one per master per sentinel.
+ * A group holds one subscription per sentinel for all its followers:
+ * every message a sentinel publishes is handed to each follower of the
+ * group, which acts only on those that name its master (as a lone
+ * follower does), so a failover of one master never touches another's
+ * state, epoch or callbacks. Each follower keeps its own polling link and
+ * its own ROLE probes (per-master work, and the backstop when events are
+ * lost); link up/down events reach every follower (one added later hears
+ * of the changes from then on).
+ *
+ *     sentinel_follow_group_t *g = sentinel_follow_group_new(s);
+ *     sentinel_follow_t *cache = sentinel_follow_new_in_group(g, s_cache);
+ *     sentinel_follow_t *sess = sentinel_follow_new_in_group(g, s_sessions);
+ *
+ * Driving: the group's descriptors (the subscriptions) are the group's,
+ * not any follower's: register them with sentinel_follow_group_set_socket_cb()
+ * (or list them with sentinel_follow_group_fds()), call
+ * sentinel_follow_group_on_fd() when one fires and
+ * sentinel_follow_group_on_timeout() when sentinel_follow_group_timeout()
+ * passed; drive each follower for its own descriptors as usual.
+ * sentinel_follow_run_once() on a member polls only the member's own
+ * descriptors (enough to resolve and verify, not to hear events).
+ *
+ * Callbacks: the followers' state and event callbacks run inside the
+ * group's calls, with every member of the group inside a call: the
+ * re-entrancy rules above apply to each member (its on_fd / on_timeout /
+ * run_once are refused, recheck and verify deferred, free deferred), and
+ * the group's own on_fd / on_timeout are refused (-1) from any callback of
+ * a member or of the group. sentinel_follow_group_free() never frees a
+ * group with members: the group goes when its last follower is freed.
+ * ------------------------------------------------------------------------ */
+typedef struct sentinel_follow_group sentinel_follow_group_t;
+
+typedef void (*sentinel_follow_group_socket_cb)(sentinel_follow_group_t *g, int fd,
+                                                sentinel_follow_fd_op op, int events,
+                                                void *userdata);
+
+/* A group subscribing to s's sentinels with s's sentinel credentials,
+ * timeouts, TLS settings and address map (s's master name is not used; s
+ * may be freed afterwards). Sentinels of followers added later (and
+ * sentinels they discover) join the group's. Does not connect yet. NULL
+ * with *code (may be NULL) SENTINEL_ERR_INVALID_ARGUMENT when s has no
+ * sentinel, SENTINEL_ERR_NO_MEMORY on OOM. */
+SENTINEL_EXPORT sentinel_follow_group_t *sentinel_follow_group_new(const sentinel_t *s, int *code);
+/* Closes the shared links once no follower is left in the group; until
+ * then the group stays (its followers still hear events). NULL ok. */
+SENTINEL_EXPORT void sentinel_follow_group_free(sentinel_follow_group_t *g);
+/* A follower for s's master name (as sentinel_follow_new()) that takes its
+ * events from the group's links. NULL with *code (may be NULL):
+ * SENTINEL_ERR_NO_MEMORY, or SENTINEL_ERR_INVALID_ARGUMENT when s has no
+ * sentinel or inside a callback of the group. */
+SENTINEL_EXPORT sentinel_follow_t *sentinel_follow_new_in_group(sentinel_follow_group_t *g,
+                                                                const sentinel_t *s, int *code);
+SENTINEL_EXPORT void sentinel_follow_group_set_socket_cb(sentinel_follow_group_t *g,
+                                                         sentinel_follow_group_socket_cb cb,
+                                                         void *userdata);
+/* As the follower's: SENTINEL_OK, or SENTINEL_ERR_INVALID_ARGUMENT inside
+ * a callback or for an fd not the group's (SENTINEL_ERR_NO_MEMORY on OOM). */
+SENTINEL_EXPORT int sentinel_follow_group_on_fd(sentinel_follow_group_t *g, int fd, int revents);
+SENTINEL_EXPORT int sentinel_follow_group_on_timeout(sentinel_follow_group_t *g);
+SENTINEL_EXPORT int sentinel_follow_group_timeout(sentinel_follow_group_t *g);
+SENTINEL_EXPORT int sentinel_follow_group_fds(sentinel_follow_group_t *g, sentinel_watch_fd *fds,
+                                              int max);
+/* Followers in the group now. */
+SENTINEL_EXPORT int sentinel_follow_group_size(const sentinel_follow_group_t *g);
+
 #ifdef __cplusplus
 }
 #endif

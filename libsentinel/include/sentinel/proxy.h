@@ -56,7 +56,15 @@ extern "C" {
  * master, sentinel-user, sentinel-password, data-user, data-password,
  * connect-timeout, command-timeout, resolve-timeout, poll-interval,
  * probe-interval, pause-timeout, idle-timeout, max-clients, buffer-size,
- * admin, log-level, watch, shared-cache, shared-cache-ttl.
+ * admin, log-level, watch, shared-cache, shared-cache-ttl, route.
+ *
+ * Several masters: "route HOST:PORT=NAME" (repeatable) gives master NAME a
+ * listener of its own, and watch mode follows every "master" given; one
+ * sentinel_proxy_t then serves them all, each master as by a proxy of its
+ * own, with one subscription per sentinel for all (a follower group,
+ * sentinel/follow.h). sentinel_proxy_port() and _shared_cache_path() then
+ * answer for the first route, sentinel_proxy_get_stats() sums the routes
+ * (master_up: every one is up; master_host/port: the first route's).
  * ------------------------------------------------------------------------ */
 typedef struct sentinel_proxy_config sentinel_proxy_config_t;
 
@@ -175,6 +183,9 @@ SENTINEL_EXPORT void sentinel_proxy_request_stats(sentinel_proxy_t *p);
 
 /* The bound TCP port (useful with "listen 127.0.0.1:0"), or -1. */
 SENTINEL_EXPORT int sentinel_proxy_port(const sentinel_proxy_t *p);
+/* The bound TCP port of the route serving master (several masters, or the
+ * one master of a classic proxy), or -1 when none serves it. */
+SENTINEL_EXPORT int sentinel_proxy_route_port(const sentinel_proxy_t *p, const char *master);
 SENTINEL_EXPORT int sentinel_proxy_admin_port(const sentinel_proxy_t *p);
 /* The shared-cache file the proxy keeps current (watch mode, or a proxy
  * with shared-cache set), or NULL. Valid while the proxy lives. */

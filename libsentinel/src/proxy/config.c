@@ -23,20 +23,7 @@
 #define PX_SECRET_MAX 512
 #define PX_SENTINELS_MAX 8192 /* characters of the joined list */
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-    va_list ap;
-
-    if (err && errlen) {
-        va_start(ap, fmt);
-        vsnprintf(err, errlen, fmt, ap);
-        va_end(ap);
-    }
-    return -1;
-}
+#define fail px_fail /* config_route.c */
 
 sentinel_proxy_config_t *sentinel_proxy_config_new(void)
 {
@@ -153,8 +140,8 @@ int px_parse_listen(const char *s, char *host, size_t hostlen, int *port, char *
 
 /* Listening addresses may use port 0 (any free port); sn_parse_hostport
  * insists on 1..65535, so accept ":0" here first. */
-static int parse_bind(const char *key, const char *v, char *host, size_t hostlen, int *port,
-                      char *err, size_t errlen)
+int px_parse_bind(const char *key, const char *v, char *host, size_t hostlen, int *port,
+                  char *err, size_t errlen)
 {
     size_t n = strlen(v);
     char tmp[SENTINEL_HOST_MAX + 16];
@@ -237,13 +224,18 @@ int px_config_set(sentinel_proxy_config_t *c, const char *key, const char *v, ch
         return fail(err, errlen, "%s: missing value", key);
     if (strlen(v) >= PX_LINE_MAX)
         return fail(err, errlen, "%s: value too long", key);
+    {
+        int rc = px_config_route_set(c, key, v, err, errlen); /* several masters */
+        if (rc != 1)
+            return rc;
+    }
 
     if (!strcmp(key, "listen")) {
         if (!strcasecmp(v, "none") || *v == '\0') {
             c->listen_port = -1;
             return 0;
         }
-        return parse_bind(key, v, c->listen_host, sizeof(c->listen_host), &c->listen_port, err,
+        return px_parse_bind(key, v, c->listen_host, sizeof(c->listen_host), &c->listen_port, err,
                           errlen);
     }
     if (!strcmp(key, "unix")) {
@@ -309,7 +301,7 @@ int px_config_set(sentinel_proxy_config_t *c, const char *key, const char *v, ch
             c->admin_port = -1;
             return 0;
         }
-        return parse_bind(key, v, c->admin_host, sizeof(c->admin_host), &c->admin_port, err,
+        return px_parse_bind(key, v, c->admin_host, sizeof(c->admin_host), &c->admin_port, err,
                           errlen);
     }
     if (!strcmp(key, "log-level")) {
@@ -466,7 +458,7 @@ int px_config_parse_args(sentinel_proxy_config_t *c, int argc, char **argv, char
 {
     char key[64], msg[512];
     const char *val;
-    int i, next, have_sentinel_flag = 0;
+    int i, next, have_sentinel_flag = 0, have_master_flag = 0;
 
     if (c == NULL)
         return fail(err, errlen, "no configuration");
@@ -487,6 +479,8 @@ int px_config_parse_args(sentinel_proxy_config_t *c, int argc, char **argv, char
             return SENTINEL_PROXY_ARGS_VERSION;
         if (!strcmp(key, "sentinel"))
             have_sentinel_flag = 1;
+        if (!strcmp(key, "master"))
+            have_master_flag = 1;
         if (!strcmp(key, "config") && px_config_load(c, val, err, errlen) == -1)
             return -1;
     }
@@ -504,6 +498,8 @@ int px_config_parse_args(sentinel_proxy_config_t *c, int argc, char **argv, char
         free(c->sentinels);
         c->sentinels = NULL;
     }
+    if (have_master_flag) /* and so do master names (watch mode follows each) */
+        px_config_forget_masters(c);
     for (i = 1; i < argc; i = next) {
         next = flag_at(argc, argv, i, key, sizeof(key), &val, err, errlen);
         if (!strcmp(key, "config"))
@@ -516,13 +512,17 @@ int px_config_parse_args(sentinel_proxy_config_t *c, int argc, char **argv, char
 
 int px_config_check(const sentinel_proxy_config_t *c, char *err, size_t errlen)
 {
+    int several;
+
     if (c == NULL)
         return fail(err, errlen, "no configuration");
-    if (c->master[0] == '\0')
+    if ((several = px_config_route_check(c, err, errlen)) == -1)
+        return -1;
+    if (c->master[0] == '\0' && !several)
         return fail(err, errlen, "master: a master name is required");
     if (c->sentinels == NULL)
         return fail(err, errlen, "sentinel: at least one sentinel is required");
-    if (!c->watch && c->listen_port < 0 && c->unix_path[0] == '\0')
+    if (!c->watch && !several && c->listen_port < 0 && c->unix_path[0] == '\0')
         return fail(err, errlen, "listen: no TCP listener and no unix socket");
     if (c->watch && c->shared_cache[0] == '\0')
         return fail(err, errlen, "watch: watch mode needs shared-cache (auto or a path)");
@@ -533,6 +533,7 @@ const char *sentinel_proxy_usage(void)
 {
     return "Usage: sentinel-proxy --sentinel HOST:PORT [--sentinel HOST:PORT ...] --master NAME\n"
            "                      [--listen HOST:PORT] [--unix PATH] [options]\n"
+           "       sentinel-proxy --sentinel ... --route HOST:PORT=NAME [--route ...] [options]\n"
            "       sentinel-proxy --watch --shared-cache auto|PATH --sentinel ... --master NAME\n"
            "\n"
            "Forward Redis clients to the master that Redis Sentinel has elected, verified\n"
@@ -548,12 +549,21 @@ const char *sentinel_proxy_usage(void)
            "  --unix-mode MODE         its permissions (default 0770)\n"
            "  --admin HOST:PORT        Prometheus metrics (GET /metrics) and readiness\n"
            "                           (GET /ready) over HTTP (default off)\n"
+           "Several masters in one process (e.g. cache, page cache, sessions):\n"
+           "  --route HOST:PORT=NAME   a listener of its own for master NAME (repeatable,\n"
+           "                           up to 16; config file: route HOST:PORT NAME); with\n"
+           "                           --master, --listen/--unix serve that one too. One\n"
+           "                           subscription per sentinel for all; a failover of\n"
+           "                           one master pauses only its clients; other options\n"
+           "                           apply to every route; metrics are labelled\n"
+           "                           master=\"NAME\"\n"
            "Sentinels:\n"
            "  --sentinel HOST:PORT     a sentinel (repeatable or comma-separated; IPv6 as\n"
            "                           [ADDR]:PORT); more are discovered\n"
            "  --master NAME            the master name the sentinels monitor; with --watch\n"
            "                           it may be repeated (up to 16): one process keeps\n"
-           "                           a cache file per master (shared-cache auto or DIR);\n"
+           "                           a cache file per master (shared-cache auto or DIR),\n"
+           "                           one subscription per sentinel for all;\n"
            "                           without --watch the last one counts\n"
            "  --sentinel-user U        ACL user for the sentinels\n"
            "  --sentinel-password P    or env SENTINEL_PASSWORD\n"

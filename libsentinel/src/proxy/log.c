@@ -28,11 +28,14 @@ void px_logf(const px_log *lg, sentinel_proxy_log_level level, const char *fmt, 
     struct timespec ts;
     struct tm tm;
     va_list ap;
+    int n = 0;
 
     if (level > lg->level)
         return;
+    if (lg->tag) /* one process, several masters: whose line */
+        n = snprintf(msg, sizeof(msg), "[%.200s] ", lg->tag);
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
     va_end(ap);
     if (lg->cb) {
         lg->cb(level, msg, lg->ud);

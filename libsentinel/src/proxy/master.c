@@ -264,14 +264,13 @@ static void on_follow_fd(px_loop *l, int fd, void *ud, int mask)
                            ((mask & PX_WRITABLE) ? POLLOUT : 0);
 }
 
-static void on_follow_socket(sentinel_follow_t *f, int fd, sentinel_follow_fd_op op, int events,
-                             void *ud)
+/* A follower's (or a follower group's) descriptor in p's loop: its fired
+ * events are collected in p->fired. */
+void px_follow_fd_interest(sentinel_proxy_t *p, int fd, sentinel_follow_fd_op op, int events)
 {
-    sentinel_proxy_t *p = ud;
     int want = ((events & POLLIN) ? PX_READABLE : 0) | ((events & POLLOUT) ? PX_WRITABLE : 0);
     int have = px_loop_mask(p->loop, fd);
 
-    (void)f;
     if (op == SENTINEL_FOLLOW_FD_REMOVE)
         want = PX_NONE;
     if (have & ~want)
@@ -279,6 +278,13 @@ static void on_follow_socket(sentinel_follow_t *f, int fd, sentinel_follow_fd_op
     if (want != PX_NONE && px_loop_add(p->loop, fd, want, on_follow_fd, NULL) == -1)
         px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR, "cannot watch sentinel fd %d: %s", fd,
                 strerror(errno));
+}
+
+static void on_follow_socket(sentinel_follow_t *f, int fd, sentinel_follow_fd_op op, int events,
+                             void *ud)
+{
+    (void)f;
+    px_follow_fd_interest(ud, fd, op, events);
 }
 
 /* When the follower wants its timeout call next. */
@@ -289,15 +295,22 @@ void px_master_follow_due(sentinel_proxy_t *p)
 
 /* The follower's work after a loop iteration: the descriptors that fired,
  * then its timers. */
-void px_master_follow_run(sentinel_proxy_t *p)
+/* The descriptors that fired since the last call (their records are
+ * reset): how many, copied to out. */
+int px_fired_take(sentinel_proxy_t *p, px_fired *out)
 {
-    struct {
-        int fd, revents;
-    } fired[PX_FOLLOW_FDS];
     int n = p->nfired;
 
-    memcpy(fired, p->fired, (size_t)n * sizeof(fired[0]));
+    memcpy(out, p->fired, (size_t)n * sizeof(out[0]));
     p->nfired = 0;
+    return n;
+}
+
+void px_master_follow_run(sentinel_proxy_t *p)
+{
+    px_fired fired[PX_FOLLOW_FDS];
+    int n = px_fired_take(p, fired);
+
     for (int i = 0; i < n; i++)
         sentinel_follow_on_fd(p->follow, fired[i].fd, fired[i].revents);
     if (sentinel_follow_timeout(p->follow) == 0)
@@ -337,10 +350,18 @@ void px_master_follow_free(sentinel_proxy_t *p)
     p->follow = NULL;
 }
 
-/* The follower for sn's master, driven from the proxy's loop. 0 or -1. */
+/* The follower for sn's master, driven from the proxy's loop; for a route
+ * in its router's group (several masters: one subscription per sentinel
+ * for all of them). 0 or -1. */
 int px_master_follow_new(sentinel_proxy_t *p, const sentinel_t *sn, int poll_ms, int probe_ms)
 {
-    if ((p->follow = sentinel_follow_new(sn, NULL)) == NULL)
+    if (p->router) {
+        sentinel_follow_group_t *g = px_router_group(p->router, sn);
+        p->follow = g ? sentinel_follow_new_in_group(g, sn, NULL) : NULL;
+    } else {
+        p->follow = sentinel_follow_new(sn, NULL);
+    }
+    if (p->follow == NULL)
         return -1;
     sentinel_follow_set_state_cb(p->follow, on_follow_state, p);
     sentinel_follow_set_event_cb(p->follow, on_follow_event, p);

@@ -212,7 +212,7 @@ static void begin_stop(sentinel_proxy_t *p)
     px_update_all(p); /* stop reading requests; replies still drain */
 }
 
-static void admin_snapshot(void *ud, px_snapshot *s);
+static int admin_snapshot(void *ud, px_snapshot *s, int max);
 
 static void on_wake(px_loop *l, int fd, void *ud, int mask)
 {
@@ -223,11 +223,15 @@ static void on_wake(px_loop *l, int fd, void *ud, int mask)
     (void)mask;
     while (read(fd, buf, sizeof(buf)) > 0)
         ;
+    if (p->routes) {
+        px_router_wake(p);
+        return;
+    }
     if (p->stats_requested) {
         char line[1024];
         p->stats_requested = 0;
         px_snapshot snap;
-        admin_snapshot(p, &snap);
+        px_snapshot_one(p, &snap);
         px_stats_line(&snap, line, sizeof(line));
         px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "%s", line);
     }
@@ -244,9 +248,19 @@ static size_t fds_wanted(const sentinel_proxy_config_t *c)
     return 2 * (c->watch ? 0 : (size_t)c->max_clients) + PX_FD_RESERVE;
 }
 
+/* Each route is a proxy of its own. */
+static size_t fds_wanted_all(const sentinel_proxy_config_t *c)
+{
+    px_route_conf r[PX_MAX_ROUTES + 1];
+    int main_route, n = px_config_route_check(c, NULL, 0) == 1 ? px_config_routes(c, r, &main_route)
+                                                               : 1;
+
+    return (size_t)(n > 0 ? n : 1) * fds_wanted(c);
+}
+
 int sentinel_proxy_config_fds_wanted(const sentinel_proxy_config_t *c)
 {
-    return c ? (int)fds_wanted(c) : -1;
+    return c ? (int)fds_wanted_all(c) : -1;
 }
 
 /* The open file limit is the program's to raise (it acts on the whole
@@ -273,16 +287,76 @@ static int fd_budget(sentinel_proxy_t *p, size_t want, char *err, size_t errlen)
     return rl.rlim_cur > (rlim_t)1 << 24 ? 1 << 24 : (int)rl.rlim_cur;
 }
 
-sentinel_proxy_t *px_proxy_new(const sentinel_proxy_config_t *c, char *err, size_t errlen)
+/* The first resolution of n proxies' masters, together, bounded by
+ * resolve_ms (blocking: the caller listens to nothing yet, or holds what it
+ * accepts); those without a verified master then say why. */
+void px_resolve_first(sentinel_proxy_t **ps, int n, int resolve_ms)
+{
+    int64_t deadline = sn_now_ms() + resolve_ms;
+    int pending = 1;
+
+    for (int64_t now = sn_now_ms(); pending && now < deadline; now = sn_now_ms()) {
+        pending = 0;
+        for (int i = 0; i < n; i++) {
+            sentinel_proxy_t *p = ps[i];
+
+            if (p->state == PX_MASTER_UP || p->follow == NULL || p->resolve_failed)
+                continue;
+            pending = 1;
+            /* One master: wait for it alone; several: take turns. */
+            if (sentinel_follow_run_once(p->follow, n == 1 ? (int)(deadline - now) : 10) != SENTINEL_OK)
+                p->resolve_failed = 1;
+            now = sn_now_ms();
+        }
+    }
+    for (int i = 0; i < n; i++) {
+        sentinel_proxy_t *p = ps[i];
+        int rc;
+
+        p->now = sn_now_ms();
+        if (p->follow == NULL)
+            continue;
+        px_master_follow_due(p);
+        if (p->state == PX_MASTER_UP)
+            continue;
+        rc = sentinel_follow_errcode(p->follow);
+        if (rc == SENTINEL_OK)
+            rc = SENTINEL_ERR_TIMEOUT; /* no answer in resolve-timeout */
+        snprintf(p->last_error, sizeof(p->last_error), "%s", sentinel_follow_errstr(p->follow));
+        px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR,
+                "cannot resolve master '%s' yet (%s): %s; holding clients until it can",
+                p->master_name, sentinel_code_name(rc), p->last_error);
+    }
+}
+
+/* p's loop (for fds below setsize) and its wake pipe (stop, stats). */
+int px_loop_with_wake(sentinel_proxy_t *p, int setsize, char *err, size_t errlen)
+{
+    int fds[2];
+
+    if ((p->loop = px_loop_new(setsize)) == NULL) {
+        snprintf(err, errlen, "event loop: %s", strerror(errno));
+        return -1;
+    }
+    px_loop_set_owner(p->loop, p);
+    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) == -1) {
+        snprintf(err, errlen, "pipe: %s", strerror(errno));
+        return -1;
+    }
+    p->wake_r = fds[0];
+    p->wake_w = fds[1];
+    px_loop_add(p->loop, p->wake_r, PX_READABLE, on_wake, NULL);
+    return 0;
+}
+
+/* One master's proxy; a route of router when set (its follower joins the
+ * router's group). */
+static sentinel_proxy_t *proxy_new(const sentinel_proxy_config_t *c, sentinel_proxy_t *router,
+                                   char *err, size_t errlen)
 {
     sentinel_proxy_t *p;
-    char dummy[8];
-    int setsize, rc, fds[2];
+    int setsize;
 
-    if (err == NULL || errlen == 0) {
-        err = dummy;
-        errlen = sizeof(dummy);
-    }
     if (px_config_check(c, err, errlen) == -1)
         return NULL;
     if ((p = calloc(1, sizeof(*p))) == NULL) {
@@ -290,9 +364,12 @@ sentinel_proxy_t *px_proxy_new(const sentinel_proxy_config_t *c, char *err, size
         return NULL;
     }
     p->log = c->log;
+    p->router = router;
     p->tcp_fd = p->unix_fd = p->wake_r = p->wake_w = -1;
     p->multiplex = c->multiplex;
     snprintf(p->master_name, sizeof(p->master_name), "%s", c->master);
+    if (router)
+        p->log.tag = p->master_name; /* one of several: its lines say whose */
     p->connect_ms = c->connect_ms;
     p->command_ms = c->command_ms;
     p->probe_ms = c->probe_ms;
@@ -325,18 +402,8 @@ sentinel_proxy_t *px_proxy_new(const sentinel_proxy_config_t *c, char *err, size
     if ((setsize = fd_budget(p, (fds_wanted(c) - PX_FD_RESERVE) / 2, err, errlen)) ==
         -1)
         goto fail;
-    if ((p->loop = px_loop_new(setsize)) == NULL) {
-        snprintf(err, errlen, "event loop: %s", strerror(errno));
+    if (px_loop_with_wake(p, setsize, err, errlen) == -1)
         goto fail;
-    }
-    px_loop_set_owner(p->loop, p);
-    if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) == -1) {
-        snprintf(err, errlen, "pipe: %s", strerror(errno));
-        goto fail;
-    }
-    p->wake_r = fds[0];
-    p->wake_w = fds[1];
-    px_loop_add(p->loop, p->wake_r, PX_READABLE, on_wake, NULL);
 
     if (!p->watch_only) {
         int backlog = c->max_clients < 511 ? 511 : c->max_clients;
@@ -370,27 +437,10 @@ sentinel_proxy_t *px_proxy_new(const sentinel_proxy_config_t *c, char *err, size
         goto fail;
     }
 
-    /* The first answer may block (bounded): nothing is listening yet. */
-    if (c->resolve_ms > 0) {
-        int64_t deadline = sn_now_ms() + c->resolve_ms;
-
-        for (int64_t now = sn_now_ms();
-             p->state != PX_MASTER_UP && now < deadline && p->follow != NULL; now = sn_now_ms())
-            if (sentinel_follow_run_once(p->follow, (int)(deadline - now)) != SENTINEL_OK)
-                break;
-        p->now = sn_now_ms();
-        px_master_follow_due(p);
-        if (p->state != PX_MASTER_UP) {
-            rc = sentinel_follow_errcode(p->follow);
-            if (rc == SENTINEL_OK)
-                rc = SENTINEL_ERR_TIMEOUT; /* no answer in resolve-timeout */
-            snprintf(p->last_error, sizeof(p->last_error), "%s",
-                     sentinel_follow_errstr(p->follow));
-            px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR,
-                    "cannot resolve master '%s' yet (%s): %s; holding clients until it can",
-                    p->master_name, sentinel_code_name(rc), p->last_error);
-        }
-    }
+    /* The first answer may block (bounded): nothing is listening yet. The
+     * routes of a router are resolved together, by the router. */
+    if (c->resolve_ms > 0 && router == NULL)
+        px_resolve_first(&p, 1, c->resolve_ms);
     /* The follower has its own copy of the configuration; the handle was
      * only needed to make it. (Giving the freed memory back
      * to the system, malloc_trim(), is the program's business: it acts on
@@ -421,10 +471,33 @@ fail:
     return NULL;
 }
 
+sentinel_proxy_t *px_proxy_new_route(const sentinel_proxy_config_t *c, sentinel_proxy_t *router,
+                                     char *err, size_t errlen)
+{
+    return proxy_new(c, router, err, errlen);
+}
+
+sentinel_proxy_t *px_proxy_new(const sentinel_proxy_config_t *c, char *err, size_t errlen)
+{
+    char dummy[8];
+    int several;
+
+    if (err == NULL || errlen == 0) {
+        err = dummy;
+        errlen = sizeof(dummy);
+    }
+    if (px_config_check(c, err, errlen) == -1)
+        return NULL;
+    several = px_config_route_check(c, err, errlen);
+    return several == 1 ? px_router_new(c, err, errlen) : proxy_new(c, NULL, err, errlen);
+}
+
 void sentinel_proxy_free(sentinel_proxy_t *p)
 {
     if (p == NULL)
         return;
+    if (p->routes)
+        px_router_free(p); /* its routes and their group; then its own loop */
     if (p->loop) {
         px_mux_close_all(p, PX_DROP_NORMAL);
         while (p->conns.head)
@@ -460,6 +533,8 @@ int sentinel_proxy_timeout(sentinel_proxy_t *p)
 
     if (p == NULL)
         return -1;
+    if (p->routes)
+        return px_router_timeout(p);
     if (p->stopped || p->nfired > 0)
         return 0;
     now = sn_now_ms();
@@ -471,22 +546,30 @@ int sentinel_proxy_timeout(sentinel_proxy_t *p)
     return due <= now ? 0 : (int)(due - now);
 }
 
-int px_proxy_step(sentinel_proxy_t *p, int timeout_ms)
+/* Wait for p's loop at most due_ms (its timers) or timeout_ms when
+ * shorter (-1: no limit), dispatch, and stamp p->now. 0, or -1. */
+int px_loop_turn(sentinel_proxy_t *p, int due_ms, int timeout_ms)
 {
-    int t;
-
-    if (p == NULL || p->loop == NULL)
-        return -1;
-    if (p->stopped)
-        return 1;
-    t = sentinel_proxy_timeout(p);
-    if (timeout_ms >= 0 && timeout_ms < t)
-        t = timeout_ms;
-    if (px_loop_wait(p->loop, t) == -1) {
+    if (timeout_ms >= 0 && timeout_ms < due_ms)
+        due_ms = timeout_ms;
+    if (px_loop_wait(p->loop, due_ms) == -1) {
         px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR, "epoll_wait: %s", strerror(errno));
         return -1;
     }
     p->now = sn_now_ms();
+    return 0;
+}
+
+int px_proxy_step(sentinel_proxy_t *p, int timeout_ms)
+{
+    if (p == NULL || p->loop == NULL)
+        return -1;
+    if (p->routes)
+        return px_router_step(p, timeout_ms);
+    if (p->stopped)
+        return 1;
+    if (px_loop_turn(p, sentinel_proxy_timeout(p), timeout_ms) == -1)
+        return -1;
     /* Everything the clients sent in this iteration: one write. */
     if (p->sh_kick)
         px_mux_deliver_all(p);
@@ -539,11 +622,15 @@ void sentinel_proxy_request_stats(sentinel_proxy_t *p)
 
 int sentinel_proxy_port(const sentinel_proxy_t *p)
 {
+    if (p && p->routes)
+        p = p->routes[0]; /* several masters: the first route's */
     return p && p->tcp_fd >= 0 ? p->tcp_port : -1;
 }
 
 const char *sentinel_proxy_shared_cache_path(const sentinel_proxy_t *p)
 {
+    if (p && p->routes)
+        p = p->routes[0];
     return p && p->pub ? px_pub_path(p->pub) : NULL;
 }
 
@@ -552,7 +639,7 @@ int sentinel_proxy_admin_port(const sentinel_proxy_t *p)
     return p && p->admin ? px_admin_port(p->admin) : -1;
 }
 
-static void fill_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
+void px_fill_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
 {
     int64_t now = sn_now_ms();
     size_t size = st->size;
@@ -592,20 +679,34 @@ int px_proxy_get_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
         return -1;
     n = st->size < sizeof(full) ? st->size : sizeof(full);
     full.size = sizeof(full);
-    fill_stats(p, &full);
+    if (p->routes)
+        px_router_stats(p, &full); /* the sum of every route's */
+    else
+        px_fill_stats(p, &full);
     memcpy((char *)st + sizeof(size_t), (char *)&full + sizeof(size_t), n - sizeof(size_t));
     st->size = n;
     return 0;
 }
 
 /* For the admin endpoint and the stats line: a copy of the figures. */
-static void admin_snapshot(void *ud, px_snapshot *s)
+void px_snapshot_one(const sentinel_proxy_t *p, px_snapshot *s)
 {
-    const sentinel_proxy_t *p = ud;
-
     s->st.size = sizeof(s->st);
-    fill_stats(p, &s->st);
+    px_fill_stats(p, &s->st);
     s->ctr = p->ctr;
     s->state = px_master_state_name(p->state);
     s->links_up = p->links_up;
+    s->master = p->router ? p->master_name : NULL; /* labelled with several */
+}
+
+static int admin_snapshot(void *ud, px_snapshot *s, int max)
+{
+    const sentinel_proxy_t *p = ud;
+
+    if (p->routes)
+        return px_router_snapshots(p, s, max);
+    if (max < 1)
+        return 0;
+    px_snapshot_one(p, s);
+    return 1;
 }

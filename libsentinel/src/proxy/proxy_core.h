@@ -129,6 +129,11 @@ typedef struct px_shup {
     int64_t stall_at;      /* since when stall_by holds it */
 } px_shup;
 
+/* A follower's descriptor that fired in a loop iteration. */
+typedef struct px_fired {
+    int fd, revents;
+} px_fired;
+
 typedef struct px_list {
     px_conn *head, *tail;
     size_t count;
@@ -179,9 +184,7 @@ struct sentinel_proxy {
     /* the failover follower (master.c): watcher, ROLE checks, epoch */
     sentinel_t *sn;          /* during sentinel_proxy_new() only */
     sentinel_follow_t *follow;
-    struct {
-        int fd, revents;
-    } fired[PX_FOLLOW_FDS];  /* its fds that fired in this loop iteration */
+    px_fired fired[PX_FOLLOW_FDS]; /* its fds that fired in this loop iteration */
     int nfired;
     int64_t follow_due;      /* its timeout */
     int links_up;
@@ -193,6 +196,17 @@ struct sentinel_proxy {
     /* watch mode / the shared cache (cache_pub.c) */
     int watch_only;
     px_pub *pub;
+
+    /* Several masters (route.c). A router serves no client itself: it
+     * drives one proxy per route (each a whole proxy with its own loop,
+     * whose fd sits in the router's loop) and owns the follower group
+     * their followers join, whose fds it collects in fired[]. */
+    sentinel_proxy_t **routes; /* a router: its routes */
+    int nroutes;
+    sentinel_follow_group_t *group; /* a router: its routes' follower group */
+    sentinel_proxy_t *router;  /* a route: its router */
+    int route_ready;  /* a route: its loop fd fired in the router's loop */
+    int resolve_failed; /* the first resolution cannot go on (px_resolve_first) */
 
     char errstr[256]; /* sentinel_proxy_errstr() (api.c) */
 };
@@ -258,6 +272,41 @@ void px_master_follow_run(sentinel_proxy_t *p);
 void px_master_follow_due(sentinel_proxy_t *p);
 /* Keep p->last_error at the follower's last problem while not UP. */
 void px_master_note_error(sentinel_proxy_t *p);
+/* A follower's (or follower group's) fd in p's loop, fired ones in p->fired. */
+int px_fired_take(sentinel_proxy_t *p, px_fired *out);
+void px_follow_fd_interest(sentinel_proxy_t *p, int fd, sentinel_follow_fd_op op, int events);
+
+/* ---- proxy.c and route.c: several masters ------------------------------- */
+
+/* p's loop (fds below setsize) and its wake pipe. 0, or -1 (err set). */
+int px_loop_with_wake(sentinel_proxy_t *p, int setsize, char *err, size_t errlen);
+/* Wait for p's loop at most due_ms or timeout_ms (-1: none), dispatch,
+ * stamp p->now. 0, or -1. */
+int px_loop_turn(sentinel_proxy_t *p, int due_ms, int timeout_ms);
+/* The first resolution of n proxies' masters, together, within resolve_ms
+ * (blocking); those left without a verified master log why. */
+void px_resolve_first(sentinel_proxy_t **ps, int n, int resolve_ms);
+/* The router's wake-up (stop, stats): for every route. */
+void px_router_wake(sentinel_proxy_t *p);
+/* One route of router: a proxy for c (one master). */
+sentinel_proxy_t *px_proxy_new_route(const sentinel_proxy_config_t *c, sentinel_proxy_t *router,
+                                     char *err, size_t errlen);
+/* The router's follower group, made from the first route's handle sn (so
+ * it has the sentinel settings a route's own follower would have). NULL on
+ * OOM. */
+sentinel_follow_group_t *px_router_group(sentinel_proxy_t *router, const sentinel_t *sn);
+/* A router for c's routes (px_config_route_check() said several). */
+sentinel_proxy_t *px_router_new(const sentinel_proxy_config_t *c, char *err, size_t errlen);
+void px_router_free(sentinel_proxy_t *p);
+int px_router_timeout(sentinel_proxy_t *p);
+int px_router_step(sentinel_proxy_t *p, int timeout_ms);
+/* Snapshots of every route (the admin endpoint). */
+int px_router_snapshots(const sentinel_proxy_t *p, px_snapshot *s, int max);
+/* The sum of every route's figures (sentinel_proxy_get_stats()). */
+void px_router_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st);
+/* The figures of one proxy (not a router). */
+void px_fill_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st);
+void px_snapshot_one(const sentinel_proxy_t *p, px_snapshot *s);
 
 /* ---- mux.c, for proxy.c ---------------------------------------------------- */
 

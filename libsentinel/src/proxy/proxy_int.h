@@ -76,6 +76,7 @@ typedef struct px_log {
     sentinel_proxy_log_level level;
     sentinel_proxy_log_cb cb; /* NULL: stderr */
     void *ud;
+    const char *tag; /* "[tag] " before each message (a route's master), or NULL */
 } px_log;
 
 void px_logf(const px_log *lg, sentinel_proxy_log_level level, const char *fmt, ...)
@@ -86,6 +87,15 @@ const char *px_log_level_name(sentinel_proxy_log_level level);
 
 #define PX_MAX_SENTINELS 64
 #define PX_PATH_MAX 108 /* sun_path */
+#define PX_MAX_ROUTES 16 /* masters in one process */
+
+/* One master served by the process: a listener (port -1: none, watch
+ * mode) for a master name. */
+typedef struct px_route_conf {
+    char host[SENTINEL_HOST_MAX];
+    int port;
+    char name[256];
+} px_route_conf;
 
 struct sentinel_proxy_config {
     char listen_host[SENTINEL_HOST_MAX];
@@ -111,6 +121,16 @@ struct sentinel_proxy_config {
     int multiplex;        /* stateless commands share master connections */
     char shared_cache[4096]; /* "" off, "auto" default path, or a path */
     int shared_ttl_ms;
+
+    /* Several masters (config_route.c). routes: "route LISTEN=NAME", each a
+     * listener of its own besides listen/unix for master. masters: every
+     * distinct master name given, in order (watch mode follows them all;
+     * otherwise the last one, master, counts). */
+    px_route_conf routes[PX_MAX_ROUTES];
+    int nroutes;
+    char masters[PX_MAX_ROUTES][256];
+    int nmasters, too_many_masters;
+
     char errstr[512];     /* sentinel_proxy_config_errstr() (api.c) */
 };
 
@@ -126,6 +146,29 @@ int px_config_parse_args(sentinel_proxy_config_t *c, int argc, char **argv, char
                          size_t errlen);
 int px_config_check(const sentinel_proxy_config_t *c, char *err, size_t errlen);
 
+/* config_route.c: the route keys, for config.c. */
+/* Format a message into err (may be NULL); returns -1. */
+int px_fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* 1: key is not a route key (for "master": noted, and config.c sets it
+ * too), 0 applied, -1 refused (err set). */
+int px_config_route_set(sentinel_proxy_config_t *c, const char *key, const char *v, char *err,
+                        size_t errlen);
+/* Master names given as flags replace those of the config file. */
+void px_config_forget_masters(sentinel_proxy_config_t *c);
+/* 1 when the configuration serves several masters (routes, or watch mode
+ * with several master names) and was checked here, 0 when it is the one
+ * master of listen/unix/master (config.c checks it), -1 refused. */
+int px_config_route_check(const sentinel_proxy_config_t *c, char *err, size_t errlen);
+/* The masters the process serves: the listen/unix/master route (when
+ * master is set and, outside watch mode, it has a listener) first, then
+ * the route lines; in watch mode every master name. Fills up to
+ * PX_MAX_ROUTES + 1; returns how many. main_route: set to the index of the
+ * listen/unix/master route, or -1. */
+int px_config_routes(const sentinel_proxy_config_t *c, px_route_conf *out, int *main_route);
+
+/* A listening address for key: "host:port" with port 0..65535 (0: any). */
+int px_parse_bind(const char *key, const char *v, char *host, size_t hostlen, int *port,
+                  char *err, size_t errlen);
 /* "host:port" / "[v6]:port" with a numeric port 0..65535. */
 int px_parse_listen(const char *s, char *host, size_t hostlen, int *port, char *err, size_t errlen);
 
@@ -142,17 +185,22 @@ typedef struct px_counters {
     uint64_t multiplexed, pinned, shared_connects;
 } px_counters;
 
-/* What the metrics show: a copy the proxy makes when asked. */
+/* What the metrics show: a copy the proxy makes when asked, one per master. */
 typedef struct px_snapshot {
     sentinel_proxy_stats st;
     px_counters ctr;
-    const char *state; /* the master state's name */
-    int links_up;      /* sentinels subscribed to */
+    const char *state;  /* the master state's name */
+    int links_up;       /* sentinels subscribed to */
+    const char *master; /* several masters: this one's name, the master="..."
+                         * label; NULL for a classic one-master proxy */
 } px_snapshot;
-typedef void px_snapshot_fn(void *ud, px_snapshot *s);
+/* Fill up to max snapshots (one per master served); returns how many. */
+typedef int px_snapshot_fn(void *ud, px_snapshot *s, int max);
+#define PX_SNAPSHOTS_MAX (PX_MAX_ROUTES + 1)
 
-/* Render Prometheus text exposition into buf; returns the length. */
-size_t px_stats_render(const px_snapshot *s, char *buf, size_t cap);
+/* Render Prometheus text exposition of n masters into buf (each figure
+ * labelled master="NAME" when the snapshot names one); returns the length. */
+size_t px_stats_render(const px_snapshot *s, int n, char *buf, size_t cap);
 /* One INFO-like line for the log. */
 void px_stats_line(const px_snapshot *s, char *buf, size_t cap);
 

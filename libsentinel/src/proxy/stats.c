@@ -3,8 +3,10 @@
  * default) admin port, which is what Kubernetes/OpenShift scrapers and
  * probes expect, plus one INFO-like log line on request (SIGUSR1).
  *
- *   GET /metrics  Prometheus text exposition format 0.0.4
- *   GET /ready    200 while forwarding to a verified master, else 503
+ *   GET /metrics  Prometheus text exposition format 0.0.4; a process that
+ *                 serves several masters labels every figure master="NAME"
+ *   GET /ready    200 while forwarding to a verified master (each master,
+ *                 with several), else 503
  *   GET /live     200 while the loop runs
  *
  * The admin server is deliberately minimal: one request per connection, a
@@ -30,7 +32,7 @@
 #define ADMIN_REQ_MAX 2048
 #define ADMIN_DEADLINE_MS 2000
 #define ADMIN_IDLE_MS 500 /* no byte of a request yet: closed */
-#define ADMIN_BODY_MAX 8192
+#define ADMIN_BODY_MAX 65536 /* 17 masters' figures */
 
 /* ------------------------------------------------------------------------
  * Rendering
@@ -57,69 +59,137 @@ static void out(outbuf *o, const char *fmt, ...)
         o->len = o->len + (size_t)n >= o->cap ? o->cap - 1 : o->len + (size_t)n;
 }
 
-static void metric(outbuf *o, const char *name, const char *type, const char *help,
-                   unsigned long long value)
+/* A label value as the exposition format wants it: \\, \" and \n escaped. */
+static void label(char *dst, size_t cap, const char *v)
 {
-    out(o, "# HELP sentinel_proxy_%s %s\n# TYPE sentinel_proxy_%s %s\nsentinel_proxy_%s %llu\n",
-        name, help, name, type, name, value);
+    size_t n = 0;
+
+    for (; *v && n + 3 < cap; v++) {
+        if (*v == '\\' || *v == '"' || *v == '\n') {
+            dst[n++] = '\\';
+            dst[n++] = *v == '\n' ? 'n' : *v;
+        } else {
+            dst[n++] = *v;
+        }
+    }
+    dst[n] = '\0';
 }
 
-size_t px_stats_render(const px_snapshot *s, char *buf, size_t cap)
+/* {master="NAME"} for a process serving several masters (s->master set),
+ * nothing for the one master of a classic proxy (series unchanged). */
+static void master_label(char *dst, size_t cap, const px_snapshot *s, int first)
 {
-    const px_counters *ctr = &s->ctr;
+    char m[520];
+
+    if (s->master == NULL) {
+        dst[0] = '\0';
+        return;
+    }
+    label(m, sizeof(m), s->master);
+    snprintf(dst, cap, "%smaster=\"%s\"", first ? "" : ",", m);
+}
+
+/* One figure of every master: HELP and TYPE once, a line per master. */
+typedef unsigned long long figure_fn(const px_snapshot *s);
+
+static void metric(outbuf *o, const px_snapshot *s, int n, const char *name, const char *type,
+                   const char *help, figure_fn *fig)
+{
+    out(o, "# HELP sentinel_proxy_%s %s\n# TYPE sentinel_proxy_%s %s\n", name, help, name, type);
+    for (int i = 0; i < n; i++) {
+        char m[540];
+        master_label(m, sizeof(m), &s[i], 1);
+        out(o, "sentinel_proxy_%s%s%s%s %llu\n", name, m[0] ? "{" : "", m, m[0] ? "}" : "",
+            fig(&s[i]));
+    }
+}
+
+#define FIGURE(fn, expr)                                                                          \
+    static unsigned long long fn(const px_snapshot *s)                                            \
+    {                                                                                             \
+        return (unsigned long long)(expr);                                                        \
+    }
+FIGURE(f_conns, s->st.connections_current)
+FIGURE(f_held, s->st.connections_held)
+FIGURE(f_total, s->st.connections_total)
+FIGURE(f_refused, s->st.connections_refused)
+FIGURE(f_bytes_in, s->st.bytes_from_clients)
+FIGURE(f_bytes_out, s->st.bytes_to_clients)
+FIGURE(f_switches, s->st.switches)
+FIGURE(f_fo_started, s->st.failovers_started)
+FIGURE(f_fo_aborted, s->st.failovers_aborted)
+FIGURE(f_dropped, s->st.clients_dropped_on_switch)
+FIGURE(f_upstream_errors, s->ctr.upstream_errors)
+FIGURE(f_multiplexed, s->ctr.multiplexed)
+FIGURE(f_pinned, s->ctr.pinned)
+FIGURE(f_shared_connects, s->ctr.shared_connects)
+FIGURE(f_subscribe_denied, s->ctr.subscribe_denied)
+FIGURE(f_links_up, s->links_up)
+FIGURE(f_buffer_bytes, s->st.buffer_bytes)
+FIGURE(f_master_up, s->st.master_up)
+FIGURE(f_paused, s->st.paused)
+
+size_t px_stats_render(const px_snapshot *s, int n, char *buf, size_t cap)
+{
     outbuf o = {buf, cap, 0};
 
     if (cap == 0)
         return 0;
     buf[0] = '\0';
-    metric(&o, "connections", "gauge", "Client connections open now.", s->st.connections_current);
-    metric(&o, "connections_held", "gauge", "Clients waiting for a verified master.",
-           s->st.connections_held);
-    metric(&o, "connections_total", "counter", "Client connections accepted.",
-           s->st.connections_total);
-    metric(&o, "connections_refused_total", "counter",
+    metric(&o, s, n, "connections", "gauge", "Client connections open now.", f_conns);
+    metric(&o, s, n, "connections_held", "gauge", "Clients waiting for a verified master.",
+           f_held);
+    metric(&o, s, n, "connections_total", "counter", "Client connections accepted.", f_total);
+    metric(&o, s, n, "connections_refused_total", "counter",
            "Clients refused (max-clients, or no verified master within pause-timeout).",
-           s->st.connections_refused);
-    metric(&o, "client_bytes_received_total", "counter", "Bytes read from clients.",
-           s->st.bytes_from_clients);
-    metric(&o, "client_bytes_sent_total", "counter", "Bytes written to clients.",
-           s->st.bytes_to_clients);
-    metric(&o, "master_switches_total", "counter", "Verified master changes.", s->st.switches);
-    metric(&o, "failovers_started_total", "counter", "Failovers announced by sentinels.",
-           s->st.failovers_started);
-    metric(&o, "failovers_aborted_total", "counter", "Failovers that were aborted.",
-           s->st.failovers_aborted);
-    metric(&o, "clients_dropped_on_switch_total", "counter",
-           "Clients disconnected because they were attached to the old master.",
-           s->st.clients_dropped_on_switch);
-    metric(&o, "upstream_errors_total", "counter", "Failed or reset master connections.",
-           ctr->upstream_errors);
-    metric(&o, "multiplexed_commands_total", "counter",
-           "Commands sent over the shared master connection.", ctr->multiplexed);
-    metric(&o, "pinned_clients_total", "counter",
-           "Multiplexed clients moved to a master connection of their own.", ctr->pinned);
-    metric(&o, "shared_connects_total", "counter",
+           f_refused);
+    metric(&o, s, n, "client_bytes_received_total", "counter", "Bytes read from clients.",
+           f_bytes_in);
+    metric(&o, s, n, "client_bytes_sent_total", "counter", "Bytes written to clients.",
+           f_bytes_out);
+    metric(&o, s, n, "master_switches_total", "counter", "Verified master changes.", f_switches);
+    metric(&o, s, n, "failovers_started_total", "counter", "Failovers announced by sentinels.",
+           f_fo_started);
+    metric(&o, s, n, "failovers_aborted_total", "counter", "Failovers that were aborted.",
+           f_fo_aborted);
+    metric(&o, s, n, "clients_dropped_on_switch_total", "counter",
+           "Clients disconnected because they were attached to the old master.", f_dropped);
+    metric(&o, s, n, "upstream_errors_total", "counter", "Failed or reset master connections.",
+           f_upstream_errors);
+    metric(&o, s, n, "multiplexed_commands_total", "counter",
+           "Commands sent over the shared master connection.", f_multiplexed);
+    metric(&o, s, n, "pinned_clients_total", "counter",
+           "Multiplexed clients moved to a master connection of their own.", f_pinned);
+    metric(&o, s, n, "shared_connects_total", "counter",
            "Shared master connections opened (one per AUTH and database in use).",
-           ctr->shared_connects);
-    metric(&o, "subscribe_denied_total", "counter", "Sentinels that refused SUBSCRIBE.",
-           ctr->subscribe_denied);
-    metric(&o, "sentinel_links_up", "gauge", "Sentinels the proxy is subscribed to.",
-           (unsigned long long)s->links_up);
-    metric(&o, "buffer_bytes", "gauge", "Memory in per-connection buffers.", s->st.buffer_bytes);
-    metric(&o, "master_up", "gauge", "1 while forwarding to a verified master.",
-           (unsigned long long)s->st.master_up);
-    metric(&o, "paused", "gauge", "1 while client traffic is held for a failover.",
-           (unsigned long long)s->st.paused);
-    out(&o,
-        "# HELP sentinel_proxy_seconds_without_master_total Time spent without a verified "
-        "master.\n# TYPE sentinel_proxy_seconds_without_master_total counter\n"
-        "sentinel_proxy_seconds_without_master_total %.3f\n",
-        (double)s->st.ms_without_master / 1000.0);
-    out(&o,
-        "# HELP sentinel_proxy_master The current master (labels), 1 when verified.\n"
-        "# TYPE sentinel_proxy_master gauge\n"
-        "sentinel_proxy_master{host=\"%s\",port=\"%d\",state=\"%s\"} %d\n",
-        s->st.master_host, s->st.master_port, s->state, s->st.master_up);
+           f_shared_connects);
+    metric(&o, s, n, "subscribe_denied_total", "counter", "Sentinels that refused SUBSCRIBE.",
+           f_subscribe_denied);
+    metric(&o, s, n, "sentinel_links_up", "gauge",
+           "Sentinels the proxy is subscribed to (shared by every master of the process).",
+           f_links_up);
+    metric(&o, s, n, "buffer_bytes", "gauge", "Memory in per-connection buffers.",
+           f_buffer_bytes);
+    metric(&o, s, n, "master_up", "gauge", "1 while forwarding to a verified master.",
+           f_master_up);
+    metric(&o, s, n, "paused", "gauge", "1 while client traffic is held for a failover.",
+           f_paused);
+    out(&o, "# HELP sentinel_proxy_seconds_without_master_total Time spent without a verified "
+            "master.\n# TYPE sentinel_proxy_seconds_without_master_total counter\n");
+    for (int i = 0; i < n; i++) {
+        char m[540];
+        master_label(m, sizeof(m), &s[i], 1);
+        out(&o, "sentinel_proxy_seconds_without_master_total%s%s%s %.3f\n", m[0] ? "{" : "", m,
+            m[0] ? "}" : "", (double)s[i].st.ms_without_master / 1000.0);
+    }
+    out(&o, "# HELP sentinel_proxy_master The current master (labels), 1 when verified.\n"
+            "# TYPE sentinel_proxy_master gauge\n");
+    for (int i = 0; i < n; i++) {
+        char m[540];
+        master_label(m, sizeof(m), &s[i], 0);
+        out(&o, "sentinel_proxy_master{host=\"%s\",port=\"%d\",state=\"%s\"%s} %d\n",
+            s[i].st.master_host, s[i].st.master_port, s[i].state, m, s[i].st.master_up);
+    }
     out(&o,
         "# HELP sentinel_proxy_build_info Version.\n# TYPE sentinel_proxy_build_info gauge\n"
         "sentinel_proxy_build_info{version=\"%s\"} 1\n",
@@ -134,7 +204,7 @@ void px_stats_line(const px_snapshot *s, char *buf, size_t cap)
     snprintf(buf, cap,
              "stats: master=%s:%d state=%s connections=%llu held=%llu total=%llu refused=%llu "
              "bytes_in=%llu bytes_out=%llu switches=%llu failovers=%llu dropped_on_switch=%llu "
-             "buffer_bytes=%llu seconds_without_master=%.3f sentinel_links_up=%d",
+             "buffer_bytes=%llu seconds_without_master=%.3f sentinel_links_up=%d%s%s",
              st->master_host[0] ? st->master_host : "-", st->master_port, s->state,
              (unsigned long long)st->connections_current, (unsigned long long)st->connections_held,
              (unsigned long long)st->connections_total,
@@ -143,7 +213,7 @@ void px_stats_line(const px_snapshot *s, char *buf, size_t cap)
              (unsigned long long)st->switches, (unsigned long long)st->failovers_started,
              (unsigned long long)st->clients_dropped_on_switch,
              (unsigned long long)st->buffer_bytes, (double)st->ms_without_master / 1000.0,
-             s->links_up);
+             s->links_up, s->master ? " name=" : "", s->master ? s->master : "");
 }
 
 /* ------------------------------------------------------------------------
@@ -182,7 +252,8 @@ static int admin_respond(px_admin *a, admin_conn *c)
     char *body = NULL, method[8], path[64];
     const char *status = "200 OK", *ctype = "text/plain; version=0.0.4; charset=utf-8";
     size_t blen = 0;
-    px_snapshot snap;
+    px_snapshot snap[PX_SNAPSHOTS_MAX];
+    int n, up;
 
     method[0] = path[0] = '\0';
     c->in[c->inlen] = '\0';
@@ -193,11 +264,15 @@ static int admin_respond(px_admin *a, admin_conn *c)
     } else if (strcmp(path, "/metrics") == 0) {
         if ((body = malloc(ADMIN_BODY_MAX)) == NULL)
             return -1;
-        a->snap(a->snap_ud, &snap);
-        blen = px_stats_render(&snap, body, ADMIN_BODY_MAX);
+        n = a->snap(a->snap_ud, snap, PX_SNAPSHOTS_MAX);
+        blen = px_stats_render(snap, n, body, ADMIN_BODY_MAX);
     } else if (strcmp(path, "/ready") == 0) {
-        a->snap(a->snap_ud, &snap);
-        status = snap.st.master_up ? "200 OK" : "503 Service Unavailable";
+        /* Ready when every master served is. */
+        n = a->snap(a->snap_ud, snap, PX_SNAPSHOTS_MAX);
+        up = n > 0;
+        for (int i = 0; i < n; i++)
+            up &= snap[i].st.master_up != 0;
+        status = up ? "200 OK" : "503 Service Unavailable";
     } else if (strcmp(path, "/live") != 0) {
         status = "404 Not Found";
     }

@@ -1,0 +1,187 @@
+/*
+ * Follower groups (include/sentinel/follow.h): one subscription per
+ * sentinel for several followers. The links are a hub watcher's (watch.c)
+ * that fans every message out to its members' watchers; this file owns
+ * the hub, tells the host about its descriptors, and runs each step of the
+ * hub inside every member's entry/exit so the members' callbacks follow
+ * the follower's re-entrancy rules.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+#include "sentinel/follow.h"
+
+#define GROUP_MAX_FDS SN_MAX_SENTINELS
+
+struct sentinel_follow_group {
+    sentinel_watch_t *hub;
+    sentinel_follow_t **members;
+    size_t n, cap;
+    sentinel_follow_group_socket_cb sock_cb;
+    void *sock_ud;
+    sn_fdwant reg[GROUP_MAX_FDS]; /* what the socket callback was told */
+    int nreg;
+    int depth;  /* inside a group call */
+    int freed;  /* sentinel_follow_group_free() was called */
+    int closed; /* never set: sn_fdreg_sync's stop flag */
+};
+
+sentinel_follow_group_t *sentinel_follow_group_new(const sentinel_t *s, int *code)
+{
+    sentinel_follow_group_t *g;
+
+    if (s == NULL || s->cfg.nsentinels == 0)
+        return sn_fail_new(code, SENTINEL_ERR_INVALID_ARGUMENT);
+    if ((g = calloc(1, sizeof(*g))) == NULL)
+        return sn_fail_new(code, SENTINEL_ERR_NO_MEMORY);
+    if ((g->hub = sn_watch_new_hub(s, code)) == NULL) {
+        free(g);
+        return NULL;
+    }
+    return g;
+}
+
+static void group_destroy(sentinel_follow_group_t *g)
+{
+    sentinel_watch_free(g->hub);
+    free(g->members);
+    free(g);
+}
+
+void sentinel_follow_group_free(sentinel_follow_group_t *g)
+{
+    if (g == NULL)
+        return;
+    g->freed = 1;
+    if (g->n == 0 && g->depth == 0)
+        group_destroy(g);
+}
+
+/* Member f was destroyed (follow.c): forget it; the last one out of a freed
+ * group closes it, unless a group call is still on the stack. */
+void sn_follow_group_left(sentinel_follow_group_t *g, sentinel_follow_t *f)
+{
+    for (size_t i = 0; i < g->n; i++)
+        if (g->members[i] == f) {
+            memmove(&g->members[i], &g->members[i + 1], (g->n - i - 1) * sizeof(*g->members));
+            g->n--;
+            break;
+        }
+    if (g->freed && g->n == 0 && g->depth == 0)
+        group_destroy(g);
+}
+
+sentinel_follow_t *sentinel_follow_new_in_group(sentinel_follow_group_t *g, const sentinel_t *s,
+                                               int *code)
+{
+    sentinel_follow_t *f;
+
+    if (g == NULL || g->depth > 0 || g->freed)
+        return sn_fail_new(code, SENTINEL_ERR_INVALID_ARGUMENT);
+    if (g->n == g->cap) {
+        size_t cap = g->cap ? 2 * g->cap : 4;
+        sentinel_follow_t **m = realloc(g->members, cap * sizeof(*m));
+        if (m == NULL)
+            return sn_fail_new(code, SENTINEL_ERR_NO_MEMORY);
+        g->members = m;
+        g->cap = cap;
+    }
+    if ((f = sn_follow_create(s, g->hub, g, code)) == NULL)
+        return NULL;
+    g->members[g->n++] = f;
+    return f;
+}
+
+void sentinel_follow_group_set_socket_cb(sentinel_follow_group_t *g,
+                                         sentinel_follow_group_socket_cb cb, void *ud)
+{
+    if (g == NULL)
+        return;
+    g->sock_cb = cb;
+    g->sock_ud = ud;
+}
+
+static void group_sock(void *self, int fd, int op, int events)
+{
+    sentinel_follow_group_t *g = self;
+
+    g->sock_cb(g, fd, (sentinel_follow_fd_op)op, events, g->sock_ud);
+}
+
+static void group_sync(sentinel_follow_group_t *g)
+{
+    sn_fdwant want[GROUP_MAX_FDS];
+    int n;
+
+    if (g->sock_cb == NULL)
+        return;
+    n = sn_watch_wants(g->hub, want, GROUP_MAX_FDS);
+    sn_fdreg_sync(g->reg, &g->nreg, want, n > GROUP_MAX_FDS ? GROUP_MAX_FDS : n, group_sock, g,
+                  &g->closed);
+}
+
+/* One step of the shared links, with every member inside a call. fd -1:
+ * the timers. SENTINEL_OK, SENTINEL_ERR_INVALID_ARGUMENT (busy, or fd not
+ * the group's) or SENTINEL_ERR_NO_MEMORY. */
+static int group_step(sentinel_follow_group_t *g, int fd)
+{
+    sentinel_follow_t **in;
+    size_t n = g->n, entered = 0;
+    int rc = 0;
+
+    if (g->depth > 0)
+        return SENTINEL_ERR_INVALID_ARGUMENT;
+    for (size_t i = 0; i < n; i++)
+        if (sn_follow_busy(g->members[i]))
+            return SENTINEL_ERR_INVALID_ARGUMENT; /* called from a member's callback */
+    if ((in = malloc((n ? n : 1) * sizeof(*in))) == NULL)
+        return SENTINEL_ERR_NO_MEMORY;
+    /* Members leave in the order they entered; one freed in a callback
+     * leaves g->members on its way out, so walk a copy. */
+    for (size_t i = 0; i < n; i++)
+        if (sn_follow_enter(g->members[i]) == 0)
+            in[entered++] = g->members[i];
+    g->depth++;
+    if (fd < 0)
+        sentinel_watch_process(g->hub);
+    else if (!sn_watch_process_fd(g->hub, fd))
+        rc = SENTINEL_ERR_INVALID_ARGUMENT;
+    for (size_t i = 0; i < entered; i++)
+        sn_follow_leave(in[i]);
+    free(in);
+    g->depth--;
+    if (g->freed && g->n == 0) {
+        group_destroy(g);
+        return rc;
+    }
+    group_sync(g);
+    return rc;
+}
+
+int sentinel_follow_group_on_fd(sentinel_follow_group_t *g, int fd, int revents)
+{
+    (void)revents; /* every link reads until it would block */
+    return g == NULL || fd < 0 ? SENTINEL_ERR_INVALID_ARGUMENT : group_step(g, fd);
+}
+
+int sentinel_follow_group_on_timeout(sentinel_follow_group_t *g)
+{
+    return g == NULL ? SENTINEL_ERR_INVALID_ARGUMENT : group_step(g, -1);
+}
+
+int sentinel_follow_group_timeout(sentinel_follow_group_t *g)
+{
+    return g ? sentinel_watch_timeout(g->hub) : 1000;
+}
+
+int sentinel_follow_group_fds(sentinel_follow_group_t *g, sentinel_watch_fd *fds, int max)
+{
+    return g ? sentinel_watch_fds(g->hub, fds, max) : 0;
+}
+
+int sentinel_follow_group_size(const sentinel_follow_group_t *g)
+{
+    return g ? (int)g->n : 0;
+}

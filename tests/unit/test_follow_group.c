@@ -1,0 +1,395 @@
+/*
+ * Follower groups (follow_group.c, include/sentinel/follow.h): several
+ * followers under the same sentinels share one subscription per sentinel,
+ * and each acts only on the events that name its master. On the scripted
+ * network and clock of fake_sentinels.c: no sockets, no sleeps.
+ *
+ * The fake sentinels name only "mymaster" when polled; the second master
+ * ("cache", on M2 10.0.0.5:7000) is given to its follower with
+ * sentinel_follow_assume_master(), as a host that verified it would.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fake_sentinels.h"
+#include "internal.h"
+#include "sentinel/follow.h"
+
+#define SENTINELS "10.0.1.1:26379,10.0.1.2:26379,10.0.1.3:26379"
+#define NF 3
+
+typedef struct member {
+    sentinel_follow_t *f;
+    int transitions;
+    int downs, ups;
+    int reenter_group_rc, reenter_other_rc; /* from inside a state callback */
+    int free_self_at;                       /* free itself at this transition */
+} member;
+
+static struct world {
+    sentinel_follow_group_t *g;
+    member m[NF];
+    int nf;
+    int group_reg[256]; /* what the group's socket callback registered */
+    int group_bad_ops;
+    int reenter; /* state callbacks try to re-enter */
+} W;
+
+static node *M2;
+
+/* ---- the host loop over the group and its followers ------------------ */
+
+static int owns(int nfds, const sentinel_watch_fd *fds, int fd)
+{
+    for (int i = 0; i < nfds && i < 80; i++)
+        if (fds[i].fd == fd)
+            return 1;
+    return 0;
+}
+
+static void pump(void)
+{
+    for (int round = 0; round < 50; round++) {
+        int any = 0;
+        for (int i = 0; i < MAX_CONNS; i++) {
+            sentinel_watch_fd fds[80];
+            int fd = HANDLE_BASE + i;
+
+            if (!conns[i].used || (conns[i].outlen == 0 && !conns[i].closed))
+                continue;
+            if (W.g && owns(sentinel_follow_group_fds(W.g, fds, 80), fds, fd)) {
+                assert_int_equal(sentinel_follow_group_on_fd(W.g, fd, POLLIN), 0);
+                any = 1;
+                continue;
+            }
+            for (int k = 0; k < W.nf; k++)
+                if (W.m[k].f && owns(sentinel_follow_fds(W.m[k].f, fds, 80), fds, fd)) {
+                    assert_int_equal(sentinel_follow_on_fd(W.m[k].f, fd, POLLIN), 0);
+                    any = 1;
+                    break;
+                }
+        }
+        if (!any)
+            return;
+    }
+}
+
+static int next_timeout(void)
+{
+    int t = W.g ? sentinel_follow_group_timeout(W.g) : 60000;
+
+    for (int k = 0; k < W.nf; k++)
+        if (W.m[k].f) {
+            int u = sentinel_follow_timeout(W.m[k].f);
+            if (u < t)
+                t = u;
+        }
+    return t;
+}
+
+static void timeouts(void)
+{
+    if (W.g)
+        assert_int_equal(sentinel_follow_group_on_timeout(W.g), 0);
+    for (int k = 0; k < W.nf; k++)
+        if (W.m[k].f)
+            assert_int_equal(sentinel_follow_on_timeout(W.m[k].f), 0);
+}
+
+static void run_for(int64_t ms)
+{
+    int64_t end = fake_now + ms;
+
+    for (int i = 0; i < 100000; i++) {
+        int t;
+
+        pump();
+        t = next_timeout();
+        assert_true(t >= 0);
+        if (t == 0) {
+            timeouts();
+            continue;
+        }
+        if (fake_now >= end)
+            return;
+        fake_now += t < end - fake_now ? t : end - fake_now;
+        timeouts();
+    }
+    fail_msg("the followers never went quiet");
+}
+
+/* ---- callbacks --------------------------------------------------------- */
+
+static void on_state(sentinel_follow_t *f, const sentinel_follow_transition *t, void *ud)
+{
+    member *m = ud;
+
+    (void)t;
+    m->transitions++;
+    if (W.reenter) {
+        member *other = m == &W.m[0] ? &W.m[1] : &W.m[0];
+        m->reenter_group_rc = sentinel_follow_group_on_timeout(W.g);
+        m->reenter_other_rc = other->f ? sentinel_follow_on_timeout(other->f) : 0;
+    }
+    if (m->transitions == m->free_self_at) {
+        sentinel_follow_free(f); /* deferred to the end of the group's step */
+        m->f = NULL;
+    }
+}
+
+static void on_event(const sentinel_event *ev, void *ud)
+{
+    member *m = ud;
+
+    if (ev->type == SENTINEL_EVENT_SENTINEL_DOWN)
+        m->downs++;
+    if (ev->type == SENTINEL_EVENT_SENTINEL_UP)
+        m->ups++;
+}
+
+static void on_group_socket(sentinel_follow_group_t *g, int fd, sentinel_follow_fd_op op,
+                            int events, void *ud)
+{
+    (void)g;
+    (void)ud;
+    assert_true(fd >= 0 && fd < 256);
+    if (op == SENTINEL_FOLLOW_FD_ADD) {
+        W.group_bad_ops += W.group_reg[fd] != 0;
+        W.group_reg[fd] = events;
+    } else if (op == SENTINEL_FOLLOW_FD_MODIFY) {
+        W.group_bad_ops += W.group_reg[fd] == 0;
+        W.group_reg[fd] = events;
+    } else {
+        W.group_bad_ops += W.group_reg[fd] == 0;
+        W.group_reg[fd] = 0;
+    }
+}
+
+/* ---- fixture ------------------------------------------------------------ */
+
+static sentinel_t *handle_for(const char *name)
+{
+    sentinel_t *h = sentinel_new(name, NULL);
+
+    assert_non_null(h);
+    assert_int_equal(sentinel_add_sentinels(h, SENTINELS), 0);
+    return h;
+}
+
+static void add_member(const char *name)
+{
+    sentinel_t *h = handle_for(name);
+    member *m = &W.m[W.nf++];
+
+    m->f = W.g ? sentinel_follow_new_in_group(W.g, h, NULL) : sentinel_follow_new(h, NULL);
+    sentinel_free(h);
+    assert_non_null(m->f);
+    sentinel_follow_set_state_cb(m->f, on_state, m);
+    sentinel_follow_set_event_cb(m->f, on_event, m);
+}
+
+/* "mymaster" on M1 (from the sentinels) and "cache" on M2 (assumed). */
+static void two_masters(int grouped)
+{
+    sentinel_addr a;
+    int adopted = 0;
+
+    memset(&W, 0, sizeof(W));
+    fake_topology();
+    M2 = node_add("10.0.0.5", 7000, 0);
+    strcpy(M2->role, "master");
+    if (grouped) {
+        sentinel_t *h = handle_for("unused");
+        W.g = sentinel_follow_group_new(h, NULL);
+        sentinel_free(h);
+        assert_non_null(W.g);
+        sentinel_follow_group_set_socket_cb(W.g, on_group_socket, NULL);
+    }
+    add_member("mymaster");
+    add_member("cache");
+    memset(&a, 0, sizeof(a));
+    strcpy(a.host, "10.0.0.5");
+    a.port = 7000;
+    assert_int_equal(sentinel_follow_assume_master(W.m[1].f, &a, &adopted), SENTINEL_OK);
+    assert_int_equal(adopted, 1);
+    run_for(50);
+    assert_int_equal(sentinel_follow_get_state(W.m[0].f), SENTINEL_FOLLOW_FOLLOWING);
+    assert_int_equal(sentinel_follow_get_state(W.m[1].f), SENTINEL_FOLLOW_FOLLOWING);
+}
+
+static int subscriptions_on(const node *n)
+{
+    int k = 0;
+
+    for (int i = 0; i < MAX_CONNS; i++)
+        k += conns[i].used && conns[i].n == n && conns[i].subscribed;
+    return k;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    two_masters(1);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (int k = 0; k < W.nf; k++)
+        sentinel_follow_free(W.m[k].f);
+    sentinel_follow_group_free(W.g);
+    fake_net_remove();
+    /* Every connection the group and its followers opened was closed. */
+    assert_int_equal(open_connections(), 0);
+    return 0;
+}
+
+/* ---- tests ---------------------------------------------------------------- */
+
+static void test_one_subscription_per_sentinel(void **state)
+{
+    (void)state;
+    add_member("sessions");
+    run_for(100);
+    assert_int_equal(subscriptions_on(S1), 1);
+    assert_int_equal(subscriptions_on(S2), 1);
+    assert_int_equal(subscriptions_on(S3), 1);
+    assert_int_equal(sentinel_follow_group_size(W.g), 3);
+    /* The group registered its three links; the followers their pollers. */
+    assert_int_equal(W.group_bad_ops, 0);
+    {
+        int n = 0;
+        for (int i = 0; i < 256; i++)
+            n += W.group_reg[i] != 0;
+        assert_int_equal(n, 3);
+    }
+    /* The followers there when the links came up heard each one; one
+     * added later hears of changes from then on. */
+    assert_int_equal(W.m[0].ups, 3);
+    assert_int_equal(W.m[1].ups, 3);
+    assert_int_equal(W.m[2].ups, 0);
+}
+
+/* The peer without a group: one subscription per follower per sentinel. */
+static void test_without_a_group_each_follower_subscribes(void **state)
+{
+    (void)state;
+    teardown(NULL);
+    two_masters(0);
+    assert_int_equal(subscriptions_on(S1), 2);
+    assert_int_equal(subscriptions_on(S2), 2);
+}
+
+static void test_events_go_to_the_named_master_only(void **state)
+{
+    sentinel_addr a;
+
+    (void)state;
+    publish(S2, "+try-failover", "master cache 10.0.0.5 7000");
+    pump();
+    assert_int_equal(sentinel_follow_get_state(W.m[1].f), SENTINEL_FOLLOW_PAUSED);
+    assert_true(sentinel_follow_epoch(W.m[1].f) == 1);
+    assert_int_equal(sentinel_follow_get_state(W.m[0].f), SENTINEL_FOLLOW_FOLLOWING);
+    assert_true(sentinel_follow_writable(W.m[0].f, 0));
+    publish(S2, "+selected-slave", "slave 10.0.0.3:6381 " R2_ADDR " @ cache 10.0.0.5 7000");
+    strcpy(R2->role, "master");
+    run_for(50);
+    assert_int_equal(sentinel_follow_master(W.m[1].f, &a), 0);
+    assert_string_equal(a.host, "10.0.0.3");
+    assert_int_equal(sentinel_follow_master(W.m[0].f, &a), 0);
+    assert_string_equal(a.host, "10.0.0.1");
+    assert_true(sentinel_follow_epoch(W.m[0].f) == 0);
+    assert_int_equal(W.m[0].transitions, 1); /* only its first FOLLOWING */
+    /* And the other way round. */
+    publish(S3, "+try-failover", TRY_M1);
+    pump();
+    assert_int_equal(sentinel_follow_get_state(W.m[0].f), SENTINEL_FOLLOW_PAUSED);
+    assert_int_equal(sentinel_follow_get_state(W.m[1].f), SENTINEL_FOLLOW_FOLLOWING);
+}
+
+static void test_link_loss_reaches_every_follower(void **state)
+{
+    (void)state;
+    node_kill(S1);
+    run_for(50);
+    assert_int_equal(W.m[0].downs, 1);
+    assert_int_equal(W.m[1].downs, 1);
+    assert_int_equal(subscriptions_on(S2), 1);
+    /* Events still flow over the other links. */
+    publish(S3, "+try-failover", "master cache 10.0.0.5 7000");
+    pump();
+    assert_int_equal(sentinel_follow_get_state(W.m[1].f), SENTINEL_FOLLOW_PAUSED);
+}
+
+static void test_group_outlives_its_free_until_the_last_follower(void **state)
+{
+    (void)state;
+    sentinel_follow_group_free(W.g); /* followers left: it stays */
+    sentinel_follow_free(W.m[0].f);
+    W.m[0].f = NULL;
+    assert_int_equal(sentinel_follow_group_size(W.g), 1);
+    publish(S1, "+try-failover", "master cache 10.0.0.5 7000");
+    pump();
+    assert_int_equal(sentinel_follow_get_state(W.m[1].f), SENTINEL_FOLLOW_PAUSED);
+    sentinel_follow_free(W.m[1].f); /* the last: the group and its links go */
+    W.m[1].f = NULL;
+    W.g = NULL;
+    assert_int_equal(open_connections(), 0);
+}
+
+static void test_callbacks_may_not_reenter_the_group(void **state)
+{
+    (void)state;
+    W.reenter = 1;
+    publish(S1, "+try-failover", "master cache 10.0.0.5 7000");
+    pump();
+    assert_int_equal(W.m[1].transitions, 2);
+    assert_int_equal(W.m[1].reenter_group_rc, SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_int_equal(W.m[1].reenter_other_rc, SENTINEL_ERR_INVALID_ARGUMENT);
+    W.reenter = 0;
+    /* Nothing was left half-done: the group still works. */
+    publish(S1, "+try-failover", TRY_M1);
+    pump();
+    assert_int_equal(sentinel_follow_get_state(W.m[0].f), SENTINEL_FOLLOW_PAUSED);
+}
+
+static void test_free_inside_a_callback_of_a_group_step(void **state)
+{
+    (void)state;
+    W.m[1].free_self_at = 2;
+    publish(S1, "+try-failover", "master cache 10.0.0.5 7000");
+    pump();
+    assert_null(W.m[1].f);
+    assert_int_equal(sentinel_follow_group_size(W.g), 1);
+    publish(S1, "+try-failover", TRY_M1);
+    pump();
+    assert_int_equal(sentinel_follow_get_state(W.m[0].f), SENTINEL_FOLLOW_PAUSED);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_one_subscription_per_sentinel, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_without_a_group_each_follower_subscribes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_events_go_to_the_named_master_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_link_loss_reaches_every_follower, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_outlives_its_free_until_the_last_follower,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_callbacks_may_not_reenter_the_group, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_free_inside_a_callback_of_a_group_step, setup,
+                                        teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
