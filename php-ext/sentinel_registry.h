@@ -46,10 +46,11 @@ typedef struct sn_php_settings {
 const char *sn_php_mode_name(int mode);
 
 typedef struct sn_php_entry {
-    zend_string *key;   /* persistent; master, sentinels, credentials, TLS */
+    zend_string *key;   /* persistent; master, sentinels, users, TLS, hashed passwords */
     char *master_name;  /* persistent copies, for stats() */
     char *sentinel_list;
-    pid_t pid;          /* the process that owns the sockets and locks below */
+    unsigned fork_generation; /* forks seen (sentinel_registry.c) when the sockets
+                                 and locks below were made: another = a child's */
     uint64_t last_used;
 
     sentinel_t *s;
