@@ -118,6 +118,7 @@ static sn_php_entry *entry_new(const sn_php_settings *cfg, zend_string *key, int
     sn_php_entry *e = pecalloc(1, sizeof(*e), 1);
 
     e->heartbeat_age_ms = -1;
+    e->ready_slot = -1;
     e->connect_ms = e->command_ms = e->total_ms = e->ttl_ms = -1;
     if ((e->s = sentinel_new(cfg->master)) == NULL) {
         *code = SENTINEL_ERR_INVALID_ARGUMENT;

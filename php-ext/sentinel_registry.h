@@ -75,6 +75,8 @@ typedef struct sn_php_entry {
     int mode;                 /* SN_PHP_MODE_* as chosen at the last call */
     int64_t heartbeat_age_ms; /* the host follower's, as last read; -1 none */
     sentinel_follow_t *f;
+    int ready_slot;           /* its slot in the readiness thread; -1 none */
+    int64_t ready_due_ms;     /* monotonic: the follower's timer is due */
     uint64_t f_epoch;         /* the follower's epoch as last mirrored */
     bool rechecking;          /* resolving again after report_error() */
     bool have_followed;

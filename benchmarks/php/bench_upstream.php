@@ -103,7 +103,9 @@ function interleaved(array $fns, int $rounds, int $perRound): array
     return array_map('median', $samples);
 }
 
+$loadBefore = sys_getloadavg();
 $med = interleaved($methods, $rounds, $perRound);
+$loadAfter = sys_getloadavg();
 
 // Where the sentinel path's extra time goes: its steps alone, same run.
 $locatorOptions = LibSentinel\Magento\SentinelSettings::fromCacheOptions($sentinelOptions)->resolveOptions();
@@ -133,6 +135,7 @@ echo json_encode([
     'ratio_sentinel_direct' => $med['sentinel'] / $med['direct'],
     'ratio_cm_direct' => $med['cm'] / $med['direct'],
     'ratio_cm_sentinel' => $med['cm'] / $med['sentinel'],
+    'loadavg_1min' => ['before' => $loadBefore[0], 'after' => $loadAfter[0]],
     'sentinel_steps_us' => $steps,
     'opcache' => function_exists('opcache_get_status') && (opcache_get_status(false)['opcache_enabled'] ?? false),
     'ext_sources' => ['shared_hits' => $st['shared_hits'], 'cache_hits' => $st['cache_hits'],

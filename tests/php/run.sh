@@ -51,6 +51,13 @@ if sh "$here/key/run.sh"; then
 else
     failed=$((failed + 1))
 fi
+# Steady state: no system call per resolve() (the readiness thread).
+echo "== tests/php/steady/syscalls.sh"
+if SN_EXT_SO="$so" sh "$here/steady/syscalls.sh"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+fi
 
 # Real php-fpm workers under load: sentinel traffic must stay bounded.
 if [ "${SN_SKIP_FPM:-}" != 1 ] && [ "$*" = "" ]; then
