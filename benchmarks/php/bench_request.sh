@@ -111,18 +111,18 @@ if (!is_array($u)) {
      . "| cm / sentinel | " . number_format($u["ratio_cm_sentinel"], 2) . "x | |\n\n"
      . "Where the sentinel path spends its time (each step alone, same run, us per call): "
      . implode(", ", array_map(fn($k, $v) => "$k " . number_format($v, 2), array_keys($us), $us)) . ".\n"
-     . "\nThe same rounds in this process's CPU time (user + system, which does not count the time "
+     . "\nThe same rounds in the CPU time of this process (user + system, which does not count the time "
      . "spent waiting for a CPU on a loaded machine): direct " . $f($u["cpu_us"]["direct"] ?? 0) . " us, sentinel "
      . $f($u["cpu_us"]["sentinel"] ?? 0) . " us, ratio " . number_format($u["ratio_cpu_sentinel_direct"] ?? 0, 3) . "x.\n"
-     . "\nThe extension's share (2026-12-04): `Sentinel\\resolve()` in steady state cost about 5.5 us "
+     . "\nThe share of the extension (2026-12-04): `Sentinel\\resolve()` in steady state cost about 5.5 us "
      . "(each of its three shared-cache reads ran an FNV checksum over the 296-byte payload; one getpid() "
-     . "and one poll() for the worker's follower per call); now well under 1 us and no system call "
+     . "and one poll() for the follower of the worker per call); now well under 1 us and no system call "
      . "(tests/php/steady/syscalls.sh counts them): a payload byte-identical to the last one found sane "
      . "skips the checksum, forks are counted with pthread_atfork, and one thread per process sleeps in "
-     . "poll() on the followers' sockets and raises a flag the call reads. Callgrind, user-space "
+     . "poll() on the sockets of the followers and raises a flag the call reads. Callgrind, user-space "
      . "instructions per request of this workload: direct 44.5k; sentinel 84.4k before, 78.9k after (the "
      . "system calls saved are kernel time, not in these counts). The rest of the gap is the PHP glue "
-     . "(bindings/php: settings, MasterLocator, the trait's constructor and load): compare "
+     . "(bindings/php: settings, MasterLocator, constructor and load of the trait): compare "
      . "construct_sentinel_fixed with construct_direct above.\n";
 }
 file_put_contents($argv[2], $md);
