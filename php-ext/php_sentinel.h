@@ -7,9 +7,12 @@
  *   sentinel.c            module lifecycle, phpinfo()
  *   sentinel_ini.c        INI entries and their validators
  *   sentinel_registry.c   per-process registry of library handles (survives requests)
+ *   sentinel_key.c        registry keys: plain settings, passwords as keyed hashes (plain C)
  *   sentinel_shm.c        the host's shared cache: file, failover flag, epoch, heartbeat
  *   sentinel_follow.c     libsentinel's follower per worker, or the host follower's
  *                         heartbeat; waiting for the new master during a failover
+ *   sentinel_ready.c      one thread per process watching the followers' sockets, so a
+ *                         call in steady state makes no system call
  *   sentinel_resolve.c    one resolution: INI + per-call options -> handle -> address
  *   sentinel_functions.c  the PHP functions and Sentinel\Exception
  */

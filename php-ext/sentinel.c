@@ -15,6 +15,7 @@
 #include "sentinel_follow.h"
 #include "sentinel_shm.h"
 #include "sentinel_ini.h"
+#include "sentinel_ready.h"
 #include "sentinel_registry.h"
 
 #include "sentinel_arginfo.h"
@@ -48,6 +49,7 @@ static PHP_MINIT_FUNCTION(sentinel)
 
 static PHP_MSHUTDOWN_FUNCTION(sentinel)
 {
+    sn_php_ready_shutdown(); /* its code goes away with the extension */
     sn_php_ini_unregister(module_number, type);
     return SUCCESS;
 }

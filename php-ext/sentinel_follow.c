@@ -10,8 +10,9 @@
  *                  shared cache: rely on its flag and answers, open no
  *                  sentinel connection (a worker follower is closed)
  *   mode "worker"  otherwise: one follower per registry entry, driven with
- *                  sentinel_follow_run_once(f, 0) at each call (one poll()
- *                  syscall in steady state), its transitions mirrored into
+ *                  sentinel_follow_run_once(f, 0) at each call that finds
+ *                  one of its sockets ready (sentinel_ready.c: no system
+ *                  call in steady state) or its timer due, its transitions mirrored into
  *                  the shared cache (flag, epoch, verified new master) so
  *                  every process of the host sees them
  *   mode "off"     sentinel.watch=off (or auto in the CLI with no host
@@ -32,6 +33,7 @@
 #include "php_sentinel.h"
 #include "sentinel_follow.h"
 #include "sentinel_ini.h"
+#include "sentinel_ready.h"
 #include "sentinel_shm.h"
 
 #define SN_PHP_WAIT_STEP_MS 10 /* longest wait of one step of the waiting loop */
@@ -128,6 +130,9 @@ static void on_transition(sentinel_follow_t *f, const sentinel_follow_transition
 
 static void follower_close(sn_php_entry *e)
 {
+    if (e->f != NULL)
+        sn_php_ready_detach(e->ready_slot, e);
+    e->ready_slot = -1;
     e->rechecking = false;
     SENTINEL_G(counters).role_checks += sn_php_follow_probes(e);
     sentinel_follow_free(e->f);
@@ -142,6 +147,8 @@ static void follower_open(sn_php_entry *e)
         return;
     e->f_epoch = 0;
     e->have_followed = false;
+    e->ready_slot = sn_php_ready_attach(e);
+    e->ready_due_ms = 0;
     sentinel_follow_set_timing(e->f, SENTINEL_FOLLOW_POLL_MS, (int)SENTINEL_G(watch_poll_ms));
     sentinel_follow_set_state_cb(e->f, on_transition, e);
     /* A master this worker already verified: follow it from the start. */
@@ -178,14 +185,39 @@ void sn_php_follow_step(sn_php_entry *e, const sn_php_settings *cfg)
         return;
     }
     e->mode = SN_PHP_MODE_WORKER;
-    sentinel_follow_run_once(e->f, 0);
+    /* What poll() would find: a socket ready (the readiness thread raised
+     * the flag) or the follower's timer due. Else nothing to do. */
+    if (e->ready_slot >= 0 && !sn_php_ready_take(e->ready_slot) &&
+        sn_php_now_ms() < e->ready_due_ms)
+        return;
+    sn_php_follow_run(e, 0);
+}
+
+void sn_php_follow_run(sn_php_entry *e, int timeout_ms)
+{
+    sentinel_watch_fd fds[16];
+    int n;
+
+    sentinel_follow_run_once(e->f, timeout_ms);
+    if (e->f == NULL || e->ready_slot < 0)
+        return;
+    /* The sockets and the timer as they are now, for the next call. */
+    n = sentinel_follow_fds(e->f, fds, (int)(sizeof(fds) / sizeof(fds[0])));
+    e->ready_due_ms = sn_php_now_ms() + sentinel_follow_timeout(e->f);
+    if (n > (int)(sizeof(fds) / sizeof(fds[0])) || !sn_php_ready_arm(e->ready_slot, fds, n)) {
+        /* Too many to watch: poll at every call, as without the thread. */
+        sn_php_ready_detach(e->ready_slot, e);
+        e->ready_slot = -1;
+    }
 }
 
 void sn_php_follow_verified(sn_php_entry *e, const sentinel_addr *a)
 {
     if (e->f != NULL && a->verified_at_ms != 0 &&
-        sentinel_follow_get_state(e->f) == SENTINEL_FOLLOW_RESOLVING)
+        sentinel_follow_get_state(e->f) == SENTINEL_FOLLOW_RESOLVING) {
         sentinel_follow_assume_master(e->f, a, NULL);
+        e->ready_due_ms = 0; /* its sockets and timers changed: run it next call */
+    }
 }
 
 zend_ulong sn_php_follow_probes(const sn_php_entry *e)
@@ -314,7 +346,7 @@ int sn_php_failover_wait(sn_php_entry *e, const sn_php_settings *cfg, sentinel_a
         if (now >= deadline)
             break;
         if (e->f != NULL)
-            sentinel_follow_run_once(e->f, (int)MIN(deadline - now, SN_PHP_WAIT_STEP_MS));
+            sn_php_follow_run(e, (int)MIN(deadline - now, SN_PHP_WAIT_STEP_MS));
         else
             sleep_ms((int)MIN(deadline - now, SN_PHP_WAIT_HOST_STEP_MS));
     }
@@ -363,7 +395,7 @@ int sn_php_follow_wait_master(sn_php_entry *e, const sn_php_settings *cfg, senti
         now = sn_php_now_ms();
         if (now >= deadline)
             break;
-        sentinel_follow_run_once(e->f, (int)MIN(deadline - now, SN_PHP_WAIT_STEP_MS));
+        sn_php_follow_run(e, (int)MIN(deadline - now, SN_PHP_WAIT_STEP_MS));
     }
     snprintf(err, errlen, "master %s:%d not verified again within %ld ms: %s", e->followed.host,
              e->followed.port, (long)cfg->total_ms,
@@ -397,6 +429,7 @@ void sn_php_follow_recheck(sn_php_entry *e)
     if (e->f == NULL || sentinel_follow_get_state(e->f) != SENTINEL_FOLLOW_FOLLOWING)
         return;
     sentinel_follow_recheck(e->f);
+    e->ready_due_ms = 0; /* its sockets and timers changed: run it next call */
     /* Set after the call: its own transition to RESOLVING runs inside it. */
     e->rechecking = sentinel_follow_get_state(e->f) == SENTINEL_FOLLOW_RESOLVING;
 }

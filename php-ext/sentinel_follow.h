@@ -12,8 +12,13 @@
 
 /* Chooses e's mode for this call (host follower alive: "host"; else a
  * follower of this worker's own, or none) and drives the worker's follower
- * once without blocking: sentinel_follow_run_once(f, 0). */
+ * once without blocking when one of its sockets is ready or its timer due
+ * (sentinel_ready.h). */
 void sn_php_follow_step(sn_php_entry *e, const sn_php_settings *cfg);
+
+/* sentinel_follow_run_once(e->f, timeout_ms), then hands its sockets and
+ * timer to the readiness thread. */
+void sn_php_follow_run(sn_php_entry *e, int timeout_ms);
 
 /* This worker verified a as the master (a resolution): a follower still
  * resolving follows it at once (sentinel_follow_assume_master()). */

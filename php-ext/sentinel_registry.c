@@ -3,20 +3,28 @@
  * host's shared cache file and a watcher) per distinct master name,
  * sentinel list, credentials and TLS settings, in persistent memory so it survives the
  * request. Keyed by those settings so two clusters that both call their
- * master "mymaster" never share an answer.
+ * master "mymaster" never share an answer; the passwords in the key are
+ * keyed hashes, never the passwords themselves.
  */
 #ifdef HAVE_CONFIG_H
 #include "config.h"
 #endif
 
+#include <pthread.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "php.h"
-#include "zend_smart_str.h"
+#if PHP_VERSION_ID >= 80200
+#include "ext/random/php_random.h"
+#else
+#include "ext/standard/php_random.h"
+#endif
 
 #include "php_sentinel.h"
 #include "sentinel_follow.h"
+#include "sentinel_key.h"
 #include "sentinel_registry.h"
 
 const char *sn_php_mode_name(int mode)
@@ -49,7 +57,6 @@ static void entry_release_process_state(sn_php_entry *e)
     sentinel_shm_close(e->shm);
     e->shm = NULL;
     e->shm_retry_at_ms = 0;
-    e->pid = getpid();
 }
 
 static void entry_retire_stats(const sn_php_entry *e)
@@ -110,8 +117,8 @@ static sn_php_entry *entry_new(const sn_php_settings *cfg, zend_string *key, int
 {
     sn_php_entry *e = pecalloc(1, sizeof(*e), 1);
 
-    e->pid = getpid();
     e->heartbeat_age_ms = -1;
+    e->ready_slot = -1;
     e->connect_ms = e->command_ms = e->total_ms = e->ttl_ms = -1;
     if ((e->s = sentinel_new(cfg->master, NULL)) == NULL) {
         *code = SENTINEL_ERR_INVALID_ARGUMENT;
@@ -126,7 +133,7 @@ static sn_php_entry *entry_new(const sn_php_settings *cfg, zend_string *key, int
         snprintf(err, errlen, "%s", sentinel_errstr(e->s));
         goto fail;
     }
-    e->key = zend_string_dup(key, 1);
+    e->key = zend_string_copy(key);
     e->master_name = pestrdup(cfg->master, 1);
     e->sentinel_list = pestrdup(cfg->sentinels, 1);
     return e;
@@ -173,13 +180,6 @@ void sn_php_registry_init(void)
     SENTINEL_G(registry_ready) = true;
 }
 
-static void append(smart_str *k, const char *s)
-{
-    if (s)
-        smart_str_appends(k, s);
-    smart_str_appendc(k, '\0');
-}
-
 static void evict_least_recent(void)
 {
     zend_string *victim = NULL, *key;
@@ -196,46 +196,106 @@ static void evict_least_recent(void)
         zend_hash_del(&SENTINEL_G(registry), victim);
 }
 
+/*
+ * The key: master, sentinels, users and TLS settings in plain text, the two
+ * passwords as keyed hashes (sentinel_key.c) under this process's random
+ * seed, so the registry, which lives as long as the worker, holds no
+ * password (the library's handle keeps its own copy to authenticate).
+ */
+static unsigned char key_seed[SN_KEY_SEED_LEN];
+static bool key_seeded;
+
+static void seed_keys(void)
+{
+    if (php_random_bytes_silent(key_seed, sizeof(key_seed)) == FAILURE) {
+        /* No entropy source: still a per-process key, only a guessable one
+         * (the hashes then hide passwords as well as a fast hash does). */
+        uint64_t mix[2] = {(uint64_t)sn_php_now_ms() ^ ((uint64_t)getpid() << 32),
+                           (uint64_t)(uintptr_t)&key_seed};
+        memcpy(key_seed, mix, sizeof(key_seed));
+    }
+    key_seeded = true;
+}
+
+static size_t registry_key(const sn_php_settings *cfg, char *out, size_t cap)
+{
+    const char *plain[] = {
+        cfg->master, cfg->sentinels, cfg->sentinel_user, cfg->data_user,
+        cfg->tls ? (cfg->tls_verify ? "tls" : "tls-noverify") : "plain",
+        cfg->tls ? cfg->tls_cafile : NULL, cfg->tls ? cfg->tls_capath : NULL,
+        cfg->tls ? cfg->tls_cert : NULL, cfg->tls ? cfg->tls_key : NULL,
+        cfg->tls ? cfg->tls_server_name : NULL,
+    };
+    const char *secret[] = {cfg->sentinel_password, cfg->data_password};
+
+    if (!key_seeded)
+        seed_keys();
+    return sn_key_build(out, cap, plain, sizeof(plain) / sizeof(plain[0]), secret,
+                        sizeof(secret) / sizeof(secret[0]), key_seed);
+}
+
+/*
+ * Forks seen by this process (pthread_atfork): an entry made before the
+ * latest one holds its parent's sockets and locks. Compared at every call
+ * instead of asking getpid(), a system call, each time.
+ */
+static unsigned fork_generation;
+static bool atfork_set;
+
+static void on_fork_child(void)
+{
+    fork_generation++;
+}
+
+static unsigned current_generation(void)
+{
+    if (!atfork_set) {
+        /* Unregistered by the C library when the extension is unloaded. */
+        if (pthread_atfork(NULL, NULL, on_fork_child) == 0)
+            atfork_set = true;
+        else
+            return ++fork_generation; /* cannot tell: assume a fork each call */
+    }
+    return fork_generation;
+}
+
 sn_php_entry *sn_php_registry_get(const sn_php_settings *cfg, int *code, char *err,
                                   size_t errlen)
 {
     static uint64_t use_clock;
-    smart_str k = {0};
+    char buf[512], *k = buf;
+    size_t len;
     sn_php_entry *e;
+    unsigned gen = current_generation();
 
     if (!SENTINEL_G(registry_ready))
         sn_php_registry_init();
-    append(&k, cfg->master);
-    append(&k, cfg->sentinels);
-    append(&k, cfg->sentinel_user);
-    append(&k, cfg->sentinel_password);
-    append(&k, cfg->data_user);
-    append(&k, cfg->data_password);
-    append(&k, cfg->tls ? (cfg->tls_verify ? "tls" : "tls-noverify") : "plain");
-    if (cfg->tls) {
-        append(&k, cfg->tls_cafile);
-        append(&k, cfg->tls_capath);
-        append(&k, cfg->tls_cert);
-        append(&k, cfg->tls_key);
-        append(&k, cfg->tls_server_name);
+    if ((len = registry_key(cfg, buf, sizeof(buf))) > sizeof(buf)) {
+        k = emalloc(len);
+        registry_key(cfg, k, len);
     }
-    smart_str_0(&k);
-
-    e = zend_hash_find_ptr(&SENTINEL_G(registry), k.s);
+    e = zend_hash_str_find_ptr(&SENTINEL_G(registry), k, len);
     if (e == NULL) {
-        if ((e = entry_new(cfg, k.s, code, err, errlen)) == NULL)
+        zend_string *key = zend_string_init(k, len, 1);
+
+        e = entry_new(cfg, key, code, err, errlen);
+        zend_string_release(key);
+        if (e == NULL)
             goto out;
+        e->fork_generation = gen;
         if (zend_hash_num_elements(&SENTINEL_G(registry)) >= SN_PHP_REGISTRY_MAX)
             evict_least_recent();
         zend_hash_add_ptr(&SENTINEL_G(registry), e->key, e);
-    } else if (e->pid != getpid()) {
+    } else if (e->fork_generation != gen) {
         entry_release_process_state(e);
+        e->fork_generation = gen;
     }
     e->last_used = ++use_clock;
     if (entry_apply(e, cfg, code, err, errlen) != 0)
         e = NULL;
 out:
-    smart_str_free(&k);
+    if (k != buf)
+        efree(k);
     return e;
 }
 

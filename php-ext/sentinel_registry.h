@@ -46,10 +46,11 @@ typedef struct sn_php_settings {
 const char *sn_php_mode_name(int mode);
 
 typedef struct sn_php_entry {
-    zend_string *key;   /* persistent; master, sentinels, credentials, TLS */
+    zend_string *key;   /* persistent; master, sentinels, users, TLS, hashed passwords */
     char *master_name;  /* persistent copies, for stats() */
     char *sentinel_list;
-    pid_t pid;          /* the process that owns the sockets and locks below */
+    unsigned fork_generation; /* forks seen (sentinel_registry.c) when the sockets
+                                 and locks below were made: another = a child's */
     uint64_t last_used;
 
     sentinel_t *s;
@@ -74,6 +75,8 @@ typedef struct sn_php_entry {
     int mode;                 /* SN_PHP_MODE_* as chosen at the last call */
     int64_t heartbeat_age_ms; /* the host follower's, as last read; -1 none */
     sentinel_follow_t *f;
+    int ready_slot;           /* its slot in the readiness thread; -1 none */
+    int64_t ready_due_ms;     /* monotonic: the follower's timer is due */
     uint64_t f_epoch;         /* the follower's epoch as last mirrored */
     bool rechecking;          /* resolving again after report_error() */
     bool have_followed;

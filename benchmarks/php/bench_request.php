@@ -78,6 +78,7 @@ foreach ($methods as $f) {
 // Timing: rounds interleave the methods, rotating their order.
 $samples = array_fill_keys(array_keys($methods), []);
 $names = array_keys($methods);
+$loadBefore = sys_getloadavg();
 for ($round = 0; $round < $rounds; $round++) {
     $order = array_merge(array_slice($names, $round % 3), array_slice($names, 0, $round % 3));
     foreach ($order as $m) {
@@ -96,6 +97,7 @@ function median(array $a): float
     return $n % 2 ? $a[intdiv($n, 2)] : ($a[$n / 2 - 1] + $a[$n / 2]) / 2;
 }
 $med = array_map('median', $samples);
+$loadAfter = sys_getloadavg();
 
 // Sentinel commands per request, each method on its own.
 function sentinel_commands(string $ctl, string $dir, int $n): int
@@ -132,6 +134,7 @@ $r = [
     'ratio_perreq_ext' => $med['perreq'] / $med['ext'],
     'ratio_perreq_direct' => $med['perreq'] / $med['direct'],
     'sentinel_commands_per_10k' => $per10k,
+    'loadavg_1min' => ['before' => $loadBefore[0], 'after' => $loadAfter[0]],
     'ext_sources' => ['shared_hits' => $st['shared_hits'], 'cache_hits' => $st['cache_hits'],
                       'sentinel_lookups' => $st['sentinel_lookups']],
 ];

@@ -84,26 +84,44 @@ function median(array $a): float
     return $n % 2 ? $a[intdiv($n, 2)] : ($a[$n / 2 - 1] + $a[$n / 2]) / 2;
 }
 
-/** Median over rounds of the mean per call (us); rounds interleave the functions, rotating their order. */
-function interleaved(array $fns, int $rounds, int $perRound): array
+/** This process's CPU time (user + system), us. */
+function cpu_us(): float
+{
+    $r = getrusage();
+    return $r['ru_utime.tv_sec'] * 1e6 + $r['ru_utime.tv_usec'] + $r['ru_stime.tv_sec'] * 1e6 + $r['ru_stime.tv_usec'];
+}
+
+/**
+ * Median over rounds of the mean per call (us); rounds interleave the
+ * functions, rotating their order. With $cpu, also the medians of this
+ * process's CPU time per call (us): on a loaded machine the wall clock
+ * counts the time waiting for a CPU too, the CPU time does not.
+ */
+function interleaved(array $fns, int $rounds, int $perRound, ?array &$cpu = null): array
 {
     $samples = array_fill_keys(array_keys($fns), []);
+    $cpuSamples = $samples;
     $names = array_keys($fns);
     for ($round = 0; $round < $rounds; $round++) {
         $k = $round % count($names);
         foreach (array_merge(array_slice($names, $k), array_slice($names, 0, $k)) as $m) {
             $f = $fns[$m];
+            $c = cpu_us();
             $t = hrtime(true);
             for ($i = 0; $i < $perRound; $i++) {
                 $f();
             }
             $samples[$m][] = (hrtime(true) - $t) / $perRound / 1000;
+            $cpuSamples[$m][] = (cpu_us() - $c) / $perRound;
         }
     }
+    $cpu = array_map('median', $cpuSamples);
     return array_map('median', $samples);
 }
 
-$med = interleaved($methods, $rounds, $perRound);
+$loadBefore = sys_getloadavg();
+$med = interleaved($methods, $rounds, $perRound, $cpu);
+$loadAfter = sys_getloadavg();
 
 // Where the sentinel path's extra time goes: its steps alone, same run.
 $locatorOptions = LibSentinel\Magento\SentinelSettings::fromCacheOptions($sentinelOptions)->resolveOptions();
@@ -133,6 +151,9 @@ echo json_encode([
     'ratio_sentinel_direct' => $med['sentinel'] / $med['direct'],
     'ratio_cm_direct' => $med['cm'] / $med['direct'],
     'ratio_cm_sentinel' => $med['cm'] / $med['sentinel'],
+    'cpu_us' => $cpu,
+    'ratio_cpu_sentinel_direct' => $cpu['sentinel'] / $cpu['direct'],
+    'loadavg_1min' => ['before' => $loadBefore[0], 'after' => $loadAfter[0]],
     'sentinel_steps_us' => $steps,
     'opcache' => function_exists('opcache_get_status') && (opcache_get_status(false)['opcache_enabled'] ?? false),
     'ext_sources' => ['shared_hits' => $st['shared_hits'], 'cache_hits' => $st['cache_hits'],

@@ -167,15 +167,16 @@ sn_host_follower_start() {
 
 # The extension built once per source state: sn_build_ext into DIR unless
 # DIR already holds a build of the same php-ext and libsentinel sources (a
-# checksum in DIR/.sn-sources). Echoes the path of sentinel.so. Lets the
+# checksum in DIR/.sn-sources, SN_CFLAGS included). Echoes the path of sentinel.so. Lets the
 # scripts that need the extension (tests/php/run.sh, tests/php/upstream/run.sh)
 # share one build: give them the same DIR (SN_EXT_BUILD).
 sn_build_ext_cached() {
     dir=$1
     root=$(sn_root)
-    sum=$(cat "$root"/php-ext/*.c "$root"/php-ext/*.h "$root"/php-ext/config.m4 \
+    sum=$({ cat "$root"/php-ext/*.c "$root"/php-ext/*.h "$root"/php-ext/config.m4 \
         "$root"/php-ext/scripts/sync-lib.sh "$root"/libsentinel/src/*.c "$root"/libsentinel/src/*.h \
-        "$root"/libsentinel/include/sentinel/*.h 2>/dev/null | md5sum | cut -d' ' -f1)
+        "$root"/libsentinel/include/sentinel/*.h 2>/dev/null; echo "CFLAGS=${SN_CFLAGS:-}"; } |
+        md5sum | cut -d' ' -f1)
     if [ -f "$dir/modules/sentinel.so" ] && [ "$(cat "$dir/.sn-sources" 2>/dev/null)" = "$sum" ]; then
         echo "== reusing the extension built in $dir (same sources)" >&2
     else

@@ -11,54 +11,58 @@
 #   tests/php/run.sh [run-tests.php args...]      e.g. tests/php/run.sh -m (valgrind)
 #
 # Environment: BUILD_DIR (CMake build, default /tmp/build-php), SENTINEL_TOPOLOGY,
-# SN_EXT_BUILD (scratch dir for the extension build), SN_CFLAGS.
+# SN_EXT_BUILD (the extension's build dir, default $BUILD_DIR/php-ext, reused
+# while the php-ext and libsentinel sources are unchanged), SN_CFLAGS.
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 
 root=$(sn_root)
-topology=$(sn_topology_bin)
 run_tests=$(sn_run_tests_php)
-ext=${SN_EXT_BUILD:-$(mktemp -d /tmp/sentinel-ext.XXXXXX)}
 log=$(mktemp /tmp/sentinel-phpt.XXXXXX)
 trap 'rm -f "$log"' EXIT
 
-echo "== building php-ext in $ext"
-sn_build_ext "$ext"
-echo "== built $ext/modules/sentinel.so"
+# One build per source state, shared with tests/php/upstream/run.sh when both
+# are given the same SN_EXT_BUILD (default $BUILD_DIR/php-ext).
+so=$(sn_build_ext_cached "${SN_EXT_BUILD:-${BUILD_DIR:-/tmp/build-php}/php-ext}")
+ext=$(dirname "$(dirname "$so")")
+echo "== built $so"
+# The tests as they are now (the cached build may hold an older copy); run
+# from the build dir so run-tests.php leaves nothing in the source tree.
+rm -rf "$ext/tests"
+cp -R "$root/php-ext/tests" "$ext/tests"
 
 echo "== running phpt tests (php-ext/tests, tests/php/bindings) under sentinel-topology"
-export bindings="$here/bindings"
 set +e
-NO_INTERACTION=1 REPORT_EXIT_STATUS=1 "$topology" run -- sh -c '
-    rt=$1; ext=$2; shift 2
-    exec php "$rt" -P -q --show-diff \
-        -d "extension=$ext/modules/sentinel.so" \
-        -d "sentinel.shared_cache_dir=$SENTINEL_TEST_DIR" \
-        "$@" "$ext/tests" "$bindings"
-' run-tests "$run_tests" "$ext" "$@" >"$log" 2>&1
+sn_run_phpt "$so" "$log" "$@" "$ext/tests" "$here/bindings"
 status=$?
 set -e
 
 # Each test's outcome (with diffs of failures) and the summary.
-sed -n '/^Running selected tests/,$p' "$log" | sed 's/\x1b\[[0-9;]*m//g' | sed -n '1,400p'
-passed=$(sed -n 's/^Tests passed *: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
-failed=$(sed -n 's/^Tests failed *: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
-skipped=$(sed -n 's/^Tests skipped *: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
-borked=$(sed -n 's/^Tests borked *: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
-leaked=$(sed -n 's/^Tests leaked *: *\([0-9]*\).*/\1/p' "$log" | tail -n 1)
-if [ -z "$passed" ]; then
-    echo "run-tests.php produced no summary (exit $status):" >&2
-    tail -n 40 "$log" >&2
-    exit 1
+sn_phpt_summary "$log" || exit 1
+passed=$sn_passed
+failed=$sn_failed
+skipped=$sn_skipped
+# The registry key builder alone (C, no PHP): no password in a key.
+echo "== tests/php/key/run.sh"
+if sh "$here/key/run.sh"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
 fi
-failed=$(( ${failed:-0} + ${borked:-0} + ${leaked:-0} ))
+# Steady state: no system call per resolve() (the readiness thread).
+echo "== tests/php/steady/syscalls.sh"
+if SN_EXT_SO="$so" sh "$here/steady/syscalls.sh"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+fi
 
 # Real php-fpm workers under load: sentinel traffic must stay bounded.
 if [ "${SN_SKIP_FPM:-}" != 1 ] && [ "$*" = "" ]; then
     echo "== tests/php/fpm_sentinel_load.sh"
-    if SN_EXT_SO="$ext/modules/sentinel.so" sh "$here/fpm_sentinel_load.sh"; then
+    if SN_EXT_SO="$so" sh "$here/fpm_sentinel_load.sh"; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))
@@ -67,7 +71,7 @@ fi
 # The shared cache across Unix users: root's CLI first, FPM workers as nobody.
 if [ "${SN_SKIP_FPM:-}" != 1 ] && [ "$*" = "" ]; then
     echo "== tests/php/fpm_shared_cache_users.sh"
-    if SN_EXT_SO="$ext/modules/sentinel.so" sh "$here/fpm_shared_cache_users.sh"; then
+    if SN_EXT_SO="$so" sh "$here/fpm_shared_cache_users.sh"; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))
@@ -79,7 +83,7 @@ fi
 build=${BUILD_DIR:-/tmp/build-php}
 if [ "${SN_SKIP_FPM:-}" != 1 ] && [ "$*" = "" ] && [ -x "$build/libsentinel/tools/sentinel-proxy" ]; then
     echo "== tests/php/fpm_host_follower.sh 8"
-    if SN_EXT_SO="$ext/modules/sentinel.so" sh "$here/fpm_host_follower.sh" 8; then
+    if SN_EXT_SO="$so" sh "$here/fpm_host_follower.sh" 8; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))
@@ -88,7 +92,7 @@ fi
 # A manual failover through the shared-memory path (host mode): 0 lost.
 if [ "${SN_SKIP_FPM:-}" != 1 ] && [ "$*" = "" ] && [ -x "$build/libsentinel/tools/sentinel-proxy" ]; then
     echo "== tests/php/host_follower_failover.sh"
-    if SN_EXT_SO="$ext/modules/sentinel.so" sh "$here/host_follower_failover.sh"; then
+    if SN_EXT_SO="$so" sh "$here/host_follower_failover.sh"; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))
@@ -98,14 +102,13 @@ fi
 # first request after a switch already uses the new master (proxy test).
 if [ "$*" = "" ] && [ -x "$build/libsentinel/tools/sentinel-proxy" ]; then
     echo "== proxy_php-watch (sentinel-proxy --watch feeding PHP workers)"
-    if SENTINEL_PHP_EXT="$ext/modules/sentinel.so" \
+    if SENTINEL_PHP_EXT="$so" \
         ctest --test-dir "$build" -R '^proxy_php-watch$' --output-on-failure; then
         passed=$((passed + 1))
     else
         failed=$((failed + 1))
     fi
 fi
-[ -z "${SN_EXT_BUILD:-}" ] && [ $status -eq 0 ] && [ "$failed" -eq 0 ] && rm -rf "$ext"
 
 # The pecl tarball must be complete and its bundled library current.
 echo "== php-ext/scripts/checkrel.sh"
