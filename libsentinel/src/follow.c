@@ -187,6 +187,10 @@ static void sync_fds(sentinel_follow_t *f)
 {
     sn_fdwant want[FOLLOW_MAX_FDS];
 
+    if (f->freed)
+        return;
+    if (f->group != NULL)
+        sn_follow_group_sync(f->group); /* the shared links it hears through */
     if (f->sock_cb == NULL || f->freed)
         return;
     sn_fdreg_sync(f->reg, &f->nreg, want, collect_fds(f, want, FOLLOW_MAX_FDS), follow_sock, f,
@@ -497,8 +501,11 @@ static void on_event(const sentinel_event *ev, void *ud)
     sn_hostport hp;
 
     f->st.events++;
-    if (f->event_cb && !f->freed)
-        f->event_cb(ev, f->event_ud);
+    if (f->event_cb && !f->freed) {
+        sync_fds(f); /* a link the event is about may have closed */
+        if (!f->freed)
+            f->event_cb(ev, f->event_ud);
+    }
     switch (ev->type) {
     case SENTINEL_EVENT_FAILOVER_STARTED:
         begin_failover(f, why, now);

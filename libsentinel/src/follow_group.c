@@ -25,7 +25,6 @@ struct sentinel_follow_group {
     int nreg;
     int depth;  /* inside a group call */
     int freed;  /* sentinel_follow_group_free() was called */
-    int closed; /* never set: sn_fdreg_sync's stop flag */
 };
 
 sentinel_follow_group_t *sentinel_follow_group_new(const sentinel_t *s, int *code)
@@ -110,16 +109,29 @@ static void group_sock(void *self, int fd, int op, int events)
     g->sock_cb(g, fd, (sentinel_follow_fd_op)op, events, g->sock_ud);
 }
 
+/* Tell the host what changed on the shared links. Runs inside a group
+ * call (depth > 0), so a sentinel_follow_group_free() from the socket
+ * callback only marks the group, and stops the sync; never after the group
+ * was freed (its host may have freed what the callback uses). */
 static void group_sync(sentinel_follow_group_t *g)
 {
     sn_fdwant want[GROUP_MAX_FDS];
     int n;
 
-    if (g->sock_cb == NULL)
+    if (g->sock_cb == NULL || g->freed)
         return;
+    g->depth++;
     n = sn_watch_wants(g->hub, want, GROUP_MAX_FDS);
     sn_fdreg_sync(g->reg, &g->nreg, want, n > GROUP_MAX_FDS ? GROUP_MAX_FDS : n, group_sock, g,
-                  &g->closed);
+                  &g->freed);
+    g->depth--;
+}
+
+/* follow.c: before a member's callbacks run host code, so that no REMOVE
+ * of a shared link arrives after the host could have reused its number. */
+void sn_follow_group_sync(sentinel_follow_group_t *g)
+{
+    group_sync(g);
 }
 
 /* One step of the shared links, with every member inside a call. fd -1:
@@ -151,12 +163,10 @@ static int group_step(sentinel_follow_group_t *g, int fd)
     for (size_t i = 0; i < entered; i++)
         sn_follow_leave(in[i]);
     free(in);
-    g->depth--;
-    if (g->freed && g->n == 0) {
-        group_destroy(g);
-        return rc;
-    }
     group_sync(g);
+    g->depth--;
+    if (g->freed && g->n == 0)
+        group_destroy(g);
     return rc;
 }
 

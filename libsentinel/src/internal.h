@@ -417,6 +417,8 @@ int sn_follow_leave(sentinel_follow_t *f);
 int sn_follow_busy(const sentinel_follow_t *f);
 /* follow_group.c: member f was freed. */
 void sn_follow_group_left(sentinel_follow_group_t *g, sentinel_follow_t *f);
+/* follow_group.c: tell the group's host about its links now (before host code). */
+void sn_follow_group_sync(sentinel_follow_group_t *g);
 
 /* ROLE check of one address with the data credentials. */
 int sn_check_role(const sn_config *cfg, const sn_hostport *hp, int64_t deadline_ms,
