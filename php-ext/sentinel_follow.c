@@ -193,12 +193,14 @@ void sn_php_follow_step(sn_php_entry *e, const sn_php_settings *cfg)
     sn_php_follow_run(e, 0);
 }
 
-void sn_php_follow_run(sn_php_entry *e, int timeout_ms)
+/* Hand the readiness thread the follower's sockets and timer as they are
+ * now (after any call that may have opened or closed one: the thread's
+ * poll() must not keep a closed socket alive). */
+static void ready_rearm(sn_php_entry *e)
 {
     sentinel_watch_fd fds[16];
     int n;
 
-    sentinel_follow_run_once(e->f, timeout_ms);
     if (e->f == NULL || e->ready_slot < 0)
         return;
     /* The sockets and the timer as they are now, for the next call. */
@@ -211,12 +213,18 @@ void sn_php_follow_run(sn_php_entry *e, int timeout_ms)
     }
 }
 
+void sn_php_follow_run(sn_php_entry *e, int timeout_ms)
+{
+    sentinel_follow_run_once(e->f, timeout_ms);
+    ready_rearm(e);
+}
+
 void sn_php_follow_verified(sn_php_entry *e, const sentinel_addr *a)
 {
     if (e->f != NULL && a->verified_at_ms != 0 &&
         sentinel_follow_get_state(e->f) == SENTINEL_FOLLOW_RESOLVING) {
         sentinel_follow_assume_master(e->f, a, NULL);
-        e->ready_due_ms = 0; /* its sockets and timers changed: run it next call */
+        ready_rearm(e); /* its sockets and timers changed */
     }
 }
 
@@ -429,7 +437,7 @@ void sn_php_follow_recheck(sn_php_entry *e)
     if (e->f == NULL || sentinel_follow_get_state(e->f) != SENTINEL_FOLLOW_FOLLOWING)
         return;
     sentinel_follow_recheck(e->f);
-    e->ready_due_ms = 0; /* its sockets and timers changed: run it next call */
+    ready_rearm(e); /* its sockets and timers changed */
     /* Set after the call: its own transition to RESOLVING runs inside it. */
     e->rechecking = sentinel_follow_get_state(e->f) == SENTINEL_FOLLOW_RESOLVING;
 }

@@ -121,15 +121,6 @@ static void on_fork_child(void)
         R.slot[s].used = false;
 }
 
-static int set_pipe_flags(int fd)
-{
-    int fl = fcntl(fd, F_GETFL);
-
-    if (fl == -1 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1)
-        return -1;
-    return fcntl(fd, F_SETFD, FD_CLOEXEC);
-}
-
 /* With R.mu held. */
 static bool start_thread(void)
 {
@@ -145,12 +136,10 @@ static bool start_thread(void)
             return false;
         R.atfork_set = true;
     }
-    if (pipe(R.wake) == -1) {
+    if (pipe2(R.wake, O_NONBLOCK | O_CLOEXEC) == -1) {
         R.wake[0] = R.wake[1] = -1;
         return false;
     }
-    if (set_pipe_flags(R.wake[0]) == -1 || set_pipe_flags(R.wake[1]) == -1)
-        goto fail;
     pthread_attr_init(&attr);
     pthread_attr_setstacksize(&attr, SN_READY_STACK);
     sigfillset(&all);
@@ -214,10 +203,9 @@ bool sn_php_ready_take(int slot)
 {
     atomic_int *flag = &R.slot[slot].flag;
 
-    if (!atomic_load_explicit(flag, memory_order_acquire))
-        return false;
-    atomic_store_explicit(flag, 0, memory_order_relaxed);
-    return true;
+    if (!atomic_load_explicit(flag, memory_order_relaxed))
+        return false; /* the common case: one plain load */
+    return atomic_exchange_explicit(flag, 0, memory_order_acquire) != 0;
 }
 
 bool sn_php_ready_arm(int slot, const sentinel_watch_fd *fds, int n)

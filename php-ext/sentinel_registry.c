@@ -254,7 +254,7 @@ static unsigned current_generation(void)
         if (pthread_atfork(NULL, NULL, on_fork_child) == 0)
             atfork_set = true;
         else
-            return ++fork_generation; /* cannot tell: assume a fork each call */
+            return (unsigned)getpid(); /* no fork hook: the pid tells a child */
     }
     return fork_generation;
 }

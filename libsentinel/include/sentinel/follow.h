@@ -329,7 +329,7 @@ SENTINEL_EXPORT int sentinel_follow_get_stats(const sentinel_follow_t *f,
  * group's calls, with every member of the group inside a call: the
  * re-entrancy rules above apply to each member (its on_fd / on_timeout /
  * run_once are refused, recheck and verify deferred, free deferred), and
- * the group's own on_fd / on_timeout are refused (-1) from any callback of
+ * the group's own on_fd / on_timeout are refused (SENTINEL_ERR_INVALID_ARGUMENT) from any callback of
  * a member or of the group. sentinel_follow_group_free() never frees a
  * group with members: the group goes when its last follower is freed.
  * ------------------------------------------------------------------------ */
