@@ -15,6 +15,9 @@
  *              stopped between answering a client and feeding its replicas
  *              takes that write with it; no proxy can prevent that, see
  *              DESIGN.md "What nothing lost means") and does not fail.
+ *              --tls-nodes: the nodes are TLS-only (port 0): learn a node
+ *              by CONFIG GET tls-port and check the acknowledged keys
+ *              through the proxy (which then forwards to the final master).
  *   slowreader pipeline GETs of a large value without reading, check the
  *              proxy's RSS stays bounded, then read and check every reply
  *   conns      open N connections, PING on each, PING again, close
@@ -52,6 +55,7 @@ static long opt_rss_limit_kb = 65536;
 static const char *opt_keys_out;
 static int opt_mux; /* writeloop: learn the node with INFO (multiplexed), not CONFIG */
 static const char *opt_fault_file; /* writeloop: "START END" wall-clock ms of a kill/freeze */
+static int opt_tls_nodes; /* writeloop: TLS-only nodes (tests/tls/test_proxy_tls.sh) */
 
 static int64_t wall_ms(void)
 {
@@ -153,7 +157,7 @@ static int cmd_writeloop(void)
         if (opt_mux)
             redisAppendCommand(c, "INFO server");
         else
-            redisAppendCommand(c, "CONFIG GET port");
+            redisAppendCommand(c, opt_tls_nodes ? "CONFIG GET tls-port" : "CONFIG GET port");
         ok = redisGetReply(c, (void **)&r1) == REDIS_OK &&
              redisGetReply(c, (void **)&r2) == REDIS_OK;
         if (ok && r1->type == REDIS_REPLY_STATUS && strcmp(r1->str, "OK") == 0) {
@@ -213,7 +217,7 @@ static int cmd_writeloop(void)
             usleep(100000);
             continue;
         }
-        r = redisCommand(c, "CONFIG GET port");
+        r = redisCommand(c, opt_tls_nodes ? "CONFIG GET tls-port" : "CONFIG GET port");
         if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
             final_port = atoi(r->element[1]->str);
         freeReplyObject(r);
@@ -223,7 +227,7 @@ static int cmd_writeloop(void)
             usleep(100000);
         }
     }
-    if (c)
+    if (c && !opt_tls_nodes)
         redisFree(c);
     if (opt_fault_file) {
         FILE *ff = fopen(opt_fault_file, "r");
@@ -237,8 +241,10 @@ static int cmd_writeloop(void)
     }
     if (final_port > 0) {
         struct timeval tv = {5, 0};
-        redisContext *m = redisConnectWithTimeout("127.0.0.1", final_port, tv);
-        if (m && !m->err && opt_password) {
+        /* TLS-only nodes: through the proxy, on the connection that just
+         * named the final master. */
+        redisContext *m = opt_tls_nodes ? c : redisConnectWithTimeout("127.0.0.1", final_port, tv);
+        if (m && !m->err && opt_password && !opt_tls_nodes) {
             redisReply *r = redisCommand(m, "AUTH %s", opt_password);
             freeReplyObject(r);
         }
@@ -271,6 +277,8 @@ static int cmd_writeloop(void)
             redisFree(m);
     } else {
         missing = -1;
+        if (c && opt_tls_nodes)
+            redisFree(c);
     }
     printf("attempted=%ld acked=%ld errors=%ld reconnects=%ld longest_gap_ms=%lld "
            "final_master=%d lost=%ld lost_acked_by_demoted=%ld lost_at_fault=%ld",
@@ -618,7 +626,7 @@ int main(int argc, char **argv)
         {"pid", required_argument, NULL, 'P'},      {"prefix", required_argument, NULL, 'x'},
         {"password", required_argument, NULL, 'a'}, {"rss-limit-kb", required_argument, NULL, 'r'},
         {"keys-out", required_argument, NULL, 'k'}, {"mux", no_argument, NULL, 'm'},
-        {"fault-file", required_argument, NULL, 'f'},
+        {"fault-file", required_argument, NULL, 'f'}, {"tls-nodes", no_argument, NULL, 't'},
         {NULL, 0, NULL, 0}};
     const char *mode;
     int ch;
@@ -642,6 +650,7 @@ int main(int argc, char **argv)
         case 'k': opt_keys_out = optarg; break;
         case 'm': opt_mux = 1; break;
         case 'f': opt_fault_file = optarg; break;
+        case 't': opt_tls_nodes = 1; break;
         default: return 2;
         }
     }

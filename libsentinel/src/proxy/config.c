@@ -60,6 +60,7 @@ sentinel_proxy_config_t *sentinel_proxy_config_new(void)
     c->log.level = SENTINEL_PROXY_LOG_INFO;
     c->shared_ttl_ms = 60000;
     c->multiplex = 1;
+    sn_tls_args_init(&c->tls.args);
     return c;
 }
 
@@ -86,6 +87,7 @@ void sentinel_proxy_config_free(sentinel_proxy_config_t *c)
     free_secret(&c->data_password);
     free_secret(&c->env_sentinel_password);
     free_secret(&c->env_data_password);
+    px_config_tls_free(&c->tls);
     free(c);
 }
 
@@ -123,17 +125,12 @@ static int parse_int(const char *key, const char *v, long min, long max, int *ou
 
 static int parse_bool(const char *key, const char *v, int *out, char *err, size_t errlen)
 {
-    if (!strcasecmp(v, "yes") || !strcasecmp(v, "on") || !strcasecmp(v, "true") ||
-        !strcmp(v, "1")) {
-        *out = 1;
-        return 0;
-    }
-    if (!strcasecmp(v, "no") || !strcasecmp(v, "off") || !strcasecmp(v, "false") ||
-        !strcmp(v, "0")) {
-        *out = 0;
-        return 0;
-    }
-    return fail(err, errlen, "%s: expected yes or no, got '%.64s'", key, v);
+    int on = sn_args_yes_no(v); /* tls_args.c: the same words as the TLS switches */
+
+    if (on == -1)
+        return fail(err, errlen, "%s: expected yes or no, got '%.64s'", key, v);
+    *out = on;
+    return 0;
 }
 
 int px_parse_listen(const char *s, char *host, size_t hostlen, int *port, char *err,
@@ -237,6 +234,12 @@ int sentinel_proxy_config_set(sentinel_proxy_config_t *c, const char *key, const
         return fail(err, errlen, "%s: missing value", key);
     if (strlen(v) >= PX_LINE_MAX)
         return fail(err, errlen, "%s: value too long", key);
+    /* TLS keys: their own table (config_tls.c). */
+    {
+        int rc = px_config_tls_set(&c->tls, key, v, err, errlen);
+        if (rc != 1)
+            return rc;
+    }
 
     if (!strcmp(key, "listen")) {
         if (!strcasecmp(v, "none") || *v == '\0') {
@@ -432,7 +435,8 @@ static int flag_at(int argc, char **argv, int i, char *key, size_t keylen, const
         *val = eq + 1;
         return i + 1;
     }
-    if (!strcmp(key, "watch") || !strcmp(key, "help") || !strcmp(key, "version")) {
+    if (!strcmp(key, "watch") || !strcmp(key, "help") || !strcmp(key, "version") ||
+        px_config_tls_is_switch(key)) {
         *val = "yes";
         return i + 1;
     }
@@ -527,7 +531,7 @@ int sentinel_proxy_config_check(const sentinel_proxy_config_t *c, char *err, siz
         return fail(err, errlen, "listen: no TCP listener and no unix socket");
     if (c->watch && c->shared_cache[0] == '\0')
         return fail(err, errlen, "watch: watch mode needs shared-cache (auto or a path)");
-    return 0;
+    return px_config_tls_check(&c->tls, err, errlen);
 }
 
 const char *sentinel_proxy_usage(void)

@@ -139,6 +139,8 @@ static void tick(sentinel_proxy_t *p)
     }
     for (px_conn *c = p->conns.head, *next; c; c = next) {
         next = c->next;
+        if (px_conn_check_deadline(p, c))
+            continue;
         /* Ended and not taking its last replies: it goes. */
         if ((c->flags & PX_UP_EOF) && c->u2c && p->now - c->since >= p->pause_ms)
             px_conn_drop(p, c, PX_DROP_NORMAL);
@@ -317,7 +319,8 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
         sentinel_set_timeout(p->sn, SENTINEL_TIMEOUT_CONNECT, c->connect_ms) != 0 ||
         sentinel_set_timeout(p->sn, SENTINEL_TIMEOUT_COMMAND, c->command_ms) != 0 ||
         sentinel_set_timeout(p->sn, SENTINEL_TIMEOUT_TOTAL, c->resolve_ms ? c->resolve_ms : 1) !=
-            0) {
+            0 ||
+        sn_tls_args_apply(p->sn, &c->tls.args) != 0) {
         snprintf(err, errlen, "%s", p->sn ? sentinel_errstr(p->sn) : "out of memory");
         goto fail;
     }
@@ -330,6 +333,11 @@ sentinel_proxy_t *sentinel_proxy_new(const sentinel_proxy_config_t *c, char *err
         goto fail;
     }
     px_loop_set_owner(p->loop, p);
+    /* TLS to the master shares the data nodes' SSL_CTX with the follower. */
+    if ((p->tls = px_tls_new(p->loop, &p->sn->cfg.tls[SENTINEL_TLS_DATA], &c->tls, setsize,
+                             p->bufsize, err, errlen)) == NULL &&
+        err[0] != '\0')
+        goto fail;
     if (pipe2(fds, O_NONBLOCK | O_CLOEXEC) == -1) {
         snprintf(err, errlen, "pipe: %s", strerror(errno));
         goto fail;
@@ -435,6 +443,7 @@ void sentinel_proxy_free(sentinel_proxy_t *p)
     }
     px_master_follow_free(p);
     px_mux_reap(p, 1);
+    px_tls_free(p->tls);
     px_admin_free(p->admin);
     px_pub_free(p->pub);
     sentinel_free(p->sn);
@@ -460,7 +469,7 @@ int sentinel_proxy_timeout(sentinel_proxy_t *p)
 
     if (p == NULL)
         return -1;
-    if (p->stopped || p->nfired > 0)
+    if (p->stopped || p->nfired > 0 || px_loop_has_pending(p->loop))
         return 0;
     now = sn_now_ms();
     due = p->tick_due;
