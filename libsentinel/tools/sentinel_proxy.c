@@ -53,6 +53,18 @@ struct cmdline {
     const char *shared_cache;
 };
 
+/* Flags that take no value: --watch and the TLS switches (--tls, ...). */
+static int is_switch(const char *a, size_t n)
+{
+    static const char *const names[] = {"watch", "tls", "insecure", "sentinel-tls",
+                                        "sentinel-insecure", "sentinel-no-tls"};
+
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+        if (strlen(names[i]) == n && !strncmp(a, names[i], n))
+            return 1;
+    return 0;
+}
+
 static void scan_args(int argc, char **argv, struct cmdline *cl)
 {
     memset(cl, 0, sizeof(*cl));
@@ -66,7 +78,7 @@ static void scan_args(int argc, char **argv, struct cmdline *cl)
         n = strcspn(a, "=");
         if (a[n] == '=')
             v = a + n + 1;
-        else if (!(n == 5 && !strncmp(a, "watch", 5)) && i + 1 < argc)
+        else if (!is_switch(a, n) && i + 1 < argc)
             v = argv[++i];
         if (n == 6 && !strncmp(a, "master", 6) && v) {
             int seen = 0;

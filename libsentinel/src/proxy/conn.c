@@ -625,7 +625,7 @@ static void accept_one(sentinel_proxy_t *p, int fd, int tcp)
     px_conn *c;
 
     if (p->conns.count + p->held.count >= p->max_clients || p->stopping) {
-        if (!px_tls_listener(p->tls)) /* a TLS client would not read plaintext */
+        if (!tcp || !px_tls_listener(p->tls)) /* a TLS client would not read plaintext */
             refuse(fd, "-ERR max number of clients reached\r\n");
         close(fd);
         p->ctr.conns_refused++;
@@ -640,7 +640,7 @@ static void accept_one(sentinel_proxy_t *p, int fd, int tcp)
         px_set_nodelay(fd);
     c->cfd = fd;
     c->ufd = -1;
-    if (px_tls_listener(p->tls)) {
+    if (tcp && px_tls_listener(p->tls)) {
         char why[256];
         if (px_tls_start(p->tls, fd, NULL, why, sizeof(why)) == -1) {
             px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "client TLS: %s", why);
@@ -656,7 +656,7 @@ static void accept_one(sentinel_proxy_t *p, int fd, int tcp)
     px_list_push(&p->held, c);
     if (p->state == PX_MASTER_UP)
         conn_attach(p, c);
-    else if (px_tls_listener(p->tls))
+    else if (px_tls_handshake_want(p->tls, fd) != PX_NONE)
         px_conn_update(p, c); /* held, but its TLS handshake goes on */
     /* else held: no upstream, nothing read, until a master is verified */
 }
