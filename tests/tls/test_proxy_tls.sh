@@ -161,6 +161,14 @@ if start_proxy H "${FAST[@]}" "${MTLS[@]}" --sni wrong.example --sentinel-sni lo
         "$(PLAIN_CLI -p "$H_PORT" ping)" "MASTERDOWN.*hostname mismatch" "$H_LOG"
     stop_proxy "$H_PID"
 fi
+# --insecure: no verification anywhere, the proxy's own master connections
+# included.
+if start_proxy I "${MTLS[@]}" --cacert "$DIR/otherca.crt" --insecure \
+        --sentinel-cacert "$DIR/ca.crt"; then
+    expect "--insecure: a master certificate of an unknown CA is accepted" \
+        "$(PLAIN_CLI -p "$I_PORT" ping)" "^PONG$" "$I_LOG"
+    stop_proxy "$I_PID"
+fi
 # Plaintext to TLS ports: the sentinels reset us; the error says TLS.
 if start_proxy N "${FAST[@]}"; then
     # (The follower reports the sentinels that reset it as not answering.)

@@ -68,8 +68,11 @@ px_tls *px_tls_new(px_loop *loop, const sn_tls_opts *up, const px_tls_config *tc
         goto fail;
     }
     if (up_on) {
-        /* A reference to the context the options hold: one per proxy. */
+        /* A reference to the context the options hold: one per proxy.
+         * (The copy takes a bitwise copy and gives it its own strings.) */
+        t->up = *up;
         if (sn_tls_opts_copy(&t->up, up) == -1) {
+            memset(&t->up, 0, sizeof(t->up));
             fail(err, errlen, "out of memory");
             goto fail;
         }
