@@ -54,7 +54,8 @@ start_proxy() { # var-prefix flags...
     shift
     port=$(free_port)
     "${DEATHSIG[@]}" "$PROXY_BIN" --listen "127.0.0.1:$port" --sentinel "127.0.0.1:$P_S1,127.0.0.1:$P_S2" \
-        --master "$M" --max-clients 2000 "${MTLS[@]}" "$@" 2>>"$OUT/proxy-$name.log" &
+        --master "$M" --max-clients 2000 --connect-timeout 2000 "${MTLS[@]}" "$@" \
+        2>>"$OUT/proxy-$name.log" &
     PIDS+=($!)
     printf -v "${name}_PID" '%s' "$!"
     printf -v "${name}_PORT" '%s' "$port"
