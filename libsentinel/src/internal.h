@@ -271,6 +271,10 @@ struct sn_tls_ops {
     /* Bytes decrypted and buffered inside the connection: a poll on the
      * socket does not wake for them (sentinel-proxy's loop asks). */
     size_t (*pending)(const sn_tls_conn *c);
+    /* Read whole socket buffers, not a record header and then its body:
+     * half the recv() calls; the caller must then ask pending() after a
+     * read, as bytes of the next records may wait inside. */
+    void (*read_ahead)(sn_tls_conn *c);
     /* The server side (sentinel-proxy's TLS listener): a context with a
      * certificate and key, verifying client certificates against ca_file
      * when it is not NULL (an SSL_CTX, freed with ctx_free); NULL with e set. */

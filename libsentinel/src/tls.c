@@ -623,7 +623,15 @@ static ssize_t sn_tls_recv(sn_tls_conn *c, void *buf, size_t cap, short *want, s
 
 static size_t sn_tls_pending(const sn_tls_conn *c)
 {
-    return (size_t)SSL_pending(c->ssl);
+    /* Decrypted bytes, or (read-ahead) record bytes read from the socket. */
+    int n = SSL_pending(c->ssl);
+
+    return n > 0 ? (size_t)n : (size_t)SSL_has_pending(c->ssl);
+}
+
+static void sn_tls_read_ahead(sn_tls_conn *c)
+{
+    SSL_set_read_ahead(c->ssl, 1);
 }
 
 /* ------------------------------------------------------------------------
@@ -716,6 +724,11 @@ static size_t sn_tls_pending(const sn_tls_conn *c)
     return 0;
 }
 
+static void sn_tls_read_ahead(sn_tls_conn *c)
+{
+    (void)c;
+}
+
 static void *sn_tls_server_ctx_new(const char *cert, const char *key, const char *ca_file,
                                    sn_err *e)
 {
@@ -781,6 +794,7 @@ static const sn_tls_ops tls_ops = {
     .send = sn_tls_send,
     .recv = sn_tls_recv,
     .pending = sn_tls_pending,
+    .read_ahead = sn_tls_read_ahead,
     .server_ctx_new = sn_tls_server_ctx_new,
     .ctx_free = sn_tls_ctx_free,
     .conn_accept = sn_tls_conn_accept,

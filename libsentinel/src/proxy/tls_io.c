@@ -137,6 +137,7 @@ int px_tls_start(px_tls *t, int fd, const char *host, char *why, size_t whylen)
              : t->ops->conn_accept(t->listen_ctx, sn_transport_get(), fd, &e);
     if (c == NULL)
         return fail(why, whylen, e.msg);
+    t->ops->read_ahead(c); /* px_io_recv() asks pending() after every read */
     t->conns[fd] = c;
     t->want[fd] = host ? PX_WRITABLE : PX_READABLE; /* who speaks first */
     return 0;
