@@ -163,18 +163,19 @@ int sn_tls_args_sentinels_on(const sn_tls_args *a)
 #define PICK(f) (own->f ? own->f : all->f)
 #define PICK_INT(f) (own->f >= 0 ? own->f : all->f >= 0 ? all->f : 0)
 
+/* Setters succeed with 0 (SENTINEL_OK); anything else is a failure. */
 static int apply_role(sentinel_t *s, int role, int on, const sn_tls_args_role *own,
                       const sn_tls_args_role *all)
 {
     if (!on)
         return 0;
-    if (sentinel_set_tls_ca(s, role, PICK(cacert), PICK(cacertdir)) == -1 ||
-        sentinel_set_tls_cert(s, role, PICK(cert), PICK(key)) == -1 ||
-        sentinel_set_tls_server_name(s, role, PICK(sni)) == -1 ||
-        sentinel_set_tls_verify(s, role, !PICK_INT(insecure)) == -1 ||
-        sentinel_set_tls_min_version(s, role, PICK_INT(min_version)) == -1)
+    if (sentinel_set_tls_ca(s, role, PICK(cacert), PICK(cacertdir)) != 0 ||
+        sentinel_set_tls_cert(s, role, PICK(cert), PICK(key)) != 0 ||
+        sentinel_set_tls_server_name(s, role, PICK(sni)) != 0 ||
+        sentinel_set_tls_verify(s, role, !PICK_INT(insecure)) != 0 ||
+        sentinel_set_tls_min_version(s, role, PICK_INT(min_version)) != 0)
         return -1;
-    return sentinel_set_tls(s, role, 1);
+    return sentinel_set_tls(s, role, 1) != 0 ? -1 : 0;
 }
 
 #undef PICK
@@ -182,7 +183,7 @@ static int apply_role(sentinel_t *s, int role, int on, const sn_tls_args_role *o
 
 int sn_tls_args_apply(sentinel_t *s, const sn_tls_args *a)
 {
-    if (apply_role(s, SENTINEL_TLS_DATA, sn_tls_args_data_on(a), &a->all, &a->all) == -1)
+    if (apply_role(s, SENTINEL_TLS_DATA, sn_tls_args_data_on(a), &a->all, &a->all) != 0)
         return -1;
     return apply_role(s, SENTINEL_TLS_SENTINELS, sn_tls_args_sentinels_on(a), &a->sentinels,
                       &a->all);
