@@ -140,11 +140,11 @@ void px_loop_del(px_loop *l, int fd, int mask)
     /* Errors are ignored: the fd may already be closed, which removed it. */
     epoll_ctl(l->epfd, left == PX_NONE ? EPOLL_CTL_DEL : EPOLL_CTL_MOD, fd, &ee);
     f->mask = left;
+    /* A pending mark stays: a connection that stops reading for a while
+     * (backpressure) still has those bytes when it reads again. */
     if (left == PX_NONE) {
         f->proc = NULL;
         f->ud = NULL;
-        if (f->pending == 1)
-            f->pending = 2;
     }
 }
 

@@ -39,7 +39,9 @@ int px_loop_wait(px_loop *l, int timeout_ms);
 int px_loop_fd(const px_loop *l);
 /* fd has bytes buffered in user space (TLS) that epoll cannot see: while
  * on, and fd wants PX_READABLE, px_loop_wait() does not sleep and
- * dispatches it as readable. Forgotten when fd's interest is removed. */
+ * dispatches it as readable. It stays on while fd wants nothing (a
+ * connection under backpressure); the owner turns it off (a read that
+ * drained it, or the fd's end: px_tls_end). */
 void px_loop_set_pending(px_loop *l, int fd, int on);
 /* 1 when a pending fd wants to be read (a host loop must not sleep). */
 int px_loop_has_pending(const px_loop *l);
