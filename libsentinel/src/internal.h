@@ -92,8 +92,9 @@ typedef struct sn_tls_opts {
     char *ca_file, *ca_dir, *cert, *key, *sni;
     void *ctx;
     /* tls.c's functions, set by its setters: the core reaches TLS only
-     * through them, so a static link that never sets a TLS option (the
-     * proxy) pulls in neither tls.o nor OpenSSL. NULL: no option ever set. */
+     * through them, so a static link that never sets a TLS option pulls in
+     * neither tls.o nor OpenSSL (sentinel-proxy, which has TLS options,
+     * links both). NULL: no option ever set. */
     const sn_tls_ops *ops;
 } sn_tls_opts;
 
@@ -278,7 +279,25 @@ struct sn_tls_ops {
     ssize_t (*send)(sn_tls_conn *c, const void *buf, size_t len, short *want, sn_err *e);
     /* Bytes read, 0 peer closed, SN_WOULD_BLOCK (*want set), or -1 (e set). */
     ssize_t (*recv)(sn_tls_conn *c, void *buf, size_t cap, short *want, sn_err *e);
+    /* Bytes decrypted and buffered inside the connection: a poll on the
+     * socket does not wake for them (sentinel-proxy's loop asks). */
+    size_t (*pending)(const sn_tls_conn *c);
+    /* Read whole socket buffers, not a record header and then its body:
+     * half the recv() calls; the caller must then ask pending() after a
+     * read, as bytes of the next records may wait inside. */
+    void (*read_ahead)(sn_tls_conn *c);
+    /* The server side (sentinel-proxy's TLS listener): a context with a
+     * certificate and key, verifying client certificates against ca_file
+     * when it is not NULL (an SSL_CTX, freed with ctx_free); NULL with e set. */
+    void *(*server_ctx_new)(const char *cert, const char *key, const char *ca_file, sn_err *e);
+    void (*ctx_free)(void *ctx);
+    /* A TLS server over transport handle h; NULL with e set. */
+    sn_tls_conn *(*conn_accept)(void *ctx, const sn_transport *t, int h, sn_err *e);
 };
+
+/* tls.c's functions, for code that sets up TLS without a handle's
+ * options (sentinel-proxy's listener). Links tls.c and OpenSSL in. */
+const sn_tls_ops *sn_tls_ops_get(void);
 
 /* options.c: free / copy a role's options (through ops when set). */
 void sn_tls_opts_free(sn_tls_opts *o);

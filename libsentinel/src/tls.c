@@ -464,12 +464,32 @@ static int is_ip_literal(const char *host)
     return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
 }
 
+/* A connection over transport handle h with ctx: 1 with *out set, 0 when
+ * OpenSSL failed (*out set, the caller reports and frees), -1 out of
+ * memory (e set). */
+static int conn_alloc(void *ctx, const sn_transport *t, int h, sn_tls_conn **out, sn_err *e)
+{
+    sn_tls_conn *c;
+
+    if ((*out = c = calloc(1, sizeof(*c))) == NULL)
+        return sn_err_set(e, SENTINEL_ERR_NO_MEMORY, "out of memory");
+    c->io.t = t;
+    c->io.h = h;
+    ERR_clear_error();
+    if ((c->ssl = SSL_new(ctx)) == NULL || (c->bio = BIO_new(bio_method)) == NULL)
+        return 0;
+    BIO_set_data(c->bio, &c->io);
+    SSL_set_bio(c->ssl, c->bio, c->bio); /* the SSL owns the BIO now */
+    return 1;
+}
+
 static sn_tls_conn *sn_tls_conn_new(const sn_tls_opts *o, const sn_transport *t, int h,
                                      const char *host, sn_err *e)
 {
     sn_tls_conn *c;
     const char *name = o->sni ? o->sni : host;
     char why[256];
+    int rc;
 
     pthread_once(&bio_once, bio_method_init);
     if (o->ctx == NULL || bio_method == NULL) {
@@ -478,17 +498,10 @@ static sn_tls_conn *sn_tls_conn_new(const sn_tls_opts *o, const sn_transport *t,
                                         "or key): see the error of the TLS setter");
         return NULL;
     }
-    if ((c = calloc(1, sizeof(*c))) == NULL) {
-        sn_err_set(e, SENTINEL_ERR_NO_MEMORY, "out of memory");
+    if ((rc = conn_alloc(o->ctx, t, h, &c, e)) == -1)
         return NULL;
-    }
-    c->io.t = t;
-    c->io.h = h;
-    ERR_clear_error();
-    if ((c->ssl = SSL_new(o->ctx)) == NULL || (c->bio = BIO_new(bio_method)) == NULL)
+    if (rc == 0)
         goto fail;
-    BIO_set_data(c->bio, &c->io);
-    SSL_set_bio(c->ssl, c->bio, c->bio); /* the SSL owns the BIO now */
     SSL_set_connect_state(c->ssl);
     /* SNI carries names only, never an address (RFC 6066). */
     if (!is_ip_literal(name) && SSL_set_tlsext_host_name(c->ssl, name) != 1)
@@ -614,7 +627,133 @@ static ssize_t sn_tls_recv(sn_tls_conn *c, void *buf, size_t cap, short *want, s
     return -1;
 }
 
+static size_t sn_tls_pending(const sn_tls_conn *c)
+{
+    /* Decrypted bytes, or (read-ahead) record bytes read from the socket. */
+    int n = SSL_pending(c->ssl);
+
+    return n > 0 ? (size_t)n : (size_t)SSL_has_pending(c->ssl);
+}
+
+static void sn_tls_read_ahead(sn_tls_conn *c)
+{
+    SSL_set_read_ahead(c->ssl, 1);
+}
+
+/* ------------------------------------------------------------------------
+ * The server side (sentinel-proxy's TLS listener)
+ * ------------------------------------------------------------------------ */
+
+static void *sn_tls_server_ctx_new(const char *cert, const char *key, const char *ca_file,
+                                   sn_err *e)
+{
+    SSL_CTX *ctx;
+    char why[256];
+
+    ERR_clear_error();
+    if ((ctx = SSL_CTX_new(TLS_server_method())) == NULL) {
+        ssl_error_text(why, sizeof(why));
+        sn_err_set(e, SENTINEL_ERR_TLS, "TLS listener: cannot create context: %s", why);
+        return NULL;
+    }
+    SSL_CTX_set_mode(ctx, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF | SSL_OP_NO_RENEGOTIATION);
+    /* No session tickets: a read never has to wait for a write, and no
+     * ticket key lives in the process. */
+    SSL_CTX_set_num_tickets(ctx, 0);
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(ctx, cert) != 1) {
+        ssl_error_text(why, sizeof(why));
+        sn_err_set(e, SENTINEL_ERR_TLS, "TLS listener: cannot load certificate %s: %s", cert,
+                   why);
+        goto fail;
+    }
+    if (SSL_CTX_use_PrivateKey_file(ctx, key, SSL_FILETYPE_PEM) != 1 ||
+        SSL_CTX_check_private_key(ctx) != 1) {
+        ssl_error_text(why, sizeof(why));
+        sn_err_set(e, SENTINEL_ERR_TLS, "TLS listener: cannot use key %s: %s", key, why);
+        goto fail;
+    }
+    if (ca_file) {
+        STACK_OF(X509_NAME) *names;
+        if (SSL_CTX_load_verify_locations(ctx, ca_file, NULL) != 1 ||
+            (names = SSL_load_client_CA_file(ca_file)) == NULL) {
+            ssl_error_text(why, sizeof(why));
+            sn_err_set(e, SENTINEL_ERR_TLS, "TLS listener: cannot load client CA %s: %s",
+                       ca_file, why);
+            goto fail;
+        }
+        SSL_CTX_set_client_CA_list(ctx, names);
+        SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, NULL);
+    }
+    return ctx;
+fail:
+    ERR_clear_error();
+    SSL_CTX_free(ctx);
+    return NULL;
+}
+
+static void sn_tls_ctx_free(void *ctx)
+{
+    SSL_CTX_free(ctx);
+}
+
+static sn_tls_conn *sn_tls_conn_accept(void *ctx, const sn_transport *t, int h, sn_err *e)
+{
+    sn_tls_conn *c;
+    char why[256];
+
+    pthread_once(&bio_once, bio_method_init);
+    if (ctx == NULL || bio_method == NULL) {
+        sn_err_set(e, SENTINEL_ERR_TLS, "TLS listener is not set up");
+        return NULL;
+    }
+    switch (conn_alloc(ctx, t, h, &c, e)) {
+    case -1:
+        return NULL;
+    case 0:
+        ssl_error_text(why, sizeof(why));
+        sn_err_set(e, SENTINEL_ERR_TLS, "TLS setup for a client: %s", why);
+        sn_tls_conn_free(c);
+        return NULL;
+    }
+    SSL_set_accept_state(c->ssl);
+    return c;
+}
+
 #else /* !SENTINEL_HAVE_TLS: never reached, the options cannot turn TLS on */
+
+static size_t sn_tls_pending(const sn_tls_conn *c)
+{
+    (void)c;
+    return 0;
+}
+
+static void sn_tls_read_ahead(sn_tls_conn *c)
+{
+    (void)c;
+}
+
+static void *sn_tls_server_ctx_new(const char *cert, const char *key, const char *ca_file,
+                                   sn_err *e)
+{
+    (void)cert, (void)key, (void)ca_file;
+    sn_err_set(e, SENTINEL_ERR_TLS, "this build of libsentinel has no TLS support");
+    return NULL;
+}
+
+static void sn_tls_ctx_free(void *ctx)
+{
+    (void)ctx;
+}
+
+static sn_tls_conn *sn_tls_conn_accept(void *ctx, const sn_transport *t, int h, sn_err *e)
+{
+    (void)ctx, (void)t, (void)h;
+    sn_err_set(e, SENTINEL_ERR_TLS, "this build of libsentinel has no TLS support");
+    return NULL;
+}
 
 static sn_tls_conn *sn_tls_conn_new(const sn_tls_opts *o, const sn_transport *t, int h,
                                      const char *host, sn_err *e)
@@ -660,4 +799,14 @@ static const sn_tls_ops tls_ops = {
     .handshake = sn_tls_handshake,
     .send = sn_tls_send,
     .recv = sn_tls_recv,
+    .pending = sn_tls_pending,
+    .read_ahead = sn_tls_read_ahead,
+    .server_ctx_new = sn_tls_server_ctx_new,
+    .ctx_free = sn_tls_ctx_free,
+    .conn_accept = sn_tls_conn_accept,
 };
+
+const sn_tls_ops *sn_tls_ops_get(void)
+{
+    return &tls_ops;
+}

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "sentinel/sentinel.h"
+#include "tls_args.h"
 
 /* Exit codes: 0 success, 2 usage, and 10 + the library's error code, so
  * every error class has its own fixed code (documented in --help). */
@@ -163,50 +164,9 @@ static int parse_int(const char *arg, const char *opt, int lo, int hi, int *out)
     return 0;
 }
 
-/* TLS flags of one role; NULL / -1 for "not given". The data nodes' are
- * the plain flags; the sentinels' fall back to them. */
-struct tls_flags {
-    int on, insecure, min_version;
-    const char *cacert, *cacertdir, *cert, *key, *sni;
-};
-
-#define TLS_FLAGS_UNSET {-1, -1, -1, NULL, NULL, NULL, NULL, NULL}
-
-static int parse_tls_version(const char *arg, const char *opt, int *out)
-{
-    if (strcmp(arg, "1.2") == 0)
-        *out = SENTINEL_TLS_V1_2;
-    else if (strcmp(arg, "1.3") == 0)
-        *out = SENTINEL_TLS_V1_3;
-    else {
-        fprintf(stderr, "sentinel-resolve: %s is 1.2 or 1.3, got '%s'\n", opt, arg);
-        return -1;
-    }
-    return 0;
-}
-
-#define PICK(f) (own->f != NULL ? own->f : base->f)
-#define PICK_INT(f) (own->f != -1 ? own->f : base->f != -1 ? base->f : 0)
-
-/* Apply own's flags, falling back to base's, to role; 0 or -1. Nothing is
- * set when TLS stays off, so a plaintext run never loads a certificate. */
-static int apply_tls(sentinel_t *s, int role, const struct tls_flags *own,
-                     const struct tls_flags *base)
-{
-    if (!PICK_INT(on))
-        return 0;
-    if (sentinel_set_tls_ca(s, role, PICK(cacert), PICK(cacertdir)) != SENTINEL_OK ||
-        sentinel_set_tls_cert(s, role, PICK(cert), PICK(key)) != SENTINEL_OK ||
-        sentinel_set_tls_server_name(s, role, PICK(sni)) != SENTINEL_OK ||
-        sentinel_set_tls_verify(s, role, !PICK_INT(insecure)) != SENTINEL_OK ||
-        sentinel_set_tls_min_version(s, role, PICK_INT(min_version)) != SENTINEL_OK ||
-        sentinel_set_tls(s, role, 1) != SENTINEL_OK)
-        return -1;
-    return 0;
-}
-
-#undef PICK
-#undef PICK_INT
+/* The TLS flags as given (tls_args.c, shared with sentinel-proxy). File
+ * scope: still reachable when an early exit skips freeing it. */
+static sn_tls_args tls_args;
 
 struct watch_ctx {
     const char *master;
@@ -324,11 +284,13 @@ int main(int argc, char **argv)
     int nsent = 0, nmaps = 0, connect_ms = 0, command_ms = 0, total_ms = 0, tries = 0;
     int quorum = 0, verify = 1, discovery = 1, watch = 0, duration = 0, opt, code;
     enum format fmt = FMT_PLAIN;
-    struct tls_flags data_tls = TLS_FLAGS_UNSET, sent_tls = TLS_FLAGS_UNSET, *tf;
+    int longindex = 0, tls_rc;
+    char msg[256];
     sentinel_t *s = NULL;
     sentinel_addr a;
 
-    while ((opt = getopt_long(argc, argv, "s:m:t:wf:hV", longopts, NULL)) != -1) {
+    sn_tls_args_init(&tls_args);
+    while ((opt = getopt_long(argc, argv, "s:m:t:wf:hV", longopts, &longindex)) != -1) {
         switch (opt) {
         case 's':
             if (nsent == 64)
@@ -373,25 +335,13 @@ int main(int argc, char **argv)
                 return EXIT_USAGE;
             break;
         case 20: case 21: case 22: case 23: case 24: case 25: case 26: case 27:
-        case 30: case 31: case 32: case 33: case 34: case 35: case 36: case 37:
-            tf = opt >= 30 ? &sent_tls : &data_tls;
-            switch (opt % 10) {
-            case 0: tf->on = 1; break;
-            case 1: tf->cacert = optarg; break;
-            case 2: tf->cacertdir = optarg; break;
-            case 3: tf->cert = optarg; break;
-            case 4: tf->key = optarg; break;
-            case 5: tf->sni = optarg; break;
-            case 6: tf->insecure = 1; break;
-            case 7:
-                if (parse_tls_version(optarg, opt >= 30 ? "--sentinel-tls-min-version"
-                                                        : "--tls-min-version",
-                                      &tf->min_version))
-                    return EXIT_USAGE;
-                break;
+        case 30: case 31: case 32: case 33: case 34: case 35: case 36: case 37: case 38:
+            if (sn_tls_args_set(&tls_args, longopts[longindex].name, optarg ? optarg : "yes",
+                                msg, sizeof(msg)) != 0) {
+                fprintf(stderr, "sentinel-resolve: --%s\n", msg);
+                return EXIT_USAGE;
             }
             break;
-        case 38: sent_tls.on = 0; break;
         case 'f':
             if (strcmp(optarg, "plain") == 0)
                 fmt = FMT_PLAIN;
@@ -435,9 +385,11 @@ int main(int argc, char **argv)
         sentinel_set_retry(s, tries, 0, 0) != SENTINEL_OK ||
         sentinel_set_quorum(s, quorum) != SENTINEL_OK ||
         sentinel_set_verify(s, verify) != SENTINEL_OK ||
-        sentinel_set_discovery(s, discovery) != SENTINEL_OK ||
-        apply_tls(s, SENTINEL_TLS_DATA, &data_tls, &data_tls) == -1 ||
-        apply_tls(s, SENTINEL_TLS_SENTINELS, &sent_tls, &data_tls) == -1)
+        sentinel_set_discovery(s, discovery) != SENTINEL_OK)
+        goto lib_error;
+    tls_rc = sn_tls_args_apply(s, &tls_args);
+    sn_tls_args_free(&tls_args); /* the handle copied what it needs */
+    if (tls_rc == -1)
         goto lib_error;
 
     if ((code = sentinel_resolve(s, 0, &a)) != SENTINEL_OK) {

@@ -130,6 +130,8 @@ seed $P errors 'master mymaster\nmax-clients 0\n'
 seed $P unknown_key 'bogus 1\n'
 seed $P routes 'sentinel 127.0.0.1:26379\nroute 127.0.0.1:6380 cache\nroute 127.0.0.1:6381=sessions\nroute [::1]:0=page\n'
 seed $P route_clash 'sentinel 127.0.0.1:26379\nmaster cache\nlisten 127.0.0.1:6380\nroute 127.0.0.1:6380=cache\nroute 127.0.0.1:6381\n'
+seed $P tls 'master m\nsentinel 127.0.0.1:26379\ntls yes\ncacert /etc/redis/tls/ca.crt\ncacertdir /etc/ssl/certs\ncert c.crt\nkey c.key\nsni redis.example\ninsecure no\ntls-min-version 1.3\nsentinel-tls no\nsentinel-cacert s.crt\nsentinel-sni s.example\nsentinel-insecure yes\nsentinel-tls-min-version 1.2\ntls-listen-cert p.crt\ntls-listen-key p.key\ntls-listen-cacert ca.crt\n'
+seed $P tls_errors 'tls maybe\ntls-min-version 1.1\nsni a b\ncacert \ntls-listen-cacert ca.crt\n'
 A2=proxy_args
 seed $A2 basic '--sentinel\n127.0.0.1:26379\n--master\nmymaster\n--listen\n127.0.0.1:0'
 seed $A2 equals '--sentinel=127.0.0.1:26379,[::1]:26380\n--master=mymaster\n--admin=127.0.0.1:9121\n--log-level=debug\n--idle-timeout=30000'
@@ -138,6 +140,7 @@ seed $A2 help '--help'
 seed $A2 missing_value '--master'
 seed $A2 routes '--sentinel\n127.0.0.1:26379\n--route\n127.0.0.1:0=cache\n--route=127.0.0.1:0=sessions\n--master\nmain'
 seed $A2 watch_masters '--watch\n--shared-cache\nauto\n--sentinel\n127.0.0.1:26379\n--master\na\n--master\nb\n--master\na'
+seed $A2 tls '--tls\n--cacert\nca.crt\n--cert\nc.crt\n--key\nc.key\n--sentinel-no-tls\n--insecure\n--sni=x\n--tls-listen-cert\np.crt\n--tls-listen-key=p.key\n--master\nm\n--sentinel\n127.0.0.1:1'
 
 # ---- the PHP extension's INI values (php-ext/sentinel_ini.c) ------------
 # Records of [setting byte][length byte][value]; setting numbers as in

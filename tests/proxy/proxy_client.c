@@ -21,6 +21,9 @@
  *              nothing lost means") and does not fail. Any other lost
  *              write fails, however close to the fault: the window is the
  *              replication lag measured in the run, not a fixed second.
+ *              --tls-nodes: the nodes are TLS-only (port 0): learn a node
+ *              by CONFIG GET tls-port and check the acknowledged keys
+ *              through the proxy (which then forwards to the final master).
  *   syncpoint  straight to the master on --port (not through the proxy):
  *              note the wall-clock ms, SET a marker, WAIT until every
  *              connected replica has it. Prints "MS US REPLICAS LAG_MS":
@@ -66,6 +69,7 @@ static long opt_rss_limit_kb = 65536;
 static const char *opt_keys_out;
 static int opt_mux; /* writeloop: learn the node with INFO (multiplexed), not CONFIG */
 static const char *opt_fault_file; /* writeloop: "START END PORT" of a kill/freeze */
+static int opt_tls_nodes; /* writeloop: TLS-only nodes (tests/tls/test_proxy_tls.sh) */
 
 static int64_t wall_ms(void)
 {
@@ -175,7 +179,7 @@ static int cmd_writeloop(void)
         if (opt_mux)
             redisAppendCommand(c, "INFO server");
         else
-            redisAppendCommand(c, "CONFIG GET port");
+            redisAppendCommand(c, opt_tls_nodes ? "CONFIG GET tls-port" : "CONFIG GET port");
         ok = redisGetReply(c, (void **)&r1) == REDIS_OK &&
              redisGetReply(c, (void **)&r2) == REDIS_OK;
         if (ok && r1->type == REDIS_REPLY_STATUS && strcmp(r1->str, "OK") == 0) {
@@ -235,7 +239,7 @@ static int cmd_writeloop(void)
             usleep(100000);
             continue;
         }
-        r = redisCommand(c, "CONFIG GET port");
+        r = redisCommand(c, opt_tls_nodes ? "CONFIG GET tls-port" : "CONFIG GET port");
         if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
             final_port = atoi(r->element[1]->str);
         freeReplyObject(r);
@@ -245,7 +249,7 @@ static int cmd_writeloop(void)
             usleep(100000);
         }
     }
-    if (c)
+    if (c && !opt_tls_nodes)
         redisFree(c);
     if (opt_fault_file) {
         FILE *ff = fopen(opt_fault_file, "r");
@@ -259,8 +263,10 @@ static int cmd_writeloop(void)
     }
     if (final_port > 0) {
         struct timeval tv = {5, 0};
-        redisContext *m = redisConnectWithTimeout("127.0.0.1", final_port, tv);
-        if (m && !m->err && opt_password) {
+        /* TLS-only nodes: through the proxy, on the connection that just
+         * named the final master. */
+        redisContext *m = opt_tls_nodes ? c : redisConnectWithTimeout("127.0.0.1", final_port, tv);
+        if (m && !m->err && opt_password && !opt_tls_nodes) {
             redisReply *r = redisCommand(m, "AUTH %s", opt_password);
             freeReplyObject(r);
         }
@@ -296,6 +302,8 @@ static int cmd_writeloop(void)
             redisFree(m);
     } else {
         missing = -1;
+        if (c && opt_tls_nodes)
+            redisFree(c);
     }
     printf("attempted=%ld acked=%ld errors=%ld reconnects=%ld longest_gap_ms=%lld "
            "final_master=%d lost=%ld lost_acked_by_demoted=%ld lost_at_fault=%ld "
@@ -695,7 +703,7 @@ int main(int argc, char **argv)
         {"pid", required_argument, NULL, 'P'},      {"prefix", required_argument, NULL, 'x'},
         {"password", required_argument, NULL, 'a'}, {"rss-limit-kb", required_argument, NULL, 'r'},
         {"keys-out", required_argument, NULL, 'k'}, {"mux", no_argument, NULL, 'm'},
-        {"fault-file", required_argument, NULL, 'f'},
+        {"fault-file", required_argument, NULL, 'f'}, {"tls-nodes", no_argument, NULL, 't'},
         {NULL, 0, NULL, 0}};
     const char *mode;
     int ch;
@@ -719,6 +727,7 @@ int main(int argc, char **argv)
         case 'k': opt_keys_out = optarg; break;
         case 'm': opt_mux = 1; break;
         case 'f': opt_fault_file = optarg; break;
+        case 't': opt_tls_nodes = 1; break;
         default: return 2;
         }
     }

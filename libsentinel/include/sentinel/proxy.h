@@ -56,7 +56,10 @@ extern "C" {
  * master, sentinel-user, sentinel-password, data-user, data-password,
  * connect-timeout, command-timeout, resolve-timeout, poll-interval,
  * probe-interval, pause-timeout, idle-timeout, max-clients, buffer-size,
- * admin, log-level, watch, shared-cache, shared-cache-ttl, route.
+ * admin, log-level, watch, shared-cache, shared-cache-ttl, route; TLS: tls,
+ * cacert, cacertdir, cert, key, sni, insecure, tls-min-version (and
+ * sentinel-tls, sentinel-no-tls, sentinel-cacert, ... for the sentinels
+ * only), tls-listen-cert, tls-listen-key, tls-listen-cacert.
  *
  * Several masters: "route HOST:PORT=NAME" (repeatable) gives master NAME a
  * listener of its own, and watch mode follows every "master" given; one

@@ -47,6 +47,7 @@ sentinel_proxy_config_t *sentinel_proxy_config_new(void)
     c->log.level = SENTINEL_PROXY_LOG_INFO;
     c->shared_ttl_ms = 60000;
     c->multiplex = 1;
+    sn_tls_args_init(&c->tls.args);
     return c;
 }
 
@@ -73,6 +74,7 @@ void sentinel_proxy_config_free(sentinel_proxy_config_t *c)
     free_secret(&c->data_password);
     free_secret(&c->env_sentinel_password);
     free_secret(&c->env_data_password);
+    px_config_tls_free(&c->tls);
     free(c);
 }
 
@@ -110,17 +112,12 @@ static int parse_int(const char *key, const char *v, long min, long max, int *ou
 
 static int parse_bool(const char *key, const char *v, int *out, char *err, size_t errlen)
 {
-    if (!strcasecmp(v, "yes") || !strcasecmp(v, "on") || !strcasecmp(v, "true") ||
-        !strcmp(v, "1")) {
-        *out = 1;
-        return 0;
-    }
-    if (!strcasecmp(v, "no") || !strcasecmp(v, "off") || !strcasecmp(v, "false") ||
-        !strcmp(v, "0")) {
-        *out = 0;
-        return 0;
-    }
-    return fail(err, errlen, "%s: expected yes or no, got '%.64s'", key, v);
+    int on = sn_args_yes_no(v); /* tls_args.c: the same words as the TLS switches */
+
+    if (on == -1)
+        return fail(err, errlen, "%s: expected yes or no, got '%.64s'", key, v);
+    *out = on;
+    return 0;
 }
 
 int px_parse_listen(const char *s, char *host, size_t hostlen, int *port, char *err,
@@ -226,6 +223,12 @@ int px_config_set(sentinel_proxy_config_t *c, const char *key, const char *v, ch
         return fail(err, errlen, "%s: value too long", key);
     {
         int rc = px_config_route_set(c, key, v, err, errlen); /* several masters */
+        if (rc != 1)
+            return rc;
+    }
+    /* TLS keys: their own table (config_tls.c). */
+    {
+        int rc = px_config_tls_set(&c->tls, key, v, err, errlen);
         if (rc != 1)
             return rc;
     }
@@ -423,7 +426,8 @@ static int flag_at(int argc, char **argv, int i, char *key, size_t keylen, const
         *val = eq + 1;
         return i + 1;
     }
-    if (!strcmp(key, "watch") || !strcmp(key, "help") || !strcmp(key, "version")) {
+    if (!strcmp(key, "watch") || !strcmp(key, "help") || !strcmp(key, "version") ||
+        px_config_tls_is_switch(key)) {
         *val = "yes";
         return i + 1;
     }
@@ -526,7 +530,7 @@ int px_config_check(const sentinel_proxy_config_t *c, char *err, size_t errlen)
         return fail(err, errlen, "listen: no TCP listener and no unix socket");
     if (c->watch && c->shared_cache[0] == '\0')
         return fail(err, errlen, "watch: watch mode needs shared-cache (auto or a path)");
-    return 0;
+    return px_config_tls_check(&c->tls, err, errlen);
 }
 
 const char *sentinel_proxy_usage(void)
@@ -569,8 +573,33 @@ const char *sentinel_proxy_usage(void)
            "  --sentinel-password P    or env SENTINEL_PASSWORD\n"
            "  --data-user U            ACL user for the ROLE checks on Redis nodes\n"
            "  --data-password P        or env REDIS_PASSWORD (clients AUTH themselves)\n"
+           "TLS to the master and the sentinels (as redis-cli names it; the master's\n"
+           "connections, the ROLE checks and the sentinel links alike):\n"
+           "  --tls                    connect with TLS, verifying the server certificate\n"
+           "                           and its name (or IP address)\n"
+           "  --cacert FILE            CA certificates (PEM) to verify servers with\n"
+           "  --cacertdir DIR          a directory of hashed CA certificates\n"
+           "  --cert FILE              client certificate (PEM), for mutual TLS\n"
+           "  --key FILE               its key (PEM, unencrypted)\n"
+           "  --sni NAME               server name to send and verify instead of the\n"
+           "                           address connected to\n"
+           "  --insecure               no certificate or name verification\n"
+           "  --tls-min-version V      1.2 (default) or 1.3\n"
+           "  The same with a --sentinel- prefix apply to the sentinels only, where their\n"
+           "  settings differ: --sentinel-tls, --sentinel-no-tls, --sentinel-cacert,\n"
+           "  --sentinel-cacertdir, --sentinel-cert, --sentinel-key, --sentinel-sni,\n"
+           "  --sentinel-insecure, --sentinel-tls-min-version. In a config file the\n"
+           "  switches take yes or no (\"tls yes\").\n"
+           "TLS from clients (the TCP listener then speaks TLS only; the unix socket\n"
+           "stays plaintext):\n"
+           "  --tls-listen-cert FILE   the proxy's certificate (PEM chain)\n"
+           "  --tls-listen-key FILE    its key (PEM, unencrypted)\n"
+           "  --tls-listen-cacert FILE verify client certificates against these CAs and\n"
+           "                           refuse clients without one (default: none asked)\n"
+           "  A client that does not finish its handshake in pause-timeout is closed.\n"
            "Timing (milliseconds):\n"
-           "  --connect-timeout MS     connect to a node or sentinel (default 250)\n"
+           "  --connect-timeout MS     connect to a node or sentinel, TLS handshake included\n"
+           "                           (default 250)\n"
            "  --command-timeout MS     one ROLE or sentinel reply (default 250)\n"
            "  --resolve-timeout MS     first resolution at start (default 5000)\n"
            "  --poll-interval MS       sentinel polling backstop (default 1000)\n"

@@ -113,6 +113,15 @@ void px_conn_update(sentinel_proxy_t *p, px_conn *c)
     }
     if (c->u2c)
         want_c |= PX_WRITABLE;
+    /* A TLS handshake under way waits for what it waits for, nothing else. */
+    if (p->tls) {
+        int hs = px_tls_handshake_want(p->tls, c->cfd);
+        if (hs != PX_NONE)
+            want_c = hs;
+        if (c->state == PX_CONN_CONNECTING && c->ufd >= 0 &&
+            (hs = px_tls_handshake_want(p->tls, c->ufd)) != PX_NONE)
+            want_u = hs;
+    }
 
     have = px_loop_mask(p->loop, c->cfd);
     if (have & ~want_c)
@@ -142,9 +151,11 @@ void px_conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how)
         px_mux_forget(p, c);
     px_mux_bind(p, c, NULL);
     px_loop_del(p->loop, c->cfd, PX_READABLE | PX_WRITABLE);
+    px_tls_end(p->tls, c->cfd);
     close(c->cfd);
     if (c->ufd >= 0) {
         px_loop_del(p->loop, c->ufd, PX_READABLE | PX_WRITABLE);
+        px_tls_end(p->tls, c->ufd);
         if (how == PX_DROP_SWITCH)
             px_close_abort(c->ufd);
         else
@@ -233,7 +244,8 @@ void px_conn_connect(sentinel_proxy_t *p, px_conn *c)
     px_set_nodelay(fd);
     c->ufd = fd;
     if (connect(fd, (struct sockaddr *)&p->master_sa, p->master_salen) == 0) {
-        c->state = PX_CONN_OPEN;
+        /* With TLS the handshake comes first: on_upstream starts it. */
+        c->state = px_tls_upstream(p->tls) ? PX_CONN_CONNECTING : PX_CONN_OPEN;
     } else if (errno == EINPROGRESS) {
         c->state = PX_CONN_CONNECTING;
     } else {
@@ -292,7 +304,7 @@ void px_buf_release(sentinel_proxy_t *p, px_buf **b)
 static int buf_flush(sentinel_proxy_t *p, px_buf **b, int fd)
 {
     while ((*b)->pos < (*b)->len) {
-        ssize_t n = send(fd, (*b)->data + (*b)->pos, (*b)->len - (*b)->pos, MSG_NOSIGNAL);
+        ssize_t n = px_io_send(p->tls, fd, (*b)->data + (*b)->pos, (*b)->len - (*b)->pos);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -315,13 +327,13 @@ static int forward(sentinel_proxy_t *p, int src, int dst, px_buf **pending, uint
 {
     ssize_t n, w;
 
-    n = recv(src, p->scratch, p->bufsize, 0);
+    n = px_io_recv(p->tls, src, p->scratch, p->bufsize);
     if (n == 0)
         return -2;
     if (n < 0)
         return (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) ? 0 : -1;
     *counter += (uint64_t)n;
-    w = send(dst, p->scratch, (size_t)n, MSG_NOSIGNAL);
+    w = px_io_send(p->tls, dst, p->scratch, (size_t)n);
     if (w < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
             return -1;
@@ -378,6 +390,79 @@ void px_client_eof(sentinel_proxy_t *p, px_conn *c)
         px_conn_update(p, c);
 }
 
+/* ------------------------------------------------------------------------
+ * TLS handshakes (tls_io.c): a client's with us, ours with the master. A
+ * master connection stays CONNECTING until its handshake is done, so the
+ * connect deadline covers both.
+ * ------------------------------------------------------------------------ */
+
+static void client_handshake(sentinel_proxy_t *p, px_conn *c)
+{
+    char why[256];
+
+    if (px_tls_handshake(p->tls, c->cfd, why, sizeof(why)) == -1) {
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "client fd %d: TLS handshake failed: %s",
+                c->cfd, why);
+        px_conn_drop(p, c, PX_DROP_NORMAL);
+        return;
+    }
+    px_conn_update(p, c);
+}
+
+/* The master connection failed (TLS, or its deadline): the client gets the
+ * reason as an error, best effort, and goes; the master is probed. */
+static void upstream_failed(sentinel_proxy_t *p, px_conn *c, const char *why)
+{
+    char line[512];
+    int n = snprintf(line, sizeof(line), "-ERR sentinel-proxy: master %s:%d: %s\r\n",
+                     p->master.host, p->master.port, why);
+    size_t len = n < 0 ? 0 : (size_t)n >= sizeof(line) ? sizeof(line) - 1 : (size_t)n;
+
+    px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "client fd %d: master %s:%d: %s", c->cfd,
+            p->master.host, p->master.port, why);
+    if (len >= 2)
+        memcpy(line + len - 2, "\r\n", 2);
+    if (c->u2c == NULL && px_tls_handshake_want(p->tls, c->cfd) == PX_NONE) {
+        ssize_t w = px_io_send(p->tls, c->cfd, line, len);
+        (void)w;
+    }
+    p->ctr.upstream_errors++;
+    px_conn_drop(p, c, PX_DROP_NORMAL);
+    px_master_suspect(p, why);
+}
+
+static void upstream_handshake(sentinel_proxy_t *p, px_conn *c)
+{
+    char why[256];
+    int rc = px_tls_handshake(p->tls, c->ufd, why, sizeof(why));
+
+    if (rc == -1) {
+        upstream_failed(p, c, why);
+        return;
+    }
+    if (rc == 1)
+        c->state = PX_CONN_OPEN;
+    px_conn_update(p, c);
+}
+
+int px_conn_check_deadline(sentinel_proxy_t *p, px_conn *c)
+{
+    if (c->state == PX_CONN_CONNECTING && p->now - c->since >= p->connect_ms) {
+        upstream_failed(p, c,
+                        px_tls_handshake_want(p->tls, c->ufd) != PX_NONE
+                            ? "TLS handshake timed out"
+                            : "connect timed out");
+        return 1;
+    }
+    if (px_tls_handshake_want(p->tls, c->cfd) != PX_NONE && p->now - c->since >= p->pause_ms) {
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO,
+                "client fd %d: no TLS handshake in %d ms; closed", c->cfd, p->pause_ms);
+        px_conn_drop(p, c, PX_DROP_NORMAL);
+        return 1;
+    }
+    return 0;
+}
+
 static void on_client(px_loop *l, int fd, void *ud, int mask)
 {
     sentinel_proxy_t *p = px_loop_owner(l);
@@ -385,6 +470,10 @@ static void on_client(px_loop *l, int fd, void *ud, int mask)
     int rc;
 
     (void)fd;
+    if (px_tls_handshake_want(p->tls, c->cfd) != PX_NONE) {
+        client_handshake(p, c);
+        return;
+    }
     if ((mask & PX_WRITABLE) && c->u2c) {
         /* Replies the client was too slow for. */
         rc = buf_flush(p, &c->u2c, c->cfd);
@@ -445,6 +534,15 @@ static void upstream_connected(sentinel_proxy_t *p, px_conn *c)
         px_master_suspect(p, strerror(err ? err : errno));
         return;
     }
+    if (px_tls_upstream(p->tls)) {
+        char why[256];
+        if (px_tls_start(p->tls, c->ufd, p->master.host, why, sizeof(why)) == -1) {
+            upstream_failed(p, c, why);
+            return;
+        }
+        upstream_handshake(p, c);
+        return;
+    }
     c->state = PX_CONN_OPEN;
     px_conn_update(p, c);
 }
@@ -457,7 +555,9 @@ static void on_upstream(px_loop *l, int fd, void *ud, int mask)
 
     (void)fd;
     if (c->state == PX_CONN_CONNECTING) {
-        if (mask & PX_WRITABLE)
+        if (px_tls_handshake_want(p->tls, c->ufd) != PX_NONE)
+            upstream_handshake(p, c);
+        else if (mask & PX_WRITABLE)
             upstream_connected(p, c);
         return;
     }
@@ -479,7 +579,7 @@ static void on_upstream(px_loop *l, int fd, void *ud, int mask)
          * had its "+OK" already: each must be "+OK" again, or the client's
          * new connection is not in the state it believes: close it. */
         char tmp[16];
-        ssize_t n = recv(c->ufd, tmp, c->skip, 0);
+        ssize_t n = px_io_recv(p->tls, c->ufd, tmp, c->skip);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
             return;
         for (ssize_t i = 0; i < n; i++, c->skip--)
@@ -525,7 +625,8 @@ static void accept_one(sentinel_proxy_t *p, int fd, int tcp)
     px_conn *c;
 
     if (p->conns.count + p->held.count >= p->max_clients || p->stopping) {
-        refuse(fd, "-ERR max number of clients reached\r\n");
+        if (!tcp || !px_tls_listener(p->tls)) /* a TLS client would not read plaintext */
+            refuse(fd, "-ERR max number of clients reached\r\n");
         close(fd);
         p->ctr.conns_refused++;
         return;
@@ -539,12 +640,24 @@ static void accept_one(sentinel_proxy_t *p, int fd, int tcp)
         px_set_nodelay(fd);
     c->cfd = fd;
     c->ufd = -1;
+    if (tcp && px_tls_listener(p->tls)) {
+        char why[256];
+        if (px_tls_start(p->tls, fd, NULL, why, sizeof(why)) == -1) {
+            px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "client TLS: %s", why);
+            close(fd);
+            free(c);
+            p->ctr.conns_refused++;
+            return;
+        }
+    }
     c->state = PX_CONN_HELD;
     c->since = p->now;
     p->ctr.conns_total++;
     px_list_push(&p->held, c);
     if (p->state == PX_MASTER_UP)
         conn_attach(p, c);
+    else if (px_tls_handshake_want(p->tls, fd) != PX_NONE)
+        px_conn_update(p, c); /* held, but its TLS handshake goes on */
     /* else held: no upstream, nothing read, until a master is verified */
 }
 

@@ -17,8 +17,11 @@
 
 #define PX_LOOP_BATCH 256
 
+/* px_file.pending: the fd is on the pending list (1 with bytes pending,
+ * 2 stale: dropped from the list at the next pass). */
 typedef struct px_file {
     int mask;
+    int pending;
     px_file_proc *proc;
     void *ud;
 } px_file;
@@ -28,6 +31,8 @@ struct px_loop {
     int setsize;
     px_file *files;
     void *owner;
+    int *pend;        /* fds with bytes buffered in user space (TLS) */
+    int npend, pcap;
     struct epoll_event fired[PX_LOOP_BATCH];
 };
 
@@ -57,6 +62,7 @@ void px_loop_free(px_loop *l)
         return;
     close(l->epfd);
     free(l->files);
+    free(l->pend);
     free(l);
 }
 
@@ -134,10 +140,71 @@ void px_loop_del(px_loop *l, int fd, int mask)
     /* Errors are ignored: the fd may already be closed, which removed it. */
     epoll_ctl(l->epfd, left == PX_NONE ? EPOLL_CTL_DEL : EPOLL_CTL_MOD, fd, &ee);
     f->mask = left;
+    /* A pending mark stays: a connection that stops reading for a while
+     * (backpressure) still has those bytes when it reads again. */
     if (left == PX_NONE) {
         f->proc = NULL;
         f->ud = NULL;
     }
+}
+
+void px_loop_set_pending(px_loop *l, int fd, int on)
+{
+    px_file *f;
+
+    if (fd < 0 || fd >= l->setsize)
+        return;
+    f = &l->files[fd];
+    if (!on) {
+        if (f->pending == 1)
+            f->pending = 2;
+        return;
+    }
+    if (f->pending == 0) {
+        if (l->npend == l->pcap) {
+            int cap = l->pcap ? 2 * l->pcap : 16;
+            int *np = realloc(l->pend, (size_t)cap * sizeof(*np));
+            if (np == NULL)
+                return; /* the bytes wait for the peer's next record */
+            l->pend = np;
+            l->pcap = cap;
+        }
+        l->pend[l->npend++] = fd;
+    }
+    f->pending = 1;
+}
+
+/* A pending fd that wants to be read: do not sleep. */
+int px_loop_has_pending(const px_loop *l)
+{
+    for (int i = 0; i < l->npend; i++) {
+        const px_file *f = &l->files[l->pend[i]];
+        if (f->pending == 1 && (f->mask & PX_READABLE))
+            return 1;
+    }
+    return 0;
+}
+
+/* Dispatch the pending fds as readable, then drop the stale entries. The
+ * handlers may add fds (appended: dispatched next time). */
+static void pending_dispatch(px_loop *l)
+{
+    int n = l->npend, keep = 0;
+
+    for (int i = 0; i < n; i++) {
+        int fd = l->pend[i];
+        px_file *f = &l->files[fd];
+        if (f->pending == 1 && (f->mask & PX_READABLE) && f->proc)
+            f->proc(l, fd, f->ud, PX_READABLE);
+    }
+    for (int i = 0; i < l->npend; i++) {
+        px_file *f = &l->files[l->pend[i]];
+        if (f->pending == 1)
+            l->pend[keep++] = l->pend[i];
+        else
+            f->pending = 0;
+    }
+    l->npend = keep;
 }
 
 int px_loop_mask(const px_loop *l, int fd)
@@ -149,7 +216,7 @@ int px_loop_mask(const px_loop *l, int fd)
 
 int px_loop_wait(px_loop *l, int timeout_ms)
 {
-    int n = epoll_wait(l->epfd, l->fired, PX_LOOP_BATCH, timeout_ms);
+    int n = epoll_wait(l->epfd, l->fired, PX_LOOP_BATCH, px_loop_has_pending(l) ? 0 : timeout_ms);
 
     if (n == -1)
         return errno == EINTR ? 0 : -1;
@@ -172,5 +239,7 @@ int px_loop_wait(px_loop *l, int timeout_ms)
         if (mask && f->proc)
             f->proc(l, fd, f->ud, mask);
     }
+    if (l->npend)
+        pending_dispatch(l);
     return n;
 }

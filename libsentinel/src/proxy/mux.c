@@ -93,7 +93,9 @@ static void shared_sync(sentinel_proxy_t *p, px_shup *sh)
     int want = PX_NONE;
 
     if (sh->state == PX_SH_CONNECTING) {
-        want = PX_WRITABLE;
+        want = px_tls_handshake_want(p->tls, sh->fd);
+        if (want == PX_NONE)
+            want = PX_WRITABLE; /* the TCP connect */
     } else if (sh->state == PX_SH_OPEN) {
         if (sh->in_pos == sh->in_len)
             want |= PX_READABLE;
@@ -198,6 +200,7 @@ void px_mux_close(sentinel_proxy_t *p, px_shup *sh, px_drop_how how)
 
     if (sh->fd >= 0) {
         px_loop_del(p->loop, sh->fd, PX_READABLE | PX_WRITABLE);
+        px_tls_end(p->tls, sh->fd);
         if (how == PX_DROP_SWITCH)
             px_close_abort(sh->fd);
         else
@@ -358,7 +361,8 @@ static void shared_connect(sentinel_proxy_t *p, px_shup *sh)
     px_rep_init(&sh->rep);
     p->ctr.shared_connects++;
     if (connect(fd, (struct sockaddr *)&p->master_sa, p->master_salen) == 0) {
-        sh->state = PX_SH_OPEN;
+        /* With TLS the handshake comes first: on_shared starts it. */
+        sh->state = px_tls_upstream(p->tls) ? PX_SH_CONNECTING : PX_SH_OPEN;
     } else if (errno == EINPROGRESS) {
         sh->state = PX_SH_CONNECTING;
     } else {
@@ -389,7 +393,7 @@ static void shared_flush(sentinel_proxy_t *p, px_shup *sh)
         ssize_t n;
         if (lim == 0)
             break; /* our AUTH/SELECT first: nothing else runs before it is accepted */
-        n = send(sh->fd, sh->out + sh->out_pos, lim, MSG_NOSIGNAL);
+        n = px_io_send(p->tls, sh->fd, sh->out + sh->out_pos, lim);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -608,7 +612,7 @@ ssize_t px_client_take(sentinel_proxy_t *p, px_conn *c, const char *data, size_t
     if (c->flags & PX_CL_DEAD)
         return (ssize_t)len;
     if (c->u2c == NULL) {
-        ssize_t w = send(c->cfd, data, len, MSG_NOSIGNAL);
+        ssize_t w = px_io_send(p->tls, c->cfd, data, len);
         if (w < 0) {
             if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                 return -1;
@@ -860,6 +864,33 @@ void px_mux_deliver_all(sentinel_proxy_t *p)
             px_mux_deliver(p, sh);
 }
 
+/* TCP is up: the TLS handshake (the connection stays CONNECTING during it,
+ * so the connect deadline covers it), then the queued requests go. */
+static void shared_connected(sentinel_proxy_t *p, px_shup *sh)
+{
+    char why[256], msg[320];
+    int rc = 1;
+
+    if (px_tls_upstream(p->tls)) {
+        if (px_tls_handshake_want(p->tls, sh->fd) == PX_NONE &&
+            px_tls_start(p->tls, sh->fd, p->master.host, why, sizeof(why)) == -1)
+            rc = -1;
+        else
+            rc = px_tls_handshake(p->tls, sh->fd, why, sizeof(why));
+    }
+    if (rc == -1) {
+        snprintf(msg, sizeof(msg), "master %s:%d: %s", p->master.host, p->master.port, why);
+        px_mux_fail(p, sh, msg);
+        px_master_suspect(p, msg);
+        return;
+    }
+    if (rc == 1) {
+        sh->state = PX_SH_OPEN;
+        shared_flush(p, sh);
+    }
+    shared_sync(p, sh);
+}
+
 static void on_shared(px_loop *l, int fd, void *ud, int mask)
 {
     sentinel_proxy_t *p = px_loop_owner(l);
@@ -867,26 +898,26 @@ static void on_shared(px_loop *l, int fd, void *ud, int mask)
 
     (void)fd;
     if (sh->state == PX_SH_CONNECTING) {
-        int err = 0;
-        socklen_t len = sizeof(err);
-        if (!(mask & PX_WRITABLE))
-            return;
-        if (getsockopt(sh->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
-            char why[128];
-            snprintf(why, sizeof(why), "%s", strerror(err ? err : errno));
-            px_mux_fail(p, sh, why);
-            px_master_suspect(p, why);
-            return;
+        if (px_tls_handshake_want(p->tls, sh->fd) == PX_NONE) {
+            int err = 0;
+            socklen_t len = sizeof(err);
+            if (!(mask & PX_WRITABLE))
+                return;
+            if (getsockopt(sh->fd, SOL_SOCKET, SO_ERROR, &err, &len) == -1 || err != 0) {
+                char why[128];
+                snprintf(why, sizeof(why), "%s", strerror(err ? err : errno));
+                px_mux_fail(p, sh, why);
+                px_master_suspect(p, why);
+                return;
+            }
         }
-        sh->state = PX_SH_OPEN;
-        shared_flush(p, sh);
-        shared_sync(p, sh);
+        shared_connected(p, sh);
         return;
     }
     if (mask & PX_WRITABLE)
         shared_flush(p, sh);
     if ((mask & PX_READABLE) && sh->state == PX_SH_OPEN && sh->in_pos == sh->in_len) {
-        ssize_t n = recv(sh->fd, sh->in, p->bufsize, 0);
+        ssize_t n = px_io_recv(p->tls, sh->fd, sh->in, p->bufsize);
         if (n <= 0) {
             if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
                 return;
@@ -1047,13 +1078,13 @@ void px_mux_client_read(sentinel_proxy_t *p, px_conn *c)
             b->len -= b->pos;
             b->pos = 0;
         }
-        n = recv(c->cfd, b->data + b->len, p->bufsize - b->len, 0);
+        n = px_io_recv(p->tls, c->cfd, b->data + b->len, p->bufsize - b->len);
         if (n > 0)
             b->len += (uint32_t)n;
         base = b->data;
         have = b->len;
     } else {
-        n = recv(c->cfd, p->scratch, p->bufsize, 0);
+        n = px_io_recv(p->tls, c->cfd, p->scratch, p->bufsize);
         base = p->scratch;
         have = n > 0 ? (size_t)n : 0;
     }

@@ -139,6 +139,8 @@ static void tick(sentinel_proxy_t *p)
     }
     for (px_conn *c = p->conns.head, *next; c; c = next) {
         next = c->next;
+        if (px_conn_check_deadline(p, c))
+            continue;
         /* Ended and not taking its last replies: it goes. */
         if ((c->flags & PX_UP_EOF) && c->u2c && p->now - c->since >= p->pause_ms)
             px_conn_drop(p, c, PX_DROP_NORMAL);
@@ -394,7 +396,8 @@ static sentinel_proxy_t *proxy_new(const sentinel_proxy_config_t *c, sentinel_pr
         sentinel_set_timeout(p->sn, SENTINEL_TIMEOUT_CONNECT, c->connect_ms) != 0 ||
         sentinel_set_timeout(p->sn, SENTINEL_TIMEOUT_COMMAND, c->command_ms) != 0 ||
         sentinel_set_timeout(p->sn, SENTINEL_TIMEOUT_TOTAL, c->resolve_ms ? c->resolve_ms : 1) !=
-            0) {
+            0 ||
+        sn_tls_args_apply(p->sn, &c->tls.args) != 0) {
         snprintf(err, errlen, "%s", p->sn ? sentinel_errstr(p->sn) : "out of memory");
         goto fail;
     }
@@ -403,6 +406,12 @@ static sentinel_proxy_t *proxy_new(const sentinel_proxy_config_t *c, sentinel_pr
         -1)
         goto fail;
     if (px_loop_with_wake(p, setsize, err, errlen) == -1)
+        goto fail;
+    /* TLS to the master shares the data nodes' SSL_CTX with the follower. */
+    err[0] = '\0';
+    if ((p->tls = px_tls_new(p->loop, &p->sn->cfg.tls[SENTINEL_TLS_DATA], &c->tls, setsize,
+                             p->bufsize, err, errlen)) == NULL &&
+        err[0] != '\0')
         goto fail;
 
     if (!p->watch_only) {
@@ -508,6 +517,7 @@ void sentinel_proxy_free(sentinel_proxy_t *p)
     }
     px_master_follow_free(p);
     px_mux_reap(p, 1);
+    px_tls_free(p->tls);
     px_admin_free(p->admin);
     px_pub_free(p->pub);
     sentinel_free(p->sn);
@@ -535,7 +545,7 @@ int sentinel_proxy_timeout(sentinel_proxy_t *p)
         return -1;
     if (p->routes)
         return px_router_timeout(p);
-    if (p->stopped || p->nfired > 0)
+    if (p->stopped || p->nfired > 0 || px_loop_has_pending(p->loop))
         return 0;
     now = sn_now_ms();
     due = p->tick_due;

@@ -10,6 +10,7 @@
 #include <signal.h>
 
 #include "proxy/proxy_int.h"
+#include "proxy/tls_io.h"
 #include "sentinel/follow.h"
 
 #define PX_FOLLOW_FDS (SN_MAX_SENTINELS + 2) /* the follower's fds: links, poller, probe */
@@ -209,6 +210,7 @@ struct sentinel_proxy {
     int resolve_failed; /* the first resolution cannot go on (px_resolve_first) */
 
     char errstr[256]; /* sentinel_proxy_errstr() (api.c) */
+    px_tls *tls; /* TLS to the master and/or from clients (tls_io.c); NULL: none */
 };
 
 /* The implementations behind proxy.h's wrappers (api.c). NULL or -1 with
@@ -242,6 +244,9 @@ void px_conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how);
 void px_conn_connect(sentinel_proxy_t *p, px_conn *c);
 /* Both directions finished? */
 int px_conn_finished(const sentinel_proxy_t *p, const px_conn *c);
+/* Tick: a master connection (TCP connect and TLS handshake) or a client's
+ * TLS handshake that outlived its deadline goes. 1 when c was dropped. */
+int px_conn_check_deadline(sentinel_proxy_t *p, px_conn *c);
 void px_client_eof(sentinel_proxy_t *p, px_conn *c);
 void px_update_all(sentinel_proxy_t *p);
 int px_buf_keep(sentinel_proxy_t *p, px_buf **b, const char *data, size_t len);

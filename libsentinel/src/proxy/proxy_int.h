@@ -11,6 +11,7 @@
 
 #include "internal.h"
 #include "sentinel/proxy.h"
+#include "tls_args.h"
 
 /* ---- loop.c: a small epoll event loop, after redis' ae.c ---------------- */
 
@@ -36,6 +37,14 @@ int px_loop_mask(const px_loop *l, int fd);
  * or -1 on an epoll failure other than EINTR. */
 int px_loop_wait(px_loop *l, int timeout_ms);
 int px_loop_fd(const px_loop *l);
+/* fd has bytes buffered in user space (TLS) that epoll cannot see: while
+ * on, and fd wants PX_READABLE, px_loop_wait() does not sleep and
+ * dispatches it as readable. It stays on while fd wants nothing (a
+ * connection under backpressure); the owner turns it off (a read that
+ * drained it, or the fd's end: px_tls_end). */
+void px_loop_set_pending(px_loop *l, int fd, int on);
+/* 1 when a pending fd wants to be read (a host loop must not sleep). */
+int px_loop_has_pending(const px_loop *l);
 /* One pointer the handlers can reach through the loop (the proxy). */
 void px_loop_set_owner(px_loop *l, void *owner);
 void *px_loop_owner(const px_loop *l);
@@ -85,6 +94,22 @@ const char *px_log_level_name(sentinel_proxy_log_level level);
 
 /* ---- config.c ------------------------------------------------------------ */
 
+/* TLS settings (config_tls.c): to the master and sentinels, as
+ * sentinel-resolve takes them, and the client listener's. */
+typedef struct px_tls_config {
+    sn_tls_args args; /* tls, cacert, ..., sentinel-tls, sentinel-cacert, ... */
+    char *listen_cert, *listen_key, *listen_cacert; /* tls-listen-cert, -key, -cacert */
+} px_tls_config;
+
+/* 0 set, 1 not a TLS key, -1 bad value (err set). */
+int px_config_tls_set(px_tls_config *t, const char *key, const char *value, char *err,
+                      size_t errlen);
+/* A switch (--tls): no value on the command line. */
+int px_config_tls_is_switch(const char *key);
+void px_config_tls_free(px_tls_config *t);
+/* Certificate and key go together; the client CA needs them. 0 or -1. */
+int px_config_tls_check(const px_tls_config *t, char *err, size_t errlen);
+
 #define PX_MAX_SENTINELS 64
 #define PX_PATH_MAX 108 /* sun_path */
 #define PX_MAX_ROUTES 16 /* masters in one process */
@@ -132,6 +157,7 @@ struct sentinel_proxy_config {
     int nmasters, too_many_masters;
 
     char errstr[512];     /* sentinel_proxy_config_errstr() (api.c) */
+    px_tls_config tls;    /* config_tls.c */
 };
 
 /* The implementations behind proxy.h's wrappers (api.c): 0 or -1 with a
