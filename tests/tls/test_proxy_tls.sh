@@ -218,9 +218,13 @@ if start_proxy F --multiplex no "${MTLS[@]}" --connect-timeout 200; then
     FROZEN=$(pid_of "$(master_now)")
     kill -STOP "$FROZEN"
     PLAIN_CLI -p "$F_PORT" ping > "$DIR/frozen.out" &
-    sleep 1
+    FPING=$!
+    # The answer must come while the master is still frozen: wait for it
+    # (1.8 s at most: under down-after, so Sentinel does not fail over), then
+    # thaw. A busy machine may start redis-cli late; a fixed sleep raced it.
+    for _ in $(seq 1 18); do kill -0 "$FPING" 2>/dev/null || break; sleep 0.1; done
     kill -CONT "$FROZEN"
-    wait $!
+    wait "$FPING"
     out=$(cat "$DIR/frozen.out")
     expect "frozen master: the handshake times out, -ERR says so" "$out" \
         "ERR sentinel-proxy: master .*TLS handshake timed out" "$F_LOG"
@@ -319,9 +323,15 @@ if start_proxy P "${MTLS[@]}"; then
     if healthy "$OLD"; then
         writeloops kill
         sleep 2
+        # The sync point (tests/proxy/faults.sh does it in plaintext with
+        # proxy-client syncpoint): every write the master acknowledged
+        # before T0 is on the replica once WAIT confirms the marker; only a
+        # loss acknowledged by $NEW after T0 is excused (lost_at_fault).
         T0=$(date +%s%3N)
+        CLI "$NEW" set sentinel-proxy-tls:sync "$T0" >/dev/null
+        [ "$(CLI "$NEW" wait 1 5000)" = 1 ] || echo "note: the replica did not confirm the sync point"
         kill -KILL "$(pid_of "$NEW")"
-        echo "$T0 $(date +%s%3N)" > "$DIR/fault.ms"
+        echo "$T0 $(date +%s%3N) $NEW" > "$DIR/fault.ms"
         wait_master "$OLD" || bad "kill: the sentinels did not switch back to $OLD"
         check_loops kill
     else
