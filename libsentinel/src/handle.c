@@ -17,9 +17,8 @@ void *sn_fail_new(int *code, int why)
 sentinel_t *sentinel_new(const char *master_name, int *code)
 {
     sentinel_t *s;
-    sn_err e;
 
-    if (sn_check_master_name(master_name, &e) == -1)
+    if (!sn_valid_master_name(master_name))
         return sn_fail_new(code, SENTINEL_ERR_INVALID_ARGUMENT);
     if ((s = calloc(1, sizeof(*s))) == NULL)
         return sn_fail_new(code, SENTINEL_ERR_NO_MEMORY);
