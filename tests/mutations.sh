@@ -57,7 +57,7 @@ open(p, 'w').write(s.replace(a, b, 1))
 PY
     echo "== $name"
     if ! cmake --build "$B" -j2 --target "$@" >/dev/null 2>&1; then
-        echo "  build failed"
+        echo "  BUILD FAILED: the mutated code does not compile (fix the mutation)"
         survived=1
     elif run "$@"; then
         echo "  SURVIVED"
@@ -96,12 +96,12 @@ mutate "cache TTL, one ms late" libsentinel/src/cache.c \
     "sn_now_ms() >= c->expires_ms" "sn_now_ms() > c->expires_ms" unit_test_resolve
 mutate "shared cache: ask instead of waiting for the refresher" libsentinel/src/shared_cache.c \
     "            waited = 1;
-            break;" "            code = resolve_bounded(s, deadline, out);
+            break;" "            code = resolve_bounded(s, deadline, SENTINEL_RESOLVE_NO_CACHE, out);
             return code;" unit_test_shared_cache
 mutate "failover epoch moves when a failover starts" libsentinel/src/follow.c \
     "    f->epoch++;
     f->counted = 1;" "    f->counted = 1;" unit_test_follow
-mutate "failover epoch moves on a switch seen only by polling" libsentinel/src/follow.c \
+mutate "failover epoch moves when the master changes unannounced" libsentinel/src/follow.c \
     "    if (changed && f->have_master && !f->counted) {
         f->epoch++;" "    if (changed && f->have_master && !f->counted) {" unit_test_follow
 mutate "write pause while a failover is under way" libsentinel/src/follow.c \
