@@ -19,7 +19,9 @@ REF=${1:-HEAD}
 SRC=/tmp/sn-mut-$(git -C "$ROOT" rev-parse --short "$REF") || exit 2
 B=$SRC/build
 TESTS=(unit_test_resolve unit_test_replies unit_test_follow unit_test_watch unit_test_shared_cache
-       it_test_bad_sentinels it_test_resolve)
+       it_test_bad_sentinels it_test_resolve proxy_mux_internals)
+# The build target of a ctest test (the same name but for the proxy's).
+targets() { local t; for t in "$@"; do [ "$t" = proxy_mux_internals ] && t=proxy_test_mux_internals; echo "$t"; done; }
 MODE=check # check: only count every pattern; run: break, build, test
 
 run() { # tests...: 0 when all passed
@@ -56,7 +58,7 @@ s = open(p).read()
 open(p, 'w').write(s.replace(a, b, 1))
 PY
     echo "== $name"
-    if ! cmake --build "$B" -j2 --target "$@" >/dev/null 2>&1; then
+    if ! cmake --build "$B" -j2 --target $(targets "$@") >/dev/null 2>&1; then
         echo "  BUILD FAILED: the mutated code does not compile (fix the mutation)"
         survived=1
     elif run "$@"; then
@@ -106,6 +108,9 @@ mutate "failover epoch moves when the master changes unannounced" libsentinel/sr
         f->epoch++;" "    if (changed && f->have_master && !f->counted) {" unit_test_follow
 mutate "write pause while a failover is under way" libsentinel/src/follow.c \
     "f->state == SENTINEL_FOLLOW_FOLLOWING && f->epoch == epoch" "f->epoch == epoch" unit_test_follow
+mutate "sentinel-proxy pauses writes when its follower pauses" libsentinel/src/proxy/master.c \
+    "            set_state(p, PX_MASTER_PAUSED, t->reason ? t->reason : \"failover\");
+" "" proxy_mux_internals
 }
 
 rm -rf "$SRC" && mkdir -p "$SRC" || exit 2
@@ -113,7 +118,7 @@ git -C "$ROOT" archive "$REF" | tar -x -C "$SRC" || exit 2
 all_mutations # MODE=check: exits 2 on a pattern that is not there exactly once
 MODE=run
 cmake -S "$SRC" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSENTINEL_BUILD_BENCHMARKS=OFF >/dev/null &&
-    cmake --build "$B" -j2 --target "${TESTS[@]}" >/dev/null 2>&1 || { echo "build failed"; exit 2; }
+    cmake --build "$B" -j2 --target $(targets "${TESTS[@]}") >/dev/null 2>&1 || { echo "build failed"; exit 2; }
 cd "$B" || exit 2
 survived=0
 

@@ -1096,6 +1096,51 @@ static void test_select_first_multiplexed(void **state)
     close(mfd);
 }
 
+/* ---- the follower's pause holds every write (issue 13) ---------------------- */
+
+/* A failover starts (the follower PAUSED): the proxy writes nothing more to
+ * the master, a client's next command waits in the proxy; the follower
+ * verifies the same master again (an aborted failover): the command goes
+ * and its reply comes. Driven through the follower's state callback, as
+ * sentinel-proxy's loop does. */
+static void test_follower_pause_holds_writes(void **state)
+{
+    int mfd, c;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m;
+    sentinel_follow_transition t;
+
+    (void)state;
+    c = client(p);
+    m = send_opening(p, c, "*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n", mfd);
+    assert_true(serve_until(p, m, ans_echo_get, c, "$2\r\nk1\r\n"));
+    memset(&t, 0, sizeof(t));
+    t.old_state = SENTINEL_FOLLOW_FOLLOWING;
+    t.new_state = SENTINEL_FOLLOW_PAUSED;
+    t.epoch = 1;
+    t.reason = "test: +try-failover";
+    on_follow_state(NULL, &t, p);
+    assert_int_equal(p->state, PX_MASTER_PAUSED);
+    send_str(p, c, "*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n");
+    assert_false(serve_until(p, m, ans_echo_get, c, "$2\r\nk2\r\n"));
+    assert_string_equal(m->seen, "GET ");
+    assert_int_equal(R.len, 0);
+    t.old_state = SENTINEL_FOLLOW_PAUSED;
+    t.new_state = SENTINEL_FOLLOW_FOLLOWING;
+    t.reason = "test: failover aborted, master verified";
+    snprintf(t.master.host, sizeof(t.master.host), "%s", p->master.host);
+    t.master.port = p->master.port;
+    on_follow_state(NULL, &t, p);
+    assert_int_equal(p->state, PX_MASTER_UP);
+    assert_true(serve_until(p, m, ans_echo_get, c, "$2\r\nk2\r\n"));
+    assert_string_equal(R.buf, "$2\r\nk2\r\n");
+    assert_string_equal(m->seen, "GET GET ");
+    close(c);
+    fm_close(m);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
 /* argv[1]: run only the tests whose names match this pattern. */
 int main(int argc, char **argv)
 {
@@ -1114,6 +1159,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_masterdown_after_buffered_replies),
         cmocka_unit_test(test_auth_bytes_wiped),
         cmocka_unit_test(test_select_first_multiplexed),
+        cmocka_unit_test(test_follower_pause_holds_writes),
     };
 
     signal(SIGPIPE, SIG_IGN);
