@@ -318,6 +318,42 @@ static void test_no_close_notify_after_failure(void **state)
     assert_int_equal(seam.shutdowns, 0);
 }
 
+/* ---- the handshake deadline's key ----------------------------------------- */
+
+static void test_handshake_timeout_key(void **state)
+{
+    static const char *const bad[] = {"0", "-5", "abc", "12x", "", " 5", "600001"};
+    px_tls_config tc = {0};
+    char err[256];
+
+    (void)state;
+    assert_int_equal(px_config_tls_set(&tc, "tls-handshake-timeout", "250", err, sizeof(err)), 0);
+    assert_int_equal(tc.handshake_ms, 250);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        err[0] = '\0';
+        assert_int_equal(px_config_tls_set(&tc, "tls-handshake-timeout", bad[i], err, sizeof(err)),
+                         -1);
+        assert_non_null(strstr(err, "tls-handshake-timeout"));
+    }
+    assert_int_equal(tc.handshake_ms, 250);
+    px_config_tls_free(&tc);
+}
+
+/* The TLS state carries the deadline: the configured one, else 1000 ms. */
+static void test_handshake_timeout_default(void **state)
+{
+    fx *f = *state;
+    px_tls_config tc = {0};
+    px_tls *t;
+    char err[256];
+
+    assert_int_equal(px_tls_handshake_ms(f->tls), 1000);
+    tc.handshake_ms = 300;
+    assert_non_null(t = px_tls_new(f->loop, &f->up, &tc, SETSIZE, 16384, err, sizeof(err)));
+    assert_int_equal(px_tls_handshake_ms(t), 300);
+    px_tls_free(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -329,6 +365,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pending_mark_survives_oom, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_notify_once_after_handshake, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_close_notify_after_failure, setup, teardown),
+        cmocka_unit_test(test_handshake_timeout_key),
+        cmocka_unit_test_setup_teardown(test_handshake_timeout_default, setup, teardown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
