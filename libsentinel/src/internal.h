@@ -295,6 +295,10 @@ struct sn_tls_ops {
     void (*ctx_free)(void *ctx);
     /* A TLS server over transport handle h; NULL with e set. */
     sn_tls_conn *(*conn_accept)(void *ctx, const sn_transport *t, int h, sn_err *e);
+    /* Send close_notify, best effort and without waiting for the peer's
+     * (an orderly close: sentinel-proxy's QUIT and shutdown). Only on a
+     * connection whose handshake is done and that has not failed. */
+    void (*close_notify)(sn_tls_conn *c);
 };
 
 /* tls.c's functions, for code that sets up TLS without a handle's
