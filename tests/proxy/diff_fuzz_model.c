@@ -344,6 +344,9 @@ static int fault_error(const redisReply *r)
         return 0;
     if (is_err(r, "BUSY"))
         return R.busy || now < R.busy_until || answered_sent < R.busy_until;
+    /* the proxy out of memory (oom fault) may say so before it closes */
+    if (is_err(r, "OOM") || strstr(r->str, "out of memory") != NULL)
+        return R.oom || now < R.oom_until || answered_sent < R.oom_until;
     if (is_err(r, "LOADING") || is_err(r, "MASTERDOWN") || is_err(r, "READONLY"))
         return fz_in_window() ||
                (R.last_fault_end && answered_sent < R.last_fault_end + R.pause_ms + 2000);
