@@ -263,10 +263,10 @@ static void client_write(fz_client *c)
 {
     while (c->out_pos < c->out_len) {
         size_t len = c->out_len - c->out_pos;
-        /* oom fault: a pipeline in pieces of 40-200 bytes, one per loop
+        /* oom fault: a pipeline in pieces of 16-80 bytes, one per loop
          * round, so that clients' commands interleave on a shared queue */
         int piece = R.dribble && c->role == RO_NORMAL;
-        size_t want = 40 + (c->out_pos * 31 + (size_t)c->id * 17) % 160;
+        size_t want = 16 + (c->out_pos * 31 + (size_t)c->id * 17) % 64;
         if (piece && len > want)
             len = want;
         ssize_t n = send(c->fd, c->out + c->out_pos, len, MSG_NOSIGNAL);
@@ -569,8 +569,8 @@ static void parse_args(int argc, char **argv)
     R.bufsize = 16384;
     R.pause_ms = 5000;
     R.margin_ms = 5000;
-    R.faults = "restart,authstorm,statestorm,freeze,failover,clientkill,busy,pause,acl,slow,"
-               "nonread";
+    R.faults = "restart,authstorm,statestorm,freeze,failover,clientkill,busy,pause,acl,oom,"
+               "slow,nonread";
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case 'p': R.port = atoi(optarg); break;

@@ -19,14 +19,15 @@
  *   pause       CLIENT PAUSE 0.5-2 s
  *   acl         the ACL user's password is rotated for 1-3 s (with CLIENT
  *               KILL): a reconnect's AUTH is refused
- *   oom         the proxy runs out of memory (oom_shim, --oom-file) for
- *               0.8-2.5 s while its clients are mid-pipeline: CLIENT PAUSE
- *               WRITE holds the shared connections' replies, the clients
- *               send their rounds a few bytes at a time (their commands
+ *   oom         the proxy runs out of memory (oom_shim, --oom-file) while
+ *               its clients are mid-pipeline: CLIENT PAUSE WRITE holds the
+ *               shared connections' replies for 0.8-2.5 s, the clients
+ *               send long rounds a few bytes at a time (their commands
  *               interleave on the shared queues, which grow), allocations
- *               fail at random; halfway, CLIENT KILL some of the proxy's
- *               connections (another shared connection closes while an
- *               OOM'd client's commands are still queued: defect 2)
+ *               fail at random meanwhile; just before the pause ends (7
+ *               in 10) CLIENT KILL some of the proxy's connections
+ *               (another shared connection closes while an OOM'd client's
+ *               commands are still queued: defect 2)
  *
  * Each fault opens a window (fz_run) in which the model accepts what it
  * explains; the window's end is recorded for the liveness bound.
@@ -367,37 +368,40 @@ static void oom_disarm(void)
 static void step_oom(void)
 {
     static const uint64_t sizes[] = { 1, 256, 1024, 2048 };
-    static int d, kill_half;
+    static int d, kill_after;
     char ms[16];
 
     switch (F.step) {
-    case 0: {
-        uint64_t sz = sizes[fz_rnd(&F.rng, 4)];
-        uint32_t ppm = 20000 + fz_rnd(&F.rng, 280000);
+    case 0: /* the clients start long pipelines, in pieces */
         if ((F.port = fz_master_port()) <= 0) {
             fault_end();
             return;
         }
-        d = 800 + (int)fz_rnd(&F.rng, 1700);
-        kill_half = fz_rnd(&F.rng, 10) < 7;
-        snprintf(ms, sizeof(ms), "%d", d);
-        R.delaying = 1;
         R.oom = 1;
         R.dribble = 1;
+        R.delaying = 1;
+        after(300);
+        return;
+    case 1: {
+        uint64_t sz = sizes[fz_rnd(&F.rng, 4)];
+        uint32_t ppm = 30000 + fz_rnd(&F.rng, 470000);
+        d = 800 + (int)fz_rnd(&F.rng, 1700);
+        kill_after = fz_rnd(&F.rng, 10) < 7;
+        snprintf(ms, sizeof(ms), "%d", d);
         admin_do(F.port, "CLIENT PAUSE %s WRITE", ms);
         oom_arm(sz, fz_rnd(&F.rng, 4), ppm, d);
         printf("diff-fuzz: oom: allocations >= %" PRIu64 " bytes fail at %.1f%% for %d ms\n", sz,
                ppm / 10000.0, d);
-        after(d / 2);
+        after(d - 150);
         return;
     }
-    case 1:
-        if (kill_half)
+    case 2:
+        if (kill_after)
             printf("diff-fuzz: oom: killed %d connections\n",
                    kill_proxy_connections(F.port, NULL));
-        after(d - d / 2 + 200);
+        after(350);
         return;
-    case 2:
+    case 3:
         oom_disarm();
         printf("diff-fuzz: oom: %" PRIu64 " allocations failed in the proxy so far\n",
                R.oom_failed);

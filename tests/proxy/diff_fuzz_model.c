@@ -305,6 +305,15 @@ plain:
         send_simple(c, OP_EXEC, -1);
         return;
     }
+    /* oom fault: a long pipeline of small commands (sent in pieces): many
+     * entries on the shared queue, which grows */
+    for (uint32_t i = 0, m = R.dribble ? 48 + fz_rnd(&c->rng, 160) : 0; i < m; i++) {
+        uint32_t x = fz_rnd(&c->rng, 3);
+        if (x == 0)
+            send_get(c, (int)fz_rnd(&c->rng, FZ_NKEYS));
+        else
+            send_simple(c, x == 1 ? OP_INCR : OP_PING, -1);
+    }
     for (uint32_t i = 0; i < n; i++)
         send_data(c);
     if (r < 150)
