@@ -13,10 +13,13 @@
 # random seed (printed; rerun with --seed S). By hand:
 #   diff_fuzz.sh [--minutes N | --seconds N] [--seed S] [--proxy PATH]
 #                [--clients N] [--faults LIST] [--runs N] [--no-password]
-#                [--keep-going]
+#                [--keep-going] [--connect-timeout MS]
 # The proxy and diff-fuzz die with this script (PR_SET_PDEATHSIG through
 # setpriv), the topology with sentinel-topology: nothing outlives a run,
 # even one ctest kills at its timeout.
+# --connect-timeout MS: the proxy's (default 250 ms); with --clients 200 on
+# a loaded 2-core machine a master connect can take longer, and the
+# fuzzer counts the proxy's "-ERR ... connect timed out" as a failure.
 # --no-password: the data nodes have no requirepass (clients need no AUTH;
 # the shared connection of (no AUTH, db 0) then has no preamble).
 # --proxy takes e.g. an ASan build's sentinel-proxy (default $PROXY_BIN, or
@@ -47,6 +50,7 @@ SEEDS=(1 random)
 CLIENTS=48
 FAULTS=restart,authstorm,statestorm,freeze,failover,kill,clientkill,busy,pause,acl,oom,slow,nonread
 PROXY_GIVEN=
+PROXY_EXTRA=()
 KEEP=()
 BUFSIZE=2048
 PAUSE_MS=3000
@@ -60,6 +64,7 @@ while [ $# -gt 0 ]; do
     --faults) FAULTS=$2; shift 2 ;;
     --no-password) shift ;;
     --keep-going) KEEP=(--keep-going); shift ;;
+    --connect-timeout) PROXY_EXTRA=(--connect-timeout "$2"); shift 2 ;;
     --runs) n=$2; SEEDS=(); for _ in $(seq 1 "$n"); do SEEDS+=(random); done; shift 2 ;;
     *) fail "unknown option $1" ;;
     esac
@@ -122,7 +127,7 @@ fuzz_run() {
     [ -n "$PW" ] && pwargs=(--data-password "$PW")
     # the shim's control file, off (diff-fuzz arms it), before the proxy maps it
     [ -n "$OOM_ENV" ] && head -c 64 /dev/zero >"$OOM_CTL"
-    start_proxy "$name" "${pwargs[@]}" --buffer-size "$BUFSIZE" \
+    start_proxy "$name" "${pwargs[@]}" "${PROXY_EXTRA[@]}" --buffer-size "$BUFSIZE" \
         --pause-timeout "$PAUSE_MS" --log-level info
     local pid=${name}_PID port=${name}_PORT admin=${name}_ADMIN
     pid=${!pid} port=${!port} admin=${!admin} log=${name}_LOG
