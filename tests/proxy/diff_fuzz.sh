@@ -9,8 +9,8 @@
 # ASan/UBSan build, no sanitizer report in its log.
 #
 # Default (ctest, label proxy; in CI under ASan/UBSan and in the release
-# build): two runs of 25 s with every fault (kill included), seed 1 and a
-# random seed (printed; rerun with --seed S). By hand:
+# build): two runs of 25 s with every fault (kill and oom included), seed 1
+# and a random seed (printed; rerun with --seed S). By hand:
 #   diff_fuzz.sh [--minutes N | --seconds N] [--seed S] [--proxy PATH]
 #                [--clients N] [--faults LIST] [--runs N] [--no-password]
 #                [--keep-going] [--connect-timeout MS]
