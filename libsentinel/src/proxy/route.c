@@ -141,7 +141,8 @@ sentinel_proxy_t *px_router_new(const sentinel_proxy_config_t *c, char *err, siz
         px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "admin endpoint on %s:%d", c->admin_host,
                 px_admin_port(p->admin));
     px_logf(&p->log, SENTINEL_PROXY_LOG_INFO,
-            "ready: %d masters in one process, one subscription per sentinel", n);
+            "ready: %d masters in one process, one subscription and one polling link per sentinel",
+            n);
     return p;
 fail:
     free(rcfg);
