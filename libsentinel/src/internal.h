@@ -413,10 +413,12 @@ void sn_watch_follow(sentinel_watch_t *w, const sn_hostport *master);
 int sn_watch_poll_code(const sentinel_watch_t *w);
 
 /* watch.c, for follower groups (follow_group.c): a hub holds the one
- * subscription per sentinel of a group and never polls; a member polls for
- * its own master and takes its events from the hub (every message goes to
- * every member, each filters by its master name). A member's sentinels are
- * added to the hub's. Free the members before the hub. */
+ * subscription per sentinel of a group and the polling links its members
+ * share (poll_share.c: one per sentinel); a member polls for its own master
+ * through them, on its own schedule kept by the hub, and takes its events
+ * from the hub (every message goes to every member, each filters by its
+ * master name). A member holds no link. A member's sentinels are added to
+ * the hub's. Free the members before the hub. */
 sentinel_watch_t *sn_watch_new_hub(const sentinel_t *s, int *code);
 sentinel_watch_t *sn_watch_new_member(sentinel_watch_t *hub, const sentinel_t *s,
                                       sentinel_event_cb cb, void *userdata, int *code);

@@ -33,6 +33,7 @@ typedef struct member {
     int transitions;
     int downs, ups;
     int reenter_group_rc, reenter_other_rc; /* from inside a state callback */
+    int reenter_run_once_rc;
     int free_self_at;                       /* free itself at this transition */
 } member;
 
@@ -139,6 +140,7 @@ static void on_state(sentinel_follow_t *f, const sentinel_follow_transition *t, 
     if (W.reenter) {
         member *other = m == &W.m[0] ? &W.m[1] : &W.m[0];
         m->reenter_group_rc = sentinel_follow_group_on_timeout(W.g);
+        m->reenter_run_once_rc = sentinel_follow_group_run_once(W.g, 0);
         m->reenter_other_rc = other->f ? sentinel_follow_on_timeout(other->f) : 0;
     }
     if (m->transitions == m->free_self_at) {
@@ -532,6 +534,7 @@ static void test_callbacks_may_not_reenter_the_group(void **state)
     pump();
     assert_int_equal(W.m[1].transitions, 2);
     assert_int_equal(W.m[1].reenter_group_rc, SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_int_equal(W.m[1].reenter_run_once_rc, SENTINEL_ERR_INVALID_ARGUMENT);
     assert_int_equal(W.m[1].reenter_other_rc, SENTINEL_ERR_INVALID_ARGUMENT);
     W.reenter = 0;
     /* Nothing was left half-done: the group still works. */
