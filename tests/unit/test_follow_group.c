@@ -535,6 +535,7 @@ static void test_callbacks_may_not_reenter_the_group(void **state)
     assert_int_equal(W.m[1].transitions, 2);
     assert_int_equal(W.m[1].reenter_group_rc, SENTINEL_ERR_INVALID_ARGUMENT);
     assert_int_equal(W.m[1].reenter_run_once_rc, SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(sentinel_follow_group_errstr(W.g), "callback"));
     assert_int_equal(W.m[1].reenter_other_rc, SENTINEL_ERR_INVALID_ARGUMENT);
     W.reenter = 0;
     /* Nothing was left half-done: the group still works. */
