@@ -420,14 +420,46 @@ void sn_watch_follow(sentinel_watch_t *w, const sn_hostport *master);
 int sn_watch_poll_code(const sentinel_watch_t *w);
 
 /* watch.c, for follower groups (follow_group.c): a hub holds the one
- * subscription per sentinel of a group and never polls; a member polls for
- * its own master and takes its events from the hub (every message goes to
- * every member, each filters by its master name). A member's sentinels are
- * added to the hub's. Free the members before the hub. */
+ * subscription per sentinel of a group and the polling links its members
+ * share (poll_share.c: one per sentinel); a member polls for its own master
+ * through them, on its own schedule kept by the hub, and takes its events
+ * from the hub (every message goes to every member, each filters by its
+ * master name). A member holds no link. A member's sentinels are added to
+ * the hub's. Free the members before the hub. */
 sentinel_watch_t *sn_watch_new_hub(const sentinel_t *s, int *code);
 sentinel_watch_t *sn_watch_new_member(sentinel_watch_t *hub, const sentinel_t *s,
                                       sentinel_event_cb cb, void *userdata, int *code);
 size_t sn_watch_members(const sentinel_watch_t *w);
+/* Polling connections a hub holds now (its members' shared pollers). */
+int sn_watch_poll_links(const sentinel_watch_t *w);
+
+/* poll_share.c, for the hub (watch.c): one polling link per sentinel,
+ * shared by the members; queries pipelined, replies handed back in order. */
+typedef struct sn_pollshare sn_pollshare;
+/* A reply to one of member's commands; -1: the member gives up the query
+ * (its remaining replies on that link are dropped). */
+typedef int sn_pollshare_reply_cb(void *member, redisReply *r, const sn_hostport *from,
+                                  int64_t now);
+/* The link member waited on failed (auth_refused: the sentinel refused the
+ * sentinel credentials); told once per member per failure. */
+typedef void sn_pollshare_lost_cb(void *member, int auth_refused, int64_t now);
+sn_pollshare *sn_pollshare_new(const sn_config *cfg, sn_pollshare_reply_cb *on_reply,
+                               sn_pollshare_lost_cb *on_lost);
+void sn_pollshare_free(sn_pollshare *ps);
+/* Queue member's ncmds commands on the link to sentinel (opened if needed).
+ * 0, or -1: the link is in backoff or failed (the member is not told). */
+int sn_pollshare_query(sn_pollshare *ps, const sn_hostport *sentinel, void *member, int ncmds,
+                       const int *argc, const char *const *const *argv, int64_t now);
+/* member leaves: replies still due to it are dropped. NULL ps ok. */
+void sn_pollshare_forget(sn_pollshare *ps, const void *member);
+void sn_pollshare_step(sn_pollshare *ps, int64_t now);
+/* Step the link whose handle is fd: 1, or 0 when fd is not a link's. */
+int sn_pollshare_step_fd(sn_pollshare *ps, int fd, int64_t now);
+/* Append the links' descriptors at out[n..max); returns the new count. */
+int sn_pollshare_wants(const sn_pollshare *ps, sn_fdwant *out, int max, int n);
+/* The earliest deadline of a link (connect, a late reply), or due. */
+int64_t sn_pollshare_due(const sn_pollshare *ps, int64_t due);
+int sn_pollshare_open_links(const sn_pollshare *ps);
 
 /* follow.c, for follow_group.c */
 typedef void sn_fdreg_cb(void *self, int fd, int op, int events);

@@ -310,8 +310,12 @@ void px_resolve_first(sentinel_proxy_t **ps, int n, int resolve_ms)
             if (p->state == PX_MASTER_UP || p->follow == NULL || p->resolve_failed)
                 continue;
             pending = 1;
-            /* One master: wait for it alone; several: take turns. */
-            if (sentinel_follow_run_once(p->follow, n == 1 ? (int)(deadline - now) : 10) != SENTINEL_OK)
+            /* One master: wait for it alone; several: take turns. A route's
+             * follower polls the sentinels through its router's group. */
+            if ((p->router && p->router->group
+                     ? sentinel_follow_group_run_once(p->router->group, 10)
+                     : sentinel_follow_run_once(p->follow, n == 1 ? (int)(deadline - now) : 10)) !=
+                SENTINEL_OK)
                 p->resolve_failed = 1;
             now = sn_now_ms();
         }

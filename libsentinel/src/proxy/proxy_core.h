@@ -13,7 +13,7 @@
 #include "proxy/tls_io.h"
 #include "sentinel/follow.h"
 
-#define PX_FOLLOW_FDS (SN_MAX_SENTINELS + 2) /* the follower's fds: links, poller, probe */
+#define PX_FOLLOW_FDS (2 * SN_MAX_SENTINELS + 2) /* a follower's (or group's) fds: links, pollers, probe */
 #define PX_TICK_MS 100                       /* timers; at most one master check per tick */
 
 typedef enum px_master_state {
