@@ -552,9 +552,54 @@ static int hand_over(sn_link *l, int command_ms, int *fd, sn_err *e)
     return 0;
 }
 
+/* Resolve and connect to the master, AUTH and verify ROLE master on that
+ * very link, resolving again with backoff within the total timeout while
+ * the address is not a master. 0 with *l open (TLS per the handle's data
+ * node options) and *addr the master; -1 with s->err set. Shared by
+ * sentinel_connect_master_fd() and sentinel_connect_master_conn(). */
+int sn_connect_verified(sentinel_t *s, sn_link *l, sentinel_addr *addr)
+{
+    int64_t deadline = sn_now_ms() + s->cfg.total_ms;
+
+    for (int attempt = 0; attempt < s->cfg.tries; attempt++) {
+        sentinel_addr a;
+        sn_hostport hp;
+        sn_role role = SN_ROLE_UNKNOWN;
+        int code;
+
+        if ((code = sentinel_resolve(s, attempt ? SENTINEL_RESOLVE_NO_CACHE : 0, &a)) !=
+            SENTINEL_OK)
+            return -1;
+        snprintf(hp.host, sizeof(hp.host), "%s", a.host);
+        hp.port = a.port;
+        s->stats.role_checks++;
+        if (role_on_link(l, &s->cfg, &hp,
+                         sn_now_ms() + s->cfg.connect_ms + 2 * (int64_t)s->cfg.command_ms, &role,
+                         &s->err) == 0) {
+            if (role == SN_ROLE_MASTER) {
+                sn_err_clear(&s->err);
+                *addr = a;
+                return 0;
+            }
+            sn_link_close(l);
+            sn_err_set(&s->err, SENTINEL_ERR_NOT_MASTER, "%s:%d is no longer a master", a.host,
+                       a.port);
+        }
+        if (s->err.code == SENTINEL_ERR_AUTH || s->err.code == SENTINEL_ERR_PROTOCOL)
+            return -1;
+        sentinel_invalidate(s);
+        if (sn_now_ms() >= deadline)
+            break;
+        sn_sleep_ms(sn_backoff_ms(&s->rng, attempt, s->cfg.backoff_base_ms,
+                                  s->cfg.backoff_max_ms));
+    }
+    return -1;
+}
+
 int sentinel_connect_master_fd(sentinel_t *s, int *fd, sentinel_addr *addr)
 {
-    int64_t deadline;
+    sentinel_addr a;
+    sn_link l;
 
     if (fd != NULL)
         *fd = -1;
@@ -564,44 +609,13 @@ int sentinel_connect_master_fd(sentinel_t *s, int *fd, sentinel_addr *addr)
         return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "fd is NULL");
     if (s->cfg.tls[SENTINEL_TLS_DATA].enabled)
         return sn_err_fail(&s->err, SENTINEL_ERR_TLS,
-                           "a plaintext socket cannot carry TLS: resolve, then connect "
-                           "with a TLS client");
-    deadline = sn_now_ms() + s->cfg.total_ms;
-    for (int attempt = 0; attempt < s->cfg.tries; attempt++) {
-        sentinel_addr a;
-        sn_hostport hp;
-        sn_link l;
-        sn_role role = SN_ROLE_UNKNOWN;
-        int code;
-
-        if ((code = sentinel_resolve(s, attempt ? SENTINEL_RESOLVE_NO_CACHE : 0, &a)) !=
-            SENTINEL_OK)
-            return code;
-        snprintf(hp.host, sizeof(hp.host), "%s", a.host);
-        hp.port = a.port;
-        s->stats.role_checks++;
-        if (role_on_link(&l, &s->cfg, &hp,
-                         sn_now_ms() + s->cfg.connect_ms + 2 * (int64_t)s->cfg.command_ms, &role,
-                         &s->err) == 0) {
-            if (role == SN_ROLE_MASTER) {
-                if (hand_over(&l, s->cfg.command_ms, fd, &s->err) == -1)
-                    return s->err.code;
-                sn_err_clear(&s->err);
-                if (addr != NULL)
-                    *addr = a;
-                return SENTINEL_OK;
-            }
-            sn_link_close(&l);
-            sn_err_set(&s->err, SENTINEL_ERR_NOT_MASTER, "%s:%d is no longer a master", a.host,
-                       a.port);
-        }
-        if (s->err.code == SENTINEL_ERR_AUTH || s->err.code == SENTINEL_ERR_PROTOCOL)
-            return s->err.code;
-        sentinel_invalidate(s);
-        if (sn_now_ms() >= deadline)
-            break;
-        sn_sleep_ms(sn_backoff_ms(&s->rng, attempt, s->cfg.backoff_base_ms,
-                                  s->cfg.backoff_max_ms));
-    }
-    return s->err.code;
+                           "a plaintext socket cannot carry TLS: use "
+                           "sentinel_connect_master_conn()");
+    if (sn_connect_verified(s, &l, &a) == -1)
+        return s->err.code;
+    if (hand_over(&l, s->cfg.command_ms, fd, &s->err) == -1)
+        return s->err.code;
+    if (addr != NULL)
+        *addr = a;
+    return SENTINEL_OK;
 }

@@ -635,6 +635,15 @@ static size_t sn_tls_pending(const sn_tls_conn *c)
     return n > 0 ? (size_t)n : (size_t)SSL_has_pending(c->ssl);
 }
 
+static void sn_tls_close_notify(sn_tls_conn *c)
+{
+    /* One call: the alert goes out if the socket takes it; the peer's
+     * close_notify is not awaited (the caller is closing). */
+    if (c->handshake_done && !SSL_in_init(c->ssl))
+        (void)SSL_shutdown(c->ssl);
+    ERR_clear_error();
+}
+
 static void sn_tls_read_ahead(sn_tls_conn *c)
 {
     SSL_set_read_ahead(c->ssl, 1);
@@ -724,6 +733,11 @@ static sn_tls_conn *sn_tls_conn_accept(void *ctx, const sn_transport *t, int h, 
 
 #else /* !SENTINEL_HAVE_TLS: never reached, the options cannot turn TLS on */
 
+static void sn_tls_close_notify(sn_tls_conn *c)
+{
+    (void)c;
+}
+
 static size_t sn_tls_pending(const sn_tls_conn *c)
 {
     (void)c;
@@ -804,6 +818,7 @@ static const sn_tls_ops tls_ops = {
     .server_ctx_new = sn_tls_server_ctx_new,
     .ctx_free = sn_tls_ctx_free,
     .conn_accept = sn_tls_conn_accept,
+    .close_notify = sn_tls_close_notify,
 };
 
 const sn_tls_ops *sn_tls_ops_get(void)
