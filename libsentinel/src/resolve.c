@@ -309,16 +309,17 @@ int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
     int64_t start = sn_now_ms(), deadline = start + c->total_ms;
     int64_t quiet_deadline = start + (c->total_ms < SN_QUIET_MS ? c->total_ms : SN_QUIET_MS);
     sn_err *e = &s->err;
-    int attempt, heard = 0;
+    sn_err done; /* the failure of the last round that ran to its end */
+    int attempt, heard = 0, have_done = 0;
 
     for (attempt = 0;; attempt++) {
         sn_hostport hp;
         sn_role role = SN_ROLE_UNKNOWN;
-        int64_t pause;
+        int64_t pause, ask_deadline = heard || attempt == 0 ? deadline : quiet_deadline;
         int asked;
 
         sn_err_clear(e);
-        asked = ask_sentinels(s, heard || attempt == 0 ? deadline : quiet_deadline, &hp, e);
+        asked = ask_sentinels(s, ask_deadline, &hp, e);
         if (asked == 0 || !sentinels_silent(e->code))
             heard = 1;
         if (asked == 0) {
@@ -354,6 +355,21 @@ int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
         if ((e->code == SENTINEL_ERR_NO_SENTINEL_REACHABLE || e->code == SENTINEL_ERR_TIMEOUT) &&
             serve_last_known(s, deadline, out) == 0)
             return SENTINEL_OK;
+        if (e->code == SENTINEL_ERR_TIMEOUT && have_done &&
+            (sn_now_ms() >= deadline || (asked != 0 && sn_now_ms() >= ask_deadline))) {
+            /* The deadline cut this round short: what it saw is no answer.
+             * Report the last round that ran to its end (a replica, a
+             * refusing sentinel), which says why we kept trying. */
+            size_t n;
+            *e = done;
+            n = strlen(e->msg);
+            snprintf(e->msg + n, sizeof(e->msg) - n,
+                     " (gave up after %d tries in %lld ms: the deadline cut the last one short)",
+                     attempt + 1, (long long)(sn_now_ms() - start));
+            return e->code;
+        }
+        done = *e;
+        have_done = 1;
         if (!retryable(e->code) || attempt + 1 >= c->tries)
             return e->code;
         pause = sn_backoff_ms(&s->rng, attempt, c->backoff_base_ms, c->backoff_max_ms);
