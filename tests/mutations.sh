@@ -13,7 +13,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REF=${1:-HEAD}
 SRC=/tmp/sn-mut-$(git -C "$ROOT" rev-parse --short "$REF") || exit 2
 B=$SRC/build
-TESTS=(unit_test_resolve unit_test_replies unit_test_follow unit_test_watch unit_test_shared_cache
+TESTS=(unit_test_resolve unit_test_master_conn unit_test_replies unit_test_follow unit_test_watch unit_test_shared_cache
        it_test_bad_sentinels it_test_resolve)
 rm -rf "$SRC" && mkdir -p "$SRC" || exit 2
 git -C "$ROOT" archive "$REF" | tar -x -C "$SRC" || exit 2
@@ -63,9 +63,13 @@ echo "== unmutated ($REF)"
 run "${TESTS[@]}" || { echo "the unmutated tests fail"; exit 1; }
 
 mutate "ROLE check when resolving" libsentinel/src/resolve.c \
-    "if (role == SN_ROLE_MASTER) {" "if (1) {" unit_test_resolve it_test_bad_sentinels
-mutate "ROLE check on sentinel_connect_master's connection" libsentinel/src/resolve.c \
-    "if (rc == 0 && role != SN_ROLE_MASTER)" "if (0)" it_test_bad_sentinels
+    "if (role == SN_ROLE_MASTER) {
+                    snprintf(out->host" "if (1) {
+                    snprintf(out->host" unit_test_resolve it_test_bad_sentinels
+mutate "ROLE check on the connection handed out (sn_connect_verified)" libsentinel/src/resolve.c \
+    "if (role == SN_ROLE_MASTER) {
+                sn_err_clear(&s->err);" "if (1) {
+                sn_err_clear(&s->err);" it_test_bad_sentinels unit_test_master_conn
 mutate "sentinel reorder" libsentinel/src/resolve.c \
     "    if (i == 0)
         return;

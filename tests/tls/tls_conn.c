@@ -13,7 +13,8 @@
  *       WANT_CODE (e.g. SENTINEL_ERR_TLS) and errstr contains PATTERN
  *   tls_conn liar SENTINEL CA CERT KEY
  *       SENTINEL (plaintext, a fake that names a replica) lies: the data
- *       nodes over mutual TLS answer ROLE slave: SENTINEL_ERR_NOT_MASTER
+ *       nodes over mutual TLS answer ROLE slave: SENTINEL_ERR_NOT_MASTER,
+ *       from the ROLE check on the connection itself (resolution's is off)
  *
  * The script bounds every run with `timeout` (a hang fails); the total
  * timeout is set so the deadline is what ends a failing call.
@@ -210,8 +211,11 @@ static int liar(char **argv)
     sentinel_conn_t *c = NULL;
     int rc;
 
+    /* Resolution's own ROLE check off: the one that refuses the replica
+     * is the check on the connection the call would hand out. */
     if (s == NULL || tls_role(s, SENTINEL_TLS_DATA, argv[1], argv[2], argv[3]) == -1 ||
-        sentinel_set_retry(s, 3, 10, 50) != SENTINEL_OK || sentinel_set_discovery(s, 0) != 0)
+        sentinel_set_retry(s, 3, 10, 50) != SENTINEL_OK || sentinel_set_discovery(s, 0) != 0 ||
+        sentinel_set_verify(s, 0) != SENTINEL_OK)
         return 1;
     rc = sentinel_connect_master_conn(s, &c, NULL);
     CHECK(rc == SENTINEL_ERR_NOT_MASTER && c == NULL, "%s (%s)", sentinel_code_name(rc),

@@ -261,6 +261,25 @@ static void test_conn_replica_is_not_master(void **state)
     sentinel_free(s);
 }
 
+/* The cached answer said master; the node has been demoted since: the ROLE
+ * check on the connection itself refuses to hand it out. */
+static void test_conn_checks_role_on_its_own_connection(void **state)
+{
+    sentinel_t *s = handle();
+    sentinel_conn_t *c = NULL;
+    sentinel_addr a;
+
+    (void)state;
+    assert_int_equal(sentinel_resolve(s, 0, &a), SENTINEL_OK);
+    net.role = ROLE_REPLICA;
+    assert_int_equal(sentinel_set_retry(s, 1, 10, 10), SENTINEL_OK);
+    assert_int_equal(sentinel_connect_master_conn(s, &c, NULL), SENTINEL_ERR_NOT_MASTER);
+    assert_null(c);
+    assert_int_equal(net.gets, 1); /* the cache answered: only the connection asked ROLE */
+    assert_int_equal(open_conns(), 0);
+    sentinel_free(s);
+}
+
 static void test_conn_bad_arguments(void **state)
 {
     sentinel_t *s = handle();
@@ -340,6 +359,7 @@ int main(void)
         T(test_conn_verified_and_moves_bytes),
         T(test_conn_master_closing_is_unreachable),
         T(test_conn_replica_is_not_master),
+        T(test_conn_checks_role_on_its_own_connection),
         T(test_conn_bad_arguments),
         T(test_cut_round_keeps_last_completed_failure),
         T(test_completed_round_reports_its_own_failure),
