@@ -122,6 +122,37 @@ static int ok(char **argv)
         freeReplyObject(r);
     }
 
+    /* A reply read in small pieces: the rest of its TLS record waits inside
+     * OpenSSL, and sentinel_conn_pending() says how much. */
+    {
+        static char big[2048];
+        const char *bigset[] = {"SET", "tls_conn:big", big};
+        char piece[16];
+        size_t have = 0, want = 0;
+        int saw_pending = 0;
+
+        memset(big, 'x', sizeof(big) - 1);
+        if ((r = command(c, 3, bigset)) != NULL)
+            freeReplyObject(r);
+        const char *get_big = "*2\r\n$3\r\nGET\r\n$12\r\ntls_conn:big\r\n";
+
+        CHECK(sentinel_conn_write(c, get_big, strlen(get_big)) == SENTINEL_OK, "raw GET");
+        want = strlen("$2047\r\n") + 2047 + 2;
+        /* Bounded: each read takes at least one byte or fails. Records of
+         * more than 16 bytes leave bytes behind after a read. */
+        for (int i = 0; i < 1000 && have < want; i++) {
+            rc = sentinel_conn_read(c, piece, sizeof(piece), &n);
+            if (rc != SENTINEL_OK)
+                break;
+            have += n;
+            saw_pending |= sentinel_conn_pending(c) > 0;
+        }
+        CHECK(rc == SENTINEL_OK, "pieces: %s", sentinel_conn_errstr(c));
+        CHECK(saw_pending, "the rest of a record was pending in OpenSSL");
+        CHECK(have == want && sentinel_conn_pending(c) == 0, "whole reply read: %zu of %zu", have,
+              want);
+    }
+
     /* Timeouts: a read with nothing to read times out, within it. */
     CHECK(sentinel_conn_set_timeout(c, -1) == SENTINEL_ERR_INVALID_ARGUMENT &&
               sentinel_conn_errstr(c)[0] != '\0',
