@@ -15,6 +15,9 @@
  *       SENTINEL (plaintext, a fake that names a replica) lies: the data
  *       nodes over mutual TLS answer ROLE slave: SENTINEL_ERR_NOT_MASTER,
  *       from the ROLE check on the connection itself (resolution's is off)
+ *   tls_conn close SENTINEL CA CERT KEY
+ *       SENTINEL (a fake) names a fake TLS node: connect, PING, free (the
+ *       script checks the node saw close_notify)
  *
  * The script bounds every run with `timeout` (a hang fails); the total
  * timeout is set so the deadline is what ends a failing call.
@@ -257,6 +260,29 @@ static int liar(char **argv)
     return failures ? 1 : 0;
 }
 
+static int close_cleanly(char **argv)
+{
+    const char *ping[] = {"PING"};
+    sentinel_t *s = handle(argv[0]);
+    sentinel_conn_t *c = NULL;
+    redisReply *r;
+    int rc;
+
+    if (s == NULL || tls_role(s, SENTINEL_TLS_DATA, argv[1], argv[2], argv[3]) == -1 ||
+        sentinel_set_discovery(s, 0) != SENTINEL_OK)
+        return 1;
+    rc = sentinel_connect_master_conn(s, &c, NULL);
+    CHECK(rc == SENTINEL_OK && sentinel_conn_is_tls(c), "connect: %s (%s)",
+          sentinel_code_name(rc), sentinel_errstr(s));
+    if (c != NULL && (r = command(c, 1, ping)) != NULL) {
+        CHECK(r->type == REDIS_REPLY_STATUS && strcmp(r->str, "PONG") == 0, "PONG");
+        freeReplyObject(r);
+    }
+    sentinel_conn_free(c);
+    sentinel_free(s);
+    return failures ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     if (argc >= 7 && strcmp(argv[1], "ok") == 0)
@@ -265,6 +291,8 @@ int main(int argc, char **argv)
         return fail(argc - 2, argv + 2);
     if (argc >= 6 && strcmp(argv[1], "liar") == 0)
         return liar(argv + 2);
+    if (argc >= 6 && strcmp(argv[1], "close") == 0)
+        return close_cleanly(argv + 2);
     fprintf(stderr, "usage: see the comment at the top of tls_conn.c\n");
     return 2;
 }
