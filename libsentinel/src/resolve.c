@@ -355,21 +355,17 @@ int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
         if ((e->code == SENTINEL_ERR_NO_SENTINEL_REACHABLE || e->code == SENTINEL_ERR_TIMEOUT) &&
             serve_last_known(s, deadline, out) == 0)
             return SENTINEL_OK;
-        if (e->code == SENTINEL_ERR_TIMEOUT && have_done &&
+        if (e->code == SENTINEL_ERR_TIMEOUT && have_done && done.code != SENTINEL_ERR_TIMEOUT &&
             (sn_now_ms() >= deadline || (asked != 0 && sn_now_ms() >= ask_deadline))) {
             /* The deadline cut this round short: what it saw is no answer.
              * Report the last round that ran to its end (a replica, a
-             * refusing sentinel), which says why we kept trying. */
-            size_t n;
+             * refusing sentinel), which says why we kept trying; the
+             * checks below add that time ran out. */
             *e = done;
-            n = strlen(e->msg);
-            snprintf(e->msg + n, sizeof(e->msg) - n,
-                     " (gave up after %d tries in %lld ms: the deadline cut the last one short)",
-                     attempt + 1, (long long)(sn_now_ms() - start));
-            return e->code;
+        } else {
+            done = *e;
+            have_done = 1;
         }
-        done = *e;
-        have_done = 1;
         if (!retryable(e->code) || attempt + 1 >= c->tries)
             return e->code;
         pause = sn_backoff_ms(&s->rng, attempt, c->backoff_base_ms, c->backoff_max_ms);
