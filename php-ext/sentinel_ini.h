@@ -23,11 +23,6 @@ void sn_php_ini_display(zend_module_entry *zend_module);
 
 /* Shared with per-call option parsing: "0".."86400000" only. */
 bool sn_php_parse_ms(const char *s, size_t len, zend_long *out);
-/* Validates a sentinel list with the library's own parser; on failure
- * copies its message into err. */
-bool sn_php_valid_sentinel_list(const char *list, char *err, size_t errlen);
-/* Validates a master name with the library's own rules. */
-bool sn_php_valid_master_name(const char *name);
 /* TLS file settings: "" or an absolute path without NUL or line breaks
  * (existence is checked by the library when TLS is turned on). */
 bool sn_php_valid_tls_path(const char *v, size_t len);

@@ -297,11 +297,8 @@ static int library_resolve(sn_php_entry *e, const sn_php_settings *cfg, sentinel
                            sentinel_addr *out, const char **source, char *err, size_t errlen)
 {
     int flags = cfg->no_cache ? SENTINEL_RESOLVE_NO_CACHE : 0;
-    sentinel_stats before, after;
     int rc;
 
-    before.size = after.size = sizeof(before);
-    sentinel_get_stats(e->s, &before);
     if (shm != NULL && !cfg->no_cache) {
         rc = sentinel_resolve_shared(e->s, shm, flags | SENTINEL_RESOLVE_FAIL_FAST, out);
     } else {
@@ -310,22 +307,28 @@ static int library_resolve(sn_php_entry *e, const sn_php_settings *cfg, sentinel
         if (rc == SENTINEL_OK && shm != NULL)
             sentinel_shm_write(shm, out, (int)cfg->ttl_ms, 0, 50);
     }
-    sentinel_get_stats(e->s, &after);
     if (rc != SENTINEL_OK) {
         snprintf(err, errlen, "%s", sentinel_errstr(e->s));
         return rc;
     }
-    /* The shared path never consults the handle's own cache: a hit there
-     * is a read of the host's file. */
-    if (after.sentinel_queries != before.sentinel_queries) {
-        *source = "sentinel";
-        SENTINEL_G(counters).sentinel_lookups++;
-    } else if (shm != NULL && !cfg->no_cache) {
+    /* The library says where the answer came from: behind a stale host
+     * follower the shared path answers from the handle's own cache. */
+    switch ((sentinel_source)sentinel_last_source(e->s)) {
+    case SENTINEL_SOURCE_SHARED_CACHE:
         *source = "shared";
         SENTINEL_G(counters).shared_hits++;
-    } else {
+        break;
+    case SENTINEL_SOURCE_CACHE:
         *source = "cache";
         SENTINEL_G(counters).cache_hits++;
+        break;
+    case SENTINEL_SOURCE_NONE:
+    case SENTINEL_SOURCE_SENTINEL:
+    case SENTINEL_SOURCE_JOINED:
+    case SENTINEL_SOURCE_LAST_KNOWN:
+        *source = "sentinel";
+        SENTINEL_G(counters).sentinel_lookups++;
+        break;
     }
     return SENTINEL_OK;
 }

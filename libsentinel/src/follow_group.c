@@ -25,6 +25,7 @@ struct sentinel_follow_group {
     int nreg;
     int depth;  /* inside a group call */
     int freed;  /* sentinel_follow_group_free() was called */
+    sn_err err; /* the last failed call, for sentinel_follow_group_errstr() */
 };
 
 sentinel_follow_group_t *sentinel_follow_group_new(const sentinel_t *s, int *code)
@@ -76,19 +77,33 @@ sentinel_follow_t *sentinel_follow_new_in_group(sentinel_follow_group_t *g, cons
                                                int *code)
 {
     sentinel_follow_t *f;
+    int why = SENTINEL_ERR_INVALID_ARGUMENT;
 
-    if (g == NULL || g->depth > 0 || g->freed)
+    if (g == NULL)
         return sn_fail_new(code, SENTINEL_ERR_INVALID_ARGUMENT);
+    if (g->depth > 0 || g->freed) {
+        sn_err_set(&g->err, SENTINEL_ERR_INVALID_ARGUMENT, "%s",
+                   g->freed ? "the group was freed" : "called from a callback of the group");
+        return sn_fail_new(code, SENTINEL_ERR_INVALID_ARGUMENT);
+    }
     if (g->n == g->cap) {
         size_t cap = g->cap ? 2 * g->cap : 4;
         sentinel_follow_t **m = realloc(g->members, cap * sizeof(*m));
-        if (m == NULL)
+        if (m == NULL) {
+            sn_err_set(&g->err, SENTINEL_ERR_NO_MEMORY, "out of memory for a member");
             return sn_fail_new(code, SENTINEL_ERR_NO_MEMORY);
+        }
         g->members = m;
         g->cap = cap;
     }
-    if ((f = sn_follow_create(s, g->hub, g, code)) == NULL)
-        return NULL;
+    if ((f = sn_follow_create(s, g->hub, g, &why)) == NULL) {
+        sn_err_set(&g->err, why, "%s",
+                   why == SENTINEL_ERR_NO_MEMORY ? "out of memory for a follower"
+                                                 : "the handle is NULL or has no sentinel");
+        return sn_fail_new(code, why);
+    }
+    if (code != NULL)
+        *code = SENTINEL_OK;
     g->members[g->n++] = f;
     return f;
 }
@@ -144,12 +159,14 @@ static int group_step(sentinel_follow_group_t *g, int fd)
     int rc = 0;
 
     if (g->depth > 0)
-        return SENTINEL_ERR_INVALID_ARGUMENT;
+        return sn_err_fail(&g->err, SENTINEL_ERR_INVALID_ARGUMENT,
+                           "called from a callback of the group");
     for (size_t i = 0; i < n; i++)
         if (sn_follow_busy(g->members[i]))
-            return SENTINEL_ERR_INVALID_ARGUMENT; /* called from a member's callback */
+            return sn_err_fail(&g->err, SENTINEL_ERR_INVALID_ARGUMENT,
+                               "called from a callback of a member");
     if ((in = malloc((n ? n : 1) * sizeof(*in))) == NULL)
-        return SENTINEL_ERR_NO_MEMORY;
+        return sn_err_fail(&g->err, SENTINEL_ERR_NO_MEMORY, "out of memory");
     /* Members leave in the order they entered; one freed in a callback
      * leaves g->members on its way out, so walk a copy. */
     for (size_t i = 0; i < n; i++)
@@ -159,7 +176,7 @@ static int group_step(sentinel_follow_group_t *g, int fd)
     if (fd < 0)
         sentinel_watch_process(g->hub);
     else if (!sn_watch_process_fd(g->hub, fd))
-        rc = SENTINEL_ERR_INVALID_ARGUMENT;
+        rc = sn_err_fail(&g->err, SENTINEL_ERR_INVALID_ARGUMENT, "fd %d is not the group's", fd);
     for (size_t i = 0; i < entered; i++)
         sn_follow_leave(in[i]);
     free(in);
@@ -173,7 +190,11 @@ static int group_step(sentinel_follow_group_t *g, int fd)
 int sentinel_follow_group_on_fd(sentinel_follow_group_t *g, int fd, int revents)
 {
     (void)revents; /* every link reads until it would block */
-    return g == NULL || fd < 0 ? SENTINEL_ERR_INVALID_ARGUMENT : group_step(g, fd);
+    if (g == NULL)
+        return SENTINEL_ERR_INVALID_ARGUMENT;
+    if (fd < 0)
+        return sn_err_fail(&g->err, SENTINEL_ERR_INVALID_ARGUMENT, "fd %d is not the group's", fd);
+    return group_step(g, fd);
 }
 
 int sentinel_follow_group_on_timeout(sentinel_follow_group_t *g)
@@ -194,4 +215,9 @@ int sentinel_follow_group_fds(sentinel_follow_group_t *g, sentinel_watch_fd *fds
 int sentinel_follow_group_size(const sentinel_follow_group_t *g)
 {
     return g ? (int)g->n : 0;
+}
+
+const char *sentinel_follow_group_errstr(const sentinel_follow_group_t *g)
+{
+    return g ? sn_err_str(&g->err) : "no group";
 }

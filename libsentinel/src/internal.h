@@ -124,6 +124,8 @@ int sn_config_add_sentinel(sn_config *c, const char *host, int port, sn_err *e);
 /* Apply the address map to hp in place. */
 void sn_config_map(const sn_config *c, sn_hostport *hp);
 int sn_valid_master_name(const char *name);
+/* The same, saying why in e: 0, or -1 with SENTINEL_ERR_INVALID_ARGUMENT. */
+int sn_check_master_name(const char *name, sn_err *e);
 /* Split on commas and white space, calling fn for each item; returns the
  * number of items or -1 when fn failed. */
 int sn_split_list(const char *list, int (*fn)(const char *item, size_t n, void *ud), void *ud);
@@ -298,8 +300,9 @@ struct sn_tls_ops {
     void (*ctx_free)(void *ctx);
     /* A TLS server over transport handle h; NULL with e set. */
     sn_tls_conn *(*conn_accept)(void *ctx, const sn_transport *t, int h, sn_err *e);
-    /* Send close_notify once, without waiting for the peer's (best effort,
-     * before conn_free on a connection that completed its handshake). */
+    /* Send close_notify, best effort and without waiting for the peer's
+     * (an orderly close: sentinel-proxy's QUIT and shutdown). Only on a
+     * connection whose handshake is done and that has not failed. */
     void (*close_notify)(sn_tls_conn *c);
 };
 
@@ -378,6 +381,7 @@ struct sentinel {
     sn_cache cache;
     sentinel_addr last_good; /* last verified master; survives invalidation */
     int served_last_known;   /* the resolution just made served last_good */
+    int last_source;         /* sentinel_source of the last answer (resolve.c) */
     sn_err err;
     sentinel_stats stats;
     uint64_t rng;

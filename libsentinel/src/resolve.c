@@ -439,6 +439,7 @@ int sentinel_resolve(sentinel_t *s, int flags, sentinel_addr *out)
 
     if (s == NULL)
         return SENTINEL_ERR_INVALID_ARGUMENT;
+    s->last_source = SENTINEL_SOURCE_NONE; /* until an answer is served */
     if (out == NULL) {
         sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "out is NULL");
         return SENTINEL_ERR_INVALID_ARGUMENT;
@@ -452,6 +453,7 @@ int sentinel_resolve(sentinel_t *s, int flags, sentinel_addr *out)
     if (!(flags & SENTINEL_RESOLVE_NO_CACHE) && sn_cache_get(&s->cache, out) == 0) {
         s->stats.cache_hits++;
         sn_err_clear(&s->err);
+        s->last_source = SENTINEL_SOURCE_CACHE;
         return SENTINEL_OK;
     }
     if (s->flight_key != NULL && (key = flight_key(s)) != NULL) {
@@ -461,15 +463,18 @@ int sentinel_resolve(sentinel_t *s, int flags, sentinel_addr *out)
     if (f != NULL &&
         !sn_flight_begin(f, sn_now_ms() + s->cfg.total_ms, &code, &addr, &s->err)) {
         s->stats.shared_waits++;
+        s->last_source = SENTINEL_SOURCE_JOINED;
         goto done;
     }
     sn_err_clear(&s->err);
     code = sn_resolve_uncached(s, &addr);
+    s->last_source = s->served_last_known ? SENTINEL_SOURCE_LAST_KNOWN : SENTINEL_SOURCE_SENTINEL;
     if (f != NULL)
         sn_flight_end(f, code, &addr, &s->err);
 done:
     if (code != SENTINEL_OK) {
         s->stats.errors++;
+        s->last_source = SENTINEL_SOURCE_NONE;
         return code;
     }
     if (s->served_last_known) {

@@ -15,10 +15,6 @@
  *
  * Built without SENTINEL_HAVE_TLS (the PHP extension's bundled copy), the
  * setters exist but refuse to turn TLS on, with SENTINEL_ERR_TLS.
- *
- * Over 800 lines: the OpenSSL and the no-OpenSSL variants of every
- * connection call sit side by side behind one ops table; split the server
- * side (the proxy's listener) out when it next grows.
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #define _POSIX_C_SOURCE 200809L
@@ -639,15 +635,6 @@ static size_t sn_tls_pending(const sn_tls_conn *c)
     return n > 0 ? (size_t)n : (size_t)SSL_has_pending(c->ssl);
 }
 
-static void sn_tls_close_notify(sn_tls_conn *c)
-{
-    /* One call: the alert goes out if the socket takes it; the peer's
-     * close_notify is not awaited (the caller is closing). */
-    if (c->handshake_done && !SSL_in_init(c->ssl))
-        (void)SSL_shutdown(c->ssl);
-    ERR_clear_error();
-}
-
 static void sn_tls_read_ahead(sn_tls_conn *c)
 {
     SSL_set_read_ahead(c->ssl, 1);
@@ -735,12 +722,16 @@ static sn_tls_conn *sn_tls_conn_accept(void *ctx, const sn_transport *t, int h, 
     return c;
 }
 
-#else /* !SENTINEL_HAVE_TLS: never reached, the options cannot turn TLS on */
-
 static void sn_tls_close_notify(sn_tls_conn *c)
 {
-    (void)c;
+    /* One call: our alert goes out (or not, if the socket is full); the
+     * peer's close_notify is not awaited. */
+    ERR_clear_error();
+    if (c->handshake_done && SSL_shutdown(c->ssl) < 0)
+        ERR_clear_error();
 }
+
+#else /* !SENTINEL_HAVE_TLS: never reached, the options cannot turn TLS on */
 
 static size_t sn_tls_pending(const sn_tls_conn *c)
 {
@@ -771,6 +762,11 @@ static sn_tls_conn *sn_tls_conn_accept(void *ctx, const sn_transport *t, int h, 
     (void)ctx, (void)t, (void)h;
     sn_err_set(e, SENTINEL_ERR_TLS, "this build of libsentinel has no TLS support");
     return NULL;
+}
+
+static void sn_tls_close_notify(sn_tls_conn *c)
+{
+    (void)c;
 }
 
 static sn_tls_conn *sn_tls_conn_new(const sn_tls_opts *o, const sn_transport *t, int h,

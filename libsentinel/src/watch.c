@@ -127,6 +127,8 @@ struct sentinel_watch {
     sentinel_watch_t *hub;      /* member: its hub */
     sentinel_watch_t **members; /* hub: its members */
     size_t nmembers, members_cap;
+
+    sn_err err; /* the last failed call, for sentinel_watch_errstr() */
 };
 
 /* ------------------------------------------------------------------------
@@ -729,8 +731,11 @@ void sentinel_watch_free(sentinel_watch_t *w)
 
 int sentinel_watch_set_poll_interval(sentinel_watch_t *w, int ms)
 {
-    if (w == NULL || ms < 0 || ms > 3600000)
+    if (w == NULL)
         return SENTINEL_ERR_INVALID_ARGUMENT;
+    if (ms < 0 || ms > 3600000)
+        return sn_err_fail(&w->err, SENTINEL_ERR_INVALID_ARGUMENT,
+                           "poll interval must be 0 (default) to 3600000 ms, got %d", ms);
     w->poll_ms = ms ? ms : WATCH_DEFAULT_POLL_MS;
     return SENTINEL_OK;
 }
@@ -893,7 +898,7 @@ int sentinel_watch_run_once(sentinel_watch_t *w, int timeout_ms)
     if (timeout_ms >= 0 && timeout_ms < t)
         t = timeout_ms;
     if (poll(pfds, (nfds_t)n, t) == -1 && errno != EINTR)
-        return SENTINEL_ERR_SYSTEM;
+        return sn_err_fail(&w->err, SENTINEL_ERR_SYSTEM, "poll: %s", strerror(errno));
     return sentinel_watch_process(w);
 }
 
@@ -961,4 +966,9 @@ sentinel_watch_t *sn_watch_new_member(sentinel_watch_t *hub, const sentinel_t *s
 size_t sn_watch_members(const sentinel_watch_t *w)
 {
     return w ? w->nmembers : 0;
+}
+
+const char *sentinel_watch_errstr(const sentinel_watch_t *w)
+{
+    return w ? sn_err_str(&w->err) : "no watcher";
 }

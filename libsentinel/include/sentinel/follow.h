@@ -367,6 +367,10 @@ SENTINEL_EXPORT int sentinel_follow_group_fds(sentinel_follow_group_t *g, sentin
                                               int max);
 /* Followers in the group now. */
 SENTINEL_EXPORT int sentinel_follow_group_size(const sentinel_follow_group_t *g);
+/* The detail of the group's last failed call ("" if none failed; a NULL
+ * group keeps nothing): a refusal inside a callback, an fd not the
+ * group's, a member that could not be made. Valid until the next call on g. */
+SENTINEL_EXPORT const char *sentinel_follow_group_errstr(const sentinel_follow_group_t *g);
 
 #ifdef __cplusplus
 }

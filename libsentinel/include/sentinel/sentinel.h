@@ -150,6 +150,23 @@ SENTINEL_EXPORT int sentinel_add_address_map(sentinel_t *s, const char *from_hos
 /* Parse "from[:port]=to[:port],..." and add each entry; all or nothing. */
 SENTINEL_EXPORT int sentinel_add_address_maps(sentinel_t *s, const char *list);
 
+/* Validators: the parsers the setters above use, without a handle, for a
+ * program that checks its configuration before it builds anything (an INI
+ * handler, a command line). Each returns SENTINEL_OK when the handle would
+ * accept the value, else its code (SENTINEL_ERR_INVALID_ARGUMENT, or
+ * SENTINEL_ERR_NO_MEMORY) with the reason, the text sentinel_errstr() would
+ * give, copied into why (may be NULL; truncated to whylen, "" on success).
+ * Thread safe; nothing to free. */
+/* A name sentinel_new() accepts: 1 to 200 bytes, no spaces or controls. */
+SENTINEL_EXPORT int sentinel_validate_master_name(const char *name, char *why, size_t whylen);
+/* A list sentinel_add_sentinels() accepts: "host:port,host:port", at
+ * least one, at most 64 distinct. */
+SENTINEL_EXPORT int sentinel_validate_sentinels(const char *list, char *why, size_t whylen);
+/* One "host:port" or "[v6]:port" as an item of that list. */
+SENTINEL_EXPORT int sentinel_validate_address(const char *address, char *why, size_t whylen);
+/* A list sentinel_add_address_maps() accepts ("" is an empty map). */
+SENTINEL_EXPORT int sentinel_validate_address_maps(const char *list, char *why, size_t whylen);
+
 /* ------------------------------------------------------------------------
  * TLS (OpenSSL), separately for the sentinels and for the data nodes (ROLE
  * checks of masters and replicas), as Redis lets the two differ. Off by
@@ -284,6 +301,26 @@ SENTINEL_EXPORT int sentinel_connect_master_fd(sentinel_t *s, int *fd, sentinel_
  */
 SENTINEL_EXPORT int sentinel_check_role(sentinel_t *s, const char *host, int port);
 
+/* Where the answer of the handle's last resolution came from
+ * (sentinel_resolve(), sentinel_resolve_shared(), and the resolution inside
+ * sentinel_connect_master_fd()), so a caller need not diff statistics.
+ * Values are fixed; new ones are appended. */
+typedef enum sentinel_source {
+    SENTINEL_SOURCE_NONE = 0,         /* no answer: none asked yet, or the last call failed */
+    SENTINEL_SOURCE_CACHE = 1,        /* the handle's own cache (in process) */
+    SENTINEL_SOURCE_SHARED_CACHE = 2, /* the host's shared cache (sentinel_resolve_shared()) */
+    SENTINEL_SOURCE_SENTINEL = 3,     /* this call asked the sentinels (and verified) */
+    SENTINEL_SOURCE_JOINED = 4,       /* another handle's resolution in flight (single-flight) */
+    SENTINEL_SOURCE_LAST_KNOWN = 5    /* no sentinel answered: the last verified master,
+                                         ROLE-checked again (stats: last_known_served) */
+} sentinel_source;
+#define SENTINEL_SOURCE_COUNT 6
+/* A sentinel_source; SENTINEL_SOURCE_NONE for a NULL handle. */
+SENTINEL_EXPORT int sentinel_last_source(const sentinel_t *s);
+/* "none", "cache", "shared_cache", "sentinel", "joined", "last_known";
+ * "unknown" for any other value. Never NULL. */
+SENTINEL_EXPORT const char *sentinel_source_name(int source);
+
 /* The code of the handle's last failure (SENTINEL_OK when the last
  * resolution succeeded) and its detail ("" if none). */
 SENTINEL_EXPORT int sentinel_errcode(const sentinel_t *s);
@@ -362,8 +399,8 @@ SENTINEL_EXPORT void sentinel_watch_free(sentinel_watch_t *w);
  * SENTINEL_ERR_INVALID_ARGUMENT). While no subscription is up (SUBSCRIBE
  * denied, sentinels unreachable) it polls at least once a second whatever
  * this says. The watcher's calls fail only for bad arguments
- * (SENTINEL_ERR_INVALID_ARGUMENT) or a failed poll() (SENTINEL_ERR_SYSTEM,
- * errno says why), so it has no errstr of its own. */
+ * (SENTINEL_ERR_INVALID_ARGUMENT) or a failed poll() (SENTINEL_ERR_SYSTEM);
+ * sentinel_watch_errstr() says why. */
 SENTINEL_EXPORT int sentinel_watch_set_poll_interval(sentinel_watch_t *w, int ms);
 
 /* Mirror of struct pollfd's fields; events use POLLIN/POLLOUT values.
@@ -394,6 +431,10 @@ SENTINEL_EXPORT int sentinel_watch_current(const sentinel_watch_t *w, sentinel_a
 /* 1 while a failover of the master is in progress (started, not yet
  * switched or aborted). */
 SENTINEL_EXPORT int sentinel_watch_in_failover(const sentinel_watch_t *w);
+/* The detail of the watcher's last failed call ("" if none failed; a
+ * failure of a NULL watcher or of a const getter is not kept), e.g.
+ * "poll: Interrupted system call". Valid until the next call on w. */
+SENTINEL_EXPORT const char *sentinel_watch_errstr(const sentinel_watch_t *w);
 
 /* ------------------------------------------------------------------------
  * A verified connection to the master, plaintext or TLS
