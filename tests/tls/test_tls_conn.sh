@@ -46,6 +46,7 @@ cat > "$DIR/fake.py" <<'PY'
 import socket, ssl, sys, threading
 mode = sys.argv[1]
 srv = socket.socket(); srv.bind(("127.0.0.1", 0)); srv.listen(16)
+srv.settimeout(60) # bounded: a minute without a client ends it
 print(srv.getsockname()[1], flush=True)
 if mode == "node":
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
@@ -75,12 +76,18 @@ def serve(c):
     finally:
         c.close()
 for _ in range(1000):
-    c, _a = srv.accept()
+    try:
+        c, _a = srv.accept()
+    except OSError:
+        break
+    c.settimeout(60)
     threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
 fake() { # name args...: starts it, sets FAKE_PORT
     local name="$1"; shift
-    timeout 60 python3 "$DIR/fake.py" "$@" > "$DIR/$name.out" 2>&1 &
+    # Python itself in PIDS (no wrapper whose death would orphan it), and
+    # it dies with this script (topology.sh's DEATHSIG).
+    "${DEATHSIG[@]}" python3 "$DIR/fake.py" "$@" > "$DIR/$name.out" 2>&1 &
     PIDS+=($!)
     FAKE_PORT=""
     for _ in $(seq 1 50); do
