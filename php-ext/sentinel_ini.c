@@ -171,6 +171,30 @@ static ZEND_INI_MH(OnUpdateTlsName)
     return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
 }
 
+int sn_php_parse_tls_version(const char *v, size_t len)
+{
+    if (len == 3 && memcmp(v, "1.2", 3) == 0)
+        return SENTINEL_TLS_V1_2;
+    if (len == 3 && memcmp(v, "1.3", 3) == 0)
+        return SENTINEL_TLS_V1_3;
+    return 0;
+}
+
+static ZEND_INI_MH(OnUpdateTlsVersion)
+{
+    (void)mh_arg2;
+    (void)mh_arg3;
+    (void)stage;
+    int v = new_value ? sn_php_parse_tls_version(ZSTR_VAL(new_value), ZSTR_LEN(new_value)) : 0;
+
+    if (v == 0) {
+        refuse(entry, new_value, "expected 1.2 or 1.3");
+        return FAILURE;
+    }
+    *(zend_long *)ZEND_INI_GET_ADDR() = v;
+    return SUCCESS;
+}
+
 /* The words php.ini uses for booleans; anything else is refused (PHP's own
  * OnUpdateBool takes every other string as false, "maybe" included). */
 static int parse_bool(const char *v)
@@ -374,6 +398,8 @@ PHP_INI_BEGIN()
                       tls_server_name, zend_sentinel_globals, sentinel_globals)
     STD_PHP_INI_ENTRY("sentinel.tls_verify", "1", PHP_INI_ALL, OnUpdateStrictBool,
                       tls_verify, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.tls_min_version", "1.2", PHP_INI_ALL, OnUpdateTlsVersion,
+                      tls_min_version, zend_sentinel_globals, sentinel_globals)
 PHP_INI_END()
 /* clang-format on */
 

@@ -28,6 +28,9 @@ bool sn_php_parse_ms(const char *s, size_t len, zend_long *out);
 bool sn_php_valid_tls_path(const char *v, size_t len);
 /* sentinel.tls_server_name: "" or at most 255 printable characters, no spaces. */
 bool sn_php_valid_tls_name(const char *v, size_t len);
+/* sentinel.tls_min_version and the option: "1.2" or "1.3" exactly ->
+ * SENTINEL_TLS_V1_2 / SENTINEL_TLS_V1_3; 0 for anything else. */
+int sn_php_parse_tls_version(const char *v, size_t len);
 /* The effective watch setting (resolves "auto" against the SAPI). */
 bool sn_php_watch_enabled(zend_long setting);
 

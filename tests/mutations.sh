@@ -18,7 +18,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REF=${1:-HEAD}
 SRC=/tmp/sn-mut-$(git -C "$ROOT" rev-parse --short "$REF") || exit 2
 B=$SRC/build
-TESTS=(unit_test_resolve unit_test_replies unit_test_follow unit_test_watch unit_test_shared_cache
+TESTS=(unit_test_resolve unit_test_master_conn unit_test_replies unit_test_follow unit_test_watch unit_test_shared_cache
        it_test_bad_sentinels it_test_resolve proxy_mux_internals)
 # The build target of a ctest test (the same name but for the proxy's).
 targets() { local t; for t in "$@"; do [ "$t" = proxy_mux_internals ] && t=proxy_test_mux_internals; echo "$t"; done; }
@@ -74,10 +74,10 @@ mutate "ROLE check when resolving" libsentinel/src/resolve.c \
     "            if (sn_check_role(c, &hp, deadline, &role, e) == 0) {
                 if (role == SN_ROLE_MASTER) {" "            if (sn_check_role(c, &hp, deadline, &role, e) == 0) {
                 if (1) {" unit_test_resolve it_test_bad_sentinels
-mutate "ROLE check on sentinel_connect_master's connection" libsentinel/src/resolve.c \
+mutate "ROLE check on the connection handed out (sn_connect_verified)" libsentinel/src/resolve.c \
     "            if (role == SN_ROLE_MASTER) {
-                if (hand_over(" "            if (1) {
-                if (hand_over(" it_test_bad_sentinels
+                sn_err_clear(&s->err);" "            if (1) {
+                sn_err_clear(&s->err);" it_test_bad_sentinels unit_test_master_conn
 mutate "sentinel reorder" libsentinel/src/resolve.c \
     "    if (i == 0)
         return;

@@ -212,6 +212,11 @@ int sn_link_auth(sn_link *l, const sn_cred *cred, int64_t deadline_ms, sn_err *e
 redisReply *sn_link_command(sn_link *l, int64_t deadline_ms, sn_err *e, int argc,
                             const char **argv);
 void sn_link_close(sn_link *l);
+/* Move bytes on an open link (through TLS when it has it) within
+ * deadline_ms: bytes sent (> 0), or -1 with e set. */
+ssize_t sn_link_send(sn_link *l, const void *buf, size_t len, int64_t deadline_ms, sn_err *e);
+/* Bytes read (> 0), 0 when the peer closed, or -1 with e set. */
+ssize_t sn_link_recv(sn_link *l, void *buf, size_t cap, int64_t deadline_ms, sn_err *e);
 
 /* ---- link.c: the non-blocking link ------------------------------------ */
 
@@ -392,6 +397,10 @@ struct sentinel {
 
 /* resolve.c: ask the sentinels once (no cache, no single-flight). */
 int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out);
+/* resolve.c: resolve, connect, AUTH and verify ROLE master on that very
+ * link (TLS per the data node options), within the total timeout: 0 with
+ * *l open and *addr set, or -1 with s->err set. */
+int sn_connect_verified(sentinel_t *s, sn_link *l, sentinel_addr *addr);
 /* watch.c: the state name of sentinel i's subscription link (tests, logs). */
 const char *sn_watch_link_state(const sentinel_watch_t *w, size_t i);
 

@@ -184,7 +184,7 @@ SENTINEL_EXPORT int sentinel_validate_address_maps(const char *list, char *why, 
  * followers share the context of the handle they were made from.
  * sentinel_connect_master_fd() hands out a plaintext socket (hiredis 0.14
  * has no TLS): with TLS on for data nodes it fails with SENTINEL_ERR_TLS;
- * resolve and connect with your own TLS client instead.
+ * sentinel_connect_master_conn() (below) connects over TLS.
  * A library built without TLS (sentinel_tls_available() == 0) refuses to
  * turn it on, with SENTINEL_ERR_TLS.
  * ------------------------------------------------------------------------ */
@@ -287,8 +287,8 @@ SENTINEL_EXPORT int sentinel_report_error(sentinel_t *s, int io_error, const cha
  * receive timeouts (SO_SNDTIMEO, SO_RCVTIMEO), and *addr (may be NULL) the
  * master it reaches; nothing unread is left on it. Otherwise *fd is -1 and
  * the code is kept on the handle. Plaintext only: with TLS on for data
- * nodes it fails with SENTINEL_ERR_TLS (resolve and connect with your own
- * TLS client instead). sentinel/hiredis.h wraps it in a redisContext.
+ * nodes it fails with SENTINEL_ERR_TLS (use sentinel_connect_master_conn()).
+ * sentinel/hiredis.h wraps it in a redisContext.
  */
 SENTINEL_EXPORT int sentinel_connect_master_fd(sentinel_t *s, int *fd, sentinel_addr *addr);
 
@@ -435,6 +435,62 @@ SENTINEL_EXPORT int sentinel_watch_in_failover(const sentinel_watch_t *w);
  * failure of a NULL watcher or of a const getter is not kept), e.g.
  * "poll: Interrupted system call". Valid until the next call on w. */
 SENTINEL_EXPORT const char *sentinel_watch_errstr(const sentinel_watch_t *w);
+
+/* ------------------------------------------------------------------------
+ * A verified connection to the master, plaintext or TLS
+ *
+ * sentinel_connect_master_fd() hands out a plain socket; with TLS on for
+ * data nodes the connection must stay in the library, which holds the
+ * OpenSSL state: a sentinel_conn_t moves bytes to and from the master
+ * through TLS (or not, as the handle's data node options say). The
+ * caller speaks RESP over it itself, or through sentinel/hiredis.h's
+ * sentinel_conn_command_argv().
+ * ------------------------------------------------------------------------ */
+typedef struct sentinel_conn sentinel_conn_t;
+
+/*
+ * Resolve, connect to the master (TLS per the data node options, with the
+ * handle's one context; the handshake within the connect timeout), AUTH
+ * with the data credentials and verify ROLE master on that very
+ * connection, resolving again with backoff within the total timeout while
+ * the address is not a master: the same path as
+ * sentinel_connect_master_fd(). On SENTINEL_OK *out is a connection the
+ * caller owns (sentinel_conn_free()), nothing unread on it, and *addr (may
+ * be NULL) the master it reaches. Otherwise *out is NULL and the code and
+ * detail are kept on the handle (sentinel_errstr(): a TLS failure is
+ * SENTINEL_ERR_TLS, a replica that answers is SENTINEL_ERR_NOT_MASTER).
+ * The connection does not refer to the handle: s may be freed first.
+ */
+SENTINEL_EXPORT int sentinel_connect_master_conn(sentinel_t *s, sentinel_conn_t **out,
+                                                 sentinel_addr *addr);
+/* Send all len bytes within the connection's timeout: SENTINEL_OK, or
+ * SENTINEL_ERR_TIMEOUT, SENTINEL_ERR_MASTER_UNREACHABLE (connection lost),
+ * SENTINEL_ERR_TLS, SENTINEL_ERR_INVALID_ARGUMENT; detail in
+ * sentinel_conn_errstr(). After a failure the connection is unusable
+ * (free it; report it with sentinel_report_error(s, 1, NULL)). */
+SENTINEL_EXPORT int sentinel_conn_write(sentinel_conn_t *c, const void *buf, size_t len);
+/* Read what is there, at least one byte, waiting at most the connection's
+ * timeout: SENTINEL_OK with *nread (1..cap) bytes in buf, or an error as
+ * for sentinel_conn_write() (*nread 0); the master closing the connection
+ * is SENTINEL_ERR_MASTER_UNREACHABLE. */
+SENTINEL_EXPORT int sentinel_conn_read(sentinel_conn_t *c, void *buf, size_t cap,
+                                       size_t *nread);
+/* The timeout of each later read and write, in ms (1 to 86400000; 0
+ * restores the handle's command timeout, the initial value). */
+SENTINEL_EXPORT int sentinel_conn_set_timeout(sentinel_conn_t *c, int ms);
+/* The socket, for poll(); non-blocking, owned by the connection (do not
+ * read, write or close it). -1 for NULL. */
+SENTINEL_EXPORT int sentinel_conn_fd(const sentinel_conn_t *c);
+/* Bytes OpenSSL already holds for the next sentinel_conn_read(): poll()
+ * on the socket does not wake for them. 0 for plaintext and NULL. */
+SENTINEL_EXPORT size_t sentinel_conn_pending(const sentinel_conn_t *c);
+/* 1 if the connection is TLS, 0 if plaintext (or NULL). */
+SENTINEL_EXPORT int sentinel_conn_is_tls(const sentinel_conn_t *c);
+/* The detail of the connection's last failure ("" if none); never NULL. */
+SENTINEL_EXPORT const char *sentinel_conn_errstr(const sentinel_conn_t *c);
+/* Close (sending TLS close_notify, without waiting for the master's) and
+ * free. NULL is fine. */
+SENTINEL_EXPORT void sentinel_conn_free(sentinel_conn_t *c);
 
 #ifdef __cplusplus
 }
