@@ -218,10 +218,20 @@ static int payload_names(const sn_shm_payload *p, const char *host, int port)
     return host == NULL || (p->port == port && strcmp(p->host, host) == 0);
 }
 
+/* The read path's copy of a payload's host (NUL-terminated within its
+ * array, as payload_sane() checked): a bounded memcpy, no printf. */
+static void copy_host(char dst[SENTINEL_HOST_MAX], const char *src)
+{
+    size_t n = strnlen(src, SENTINEL_HOST_MAX - 1);
+
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static void payload_to_entry(const sn_shm_payload *p, sentinel_shm_entry *e)
 {
     memset(e, 0, sizeof(*e));
-    snprintf(e->addr.host, sizeof(e->addr.host), "%s", p->host);
+    copy_host(e->addr.host, p->host);
     e->addr.port = p->port;
     e->addr.verified_at_ms = p->verified_at_ms;
     e->expires_at_ms = p->expires_at_ms;
@@ -805,7 +815,7 @@ int sentinel_resolve_shared(sentinel_t *s, sentinel_shm_t *shm, int flags, senti
             return resolve_bounded(s, deadline, flags & SENTINEL_RESOLVE_NO_CACHE, out);
         switch (st) {
         case ENTRY_FRESH:
-            snprintf(out->host, sizeof(out->host), "%s", p.host);
+            copy_host(out->host, p.host);
             out->port = p.port;
             out->verified_at_ms = p.verified_at_ms;
             if (!counted) {

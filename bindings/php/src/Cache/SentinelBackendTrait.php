@@ -58,6 +58,8 @@ trait SentinelBackendTrait
     private ?array $sentinelReplica = null;
     /** @var array<string, mixed>|null 'tls_options': Credis' TLS context options */
     private ?array $sentinelTlsOptions = null;
+    /** Whether the sentinel extension is loaded, asked once per request. */
+    private static ?bool $sentinelExtLoaded = null;
 
     /** Whether the parent returns false from save()/remove() on a Redis error. */
     abstract protected function sentinelParentSwallowsErrors(): bool;
@@ -73,13 +75,14 @@ trait SentinelBackendTrait
             $this->sentinelTlsOptions = $options['tls_options'];
         }
         if (!SentinelSettings::cacheOptionsUseSentinel($options)
-            || ($locator === null && !function_exists('Sentinel\resolve'))) {
+            || ($locator === null && !(self::$sentinelExtLoaded ??= function_exists('Sentinel\resolve')))) {
             parent::__construct($options);
             return;
         }
         $this->sentinelLocator = $locator ?? MasterLocator::forCacheOptions($options);
+        // The parent must not go to the sentinels itself, nor pick replicas
+        // (server and port are set to the master's below, on this one copy).
         $direct = $options;
-        // The parent must not go to the sentinels itself, nor pick replicas.
         unset($direct['sentinel_master'], $direct['sentinel_master_verify'], $direct['sentinel'],
             $direct['load_from_slaves'], $direct['slave_select_callable'], $direct['load_from_slave']);
         if (!empty($options['load_from_slaves'])) {
@@ -92,9 +95,10 @@ trait SentinelBackendTrait
         // a node that refuses at once, run it again on the next answer.
         for ($attempt = 0; ; $attempt++) {
             $this->sentinelMaster = $this->sentinelLocator->locate();
+            $direct['server'] = $this->sentinelDataHost($this->sentinelMaster);
+            $direct['port'] = $this->sentinelMaster['port'];
             try {
-                parent::__construct(['server' => $this->sentinelDataHost($this->sentinelMaster),
-                                     'port' => $this->sentinelMaster['port']] + $direct);
+                parent::__construct($direct);
                 break;
             } catch (\Throwable $e) {
                 if ($attempt >= 1 || !$this->sentinelLocator->reportError(
@@ -121,7 +125,7 @@ trait SentinelBackendTrait
     /** The address Credis takes for $node: "tls://host" when the data nodes speak TLS. */
     private function sentinelDataHost(array $node): string
     {
-        return $this->sentinelLocator->settings()->dataHost($node['host']);
+        return $this->sentinelLocator->dataHost($node['host']);
     }
 
     /**
