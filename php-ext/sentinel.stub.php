@@ -110,7 +110,8 @@ namespace Sentinel {
      * no option parsing. The same answer, failover handling, counters and
      * exceptions as resolve().
      *
-     * @return array|false keys host, port, epoch, source (as resolve());
+     * @return array|false keys host, port, epoch, source (as resolve()) and
+     *         tls (bool: whether the remembered settings use TLS);
      *         false when this process remembers no such id or key (a new
      *         worker, or forgotten for room): remember() them again
      * @throws Exception with a code from the Exception::* constants

@@ -39,7 +39,7 @@ static HashTable by_key; /* caller's key -> slot index + 1 */
 static bool by_key_ready;
 static uint64_t use_clock;
 /* The answer's keys, interned at startup: no hashing per call. */
-static zend_string *str_host, *str_port, *str_epoch, *str_source;
+static zend_string *str_host, *str_port, *str_epoch, *str_source, *str_tls;
 
 /* The string fields of sn_php_settings. */
 static const size_t string_fields[] = {
@@ -112,6 +112,7 @@ void sn_php_fast_startup(void)
     str_port = zend_new_interned_string(zend_string_init("port", 4, 1));
     str_epoch = zend_new_interned_string(zend_string_init("epoch", 5, 1));
     str_source = zend_new_interned_string(zend_string_init("source", 6, 1));
+    str_tls = zend_new_interned_string(zend_string_init("tls", 3, 1));
 }
 
 void sn_php_fast_shutdown(void)
@@ -240,7 +241,7 @@ PHP_FUNCTION(Sentinel_resolve_remembered)
         sn_php_throw(rc, err);
         RETURN_THROWS();
     }
-    array_init_size(return_value, 4);
+    array_init_size(return_value, 5);
     ht = Z_ARRVAL_P(return_value);
     ZVAL_STRING(&v, addr.host);
     zend_hash_add_new(ht, str_host, &v);
@@ -250,5 +251,8 @@ PHP_FUNCTION(Sentinel_resolve_remembered)
     zend_hash_add_new(ht, str_epoch, &v);
     ZVAL_STRING(&v, source);
     zend_hash_add_new(ht, str_source, &v);
+    /* Whether the data nodes speak TLS (the remembered settings' tls). */
+    ZVAL_BOOL(&v, s->cfg.tls);
+    zend_hash_add_new(ht, str_tls, &v);
 }
 /* }}} */

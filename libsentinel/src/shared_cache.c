@@ -367,10 +367,11 @@ int sentinel_shm_read(const sentinel_shm_t *shm, sentinel_shm_entry *out)
 
     if (shm == NULL || out == NULL)
         return SENTINEL_ERR_INVALID_ARGUMENT;
-    memset(out, 0, sizeof(*out));
-    if (slot_load(&shm->map->slot, &p) != 0 || p.generation == 0 || p.expires_at_ms == 0)
+    if (slot_load(&shm->map->slot, &p) != 0 || p.generation == 0 || p.expires_at_ms == 0) {
+        memset(out, 0, sizeof(*out));
         return SENTINEL_NO_ENTRY;
-    payload_to_entry(&p, out);
+    }
+    payload_to_entry(&p, out); /* clears *out first */
     return SENTINEL_OK;
 }
 

@@ -39,6 +39,9 @@ namespace LibSentinel\Magento;
  */
 final class MasterLocator
 {
+    /** A master located less than this long ago is not checked again before an operation. */
+    public const FRESH_SECONDS = 0.05;
+
     /** @var (callable(string, array): array)|null null: Sentinel\resolve() */
     private $resolve;
     /** @var (callable(string, int, string, string, array): bool)|null null: Sentinel\report_error() */
@@ -74,7 +77,7 @@ final class MasterLocator
         ?callable $resolve = null,
         ?callable $reportError = null,
         callable|false|null $epoch = null,
-        private readonly float $freshSeconds = 0.05,
+        private readonly float $freshSeconds = self::FRESH_SECONDS,
     ) {
         // The extension's functions are called directly (a locator is built
         // on every PHP-FPM request: no closures, no reflection).
@@ -94,16 +97,32 @@ final class MasterLocator
     }
 
     /**
-     * The master's address as Credis takes it (see SentinelSettings::dataHost()),
-     * without parsing the backend_options when they name no TLS.
+     * The master's address as Credis takes it (SentinelSettings::dataHost()):
+     * $node['host'] as is when $node says its settings use no TLS (an answer
+     * of resolve_remembered(): 'tls' => false), without parsing them.
      */
-    public function dataHost(string $host): string
+    public function dataHost(array $node): string
     {
-        if ($this->settings === null && $this->cacheOptions !== null
-            && SentinelSettings::cacheOptionsArePlain($this->cacheOptions)) {
-            return $host;
+        return ($node['tls'] ?? null) === false ? $node['host'] : $this->settings()->dataHost($node['host']);
+    }
+
+    /**
+     * locate() for Cm_Cache backend_options, as forCacheOptions($options)->locate()
+     * answers, in one extension call and without building a locator when
+     * this worker remembers them (every PHP-FPM request but its first).
+     *
+     * @return array{host: string, port: int, epoch: int|null, at: float}
+     */
+    public static function locateForCacheOptions(array $options): array
+    {
+        if (self::$extRemembers ??= function_exists('Sentinel\resolve_remembered')) {
+            $r = \Sentinel\resolve_remembered(serialize($options));
+            if ($r !== false) {
+                $r['at'] = microtime(true);
+                return $r;
+            }
         }
-        return $this->settings()->dataHost($host);
+        return self::forCacheOptions($options)->locate();
     }
 
     /** Whether fences use the extension's failover epoch (else the resolved address). */
@@ -128,7 +147,9 @@ final class MasterLocator
                     throw new \LogicException('Sentinel\\remember() did not keep the settings');
                 }
             }
-            return ['host' => $r['host'], 'port' => $r['port'], 'epoch' => $r['epoch'], 'at' => microtime(true)];
+            // The answer as it came (host, port, epoch, source, tls), stamped.
+            $r['at'] = microtime(true);
+            return $r;
         }
         $r = $this->resolve === null ? \Sentinel\resolve($this->settings()->master, $this->options())
             : ($this->resolve)($this->settings()->master, $this->options());

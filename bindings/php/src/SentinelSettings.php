@@ -110,19 +110,6 @@ final class SentinelSettings
     }
 
     /**
-     * Whether backend_options name plain-TCP data nodes, known without
-     * parsing them (as fromCacheOptions() would find: no scheme on the
-     * sentinel list, no 'sentinel' sub-array, no tls_options, sentinel.tls
-     * off). False means "parse them to know".
-     */
-    public static function cacheOptionsArePlain(array $options): bool
-    {
-        return !isset($options['sentinel']) && !isset($options['tls_options'])
-            && !str_contains((string)($options['server'] ?? ''), '://')
-            && !self::flag(ini_get('sentinel.tls') ?: '0');
-    }
-
-    /**
      * From Cm_Cache_Backend_Redis backend_options. Runs once per request
      * under PHP-FPM (PHP's statics do not outlive a request), so the options
      * a user leaves out cost no helper call.
