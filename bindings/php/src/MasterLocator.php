@@ -121,6 +121,11 @@ final class MasterLocator
                 $r['at'] = microtime(true);
                 return $r;
             }
+            $locator = self::forCacheOptions($options);
+            if ($locator->rememberKey !== null) {
+                return $locator->rememberAndLocate();
+            }
+            return $locator->locate();
         }
         return self::forCacheOptions($options)->locate();
     }
@@ -139,17 +144,7 @@ final class MasterLocator
     {
         if ($this->rememberKey !== null) {
             $r = \Sentinel\resolve_remembered($this->rememberKey);
-            if ($r === false) {
-                // New in this worker (or forgotten for room): parse the options once.
-                \Sentinel\remember(['master' => $this->settings()->master] + $this->options(), $this->rememberKey);
-                $r = \Sentinel\resolve_remembered($this->rememberKey);
-                if ($r === false) {
-                    throw new \LogicException('Sentinel\\remember() did not keep the settings');
-                }
-            }
-            // The answer as it came (host, port, epoch, source, tls), stamped.
-            $r['at'] = microtime(true);
-            return $r;
+            return $r === false ? $this->rememberAndLocate() : $r + ['at' => microtime(true)];
         }
         $r = $this->resolve === null ? \Sentinel\resolve($this->settings()->master, $this->options())
             : ($this->resolve)($this->settings()->master, $this->options());
@@ -157,6 +152,22 @@ final class MasterLocator
         // epoch read now (if it moved since, the next fence reconnects once).
         $epoch = isset($r['epoch']) ? (int)$r['epoch'] : $this->currentEpoch();
         return ['host' => (string)$r['host'], 'port' => (int)$r['port'], 'epoch' => $epoch, 'at' => microtime(true)];
+    }
+
+    /**
+     * locate() for settings this worker does not remember yet (or forgot for
+     * room): parsed once, remembered, resolved.
+     */
+    private function rememberAndLocate(): array
+    {
+        \Sentinel\remember(['master' => $this->settings()->master] + $this->options(), $this->rememberKey);
+        $r = \Sentinel\resolve_remembered($this->rememberKey);
+        if ($r === false) {
+            throw new \LogicException('Sentinel\\remember() did not keep the settings');
+        }
+        // The answer as it came (host, port, epoch, source, tls), stamped.
+        $r['at'] = microtime(true);
+        return $r;
     }
 
     /** The failover epoch as this process knows it, or null without Sentinel\epoch(). */
