@@ -74,7 +74,9 @@ namespace Sentinel {
 
     /**
      * Counters of this process (an FPM worker keeps them across requests):
-     * resolutions, cache_hits, shared_hits, sentinel_lookups, errors,
+     * resolutions (remembered_resolutions of them through
+     * resolve_remembered()), calls (of the other Sentinel\ functions),
+     * cache_hits, shared_hits, sentinel_lookups, errors,
      * invalidations, failover_events, failover_waits, failover_fast_fails,
      * role_checks, sentinel_queries, sentinel_failures, handles, watchers,
      * shared_cache_mode ("shared: <file>", "off" or "unavailable: <reason>"
