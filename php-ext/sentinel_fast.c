@@ -30,12 +30,16 @@
 typedef struct sn_fast_slot {
     bool used;
     uint64_t last_used;
-    zend_string *key; /* the caller's key (persistent), or NULL */
     sn_php_settings cfg; /* its strings are persistent copies */
 } sn_fast_slot;
 
+/* Keys kept at most; one more drops them all (callers remember again). */
+#define SN_FAST_KEYS_MAX (4 * SN_PHP_FAST_MAX)
+
 static sn_fast_slot slots[SN_PHP_FAST_MAX];
-static HashTable by_key; /* caller's key -> slot index + 1 */
+/* Caller's key -> slot index + 1. Several keys may name one slot (two cache
+ * backends whose options differ only where the sentinels do not care). */
+static HashTable by_key;
 static bool by_key_ready;
 static uint64_t use_clock;
 /* The answer's keys, interned at startup: no hashing per call. */
@@ -95,15 +99,20 @@ static bool settings_equal(sn_php_settings *a, sn_php_settings *b)
            a->no_cache == b->no_cache && a->tls == b->tls && a->tls_verify == b->tls_verify;
 }
 
-static void slot_clear(sn_fast_slot *s)
+static int drop_key_of_slot(zval *v, void *arg)
 {
-    if (s->key != NULL) {
-        if (by_key_ready)
-            zend_hash_del(&by_key, s->key);
-        zend_string_release(s->key);
-    }
-    settings_free(&s->cfg);
-    memset(s, 0, sizeof(*s));
+    return Z_LVAL_P(v) == *(zend_long *)arg ? ZEND_HASH_APPLY_REMOVE : ZEND_HASH_APPLY_KEEP;
+}
+
+/* Forgets slot i and every key naming it. */
+static void slot_clear(size_t i)
+{
+    zend_long id = (zend_long)i + 1;
+
+    if (by_key_ready)
+        zend_hash_apply_with_argument(&by_key, drop_key_of_slot, &id);
+    settings_free(&slots[i].cfg);
+    memset(&slots[i], 0, sizeof(slots[i]));
 }
 
 void sn_php_fast_startup(void)
@@ -119,7 +128,7 @@ void sn_php_fast_shutdown(void)
 {
     for (size_t i = 0; i < SN_PHP_FAST_MAX; i++)
         if (slots[i].used)
-            slot_clear(&slots[i]);
+            slot_clear(i);
     if (by_key_ready) {
         zend_hash_destroy(&by_key);
         by_key_ready = false;
@@ -127,11 +136,10 @@ void sn_php_fast_shutdown(void)
 }
 
 /* The slot for cfg (an equal one, else a free or the least recently used
- * one, refilled), bound to key when given. Returns its index. */
+ * one, refilled), named by key too when given. Returns its index. */
 static size_t remember(sn_php_settings *cfg, zend_string *key)
 {
     size_t i, pick = 0;
-    zval *found;
 
     if (!by_key_ready) {
         zend_hash_init(&by_key, 8, NULL, NULL, 1);
@@ -149,30 +157,22 @@ static size_t remember(sn_php_settings *cfg, zend_string *key)
         }
         if (i == SN_PHP_FAST_MAX) {
             i = pick;
-            slot_clear(&slots[i]);
+            slot_clear(i);
         }
         settings_copy(&slots[i].cfg, cfg);
         slots[i].used = true;
     }
     slots[i].last_used = ++use_clock;
     if (key != NULL) {
-        /* A key names one slot: moved here if it named another. */
-        if ((found = zend_hash_find(&by_key, key)) != NULL && (size_t)Z_LVAL_P(found) != i + 1) {
-            sn_fast_slot *old = &slots[Z_LVAL_P(found) - 1];
-            zend_hash_del(&by_key, key);
-            zend_string_release(old->key);
-            old->key = NULL;
-        }
-        if (slots[i].key == NULL || !zend_string_equals(slots[i].key, key)) {
-            zval v;
-            if (slots[i].key != NULL) {
-                zend_hash_del(&by_key, slots[i].key);
-                zend_string_release(slots[i].key);
-            }
-            slots[i].key = zend_string_init(ZSTR_VAL(key), ZSTR_LEN(key), 1);
-            ZVAL_LONG(&v, (zend_long)i + 1);
-            zend_hash_update(&by_key, slots[i].key, &v);
-        }
+        /* A key names one slot (the latest settings remembered under it). */
+        zend_string *pkey = zend_string_init(ZSTR_VAL(key), ZSTR_LEN(key), 1);
+        zval v;
+
+        if (zend_hash_num_elements(&by_key) >= SN_FAST_KEYS_MAX && !zend_hash_exists(&by_key, pkey))
+            zend_hash_clean(&by_key);
+        ZVAL_LONG(&v, (zend_long)i + 1);
+        zend_hash_update(&by_key, pkey, &v);
+        zend_string_release(pkey);
     }
     return i;
 }

@@ -18,6 +18,11 @@ var_dump($id >= 1, Sentinel\remember($settings) === $id, Sentinel\remember($sett
 // Other settings: another id.
 $other = Sentinel\remember(['connect_timeout_ms' => 100] + $settings, 'other-config');
 var_dump($other !== $id, Sentinel\resolve_remembered(999));
+// Two keys for equal settings (two backends whose options differ where the
+// sentinels do not care): both keep answering, neither pushes the other out.
+var_dump(Sentinel\remember($settings, 'page-cache-config') === $id,
+         Sentinel\resolve_remembered('cache-config')['port'] === $master,
+         Sentinel\resolve_remembered('page-cache-config')['port'] === $master);
 
 // The answer of resolve(), by id and by key.
 $r = Sentinel\resolve(sn_master_name(), sn_opts());
@@ -73,6 +78,9 @@ bool(true)
 bool(true)
 bool(true)
 bool(false)
+bool(true)
+bool(true)
+bool(true)
 host,port,epoch,source,tls
 bool(true)
 bool(true)
