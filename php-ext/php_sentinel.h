@@ -38,6 +38,8 @@ extern zend_module_entry sentinel_module_entry;
 /* Process-wide counters, shown by phpinfo() and Sentinel\stats(). */
 typedef struct sn_php_counters {
     zend_ulong resolutions;      /* Sentinel\resolve() calls */
+    zend_ulong remembered_resolutions; /* of them, through Sentinel\resolve_remembered() */
+    zend_ulong calls;            /* calls of the Sentinel\ functions, stats() aside */
     zend_ulong cache_hits;       /* answered from this worker's memory */
     zend_ulong shared_hits;      /* answered from the host's shared cache */
     zend_ulong sentinel_lookups; /* answered by asking sentinels */

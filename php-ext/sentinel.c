@@ -12,6 +12,7 @@
 
 #include "php_sentinel.h"
 #include "sentinel_exception.h"
+#include "sentinel_fast.h"
 #include "sentinel_follow.h"
 #include "sentinel_shm.h"
 #include "sentinel_ini.h"
@@ -38,11 +39,13 @@ static PHP_GSHUTDOWN_FUNCTION(sentinel)
         zend_hash_destroy(&sentinel_globals->registry);
         sentinel_globals->registry_ready = false;
     }
+    sn_php_fast_shutdown();
 }
 
 static PHP_MINIT_FUNCTION(sentinel)
 {
     sn_php_ini_register(module_number, type);
+    sn_php_fast_startup();
     sn_php_exception_set_ce(register_class_Sentinel_Exception(spl_ce_RuntimeException));
     return SUCCESS;
 }

@@ -74,7 +74,9 @@ namespace Sentinel {
 
     /**
      * Counters of this process (an FPM worker keeps them across requests):
-     * resolutions, cache_hits, shared_hits, sentinel_lookups, errors,
+     * resolutions (remembered_resolutions of them through
+     * resolve_remembered()), calls (of the other Sentinel\ functions),
+     * cache_hits, shared_hits, sentinel_lookups, errors,
      * invalidations, failover_events, failover_waits, failover_fast_fails,
      * role_checks, sentinel_queries, sentinel_failures, handles, watchers,
      * shared_cache_mode ("shared: <file>", "off" or "unavailable: <reason>"
@@ -86,6 +88,37 @@ namespace Sentinel {
      * @return array
      */
     function stats(): array {}
+
+    /**
+     * Keeps settings for resolve_remembered() for the life of this process
+     * (an FPM worker: across requests): the options of resolve(), with the
+     * master name as the "master" option, validated as resolve() validates
+     * them (the INI settings are read now, not per call). Remembering equal
+     * settings again returns the same id. At most 32 per process; one more
+     * forgets the least recently used.
+     *
+     * @param array $settings resolve()'s options plus "master"
+     * @param string|null $key the caller's own name for these settings (for
+     *        example its configuration, serialized), which resolve_remembered()
+     *        takes in place of the id
+     * @return int the id (1 or more)
+     * @throws Exception INVALID_ARGUMENT when no master or sentinels are configured
+     * @throws \ValueError on an unknown option or an out-of-range value
+     */
+    function remember(array $settings, ?string $key = null): int {}
+
+    /**
+     * resolve() for settings kept by remember(), named by its id or key:
+     * no option parsing. The same answer, failover handling, counters and
+     * exceptions as resolve().
+     *
+     * @return array|false keys host, port, epoch, source (as resolve()) and
+     *         tls (bool: whether the remembered settings use TLS);
+     *         false when this process remembers no such id or key (a new
+     *         worker, or forgotten for room): remember() them again
+     * @throws Exception with a code from the Exception::* constants
+     */
+    function resolve_remembered(int|string $id): array|false {}
 
     /**
      * Thrown when a master cannot be resolved. getCode() is the libsentinel

@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 69ebb638ac7dd8a9be6122fb990f047ee7d9018f */
+ * Stub hash: 94fc25e2956b51843ae98384b926aab209138c82 */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sentinel_resolve, 0, 0, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, master, IS_STRING, 1, "null")
@@ -29,12 +29,23 @@ ZEND_END_ARG_INFO()
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sentinel_stats, 0, 0, IS_ARRAY, 0)
 ZEND_END_ARG_INFO()
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sentinel_remember, 0, 1, IS_LONG, 0)
+	ZEND_ARG_TYPE_INFO(0, settings, IS_ARRAY, 0)
+	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, key, IS_STRING, 1, "null")
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_MASK_EX(arginfo_Sentinel_resolve_remembered, 0, 1, MAY_BE_ARRAY|MAY_BE_FALSE)
+	ZEND_ARG_TYPE_MASK(0, id, MAY_BE_LONG|MAY_BE_STRING, NULL)
+ZEND_END_ARG_INFO()
+
 
 ZEND_FUNCTION(Sentinel_resolve);
 ZEND_FUNCTION(Sentinel_epoch);
 ZEND_FUNCTION(Sentinel_invalidate);
 ZEND_FUNCTION(Sentinel_report_error);
 ZEND_FUNCTION(Sentinel_stats);
+ZEND_FUNCTION(Sentinel_remember);
+ZEND_FUNCTION(Sentinel_resolve_remembered);
 
 
 static const zend_function_entry ext_functions[] = {
@@ -43,6 +54,8 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Sentinel", invalidate, Sentinel_invalidate, arginfo_Sentinel_invalidate)
 	ZEND_NS_FALIAS("Sentinel", report_error, Sentinel_report_error, arginfo_Sentinel_report_error)
 	ZEND_NS_FALIAS("Sentinel", stats, Sentinel_stats, arginfo_Sentinel_stats)
+	ZEND_NS_FALIAS("Sentinel", remember, Sentinel_remember, arginfo_Sentinel_remember)
+	ZEND_NS_FALIAS("Sentinel", resolve_remembered, Sentinel_resolve_remembered, arginfo_Sentinel_resolve_remembered)
 	ZEND_FE_END
 };
 

@@ -31,6 +31,8 @@ PHP_FUNCTION(Sentinel_resolve)
         Z_PARAM_ARRAY_HT_OR_NULL(options)
     ZEND_PARSE_PARAMETERS_END();
 
+    SENTINEL_G(counters).calls++;
+
     if (sn_php_call_init(&call, master, options, 2) == FAILURE) {
         sn_php_call_free(&call);
         RETURN_THROWS();
@@ -66,6 +68,8 @@ PHP_FUNCTION(Sentinel_epoch)
         Z_PARAM_STR_OR_NULL(master)
         Z_PARAM_ARRAY_HT_OR_NULL(options)
     ZEND_PARSE_PARAMETERS_END();
+
+    SENTINEL_G(counters).calls++;
 
     if (sn_php_call_init(&call, master, options, 2) == FAILURE) {
         sn_php_call_free(&call);
@@ -119,6 +123,8 @@ PHP_FUNCTION(Sentinel_invalidate)
         Z_PARAM_ARRAY_HT_OR_NULL(options)
     ZEND_PARSE_PARAMETERS_END();
 
+    SENTINEL_G(counters).calls++;
+
     if (host != NULL && (port_null || port < 1 || port > 65535)) {
         zend_argument_value_error(3, "must be a port from 1 to 65535 when $host is given");
         RETURN_THROWS();
@@ -143,6 +149,8 @@ PHP_FUNCTION(Sentinel_report_error)
         Z_PARAM_STR_OR_NULL(master)
         Z_PARAM_ARRAY_HT_OR_NULL(options)
     ZEND_PARSE_PARAMETERS_END();
+
+    SENTINEL_G(counters).calls++;
 
     if (port < 1 || port > 65535) {
         zend_argument_value_error(2, "must be a port from 1 to 65535");
@@ -228,6 +236,8 @@ PHP_FUNCTION(Sentinel_stats)
     }
     array_init(return_value);
     add_assoc_long(return_value, "resolutions", (zend_long)c->resolutions);
+    add_assoc_long(return_value, "remembered_resolutions", (zend_long)c->remembered_resolutions);
+    add_assoc_long(return_value, "calls", (zend_long)c->calls);
     add_assoc_long(return_value, "cache_hits", (zend_long)c->cache_hits);
     add_assoc_long(return_value, "shared_hits", (zend_long)c->shared_hits);
     add_assoc_long(return_value, "sentinel_lookups", (zend_long)c->sentinel_lookups);

@@ -218,10 +218,20 @@ static int payload_names(const sn_shm_payload *p, const char *host, int port)
     return host == NULL || (p->port == port && strcmp(p->host, host) == 0);
 }
 
+/* The read path's copy of a payload's host (NUL-terminated within its
+ * array, as payload_sane() checked): a bounded memcpy, no printf. */
+static void copy_host(char dst[SENTINEL_HOST_MAX], const char *src)
+{
+    size_t n = strnlen(src, SENTINEL_HOST_MAX - 1);
+
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
 static void payload_to_entry(const sn_shm_payload *p, sentinel_shm_entry *e)
 {
     memset(e, 0, sizeof(*e));
-    snprintf(e->addr.host, sizeof(e->addr.host), "%s", p->host);
+    copy_host(e->addr.host, p->host);
     e->addr.port = p->port;
     e->addr.verified_at_ms = p->verified_at_ms;
     e->expires_at_ms = p->expires_at_ms;
@@ -357,10 +367,11 @@ int sentinel_shm_read(const sentinel_shm_t *shm, sentinel_shm_entry *out)
 
     if (shm == NULL || out == NULL)
         return SENTINEL_ERR_INVALID_ARGUMENT;
-    memset(out, 0, sizeof(*out));
-    if (slot_load(&shm->map->slot, &p) != 0 || p.generation == 0 || p.expires_at_ms == 0)
+    if (slot_load(&shm->map->slot, &p) != 0 || p.generation == 0 || p.expires_at_ms == 0) {
+        memset(out, 0, sizeof(*out));
         return SENTINEL_NO_ENTRY;
-    payload_to_entry(&p, out);
+    }
+    payload_to_entry(&p, out); /* clears *out first */
     return SENTINEL_OK;
 }
 
@@ -807,7 +818,7 @@ int sentinel_resolve_shared(sentinel_t *s, sentinel_shm_t *shm, int flags, senti
             return resolve_bounded(s, deadline, flags & SENTINEL_RESOLVE_NO_CACHE, out);
         switch (st) {
         case ENTRY_FRESH:
-            snprintf(out->host, sizeof(out->host), "%s", p.host);
+            copy_host(out->host, p.host);
             out->port = p.port;
             out->verified_at_ms = p.verified_at_ms;
             if (!counted) {

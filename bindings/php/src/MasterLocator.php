@@ -29,9 +29,19 @@ namespace LibSentinel\Magento;
  *
  * The extension calls are injectable so the logic is testable without the
  * extension or a topology.
+ *
+ * Per request, a locator of forCacheOptions() makes one extension call:
+ * Sentinel\resolve_remembered() with the serialized backend_options as its
+ * key. The options are parsed (SentinelSettings) and handed to
+ * Sentinel\remember() only when the worker does not remember them yet, or
+ * when something needs the settings (an error report, a reconnect, the epoch
+ * of a long-lived object, load_from_slaves, TLS).
  */
 final class MasterLocator
 {
+    /** A master located less than this long ago is not checked again before an operation. */
+    public const FRESH_SECONDS = 0.05;
+
     /** @var (callable(string, array): array)|null null: Sentinel\resolve() */
     private $resolve;
     /** @var (callable(string, int, string, string, array): bool)|null null: Sentinel\report_error() */
@@ -42,8 +52,16 @@ final class MasterLocator
     private bool $extEpoch = false;
     /** @var array<string, mixed>|null */
     private ?array $options = null;
+    private ?SentinelSettings $settings;
+    /** @var array<string, mixed>|null forCacheOptions()'s backend_options, parsed when needed */
+    private ?array $cacheOptions = null;
+    /** forCacheOptions()'s key for Sentinel\resolve_remembered(), or null */
+    private ?string $rememberKey = null;
     /** @var array<string, self> forCacheOptions()'s locators, by serialized options */
     private static array $byOptions = [];
+    /** Whether the extension has Sentinel\epoch() / Sentinel\resolve_remembered(), asked once. */
+    private static ?bool $extHasEpoch = null;
+    private static ?bool $extRemembers = null;
 
     /**
      * @param callable|false|null $epoch the failover epoch of the master; null:
@@ -55,18 +73,19 @@ final class MasterLocator
      *        still checked after they ran
      */
     public function __construct(
-        private readonly SentinelSettings $settings,
+        ?SentinelSettings $settings,
         ?callable $resolve = null,
         ?callable $reportError = null,
         callable|false|null $epoch = null,
-        private readonly float $freshSeconds = 0.05,
+        private readonly float $freshSeconds = self::FRESH_SECONDS,
     ) {
         // The extension's functions are called directly (a locator is built
         // on every PHP-FPM request: no closures, no reflection).
+        $this->settings = $settings;
         $this->resolve = $resolve;
         $this->reportError = $reportError;
         if ($epoch === null) {
-            $this->extEpoch = function_exists('Sentinel\epoch');
+            $this->extEpoch = self::$extHasEpoch ??= function_exists('Sentinel\epoch');
         } elseif ($epoch !== false) {
             $this->epoch = $epoch;
         }
@@ -74,7 +93,41 @@ final class MasterLocator
 
     public function settings(): SentinelSettings
     {
-        return $this->settings;
+        return $this->settings ??= SentinelSettings::fromCacheOptions($this->cacheOptions ?? []);
+    }
+
+    /**
+     * The master's address as Credis takes it (SentinelSettings::dataHost()):
+     * $node['host'] as is when $node says its settings use no TLS (an answer
+     * of resolve_remembered(): 'tls' => false), without parsing them.
+     */
+    public function dataHost(array $node): string
+    {
+        return ($node['tls'] ?? null) === false ? $node['host'] : $this->settings()->dataHost($node['host']);
+    }
+
+    /**
+     * locate() for Cm_Cache backend_options, as forCacheOptions($options)->locate()
+     * answers, in one extension call and without building a locator when
+     * this worker remembers them (every PHP-FPM request but its first).
+     *
+     * @return array{host: string, port: int, epoch: int|null, at: float}
+     */
+    public static function locateForCacheOptions(array $options): array
+    {
+        if (self::$extRemembers ??= function_exists('Sentinel\resolve_remembered')) {
+            $r = \Sentinel\resolve_remembered(serialize($options));
+            if ($r !== false) {
+                $r['at'] = microtime(true);
+                return $r;
+            }
+            $locator = self::forCacheOptions($options);
+            if ($locator->rememberKey !== null) {
+                return $locator->rememberAndLocate();
+            }
+            return $locator->locate();
+        }
+        return self::forCacheOptions($options)->locate();
     }
 
     /** Whether fences use the extension's failover epoch (else the resolved address). */
@@ -89,21 +142,41 @@ final class MasterLocator
      */
     public function locate(): array
     {
-        $r = $this->resolve === null ? \Sentinel\resolve($this->settings->master, $this->options())
-            : ($this->resolve)($this->settings->master, $this->options());
+        if ($this->rememberKey !== null) {
+            $r = \Sentinel\resolve_remembered($this->rememberKey);
+            return $r === false ? $this->rememberAndLocate() : $r + ['at' => microtime(true)];
+        }
+        $r = $this->resolve === null ? \Sentinel\resolve($this->settings()->master, $this->options())
+            : ($this->resolve)($this->settings()->master, $this->options());
         // resolve()'s epoch is the one its answer is valid at; without it, the
         // epoch read now (if it moved since, the next fence reconnects once).
         $epoch = isset($r['epoch']) ? (int)$r['epoch'] : $this->currentEpoch();
         return ['host' => (string)$r['host'], 'port' => (int)$r['port'], 'epoch' => $epoch, 'at' => microtime(true)];
     }
 
+    /**
+     * locate() for settings this worker does not remember yet (or forgot for
+     * room): parsed once, remembered, resolved.
+     */
+    private function rememberAndLocate(): array
+    {
+        \Sentinel\remember(['master' => $this->settings()->master] + $this->options(), $this->rememberKey);
+        $r = \Sentinel\resolve_remembered($this->rememberKey);
+        if ($r === false) {
+            throw new \LogicException('Sentinel\\remember() did not keep the settings');
+        }
+        // The answer as it came (host, port, epoch, source, tls), stamped.
+        $r['at'] = microtime(true);
+        return $r;
+    }
+
     /** The failover epoch as this process knows it, or null without Sentinel\epoch(). */
     public function currentEpoch(): ?int
     {
         if ($this->extEpoch) {
-            return \Sentinel\epoch($this->settings->master, $this->options());
+            return \Sentinel\epoch($this->settings()->master, $this->options());
         }
-        return $this->epoch === null ? null : (int)($this->epoch)($this->settings->master, $this->options());
+        return $this->epoch === null ? null : (int)($this->epoch)($this->settings()->master, $this->options());
     }
 
     /**
@@ -117,8 +190,8 @@ final class MasterLocator
         if ($this->extEpoch || $this->epoch !== null) {
             return $this->currentEpoch() === ($master['epoch'] ?? null);
         }
-        $now = $this->resolve === null ? \Sentinel\resolve($this->settings->master, $this->options())
-            : ($this->resolve)($this->settings->master, $this->options());
+        $now = $this->resolve === null ? \Sentinel\resolve($this->settings()->master, $this->options())
+            : ($this->resolve)($this->settings()->master, $this->options());
         return (string)$now['host'] === $master['host'] && (int)$now['port'] === $master['port'];
     }
 
@@ -135,9 +208,9 @@ final class MasterLocator
     public function reportError(string $host, int $port, \Throwable $e): bool
     {
         if ($this->reportError === null) {
-            return \Sentinel\report_error($host, $port, $e->getMessage(), $this->settings->master, $this->options());
+            return \Sentinel\report_error($host, $port, $e->getMessage(), $this->settings()->master, $this->options());
         }
-        return ($this->reportError)($host, $port, $e->getMessage(), $this->settings->master, $this->options());
+        return ($this->reportError)($host, $port, $e->getMessage(), $this->settings()->master, $this->options());
     }
 
     /**
@@ -204,7 +277,13 @@ final class MasterLocator
             if (count(self::$byOptions) >= 32) {
                 array_shift(self::$byOptions);
             }
-            self::$byOptions[$key] = new self(SentinelSettings::fromCacheOptions($options));
+            $locator = new self(null);
+            $locator->cacheOptions = $options;
+            if (self::$extRemembers ??= function_exists('Sentinel\resolve_remembered')) {
+                // The same string: its hash, computed for the lookup above, is reused.
+                $locator->rememberKey = $key;
+            }
+            self::$byOptions[$key] = $locator;
         }
         return self::$byOptions[$key];
     }
@@ -221,6 +300,6 @@ final class MasterLocator
     /** @return array<string, mixed> */
     private function options(): array
     {
-        return $this->options ??= $this->settings->resolveOptions();
+        return $this->options ??= $this->settings()->resolveOptions();
     }
 }

@@ -50,7 +50,12 @@ use LibSentinel\Magento\SentinelSettings;
  */
 trait SentinelBackendTrait
 {
+    /** The locator: injected, or built from $sentinelOptions when first needed (sentinelLocator()). */
     private ?MasterLocator $sentinelLocator = null;
+    /** @var array<string, mixed>|null the backend_options, for sentinelLocator() */
+    private ?array $sentinelOptions = null;
+    /** Whether the master comes from the sentinels (else this is the parent, unchanged). */
+    private bool $sentinelOn = false;
     private ?ReplicaPicker $sentinelReplicas = null;
     /** @var array{host: string, port: int, epoch: int|null} */
     private array $sentinelMaster = ['host' => '', 'port' => 0, 'epoch' => null];
@@ -58,6 +63,8 @@ trait SentinelBackendTrait
     private ?array $sentinelReplica = null;
     /** @var array<string, mixed>|null 'tls_options': Credis' TLS context options */
     private ?array $sentinelTlsOptions = null;
+    /** Whether the sentinel extension is loaded, asked once per request. */
+    private static ?bool $sentinelExtLoaded = null;
 
     /** Whether the parent returns false from save()/remove() on a Redis error. */
     abstract protected function sentinelParentSwallowsErrors(): bool;
@@ -73,37 +80,53 @@ trait SentinelBackendTrait
             $this->sentinelTlsOptions = $options['tls_options'];
         }
         if (!SentinelSettings::cacheOptionsUseSentinel($options)
-            || ($locator === null && !function_exists('Sentinel\resolve'))) {
+            || ($locator === null && !(self::$sentinelExtLoaded ??= function_exists('Sentinel\resolve')))) {
             parent::__construct($options);
             return;
         }
-        $this->sentinelLocator = $locator ?? MasterLocator::forCacheOptions($options);
+        // A request that builds a backend and loads makes one extension call
+        // (MasterLocator::locateForCacheOptions()); the locator is built when
+        // something needs it: load_from_slaves, an error, a later operation's
+        // fence.
+        $this->sentinelOn = true;
+        $this->sentinelLocator = $locator;
+        $this->sentinelOptions = $options;
+        // The parent must not go to the sentinels itself, nor pick replicas
+        // (server and port are set to the master's below, on this one copy).
         $direct = $options;
-        // The parent must not go to the sentinels itself, nor pick replicas.
         unset($direct['sentinel_master'], $direct['sentinel_master_verify'], $direct['sentinel'],
             $direct['load_from_slaves'], $direct['slave_select_callable'], $direct['load_from_slave']);
         if (!empty($options['load_from_slaves'])) {
             $this->sentinelReplicas = $replicas ?? new ReplicaPicker(
-                $this->sentinelLocator->settings(),
+                $this->sentinelLocator()->settings(),
                 (int)$options['load_from_slaves'] === 2,
             );
         }
         // The object is not live until the parent's constructor returned: on
         // a node that refuses at once, run it again on the next answer.
         for ($attempt = 0; ; $attempt++) {
-            $this->sentinelMaster = $this->sentinelLocator->locate();
+            $this->sentinelMaster = $locator === null ? MasterLocator::locateForCacheOptions($options)
+                : $locator->locate();
+            $direct['server'] = $this->sentinelDataHost($this->sentinelMaster);
+            $direct['port'] = $this->sentinelMaster['port'];
             try {
-                parent::__construct(['server' => $this->sentinelDataHost($this->sentinelMaster),
-                                     'port' => $this->sentinelMaster['port']] + $direct);
+                parent::__construct($direct);
                 break;
             } catch (\Throwable $e) {
-                if ($attempt >= 1 || !$this->sentinelLocator->reportError(
+                if ($attempt >= 1 || !$this->sentinelLocator()->reportError(
                     $this->sentinelMaster['host'], $this->sentinelMaster['port'], $e)) {
                     throw $e;
                 }
             }
         }
-        $this->sentinelAttachReplica();
+        if ($this->sentinelReplicas !== null) {
+            $this->sentinelAttachReplica();
+        }
+    }
+
+    private function sentinelLocator(): MasterLocator
+    {
+        return $this->sentinelLocator ??= MasterLocator::forCacheOptions($this->sentinelOptions);
     }
 
     /** The master this backend talks to (for logs and tests). */
@@ -121,7 +144,8 @@ trait SentinelBackendTrait
     /** The address Credis takes for $node: "tls://host" when the data nodes speak TLS. */
     private function sentinelDataHost(array $node): string
     {
-        return $this->sentinelLocator->settings()->dataHost($node['host']);
+        // A master resolve_remembered() answered says whether it is TLS: no locator needed.
+        return ($node['tls'] ?? null) === false ? $node['host'] : $this->sentinelLocator()->dataHost($node);
     }
 
     /**
@@ -142,14 +166,14 @@ trait SentinelBackendTrait
     private function sentinelReconnect(): void
     {
         for ($attempt = 0; ; $attempt++) {
-            $master = $this->sentinelLocator->locate();
+            $master = $this->sentinelLocator()->locate();
             $client = new \Credis_Client($this->sentinelDataHost($master), $master['port'],
                 $this->_clientOptions->timeout, $this->_clientOptions->persistent);
             try {
                 $this->_applyClientOptions($client);
                 break;
             } catch (\Throwable $e) {
-                if ($attempt >= 1 || !$this->sentinelLocator->reportError($master['host'], $master['port'], $e)) {
+                if ($attempt >= 1 || !$this->sentinelLocator()->reportError($master['host'], $master['port'], $e)) {
                     throw $e;
                 }
             }
@@ -213,10 +237,10 @@ trait SentinelBackendTrait
      */
     private function sentinelRun(callable $operation, bool $idempotentWrite): mixed
     {
-        if ($this->sentinelLocator === null) {
+        if (!$this->sentinelOn) {
             return $operation();
         }
-        return $this->sentinelLocator->fenced(
+        return $this->sentinelLocator()->fenced(
             $operation,
             fn() => $this->sentinelReconnect(),
             fn() => $this->sentinelMaster,
@@ -231,7 +255,7 @@ trait SentinelBackendTrait
      */
     private function sentinelWrite(callable $operation): mixed
     {
-        if ($this->sentinelLocator === null) {
+        if (!$this->sentinelOn) {
             return $operation();
         }
         $probe = $this->sentinelParentSwallowsErrors();
@@ -264,8 +288,8 @@ trait SentinelBackendTrait
 
     public function load($id, $doNotTestCacheValidity = false)
     {
-        if ($this->_slave !== null && $this->sentinelLocator !== null
-            && $this->sentinelLocator->isCurrent($this->sentinelMaster)) {
+        if ($this->_slave !== null && $this->sentinelOn
+            && $this->sentinelLocator()->isCurrent($this->sentinelMaster)) {
             try {
                 return parent::load($id, $doNotTestCacheValidity);
             } catch (\Throwable $e) {
@@ -273,7 +297,9 @@ trait SentinelBackendTrait
                 $this->sentinelDropReplica(true);
             }
         }
-        if ($this->sentinelLocator !== null && $this->sentinelLocator->isFresh($this->sentinelMaster)) {
+        if ($this->sentinelOn && ($this->sentinelLocator === null
+                ? microtime(true) - $this->sentinelMaster['at'] < MasterLocator::FRESH_SECONDS
+                : $this->sentinelLocator->isFresh($this->sentinelMaster))) {
             // A backend built for this request, its master located
             // microseconds ago: fenced()'s work without its closures (the
             // load of every page view takes this path). A read needs no
@@ -282,7 +308,7 @@ trait SentinelBackendTrait
             try {
                 return parent::load($id, $doNotTestCacheValidity);
             } catch (\Throwable $e) {
-                if (!$this->sentinelLocator->reportError($this->sentinelMaster['host'],
+                if (!$this->sentinelLocator()->reportError($this->sentinelMaster['host'],
                     $this->sentinelMaster['port'], $e)) {
                     throw $e;
                 }

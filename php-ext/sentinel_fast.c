@@ -1,0 +1,258 @@
+/*
+ * Remembered settings (see sentinel_fast.h).
+ *
+ * Sentinel\resolve() parses its options array on every call and builds the
+ * handle's registry key from it; a PHP-FPM worker whose every request builds
+ * the same cache backend pays that, and the PHP glue pays for turning its
+ * configuration into those options. Here the settings are parsed once per
+ * process into persistent copies; a request names them by the id remember()
+ * returned or by the caller's own key string, and the answer comes from
+ * sn_php_resolve() unchanged: the same failover checks (a failover in
+ * progress waits or fails fast), the same caches, counters and errors.
+ *
+ * INI settings are read when the settings are remembered, not per call.
+ * Process state, as the registry: one PHP-FPM worker, NTS.
+ */
+#ifdef HAVE_CONFIG_H
+#include "config.h"
+#endif
+
+#include <stddef.h>
+#include <string.h>
+
+#include "php.h"
+
+#include "php_sentinel.h"
+#include "sentinel_exception.h"
+#include "sentinel_fast.h"
+#include "sentinel_resolve.h"
+
+typedef struct sn_fast_slot {
+    bool used;
+    uint64_t last_used;
+    sn_php_settings cfg; /* its strings are persistent copies */
+} sn_fast_slot;
+
+/* Keys kept at most; one more drops them all (callers remember again). */
+#define SN_FAST_KEYS_MAX (4 * SN_PHP_FAST_MAX)
+
+static sn_fast_slot slots[SN_PHP_FAST_MAX];
+/* Caller's key -> slot index + 1. Several keys may name one slot (two cache
+ * backends whose options differ only where the sentinels do not care). */
+static HashTable by_key;
+static bool by_key_ready;
+static uint64_t use_clock;
+/* The answer's keys, interned at startup: no hashing per call. */
+static zend_string *str_host, *str_port, *str_epoch, *str_source, *str_tls;
+
+/* The string fields of sn_php_settings. */
+static const size_t string_fields[] = {
+    offsetof(sn_php_settings, master),          offsetof(sn_php_settings, sentinels),
+    offsetof(sn_php_settings, sentinel_user),   offsetof(sn_php_settings, sentinel_password),
+    offsetof(sn_php_settings, data_user),       offsetof(sn_php_settings, data_password),
+    offsetof(sn_php_settings, tls_cafile),      offsetof(sn_php_settings, tls_capath),
+    offsetof(sn_php_settings, tls_cert),        offsetof(sn_php_settings, tls_key),
+    offsetof(sn_php_settings, tls_server_name),
+};
+#define N_STRING_FIELDS (sizeof(string_fields) / sizeof(string_fields[0]))
+
+static const char **field(sn_php_settings *c, size_t i)
+{
+    return (const char **)((char *)c + string_fields[i]);
+}
+
+static void settings_free(sn_php_settings *c)
+{
+    for (size_t i = 0; i < N_STRING_FIELDS; i++) {
+        const char **f = field(c, i);
+        if (*f != NULL)
+            pefree((char *)*f, 1);
+        *f = NULL;
+    }
+}
+
+/* A persistent copy of src (strings duplicated). */
+static void settings_copy(sn_php_settings *dst, const sn_php_settings *src)
+{
+    *dst = *src;
+    for (size_t i = 0; i < N_STRING_FIELDS; i++) {
+        const char **f = field(dst, i);
+        if (*f != NULL)
+            *f = pestrdup(*f, 1);
+    }
+}
+
+static bool same_str(const char *a, const char *b)
+{
+    return a == b || (a != NULL && b != NULL && strcmp(a, b) == 0);
+}
+
+static bool settings_equal(sn_php_settings *a, sn_php_settings *b)
+{
+    for (size_t i = 0; i < N_STRING_FIELDS; i++)
+        if (!same_str(*field(a, i), *field(b, i)))
+            return false;
+    return a->connect_ms == b->connect_ms && a->command_ms == b->command_ms &&
+           a->total_ms == b->total_ms && a->ttl_ms == b->ttl_ms &&
+           a->failover_wait_ms == b->failover_wait_ms && a->shared_cache == b->shared_cache &&
+           a->watch == b->watch && a->watch_forced == b->watch_forced &&
+           a->no_cache == b->no_cache && a->tls == b->tls && a->tls_verify == b->tls_verify;
+}
+
+static int drop_key_of_slot(zval *v, void *arg)
+{
+    return Z_LVAL_P(v) == *(zend_long *)arg ? ZEND_HASH_APPLY_REMOVE : ZEND_HASH_APPLY_KEEP;
+}
+
+/* Forgets slot i and every key naming it. */
+static void slot_clear(size_t i)
+{
+    zend_long id = (zend_long)i + 1;
+
+    if (by_key_ready)
+        zend_hash_apply_with_argument(&by_key, drop_key_of_slot, &id);
+    settings_free(&slots[i].cfg);
+    memset(&slots[i], 0, sizeof(slots[i]));
+}
+
+void sn_php_fast_startup(void)
+{
+    str_host = zend_new_interned_string(zend_string_init("host", 4, 1));
+    str_port = zend_new_interned_string(zend_string_init("port", 4, 1));
+    str_epoch = zend_new_interned_string(zend_string_init("epoch", 5, 1));
+    str_source = zend_new_interned_string(zend_string_init("source", 6, 1));
+    str_tls = zend_new_interned_string(zend_string_init("tls", 3, 1));
+}
+
+void sn_php_fast_shutdown(void)
+{
+    for (size_t i = 0; i < SN_PHP_FAST_MAX; i++)
+        if (slots[i].used)
+            slot_clear(i);
+    if (by_key_ready) {
+        zend_hash_destroy(&by_key);
+        by_key_ready = false;
+    }
+}
+
+/* The slot for cfg (an equal one, else a free or the least recently used
+ * one, refilled), named by key too when given. Returns its index. */
+static size_t remember(sn_php_settings *cfg, zend_string *key)
+{
+    size_t i, pick = 0;
+
+    if (!by_key_ready) {
+        zend_hash_init(&by_key, 8, NULL, NULL, 1);
+        by_key_ready = true;
+    }
+    for (i = 0; i < SN_PHP_FAST_MAX; i++)
+        if (slots[i].used && settings_equal(&slots[i].cfg, cfg))
+            break;
+    if (i == SN_PHP_FAST_MAX) {
+        for (i = 0; i < SN_PHP_FAST_MAX; i++) {
+            if (!slots[i].used)
+                break;
+            if (slots[i].last_used < slots[pick].last_used)
+                pick = i;
+        }
+        if (i == SN_PHP_FAST_MAX) {
+            i = pick;
+            slot_clear(i);
+        }
+        settings_copy(&slots[i].cfg, cfg);
+        slots[i].used = true;
+    }
+    slots[i].last_used = ++use_clock;
+    if (key != NULL) {
+        /* A key names one slot (the latest settings remembered under it). */
+        zend_string *pkey = zend_string_init(ZSTR_VAL(key), ZSTR_LEN(key), 1);
+        zval v;
+
+        if (zend_hash_num_elements(&by_key) >= SN_FAST_KEYS_MAX && !zend_hash_exists(&by_key, pkey))
+            zend_hash_clean(&by_key);
+        ZVAL_LONG(&v, (zend_long)i + 1);
+        zend_hash_update(&by_key, pkey, &v);
+        zend_string_release(pkey);
+    }
+    return i;
+}
+
+/* {{{ Sentinel\remember(array $settings, ?string $key = null): int */
+PHP_FUNCTION(Sentinel_remember)
+{
+    HashTable *settings;
+    zend_string *key = NULL;
+    sn_php_call call;
+
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+        Z_PARAM_ARRAY_HT(settings)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_STR_OR_NULL(key)
+    ZEND_PARSE_PARAMETERS_END();
+
+    SENTINEL_G(counters).calls++;
+    if (key != NULL && ZSTR_LEN(key) == 0) {
+        zend_argument_value_error(2, "must not be empty");
+        RETURN_THROWS();
+    }
+    /* Refused exactly as resolve() refuses them ("master" is an option). */
+    if (sn_php_call_init(&call, NULL, settings, 1) == FAILURE) {
+        sn_php_call_free(&call);
+        RETURN_THROWS();
+    }
+    RETVAL_LONG((zend_long)remember(&call.cfg, key) + 1);
+    sn_php_call_free(&call);
+}
+/* }}} */
+
+/* {{{ Sentinel\resolve_remembered(int|string $id): array|false */
+PHP_FUNCTION(Sentinel_resolve_remembered)
+{
+    zend_string *key = NULL;
+    zend_long id = 0;
+    sentinel_addr addr;
+    const char *source = "sentinel";
+    char err[1024] = "";
+    uint64_t epoch = 0;
+    sn_fast_slot *s;
+    HashTable *ht;
+    zval v;
+    int rc;
+
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_STR_OR_LONG(key, id)
+    ZEND_PARSE_PARAMETERS_END();
+
+    SENTINEL_G(counters).calls++;
+    if (key != NULL) {
+        zval *found = by_key_ready ? zend_hash_find(&by_key, key) : NULL;
+        if (found == NULL)
+            RETURN_FALSE;
+        id = Z_LVAL_P(found);
+    }
+    if (id < 1 || id > SN_PHP_FAST_MAX || !slots[id - 1].used)
+        RETURN_FALSE;
+    s = &slots[id - 1];
+    s->last_used = ++use_clock;
+    SENTINEL_G(counters).remembered_resolutions++;
+    rc = sn_php_resolve(&s->cfg, &addr, &source, &epoch, err, sizeof(err));
+    if (rc != SENTINEL_OK) {
+        SENTINEL_G(counters).errors++;
+        sn_php_throw(rc, err);
+        RETURN_THROWS();
+    }
+    array_init_size(return_value, 5);
+    ht = Z_ARRVAL_P(return_value);
+    ZVAL_STRING(&v, addr.host);
+    zend_hash_add_new(ht, str_host, &v);
+    ZVAL_LONG(&v, addr.port);
+    zend_hash_add_new(ht, str_port, &v);
+    ZVAL_LONG(&v, (zend_long)epoch);
+    zend_hash_add_new(ht, str_epoch, &v);
+    ZVAL_STRING(&v, source);
+    zend_hash_add_new(ht, str_source, &v);
+    /* Whether the data nodes speak TLS (the remembered settings' tls). */
+    ZVAL_BOOL(&v, s->cfg.tls);
+    zend_hash_add_new(ht, str_tls, &v);
+}
+/* }}} */
