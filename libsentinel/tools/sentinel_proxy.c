@@ -6,16 +6,23 @@
  * --master repeated) are the library's: one proxy handle serves them all,
  * sharing one subscription per sentinel.
  *
+ * Built without OpenSSL (SENTINEL_PROXY_TLS_EXEC names the sibling), a
+ * configuration that asks for TLS re-execs sentinel-proxy-tls from the same
+ * directory with the same arguments and environment: the plaintext proxy
+ * then maps no libssl/libcrypto pages (its idle RSS budget is 2 MiB).
+ *
  * Exit status: 0 stopped by SIGTERM/SIGINT, 1 runtime failure, 2 bad
  * configuration or command line.
  */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "sentinel/proxy.h"
 
@@ -51,6 +58,31 @@ static void raise_nofile(int want)
     rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
     setrlimit(RLIMIT_NOFILE, &rl);
 }
+
+#ifdef SENTINEL_PROXY_TLS_EXEC
+/* Replace this process with the TLS build, found next to this executable
+ * (/proc/self/exe), else on PATH. Returns only on failure. */
+static void exec_tls(char **argv)
+{
+    char path[4096];
+    ssize_t n = readlink("/proc/self/exe", path, sizeof(path) - 1);
+    char *slash;
+
+    if (n > 0 && (size_t)n < sizeof(path) - sizeof(SENTINEL_PROXY_TLS_EXEC) - 1) {
+        path[n] = '\0';
+        if ((slash = strrchr(path, '/')) != NULL) {
+            strcpy(slash + 1, SENTINEL_PROXY_TLS_EXEC);
+            execv(path, argv);
+            fprintf(stderr, "sentinel-proxy: TLS asked for, but cannot run %s: %s\n", path,
+                    strerror(errno));
+            return;
+        }
+    }
+    execvp(SENTINEL_PROXY_TLS_EXEC, argv);
+    fprintf(stderr, "sentinel-proxy: TLS asked for, but cannot run %s: %s\n",
+            SENTINEL_PROXY_TLS_EXEC, strerror(errno));
+}
+#endif
 
 static void handle(int sig, void (*fn)(int))
 {
@@ -98,6 +130,13 @@ int main(int argc, char **argv)
         return EXIT_CONFIG;
     }
 
+#ifdef SENTINEL_PROXY_TLS_EXEC
+    if (sentinel_proxy_config_tls(c) == 1) {
+        sentinel_proxy_config_free(c);
+        exec_tls(argv);
+        return EXIT_RUNTIME;
+    }
+#endif
     signal(SIGPIPE, SIG_IGN);
     raise_nofile(sentinel_proxy_config_fds_wanted(c));
     /* Before the (bounded, blocking) first resolution, so that a stop
