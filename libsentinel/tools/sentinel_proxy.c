@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -83,6 +84,42 @@ static void exec_tls(char **argv)
             SENTINEL_PROXY_TLS_EXEC, strerror(errno));
 }
 #endif
+
+/* Much of a fresh proxy's VmRSS is clean pages of its own executable that
+ * the start-up ran through once (configuration, the first resolution; with
+ * TLS, OpenSSL's initialisation and handshakes: ~3.5 MiB of text), mapped
+ * in 64 KiB batches by the kernel's fault-around. They stay in the page
+ * cache: MADV_DONTNEED only unmaps them from this process, and what runs
+ * later is mapped again on first use (a new TLS handshake maps most of
+ * OpenSSL's back: benchmarks/tls/RESULTS-proxy.md). Only mappings of files
+ * that are not writable and hold no private (copied-on-write) page, such as
+ * relocated RELRO: the rest are the file's bytes, so dropping them changes
+ * nothing but the count. */
+static void drop_startup_pages(void)
+{
+    FILE *f = fopen("/proc/self/smaps", "r");
+    char line[4352], perms[8], path[4096];
+    unsigned long start = 0, end = 0;
+    int candidate = 0;
+
+    if (f == NULL)
+        return;
+    while (fgets(line, sizeof(line), f) != NULL) {
+        unsigned long a, b, kb;
+
+        path[0] = '\0';
+        if (sscanf(line, "%lx-%lx %7s %*s %*s %*s %4095s", &a, &b, perms, path) >= 3 &&
+            strchr(line, '-') == line + strspn(line, "0123456789abcdef")) {
+            start = a, end = b;
+            candidate = path[0] == '/' && strchr(perms, 'w') == NULL;
+        } else if (candidate && sscanf(line, "Anonymous: %lu kB", &kb) == 1) {
+            if (kb == 0)
+                madvise((void *)start, end - start, MADV_DONTNEED);
+            candidate = 0;
+        }
+    }
+    fclose(f);
+}
 
 static void handle(int sig, void (*fn)(int))
 {
@@ -153,8 +190,10 @@ int main(int argc, char **argv)
     sentinel_proxy_config_free(c);
     proxy = p;
     /* An idle proxy should be small (benchmarks/proxy/RESULTS-proxy.md):
-     * what the start-up (the first resolution) allocated goes back. */
+     * what the start-up (the first resolution) allocated goes back, and
+     * the code it ran is unmapped. */
     malloc_trim(0);
+    drop_startup_pages();
     if (stop_early)
         sentinel_proxy_stop(p);
     rc = sentinel_proxy_run(p);
