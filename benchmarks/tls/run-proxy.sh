@@ -166,10 +166,10 @@ options sentinel-proxy re-execs sentinel-proxy-tls, one static binary with
 OpenSSL in it; OpenSSL's initialisation (the first SSL_CTX fetches every
 algorithm of its default provider) and its handshakes run through a large
 part of libcrypto's code and tables. After start the proxy unmaps the clean
-pages of its executable (MADV_DONTNEED: they stay in the page cache), which
-is the "idle after start" figure; the first client's TLS connection to the
-master maps most of them back ("after the load"). HAProxy maps libssl.so and
-libcrypto.so.
+pages of its executable (MADV_DONTNEED: they stay in the page cache), but
+"idle after start" is measured after the readiness check (20 fresh clients
+through each proxy), and the TLS connections to the master those open map
+most of OpenSSL's code back. HAProxy maps libssl.so and libcrypto.so.
 
 | process | idle after start | after the load |
 |---|---:|---:|
