@@ -82,6 +82,7 @@ ZEND_BEGIN_MODULE_GLOBALS(sentinel)
     char *tls_key;
     char *tls_server_name;
     bool tls_verify;
+    zend_long tls_min_version; /* SENTINEL_TLS_V1_2 or SENTINEL_TLS_V1_3 */
     /* process state, kept across requests */
     HashTable registry; /* key -> sn_php_entry * (sentinel_registry.c) */
     bool registry_ready;

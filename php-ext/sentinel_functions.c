@@ -194,6 +194,9 @@ static void add_handle(zval *list, sn_php_entry *e)
     } else {
         add_assoc_null(&h, "last");
     }
+    /* Where the library's last answer for this handle came from. */
+    add_assoc_string(&h, "last_source",
+                     (char *)sentinel_source_name(sentinel_last_source(e->s)));
     st.size = sizeof(st);
     if (sentinel_get_stats(e->s, &st) == 0) {
         add_assoc_long(&h, "sentinel_queries", (zend_long)st.sentinel_queries);

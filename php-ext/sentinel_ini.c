@@ -46,30 +46,6 @@ bool sn_php_parse_ms(const char *s, size_t len, zend_long *out)
     return true;
 }
 
-bool sn_php_valid_sentinel_list(const char *list, char *err, size_t errlen)
-{
-    sentinel_t *s = sentinel_new("validate", NULL);
-    bool ok;
-
-    if (s == NULL) {
-        snprintf(err, errlen, "out of memory");
-        return false;
-    }
-    ok = sentinel_add_sentinels(s, list) == 0;
-    if (!ok)
-        snprintf(err, errlen, "%s", sentinel_errstr(s));
-    sentinel_free(s);
-    return ok;
-}
-
-bool sn_php_valid_master_name(const char *name)
-{
-    sentinel_t *s = sentinel_new(name, NULL);
-
-    sentinel_free(s);
-    return s != NULL;
-}
-
 bool sn_php_watch_enabled(zend_long setting)
 {
     if (setting != SN_PHP_WATCH_AUTO)
@@ -118,7 +94,7 @@ static ZEND_INI_MH(OnUpdateSentinelList)
     char err[512];
 
     if (new_value != NULL && ZSTR_LEN(new_value) > 0 &&
-        !sn_php_valid_sentinel_list(ZSTR_VAL(new_value), err, sizeof(err))) {
+        sentinel_validate_sentinels(ZSTR_VAL(new_value), err, sizeof(err)) != SENTINEL_OK) {
         refuse(entry, new_value, err);
         return FAILURE;
     }
@@ -127,9 +103,11 @@ static ZEND_INI_MH(OnUpdateSentinelList)
 
 static ZEND_INI_MH(OnUpdateMasterName)
 {
+    char err[512];
+
     if (new_value != NULL && ZSTR_LEN(new_value) > 0 &&
-        !sn_php_valid_master_name(ZSTR_VAL(new_value))) {
-        refuse(entry, new_value, "a master name is 1 to 200 printable characters without spaces");
+        sentinel_validate_master_name(ZSTR_VAL(new_value), err, sizeof(err)) != SENTINEL_OK) {
+        refuse(entry, new_value, err);
         return FAILURE;
     }
     return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
@@ -191,6 +169,30 @@ static ZEND_INI_MH(OnUpdateTlsName)
         return FAILURE;
     }
     return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+}
+
+int sn_php_parse_tls_version(const char *v, size_t len)
+{
+    if (len == 3 && memcmp(v, "1.2", 3) == 0)
+        return SENTINEL_TLS_V1_2;
+    if (len == 3 && memcmp(v, "1.3", 3) == 0)
+        return SENTINEL_TLS_V1_3;
+    return 0;
+}
+
+static ZEND_INI_MH(OnUpdateTlsVersion)
+{
+    (void)mh_arg2;
+    (void)mh_arg3;
+    (void)stage;
+    int v = new_value ? sn_php_parse_tls_version(ZSTR_VAL(new_value), ZSTR_LEN(new_value)) : 0;
+
+    if (v == 0) {
+        refuse(entry, new_value, "expected 1.2 or 1.3");
+        return FAILURE;
+    }
+    *(zend_long *)ZEND_INI_GET_ADDR() = v;
+    return SUCCESS;
 }
 
 /* The words php.ini uses for booleans; anything else is refused (PHP's own
@@ -396,6 +398,8 @@ PHP_INI_BEGIN()
                       tls_server_name, zend_sentinel_globals, sentinel_globals)
     STD_PHP_INI_ENTRY("sentinel.tls_verify", "1", PHP_INI_ALL, OnUpdateStrictBool,
                       tls_verify, zend_sentinel_globals, sentinel_globals)
+    STD_PHP_INI_ENTRY("sentinel.tls_min_version", "1.2", PHP_INI_ALL, OnUpdateTlsVersion,
+                      tls_min_version, zend_sentinel_globals, sentinel_globals)
 PHP_INI_END()
 /* clang-format on */
 

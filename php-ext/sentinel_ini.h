@@ -23,16 +23,14 @@ void sn_php_ini_display(zend_module_entry *zend_module);
 
 /* Shared with per-call option parsing: "0".."86400000" only. */
 bool sn_php_parse_ms(const char *s, size_t len, zend_long *out);
-/* Validates a sentinel list with the library's own parser; on failure
- * copies its message into err. */
-bool sn_php_valid_sentinel_list(const char *list, char *err, size_t errlen);
-/* Validates a master name with the library's own rules. */
-bool sn_php_valid_master_name(const char *name);
 /* TLS file settings: "" or an absolute path without NUL or line breaks
  * (existence is checked by the library when TLS is turned on). */
 bool sn_php_valid_tls_path(const char *v, size_t len);
 /* sentinel.tls_server_name: "" or at most 255 printable characters, no spaces. */
 bool sn_php_valid_tls_name(const char *v, size_t len);
+/* sentinel.tls_min_version and the option: "1.2" or "1.3" exactly ->
+ * SENTINEL_TLS_V1_2 / SENTINEL_TLS_V1_3; 0 for anything else. */
+int sn_php_parse_tls_version(const char *v, size_t len);
 /* The effective watch setting (resolves "auto" against the SAPI). */
 bool sn_php_watch_enabled(zend_long setting);
 

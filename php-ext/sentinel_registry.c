@@ -105,6 +105,7 @@ static int entry_tls(sentinel_t *s, const sn_php_settings *cfg)
             sentinel_set_tls_cert(s, roles[i], cfg->tls_cert, cfg->tls_key) != 0 ||
             sentinel_set_tls_server_name(s, roles[i], cfg->tls_server_name) != 0 ||
             sentinel_set_tls_verify(s, roles[i], cfg->tls_verify) != 0 ||
+            sentinel_set_tls_min_version(s, roles[i], cfg->tls_min_version) != 0 ||
             sentinel_set_tls(s, roles[i], 1) != 0)
             return -1;
     }
@@ -225,6 +226,7 @@ static size_t registry_key(const sn_php_settings *cfg, char *out, size_t cap)
         cfg->tls ? cfg->tls_cafile : NULL, cfg->tls ? cfg->tls_capath : NULL,
         cfg->tls ? cfg->tls_cert : NULL, cfg->tls ? cfg->tls_key : NULL,
         cfg->tls ? cfg->tls_server_name : NULL,
+        cfg->tls && cfg->tls_min_version == SENTINEL_TLS_V1_3 ? "tls1.3" : NULL,
     };
     const char *secret[] = {cfg->sentinel_password, cfg->data_password};
 

@@ -37,6 +37,7 @@ typedef struct sn_php_settings {
     bool tls;
     const char *tls_cafile, *tls_capath, *tls_cert, *tls_key, *tls_server_name;
     bool tls_verify;
+    int tls_min_version; /* SENTINEL_TLS_V1_2 or SENTINEL_TLS_V1_3 */
 } sn_php_settings;
 
 /* How an entry follows failovers (stats()' "follow_mode"). */

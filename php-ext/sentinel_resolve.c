@@ -58,6 +58,7 @@ static void settings_from_ini(sn_php_settings *c)
     c->tls_key = ini_str(SENTINEL_G(tls_key));
     c->tls_server_name = ini_str(SENTINEL_G(tls_server_name));
     c->tls_verify = SENTINEL_G(tls_verify);
+    c->tls_min_version = (int)SENTINEL_G(tls_min_version);
 }
 
 static zend_result opt_ms(zval *v, zend_string *key, uint32_t arg_num, zend_long *out)
@@ -152,7 +153,8 @@ static zend_result opt_sentinels(sn_php_call *call, zval *v, zend_string *key, u
 }
 
 /* tls, tls_cafile, tls_capath, tls_cert, tls_key, tls_server_name,
- * tls_verify: the INI settings of the same names, for this call. */
+ * tls_verify, tls_min_version: the INI settings of the same names, for
+ * this call. */
 static zend_result apply_tls_option(sn_php_settings *c, zend_string *key, zval *v,
                                     uint32_t arg_num)
 {
@@ -162,6 +164,18 @@ static zend_result apply_tls_option(sn_php_settings *c, zend_string *key, zval *
         return opt_bool(v, key, arg_num, &c->tls);
     if (strcmp(k, "tls_verify") == 0)
         return opt_bool(v, key, arg_num, &c->tls_verify);
+    if (strcmp(k, "tls_min_version") == 0) {
+        if (Z_TYPE_P(v) != IS_STRING) {
+            zend_argument_type_error(arg_num, "option \"%s\" must be of type string, %s given",
+                                     k, zend_zval_type_name(v));
+            return FAILURE;
+        }
+        if ((c->tls_min_version = sn_php_parse_tls_version(Z_STRVAL_P(v), Z_STRLEN_P(v))) == 0) {
+            zend_argument_value_error(arg_num, "option \"%s\" must be \"1.2\" or \"1.3\"", k);
+            return FAILURE;
+        }
+        return SUCCESS;
+    }
     if (strcmp(k, "tls_cafile") == 0)
         return opt_tls_path(v, key, arg_num, &c->tls_cafile);
     if (strcmp(k, "tls_capath") == 0)
@@ -283,11 +297,8 @@ static int library_resolve(sn_php_entry *e, const sn_php_settings *cfg, sentinel
                            sentinel_addr *out, const char **source, char *err, size_t errlen)
 {
     int flags = cfg->no_cache ? SENTINEL_RESOLVE_NO_CACHE : 0;
-    sentinel_stats before, after;
     int rc;
 
-    before.size = after.size = sizeof(before);
-    sentinel_get_stats(e->s, &before);
     if (shm != NULL && !cfg->no_cache) {
         rc = sentinel_resolve_shared(e->s, shm, flags | SENTINEL_RESOLVE_FAIL_FAST, out);
     } else {
@@ -296,22 +307,28 @@ static int library_resolve(sn_php_entry *e, const sn_php_settings *cfg, sentinel
         if (rc == SENTINEL_OK && shm != NULL)
             sentinel_shm_write(shm, out, (int)cfg->ttl_ms, 0, 50);
     }
-    sentinel_get_stats(e->s, &after);
     if (rc != SENTINEL_OK) {
         snprintf(err, errlen, "%s", sentinel_errstr(e->s));
         return rc;
     }
-    /* The shared path never consults the handle's own cache: a hit there
-     * is a read of the host's file. */
-    if (after.sentinel_queries != before.sentinel_queries) {
-        *source = "sentinel";
-        SENTINEL_G(counters).sentinel_lookups++;
-    } else if (shm != NULL && !cfg->no_cache) {
+    /* The library says where the answer came from: behind a stale host
+     * follower the shared path answers from the handle's own cache. */
+    switch ((sentinel_source)sentinel_last_source(e->s)) {
+    case SENTINEL_SOURCE_SHARED_CACHE:
         *source = "shared";
         SENTINEL_G(counters).shared_hits++;
-    } else {
+        break;
+    case SENTINEL_SOURCE_CACHE:
         *source = "cache";
         SENTINEL_G(counters).cache_hits++;
+        break;
+    case SENTINEL_SOURCE_NONE:
+    case SENTINEL_SOURCE_SENTINEL:
+    case SENTINEL_SOURCE_JOINED:
+    case SENTINEL_SOURCE_LAST_KNOWN:
+        *source = "sentinel";
+        SENTINEL_G(counters).sentinel_lookups++;
+        break;
     }
     return SENTINEL_OK;
 }

@@ -8,19 +8,21 @@
 # Prints, per mutation, PASSED or FAILED for each named ctest test and the
 # cmocka tests that failed. Exit 1 when a mutation survived (every named
 # test passed) or the unmutated tests fail. Builds only the named targets.
+#
+# Every pattern must match its file exactly once: all of them are checked
+# in the scratch copy before anything is built, and the run stops (exit 2,
+# naming the mutation and the count) when one matches 0 or several times,
+# as it does when the code it breaks moved or was duplicated.
 set -u
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 REF=${1:-HEAD}
 SRC=/tmp/sn-mut-$(git -C "$ROOT" rev-parse --short "$REF") || exit 2
 B=$SRC/build
-TESTS=(unit_test_resolve unit_test_replies unit_test_follow unit_test_watch unit_test_shared_cache
-       it_test_bad_sentinels it_test_resolve)
-rm -rf "$SRC" && mkdir -p "$SRC" || exit 2
-git -C "$ROOT" archive "$REF" | tar -x -C "$SRC" || exit 2
-cmake -S "$SRC" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSENTINEL_BUILD_BENCHMARKS=OFF >/dev/null &&
-    cmake --build "$B" -j2 --target "${TESTS[@]}" >/dev/null 2>&1 || { echo "build failed"; exit 2; }
-cd "$B" || exit 2
-survived=0
+TESTS=(unit_test_resolve unit_test_master_conn unit_test_replies unit_test_follow unit_test_watch unit_test_shared_cache
+       it_test_bad_sentinels it_test_resolve proxy_mux_internals)
+# The build target of a ctest test (the same name but for the proxy's).
+targets() { local t; for t in "$@"; do [ "$t" = proxy_mux_internals ] && t=proxy_test_mux_internals; echo "$t"; done; }
+MODE=check # check: only count every pattern; run: break, build, test
 
 run() { # tests...: 0 when all passed
     local t out rc=0
@@ -38,19 +40,26 @@ run() { # tests...: 0 when all passed
 }
 
 mutate() { # name file from to tests...
-    local name=$1 file=$2 from=$3 to=$4 keep
+    local name=$1 file=$2 from=$3 to=$4 keep n
     shift 4
+    n=$(python3 -c 'import sys; print(open(sys.argv[1]).read().count(sys.argv[2]))' \
+        "$SRC/$file" "$from") || n=error
+    if [ "$n" != 1 ]; then
+        echo "MUTATION PATTERN BROKEN: \"$name\": its pattern matches $file $n times" \
+             "(must be exactly 1); fix tests/mutations.sh" >&2
+        exit 2
+    fi
+    [ "$MODE" = check ] && return
     keep=$(mktemp) && cp "$SRC/$file" "$keep"
-    python3 - "$SRC/$file" "$from" "$to" <<'PY' || { echo "== $name: pattern not found"; survived=1; return; }
+    python3 - "$SRC/$file" "$from" "$to" <<'PY' || exit 2
 import sys
 p, a, b = sys.argv[1:]
 s = open(p).read()
-assert s.count(a) == 1
-open(p, 'w').write(s.replace(a, b))
+open(p, 'w').write(s.replace(a, b, 1))
 PY
     echo "== $name"
-    if ! cmake --build "$B" -j2 --target "$@" >/dev/null 2>&1; then
-        echo "  build failed"
+    if ! cmake --build "$B" -j2 --target $(targets "$@") >/dev/null 2>&1; then
+        echo "  BUILD FAILED: the mutated code does not compile (fix the mutation)"
         survived=1
     elif run "$@"; then
         echo "  SURVIVED"
@@ -59,13 +68,16 @@ PY
     cp "$keep" "$SRC/$file" && touch "$SRC/$file" && rm -f "$keep"
 }
 
-echo "== unmutated ($REF)"
-run "${TESTS[@]}" || { echo "the unmutated tests fail"; exit 1; }
-
+# Not indented: several patterns span lines and must match the code as it is.
+all_mutations() {
 mutate "ROLE check when resolving" libsentinel/src/resolve.c \
-    "if (role == SN_ROLE_MASTER) {" "if (1) {" unit_test_resolve it_test_bad_sentinels
-mutate "ROLE check on sentinel_connect_master's connection" libsentinel/src/resolve.c \
-    "if (rc == 0 && role != SN_ROLE_MASTER)" "if (0)" it_test_bad_sentinels
+    "            if (sn_check_role(c, &hp, deadline, &role, e) == 0) {
+                if (role == SN_ROLE_MASTER) {" "            if (sn_check_role(c, &hp, deadline, &role, e) == 0) {
+                if (1) {" unit_test_resolve it_test_bad_sentinels
+mutate "ROLE check on the connection handed out (sn_connect_verified)" libsentinel/src/resolve.c \
+    "            if (role == SN_ROLE_MASTER) {
+                sn_err_clear(&s->err);" "            if (1) {
+                sn_err_clear(&s->err);" it_test_bad_sentinels unit_test_master_conn
 mutate "sentinel reorder" libsentinel/src/resolve.c \
     "    if (i == 0)
         return;
@@ -86,7 +98,33 @@ mutate "cache TTL, one ms late" libsentinel/src/cache.c \
     "sn_now_ms() >= c->expires_ms" "sn_now_ms() > c->expires_ms" unit_test_resolve
 mutate "shared cache: ask instead of waiting for the refresher" libsentinel/src/shared_cache.c \
     "            waited = 1;
-            break;" "            code = resolve_bounded(s, deadline, out);
+            break;" "            code = resolve_bounded(s, deadline, SENTINEL_RESOLVE_NO_CACHE, out);
             return code;" unit_test_shared_cache
+mutate "failover epoch moves when a failover starts" libsentinel/src/follow.c \
+    "    f->epoch++;
+    f->counted = 1;" "    f->counted = 1;" unit_test_follow
+mutate "failover epoch moves when the master changes unannounced" libsentinel/src/follow.c \
+    "    if (changed && f->have_master && !f->counted) {
+        f->epoch++;" "    if (changed && f->have_master && !f->counted) {" unit_test_follow
+mutate "write pause while a failover is under way" libsentinel/src/follow.c \
+    "f->state == SENTINEL_FOLLOW_FOLLOWING && f->epoch == epoch" "f->epoch == epoch" unit_test_follow
+mutate "sentinel-proxy pauses writes when its follower pauses" libsentinel/src/proxy/master.c \
+    "            set_state(p, PX_MASTER_PAUSED, t->reason ? t->reason : \"failover\");
+" "" proxy_mux_internals
+}
+
+rm -rf "$SRC" && mkdir -p "$SRC" || exit 2
+git -C "$ROOT" archive "$REF" | tar -x -C "$SRC" || exit 2
+all_mutations # MODE=check: exits 2 on a pattern that is not there exactly once
+MODE=run
+cmake -S "$SRC" -B "$B" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSENTINEL_BUILD_BENCHMARKS=OFF >/dev/null &&
+    cmake --build "$B" -j2 --target $(targets "${TESTS[@]}") >/dev/null 2>&1 || { echo "build failed"; exit 2; }
+cd "$B" || exit 2
+survived=0
+
+echo "== unmutated ($REF)"
+run "${TESTS[@]}" || { echo "the unmutated tests fail"; exit 1; }
+
+all_mutations
 [ $survived = 0 ] && echo "no mutation survived" || echo "A MUTATION SURVIVED"
 exit $survived

@@ -171,7 +171,8 @@ foreach ($scenarios as $s) {
             }
             if (($r['lost_at_crash'] ?? 0) > 0) {
                 $notes[] = "$s / {$r['path']}: {$r['lost_at_crash']} write(s) acknowledged by the old master "
-                    . 'right before it died or froze never reached a replica (asynchronous replication; not a CI failure)';
+                    . 'after the sync point, right before it died or froze, never reached a replica (asynchronous '
+                    . 'replication; not a CI failure)';
             }
         } elseif ($r['lost'] !== null && $r['lost'] > 0) {
             $notes[] = "$s / {$r['path']}: lost {$r['lost']} acknowledged writes (not a CI failure)";
@@ -328,17 +329,22 @@ if ($fault) {
     $md[] = "Sentinel's side of each failover, ms after the fault (sentinel-loss: after the SENTINEL FAILOVER "
         . 'sent 1 s after the preferred sentinel died):';
     $md[] = '';
-    $md[] = '| scenario | fault took effect | first +try-failover | promotion | first +switch-master | old master demoted | replicas in sync before |';
-    $md[] = '|---|--:|--:|--:|--:|--:|:-:|';
+    $md[] = '| scenario | fault took effect | first +try-failover | promotion | first +switch-master | old master demoted | replicas in sync before | excused window |';
+    $md[] = '|---|--:|--:|--:|--:|--:|:-:|--:|';
     foreach ($fault as $s) {
         $f = $results[$s]['facts'];
         if (!array_key_exists('fault_to_promotion_ms', $f)) {
             continue;
         }
-        $md[] = sprintf('| %s | %s | %s | %s | %s | %s | %s |', $s, fmt($f['fault_took_effect_ms'], '–'), fmt($f['fault_to_first_try_failover_ms']),
+        $excused = '–';
+        if (in_array($s, ['kill', 'freeze'], true)) {
+            $excused = $f['excused_window_ms'] === null ? 'none (no sync point)'
+                : sprintf('%s ms from %s', fmt($f['excused_window_ms']), fmt($f['sync_point_ms']));
+        }
+        $md[] = sprintf('| %s | %s | %s | %s | %s | %s | %s | %s |', $s, fmt($f['fault_took_effect_ms'], '–'), fmt($f['fault_to_first_try_failover_ms']),
             fmt($f['fault_to_promotion_ms']), fmt($f['fault_to_switch_master_ms']),
             fmt($f['fault_to_old_master_demoted_ms'], 'after the run'),
-            fmt($f['replicas_in_sync_before_fault']));
+            fmt($f['replicas_in_sync_before_fault']), $excused);
     }
     $md[] = '';
 }
@@ -431,6 +437,9 @@ $md[] = '';
 $md[] = 'Columns: **acked** acknowledged writes; **lost** acknowledged writes missing from the final master '
     . '(pipelined EXISTS after recovery); **to a demoted master** writes the old master acknowledged after the '
     . 'promotion (exact where the client knows the node; ≈ behind a proxy: estimated as the lost ones); '
+    . '**(N at the crash)** lost writes excused: acknowledged in the **excused window** (kill, freeze), from the '
+    . 'sync point taken on the old master just before the fault (SET + WAIT: every earlier write was on every '
+    . 'replica) to 5 ms after the fault command returned; any other lost write counts; '
     . '**longest gap** between two acknowledged writes from 1 s before the fault to the end; **resumed** first '
     . 'surviving write on the final master after the promotion, ms after the fault; **errors** every error the '
     . 'client saw (one per failed request or reconnect attempt); **recovered** surviving writes in the last second.';

@@ -94,9 +94,11 @@ if [ "${1:-}" = __report ]; then
     echo "|---|---:|---:|---:|---:|"
     cat "$D/conns.md"
     echo
-    echo "The router shares one subscription per sentinel among its masters (a follower"
-    echo "group); each master keeps its own polling link, which is idle between polls and"
-    echo "moves between sentinels as they fail."
+    echo "The router shares one subscription and one polling link per sentinel among its"
+    echo "masters (a follower group): each master still polls for itself, its queries"
+    echo "pipelined with the others' on the link to the sentinel it polls, so three"
+    echo "routes hold what one master does (2 / 1 / 1; 4 / 1 / 1 while each master had a"
+    echo "polling link of its own)."
     echo "<!-- routes:end -->"
     exit 0
 fi

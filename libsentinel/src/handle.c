@@ -120,22 +120,32 @@ static int collect_hostport(const char *item, size_t n, void *ud)
     return 0;
 }
 
+/* The list syntax of sentinel_add_sentinels(), shared with
+ * sentinel_validate_sentinels(): ctx gets the distinct items. */
+static int parse_sentinel_list(const char *list, struct list_ctx *ctx, sn_err *e)
+{
+    int n;
+
+    if (list == NULL)
+        return sn_err_set(e, SENTINEL_ERR_INVALID_ARGUMENT, "sentinel list is NULL");
+    ctx->n = 0;
+    ctx->e = e;
+    if ((n = sn_split_list(list, collect_hostport, ctx)) == -1)
+        return -1;
+    if (n == 0)
+        return sn_err_set(e, SENTINEL_ERR_INVALID_ARGUMENT, "sentinel list is empty");
+    return 0;
+}
+
 int sentinel_add_sentinels(sentinel_t *s, const char *list)
 {
     struct list_ctx ctx;
     size_t fresh = 0;
-    int n;
 
     if (s == NULL)
         return bad_handle();
-    if (list == NULL)
-        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "sentinel list is NULL");
-    ctx.n = 0;
-    ctx.e = &s->err;
-    if ((n = sn_split_list(list, collect_hostport, &ctx)) == -1)
+    if (parse_sentinel_list(list, &ctx, &s->err) == -1)
         return s->err.code;
-    if (n == 0)
-        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "sentinel list is empty");
     for (size_t i = 0; i < ctx.n; i++) {
         size_t j = 0;
         while (j < s->cfg.nsentinels && !same_hostport(&s->cfg.sentinels[j], &ctx.items[i]))
@@ -306,6 +316,16 @@ static int collect_map(const char *item, size_t n, void *ud)
     return sn_parse_map(item, n, &ctx->items[ctx->n++], ctx->e);
 }
 
+/* The list syntax of sentinel_add_address_maps(), shared with
+ * sentinel_validate_address_maps(): ctx gets the entries. */
+static int parse_map_list(const char *list, struct map_ctx *ctx, sn_err *e)
+{
+    if (list == NULL)
+        return sn_err_set(e, SENTINEL_ERR_INVALID_ARGUMENT, "address map is NULL");
+    ctx->e = e;
+    return sn_split_list(list, collect_map, ctx) == -1 ? -1 : 0;
+}
+
 int sentinel_add_address_maps(sentinel_t *s, const char *list)
 {
     struct map_ctx *ctx;
@@ -313,12 +333,9 @@ int sentinel_add_address_maps(sentinel_t *s, const char *list)
 
     if (s == NULL)
         return bad_handle();
-    if (list == NULL)
-        return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "address map is NULL");
     if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
         return sn_err_fail(&s->err, SENTINEL_ERR_NO_MEMORY, "out of memory");
-    ctx->e = &s->err;
-    if (sn_split_list(list, collect_map, ctx) == -1) {
+    if (parse_map_list(list, ctx, &s->err) == -1) {
         rc = s->err.code;
         goto out;
     }
@@ -356,4 +373,105 @@ int sentinel_get_stats(const sentinel_t *s, sentinel_stats *st)
            n - sizeof(size_t));
     st->size = n;
     return SENTINEL_OK;
+}
+
+/* ------------------------------------------------------------------------
+ * Validators: the handle's own parsers, without a handle
+ * ------------------------------------------------------------------------ */
+
+/* The verdict of a parser: SENTINEL_OK, or its code with the detail copied
+ * into why (may be NULL). */
+static int verdict(int failed, const sn_err *e, char *why, size_t whylen)
+{
+    if (why != NULL && whylen > 0)
+        snprintf(why, whylen, "%s", failed ? sn_err_str(e) : "");
+    return failed ? e->code : SENTINEL_OK;
+}
+
+int sentinel_validate_master_name(const char *name, char *why, size_t whylen)
+{
+    sn_err e;
+
+    sn_err_clear(&e);
+    return verdict(sn_check_master_name(name, &e) == -1, &e, why, whylen);
+}
+
+int sentinel_validate_sentinels(const char *list, char *why, size_t whylen)
+{
+    struct list_ctx *ctx;
+    sn_err e;
+    int failed;
+
+    sn_err_clear(&e);
+    if ((ctx = malloc(sizeof(*ctx))) == NULL)
+        failed = sn_err_set(&e, SENTINEL_ERR_NO_MEMORY, "out of memory");
+    else
+        failed = parse_sentinel_list(list, ctx, &e) == -1;
+    free(ctx);
+    return verdict(failed, &e, why, whylen);
+}
+
+int sentinel_validate_address(const char *address, char *why, size_t whylen)
+{
+    sn_hostport hp;
+    sn_err e;
+    int failed;
+
+    sn_err_clear(&e);
+    if (address == NULL)
+        failed = sn_err_set(&e, SENTINEL_ERR_INVALID_ARGUMENT, "address is NULL");
+    else
+        failed = sn_parse_hostport(address, strlen(address), &hp, &e) == -1;
+    return verdict(failed, &e, why, whylen);
+}
+
+int sentinel_validate_address_maps(const char *list, char *why, size_t whylen)
+{
+    struct map_ctx *ctx;
+    sn_err e;
+    int failed;
+
+    sn_err_clear(&e);
+    if ((ctx = calloc(1, sizeof(*ctx))) == NULL)
+        failed = sn_err_set(&e, SENTINEL_ERR_NO_MEMORY, "out of memory");
+    else
+        failed = parse_map_list(list, ctx, &e) == -1;
+    free(ctx);
+    return verdict(failed, &e, why, whylen);
+}
+
+/* ------------------------------------------------------------------------
+ * Where the last answer came from (set by resolve.c and shared_cache.c)
+ * ------------------------------------------------------------------------ */
+
+int sentinel_last_source(const sentinel_t *s)
+{
+    return s ? s->last_source : SENTINEL_SOURCE_NONE;
+}
+
+/* A switch with no default: -Wswitch flags a source without a name. */
+static const char *source_name(sentinel_source src)
+{
+    switch (src) {
+    case SENTINEL_SOURCE_NONE:
+        return "none";
+    case SENTINEL_SOURCE_CACHE:
+        return "cache";
+    case SENTINEL_SOURCE_SHARED_CACHE:
+        return "shared_cache";
+    case SENTINEL_SOURCE_SENTINEL:
+        return "sentinel";
+    case SENTINEL_SOURCE_JOINED:
+        return "joined";
+    case SENTINEL_SOURCE_LAST_KNOWN:
+        return "last_known";
+    }
+    return "unknown";
+}
+
+const char *sentinel_source_name(int source)
+{
+    if (source < 0 || source >= SENTINEL_SOURCE_COUNT)
+        return "unknown";
+    return source_name((sentinel_source)source);
 }

@@ -124,6 +124,8 @@ int sn_config_add_sentinel(sn_config *c, const char *host, int port, sn_err *e);
 /* Apply the address map to hp in place. */
 void sn_config_map(const sn_config *c, sn_hostport *hp);
 int sn_valid_master_name(const char *name);
+/* The same, saying why in e: 0, or -1 with SENTINEL_ERR_INVALID_ARGUMENT. */
+int sn_check_master_name(const char *name, sn_err *e);
 /* Split on commas and white space, calling fn for each item; returns the
  * number of items or -1 when fn failed. */
 int sn_split_list(const char *list, int (*fn)(const char *item, size_t n, void *ud), void *ud);
@@ -210,6 +212,11 @@ int sn_link_auth(sn_link *l, const sn_cred *cred, int64_t deadline_ms, sn_err *e
 redisReply *sn_link_command(sn_link *l, int64_t deadline_ms, sn_err *e, int argc,
                             const char **argv);
 void sn_link_close(sn_link *l);
+/* Move bytes on an open link (through TLS when it has it) within
+ * deadline_ms: bytes sent (> 0), or -1 with e set. */
+ssize_t sn_link_send(sn_link *l, const void *buf, size_t len, int64_t deadline_ms, sn_err *e);
+/* Bytes read (> 0), 0 when the peer closed, or -1 with e set. */
+ssize_t sn_link_recv(sn_link *l, void *buf, size_t cap, int64_t deadline_ms, sn_err *e);
 
 /* ---- link.c: the non-blocking link ------------------------------------ */
 
@@ -293,6 +300,10 @@ struct sn_tls_ops {
     void (*ctx_free)(void *ctx);
     /* A TLS server over transport handle h; NULL with e set. */
     sn_tls_conn *(*conn_accept)(void *ctx, const sn_transport *t, int h, sn_err *e);
+    /* Send close_notify, best effort and without waiting for the peer's
+     * (an orderly close: sentinel-proxy's QUIT and shutdown). Only on a
+     * connection whose handshake is done and that has not failed. */
+    void (*close_notify)(sn_tls_conn *c);
 };
 
 /* tls.c's functions, for code that sets up TLS without a handle's
@@ -370,6 +381,7 @@ struct sentinel {
     sn_cache cache;
     sentinel_addr last_good; /* last verified master; survives invalidation */
     int served_last_known;   /* the resolution just made served last_good */
+    int last_source;         /* sentinel_source of the last answer (resolve.c) */
     sn_err err;
     sentinel_stats stats;
     uint64_t rng;
@@ -385,6 +397,10 @@ struct sentinel {
 
 /* resolve.c: ask the sentinels once (no cache, no single-flight). */
 int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out);
+/* resolve.c: resolve, connect, AUTH and verify ROLE master on that very
+ * link (TLS per the data node options), within the total timeout: 0 with
+ * *l open and *addr set, or -1 with s->err set. */
+int sn_connect_verified(sentinel_t *s, sn_link *l, sentinel_addr *addr);
 /* watch.c: the state name of sentinel i's subscription link (tests, logs). */
 const char *sn_watch_link_state(const sentinel_watch_t *w, size_t i);
 
@@ -413,14 +429,46 @@ void sn_watch_follow(sentinel_watch_t *w, const sn_hostport *master);
 int sn_watch_poll_code(const sentinel_watch_t *w);
 
 /* watch.c, for follower groups (follow_group.c): a hub holds the one
- * subscription per sentinel of a group and never polls; a member polls for
- * its own master and takes its events from the hub (every message goes to
- * every member, each filters by its master name). A member's sentinels are
- * added to the hub's. Free the members before the hub. */
+ * subscription per sentinel of a group and the polling links its members
+ * share (poll_share.c: one per sentinel); a member polls for its own master
+ * through them, on its own schedule kept by the hub, and takes its events
+ * from the hub (every message goes to every member, each filters by its
+ * master name). A member holds no link. A member's sentinels are added to
+ * the hub's. Free the members before the hub. */
 sentinel_watch_t *sn_watch_new_hub(const sentinel_t *s, int *code);
 sentinel_watch_t *sn_watch_new_member(sentinel_watch_t *hub, const sentinel_t *s,
                                       sentinel_event_cb cb, void *userdata, int *code);
 size_t sn_watch_members(const sentinel_watch_t *w);
+/* Polling connections a hub holds now (its members' shared pollers). */
+int sn_watch_poll_links(const sentinel_watch_t *w);
+
+/* poll_share.c, for the hub (watch.c): one polling link per sentinel,
+ * shared by the members; queries pipelined, replies handed back in order. */
+typedef struct sn_pollshare sn_pollshare;
+/* A reply to one of member's commands; -1: the member gives up the query
+ * (its remaining replies on that link are dropped). */
+typedef int sn_pollshare_reply_cb(void *member, redisReply *r, const sn_hostport *from,
+                                  int64_t now);
+/* The link member waited on failed (auth_refused: the sentinel refused the
+ * sentinel credentials); told once per member per failure. */
+typedef void sn_pollshare_lost_cb(void *member, int auth_refused, int64_t now);
+sn_pollshare *sn_pollshare_new(const sn_config *cfg, sn_pollshare_reply_cb *on_reply,
+                               sn_pollshare_lost_cb *on_lost);
+void sn_pollshare_free(sn_pollshare *ps);
+/* Queue member's ncmds commands on the link to sentinel (opened if needed).
+ * 0, or -1: the link is in backoff or failed (the member is not told). */
+int sn_pollshare_query(sn_pollshare *ps, const sn_hostport *sentinel, void *member, int ncmds,
+                       const int *argc, const char *const *const *argv, int64_t now);
+/* member leaves: replies still due to it are dropped. NULL ps ok. */
+void sn_pollshare_forget(sn_pollshare *ps, const void *member);
+void sn_pollshare_step(sn_pollshare *ps, int64_t now);
+/* Step the link whose handle is fd: 1, or 0 when fd is not a link's. */
+int sn_pollshare_step_fd(sn_pollshare *ps, int fd, int64_t now);
+/* Append the links' descriptors at out[n..max); returns the new count. */
+int sn_pollshare_wants(const sn_pollshare *ps, sn_fdwant *out, int max, int n);
+/* The earliest deadline of a link (connect, a late reply), or due. */
+int64_t sn_pollshare_due(const sn_pollshare *ps, int64_t due);
+int sn_pollshare_open_links(const sn_pollshare *ps);
 
 /* follow.c, for follow_group.c */
 typedef void sn_fdreg_cb(void *self, int fd, int op, int events);

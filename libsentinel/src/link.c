@@ -385,6 +385,16 @@ static ssize_t link_recv(sn_link *l, void *buf, size_t cap, int64_t deadline_ms,
     }
 }
 
+ssize_t sn_link_send(sn_link *l, const void *buf, size_t len, int64_t deadline_ms, sn_err *e)
+{
+    return link_send(l, buf, len, deadline_ms, e);
+}
+
+ssize_t sn_link_recv(sn_link *l, void *buf, size_t cap, int64_t deadline_ms, sn_err *e)
+{
+    return link_recv(l, buf, cap, deadline_ms, e);
+}
+
 /* A plaintext link whose peer's first bytes are a TLS record (handshake 0x16
  * or alert 0x15, version 3.x): the peer is a TLS port. */
 static int looks_like_tls(const char *buf, size_t n)

@@ -123,21 +123,32 @@ uint64_t sn_tls_key_mix(const sn_config *c, uint64_t h)
 }
 
 /* Master names travel inside sentinel messages split on spaces. */
-int sn_valid_master_name(const char *name)
+#define SN_MASTER_NAME_RULE "a master name is 1 to 200 printable characters without spaces"
+
+int sn_check_master_name(const char *name, sn_err *e)
 {
     size_t n;
 
     if (name == NULL)
-        return 0;
+        return sn_err_set(e, SENTINEL_ERR_INVALID_ARGUMENT, "master name is NULL");
     n = strlen(name);
     if (n == 0 || n > 200)
-        return 0;
+        return sn_err_set(e, SENTINEL_ERR_INVALID_ARGUMENT,
+                          SN_MASTER_NAME_RULE " (got %zu bytes)", n);
     for (size_t i = 0; i < n; i++) {
         unsigned char ch = (unsigned char)name[i];
         if (ch <= ' ' || ch == 0x7f)
-            return 0;
+            return sn_err_set(e, SENTINEL_ERR_INVALID_ARGUMENT,
+                              SN_MASTER_NAME_RULE " (byte 0x%02x at offset %zu)", ch, i);
     }
-    return 1;
+    return 0;
+}
+
+int sn_valid_master_name(const char *name)
+{
+    sn_err e;
+
+    return sn_check_master_name(name, &e) == 0;
 }
 
 static int valid_host(const char *h, size_t n)

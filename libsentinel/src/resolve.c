@@ -309,16 +309,17 @@ int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
     int64_t start = sn_now_ms(), deadline = start + c->total_ms;
     int64_t quiet_deadline = start + (c->total_ms < SN_QUIET_MS ? c->total_ms : SN_QUIET_MS);
     sn_err *e = &s->err;
-    int attempt, heard = 0;
+    sn_err done; /* the failure of the last round that ran to its end */
+    int attempt, heard = 0, have_done = 0;
 
     for (attempt = 0;; attempt++) {
         sn_hostport hp;
         sn_role role = SN_ROLE_UNKNOWN;
-        int64_t pause;
+        int64_t pause, ask_deadline = heard || attempt == 0 ? deadline : quiet_deadline;
         int asked;
 
         sn_err_clear(e);
-        asked = ask_sentinels(s, heard || attempt == 0 ? deadline : quiet_deadline, &hp, e);
+        asked = ask_sentinels(s, ask_deadline, &hp, e);
         if (asked == 0 || !sentinels_silent(e->code))
             heard = 1;
         if (asked == 0) {
@@ -354,6 +355,17 @@ int sn_resolve_uncached(sentinel_t *s, sentinel_addr *out)
         if ((e->code == SENTINEL_ERR_NO_SENTINEL_REACHABLE || e->code == SENTINEL_ERR_TIMEOUT) &&
             serve_last_known(s, deadline, out) == 0)
             return SENTINEL_OK;
+        if (e->code == SENTINEL_ERR_TIMEOUT && have_done && done.code != SENTINEL_ERR_TIMEOUT &&
+            (sn_now_ms() >= deadline || (asked != 0 && sn_now_ms() >= ask_deadline))) {
+            /* The deadline cut this round short: what it saw is no answer.
+             * Report the last round that ran to its end (a replica, a
+             * refusing sentinel), which says why we kept trying; the
+             * checks below add that time ran out. */
+            *e = done;
+        } else {
+            done = *e;
+            have_done = 1;
+        }
         if (!retryable(e->code) || attempt + 1 >= c->tries)
             return e->code;
         pause = sn_backoff_ms(&s->rng, attempt, c->backoff_base_ms, c->backoff_max_ms);
@@ -427,6 +439,7 @@ int sentinel_resolve(sentinel_t *s, int flags, sentinel_addr *out)
 
     if (s == NULL)
         return SENTINEL_ERR_INVALID_ARGUMENT;
+    s->last_source = SENTINEL_SOURCE_NONE; /* until an answer is served */
     if (out == NULL) {
         sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "out is NULL");
         return SENTINEL_ERR_INVALID_ARGUMENT;
@@ -440,6 +453,7 @@ int sentinel_resolve(sentinel_t *s, int flags, sentinel_addr *out)
     if (!(flags & SENTINEL_RESOLVE_NO_CACHE) && sn_cache_get(&s->cache, out) == 0) {
         s->stats.cache_hits++;
         sn_err_clear(&s->err);
+        s->last_source = SENTINEL_SOURCE_CACHE;
         return SENTINEL_OK;
     }
     if (s->flight_key != NULL && (key = flight_key(s)) != NULL) {
@@ -449,15 +463,18 @@ int sentinel_resolve(sentinel_t *s, int flags, sentinel_addr *out)
     if (f != NULL &&
         !sn_flight_begin(f, sn_now_ms() + s->cfg.total_ms, &code, &addr, &s->err)) {
         s->stats.shared_waits++;
+        s->last_source = SENTINEL_SOURCE_JOINED;
         goto done;
     }
     sn_err_clear(&s->err);
     code = sn_resolve_uncached(s, &addr);
+    s->last_source = s->served_last_known ? SENTINEL_SOURCE_LAST_KNOWN : SENTINEL_SOURCE_SENTINEL;
     if (f != NULL)
         sn_flight_end(f, code, &addr, &s->err);
 done:
     if (code != SENTINEL_OK) {
         s->stats.errors++;
+        s->last_source = SENTINEL_SOURCE_NONE;
         return code;
     }
     if (s->served_last_known) {
@@ -552,9 +569,54 @@ static int hand_over(sn_link *l, int command_ms, int *fd, sn_err *e)
     return 0;
 }
 
+/* Resolve and connect to the master, AUTH and verify ROLE master on that
+ * very link, resolving again with backoff within the total timeout while
+ * the address is not a master. 0 with *l open (TLS per the handle's data
+ * node options) and *addr the master; -1 with s->err set. Shared by
+ * sentinel_connect_master_fd() and sentinel_connect_master_conn(). */
+int sn_connect_verified(sentinel_t *s, sn_link *l, sentinel_addr *addr)
+{
+    int64_t deadline = sn_now_ms() + s->cfg.total_ms;
+
+    for (int attempt = 0; attempt < s->cfg.tries; attempt++) {
+        sentinel_addr a;
+        sn_hostport hp;
+        sn_role role = SN_ROLE_UNKNOWN;
+        int code;
+
+        if ((code = sentinel_resolve(s, attempt ? SENTINEL_RESOLVE_NO_CACHE : 0, &a)) !=
+            SENTINEL_OK)
+            return -1;
+        snprintf(hp.host, sizeof(hp.host), "%s", a.host);
+        hp.port = a.port;
+        s->stats.role_checks++;
+        if (role_on_link(l, &s->cfg, &hp,
+                         sn_now_ms() + s->cfg.connect_ms + 2 * (int64_t)s->cfg.command_ms, &role,
+                         &s->err) == 0) {
+            if (role == SN_ROLE_MASTER) {
+                sn_err_clear(&s->err);
+                *addr = a;
+                return 0;
+            }
+            sn_link_close(l);
+            sn_err_set(&s->err, SENTINEL_ERR_NOT_MASTER, "%s:%d is no longer a master", a.host,
+                       a.port);
+        }
+        if (s->err.code == SENTINEL_ERR_AUTH || s->err.code == SENTINEL_ERR_PROTOCOL)
+            return -1;
+        sentinel_invalidate(s);
+        if (sn_now_ms() >= deadline)
+            break;
+        sn_sleep_ms(sn_backoff_ms(&s->rng, attempt, s->cfg.backoff_base_ms,
+                                  s->cfg.backoff_max_ms));
+    }
+    return -1;
+}
+
 int sentinel_connect_master_fd(sentinel_t *s, int *fd, sentinel_addr *addr)
 {
-    int64_t deadline;
+    sentinel_addr a;
+    sn_link l;
 
     if (fd != NULL)
         *fd = -1;
@@ -564,44 +626,13 @@ int sentinel_connect_master_fd(sentinel_t *s, int *fd, sentinel_addr *addr)
         return sn_err_fail(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "fd is NULL");
     if (s->cfg.tls[SENTINEL_TLS_DATA].enabled)
         return sn_err_fail(&s->err, SENTINEL_ERR_TLS,
-                           "a plaintext socket cannot carry TLS: resolve, then connect "
-                           "with a TLS client");
-    deadline = sn_now_ms() + s->cfg.total_ms;
-    for (int attempt = 0; attempt < s->cfg.tries; attempt++) {
-        sentinel_addr a;
-        sn_hostport hp;
-        sn_link l;
-        sn_role role = SN_ROLE_UNKNOWN;
-        int code;
-
-        if ((code = sentinel_resolve(s, attempt ? SENTINEL_RESOLVE_NO_CACHE : 0, &a)) !=
-            SENTINEL_OK)
-            return code;
-        snprintf(hp.host, sizeof(hp.host), "%s", a.host);
-        hp.port = a.port;
-        s->stats.role_checks++;
-        if (role_on_link(&l, &s->cfg, &hp,
-                         sn_now_ms() + s->cfg.connect_ms + 2 * (int64_t)s->cfg.command_ms, &role,
-                         &s->err) == 0) {
-            if (role == SN_ROLE_MASTER) {
-                if (hand_over(&l, s->cfg.command_ms, fd, &s->err) == -1)
-                    return s->err.code;
-                sn_err_clear(&s->err);
-                if (addr != NULL)
-                    *addr = a;
-                return SENTINEL_OK;
-            }
-            sn_link_close(&l);
-            sn_err_set(&s->err, SENTINEL_ERR_NOT_MASTER, "%s:%d is no longer a master", a.host,
-                       a.port);
-        }
-        if (s->err.code == SENTINEL_ERR_AUTH || s->err.code == SENTINEL_ERR_PROTOCOL)
-            return s->err.code;
-        sentinel_invalidate(s);
-        if (sn_now_ms() >= deadline)
-            break;
-        sn_sleep_ms(sn_backoff_ms(&s->rng, attempt, s->cfg.backoff_base_ms,
-                                  s->cfg.backoff_max_ms));
-    }
-    return s->err.code;
+                           "a plaintext socket cannot carry TLS: use "
+                           "sentinel_connect_master_conn()");
+    if (sn_connect_verified(s, &l, &a) == -1)
+        return s->err.code;
+    if (hand_over(&l, s->cfg.command_ms, fd, &s->err) == -1)
+        return s->err.code;
+    if (addr != NULL)
+        *addr = a;
+    return SENTINEL_OK;
 }

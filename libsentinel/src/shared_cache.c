@@ -770,6 +770,7 @@ static int refresh_entry(sentinel_t *s, sentinel_shm_t *shm, int64_t deadline,
 
 static int shared_error(sentinel_t *s, int counted, int code)
 {
+    s->last_source = SENTINEL_SOURCE_NONE;
     if (!counted) {
         s->stats.resolutions++;
         s->stats.errors++;
@@ -785,6 +786,7 @@ int sentinel_resolve_shared(sentinel_t *s, sentinel_shm_t *shm, int flags, senti
 
     if (s == NULL)
         return SENTINEL_ERR_INVALID_ARGUMENT;
+    s->last_source = SENTINEL_SOURCE_NONE; /* sentinel_resolve() or the file sets it */
     if (shm == NULL || out == NULL) {
         sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT, "%s is NULL", shm ? "out" : "shm");
         return shared_error(s, 0, SENTINEL_ERR_INVALID_ARGUMENT);
@@ -815,6 +817,7 @@ int sentinel_resolve_shared(sentinel_t *s, sentinel_shm_t *shm, int flags, senti
             if (waited)
                 s->stats.shared_waits++;
             sn_err_clear(&s->err);
+            s->last_source = SENTINEL_SOURCE_SHARED_CACHE;
             return SENTINEL_OK;
 
         case ENTRY_FAILOVER:

@@ -13,10 +13,12 @@
  * Everything here is non-blocking except name resolution of host names
  * (getaddrinfo), which callers avoid by configuring IP addresses.
  *
- * Over 800 lines (958): the watcher is one role (subscriptions, the polling
+ * Over 800 lines (~1040): the watcher is one role (subscriptions, the polling
  * backstop, event classification, and the hub that shares a group's
- * subscriptions among its members); splitting it would expose its
- * per-sentinel state across files. Next step: move the poller to follow.c.
+ * subscriptions among its members and schedules their polls; the shared
+ * polling links themselves are in poll_share.c); splitting it further would
+ * expose its per-sentinel state across files. Next step: move the poller to
+ * follow.c.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <errno.h>
@@ -121,12 +123,18 @@ struct sentinel_watch {
     /* Shared links (a follower group, follow_group.c). A hub owns the
      * subscriptions of a group and never polls; every message and link
      * event it gets is handed to each member, which filters it by its own
-     * master name. A member has no subscription of its own (nsubs 0) and
-     * polls for its own name. */
+     * master name. A member has no subscription and no polling link of its
+     * own (nsubs 0): its polls for its own name are queued on the hub's
+     * link to the sentinel it polls, one per sentinel for all members, and
+     * the hub schedules them. */
     int is_hub;
+    sn_pollshare *polls;        /* hub: one polling link per sentinel for
+                                   its members (poll_share.c) */
     sentinel_watch_t *hub;      /* member: its hub */
     sentinel_watch_t **members; /* hub: its members */
     size_t nmembers, members_cap;
+
+    sn_err err; /* the last failed call, for sentinel_watch_errstr() */
 };
 
 /* ------------------------------------------------------------------------
@@ -548,7 +556,16 @@ static void poll_send(sentinel_watch_t *w, int64_t now)
     wlink *l = &w->poller;
 
     w->want_list = !w->discovered && w->cfg.discovery;
-    if (wlink_queue(l, 3, get) == -1 || (w->want_list && wlink_queue(l, 3, list) == -1)) {
+    if (w->hub) { /* on the hub's shared link to l->addr */
+        const int argc[] = {3, 3};
+        const char *const *const argv[] = {get, list};
+        if (sn_pollshare_query(w->hub->polls, &l->addr, w, w->want_list ? 2 : 1, argc, argv,
+                               now) == -1) {
+            poll_failed(w, now);
+            return;
+        }
+    } else if (wlink_queue(l, 3, get) == -1 ||
+               (w->want_list && wlink_queue(l, 3, list) == -1)) {
         poll_failed(w, now);
         return;
     }
@@ -674,6 +691,41 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
     }
 }
 
+/* A hub's members poll through its shared links (poll_share.c): the hub
+ * sends each member's poll when it is due, the replies come back here. */
+static int member_poll_reply(void *member, redisReply *r, const sn_hostport *from, int64_t now)
+{
+    sentinel_watch_t *w = member;
+
+    (void)from;
+    if (w->poller.state != WL_WAITING)
+        return -1; /* a late reply to a poll it gave up */
+    if (poll_reply(w, r) == -1) {
+        poll_failed(w, now);
+        return -1;
+    }
+    return 0;
+}
+
+static void member_poll_lost(void *member, int auth_refused, int64_t now)
+{
+    sentinel_watch_t *w = member;
+
+    if (auth_refused)
+        w->poll_auth_refused = 1;
+    poll_failed(w, now);
+}
+
+static void hub_poll_members(sentinel_watch_t *hub, int64_t now)
+{
+    for (size_t i = 0; i < hub->nmembers; i++) {
+        sentinel_watch_t *w = hub->members[i];
+
+        if (w->poller.state != WL_WAITING && now >= w->poller.retry_at && now >= w->next_poll)
+            poll_send(w, now);
+    }
+}
+
 /* ------------------------------------------------------------------------
  * The public API
  * ------------------------------------------------------------------------ */
@@ -717,9 +769,12 @@ void sentinel_watch_free(sentinel_watch_t *w)
                 break;
             }
     }
+    if (w->hub) /* replies still due to it are dropped */
+        sn_pollshare_forget(w->hub->polls, w);
     for (size_t i = 0; i < w->nmembers; i++)
         w->members[i]->hub = NULL; /* the group frees its hub last; defensive */
     free(w->members);
+    sn_pollshare_free(w->polls);
     for (size_t i = 0; i < w->nsubs; i++)
         sn_nblink_close(&w->subs[i].nb);
     sn_nblink_close(&w->poller.nb);
@@ -729,8 +784,11 @@ void sentinel_watch_free(sentinel_watch_t *w)
 
 int sentinel_watch_set_poll_interval(sentinel_watch_t *w, int ms)
 {
-    if (w == NULL || ms < 0 || ms > 3600000)
+    if (w == NULL)
         return SENTINEL_ERR_INVALID_ARGUMENT;
+    if (ms < 0 || ms > 3600000)
+        return sn_err_fail(&w->err, SENTINEL_ERR_INVALID_ARGUMENT,
+                           "poll interval must be 0 (default) to 3600000 ms, got %d", ms);
     w->poll_ms = ms ? ms : WATCH_DEFAULT_POLL_MS;
     return SENTINEL_OK;
 }
@@ -755,13 +813,15 @@ int sn_watch_wants(const sentinel_watch_t *w, sn_fdwant *out, int max)
         return 0;
     for (size_t i = 0; i < w->nsubs; i++)
         n = add_want(&w->subs[i], out, max, n);
-    return w->is_hub ? n : add_want(&w->poller, out, max, n);
+    if (w->is_hub)
+        return sn_pollshare_wants(w->polls, out, max, n);
+    return w->hub ? n : add_want(&w->poller, out, max, n);
 }
 
 int sentinel_watch_fds(sentinel_watch_t *w, sentinel_watch_fd *fds, int max)
 {
-    sn_fdwant want[SN_MAX_SENTINELS + 1];
-    int n = sn_watch_wants(w, want, SN_MAX_SENTINELS + 1);
+    sn_fdwant want[2 * SN_MAX_SENTINELS + 1];
+    int n = sn_watch_wants(w, want, 2 * SN_MAX_SENTINELS + 1);
 
     for (int i = 0; i < n && i < max; i++) {
         fds[i].fd = want[i].fd;
@@ -795,10 +855,20 @@ int sentinel_watch_timeout(sentinel_watch_t *w)
             due = min_due(due, l->last_ping + w->poll_ms +
                                    (l->ping_pending ? w->cfg.command_ms + 1 : 0));
     }
+    /* A hub sends its members' polls when due; its links' deadlines. */
+    if (w->is_hub) {
+        for (size_t i = 0; i < w->nmembers; i++) {
+            const sentinel_watch_t *m = w->members[i];
+            if (m->poller.state != WL_WAITING)
+                due = min_due(due, m->poller.retry_at > m->next_poll ? m->poller.retry_at
+                                                                     : m->next_poll);
+        }
+        due = sn_pollshare_due(w->polls, due);
+    }
     /* A poll that is due only matters once the poller can send it: while it
      * connects or waits for a reply, its fd wakes us, or its deadline. A
-     * hub never polls. */
-    switch (w->is_hub ? WL_DENIED : w->poller.state) {
+     * hub's member polls through the hub. */
+    switch (w->is_hub || w->hub ? WL_DENIED : w->poller.state) {
     case WL_DOWN:
         due = min_due(due, w->poller.retry_at > w->next_poll ? w->poller.retry_at : w->next_poll);
         break;
@@ -835,8 +905,12 @@ int sentinel_watch_process(sentinel_watch_t *w)
     now = sn_now_ms();
     for (size_t i = 0; i < w->nsubs; i++)
         sub_step(w, &w->subs[i], now);
-    if (!w->is_hub)
+    if (w->is_hub) {
+        hub_poll_members(w, now);
+        sn_pollshare_step(w->polls, now);
+    } else if (w->hub == NULL) {
         poll_step(w, now);
+    }
     watch_expire_failover(w, now);
     return SENTINEL_OK;
 }
@@ -852,7 +926,9 @@ int sn_watch_process_fd(sentinel_watch_t *w, int fd)
             sub_step(w, &w->subs[i], now);
             return 1;
         }
-    if (!w->is_hub && w->poller.nb.state != SN_NB_CLOSED && w->poller.nb.h == fd) {
+    if (w->is_hub)
+        return sn_pollshare_step_fd(w->polls, fd, now);
+    if (w->hub == NULL && w->poller.nb.state != SN_NB_CLOSED && w->poller.nb.h == fd) {
         poll_step(w, now);
         return 1;
     }
@@ -893,7 +969,7 @@ int sentinel_watch_run_once(sentinel_watch_t *w, int timeout_ms)
     if (timeout_ms >= 0 && timeout_ms < t)
         t = timeout_ms;
     if (poll(pfds, (nfds_t)n, t) == -1 && errno != EINTR)
-        return SENTINEL_ERR_SYSTEM;
+        return sn_err_fail(&w->err, SENTINEL_ERR_SYSTEM, "poll: %s", strerror(errno));
     return sentinel_watch_process(w);
 }
 
@@ -928,8 +1004,13 @@ sentinel_watch_t *sn_watch_new_hub(const sentinel_t *s, int *code)
 {
     sentinel_watch_t *w = sentinel_watch_new(s, NULL, NULL, code);
 
-    if (w)
-        w->is_hub = 1;
+    if (w == NULL)
+        return NULL;
+    w->is_hub = 1;
+    if ((w->polls = sn_pollshare_new(&w->cfg, member_poll_reply, member_poll_lost)) == NULL) {
+        sentinel_watch_free(w);
+        return sn_fail_new(code, SENTINEL_ERR_NO_MEMORY);
+    }
     return w;
 }
 
@@ -961,4 +1042,14 @@ sentinel_watch_t *sn_watch_new_member(sentinel_watch_t *hub, const sentinel_t *s
 size_t sn_watch_members(const sentinel_watch_t *w)
 {
     return w ? w->nmembers : 0;
+}
+
+int sn_watch_poll_links(const sentinel_watch_t *w)
+{
+    return w ? sn_pollshare_open_links(w->polls) : 0;
+}
+
+const char *sentinel_watch_errstr(const sentinel_watch_t *w)
+{
+    return w ? sn_err_str(&w->err) : "no watcher";
 }

@@ -132,10 +132,9 @@ static void print_addr(enum format fmt, const char *name, const sentinel_addr *a
     fflush(stdout);
 }
 
-static int fail(enum format fmt, const sentinel_t *s, int code)
+/* An error in the chosen format (JSON on stdout too); the exit status. */
+static int fail_detail(enum format fmt, const char *detail, int code)
 {
-    const char *detail = s ? sentinel_errstr(s) : "";
-
     if (fmt == FMT_JSON) {
         printf("{\"error\":{\"code\":%d,\"name\":", code);
         json_string(stdout, sentinel_code_name(code));
@@ -146,6 +145,11 @@ static int fail(enum format fmt, const sentinel_t *s, int code)
     fprintf(stderr, "sentinel-resolve: %s: %s\n", sentinel_strerror(code),
             *detail ? detail : "");
     return EXIT_BASE + code;
+}
+
+static int fail(enum format fmt, const sentinel_t *s, int code)
+{
+    return fail_detail(fmt, s ? sentinel_errstr(s) : "", code);
 }
 
 static int parse_int(const char *arg, const char *opt, int lo, int hi, int *out)
@@ -367,10 +371,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "sentinel-resolve: --sentinel and --master are required\n");
         goto usage_error;
     }
-    if ((s = sentinel_new(master, NULL)) == NULL) {
-        fprintf(stderr, "sentinel-resolve: bad master name '%s'\n", master);
-        return EXIT_BASE + SENTINEL_ERR_INVALID_ARGUMENT;
-    }
+    if ((code = sentinel_validate_master_name(master, msg, sizeof(msg))) != SENTINEL_OK)
+        return fail_detail(fmt, msg, code);
+    if ((s = sentinel_new(master, &code)) == NULL)
+        return fail_detail(fmt, "", code);
     for (int i = 0; i < nsent; i++)
         if (sentinel_add_sentinels(s, sentinels[i]) != SENTINEL_OK)
             goto lib_error;

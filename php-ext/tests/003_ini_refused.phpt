@@ -71,7 +71,7 @@ bool(false)
 Warning: ini_set(): Invalid value '[::1:26379' for sentinel.sentinels: bad address '[::1:26379': expected [IPv6]:PORT; keeping the previous value in %s on line %d
 bool(false)
 
-Warning: ini_set(): Invalid value 'has space' for sentinel.master_name: a master name is 1 to 200 printable characters without spaces; keeping the previous value in %s on line %d
+Warning: ini_set(): Invalid value 'has space' for sentinel.master_name: a master name is 1 to 200 printable characters without spaces (byte 0x20 at offset 3); keeping the previous value in %s on line %d
 bool(false)
 string(0) ""
 string(8) "mymaster"

@@ -48,6 +48,8 @@ check "bad timeout is a usage error" 2 "$RESOLVE" -s "$dead" -m "$M" --timeout -
 check "malformed sentinel list: invalid argument (11)" 11 "$RESOLVE" -s "localhost" -m "$M"
 check "empty sentinel list: invalid argument (11)" 11 "$RESOLVE" -s "," -m "$M"
 check "bad master name: invalid argument (11)" 11 "$RESOLVE" -s "$dead" -m "two words"
+check "bad master name, json error" 11 "$RESOLVE" -s "$dead" -m "two words" -f json
+expect_out "json error says why the name is refused" "\"name\":\"SENTINEL_ERR_INVALID_ARGUMENT\".*without spaces"
 check "no sentinel reachable (13)" 13 "$RESOLVE" -s "$dead" -m "$M" --timeout 300
 check "unknown master name (14)" 14 "$RESOLVE" -s "$SENTINEL_TEST_SENTINELS" -m no-such-master
 check "unknown name, json error" 14 "$RESOLVE" -s "$SENTINEL_TEST_SENTINELS" -m no-such-master -f json

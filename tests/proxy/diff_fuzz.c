@@ -33,9 +33,10 @@
  * --margin MS (5000), --password P, --acl-user U, --acl-password P,
  * --ctl PATH (sentinel-topology, for ctl), --faults LIST (comma separated:
  * restart,authstorm,statestorm,freeze,failover,kill,clientkill,busy,pause,acl,
- * slow,nonread; the default is all but kill), --keep-going (report up to
- * 500 failures, the first five with op logs: a failing client starts
- * afresh and the run goes on).
+ * oom,slow,nonread; the default is all but kill; oom needs --oom-file),
+ * --oom-file PATH (the control file of the oom_shim preloaded into the
+ * proxy), --keep-going (report up to 500 failures, the first five with op
+ * logs: a failing client starts afresh and the run goes on).
  */
 #define _GNU_SOURCE
 #include "diff_fuzz.h"
@@ -261,7 +262,14 @@ static void client_ended(fz_client *c, const char *how)
 static void client_write(fz_client *c)
 {
     while (c->out_pos < c->out_len) {
-        ssize_t n = send(c->fd, c->out + c->out_pos, c->out_len - c->out_pos, MSG_NOSIGNAL);
+        size_t len = c->out_len - c->out_pos;
+        /* oom fault: a pipeline in pieces of 16-80 bytes, one per loop
+         * round, so that clients' commands interleave on a shared queue */
+        int piece = R.dribble && c->role == RO_NORMAL;
+        size_t want = 16 + (c->out_pos * 31 + (size_t)c->id * 17) % 64;
+        if (piece && len > want)
+            len = want;
+        ssize_t n = send(c->fd, c->out + c->out_pos, len, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR)
                 return;
@@ -269,6 +277,8 @@ static void client_write(fz_client *c)
             return;
         }
         c->out_pos += (size_t)n;
+        if (piece && c->out_pos < c->out_len)
+            return;
     }
     c->out_pos = c->out_len = 0;
     if (c->halfclosed && !c->hc_done) {
@@ -536,7 +546,7 @@ static void usage(void)
     fprintf(stderr, "usage: diff-fuzz --port P [--clients N] [--seconds S] [--seed X]\n"
                     "  [--buffer-size B] [--pause-timeout MS] [--margin MS] [--password P]\n"
                     "  [--acl-user U --acl-password P] [--ctl SENTINEL_TOPOLOGY] [--faults LIST]\n"
-                    "  [--keep-going]\n");
+                    "  [--keep-going] [--oom-file PATH]\n");
     exit(2);
 }
 
@@ -549,7 +559,7 @@ static void parse_args(int argc, char **argv)
         { "margin", 1, NULL, 'm' },       { "password", 1, NULL, 'a' },
         { "acl-user", 1, NULL, 'u' },     { "acl-password", 1, NULL, 'w' },
         { "ctl", 1, NULL, 'c' },          { "faults", 1, NULL, 'f' },
-        { "keep-going", 0, NULL, 'k' },
+        { "keep-going", 0, NULL, 'k' },   { "oom-file", 1, NULL, 'o' },
         { NULL, 0, NULL, 0 },
     };
     int o;
@@ -559,8 +569,8 @@ static void parse_args(int argc, char **argv)
     R.bufsize = 16384;
     R.pause_ms = 5000;
     R.margin_ms = 5000;
-    R.faults = "restart,authstorm,statestorm,freeze,failover,clientkill,busy,pause,acl,slow,"
-               "nonread";
+    R.faults = "restart,authstorm,statestorm,freeze,failover,clientkill,busy,pause,acl,oom,"
+               "slow,nonread";
     while ((o = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (o) {
         case 'p': R.port = atoi(optarg); break;
@@ -576,6 +586,7 @@ static void parse_args(int argc, char **argv)
         case 'c': R.ctl = optarg; break;
         case 'f': R.faults = optarg; break;
         case 'k': R.keep_going = 1; break;
+        case 'o': R.oom_file = optarg; break;
         default: usage();
         }
     }
@@ -629,9 +640,10 @@ int main(int argc, char **argv)
         R.failed = 1;
     printf("diff-fuzz: seed=%" PRIu64 " seconds=%.1f requests=%" PRIu64 " replies=%" PRIu64
            " connections=%" PRIu64 " faults=%" PRIu64 " errors_accepted=%" PRIu64
-           " closes_accepted=%" PRIu64 " blind_ms=%" PRId64 " result=%s\n", R.seed,
-           since_start(), R.requests, R.replies, R.conns, R.faults_done, R.errors_accepted,
-           R.closes_accepted, R.blind_ms, R.failed ? "FAIL" : "PASS");
+           " closes_accepted=%" PRIu64 " oom_failed=%" PRIu64 " blind_ms=%" PRId64
+           " result=%s\n", R.seed, since_start(), R.requests, R.replies, R.conns, R.faults_done,
+           R.errors_accepted, R.closes_accepted, R.oom_failed, R.blind_ms,
+           R.failed ? "FAIL" : "PASS");
     rc = R.failed ? 1 : 0;
     free(fz_clients);
     return rc;

@@ -7,7 +7,8 @@
  *   diff_fuzz_model.c   what each client sends, and the per-client model of
  *                       what Redis itself would answer it
  *   diff_fuzz_faults.c  faults on the topology (restart, freeze, failover,
- *                       CLIENT KILL, -BUSY, CLIENT PAUSE, ACL change)
+ *                       CLIENT KILL, -BUSY, CLIENT PAUSE, ACL change) and
+ *                       in the proxy (out of memory, through oom_shim)
  */
 #ifndef DIFF_FUZZ_H
 #define DIFF_FUZZ_H
@@ -112,6 +113,7 @@ typedef struct fz_run {
     int port, master_port, clients, bufsize, pause_ms, margin_ms;
     double seconds;
     const char *password, *acl_user, *acl_password, *ctl, *faults;
+    const char *oom_file;     /* oom_shim's control file (the proxy's), or NULL */
     int64_t start, end;
     /* fault windows (diff_fuzz_faults.c keeps them) */
     int fault_active;         /* a fault is in progress */
@@ -121,10 +123,14 @@ typedef struct fz_run {
     int auth_storm;           /* clients start rounds with a long AUTH, 1 wrong, 3 right;
                                  2 AUTH/SELECT */
     int64_t storm_until;
+    int oom;                  /* the proxy's allocations may fail now */
+    int64_t oom_until;
+    int dribble;              /* clients send their pipelines a few bytes at a time */
     const char *fault_name;
     /* totals */
     uint64_t requests, replies, errors_accepted, closes_accepted, faults_done;
     uint64_t conns;
+    uint64_t oom_failed;      /* allocations the shim failed in the proxy */
     int failed, nfail, keep_going;
     int64_t blind_ms;         /* time the fuzzer could not watch (a blocking fault
                                * step, its own process not scheduled) */

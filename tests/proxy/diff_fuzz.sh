@@ -9,17 +9,25 @@
 # ASan/UBSan build, no sanitizer report in its log.
 #
 # Default (ctest, label proxy; in CI under ASan/UBSan and in the release
-# build): two runs of 25 s with every fault (kill included), seed 1 and a
-# random seed (printed; rerun with --seed S). By hand:
+# build): two runs of 25 s with every fault (kill and oom included), seed 1
+# and a random seed (printed; rerun with --seed S). By hand:
 #   diff_fuzz.sh [--minutes N | --seconds N] [--seed S] [--proxy PATH]
 #                [--clients N] [--faults LIST] [--runs N] [--no-password]
-#                [--keep-going]
+#                [--keep-going] [--connect-timeout MS]
 # The proxy and diff-fuzz die with this script (PR_SET_PDEATHSIG through
 # setpriv), the topology with sentinel-topology: nothing outlives a run,
 # even one ctest kills at its timeout.
+# --connect-timeout MS: the proxy's (default 250 ms); with --clients 200 on
+# a loaded 2-core machine a master connect can take longer, and the
+# fuzzer counts the proxy's "-ERR ... connect timed out" as a failure.
 # --no-password: the data nodes have no requirepass (clients need no AUTH;
 # the shared connection of (no AUTH, db 0) then has no preamble).
-# --proxy takes e.g. an ASan build's sentinel-proxy (default $PROXY_BIN).
+# --proxy takes e.g. an ASan build's sentinel-proxy (default $PROXY_BIN, or
+# with the oom fault $PROXY_DYN_BIN, the same proxy linked dynamically).
+# The oom fault (in the default list) preloads $OOM_SHIM (liboom_shim.so,
+# oom_shim.h) into the proxy alone, with its control file in $WORK, which
+# diff-fuzz arms for its out-of-memory windows; the proxy must then be
+# dynamically linked (sentinel-proxy-dyn, or any sanitizer build).
 SCRIPT_ARGS=("$@")
 . "$(dirname "$0")/lib.sh"
 PW=fuzz-pw
@@ -40,7 +48,9 @@ fi
 SECONDS_PER_RUN=25
 SEEDS=(1 random)
 CLIENTS=48
-FAULTS=restart,authstorm,statestorm,freeze,failover,kill,clientkill,busy,pause,acl,slow,nonread
+FAULTS=restart,authstorm,statestorm,freeze,failover,kill,clientkill,busy,pause,acl,oom,slow,nonread
+PROXY_GIVEN=
+PROXY_EXTRA=()
 KEEP=()
 BUFSIZE=2048
 PAUSE_MS=3000
@@ -49,11 +59,12 @@ while [ $# -gt 0 ]; do
     --minutes) SECONDS_PER_RUN=$(($2 * 60)); SEEDS=(random); shift 2 ;;
     --seconds) SECONDS_PER_RUN=$2; shift 2 ;;
     --seed) SEEDS=("$2"); shift 2 ;;
-    --proxy) PROXY_BIN=$2; shift 2 ;;
+    --proxy) PROXY_BIN=$2; PROXY_GIVEN=1; shift 2 ;;
     --clients) CLIENTS=$2; shift 2 ;;
     --faults) FAULTS=$2; shift 2 ;;
     --no-password) shift ;;
     --keep-going) KEEP=(--keep-going); shift ;;
+    --connect-timeout) PROXY_EXTRA=(--connect-timeout "$2"); shift 2 ;;
     --runs) n=$2; SEEDS=(); for _ in $(seq 1 "$n"); do SEEDS+=(random); done; shift 2 ;;
     *) fail "unknown option $1" ;;
     esac
@@ -63,14 +74,32 @@ done
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=0}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1}
 
+# The oom fault: a dynamically linked proxy with the shim preloaded.
+OOM_ARGS=() OOM_ENV=
+if [[ ",$FAULTS," == *,oom,* ]]; then
+    : "${OOM_SHIM:?OOM_SHIM must point to liboom_shim.so (or leave oom out of --faults)}"
+    if [ -z "$PROXY_GIVEN" ]; then
+        : "${PROXY_DYN_BIN:?PROXY_DYN_BIN must point to sentinel-proxy-dyn}"
+        PROXY_BIN=$PROXY_DYN_BIN
+    fi
+    ldd "$PROXY_BIN" >/dev/null 2>&1 ||
+        fail "the oom fault needs a dynamically linked proxy ($PROXY_BIN is static)"
+    OOM_CTL=$WORK/oom.ctl
+    OOM_ARGS=(--oom-file "$OOM_CTL")
+    # (an ASan proxy: the shim goes in front of libasan and forwards to it)
+    OOM_ENV="LD_PRELOAD=$OOM_SHIM OOM_SHIM_FILE=$OOM_CTL ASAN_OPTIONS=$ASAN_OPTIONS:verify_asan_link_order=0"
+fi
+
 # The proxy (started by lib.sh) and diff-fuzz get SIGKILL when this shell
 # goes, however it goes.
 REAL_PROXY=$PROXY_BIN
 DIE_WITH_US=()
 if setpriv --help 2>&1 | grep -q pdeathsig; then
     DIE_WITH_US=(setpriv --pdeathsig KILL --)
+fi
+if [ ${#DIE_WITH_US[@]} -gt 0 ] || [ -n "$OOM_ENV" ]; then
     PROXY_BIN=$WORK/sentinel-proxy
-    printf '#!/bin/sh\nexec setpriv --pdeathsig KILL -- "%s" "$@"\n' "$REAL_PROXY" >"$PROXY_BIN"
+    printf '#!/bin/sh\nexec env %s %s "%s" "$@"\n' "$OOM_ENV" "${DIE_WITH_US[*]}" "$REAL_PROXY" >"$PROXY_BIN"
     chmod +x "$PROXY_BIN"
 fi
 
@@ -96,7 +125,9 @@ fuzz_run() {
     name=F$RANDOM
     local pwargs=()
     [ -n "$PW" ] && pwargs=(--data-password "$PW")
-    start_proxy "$name" "${pwargs[@]}" --buffer-size "$BUFSIZE" \
+    # the shim's control file, off (diff-fuzz arms it), before the proxy maps it
+    [ -n "$OOM_ENV" ] && head -c 64 /dev/zero >"$OOM_CTL"
+    start_proxy "$name" "${pwargs[@]}" "${PROXY_EXTRA[@]}" --buffer-size "$BUFSIZE" \
         --pause-timeout "$PAUSE_MS" --log-level info
     local pid=${name}_PID port=${name}_PORT admin=${name}_ADMIN
     pid=${!pid} port=${!port} admin=${!admin} log=${name}_LOG
@@ -108,7 +139,7 @@ fuzz_run() {
           --buffer-size "$BUFSIZE" --pause-timeout "$PAUSE_MS" ${PW:+--password "$PW"}
           --acl-user "$ACL_USER" --acl-password "$ACL_PW" --ctl "$TOPOLOGY_BIN")
     [ -n "$FAULTS" ] && args+=(--faults "$FAULTS")
-    args+=("${KEEP[@]}")
+    args+=("${KEEP[@]}" "${OOM_ARGS[@]}")
     echo "diff-fuzz ${args[*]}"
     # (not niced below the proxy: the nodes its faults restart inherit it)
     "${DIE_WITH_US[@]}" "$DIFF_FUZZ" "${args[@]}" | tee "$WORK/fuzz-$seed.out"

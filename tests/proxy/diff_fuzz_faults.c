@@ -19,12 +19,22 @@
  *   pause       CLIENT PAUSE 0.5-2 s
  *   acl         the ACL user's password is rotated for 1-3 s (with CLIENT
  *               KILL): a reconnect's AUTH is refused
+ *   oom         the proxy runs out of memory (oom_shim, --oom-file) while
+ *               its clients are mid-pipeline: CLIENT PAUSE WRITE holds the
+ *               shared connections' replies for 0.8-2.5 s, the clients
+ *               send long rounds a few bytes at a time (their commands
+ *               interleave on the shared queues, which grow), allocations
+ *               fail at random meanwhile; just before the pause ends (7
+ *               in 10) CLIENT KILL some of the proxy's connections
+ *               (another shared connection closes while an OOM'd client's
+ *               commands are still queued: defect 2)
  *
  * Each fault opens a window (fz_run) in which the model accepts what it
  * explains; the window's end is recorded for the liveness bound.
  */
 #define _GNU_SOURCE
 #include "diff_fuzz.h"
+#include "oom_shim.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -34,15 +44,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-enum { F_NONE, F_RESTART, F_FREEZE, F_FAILOVER, F_KILL, F_CLIENTKILL, F_BUSY, F_PAUSE, F_ACL };
+enum { F_NONE, F_RESTART, F_FREEZE, F_FAILOVER, F_KILL, F_CLIENTKILL, F_BUSY, F_PAUSE, F_ACL,
+       F_OOM, F_LAST = F_OOM };
 
 static const char *fault_names[] = { "none", "restart", "freeze", "failover", "kill",
-                                     "clientkill", "busy", "pause", "acl" };
-static const int fault_weights[] = { 0, 3, 2, 2, 1, 4, 3, 2, 2 };
+                                     "clientkill", "busy", "pause", "acl", "oom" };
+static const int fault_weights[] = { 0, 3, 2, 2, 1, 4, 3, 2, 2, 3 };
 
 static struct {
     fz_rng rng;
@@ -50,7 +62,8 @@ static struct {
     int64_t next_at, step_at;
     pid_t child;
     int child_rc;
-    int enabled[F_ACL + 1];
+    int enabled[F_LAST + 1];
+    struct oom_shim_ctl *oom; /* the proxy's oom_shim control file, mapped */
 } F;
 
 #define ACL_ROTATED_PASSWORD "diff-fuzz-rotated"
@@ -302,6 +315,101 @@ static void long_user_create(void)
     acl_setuser(8, argv);
 }
 
+/* ---- out of memory in the proxy (oom_shim) ------------------------------------- */
+
+static void fault_end(void);
+static void after(int64_t d);
+
+static int oom_map(void)
+{
+    int fd;
+    void *m;
+
+    if (R.oom_file == NULL)
+        return -1;
+    if ((fd = open(R.oom_file, O_RDWR | O_CLOEXEC)) < 0 ||
+        ftruncate(fd, sizeof(struct oom_shim_ctl)) != 0) {
+        fprintf(stderr, "diff-fuzz: %s: %s\n", R.oom_file, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    m = mmap(NULL, sizeof(struct oom_shim_ctl), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED)
+        return -1;
+    F.oom = m;
+    F.oom->magic = OOM_SHIM_MAGIC;
+    return 0;
+}
+
+/* Allocations of at least min_size bytes fail with probability ppm / 1e6
+ * (and the first `first` of them for sure) until ms from now. */
+static void oom_arm(uint64_t min_size, int64_t first, uint32_t ppm, int64_t ms)
+{
+    if (F.oom == NULL)
+        return;
+    __atomic_store_n(&F.oom->armed, 0, __ATOMIC_RELEASE);
+    F.oom->min_size = min_size;
+    F.oom->fail_next = first;
+    F.oom->ppm = ppm;
+    F.oom->until_ms = fz_now() + ms;
+    __atomic_store_n(&F.oom->armed, 1, __ATOMIC_RELEASE);
+}
+
+static void oom_disarm(void)
+{
+    if (F.oom == NULL)
+        return;
+    __atomic_store_n(&F.oom->armed, 0, __ATOMIC_RELEASE);
+    R.oom_failed = __atomic_load_n(&F.oom->failed, __ATOMIC_RELAXED);
+}
+
+static void step_oom(void)
+{
+    static const uint64_t sizes[] = { 1, 256, 1024, 2048 };
+    static int d, kill_after;
+    char ms[16];
+
+    switch (F.step) {
+    case 0: /* the clients start long pipelines, in pieces */
+        if ((F.port = fz_master_port()) <= 0) {
+            fault_end();
+            return;
+        }
+        R.oom = 1;
+        R.dribble = 1;
+        R.delaying = 1;
+        after(300);
+        return;
+    case 1: {
+        uint64_t sz = sizes[fz_rnd(&F.rng, 4)];
+        uint32_t ppm = 30000 + fz_rnd(&F.rng, 470000);
+        d = 800 + (int)fz_rnd(&F.rng, 1700);
+        kill_after = fz_rnd(&F.rng, 10) < 7;
+        snprintf(ms, sizeof(ms), "%d", d);
+        admin_do(F.port, "CLIENT PAUSE %s WRITE", ms);
+        oom_arm(sz, fz_rnd(&F.rng, 4), ppm, d);
+        printf("diff-fuzz: oom: allocations >= %" PRIu64 " bytes fail at %.1f%% for %d ms\n", sz,
+               ppm / 10000.0, d);
+        after(d - 150);
+        return;
+    }
+    case 2:
+        if (kill_after)
+            printf("diff-fuzz: oom: killed %d connections\n",
+                   kill_proxy_connections(F.port, NULL));
+        after(350);
+        return;
+    case 3:
+        oom_disarm();
+        printf("diff-fuzz: oom: %" PRIu64 " allocations failed in the proxy so far\n",
+               R.oom_failed);
+        fault_end();
+        return;
+    }
+}
+
 /* ---- the schedule ---------------------------------------------------------------- */
 
 void faults_init(void)
@@ -309,7 +417,7 @@ void faults_init(void)
     int port;
 
     fz_seed(&F.rng, R.seed, 200000);
-    for (int k = F_RESTART; k <= F_ACL; k++) {
+    for (int k = F_RESTART; k <= F_LAST; k++) {
         const char *at = strstr(R.faults, fault_names[k]);
         /* "kill" must not match inside "clientkill" */
         while (at && at != R.faults && at[-1] != ',')
@@ -318,6 +426,8 @@ void faults_init(void)
     }
     if (R.acl_user == NULL)
         F.enabled[F_ACL] = 0;
+    if (F.enabled[F_OOM] && oom_map() != 0)
+        F.enabled[F_OOM] = 0;
     F.next_at = R.start + 2000 + fz_rnd(&F.rng, 2000);
     /* The model starts from no keys: a previous run's are gone. */
     if (R.ctl && (port = fz_master_port()) > 0)
@@ -347,9 +457,11 @@ static void fault_end(void)
         R.busy_until = now + 500;
     if (R.acl_changed)
         R.acl_until = now + 500;
+    if (R.oom)
+        R.oom_until = now + 500;
     if (R.delaying)
         R.last_delay_end = now;
-    R.lossy = R.busy = R.acl_changed = R.delaying = R.auth_storm = 0;
+    R.lossy = R.busy = R.acl_changed = R.delaying = R.auth_storm = R.oom = R.dribble = 0;
     R.fault_active = 0;
     R.last_fault_end = now;
     R.fault_name = NULL;
@@ -361,14 +473,14 @@ static void pick_fault(void)
 {
     int total = 0, r;
 
-    for (int k = F_RESTART; k <= F_ACL; k++)
+    for (int k = F_RESTART; k <= F_LAST; k++)
         total += F.enabled[k] ? fault_weights[k] : 0;
     if (total == 0) {
         F.next_at = INT64_MAX;
         return;
     }
     r = (int)fz_rnd(&F.rng, (uint32_t)total);
-    for (int k = F_RESTART; k <= F_ACL; k++) {
+    for (int k = F_RESTART; k <= F_LAST; k++) {
         if (!F.enabled[k])
             continue;
         if (r < fault_weights[k]) {
@@ -599,6 +711,9 @@ void faults_step(void)
     case F_FAILOVER:
         step_failover();
         break;
+    case F_OOM:
+        step_oom();
+        break;
     default:
         step_admin(now);
         break;
@@ -621,6 +736,7 @@ void faults_stop(void)
         waitpid(F.child, NULL, 0);
         F.child = 0;
     }
+    oom_disarm();
     if (R.ctl)
         ctl_sync("thaw-all", NULL, 0);
 }

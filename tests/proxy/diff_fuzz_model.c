@@ -305,6 +305,15 @@ plain:
         send_simple(c, OP_EXEC, -1);
         return;
     }
+    /* oom fault: a long pipeline of small commands (sent in pieces): many
+     * entries on the shared queue, which grows */
+    for (uint32_t i = 0, m = R.dribble ? 48 + fz_rnd(&c->rng, 160) : 0; i < m; i++) {
+        uint32_t x = fz_rnd(&c->rng, 3);
+        if (x == 0)
+            send_get(c, (int)fz_rnd(&c->rng, FZ_NKEYS));
+        else
+            send_simple(c, x == 1 ? OP_INCR : OP_PING, -1);
+    }
     for (uint32_t i = 0; i < n; i++)
         send_data(c);
     if (r < 150)
@@ -344,6 +353,9 @@ static int fault_error(const redisReply *r)
         return 0;
     if (is_err(r, "BUSY"))
         return R.busy || now < R.busy_until || answered_sent < R.busy_until;
+    /* the proxy out of memory (oom fault) may say so before it closes */
+    if (is_err(r, "OOM") || strstr(r->str, "out of memory") != NULL)
+        return R.oom || now < R.oom_until || answered_sent < R.oom_until;
     if (is_err(r, "LOADING") || is_err(r, "MASTERDOWN") || is_err(r, "READONLY"))
         return fz_in_window() ||
                (R.last_fault_end && answered_sent < R.last_fault_end + R.pause_ms + 2000);

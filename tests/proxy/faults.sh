@@ -15,8 +15,9 @@
 # used to be a fixed second before the fault).
 #
 # benchmarks/failover (every client path at once, sentinel-proxy among them)
-# still stamps its faults with fo-tool and judges losses in its own analysis
-# (lib/analyze.php, fo_lost_at_crash): a benchmark figure, not a test.
+# takes the same sync point before its kills and freezes (lib/common.sh,
+# fo_sync_fault) and its analysis (lib/analyze.php, fo_lost_at_crash) excuses
+# the same window: from the sync point to 5 ms after the fault command.
 #
 # Needs PROXY_CLIENT (proxy-client) and TOPOLOGY_BIN (sentinel-topology), and
 # runs inside `sentinel-topology run`.

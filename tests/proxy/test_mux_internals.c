@@ -1027,6 +1027,120 @@ static void test_auth_bytes_wiped(void **state)
     close(mfd);
 }
 
+/* ---- SELECT first: still multiplexed (issue 13) ------------------------------ */
+
+/* Answers as ans_plain, but a GET with the key it was asked for, so that
+ * each client can tell its own reply from another's. */
+static const char *ans_echo_get(int argc, char **argv, size_t *alen, void *ud, size_t *replen)
+{
+    static char rep[64];
+
+    if (argc == 2 && is_cmd(argv, alen, "GET") && alen[1] < 32) {
+        *replen = (size_t)snprintf(rep, sizeof(rep), "$%zu\r\n%.*s\r\n", alen[1], (int)alen[1],
+                                   argv[1]);
+        return rep;
+    }
+    return ans_plain(argc, argv, alen, ud, replen);
+}
+
+/* Clients whose first command is SELECT 3 (one alone, one with a GET
+ * pipelined behind it) move to one shared connection in db 3: the proxy
+ * opens it once, with its own SELECT 3 first, and pins nobody; each gets
+ * its own replies. A client that never SELECTed stays in db 0, on another
+ * connection, and none of its commands reach the db 3 one. */
+static void test_select_first_multiplexed(void **state)
+{
+    int mfd, a, b, z;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m3, *m0;
+    uint64_t connects;
+
+    (void)state;
+    a = moved_client(p, mfd, "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n", ans_echo_get, &m3);
+    /* The connection was opened for db 3: our SELECT 3, then a's. */
+    assert_string_equal(m3->seen, "SELECT SELECT ");
+    connects = p->ctr.shared_connects;
+    b = client(p);
+    send_str(p, b, "*2\r\n$6\r\nSELECT\r\n$1\r\n3\r\n*2\r\n$3\r\nGET\r\n$2\r\nkb\r\n");
+    assert_true(serve_until(p, m3, ans_echo_get, b, "$2\r\nkb\r\n"));
+    assert_string_equal(R.buf, "+OK\r\n$2\r\nkb\r\n");
+    /* b joined a's connection: no other was opened. */
+    assert_true(p->ctr.shared_connects == connects);
+    assert_null(fm_accept(p, mfd, 5));
+    send_str(p, a, "*2\r\n$3\r\nGET\r\n$2\r\nka\r\n");
+    assert_true(serve_until(p, m3, ans_echo_get, a, "$2\r\nka\r\n"));
+    assert_string_equal(R.buf, "$2\r\nka\r\n");
+    assert_string_equal(m3->seen, "SELECT SELECT SELECT GET GET ");
+    /* Both are multiplexed, neither pinned, and on one connection in db 3. */
+    assert_true(p->ctr.pinned == 0);
+    for (px_conn *c = p->conns.head; c; c = c->next) {
+        assert_int_equal(c->mux, PX_MUX_PARSING);
+        assert_non_null(c->sh);
+        assert_int_equal(c->sh->db, 3);
+        assert_ptr_equal(c->sh, p->conns.head->sh);
+    }
+    /* A client in db 0 gets a connection of its own state. */
+    z = client(p);
+    m0 = send_opening(p, z, "*2\r\n$3\r\nGET\r\n$2\r\nkz\r\n", mfd);
+    assert_true(serve_until(p, m0, ans_echo_get, z, "$2\r\nkz\r\n"));
+    assert_string_equal(R.buf, "$2\r\nkz\r\n");
+    assert_string_equal(m0->seen, "GET ");
+    fm_step(m3, ans_echo_get, NULL);
+    assert_string_equal(m3->seen, "SELECT SELECT SELECT GET GET ");
+    close(a);
+    close(b);
+    close(z);
+    fm_close(m3);
+    fm_close(m0);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* ---- the follower's pause holds every write (issue 13) ---------------------- */
+
+/* A failover starts (the follower PAUSED): the proxy writes nothing more to
+ * the master, a client's next command waits in the proxy; the follower
+ * verifies the same master again (an aborted failover): the command goes
+ * and its reply comes. Driven through the follower's state callback, as
+ * sentinel-proxy's loop does. */
+static void test_follower_pause_holds_writes(void **state)
+{
+    int mfd, c;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m;
+    sentinel_follow_transition t;
+
+    (void)state;
+    c = client(p);
+    m = send_opening(p, c, "*2\r\n$3\r\nGET\r\n$2\r\nk1\r\n", mfd);
+    assert_true(serve_until(p, m, ans_echo_get, c, "$2\r\nk1\r\n"));
+    memset(&t, 0, sizeof(t));
+    t.old_state = SENTINEL_FOLLOW_FOLLOWING;
+    t.new_state = SENTINEL_FOLLOW_PAUSED;
+    t.epoch = 1;
+    t.reason = "test: +try-failover";
+    on_follow_state(NULL, &t, p);
+    assert_int_equal(p->state, PX_MASTER_PAUSED);
+    send_str(p, c, "*2\r\n$3\r\nGET\r\n$2\r\nk2\r\n");
+    assert_false(serve_until(p, m, ans_echo_get, c, "$2\r\nk2\r\n"));
+    assert_string_equal(m->seen, "GET ");
+    assert_int_equal(R.len, 0);
+    t.old_state = SENTINEL_FOLLOW_PAUSED;
+    t.new_state = SENTINEL_FOLLOW_FOLLOWING;
+    t.reason = "test: failover aborted, master verified";
+    snprintf(t.master.host, sizeof(t.master.host), "%s", p->master.host);
+    t.master.port = p->master.port;
+    on_follow_state(NULL, &t, p);
+    assert_int_equal(p->state, PX_MASTER_UP);
+    assert_true(serve_until(p, m, ans_echo_get, c, "$2\r\nk2\r\n"));
+    assert_string_equal(R.buf, "$2\r\nk2\r\n");
+    assert_string_equal(m->seen, "GET GET ");
+    close(c);
+    fm_close(m);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
 /* argv[1]: run only the tests whose names match this pattern. */
 int main(int argc, char **argv)
 {
@@ -1044,6 +1158,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_nonreaders_in_a_row_bounded),
         cmocka_unit_test(test_masterdown_after_buffered_replies),
         cmocka_unit_test(test_auth_bytes_wiped),
+        cmocka_unit_test(test_select_first_multiplexed),
+        cmocka_unit_test(test_follower_pause_holds_writes),
     };
 
     signal(SIGPIPE, SIG_IGN);

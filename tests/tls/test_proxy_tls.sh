@@ -14,59 +14,17 @@
 set -uo pipefail
 PROXY="$(realpath "${1:?usage: test_proxy_tls.sh PATH/TO/sentinel-proxy PATH/TO/proxy-client}")"
 PCLIENT="$(realpath "${2:?usage: test_proxy_tls.sh PATH/TO/sentinel-proxy PATH/TO/proxy-client}")"
-. "$(dirname "$0")/topology.sh"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+. "$HERE/topology.sh"
 
-SENTS="127.0.0.1:$P_S1,127.0.0.1:$P_S2"
-MTLS=(--tls --cacert "$DIR/ca.crt" --cert "$DIR/client.crt" --key "$DIR/client.key")
+# shellcheck source=proxy_lib.sh
+. "$HERE/proxy_lib.sh"
 PLAIN_CLI() { timeout 10 "$REDIS_CLI" -h 127.0.0.1 "$@" 2>&1; }
 
-# The master the sentinels name now, the other data node, and a node's pid:
-# a busy machine may see a failover the test did not ask for.
-master_now() { CLI "$P_S1" sentinel get-master-addr-by-name "$M" | sed -n 2p; }
+# The other data node, and a node's pid: a busy machine may see a failover
+# the test did not ask for.
 other_node() { if [ "$1" = "$P_M" ]; then echo "$P_R"; else echo "$P_M"; fi; }
 pid_of() { if [ "$1" = "$P_M" ]; then echo "$PID_master"; else echo "$PID_replica"; fi; }
-ok() { pass=$((pass + 1)); echo "ok   $1"; }
-bad() { # name [file to show]
-    fail=$((fail + 1)); echo "FAIL $1"
-    [ -n "${2:-}" ] && [ -f "$2" ] && tail -n 15 "$2" | sed 's/^/     | /'
-    return 0
-}
-expect() { # name got pattern [log]
-    if printf '%s' "$2" | grep -Eq -- "$3"; then ok "$1"; else bad "$1: got '$2', want /$3/" "${4:-}"; fi
-}
-
-# start_proxy NAME ARGS...: NAME_PID, NAME_PORT, NAME_LOG; the proxy's own
-# TLS flags are in ARGS. Fails the case (returns 1) when it does not start.
-start_proxy() {
-    local name=$1 log="$DIR/proxy-$1.log" pid port
-    shift
-    # Generous timeouts: a sanitizer build on a busy machine may need them for a
-    # handshake (a case that wants a short one passes its own; flags win).
-    "${DEATHSIG[@]}" "$PROXY" --listen 127.0.0.1:0 --sentinel "$SENTS" --master "$M" \
-        --log-level debug --connect-timeout 5000 --command-timeout 5000 "$@" 2>"$log" &
-    pid=$!
-    PIDS+=("$pid")
-    for _ in $(seq 1 200); do
-        grep -q "ready: master" "$log" 2>/dev/null && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\)$/\1/p' "$log" | head -n1)
-    printf -v "${name}_PID" '%s' "$pid"
-    printf -v "${name}_PORT" '%s' "$port"
-    printf -v "${name}_LOG" '%s' "$log"
-    [ -n "$port" ] || { bad "proxy $name did not start" "$log"; return 1; }
-}
-# stop_proxy PID: SIGTERM; the proxy must exit 0 (a sanitizer report, a
-# leak at exit or a crash fails the case; the log is in $DIR/proxy-*.log).
-stop_proxy() {
-    local st
-    kill -TERM "$1" 2>/dev/null
-    wait "$1" 2>/dev/null; st=$?
-    if [ "$st" != 0 ]; then
-        bad "proxy $1 exited with status $st on SIGTERM" "$(grep -l "sentinel-proxy\[$1\]" "$DIR"/proxy-*.log | head -n1)"
-    fi
-}
 
 # ---- forwarding to the TLS-only master ------------------------------------
 BIG="$DIR/big.bin"

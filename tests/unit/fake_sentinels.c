@@ -133,13 +133,15 @@ static void answer(conn *c, redisReply *cmd)
         out_add(c, c->subscribed ? "*2\r\n$4\r\npong\r\n$0\r\n\r\n" : "+PONG\r\n");
     } else if (strcasecmp(name, "SENTINEL") == 0 && cmd->elements == 3 &&
                strcasecmp(cmd->element[1]->str, "get-master-addr-by-name") == 0) {
-        if (strcmp(cmd->element[2]->str, "mymaster") != 0) {
+        int second = n->name2 && strcmp(cmd->element[2]->str, n->name2) == 0;
+
+        if (strcmp(cmd->element[2]->str, "mymaster") != 0 && !second) {
             out_add(c, "$-1\r\n");
             return;
         }
         out_add(c, "*2\r\n");
-        out_bulk(c, n->master_host);
-        snprintf(port, sizeof(port), "%d", n->master_port);
+        out_bulk(c, second ? n->master2_host : n->master_host);
+        snprintf(port, sizeof(port), "%d", second ? n->master2_port : n->master_port);
         out_bulk(c, port);
     } else if (strcasecmp(name, "SENTINEL") == 0) {
         out_add(c, n->sentinels_reply ? n->sentinels_reply : "*0\r\n");

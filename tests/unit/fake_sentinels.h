@@ -33,6 +33,9 @@ typedef struct node {
     char master_host[64]; /* sentinel: its answer to get-master-addr-by-name */
     int master_port;
     int opens, role_cmds, auth_cmds, auth_failed, cmds;
+    const char *name2; /* sentinel: a second master name it knows (NULL: none) */
+    char master2_host[64];
+    int master2_port;
 } node;
 
 typedef struct conn {

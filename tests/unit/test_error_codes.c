@@ -245,6 +245,49 @@ static void test_nothing_known_is_no_entry(void **state)
     sentinel_free(s);
 }
 
+/* The watcher and the follower group keep the detail of their last failed
+ * call for their *_errstr(). */
+static void test_watch_errstr_says_why(void **state)
+{
+    sentinel_t *s = with_sentinel();
+    sentinel_watch_t *w = sentinel_watch_new(s, NULL, NULL, NULL);
+
+    (void)state;
+    assert_string_equal(sentinel_watch_errstr(w), "");
+    assert_int_equal(sentinel_watch_set_poll_interval(w, 3600001), SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(sentinel_watch_errstr(w), "poll interval"));
+    assert_non_null(strstr(sentinel_watch_errstr(w), "3600001"));
+    assert_string_equal(sentinel_watch_errstr(NULL), "no watcher");
+    sentinel_watch_free(w);
+    sentinel_free(s);
+}
+
+static void test_follow_group_errstr_says_why(void **state)
+{
+    sentinel_t *s = with_sentinel(), *empty = sentinel_new("other", NULL);
+    sentinel_follow_group_t *g = sentinel_follow_group_new(s, NULL);
+    int code = -1;
+
+    (void)state;
+    assert_non_null(g);
+    assert_string_equal(sentinel_follow_group_errstr(g), "");
+    assert_int_equal(sentinel_follow_group_on_fd(g, -1, 0), SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(sentinel_follow_group_errstr(g), "not the group's"));
+    assert_int_equal(sentinel_follow_group_on_fd(g, 1000, 0), SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(sentinel_follow_group_errstr(g), "fd 1000 is not the group's"));
+    assert_null(sentinel_follow_new_in_group(g, empty, &code));
+    assert_int_equal(code, SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(sentinel_follow_group_errstr(g), "no sentinel"));
+    /* The reason is kept even when the caller passes no code. */
+    calloc_fail_at = 1; /* the follower's own allocation */
+    assert_null(sentinel_follow_new_in_group(g, s, NULL));
+    assert_non_null(strstr(sentinel_follow_group_errstr(g), "out of memory"));
+    assert_string_equal(sentinel_follow_group_errstr(NULL), "no group");
+    sentinel_follow_group_free(g);
+    sentinel_free(empty);
+    sentinel_free(s);
+}
+
 static void test_shm_read_write_codes(void **state)
 {
     fixture *fx = *state;
@@ -332,6 +375,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connect_master_fd_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nothing_known_is_no_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_shm_read_write_codes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_watch_errstr_says_why, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_follow_group_errstr_says_why, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -645,6 +645,27 @@ static void test_assume_master_follows_at_once(void **state)
     expect_registry_matches(f, &s);
 }
 
+/* The master stopped answering (RESOLVING, no failover event) and the host
+ * verified another node as master: following it is a failover, so the
+ * epoch moves and a writer of the old epoch may not write. */
+static void test_host_verified_new_master_moves_the_epoch(void **state)
+{
+    sentinel_follow_t *f = *state;
+    sentinel_addr r1 = {"10.0.0.2", 6380, 0};
+
+    node_kill(M1);
+    assert_int_equal(sentinel_follow_verify(f), 0);
+    run_for(f, 50);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_RESOLVING);
+    assert_true(sentinel_follow_epoch(f) == 0);
+    strcpy(R1->role, "master");
+    assert_int_equal(assumed(f, &r1), 1);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_FOLLOWING);
+    assert_true(sentinel_follow_epoch(f) == 1);
+    assert_false(sentinel_follow_writable(f, 0));
+    assert_true(sentinel_follow_writable(f, 1));
+}
+
 static void test_callbacks_may_not_reenter(void **state)
 {
     seen s;
@@ -809,6 +830,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_sentinels_refusing_auth_are_reported, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_assume_master_follows_at_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_verified_new_master_moves_the_epoch, setup_on_m1,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_callbacks_may_not_reenter, setup, teardown),
         cmocka_unit_test_setup_teardown(test_free_inside_state_callback_is_deferred, setup,
                                         teardown),

@@ -1,8 +1,9 @@
 /*
  * Follower groups (follow_group.c, include/sentinel/follow.h): several
- * followers under the same sentinels share one subscription per sentinel,
- * and each acts only on the events that name its master. On the scripted
- * network and clock of fake_sentinels.c: no sockets, no sleeps.
+ * followers under the same sentinels share one subscription and one
+ * polling link per sentinel (poll_share.c), and each acts only on the
+ * events and polled answers that name its master. On the scripted network
+ * and clock of fake_sentinels.c: no sockets, no sleeps.
  *
  * The fake sentinels name only "mymaster" when polled; the second master
  * ("cache", on M2 10.0.0.5:7000) is given to its follower with
@@ -32,6 +33,7 @@ typedef struct member {
     int transitions;
     int downs, ups;
     int reenter_group_rc, reenter_other_rc; /* from inside a state callback */
+    int reenter_run_once_rc;
     int free_self_at;                       /* free itself at this transition */
 } member;
 
@@ -138,6 +140,7 @@ static void on_state(sentinel_follow_t *f, const sentinel_follow_transition *t, 
     if (W.reenter) {
         member *other = m == &W.m[0] ? &W.m[1] : &W.m[0];
         m->reenter_group_rc = sentinel_follow_group_on_timeout(W.g);
+        m->reenter_run_once_rc = sentinel_follow_group_run_once(W.g, 0);
         m->reenter_other_rc = other->f ? sentinel_follow_on_timeout(other->f) : 0;
     }
     if (m->transitions == m->free_self_at) {
@@ -197,6 +200,17 @@ static void add_member(const char *name)
     sentinel_follow_set_event_cb(m->f, on_event, m);
 }
 
+static void new_group(int with_socket_cb)
+{
+    sentinel_t *h = handle_for("unused");
+
+    W.g = sentinel_follow_group_new(h, NULL);
+    sentinel_free(h);
+    assert_non_null(W.g);
+    if (with_socket_cb)
+        sentinel_follow_group_set_socket_cb(W.g, on_group_socket, NULL);
+}
+
 /* "mymaster" on M1 (from the sentinels) and "cache" on M2 (assumed). */
 static void two_masters(int grouped)
 {
@@ -207,13 +221,8 @@ static void two_masters(int grouped)
     fake_topology();
     M2 = node_add("10.0.0.5", 7000, 0);
     strcpy(M2->role, "master");
-    if (grouped) {
-        sentinel_t *h = handle_for("unused");
-        W.g = sentinel_follow_group_new(h, NULL);
-        sentinel_free(h);
-        assert_non_null(W.g);
-        sentinel_follow_group_set_socket_cb(W.g, on_group_socket, NULL);
-    }
+    if (grouped)
+        new_group(1);
     add_member("mymaster");
     add_member("cache");
     memset(&a, 0, sizeof(a));
@@ -232,6 +241,16 @@ static int subscriptions_on(const node *n)
 
     for (int i = 0; i < MAX_CONNS; i++)
         k += conns[i].used && conns[i].n == n && conns[i].subscribed;
+    return k;
+}
+
+/* Open connections to n, whatever they carry. */
+static int connections_to(const node *n)
+{
+    int k = 0;
+
+    for (int i = 0; i < MAX_CONNS; i++)
+        k += conns[i].used && conns[i].n == n && !conns[i].closed;
     return k;
 }
 
@@ -265,13 +284,14 @@ static void test_one_subscription_per_sentinel(void **state)
     assert_int_equal(subscriptions_on(S2), 1);
     assert_int_equal(subscriptions_on(S3), 1);
     assert_int_equal(sentinel_follow_group_size(W.g), 3);
-    /* The group registered its three links; the followers their pollers. */
+    /* The group registered its three subscriptions and the one polling
+     * link all three followers share (to S1, the first sentinel). */
     assert_int_equal(W.group_bad_ops, 0);
     {
         int n = 0;
         for (int i = 0; i < 256; i++)
             n += W.group_reg[i] != 0;
-        assert_int_equal(n, 3);
+        assert_int_equal(n, 4);
     }
     /* The followers there when the links came up heard each one; one
      * added later hears of changes from then on. */
@@ -288,6 +308,165 @@ static void test_without_a_group_each_follower_subscribes(void **state)
     two_masters(0);
     assert_int_equal(subscriptions_on(S1), 2);
     assert_int_equal(subscriptions_on(S2), 2);
+}
+
+/* Issue 11: 3 masters under 3 sentinels cost 2/1/1 connections (a
+ * subscription each, plus one polling link shared by the three masters),
+ * not 4/1/1 (a poller per master on the first sentinel). */
+static void test_one_polling_link_per_sentinel_for_all_masters(void **state)
+{
+    (void)state;
+    add_member("sessions");
+    run_for(5000); /* several polls of every follower */
+    assert_int_equal(connections_to(S1), 2);
+    assert_int_equal(connections_to(S2), 1);
+    assert_int_equal(connections_to(S3), 1);
+    assert_int_equal(subscriptions_on(S1), 1);
+    /* Each follower still polls on its own: every 1 s, all of them. */
+    assert_true(S1->cmds >= 3 * 5);
+    /* The peer: the same masters without a group. */
+    teardown(NULL);
+    two_masters(0);
+    add_member("sessions");
+    run_for(5000);
+    assert_int_equal(connections_to(S1), 3 * 2);
+    assert_int_equal(connections_to(S2), 3);
+}
+
+/* The queries of several masters share a link: each reply reaches the
+ * follower that asked, in order. */
+static void test_pipelined_polls_answer_each_master(void **state)
+{
+    node *s[3];
+    sentinel_addr a;
+
+    (void)state;
+    teardown(NULL);
+    memset(&W, 0, sizeof(W));
+    fake_topology();
+    M2 = node_add("10.0.0.5", 7000, 0);
+    strcpy(M2->role, "master");
+    s[0] = S1, s[1] = S2, s[2] = S3;
+    for (int i = 0; i < 3; i++) {
+        s[i]->name2 = "cache";
+        strcpy(s[i]->master2_host, "10.0.0.5");
+        s[i]->master2_port = 7000;
+    }
+    new_group(1);
+    add_member("mymaster");
+    add_member("cache");
+    add_member("sessions"); /* no sentinel knows it: a null reply */
+    run_for(3000);
+    assert_int_equal(connections_to(S1), 2);
+    assert_int_equal(sentinel_follow_master(W.m[0].f, &a), 0);
+    assert_string_equal(a.host, "10.0.0.1");
+    assert_int_equal(sentinel_follow_master(W.m[1].f, &a), 0);
+    assert_string_equal(a.host, "10.0.0.5");
+    assert_int_equal(a.port, 7000);
+    assert_int_equal(sentinel_follow_get_state(W.m[2].f), SENTINEL_FOLLOW_RESOLVING);
+    assert_int_equal(sentinel_follow_errcode(W.m[2].f), SENTINEL_ERR_UNKNOWN_MASTER);
+    /* No answer went to the wrong follower: no failover was seen. */
+    assert_true(sentinel_follow_epoch(W.m[0].f) == 0);
+    assert_true(sentinel_follow_epoch(W.m[1].f) == 0);
+    assert_int_equal(W.m[0].transitions, 1);
+    assert_int_equal(W.m[1].transitions, 1);
+}
+
+/* The sentinel dies with every master's poll on the wire: the shared link
+ * closes for all of them, each moves on to the next sentinel (as a lone
+ * follower's poller does) and keeps following its master. */
+static void test_sentinel_dying_mid_poll_moves_every_master_on(void **state)
+{
+    int polls_s1, polls_s2;
+
+    (void)state;
+    add_member("sessions");
+    run_for(100);
+    assert_int_equal(connections_to(S1), 2);
+    /* The next poll of every follower goes out on S1's link ... */
+    S1->silent = 1;
+    polls_s1 = S1->cmds;
+    fake_now += 1000;
+    assert_int_equal(sentinel_follow_group_on_timeout(W.g), 0);
+    assert_true(S1->cmds - polls_s1 >= 3); /* and perhaps a PING */
+    /* ... and S1 dies before answering. */
+    polls_s2 = S2->cmds;
+    node_kill(S1);
+    run_for(50);
+    assert_int_equal(connections_to(S1), 0);
+    /* One shared polling link on S2 now, carrying all three polls. */
+    assert_int_equal(connections_to(S2), 2);
+    assert_true(S2->cmds - polls_s2 >= 3);
+    assert_int_equal(W.m[0].downs, 1);
+    assert_int_equal(sentinel_follow_get_state(W.m[0].f), SENTINEL_FOLLOW_FOLLOWING);
+    assert_int_equal(sentinel_follow_get_state(W.m[1].f), SENTINEL_FOLLOW_FOLLOWING);
+    assert_int_equal(sentinel_follow_errcode(W.m[2].f), SENTINEL_ERR_UNKNOWN_MASTER);
+}
+
+/* A frozen sentinel: the polls on its link are late, the link closes for
+ * every follower, and each polls the next sentinel. */
+static void test_frozen_sentinel_fails_the_polls_of_every_master(void **state)
+{
+    (void)state;
+    run_for(100);
+    S1->silent = 1;
+    run_for(3000);
+    assert_true(S2->cmds >= 2); /* both followers' polls moved on */
+    assert_int_equal(connections_to(S2), 2);
+    assert_int_equal(sentinel_follow_get_state(W.m[0].f), SENTINEL_FOLLOW_FOLLOWING);
+    assert_int_equal(sentinel_follow_get_state(W.m[1].f), SENTINEL_FOLLOW_FOLLOWING);
+}
+
+/* A follower freed while its poll is on the wire: its reply is dropped,
+ * the others' replies still reach them in order. */
+static void test_follower_freed_with_a_poll_pending(void **state)
+{
+    static const char answers[] = "*2\r\n$8\r\n10.0.0.1\r\n$4\r\n6379\r\n"  /* mymaster */
+                                  "*2\r\n$8\r\n10.0.0.2\r\n$4\r\n6380\r\n"; /* cache */
+    sentinel_addr a;
+    int polls_s1, poller = -1;
+
+    (void)state;
+    run_for(100);
+    S1->silent = 1;
+    polls_s1 = S1->cmds;
+    fake_now += 1000;
+    assert_int_equal(sentinel_follow_group_on_timeout(W.g), 0);
+    assert_true(S1->cmds - polls_s1 >= 2); /* both polls are on the wire */
+    sentinel_follow_free(W.m[1].f);
+    W.m[1].f = NULL;
+    /* S1 answers both, in order, on the polling link (not subscribed). */
+    for (int i = 0; i < MAX_CONNS; i++)
+        if (conns[i].used && conns[i].n == S1 && !conns[i].subscribed)
+            poller = i;
+    assert_true(poller >= 0);
+    memcpy(conns[poller].out, answers, sizeof(answers) - 1);
+    conns[poller].outlen = sizeof(answers) - 1;
+    S1->silent = 0;
+    run_for(2500);
+    /* Had the dropped reply reached mymaster, it would have seen a master
+     * change and a failover. */
+    assert_int_equal(sentinel_follow_master(W.m[0].f, &a), 0);
+    assert_string_equal(a.host, "10.0.0.1");
+    assert_true(sentinel_follow_epoch(W.m[0].f) == 0);
+    assert_int_equal(W.m[0].transitions, 1);
+    assert_int_equal(connections_to(S1), 2);
+}
+
+/* The blocking convenience drives the group and its followers at once. */
+static void test_group_run_once_resolves_every_member(void **state)
+{
+    (void)state;
+    teardown(NULL);
+    memset(&W, 0, sizeof(W));
+    fake_topology();
+    new_group(0);
+    add_member("mymaster");
+    for (int i = 0; i < 20 && sentinel_follow_get_state(W.m[0].f) != SENTINEL_FOLLOW_FOLLOWING;
+         i++)
+        assert_int_equal(sentinel_follow_group_run_once(W.g, 0), SENTINEL_OK);
+    assert_int_equal(sentinel_follow_get_state(W.m[0].f), SENTINEL_FOLLOW_FOLLOWING);
+    assert_int_equal(sentinel_follow_group_run_once(NULL, 0), SENTINEL_ERR_INVALID_ARGUMENT);
 }
 
 static void test_events_go_to_the_named_master_only(void **state)
@@ -355,6 +534,8 @@ static void test_callbacks_may_not_reenter_the_group(void **state)
     pump();
     assert_int_equal(W.m[1].transitions, 2);
     assert_int_equal(W.m[1].reenter_group_rc, SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_int_equal(W.m[1].reenter_run_once_rc, SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(sentinel_follow_group_errstr(W.g), "callback"));
     assert_int_equal(W.m[1].reenter_other_rc, SENTINEL_ERR_INVALID_ARGUMENT);
     W.reenter = 0;
     /* Nothing was left half-done: the group still works. */
@@ -381,6 +562,16 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_one_subscription_per_sentinel, setup, teardown),
         cmocka_unit_test_setup_teardown(test_without_a_group_each_follower_subscribes, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_one_polling_link_per_sentinel_for_all_masters, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_pipelined_polls_answer_each_master, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_sentinel_dying_mid_poll_moves_every_master_on, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_frozen_sentinel_fails_the_polls_of_every_master,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_follower_freed_with_a_poll_pending, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_group_run_once_resolves_every_member, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_events_go_to_the_named_master_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_link_loss_reaches_every_follower, setup, teardown),

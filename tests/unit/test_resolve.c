@@ -1495,6 +1495,7 @@ typedef struct worker {
     int code;
     sentinel_addr addr;
     sentinel_stats stats;
+    int source; /* sentinel_last_source() after the resolution */
 } worker;
 
 static void *resolve_thread(void *arg)
@@ -1515,6 +1516,7 @@ static void *resolve_thread(void *arg)
     }
     pthread_barrier_wait(w->go);
     w->code = sentinel_resolve(s, 0, &w->addr);
+    w->source = sentinel_last_source(s);
     w->stats.size = sizeof(w->stats);
     sentinel_get_stats(s, &w->stats);
     sentinel_free(s);
@@ -1565,7 +1567,7 @@ static void test_single_flight_one_resolution_for_many_threads(void **state)
     worker w[THREADS];
     fake_node *s1, *m;
     uint64_t waits = 0, gets, roles;
-    int waiting;
+    int waiting, joined = 0, asked = 0;
 
     (void)state;
     s1 = sentinel_node("127.0.0.1", 26379, "127.0.0.1", 6379);
@@ -1580,6 +1582,8 @@ static void test_single_flight_one_resolution_for_many_threads(void **state)
         assert_string_equal(w[i].addr.host, "127.0.0.1");
         assert_int_equal(w[i].addr.port, 6379);
         waits += w[i].stats.shared_waits;
+        joined += w[i].source == SENTINEL_SOURCE_JOINED;
+        asked += w[i].source == SENTINEL_SOURCE_SENTINEL;
     }
     /* Read under the lock, assert after it: a failed assertion must not
      * leave net_mu held (the next test would hang on it, not fail). */
@@ -1592,6 +1596,9 @@ static void test_single_flight_one_resolution_for_many_threads(void **state)
     assert_int_equal(gets, 1);
     assert_int_equal(roles, 1);
     assert_int_equal(waits, THREADS - 1);
+    /* And each says so (sentinel_last_source()). */
+    assert_int_equal(asked, 1);
+    assert_int_equal(joined, THREADS - 1);
 }
 
 /* Handles that differ only in their sentinel password never share a

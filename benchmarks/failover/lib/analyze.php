@@ -202,11 +202,17 @@ function fo_fault_effect(array $obs, string $scenario, int $old, int $fault): ?i
 }
 
 /**
- * Whether a lost write went down with a crashed or frozen master: acked by
- * the old master before the fault hit it (Redis replicates asynchronously,
- * so its last acknowledged writes can die with it; no client can prevent
- * that, DESIGN.md "What nothing lost means"). Behind a proxy the node is
- * unknown: acked no later than 5 ms after the fault hit.
+ * Whether a lost write went down with a crashed or frozen master: Redis
+ * replicates asynchronously, so a master stopped between answering a client
+ * and feeding its replicas takes that write with it; no client can prevent
+ * that (DESIGN.md "What nothing lost means"). Which writes those can be is
+ * measured, as in tests/proxy/faults.sh: just before the fault the driver
+ * took a sync point on the old master (SET, then WAIT until every replica
+ * had it, sync.t), so everything acknowledged before it is on the replicas.
+ * Only a write acknowledged from the sync point to 5 ms after the fault
+ * command returned (fault-end.t) is excused, and only by the old master
+ * where the writer knows the node (behind a proxy it does not). Without a
+ * sync point nothing is excused: every lost write counts.
  */
 function fo_lost_at_crash(array $tl, bool $portKnown, int $t, int $port): bool
 {
@@ -214,10 +220,13 @@ function fo_lost_at_crash(array $tl, bool $portKnown, int $t, int $port): bool
     if ($scenario !== 'kill' && $scenario !== 'freeze') {
         return false;
     }
-    if ($portKnown) {
-        return $port === $tl['old_port'] && ($tl['thaw'] === null || $t < $tl['thaw']);
+    if ($tl['sync'] === null || $tl['fault_end'] === null) {
+        return false;
     }
-    return $tl['effect'] !== null && $t <= $tl['effect'] + 5000;
+    if ($t < $tl['sync'] || $t > $tl['fault_end'] + 5000) {
+        return false;
+    }
+    return !$portKnown || $port === $tl['old_port'];
 }
 
 function fo_ms(?int $us): ?float
@@ -464,6 +473,10 @@ function fo_timeline(string $dir): ?array
         // freeze: SIGCONT; no-sentinels: the end of the master's stall.
         'thaw' => fo_read_stamp("$dir/thaw.t") ?? fo_read_stamp("$dir/stall-end.t"),
         'stall' => fo_read_stamp("$dir/stall.t"),
+        // kill, freeze: the sync point before the fault and the fault
+        // command's end (lib/common.sh fo_sync_fault).
+        'sync' => fo_read_stamp("$dir/sync.t"),
+        'fault_end' => fo_read_stamp("$dir/fault-end.t"),
         'stop' => (int)$meta['stop_t'],
         'old_port' => $old,
         'final_port' => $final,
@@ -494,6 +507,10 @@ function fo_scenario_facts(string $scenario, array $tl): array
         'thaw_ms' => $tl['thaw'] === null ? null : fo_ms($tl['thaw'] - $tl['fault']),
         'stall_ms' => $tl['stall'] === null ? null : fo_ms($tl['stall'] - $tl['fault']),
         'stop_ms' => fo_ms($tl['stop'] - $tl['fault']),
+        // kill, freeze: where lost writes may be excused (fo_lost_at_crash).
+        'sync_point_ms' => $tl['sync'] === null ? null : fo_ms($tl['sync'] - $tl['fault']),
+        'excused_window_ms' => $tl['sync'] === null || $tl['fault_end'] === null ? null
+            : fo_ms($tl['fault_end'] + 5000 - $tl['sync']),
         'verified' => ($tl['meta']['verified'] ?? '') === 'yes',
     ];
 }

@@ -7,7 +7,8 @@
 #
 # Environment (exported by `run`): FO_BIN (fo-observe), FO_CLIENTS (fo-writer,
 # fo-tool) and FO_CLIENTS_SRC (writer.php): tests/clients, shared with the
-# tests; FO_SRC (this directory), FO_PROXY_BIN, FO_EXT_SO, FO_PATHS, FO_INTERVAL_US,
+# tests; FO_SRC (this directory), FO_PROXY_BIN, FO_PROXY_CLIENT (the
+# sync point), FO_EXT_SO, FO_PATHS, FO_INTERVAL_US,
 # FO_RAW; under `sentinel-topology run`: SENTINEL_TEST_*.
 
 FO_PIDS=()
@@ -34,6 +35,35 @@ fo_cleanup() {
 
 fo_ctl() { "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" "$@"; }
 fo_now() { "$FO_CLIENTS/fo-tool" now; }
+
+# fo_sync_fault DIR PORT CTL-COMMAND: a kill or freeze of the master on PORT
+# behind a sync point, the mechanism of tests/proxy/faults.sh: just before
+# the fault, `proxy-client syncpoint` SETs a marker on that master and WAITs
+# until every connected replica has it, so every write it acknowledged
+# before then is on every replica. DIR gets sync.t (that moment), fault.t
+# (right before the ctl command) and fault-end.t (when it returned), all on
+# the writers' clock (CLOCK_MONOTONIC us); lib/analyze.php excuses only
+# writes acknowledged from sync.t to 5 ms after fault-end.t. Without a sync
+# point (no proxy-client, or the replicas did not confirm in 10 s) there is
+# no sync.t and nothing is excused. Returns the ctl command's status.
+fo_sync_fault() {
+    local dir=$1 port=$2 rc sync
+    shift 2
+    rm -f "$dir/sync.t" "$dir/fault-end.t"
+    if [ -x "${FO_PROXY_CLIENT:-}" ] &&
+        sync=$("$FO_PROXY_CLIENT" syncpoint --port "$port" --seconds 10 --prefix fo-sync); then
+        set -- $sync "$@" # MS US REPLICAS LAG_MS, then the ctl command
+        echo "$2" >"$dir/sync.t"
+        printf 'sync_replicas=%s\nsync_lag_ms=%s\n' "$3" "$4" >>"$dir/meta"
+        shift 4
+    else
+        fo_log "  no sync point before the fault: no lost write will be excused"
+    fi
+    "$FO_CLIENTS/fo-tool" stamp "$dir/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" "$@" >/dev/null
+    rc=$?
+    fo_now >"$dir/fault-end.t"
+    return $rc
+}
 
 fo_path_enabled() {
     case ",$FO_PATHS," in *",$1,"*) return 0 ;; esac

@@ -5,7 +5,8 @@
 #
 # Starts the observer and the proxies, starts every writer, waits for the
 # warm-up and for the replicas to be in sync, injects the fault once (its
-# moment stamped right before the ctl command runs), waits for Sentinel to
+# moment stamped right before the ctl command runs; a kill or freeze behind
+# a sync point, fo_sync_fault), waits for Sentinel to
 # switch and the new master to answer ROLE master, lets the writers run a
 # few more seconds, stops them, and checks every acknowledged key on the
 # final master. Results go to $FO_RAW/SCENARIO/ (analyze.php reads them).
@@ -105,11 +106,10 @@ if fo_ctl wait-synced 15000; then meta synced_before_fault yes; else meta synced
 step fault
 failover=1
 case $SCEN in
-kill)
-    "$FO_CLIENTS/fo-tool" stamp "$OUT/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" kill-master >/dev/null
-    ;;
-freeze)
-    "$FO_CLIENTS/fo-tool" stamp "$OUT/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" freeze-master >/dev/null
+kill | freeze)
+    # Behind a sync point (lib/common.sh): only writes acknowledged after it
+    # may be excused when the fault takes them.
+    fo_sync_fault "$OUT" "$OLD" "$SCEN-master"
     ;;
 manual)
     "$FO_CLIENTS/fo-tool" stamp "$OUT/fault.t" -- "$SENTINEL_TOPOLOGY_CTL" ctl --dir "$SENTINEL_TEST_DIR" failover

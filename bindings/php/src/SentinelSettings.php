@@ -32,10 +32,13 @@ namespace LibSentinel\Magento;
  * getTlsOptions() (TlsOptionsConfigInterface); the ones the extension also
  * has (cafile -> tls_cafile, capath -> tls_capath, local_cert -> tls_cert,
  * local_pk -> tls_key, peer_name -> tls_server_name, verify_peer ->
- * tls_verify) are used for the sentinels as well, unless the cache's
- * 'sentinel' sub-array names the extension's option itself ('tls_cafile',
- * 'tls_capath', 'tls_cert', 'tls_key', 'tls_server_name', 'tls_verify');
- * the INI settings sentinel.tls_* fill in what neither sets.
+ * tls_verify; min_proto_version, or else a crypto_method that allows
+ * nothing below TLS 1.3 -> tls_min_version "1.3", any lower minimum -> "1.2",
+ * the library's floor) are used for the sentinels as well, unless the
+ * cache's 'sentinel' sub-array names the extension's option itself
+ * ('tls_cafile', 'tls_capath', 'tls_cert', 'tls_key', 'tls_server_name',
+ * 'tls_verify', 'tls_min_version'); the INI settings sentinel.tls_* fill in
+ * what neither sets.
  *
  * Knows nothing about Magento or Credis, so it is tested on its own.
  */
@@ -87,7 +90,7 @@ final class SentinelSettings
 
     /** The extension's TLS options (Sentinel\resolve(), INI sentinel.tls*). */
     public const SENTINEL_TLS_KEYS = ['tls', 'tls_cafile', 'tls_capath', 'tls_cert', 'tls_key',
-                                      'tls_server_name', 'tls_verify'];
+                                      'tls_server_name', 'tls_verify', 'tls_min_version'];
 
     /** PHP ssl context options (Credis' tlsOptions) the extension also has, by its names. */
     private const CONTEXT_TO_SENTINEL = ['cafile' => 'tls_cafile', 'capath' => 'tls_capath',
@@ -269,7 +272,42 @@ final class SentinelSettings
                     : (string)$tlsOptions[$context];
             }
         }
+        if (!array_key_exists('tls_min_version', $sentinel)
+            && ($min = self::minVersion($tlsOptions ?? [])) !== null) {
+            $sentinel['tls_min_version'] = $min;
+        }
         return [$scheme ?? 'tls', $sentinel];
+    }
+
+    /**
+     * The extension's tls_min_version ("1.2" or "1.3") for PHP ssl context
+     * options: min_proto_version (a STREAM_CRYPTO_PROTO_* value) first, else
+     * crypto_method (STREAM_CRYPTO_METHOD_* bits): "1.3" when it allows
+     * nothing older. A lower minimum is "1.2", the lowest the library
+     * speaks. null when neither is set.
+     *
+     * @param array<string, mixed> $tlsOptions
+     */
+    private static function minVersion(array $tlsOptions): ?string
+    {
+        foreach (['min_proto_version', 'crypto_method'] as $key) {
+            if (isset($tlsOptions[$key]) && !is_int($tlsOptions[$key])) {
+                throw new \InvalidArgumentException("TLS option '$key' must be an int (STREAM_CRYPTO_* constants)");
+            }
+        }
+        if (isset($tlsOptions['min_proto_version'])) {
+            return $tlsOptions['min_proto_version'] >= STREAM_CRYPTO_PROTO_TLSv1_3 ? '1.3' : '1.2';
+        }
+        if (isset($tlsOptions['crypto_method'])) {
+            $older = STREAM_CRYPTO_METHOD_TLSv1_2_CLIENT | STREAM_CRYPTO_METHOD_TLSv1_1_CLIENT
+                | STREAM_CRYPTO_METHOD_TLSv1_0_CLIENT | STREAM_CRYPTO_METHOD_SSLv3_CLIENT
+                | STREAM_CRYPTO_METHOD_SSLv2_CLIENT;
+            $older &= ~1; // the client bit, shared by all of them
+            $m = $tlsOptions['crypto_method'];
+            return ($m & STREAM_CRYPTO_METHOD_TLSv1_3_CLIENT & ~1) !== 0 && ($m & $older) === 0
+                ? '1.3' : '1.2';
+        }
+        return null;
     }
 
     /**
@@ -380,6 +418,9 @@ final class SentinelSettings
         }
         if (isset($context['verify_peer'])) {
             $context['verify_peer_name'] = $context['verify_peer'];
+        }
+        if (($this->sentinelTls['tls_min_version'] ?? ini_get('sentinel.tls_min_version')) === '1.3') {
+            $context['min_proto_version'] = STREAM_CRYPTO_PROTO_TLSv1_3;
         }
         return $context;
     }

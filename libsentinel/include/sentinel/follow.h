@@ -298,32 +298,45 @@ SENTINEL_EXPORT int sentinel_follow_get_stats(const sentinel_follow_t *f,
                                               sentinel_follow_stats *st);
 
 /* ------------------------------------------------------------------------
- * Follower groups: several masters, one subscription per sentinel
+ * Follower groups: several masters, one subscription and one polling link
+ * per sentinel
  *
- * A follower holds one subscription per sentinel. A process that follows
- * several masters under the same sentinels (a proxy or a host daemon for
- * cache, page cache and sessions) would hold one per master per sentinel.
- * A group holds one subscription per sentinel for all its followers:
- * every message a sentinel publishes is handed to each follower of the
- * group, which acts only on those that name its master (as a lone
+ * A follower holds one subscription per sentinel plus a polling link. A
+ * process that follows several masters under the same sentinels (a proxy
+ * or a host daemon for cache, page cache and sessions) would hold one of
+ * each per master. A group holds one subscription per sentinel for all its
+ * followers: every message a sentinel publishes is handed to each follower
+ * of the group, which acts only on those that name its master (as a lone
  * follower does), so a failover of one master never touches another's
- * state, epoch or callbacks. Each follower keeps its own polling link and
- * its own ROLE probes (per-master work, and the backstop when events are
- * lost); link up/down events reach every follower (one added later hears
- * of the changes from then on).
+ * state, epoch or callbacks. The followers' polls (the backstop when
+ * events are lost) go over the group's polling links, at most one per
+ * sentinel: each follower still polls for its own master on its own
+ * schedule, its queries pipelined with the others' on the link to the
+ * sentinel it polls; when that link fails (the sentinel died, froze or
+ * refused AUTH) every follower waiting on it moves on to its next
+ * sentinel, as with a link of its own. The group's sentinel credentials,
+ * timeouts and TLS settings apply to the shared links. Each follower keeps
+ * its own ROLE probes (per-master work); link up/down events reach every
+ * follower (one added later hears of the changes from then on). So 3
+ * masters under 3 sentinels cost each sentinel 2 connections at most (a
+ * subscription and a polling link), not 1 + 3.
  *
  *     sentinel_follow_group_t *g = sentinel_follow_group_new(s);
  *     sentinel_follow_t *cache = sentinel_follow_new_in_group(g, s_cache);
  *     sentinel_follow_t *sess = sentinel_follow_new_in_group(g, s_sessions);
  *
- * Driving: the group's descriptors (the subscriptions) are the group's,
- * not any follower's: register them with sentinel_follow_group_set_socket_cb()
- * (or list them with sentinel_follow_group_fds()), call
- * sentinel_follow_group_on_fd() when one fires and
- * sentinel_follow_group_on_timeout() when sentinel_follow_group_timeout()
- * passed; drive each follower for its own descriptors as usual.
- * sentinel_follow_run_once() on a member polls only the member's own
- * descriptors (enough to resolve and verify, not to hear events).
+ * Driving: the group's descriptors (the subscriptions and polling links)
+ * are the group's, not any follower's: register them with
+ * sentinel_follow_group_set_socket_cb() (or list them with
+ * sentinel_follow_group_fds()), call sentinel_follow_group_on_fd() when
+ * one fires and sentinel_follow_group_on_timeout() when
+ * sentinel_follow_group_timeout() passed; drive each follower for its own
+ * descriptors (its ROLE probe) as usual, and ask every follower for its
+ * timeout again after a group call (a polled answer may have given it a
+ * candidate to probe now). sentinel_follow_run_once() on a member polls
+ * only the member's own descriptors: its probe, not the sentinels (the
+ * group asks them); sentinel_follow_group_run_once() drives the group and
+ * every member at once.
  *
  * Callbacks: the followers' state and event callbacks run inside the
  * group's calls, with every member of the group inside a call: the
@@ -365,8 +378,20 @@ SENTINEL_EXPORT int sentinel_follow_group_on_timeout(sentinel_follow_group_t *g)
 SENTINEL_EXPORT int sentinel_follow_group_timeout(sentinel_follow_group_t *g);
 SENTINEL_EXPORT int sentinel_follow_group_fds(sentinel_follow_group_t *g, sentinel_watch_fd *fds,
                                               int max);
+/* Blocking convenience, as sentinel_follow_run_once() for the group and
+ * all its followers: poll() the group's and the followers' descriptors for
+ * up to timeout_ms (capped by the earliest of their timeouts; 0 = do not
+ * wait, -1 = that timeout), then the work for each that fired and the
+ * timers that are due. SENTINEL_OK, SENTINEL_ERR_INVALID_ARGUMENT (NULL,
+ * or inside a callback of the group or of a member) or SENTINEL_ERR_SYSTEM
+ * (poll() failed). */
+SENTINEL_EXPORT int sentinel_follow_group_run_once(sentinel_follow_group_t *g, int timeout_ms);
 /* Followers in the group now. */
 SENTINEL_EXPORT int sentinel_follow_group_size(const sentinel_follow_group_t *g);
+/* The detail of the group's last failed call ("" if none failed; a NULL
+ * group keeps nothing): a refusal inside a callback, an fd not the
+ * group's, a member that could not be made. Valid until the next call on g. */
+SENTINEL_EXPORT const char *sentinel_follow_group_errstr(const sentinel_follow_group_t *g);
 
 #ifdef __cplusplus
 }

@@ -59,7 +59,8 @@ extern "C" {
  * admin, log-level, watch, shared-cache, shared-cache-ttl, route; TLS: tls,
  * cacert, cacertdir, cert, key, sni, insecure, tls-min-version (and
  * sentinel-tls, sentinel-no-tls, sentinel-cacert, ... for the sentinels
- * only), tls-listen-cert, tls-listen-key, tls-listen-cacert.
+ * only), tls-listen-cert, tls-listen-key, tls-listen-cacert,
+ * tls-handshake-timeout.
  *
  * Several masters: "route HOST:PORT=NAME" (repeatable) gives master NAME a
  * listener of its own, and watch mode follows every "master" given; one

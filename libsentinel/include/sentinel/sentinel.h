@@ -150,6 +150,23 @@ SENTINEL_EXPORT int sentinel_add_address_map(sentinel_t *s, const char *from_hos
 /* Parse "from[:port]=to[:port],..." and add each entry; all or nothing. */
 SENTINEL_EXPORT int sentinel_add_address_maps(sentinel_t *s, const char *list);
 
+/* Validators: the parsers the setters above use, without a handle, for a
+ * program that checks its configuration before it builds anything (an INI
+ * handler, a command line). Each returns SENTINEL_OK when the handle would
+ * accept the value, else its code (SENTINEL_ERR_INVALID_ARGUMENT, or
+ * SENTINEL_ERR_NO_MEMORY) with the reason, the text sentinel_errstr() would
+ * give, copied into why (may be NULL; truncated to whylen, "" on success).
+ * Thread safe; nothing to free. */
+/* A name sentinel_new() accepts: 1 to 200 bytes, no spaces or controls. */
+SENTINEL_EXPORT int sentinel_validate_master_name(const char *name, char *why, size_t whylen);
+/* A list sentinel_add_sentinels() accepts: "host:port,host:port", at
+ * least one, at most 64 distinct. */
+SENTINEL_EXPORT int sentinel_validate_sentinels(const char *list, char *why, size_t whylen);
+/* One "host:port" or "[v6]:port" as an item of that list. */
+SENTINEL_EXPORT int sentinel_validate_address(const char *address, char *why, size_t whylen);
+/* A list sentinel_add_address_maps() accepts ("" is an empty map). */
+SENTINEL_EXPORT int sentinel_validate_address_maps(const char *list, char *why, size_t whylen);
+
 /* ------------------------------------------------------------------------
  * TLS (OpenSSL), separately for the sentinels and for the data nodes (ROLE
  * checks of masters and replicas), as Redis lets the two differ. Off by
@@ -167,7 +184,7 @@ SENTINEL_EXPORT int sentinel_add_address_maps(sentinel_t *s, const char *list);
  * followers share the context of the handle they were made from.
  * sentinel_connect_master_fd() hands out a plaintext socket (hiredis 0.14
  * has no TLS): with TLS on for data nodes it fails with SENTINEL_ERR_TLS;
- * resolve and connect with your own TLS client instead.
+ * sentinel_connect_master_conn() (below) connects over TLS.
  * A library built without TLS (sentinel_tls_available() == 0) refuses to
  * turn it on, with SENTINEL_ERR_TLS.
  * ------------------------------------------------------------------------ */
@@ -270,8 +287,8 @@ SENTINEL_EXPORT int sentinel_report_error(sentinel_t *s, int io_error, const cha
  * receive timeouts (SO_SNDTIMEO, SO_RCVTIMEO), and *addr (may be NULL) the
  * master it reaches; nothing unread is left on it. Otherwise *fd is -1 and
  * the code is kept on the handle. Plaintext only: with TLS on for data
- * nodes it fails with SENTINEL_ERR_TLS (resolve and connect with your own
- * TLS client instead). sentinel/hiredis.h wraps it in a redisContext.
+ * nodes it fails with SENTINEL_ERR_TLS (use sentinel_connect_master_conn()).
+ * sentinel/hiredis.h wraps it in a redisContext.
  */
 SENTINEL_EXPORT int sentinel_connect_master_fd(sentinel_t *s, int *fd, sentinel_addr *addr);
 
@@ -283,6 +300,26 @@ SENTINEL_EXPORT int sentinel_connect_master_fd(sentinel_t *s, int *fd, sentinel_
  * touch the cache.
  */
 SENTINEL_EXPORT int sentinel_check_role(sentinel_t *s, const char *host, int port);
+
+/* Where the answer of the handle's last resolution came from
+ * (sentinel_resolve(), sentinel_resolve_shared(), and the resolution inside
+ * sentinel_connect_master_fd()), so a caller need not diff statistics.
+ * Values are fixed; new ones are appended. */
+typedef enum sentinel_source {
+    SENTINEL_SOURCE_NONE = 0,         /* no answer: none asked yet, or the last call failed */
+    SENTINEL_SOURCE_CACHE = 1,        /* the handle's own cache (in process) */
+    SENTINEL_SOURCE_SHARED_CACHE = 2, /* the host's shared cache (sentinel_resolve_shared()) */
+    SENTINEL_SOURCE_SENTINEL = 3,     /* this call asked the sentinels (and verified) */
+    SENTINEL_SOURCE_JOINED = 4,       /* another handle's resolution in flight (single-flight) */
+    SENTINEL_SOURCE_LAST_KNOWN = 5    /* no sentinel answered: the last verified master,
+                                         ROLE-checked again (stats: last_known_served) */
+} sentinel_source;
+#define SENTINEL_SOURCE_COUNT 6
+/* A sentinel_source; SENTINEL_SOURCE_NONE for a NULL handle. */
+SENTINEL_EXPORT int sentinel_last_source(const sentinel_t *s);
+/* "none", "cache", "shared_cache", "sentinel", "joined", "last_known";
+ * "unknown" for any other value. Never NULL. */
+SENTINEL_EXPORT const char *sentinel_source_name(int source);
 
 /* The code of the handle's last failure (SENTINEL_OK when the last
  * resolution succeeded) and its detail ("" if none). */
@@ -362,8 +399,8 @@ SENTINEL_EXPORT void sentinel_watch_free(sentinel_watch_t *w);
  * SENTINEL_ERR_INVALID_ARGUMENT). While no subscription is up (SUBSCRIBE
  * denied, sentinels unreachable) it polls at least once a second whatever
  * this says. The watcher's calls fail only for bad arguments
- * (SENTINEL_ERR_INVALID_ARGUMENT) or a failed poll() (SENTINEL_ERR_SYSTEM,
- * errno says why), so it has no errstr of its own. */
+ * (SENTINEL_ERR_INVALID_ARGUMENT) or a failed poll() (SENTINEL_ERR_SYSTEM);
+ * sentinel_watch_errstr() says why. */
 SENTINEL_EXPORT int sentinel_watch_set_poll_interval(sentinel_watch_t *w, int ms);
 
 /* Mirror of struct pollfd's fields; events use POLLIN/POLLOUT values.
@@ -394,6 +431,66 @@ SENTINEL_EXPORT int sentinel_watch_current(const sentinel_watch_t *w, sentinel_a
 /* 1 while a failover of the master is in progress (started, not yet
  * switched or aborted). */
 SENTINEL_EXPORT int sentinel_watch_in_failover(const sentinel_watch_t *w);
+/* The detail of the watcher's last failed call ("" if none failed; a
+ * failure of a NULL watcher or of a const getter is not kept), e.g.
+ * "poll: Interrupted system call". Valid until the next call on w. */
+SENTINEL_EXPORT const char *sentinel_watch_errstr(const sentinel_watch_t *w);
+
+/* ------------------------------------------------------------------------
+ * A verified connection to the master, plaintext or TLS
+ *
+ * sentinel_connect_master_fd() hands out a plain socket; with TLS on for
+ * data nodes the connection must stay in the library, which holds the
+ * OpenSSL state: a sentinel_conn_t moves bytes to and from the master
+ * through TLS (or not, as the handle's data node options say). The
+ * caller speaks RESP over it itself, or through sentinel/hiredis.h's
+ * sentinel_conn_command_argv().
+ * ------------------------------------------------------------------------ */
+typedef struct sentinel_conn sentinel_conn_t;
+
+/*
+ * Resolve, connect to the master (TLS per the data node options, with the
+ * handle's one context; the handshake within the connect timeout), AUTH
+ * with the data credentials and verify ROLE master on that very
+ * connection, resolving again with backoff within the total timeout while
+ * the address is not a master: the same path as
+ * sentinel_connect_master_fd(). On SENTINEL_OK *out is a connection the
+ * caller owns (sentinel_conn_free()), nothing unread on it, and *addr (may
+ * be NULL) the master it reaches. Otherwise *out is NULL and the code and
+ * detail are kept on the handle (sentinel_errstr(): a TLS failure is
+ * SENTINEL_ERR_TLS, a replica that answers is SENTINEL_ERR_NOT_MASTER).
+ * The connection does not refer to the handle: s may be freed first.
+ */
+SENTINEL_EXPORT int sentinel_connect_master_conn(sentinel_t *s, sentinel_conn_t **out,
+                                                 sentinel_addr *addr);
+/* Send all len bytes within the connection's timeout: SENTINEL_OK, or
+ * SENTINEL_ERR_TIMEOUT, SENTINEL_ERR_MASTER_UNREACHABLE (connection lost),
+ * SENTINEL_ERR_TLS, SENTINEL_ERR_INVALID_ARGUMENT; detail in
+ * sentinel_conn_errstr(). After a failure the connection is unusable
+ * (free it; report it with sentinel_report_error(s, 1, NULL)). */
+SENTINEL_EXPORT int sentinel_conn_write(sentinel_conn_t *c, const void *buf, size_t len);
+/* Read what is there, at least one byte, waiting at most the connection's
+ * timeout: SENTINEL_OK with *nread (1..cap) bytes in buf, or an error as
+ * for sentinel_conn_write() (*nread 0); the master closing the connection
+ * is SENTINEL_ERR_MASTER_UNREACHABLE. */
+SENTINEL_EXPORT int sentinel_conn_read(sentinel_conn_t *c, void *buf, size_t cap,
+                                       size_t *nread);
+/* The timeout of each later read and write, in ms (1 to 86400000; 0
+ * restores the handle's command timeout, the initial value). */
+SENTINEL_EXPORT int sentinel_conn_set_timeout(sentinel_conn_t *c, int ms);
+/* The socket, for poll(); non-blocking, owned by the connection (do not
+ * read, write or close it). -1 for NULL. */
+SENTINEL_EXPORT int sentinel_conn_fd(const sentinel_conn_t *c);
+/* Bytes OpenSSL already holds for the next sentinel_conn_read(): poll()
+ * on the socket does not wake for them. 0 for plaintext and NULL. */
+SENTINEL_EXPORT size_t sentinel_conn_pending(const sentinel_conn_t *c);
+/* 1 if the connection is TLS, 0 if plaintext (or NULL). */
+SENTINEL_EXPORT int sentinel_conn_is_tls(const sentinel_conn_t *c);
+/* The detail of the connection's last failure ("" if none); never NULL. */
+SENTINEL_EXPORT const char *sentinel_conn_errstr(const sentinel_conn_t *c);
+/* Close (sending TLS close_notify, without waiting for the master's) and
+ * free. NULL is fine. */
+SENTINEL_EXPORT void sentinel_conn_free(sentinel_conn_t *c);
 
 #ifdef __cplusplus
 }

@@ -4,9 +4,12 @@
  * (tls_args.c: tls, cacert, cacertdir, cert, key, sni, insecure,
  * tls-min-version, and sentinel-tls, sentinel-cacert, ... for the
  * sentinels where they differ), and the client listener's certificate
- * (tls-listen-cert, tls-listen-key, tls-listen-cacert).
+ * (tls-listen-cert, tls-listen-key, tls-listen-cacert), and how long a
+ * client may take for its handshake (tls-handshake-timeout).
  */
 #define _POSIX_C_SOURCE 200809L
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +25,18 @@ int px_config_tls_set(px_tls_config *t, const char *key, const char *value, char
         return sn_args_path(key, value, &t->listen_key, err, errlen);
     if (!strcmp(key, "tls-listen-cacert"))
         return sn_args_path(key, value, &t->listen_cacert, err, errlen);
+    if (!strcmp(key, "tls-handshake-timeout")) {
+        char *end;
+        long n;
+        errno = 0;
+        n = isdigit((unsigned char)*value) ? strtol(value, &end, 10) : -1;
+        if (n < 1 || n > 600000 || errno != 0 || *end != '\0') {
+            snprintf(err, errlen, "%s: expected milliseconds 1..600000, got '%.64s'", key, value);
+            return -1;
+        }
+        t->handshake_ms = (int)n;
+        return 0;
+    }
     return sn_tls_args_set(&t->args, key, value, err, errlen);
 }
 

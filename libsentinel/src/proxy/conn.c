@@ -151,10 +151,16 @@ void px_conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how)
         px_mux_forget(p, c);
     px_mux_bind(p, c, NULL);
     px_loop_del(p->loop, c->cfd, PX_READABLE | PX_WRITABLE);
+    /* An orderly close says so over TLS (close_notify), both ways; a
+     * client cut off by a switch is not told its replies are complete. */
+    if (how != PX_DROP_SWITCH)
+        px_tls_close_notify(p->tls, c->cfd);
     px_tls_end(p->tls, c->cfd);
     close(c->cfd);
     if (c->ufd >= 0) {
         px_loop_del(p->loop, c->ufd, PX_READABLE | PX_WRITABLE);
+        if (how != PX_DROP_SWITCH)
+            px_tls_close_notify(p->tls, c->ufd);
         px_tls_end(p->tls, c->ufd);
         if (how == PX_DROP_SWITCH)
             px_close_abort(c->ufd);
@@ -264,7 +270,9 @@ void px_attach_held(sentinel_proxy_t *p)
     for (px_conn *c = p->held.head, *next; c && p->state == PX_MASTER_UP && !p->stopping;
          c = next) {
         next = c->next;
-        if (!(c->flags & PX_UP_EOF)) /* refused: only its last bytes go out */
+        /* Refused: only its last bytes go out. In its TLS handshake: no
+         * master connection before the handshake is done. */
+        if (!(c->flags & PX_UP_EOF) && px_tls_handshake_want(p->tls, c->cfd) == PX_NONE)
             conn_attach(p, c);
     }
 }
@@ -321,7 +329,8 @@ static int buf_flush(sentinel_proxy_t *p, px_buf **b, int fd)
 /*
  * Move bytes from one socket to the other: read once into the scratch
  * buffer, write straight through, keep only the remainder. Returns 1 when
- * bytes moved, 0 on EAGAIN, -2 on EOF from src, -1 on an error.
+ * bytes moved, 0 on EAGAIN, -2 on EOF from src, -1 on an error of src, -3
+ * on an error of dst (or out of memory): the caller blames the right side.
  */
 static int forward(sentinel_proxy_t *p, int src, int dst, px_buf **pending, uint64_t *counter)
 {
@@ -336,11 +345,11 @@ static int forward(sentinel_proxy_t *p, int src, int dst, px_buf **pending, uint
     w = px_io_send(p->tls, dst, p->scratch, (size_t)n);
     if (w < 0) {
         if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
-            return -1;
+            return -3;
         w = 0;
     }
     if (w < n && px_buf_keep(p, pending, p->scratch + w, (size_t)(n - w)) == -1)
-        return -1;
+        return -3;
     return 1;
 }
 
@@ -382,8 +391,10 @@ void px_client_eof(sentinel_proxy_t *p, px_conn *c)
     }
     /* Let the master see the end once it has every request; it then
      * answers what it has and closes, which ends the connection. */
-    if (c->c2u == NULL && c->state == PX_CONN_OPEN)
+    if (c->c2u == NULL && c->state == PX_CONN_OPEN) {
+        px_tls_close_notify(p->tls, c->ufd);
         shutdown(c->ufd, SHUT_WR);
+    }
     if (c->state != PX_CONN_OPEN)
         px_conn_drop(p, c, PX_DROP_NORMAL);
     else
@@ -396,17 +407,41 @@ void px_client_eof(sentinel_proxy_t *p, px_conn *c)
  * connect deadline covers both.
  * ------------------------------------------------------------------------ */
 
+/* A client's handshake failing is the client's business: logged, never
+ * counted against the master nor a reason to check it. Done, the client
+ * gets its master connection (none before: a flood of TCP connects opens
+ * none). */
 static void client_handshake(sentinel_proxy_t *p, px_conn *c)
 {
     char why[256];
+    int rc = px_tls_handshake(p->tls, c->cfd, why, sizeof(why));
 
-    if (px_tls_handshake(p->tls, c->cfd, why, sizeof(why)) == -1) {
+    if (rc == -1) {
         px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "client fd %d: TLS handshake failed: %s",
                 c->cfd, why);
         px_conn_drop(p, c, PX_DROP_NORMAL);
         return;
     }
+    if (rc == 1 && c->state == PX_CONN_HELD && !(c->flags & PX_UP_EOF) &&
+        p->state == PX_MASTER_UP && !p->stopping) {
+        conn_attach(p, c);
+        return;
+    }
     px_conn_update(p, c);
+}
+
+/* A held client whose TLS handshake outlived tls-handshake-timeout
+ * (counted from accept) is closed: 1 when it was. */
+int px_conn_handshake_expired(sentinel_proxy_t *p, px_conn *c)
+{
+    int ms = px_tls_handshake_ms(p->tls);
+
+    if (px_tls_handshake_want(p->tls, c->cfd) == PX_NONE || p->now - c->since < ms)
+        return 0;
+    px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "client fd %d: no TLS handshake in %d ms; closed",
+            c->cfd, ms);
+    px_conn_drop(p, c, PX_DROP_NORMAL);
+    return 1;
 }
 
 /* The master connection failed (TLS, or its deadline): the client gets the
@@ -452,12 +487,6 @@ int px_conn_check_deadline(sentinel_proxy_t *p, px_conn *c)
                         px_tls_handshake_want(p->tls, c->ufd) != PX_NONE
                             ? "TLS handshake timed out"
                             : "connect timed out");
-        return 1;
-    }
-    if (px_tls_handshake_want(p->tls, c->cfd) != PX_NONE && p->now - c->since >= p->pause_ms) {
-        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO,
-                "client fd %d: no TLS handshake in %d ms; closed", c->cfd, p->pause_ms);
-        px_conn_drop(p, c, PX_DROP_NORMAL);
         return 1;
     }
     return 0;
@@ -514,7 +543,7 @@ static void on_client(px_loop *l, int fd, void *ud, int mask)
             px_client_eof(p, c);
             return;
         }
-        if (rc == -1) {
+        if (rc == -1 || rc == -3) {
             px_conn_drop(p, c, PX_DROP_NORMAL);
             return;
         }
@@ -569,8 +598,10 @@ static void on_upstream(px_loop *l, int fd, void *ud, int mask)
             return;
         }
         if (rc == 1) {
-            if (c->flags & PX_CL_EOF)
+            if (c->flags & PX_CL_EOF) {
+                px_tls_close_notify(p->tls, c->ufd);
                 shutdown(c->ufd, SHUT_WR);
+            }
             px_conn_update(p, c);
         }
     }
@@ -596,6 +627,11 @@ static void on_upstream(px_loop *l, int fd, void *ud, int mask)
     }
     if ((mask & PX_READABLE) && c->u2c == NULL && !(c->flags & PX_UP_EOF)) {
         rc = forward(p, c->ufd, c->cfd, &c->u2c, &p->ctr.bytes_out);
+        if (rc == -3) {
+            /* The client failed (a TLS error, a reset): not the master. */
+            px_conn_drop(p, c, PX_DROP_NORMAL);
+            return;
+        }
         if (rc == -2 || rc == -1) {
             /* The master closed (QUIT, timeout, kill) or failed: hand the
              * client what it already has, then close it. */
@@ -654,10 +690,10 @@ static void accept_one(sentinel_proxy_t *p, int fd, int tcp)
     c->since = p->now;
     p->ctr.conns_total++;
     px_list_push(&p->held, c);
-    if (p->state == PX_MASTER_UP)
+    if (px_tls_handshake_want(p->tls, fd) != PX_NONE)
+        px_conn_update(p, c); /* held while its TLS handshake goes on (client_handshake) */
+    else if (p->state == PX_MASTER_UP)
         conn_attach(p, c);
-    else if (px_tls_handshake_want(p->tls, fd) != PX_NONE)
-        px_conn_update(p, c); /* held, but its TLS handshake goes on */
     /* else held: no upstream, nothing read, until a master is verified */
 }
 

@@ -5,6 +5,12 @@
  *
  * The table is calloc'ed for the whole fd range: pages that no fd touches
  * are never faulted in, so an idle proxy does not pay for max-clients.
+ *
+ * Interests are logical: PX_READABLE means "the handler wants to read".
+ * Over TLS a read may need the socket writable (OpenSSL's WANT_WRITE: a
+ * record to answer first) and a write may need it readable (WANT_READ):
+ * px_loop_set_io_want() says which socket event serves each direction, the
+ * loop asks epoll for that, and maps what fired back to the direction.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -18,10 +24,14 @@
 #define PX_LOOP_BATCH 256
 
 /* px_file.pending: the fd is on the pending list (1 with bytes pending,
- * 2 stale: dropped from the list at the next pass). */
+ * 2 stale: dropped from the list at the next pass). rd_on / wr_on: the
+ * socket event that serves a read / a write (0: the usual one); ev: the
+ * epoll events registered. */
 typedef struct px_file {
     int mask;
     int pending;
+    uint8_t rd_on, wr_on;
+    uint32_t ev;
     px_file_proc *proc;
     void *ud;
 } px_file;
@@ -31,8 +41,9 @@ struct px_loop {
     int setsize;
     px_file *files;
     void *owner;
-    int *pend;        /* fds with bytes buffered in user space (TLS) */
-    int npend, pcap;
+    int *pend;        /* fds with bytes buffered in user space (TLS): at most one
+                       * entry per fd, so setsize entries never run out */
+    int npend;
     struct epoll_event fired[PX_LOOP_BATCH];
 };
 
@@ -45,13 +56,16 @@ px_loop *px_loop_new(int setsize)
     if ((l = calloc(1, sizeof(*l))) == NULL)
         return NULL;
     l->setsize = setsize;
-    if ((l->files = calloc((size_t)setsize, sizeof(*l->files))) == NULL)
+    /* calloc'ed, as the table: untouched pages cost nothing. */
+    if ((l->files = calloc((size_t)setsize, sizeof(*l->files))) == NULL ||
+        (l->pend = calloc((size_t)setsize, sizeof(*l->pend))) == NULL)
         goto fail;
     if ((l->epfd = epoll_create1(EPOLL_CLOEXEC)) == -1)
         goto fail;
     return l;
 fail:
     free(l->files);
+    free(l->pend);
     free(l);
     return NULL;
 }
@@ -86,36 +100,51 @@ int px_loop_fd(const px_loop *l)
     return l->epfd;
 }
 
-static uint32_t to_epoll(int mask)
+/* The epoll events serving f's logical interest mask. */
+static uint32_t to_epoll(const px_file *f, int mask)
 {
-    uint32_t ev = 0;
+    int on = 0;
 
     if (mask & PX_READABLE)
-        ev |= EPOLLIN;
+        on |= f->rd_on ? f->rd_on : PX_READABLE;
     if (mask & PX_WRITABLE)
-        ev |= EPOLLOUT;
-    return ev;
+        on |= f->wr_on ? f->wr_on : PX_WRITABLE;
+    return (on & PX_READABLE ? EPOLLIN : 0) | (on & PX_WRITABLE ? EPOLLOUT : 0);
+}
+
+/* Register f's interest mask with epoll, when the events it needs changed. */
+static int apply(px_loop *l, int fd, px_file *f, int mask)
+{
+    struct epoll_event ee;
+    uint32_t ev = mask == PX_NONE ? 0 : to_epoll(f, mask);
+    int op;
+
+    if (f->mask == PX_NONE && mask == PX_NONE)
+        return 0;
+    op = f->mask == PX_NONE ? EPOLL_CTL_ADD : mask == PX_NONE ? EPOLL_CTL_DEL : EPOLL_CTL_MOD;
+    if (op == EPOLL_CTL_MOD && ev == f->ev)
+        return 0;
+    memset(&ee, 0, sizeof(ee));
+    ee.events = ev;
+    ee.data.fd = fd;
+    /* A failed DEL is ignored: the fd may already be closed, which removed it. */
+    if (epoll_ctl(l->epfd, op, fd, &ee) == -1 && op != EPOLL_CTL_DEL)
+        return -1;
+    f->ev = ev;
+    return 0;
 }
 
 int px_loop_add(px_loop *l, int fd, int mask, px_file_proc *proc, void *ud)
 {
-    struct epoll_event ee;
     px_file *f;
-    int op;
 
     if (fd < 0 || fd >= l->setsize) {
         errno = ERANGE;
         return -1;
     }
     f = &l->files[fd];
-    op = f->mask == PX_NONE ? EPOLL_CTL_ADD : EPOLL_CTL_MOD;
-    memset(&ee, 0, sizeof(ee));
-    ee.events = to_epoll(f->mask | mask);
-    ee.data.fd = fd;
-    if ((f->mask | mask) != f->mask || op == EPOLL_CTL_ADD) {
-        if (epoll_ctl(l->epfd, op, fd, &ee) == -1)
-            return -1;
-    }
+    if (apply(l, fd, f, f->mask | mask) == -1)
+        return -1;
     f->mask |= mask;
     f->proc = proc;
     f->ud = ud;
@@ -124,7 +153,6 @@ int px_loop_add(px_loop *l, int fd, int mask, px_file_proc *proc, void *ud)
 
 void px_loop_del(px_loop *l, int fd, int mask)
 {
-    struct epoll_event ee;
     px_file *f;
     int left;
 
@@ -134,11 +162,7 @@ void px_loop_del(px_loop *l, int fd, int mask)
     if ((f->mask & mask) == 0)
         return;
     left = f->mask & ~mask;
-    memset(&ee, 0, sizeof(ee));
-    ee.events = to_epoll(left);
-    ee.data.fd = fd;
-    /* Errors are ignored: the fd may already be closed, which removed it. */
-    epoll_ctl(l->epfd, left == PX_NONE ? EPOLL_CTL_DEL : EPOLL_CTL_MOD, fd, &ee);
+    apply(l, fd, f, left); /* a failed MOD leaves more interest than asked: harmless */
     f->mask = left;
     /* A pending mark stays: a connection that stops reading for a while
      * (backpressure) still has those bytes when it reads again. */
@@ -146,6 +170,39 @@ void px_loop_del(px_loop *l, int fd, int mask)
         f->proc = NULL;
         f->ud = NULL;
     }
+}
+
+void px_loop_set_io_want(px_loop *l, int fd, int dir, int on)
+{
+    px_file *f;
+    uint8_t v = on == dir ? 0 : (uint8_t)on;
+
+    if (fd < 0 || fd >= l->setsize || (dir != PX_READABLE && dir != PX_WRITABLE))
+        return;
+    f = &l->files[fd];
+    if ((dir == PX_READABLE ? f->rd_on : f->wr_on) == v)
+        return;
+    if (dir == PX_READABLE)
+        f->rd_on = v;
+    else
+        f->wr_on = v;
+    if (f->mask != PX_NONE)
+        apply(l, fd, f, f->mask); /* on failure the old events stay: retried next change */
+}
+
+/* The logical directions that events ev of f serve. */
+static int from_epoll(const px_file *f, uint32_t ev)
+{
+    int on = (ev & EPOLLIN ? PX_READABLE : 0) | (ev & EPOLLOUT ? PX_WRITABLE : 0), mask = 0;
+
+    /* Let the handler's own read or write find the error. */
+    if (ev & (EPOLLERR | EPOLLHUP))
+        return PX_READABLE | PX_WRITABLE;
+    if (on & (f->rd_on ? f->rd_on : PX_READABLE))
+        mask |= PX_READABLE;
+    if (on & (f->wr_on ? f->wr_on : PX_WRITABLE))
+        mask |= PX_WRITABLE;
+    return mask;
 }
 
 void px_loop_set_pending(px_loop *l, int fd, int on)
@@ -160,17 +217,8 @@ void px_loop_set_pending(px_loop *l, int fd, int on)
             f->pending = 2;
         return;
     }
-    if (f->pending == 0) {
-        if (l->npend == l->pcap) {
-            int cap = l->pcap ? 2 * l->pcap : 16;
-            int *np = realloc(l->pend, (size_t)cap * sizeof(*np));
-            if (np == NULL)
-                return; /* the bytes wait for the peer's next record */
-            l->pend = np;
-            l->pcap = cap;
-        }
-        l->pend[l->npend++] = fd;
-    }
+    if (f->pending == 0)
+        l->pend[l->npend++] = fd; /* fits: one entry per fd (f->pending != 0 while listed) */
     f->pending = 1;
 }
 
@@ -224,15 +272,8 @@ int px_loop_wait(px_loop *l, int timeout_ms)
         int fd = l->fired[i].data.fd;
         uint32_t ev = l->fired[i].events;
         px_file *f = &l->files[fd];
-        int mask = 0;
+        int mask = from_epoll(f, ev);
 
-        if (ev & EPOLLIN)
-            mask |= PX_READABLE;
-        if (ev & EPOLLOUT)
-            mask |= PX_WRITABLE;
-        /* Let the handler's own read or write find the error. */
-        if (ev & (EPOLLERR | EPOLLHUP))
-            mask |= PX_READABLE | PX_WRITABLE;
         /* An earlier handler of this batch may have dropped or reused the
          * fd: dispatch only what is still wanted. */
         mask &= f->mask;

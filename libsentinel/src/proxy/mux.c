@@ -200,6 +200,8 @@ void px_mux_close(sentinel_proxy_t *p, px_shup *sh, px_drop_how how)
 
     if (sh->fd >= 0) {
         px_loop_del(p->loop, sh->fd, PX_READABLE | PX_WRITABLE);
+        if (how != PX_DROP_SWITCH)
+            px_tls_close_notify(p->tls, sh->fd); /* an orderly close says so */
         px_tls_end(p->tls, sh->fd);
         if (how == PX_DROP_SWITCH)
             px_close_abort(sh->fd);

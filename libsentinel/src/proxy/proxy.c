@@ -109,14 +109,19 @@
 
 static void tick(sentinel_proxy_t *p)
 {
+    int hs_ms = px_tls_listener(p->tls) ? px_tls_handshake_ms(p->tls) : p->pause_ms;
+    int first_ms = hs_ms < p->pause_ms ? hs_ms : p->pause_ms;
+
     p->tick_due = p->now + PX_TICK_MS;
     for (px_conn *c = p->held.head, *next; c; c = next) {
         next = c->next;
-        if (p->now - c->since < p->pause_ms) {
-            if (c->flags & PX_UP_EOF)
-                continue; /* refused, taking its last bytes */
-            break;        /* oldest first: the rest are younger */
-        }
+        if (p->now - c->since < first_ms && !(c->flags & PX_UP_EOF))
+            break; /* oldest first (by accept): the rest are younger */
+        if (px_conn_handshake_expired(p, c) ||
+            px_tls_handshake_want(p->tls, c->cfd) != PX_NONE)
+            continue; /* closed, or still within tls-handshake-timeout */
+        if (p->now - c->since < p->pause_ms)
+            continue; /* a refused one taking its last bytes, or younger */
         if (c->flags & PX_UP_EOF)
             px_conn_drop(p, c, PX_DROP_NORMAL); /* refused and not reading */
         else
@@ -305,8 +310,12 @@ void px_resolve_first(sentinel_proxy_t **ps, int n, int resolve_ms)
             if (p->state == PX_MASTER_UP || p->follow == NULL || p->resolve_failed)
                 continue;
             pending = 1;
-            /* One master: wait for it alone; several: take turns. */
-            if (sentinel_follow_run_once(p->follow, n == 1 ? (int)(deadline - now) : 10) != SENTINEL_OK)
+            /* One master: wait for it alone; several: take turns. A route's
+             * follower polls the sentinels through its router's group. */
+            if ((p->router && p->router->group
+                     ? sentinel_follow_group_run_once(p->router->group, 10)
+                     : sentinel_follow_run_once(p->follow, n == 1 ? (int)(deadline - now) : 10)) !=
+                SENTINEL_OK)
                 p->resolve_failed = 1;
             now = sn_now_ms();
         }

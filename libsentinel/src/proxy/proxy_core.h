@@ -13,7 +13,7 @@
 #include "proxy/tls_io.h"
 #include "sentinel/follow.h"
 
-#define PX_FOLLOW_FDS (SN_MAX_SENTINELS + 2) /* the follower's fds: links, poller, probe */
+#define PX_FOLLOW_FDS (2 * SN_MAX_SENTINELS + 2) /* a follower's (or group's) fds: links, pollers, probe */
 #define PX_TICK_MS 100                       /* timers; at most one master check per tick */
 
 typedef enum px_master_state {
@@ -244,9 +244,12 @@ void px_conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how);
 void px_conn_connect(sentinel_proxy_t *p, px_conn *c);
 /* Both directions finished? */
 int px_conn_finished(const sentinel_proxy_t *p, const px_conn *c);
-/* Tick: a master connection (TCP connect and TLS handshake) or a client's
- * TLS handshake that outlived its deadline goes. 1 when c was dropped. */
+/* Tick: a master connection (TCP connect and TLS handshake) that outlived
+ * its deadline goes. 1 when c was dropped. */
 int px_conn_check_deadline(sentinel_proxy_t *p, px_conn *c);
+/* A held client still in its TLS handshake after tls-handshake-timeout
+ * from accept: closed, returns 1. */
+int px_conn_handshake_expired(sentinel_proxy_t *p, px_conn *c);
 void px_client_eof(sentinel_proxy_t *p, px_conn *c);
 void px_update_all(sentinel_proxy_t *p);
 int px_buf_keep(sentinel_proxy_t *p, px_buf **b, const char *data, size_t len);

@@ -43,6 +43,11 @@ int px_loop_fd(const px_loop *l);
  * connection under backpressure); the owner turns it off (a read that
  * drained it, or the fd's end: px_tls_end). */
 void px_loop_set_pending(px_loop *l, int fd, int on);
+/* Which socket event serves fd's direction dir (PX_READABLE: reads,
+ * PX_WRITABLE: writes): on = dir as usual, or the other one (TLS: a read
+ * that must write first, a write that must read first). The handler is
+ * still called with dir. Kept until changed (px_tls_end resets it). */
+void px_loop_set_io_want(px_loop *l, int fd, int dir, int on);
 /* 1 when a pending fd wants to be read (a host loop must not sleep). */
 int px_loop_has_pending(const px_loop *l);
 /* One pointer the handlers can reach through the loop (the proxy). */
@@ -99,6 +104,7 @@ const char *px_log_level_name(sentinel_proxy_log_level level);
 typedef struct px_tls_config {
     sn_tls_args args; /* tls, cacert, ..., sentinel-tls, sentinel-cacert, ... */
     char *listen_cert, *listen_key, *listen_cacert; /* tls-listen-cert, -key, -cacert */
+    int handshake_ms; /* tls-handshake-timeout: a client's, from accept (0: 1000) */
 } px_tls_config;
 
 /* 0 set, 1 not a TLS key, -1 bad value (err set). */

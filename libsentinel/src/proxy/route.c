@@ -11,10 +11,15 @@
  * not touched, and nothing in conn.c / mux.c knows there are several.
  *
  * The sentinel links are shared: the routes' followers are one follower
- * group (include/sentinel/follow.h), one subscription per sentinel for
- * all masters, events handed to the follower of the master they name. The
- * router owns the group and drives its fds from its own loop. Each route
- * keeps its own polling link and ROLE probes.
+ * group (include/sentinel/follow.h), one subscription and one polling link
+ * per sentinel for all masters, events and polled answers handed to the
+ * follower of the master they name. The router owns the group and drives
+ * its fds from its own loop; after each group step it asks every route's
+ * follower for its timeout again (a polled answer may have given it a
+ * candidate to probe now). Each route keeps its own ROLE probes.
+ *
+ * A route whose own loop fails (epoll_wait) closes alone: its clients,
+ * listeners and follower go, the other routes keep serving.
  *
  * The router also holds the admin endpoint (every figure labelled by
  * master), the wake pipe (stop, stats) and nothing else. It resolves the
@@ -136,7 +141,8 @@ sentinel_proxy_t *px_router_new(const sentinel_proxy_config_t *c, char *err, siz
         px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "admin endpoint on %s:%d", c->admin_host,
                 px_admin_port(p->admin));
     px_logf(&p->log, SENTINEL_PROXY_LOG_INFO,
-            "ready: %d masters in one process, one subscription per sentinel", n);
+            "ready: %d masters in one process, one subscription and one polling link per sentinel",
+            n);
     return p;
 fail:
     free(rcfg);
@@ -146,7 +152,7 @@ fail:
 
 void px_router_free(sentinel_proxy_t *p)
 {
-    sentinel_watch_fd fds[SN_MAX_SENTINELS];
+    sentinel_watch_fd fds[2 * SN_MAX_SENTINELS];
     int n;
 
     for (int i = 0; i < p->nroutes; i++) {
@@ -156,8 +162,8 @@ void px_router_free(sentinel_proxy_t *p)
     free(p->routes);
     p->routes = NULL;
     p->nroutes = 0;
-    n = sentinel_follow_group_fds(p->group, fds, SN_MAX_SENTINELS);
-    for (int i = 0; i < n && i < SN_MAX_SENTINELS; i++)
+    n = sentinel_follow_group_fds(p->group, fds, 2 * SN_MAX_SENTINELS);
+    for (int i = 0; i < n && i < 2 * SN_MAX_SENTINELS; i++)
         px_loop_del(p->loop, fds[i].fd, PX_READABLE | PX_WRITABLE);
     sentinel_follow_group_free(p->group);
     p->group = NULL;
@@ -200,6 +206,32 @@ static void group_run(sentinel_proxy_t *p)
         sentinel_follow_group_on_timeout(p->group);
     p->now = sn_now_ms();
     p->follow_due = p->now + sentinel_follow_group_timeout(p->group);
+    /* The step ran the routes' followers: their timers moved. */
+    for (int i = 0; i < p->nroutes; i++)
+        if (!p->routes[i]->stopped && p->routes[i]->follow)
+            px_master_follow_due(p->routes[i]);
+}
+
+/* Route r's loop failed: it can serve nobody. Close it alone (clients,
+ * shared master connections, listeners, follower); the others go on. */
+static void route_close(sentinel_proxy_t *p, sentinel_proxy_t *r)
+{
+    px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR, "route %s: its event loop failed; route closed",
+            r->master_name);
+    px_loop_del(p->loop, sentinel_proxy_fd(r), PX_READABLE);
+    px_mux_close_all(r, PX_DROP_NORMAL);
+    while (r->conns.head)
+        px_conn_drop(r, r->conns.head, PX_DROP_NORMAL);
+    if (r->tcp_fd >= 0) {
+        close(r->tcp_fd);
+        r->tcp_fd = -1;
+    }
+    if (r->unix_fd >= 0) {
+        close(r->unix_fd);
+        r->unix_fd = -1;
+    }
+    px_master_follow_free(r); /* leaves the group: no callback into r */
+    r->stopped = 1;
 }
 
 int px_router_step(sentinel_proxy_t *p, int timeout_ms)
@@ -224,8 +256,10 @@ int px_router_step(sentinel_proxy_t *p, int timeout_ms)
 
             r->route_ready = 0;
             rc = px_proxy_step(r, 0);
-            if (rc == -1)
+            if (rc == -1) {
+                route_close(p, r);
                 failed = 1;
+            }
             else if (rc == 0)
                 live++;
             else /* stopped: whatever its loop still holds is not waited for */
@@ -239,8 +273,8 @@ int px_router_step(sentinel_proxy_t *p, int timeout_ms)
         if (p->admin)
             px_admin_tick(p->admin, p->now);
     }
-    if (failed)
-        return -1;
+    if (live == 0 && failed)
+        return -1; /* the last route failed: so did the process */
     if (live == 0) {
         p->stopped = 1;
         px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "stopped");

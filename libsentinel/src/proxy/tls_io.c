@@ -15,6 +15,13 @@
  * (px_loop_set_pending) and dispatched as readable until drained. A write
  * OpenSSL started must be retried with at least as many bytes: writes are
  * capped at the proxy's buffer size, which is what callers keep.
+ *
+ * A read may need to write first (OpenSSL's WANT_WRITE: an answer to a
+ * record the peer sent) and a write to read first (WANT_READ): the loop is
+ * told which socket event serves each direction (px_loop_set_io_want), so
+ * the connection's interests stay "read" / "write" and epoll waits for
+ * what OpenSSL needs. An orderly close sends close_notify
+ * (px_tls_close_notify), unless the connection failed.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -34,9 +41,14 @@ struct px_tls {
     void *listen_ctx;    /* the listener's SSL_CTX, NULL: plaintext clients */
     int setsize;
     size_t write_cap;
+    int handshake_ms;    /* a client's handshake, from accept */
     sn_tls_conn **conns; /* by fd */
     uint8_t *want;       /* by fd: what its handshake waits for, PX_NONE once done */
+    uint8_t *flags;      /* by fd: TF_* */
 };
+
+#define TF_FAILED 1   /* a TLS error: no close_notify (OpenSSL forbids it) */
+#define TF_NOTIFIED 2 /* close_notify sent */
 
 static int fail(char *err, size_t errlen, const char *msg)
 {
@@ -62,8 +74,10 @@ px_tls *px_tls_new(px_loop *loop, const sn_tls_opts *up, const px_tls_config *tc
     t->loop = loop;
     t->setsize = setsize;
     t->write_cap = bufsize < 16384 ? bufsize : 16384;
+    t->handshake_ms = tc && tc->handshake_ms > 0 ? tc->handshake_ms : 1000;
     if ((t->conns = calloc((size_t)setsize, sizeof(*t->conns))) == NULL ||
-        (t->want = calloc((size_t)setsize, 1)) == NULL) {
+        (t->want = calloc((size_t)setsize, 1)) == NULL ||
+        (t->flags = calloc((size_t)setsize, 1)) == NULL) {
         fail(err, errlen, "out of memory");
         goto fail;
     }
@@ -107,6 +121,7 @@ void px_tls_free(px_tls *t)
         t->ops->ctx_free(t->listen_ctx);
     free(t->conns);
     free(t->want);
+    free(t->flags);
     free(t);
 }
 
@@ -118,6 +133,11 @@ int px_tls_upstream(const px_tls *t)
 int px_tls_listener(const px_tls *t)
 {
     return t != NULL && t->listen_ctx != NULL;
+}
+
+int px_tls_handshake_ms(const px_tls *t)
+{
+    return t ? t->handshake_ms : 1000;
 }
 
 static sn_tls_conn *conn_of(const px_tls *t, int fd)
@@ -140,6 +160,7 @@ int px_tls_start(px_tls *t, int fd, const char *host, char *why, size_t whylen)
     t->ops->read_ahead(c); /* px_io_recv() asks pending() after every read */
     t->conns[fd] = c;
     t->want[fd] = host ? PX_WRITABLE : PX_READABLE; /* who speaks first */
+    t->flags[fd] = 0;
     return 0;
 }
 
@@ -169,12 +190,23 @@ int px_tls_handshake(px_tls *t, int fd, char *why, size_t whylen)
         t->want[fd] = (uint8_t)to_mask(want);
         return 0;
     }
+    t->flags[fd] |= TF_FAILED;
     return fail(why, whylen, e.msg);
 }
 
 int px_tls_handshake_want(const px_tls *t, int fd)
 {
     return conn_of(t, fd) ? t->want[fd] : PX_NONE;
+}
+
+void px_tls_close_notify(px_tls *t, int fd)
+{
+    sn_tls_conn *c = conn_of(t, fd);
+
+    if (c == NULL || t->want[fd] != PX_NONE || (t->flags[fd] & (TF_FAILED | TF_NOTIFIED)))
+        return;
+    t->ops->close_notify(c);
+    t->flags[fd] |= TF_NOTIFIED;
 }
 
 void px_tls_end(px_tls *t, int fd)
@@ -186,7 +218,10 @@ void px_tls_end(px_tls *t, int fd)
     t->ops->conn_free(c);
     t->conns[fd] = NULL;
     t->want[fd] = PX_NONE;
+    t->flags[fd] = 0;
     px_loop_set_pending(t->loop, fd, 0);
+    px_loop_set_io_want(t->loop, fd, PX_READABLE, PX_READABLE);
+    px_loop_set_io_want(t->loop, fd, PX_WRITABLE, PX_WRITABLE);
 }
 
 ssize_t px_io_recv(px_tls *t, int fd, void *buf, size_t len)
@@ -200,9 +235,17 @@ ssize_t px_io_recv(px_tls *t, int fd, void *buf, size_t len)
         return recv(fd, buf, len, 0);
     n = t->ops->recv(c, buf, len, &want, &e);
     px_loop_set_pending(t->loop, fd, n > 0 && t->ops->pending(c) > 0);
+    /* Reads wait for what OpenSSL wants: writable after a WANT_WRITE. */
+    px_loop_set_io_want(t->loop, fd, PX_READABLE,
+                        n == SN_WOULD_BLOCK && (want & POLLOUT) ? PX_WRITABLE : PX_READABLE);
     if (n >= 0)
         return n;
-    errno = n == SN_WOULD_BLOCK ? EAGAIN : ECONNRESET;
+    if (n == SN_WOULD_BLOCK) {
+        errno = EAGAIN;
+        return -1;
+    }
+    t->flags[fd] |= TF_FAILED;
+    errno = ECONNRESET;
     return -1;
 }
 
@@ -218,8 +261,16 @@ ssize_t px_io_send(px_tls *t, int fd, const void *buf, size_t len)
     if (len > t->write_cap)
         len = t->write_cap;
     n = t->ops->send(c, buf, len, &want, &e);
+    /* Writes wait for what OpenSSL wants: readable after a WANT_READ. */
+    px_loop_set_io_want(t->loop, fd, PX_WRITABLE,
+                        n == 0 && (want & POLLIN) ? PX_READABLE : PX_WRITABLE);
     if (n > 0)
         return n;
-    errno = n == 0 ? EAGAIN : ECONNRESET;
+    if (n == 0) {
+        errno = EAGAIN;
+        return -1;
+    }
+    t->flags[fd] |= TF_FAILED;
+    errno = ECONNRESET;
     return -1;
 }

@@ -25,6 +25,8 @@ void px_tls_free(px_tls *t);
 /* TLS to the master / from clients? (t may be NULL) */
 int px_tls_upstream(const px_tls *t);
 int px_tls_listener(const px_tls *t);
+/* How long a client's handshake may take from accept (tls-handshake-timeout). */
+int px_tls_handshake_ms(const px_tls *t);
 /* Start TLS on a connected fd: a client of the master, verifying host (or
  * the configured server name), or, host NULL, the server side for an
  * accepted client. 0, or -1 with why set. */
@@ -36,13 +38,18 @@ int px_tls_handshake(px_tls *t, int fd, char *why, size_t whylen);
 /* What fd's handshake waits for (PX_READABLE / PX_WRITABLE), or PX_NONE
  * when fd has no TLS or its handshake is done. */
 int px_tls_handshake_want(const px_tls *t, int fd);
-/* Forget fd's TLS state (before closing fd). */
+/* An orderly close: send close_notify on fd, once, best effort (nothing
+ * when fd has no TLS, its handshake is not done or it failed). The fd can
+ * still be read: the peer's last replies. */
+void px_tls_close_notify(px_tls *t, int fd);
+/* Forget fd's TLS state (before closing fd; no close_notify). */
 void px_tls_end(px_tls *t, int fd);
 
 /* recv() / send(MSG_NOSIGNAL) on fd, through TLS when fd has it: bytes, 0
  * when the peer closed (recv), or -1 with errno (EAGAIN: try again when
  * the loop says so; bytes TLS holds decrypted are handed to the loop as
- * pending, since epoll does not wake for them). */
+ * pending, since epoll does not wake for them, and the socket event that
+ * serves the direction follows OpenSSL's want: px_loop_set_io_want). */
 ssize_t px_io_recv(px_tls *t, int fd, void *buf, size_t len);
 ssize_t px_io_send(px_tls *t, int fd, const void *buf, size_t len);
 

@@ -1,0 +1,320 @@
+/*
+ * Shared polling links (issues 10 and 11): one polling connection per
+ * sentinel for every member of a follower group, instead of one poller per
+ * member. A member's poll (SENTINEL get-master-addr-by-name, sometimes
+ * SENTINEL sentinels) is queued on the link to the sentinel it polls;
+ * queries of several members are pipelined on that link and the replies,
+ * which a sentinel sends in order, are handed back in the order the
+ * queries were queued.
+ *
+ * A link is opened when a query needs it and stays open while it works.
+ * When it fails (error, EOF, a reply or connect deadline passed, AUTH
+ * refused) it closes for every member that waits on it, and each of them
+ * is told once (lost callback), as its own poller would have failed: the
+ * member moves on to its next sentinel (watch.c's poll_failed()).
+ *
+ * The watcher (watch.c) owns the members' poll schedule; this file knows
+ * members only as opaque pointers with two callbacks.
+ */
+#define _POSIX_C_SOURCE 200809L
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+#define PS_RECONNECT_MIN_MS 100
+#define PS_RECONNECT_MAX_MS 2000
+
+typedef struct ps_wait {
+    void *member; /* NULL: its member gave up or left; the reply is dropped */
+    int64_t due;  /* the reply is late after this */
+} ps_wait;
+
+typedef struct ps_link {
+    sn_hostport addr;
+    sn_nblink nb;
+    int connecting;   /* connect (and TLS handshake) under way */
+    int64_t deadline; /* connecting: give up then */
+    int auth_pending; /* AUTH queued: the first reply is its answer */
+    int64_t retry_at; /* closed after a failure: not before then */
+    int failures;     /* consecutive, for the reconnect backoff */
+    ps_wait *wait;    /* replies still expected, oldest first */
+    size_t nwait, cap;
+} ps_link;
+
+struct sn_pollshare {
+    const sn_config *cfg; /* the hub's: credentials, timeouts, TLS */
+    sn_pollshare_reply_cb *on_reply;
+    sn_pollshare_lost_cb *on_lost;
+    uint64_t rng;
+    ps_link links[SN_MAX_SENTINELS];
+    size_t nlinks;
+};
+
+sn_pollshare *sn_pollshare_new(const sn_config *cfg, sn_pollshare_reply_cb *on_reply,
+                               sn_pollshare_lost_cb *on_lost)
+{
+    sn_pollshare *ps = calloc(1, sizeof(*ps));
+
+    if (ps == NULL)
+        return NULL;
+    ps->cfg = cfg;
+    ps->on_reply = on_reply;
+    ps->on_lost = on_lost;
+    ps->rng = sn_rng_seed(ps);
+    return ps;
+}
+
+void sn_pollshare_free(sn_pollshare *ps)
+{
+    if (ps == NULL)
+        return;
+    for (size_t i = 0; i < ps->nlinks; i++) {
+        sn_nblink_close(&ps->links[i].nb);
+        free(ps->links[i].wait);
+    }
+    free(ps);
+}
+
+static ps_link *find_link(sn_pollshare *ps, const sn_hostport *hp)
+{
+    for (size_t i = 0; i < ps->nlinks; i++)
+        if (ps->links[i].addr.port == hp->port && strcmp(ps->links[i].addr.host, hp->host) == 0)
+            return &ps->links[i];
+    if (ps->nlinks == SN_MAX_SENTINELS)
+        return NULL;
+    memset(&ps->links[ps->nlinks], 0, sizeof(ps_link));
+    ps->links[ps->nlinks].addr = *hp;
+    sn_nblink_init(&ps->links[ps->nlinks].nb);
+    return &ps->links[ps->nlinks++];
+}
+
+/* The one teardown path of a link: every member waiting on it is told once,
+ * after the link is reset (a member's lost callback may queue elsewhere). */
+static void link_drop(sn_pollshare *ps, ps_link *l, int auth_refused, int64_t now)
+{
+    size_t nwait = l->nwait;
+    ps_wait *wait = l->wait;
+    int64_t pause = PS_RECONNECT_MIN_MS;
+
+    sn_nblink_close(&l->nb);
+    l->connecting = 0;
+    l->auth_pending = 0;
+    l->failures++;
+    for (int i = 1; i < l->failures && pause < PS_RECONNECT_MAX_MS; i++)
+        pause *= 2;
+    if (pause > PS_RECONNECT_MAX_MS)
+        pause = PS_RECONNECT_MAX_MS;
+    /* Jitter so that many hosts do not reconnect in step. */
+    l->retry_at = now + pause / 2 + sn_backoff_ms(&ps->rng, 0, (int)(pause / 2), (int)(pause / 2));
+    l->wait = NULL;
+    l->nwait = l->cap = 0;
+    for (size_t i = 0; i < nwait; i++) {
+        size_t k;
+
+        if (wait[i].member == NULL)
+            continue;
+        for (k = 0; k < i && wait[k].member != wait[i].member; k++)
+            ;
+        if (k == i) /* once per member */
+            ps->on_lost(wait[i].member, auth_refused, now);
+    }
+    free(wait);
+}
+
+/* Open l now; 0, or -1 (l stays closed, in backoff). */
+static int link_open(sn_pollshare *ps, ps_link *l, int64_t now)
+{
+    sn_err e;
+    int rc;
+
+    if (sn_nblink_open_tls(&l->nb, l->addr.host, l->addr.port,
+                           &ps->cfg->tls[SENTINEL_TLS_SENTINELS], &e) == -1) {
+        link_drop(ps, l, 0, now);
+        return -1;
+    }
+    l->connecting = 1;
+    l->deadline = now + ps->cfg->connect_ms;
+    if ((rc = sn_nblink_queue_auth(&l->nb, &ps->cfg->sentinel_cred, &e)) == -1) {
+        link_drop(ps, l, 0, now);
+        return -1;
+    }
+    l->auth_pending = rc == 1;
+    return 0;
+}
+
+int sn_pollshare_query(sn_pollshare *ps, const sn_hostport *sentinel, void *member, int ncmds,
+                       const int *argc, const char *const *const *argv, int64_t now)
+{
+    ps_link *l = find_link(ps, sentinel);
+    int64_t due;
+    sn_err e;
+
+    if (l == NULL)
+        return -1;
+    if (l->nb.state == SN_NB_CLOSED) {
+        /* In backoff after a failure: the member tries its next sentinel,
+         * as its own poller would have. */
+        if (now < l->retry_at || link_open(ps, l, now) == -1)
+            return -1;
+    }
+    if (l->nwait + (size_t)ncmds > l->cap) {
+        size_t cap = l->cap ? 2 * l->cap : 8;
+        ps_wait *w;
+
+        while (cap < l->nwait + (size_t)ncmds)
+            cap *= 2;
+        if ((w = realloc(l->wait, cap * sizeof(*w))) == NULL)
+            return -1;
+        l->wait = w;
+        l->cap = cap;
+    }
+    due = now + ps->cfg->command_ms;
+    if (l->connecting || l->auth_pending)
+        due += ps->cfg->connect_ms + ps->cfg->command_ms;
+    for (int i = 0; i < ncmds; i++) {
+        if (sn_nblink_queue(&l->nb, argc[i], (const char **)argv[i], &e) == -1) {
+            /* Nothing of this query is waited for (the caller fails it);
+             * earlier commands may be queued, so the stream is unusable:
+             * close it for the others. */
+            sn_pollshare_forget(ps, member);
+            link_drop(ps, l, 0, now);
+            return -1;
+        }
+        l->wait[l->nwait].member = member;
+        l->wait[l->nwait++].due = due;
+    }
+    return 0;
+}
+
+void sn_pollshare_forget(sn_pollshare *ps, const void *member)
+{
+    if (ps == NULL)
+        return;
+    for (size_t i = 0; i < ps->nlinks; i++)
+        for (size_t k = 0; k < ps->links[i].nwait; k++)
+            if (ps->links[i].wait[k].member == member)
+                ps->links[i].wait[k].member = NULL;
+}
+
+/* One reply on l: the AUTH answer, or the oldest query's. -1: drop l. */
+static int link_reply(sn_pollshare *ps, ps_link *l, redisReply *r, int64_t now)
+{
+    void *m;
+
+    if (l->auth_pending) {
+        l->auth_pending = 0;
+        return r->type == REDIS_REPLY_ERROR ? -2 : 0;
+    }
+    if (l->nwait == 0)
+        return -1; /* nobody asked: the stream is out of step */
+    m = l->wait[0].member;
+    memmove(&l->wait[0], &l->wait[1], (l->nwait - 1) * sizeof(*l->wait));
+    l->nwait--;
+    l->failures = 0;
+    if (m != NULL && ps->on_reply(m, r, &l->addr, now) == -1)
+        sn_pollshare_forget(ps, m); /* it gave up this query: drop its other replies */
+    return 0;
+}
+
+static void link_step(sn_pollshare *ps, ps_link *l, int64_t now)
+{
+    redisReply *r;
+    sn_err e;
+
+    if (l->nb.state == SN_NB_CLOSED)
+        return;
+    if (sn_nblink_io(&l->nb, &e) == -1) {
+        link_drop(ps, l, 0, now);
+        return;
+    }
+    if (l->connecting) {
+        if (l->nb.state == SN_NB_CONNECTING) {
+            if (now >= l->deadline)
+                link_drop(ps, l, 0, now);
+            return;
+        }
+        l->connecting = 0;
+    }
+    for (int i = 0; i < 256; i++) {
+        int rc = sn_nblink_reply(&l->nb, &r, &e);
+
+        if (rc == -1) {
+            link_drop(ps, l, 0, now);
+            return;
+        }
+        if (rc == 0)
+            break;
+        rc = link_reply(ps, l, r, now);
+        freeReplyObject(r);
+        if (rc < 0) {
+            link_drop(ps, l, rc == -2, now);
+            return;
+        }
+        if (l->nb.state == SN_NB_CLOSED)
+            return;
+    }
+    for (size_t k = 0; k < l->nwait; k++)
+        if (now >= l->wait[k].due) {
+            link_drop(ps, l, 0, now); /* a frozen sentinel: every query on it is late */
+            return;
+        }
+}
+
+void sn_pollshare_step(sn_pollshare *ps, int64_t now)
+{
+    for (size_t i = 0; i < ps->nlinks; i++)
+        link_step(ps, &ps->links[i], now);
+}
+
+int sn_pollshare_step_fd(sn_pollshare *ps, int fd, int64_t now)
+{
+    for (size_t i = 0; i < ps->nlinks; i++)
+        if (ps->links[i].nb.state != SN_NB_CLOSED && ps->links[i].nb.h == fd) {
+            link_step(ps, &ps->links[i], now);
+            return 1;
+        }
+    return 0;
+}
+
+int sn_pollshare_wants(const sn_pollshare *ps, sn_fdwant *out, int max, int n)
+{
+    for (size_t i = 0; i < ps->nlinks; i++) {
+        const sn_nblink *nb = &ps->links[i].nb;
+
+        if (nb->state == SN_NB_CLOSED)
+            continue;
+        if (n < max) {
+            out[n].fd = nb->h;
+            out[n].events = sn_nblink_events(nb);
+            out[n].gen = nb->gen;
+        }
+        n++;
+    }
+    return n;
+}
+
+int64_t sn_pollshare_due(const sn_pollshare *ps, int64_t due)
+{
+    for (size_t i = 0; i < ps->nlinks; i++) {
+        const ps_link *l = &ps->links[i];
+
+        if (l->nb.state == SN_NB_CLOSED)
+            continue;
+        if (l->connecting && l->deadline < due)
+            due = l->deadline;
+        for (size_t k = 0; k < l->nwait; k++)
+            if (l->wait[k].due < due)
+                due = l->wait[k].due;
+    }
+    return due;
+}
+
+int sn_pollshare_open_links(const sn_pollshare *ps)
+{
+    int n = 0;
+
+    for (size_t i = 0; ps != NULL && i < ps->nlinks; i++)
+        n += ps->links[i].nb.state != SN_NB_CLOSED;
+    return n;
+}
