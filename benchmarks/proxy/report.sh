@@ -150,7 +150,14 @@ apart, not in "lost". The window is the replication lag measured in the run
   `SENTINEL_PROXY_STATIC`, on by default): linked against the shared libc
   its idle VmRSS was 2.0-2.07 MiB, of which ~1.8 MiB were file-backed pages
   of libc.so and the loader; static, it is about 1.2 MiB (RssAnon ~190 KiB,
-  the rest the executable's own pages). getaddrinfo still resolves numeric
+  the rest the executable's own pages). With OpenSSL linked in for TLS the
+  same static binary idled at 2.07 MiB (RssFile 1.8 MiB: OpenSSL's pages
+  alone, measured in a plaintext run), so `sentinel-proxy` is now built
+  without OpenSSL and re-execs `sentinel-proxy-tls` when TLS is asked for
+  (1.24 MiB, RssAnon 232 KiB, measured beside the old binary in one
+  topology); after start it also unmaps the clean pages of its executable
+  that only the start-up ran (`MADV_DONTNEED`; they stay in the page cache):
+  1.05 MiB. TLS figures: benchmarks/tls/RESULTS-proxy.md. getaddrinfo still resolves numeric
   addresses, /etc/hosts and DNS names (glibc's built-in files and dns NSS
   modules; nothing is dlopen'ed), but other NSS modules named in
   nsswitch.conf are not used.

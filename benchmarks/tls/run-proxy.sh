@@ -161,11 +161,15 @@ cat <<EOT
 ## Memory (VmRSS)
 
 VmRSS, and in brackets RssAnon: the process's private memory. The rest is
-clean file pages of the executable shared with the page cache: sentinel-proxy
-is one static binary with OpenSSL in it, and OpenSSL's initialisation (the
-first SSL_CTX fetches every algorithm of its default provider) runs through
-a large part of libcrypto's code and tables; HAProxy maps libssl.so and
-libcrypto.so the same way.
+clean file pages of the executable shared with the page cache. With TLS
+options sentinel-proxy re-execs sentinel-proxy-tls, one static binary with
+OpenSSL in it; OpenSSL's initialisation (the first SSL_CTX fetches every
+algorithm of its default provider) and its handshakes run through a large
+part of libcrypto's code and tables. After start the proxy unmaps the clean
+pages of its executable (MADV_DONTNEED: they stay in the page cache), but
+"idle after start" is measured after the readiness check (20 fresh clients
+through each proxy), and the TLS connections to the master those open map
+most of OpenSSL's code back. HAProxy maps libssl.so and libcrypto.so.
 
 | process | idle after start | after the load |
 |---|---:|---:|

@@ -32,4 +32,18 @@ mkdir -p "$WORK/cm"
 cmake -S "$HERE" -B "$WORK/cm" -DCMAKE_PREFIX_PATH="$WORK/prefix" >/dev/null
 cmake --build "$WORK/cm" >/dev/null
 LD_LIBRARY_PATH="$LIBDIR" "$WORK/cm/consumer"
+# sentinel-proxy re-execs sentinel-proxy-tls from its own directory for a
+# TLS configuration: installed side by side, with the man page naming it.
+if [ -e "$WORK/prefix/bin/sentinel-proxy" ] && grep -q '^SENTINEL_WITH_TLS:BOOL=ON' "$BUILD/CMakeCache.txt"; then
+    [ -x "$WORK/prefix/bin/sentinel-proxy-tls" ] || {
+        echo "install check: sentinel-proxy-tls not installed next to sentinel-proxy" >&2
+        exit 1
+    }
+    man1="$(find "$WORK/prefix" -name sentinel-proxy.1 | head -1)"
+    grep -q 'sentinel\\-proxy\\-tls' "$man1" || {
+        echo "install check: the man page does not mention sentinel-proxy-tls" >&2
+        exit 1
+    }
+    "$WORK/prefix/bin/sentinel-proxy-tls" --version | grep -q sentinel-proxy
+fi
 echo "install check: pkg-config and find_package(Sentinel) consumers built and ran"

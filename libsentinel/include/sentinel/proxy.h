@@ -132,6 +132,12 @@ SENTINEL_EXPORT const char *sentinel_proxy_usage(void);
  * and a warning is logged. */
 SENTINEL_EXPORT int sentinel_proxy_config_fds_wanted(const sentinel_proxy_config_t *c);
 
+/* Whether the configuration asks for TLS anywhere: to the master, to the
+ * sentinels (tls, sentinel-tls) or from clients (tls-listen-cert): 1 or 0,
+ * -1 for NULL. The sentinel-proxy tool, built without OpenSSL, re-execs
+ * sentinel-proxy-tls when it is 1. */
+SENTINEL_EXPORT int sentinel_proxy_config_tls(const sentinel_proxy_config_t *c);
+
 /* Logging. The default writes
  *   2026-11-27T10:00:00.123Z sentinel-proxy[pid]: level: message
  * to stderr. A callback replaces it; it runs on the proxy's thread. */

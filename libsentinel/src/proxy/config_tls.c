@@ -66,3 +66,11 @@ int px_config_tls_check(const px_tls_config *t, char *err, size_t errlen)
     }
     return 0;
 }
+
+int sentinel_proxy_config_tls(const sentinel_proxy_config_t *c)
+{
+    if (c == NULL)
+        return -1;
+    return sn_tls_args_data_on(&c->tls.args) || sn_tls_args_sentinels_on(&c->tls.args) ||
+           c->tls.listen_cert != NULL;
+}
