@@ -221,6 +221,7 @@ static void link_step(sn_pollshare *ps, ps_link *l, int64_t now)
 {
     redisReply *r;
     sn_err e;
+    size_t most;
 
     if (l->nb.state == SN_NB_CLOSED)
         return;
@@ -236,7 +237,11 @@ static void link_step(sn_pollshare *ps, ps_link *l, int64_t now)
         }
         l->connecting = 0;
     }
-    for (int i = 0; i < 256; i++) {
+    /* Hand out every reply read: bytes already buffered wake nobody again.
+     * Each one answers the AUTH or a query, or drops the link (nobody asked):
+     * no more than nwait + 2 are handled before the link is dropped. */
+    most = l->nwait + 2;
+    for (size_t i = 0; i < most; i++) {
         int rc = sn_nblink_reply(&l->nb, &r, &e);
 
         if (rc == -1) {
