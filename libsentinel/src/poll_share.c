@@ -174,11 +174,12 @@ int sn_pollshare_query(sn_pollshare *ps, const sn_hostport *sentinel, void *memb
         due += ps->cfg->connect_ms + ps->cfg->command_ms;
     for (int i = 0; i < ncmds; i++) {
         if (sn_nblink_queue(&l->nb, argc[i], (const char **)argv[i], &e) == -1) {
-            /* Nothing of this query is waited for (the caller fails it);
-             * earlier commands may be queued, so the stream is unusable:
-             * close it for the others. */
+            /* The caller fails this query. A command is queued whole or
+             * not at all, and the ones queued before keep their places
+             * (their replies are dropped): the stream stays in step, so
+             * the others keep the link (a full output queue while it
+             * connects must not fail every member waiting on it). */
             sn_pollshare_forget(ps, member);
-            link_drop(ps, l, 0, now);
             return -1;
         }
         l->wait[l->nwait].member = member;

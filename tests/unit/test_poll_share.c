@@ -20,13 +20,14 @@
 #include "fake_sentinels.h"
 #include "internal.h"
 
-#define NM 600 /* members on one link: more than one read's worth of replies */
+#define NM 600    /* members on one link: more than one read's worth of replies */
+#define NBIG 1200 /* their queries overflow the link's output queue (64 KiB) */
 
 typedef struct member {
     int replies, errors, lost, auth_refused;
 } member;
 
-static member M[NM];
+static member M[NBIG];
 static sn_config cfg;
 static sn_pollshare *ps;
 
@@ -135,6 +136,37 @@ static void test_one_wakeup_hands_out_every_buffered_reply(void **state)
         assert_int_equal(M[i].lost, 0);
 }
 
+/* More queries than the link's output queue holds while it connects (a big
+ * group's first polls): the query that does not fit fails alone (its member
+ * moves on to its next sentinel); the queries queued before it keep the
+ * link and are answered. main dropped the link for every member waiting on
+ * it, and refused the rest during the backoff: a big group never got an
+ * answer from its first sentinel. */
+static void test_a_query_that_does_not_fit_fails_alone(void **state)
+{
+    int queued = 0, refused = 0, answered = 0, lost = 0;
+
+    (void)state;
+    for (int i = 0; i < NBIG; i++) {
+        if (query(&M[i]) == 0)
+            queued++;
+        else
+            refused++;
+    }
+    assert_true(refused > 0); /* the queue filled up */
+    assert_true(queued > NM);
+    sn_pollshare_step(ps, fake_now);
+    for (int i = 0; i < NBIG; i++) {
+        answered += M[i].replies;
+        lost += M[i].lost;
+    }
+    assert_int_equal(lost, 0);
+    assert_int_equal(answered, queued);
+    assert_int_equal(sn_pollshare_open_links(ps), 1);
+    /* The link takes queries again once it drained. */
+    assert_int_equal(query(&M[NBIG - 1]), 0);
+}
+
 /* A reply nobody asked for (a sentinel that answers twice): the stream is
  * out of step, the link closes; no member is handed a stranger's answer. */
 static void test_a_reply_nobody_asked_for_closes_the_link(void **state)
@@ -238,6 +270,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_one_wakeup_hands_out_every_buffered_reply, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_query_that_does_not_fit_fails_alone, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_reply_nobody_asked_for_closes_the_link, setup,
                                         teardown),
