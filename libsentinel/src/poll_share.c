@@ -227,7 +227,16 @@ static void link_step(sn_pollshare *ps, ps_link *l, int64_t now)
     if (l->nb.state == SN_NB_CLOSED)
         return;
     if (sn_nblink_io(&l->nb, &e) == -1) {
+        /* Closed while idle, all it was asked answered (the sentinel or a
+         * middlebox ended an idle connection): not a failure, so no
+         * backoff; the next query reopens it at once. */
+        int idle = l->nwait == 0 && !l->connecting && !l->auth_pending;
+
         link_drop(ps, l, 0, now);
+        if (idle) {
+            l->failures = 0;
+            l->retry_at = now;
+        }
         return;
     }
     if (l->connecting) {

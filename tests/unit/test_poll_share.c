@@ -167,6 +167,33 @@ static void test_a_query_that_does_not_fit_fails_alone(void **state)
     assert_int_equal(query(&M[NBIG - 1]), 0);
 }
 
+/* A sentinel (or a middlebox) closes the link while it is idle, every query
+ * answered: that is no failure of the sentinel. The next member's poll
+ * reopens the link at once; main put the link in reconnect backoff and
+ * refused that poll (its member counted a failed sentinel and moved on). */
+static void test_an_idle_close_is_not_a_failure(void **state)
+{
+    (void)state;
+    assert_int_equal(query(&M[0]), 0);
+    sn_pollshare_step(ps, fake_now);
+    assert_int_equal(M[0].replies, 1);
+    conns[link_slot()].closed = 1;
+    sn_pollshare_step(ps, fake_now);
+    assert_int_equal(sn_pollshare_open_links(ps), 0);
+    assert_int_equal(M[0].lost, 0);
+    assert_int_equal(query(&M[1]), 0);
+    sn_pollshare_step(ps, fake_now);
+    assert_int_equal(M[1].replies, 1);
+    /* A link that fails with queries on it does back off. */
+    S1->silent = 1;
+    assert_int_equal(query(&M[2]), 0);
+    sn_pollshare_step(ps, fake_now);
+    conns[link_slot()].closed = 1;
+    sn_pollshare_step(ps, fake_now);
+    assert_int_equal(M[2].lost, 1);
+    assert_int_equal(query(&M[3]), -1);
+}
+
 /* A reply nobody asked for (a sentinel that answers twice): the stream is
  * out of step, the link closes; no member is handed a stranger's answer. */
 static void test_a_reply_nobody_asked_for_closes_the_link(void **state)
@@ -273,6 +300,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_query_that_does_not_fit_fails_alone, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_an_idle_close_is_not_a_failure, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_reply_nobody_asked_for_closes_the_link, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_an_error_reply_goes_to_the_member_that_asked, setup,
