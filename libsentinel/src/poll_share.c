@@ -174,11 +174,12 @@ int sn_pollshare_query(sn_pollshare *ps, const sn_hostport *sentinel, void *memb
         due += ps->cfg->connect_ms + ps->cfg->command_ms;
     for (int i = 0; i < ncmds; i++) {
         if (sn_nblink_queue(&l->nb, argc[i], (const char **)argv[i], &e) == -1) {
-            /* Nothing of this query is waited for (the caller fails it);
-             * earlier commands may be queued, so the stream is unusable:
-             * close it for the others. */
+            /* The caller fails this query. A command is queued whole or
+             * not at all, and the ones queued before keep their places
+             * (their replies are dropped): the stream stays in step, so
+             * the others keep the link (a full output queue while it
+             * connects must not fail every member waiting on it). */
             sn_pollshare_forget(ps, member);
-            link_drop(ps, l, 0, now);
             return -1;
         }
         l->wait[l->nwait].member = member;
@@ -221,11 +222,21 @@ static void link_step(sn_pollshare *ps, ps_link *l, int64_t now)
 {
     redisReply *r;
     sn_err e;
+    size_t most;
 
     if (l->nb.state == SN_NB_CLOSED)
         return;
     if (sn_nblink_io(&l->nb, &e) == -1) {
+        /* Closed while idle, all it was asked answered (the sentinel or a
+         * middlebox ended an idle connection): not a failure, so no
+         * backoff; the next query reopens it at once. */
+        int idle = l->nwait == 0 && !l->connecting && !l->auth_pending;
+
         link_drop(ps, l, 0, now);
+        if (idle) {
+            l->failures = 0;
+            l->retry_at = now;
+        }
         return;
     }
     if (l->connecting) {
@@ -236,7 +247,11 @@ static void link_step(sn_pollshare *ps, ps_link *l, int64_t now)
         }
         l->connecting = 0;
     }
-    for (int i = 0; i < 256; i++) {
+    /* Hand out every reply read: bytes already buffered wake nobody again.
+     * Each one answers the AUTH or a query, or drops the link (nobody asked):
+     * no more than nwait + 2 are handled before the link is dropped. */
+    most = l->nwait + 2;
+    for (size_t i = 0; i < most; i++) {
         int rc = sn_nblink_reply(&l->nb, &r, &e);
 
         if (rc == -1) {
