@@ -456,7 +456,8 @@ sn_pollshare *sn_pollshare_new(const sn_config *cfg, sn_pollshare_reply_cb *on_r
                                sn_pollshare_lost_cb *on_lost);
 void sn_pollshare_free(sn_pollshare *ps);
 /* Queue member's ncmds commands on the link to sentinel (opened if needed).
- * 0, or -1: the link is in backoff or failed (the member is not told). */
+ * 0, or -1: the link is in backoff or failed, or the commands do not fit
+ * its output queue (the member is not told; the link stays up). */
 int sn_pollshare_query(sn_pollshare *ps, const sn_hostport *sentinel, void *member, int ncmds,
                        const int *argc, const char *const *const *argv, int64_t now);
 /* member leaves: replies still due to it are dropped. NULL ps ok. */

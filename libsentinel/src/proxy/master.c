@@ -351,8 +351,8 @@ void px_master_follow_free(sentinel_proxy_t *p)
 }
 
 /* The follower for sn's master, driven from the proxy's loop; for a route
- * in its router's group (several masters: one subscription per sentinel
- * for all of them). 0 or -1. */
+ * in its router's group (several masters: one subscription and one
+ * polling link per sentinel for all of them). 0 or -1. */
 int px_master_follow_new(sentinel_proxy_t *p, const sentinel_t *sn, int poll_ms, int probe_ms)
 {
     if (p->router) {
