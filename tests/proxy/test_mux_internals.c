@@ -1141,6 +1141,62 @@ static void test_follower_pause_holds_writes(void **state)
     close(mfd);
 }
 
+/* ---- fuzzer, seed 5: a full shared connection flushed inside a client's read */
+
+/* The client's read fills its shared connection (SH_OUT_BUFS buffers
+ * queued in one loop turn), so the read flushes it, and that send fails
+ * (the connection was just killed: here its write side is shut): the
+ * failure closes the connection and ends its clients, the one being read
+ * among them. It must stay valid until its read is done (heap-use-after-
+ * free in shared_after_parse under ASan before the fix), then end: no
+ * reply, the socket closed, nothing left behind. Reads are called
+ * directly, as one loop turn would, so no flush or master event comes
+ * between them. */
+static void test_flush_in_read_keeps_client(void **state)
+{
+    int mfd, c;
+    sentinel_proxy_t *p = fake_proxy(4096, &mfd);
+    fm_conn *m;
+    px_conn *pc;
+    px_shup *sh;
+    char *pipe = malloc(64 * 1024);
+    size_t plen = 0;
+    int reads = 0;
+
+    (void)state;
+    assert_non_null(pipe);
+    c = client(p);
+    m = send_opening(p, c, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", mfd);
+    assert_true(serve_until(p, m, ans_plain, c, "$3\r\nval\r\n"));
+    pc = p->conns.head;
+    assert_non_null(pc);
+    assert_int_equal(p->conns.count, 1);
+    sh = pc->sh;
+    assert_non_null(sh);
+    assert_int_equal(sh->state, PX_SH_OPEN);
+    /* More than SH_OUT_BUFS buffers of GETs, waiting in the client's socket. */
+    while (plen + 32 < 64 * 1024 && plen < (SH_OUT_BUFS + 2) * p->bufsize)
+        plen += (size_t)snprintf(pipe + plen, 32, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+    assert_int_equal(send(c, pipe, plen, MSG_NOSIGNAL), (ssize_t)plen);
+    assert_int_equal(shutdown(sh->fd, SHUT_WR), 0); /* its next send fails: EPIPE */
+    while (p->conns.count == 1 && reads < 2 * SH_OUT_BUFS + 4) {
+        px_mux_client_read(p, pc);
+        reads++;
+    }
+    assert_int_equal(p->conns.count, 0); /* the client ended with its read */
+    assert_int_equal(sh->state, PX_SH_IDLE);
+    assert_int_equal(sh->users, 0);
+    assert_int_equal(sh->q_len, 0);
+    rd_reset(&R);
+    assert_true(read_until(p, c, &R, NULL, 20));
+    assert_int_equal(R.len, 0); /* no reply: every one was lost */
+    free(pipe);
+    close(c);
+    fm_close(m);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
 /* argv[1]: run only the tests whose names match this pattern. */
 int main(int argc, char **argv)
 {
@@ -1160,6 +1216,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_auth_bytes_wiped),
         cmocka_unit_test(test_select_first_multiplexed),
         cmocka_unit_test(test_follower_pause_holds_writes),
+        cmocka_unit_test(test_flush_in_read_keeps_client),
     };
 
     signal(SIGPIPE, SIG_IGN);

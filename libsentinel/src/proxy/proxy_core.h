@@ -164,6 +164,7 @@ struct sentinel_proxy {
     int multiplex;
     px_shup *shs;  /* shared master connections, one per (AUTH, db) in use */
     int sh_kick;   /* a stalled delivery may continue */
+    px_conn *mux_reading; /* the shared client whose read is flushing: ends after it */
     struct {
         uint8_t len;
         char name[16];
