@@ -365,7 +365,7 @@ static void shared_connect(sentinel_proxy_t *p, px_shup *sh)
     }
     px_set_nodelay(fd);
     sh->fd = fd;
-    sh->since = p->now;
+    sh->since = sn_now_ms(); /* not p->now, from before this turn (px_connect_expired) */
     px_rep_init(&sh->rep);
     p->ctr.shared_connects++;
     if (connect(fd, (struct sockaddr *)&p->master_sa, p->master_salen) == 0) {
