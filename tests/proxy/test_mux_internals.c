@@ -23,6 +23,7 @@
 #include "proxy/mux.c"
 #include "proxy/master.c"
 
+#include <poll.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1141,6 +1142,202 @@ static void test_follower_pause_holds_writes(void **state)
     close(mfd);
 }
 
+/* ---- fuzzer, seed 5: a full shared connection flushed inside a client's read */
+
+/* The client's read fills its shared connection (SH_OUT_BUFS buffers
+ * queued in one loop turn), so the read flushes it, and that send fails
+ * (the connection was just killed: here its write side is shut): the
+ * failure closes the connection and ends its clients, the one being read
+ * among them. It must stay valid until its read is done (heap-use-after-
+ * free in shared_after_parse under ASan before the fix), then end: no
+ * reply, the socket closed, nothing left behind. Reads are called
+ * directly, as one loop turn would, so no flush or master event comes
+ * between them. */
+static void test_flush_in_read_keeps_client(void **state)
+{
+    int mfd, c;
+    sentinel_proxy_t *p = fake_proxy(4096, &mfd);
+    fm_conn *m;
+    px_conn *pc;
+    px_shup *sh;
+    char *pipe = malloc(64 * 1024);
+    size_t plen = 0;
+    int reads = 0;
+
+    (void)state;
+    assert_non_null(pipe);
+    c = client(p);
+    m = send_opening(p, c, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", mfd);
+    assert_true(serve_until(p, m, ans_plain, c, "$3\r\nval\r\n"));
+    pc = p->conns.head;
+    assert_non_null(pc);
+    assert_int_equal(p->conns.count, 1);
+    sh = pc->sh;
+    assert_non_null(sh);
+    assert_int_equal(sh->state, PX_SH_OPEN);
+    /* More than SH_OUT_BUFS buffers of GETs, waiting in the client's socket. */
+    while (plen + 32 < 64 * 1024 && plen < (SH_OUT_BUFS + 2) * p->bufsize)
+        plen += (size_t)snprintf(pipe + plen, 32, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+    assert_int_equal(send(c, pipe, plen, MSG_NOSIGNAL), (ssize_t)plen);
+    assert_int_equal(shutdown(sh->fd, SHUT_WR), 0); /* its next send fails: EPIPE */
+    while (p->conns.count == 1 && reads < 2 * SH_OUT_BUFS + 4) {
+        px_mux_client_read(p, pc);
+        reads++;
+    }
+    assert_int_equal(p->conns.count, 0); /* the client ended with its read */
+    assert_int_equal(sh->state, PX_SH_IDLE);
+    assert_int_equal(sh->users, 0);
+    assert_int_equal(sh->q_len, 0);
+    rd_reset(&R);
+    assert_true(read_until(p, c, &R, NULL, 20));
+    assert_int_equal(R.len, 0); /* no reply: every one was lost */
+    free(pipe);
+    close(c);
+    fm_close(m);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* ---- connect-timeout: counted from the connect, never before it is seen ---- */
+
+/* The clock (sn_now_ms) of these tests: p->now is set apart from it, as the
+ * loop stamps p->now once per turn, after its wait and dispatch. */
+static int64_t t_now;
+static int64_t t_clock(void)
+{
+    return t_now;
+}
+
+/* A client's MULTI pins it: its own master connection starts inside this
+ * turn's dispatch. stale_ms: how long before that p->now was taken (the
+ * wait before the turn). Returns the client's px_conn, CONNECTING. */
+static px_conn *pin_connecting(sentinel_proxy_t *p, int c, int64_t stale_ms)
+{
+    px_conn *pc;
+
+    t_now = p->now + stale_ms;
+    sn_clock_set(t_clock);
+    send_str(p, c, "*1\r\n$5\r\nMULTI\r\n");
+    pump(p, 1);
+    pc = p->conns.head;
+    assert_non_null(pc);
+    assert_int_equal(pc->state, PX_CONN_CONNECTING);
+    return pc;
+}
+
+/* The turn that started the connect began after a wait longer than
+ * connect-timeout: the deadline counts from the connect, not from p->now
+ * (taken before that wait), so the tick at the end of that turn does not
+ * time it out; it connects and the client's MULTI is answered. On main's
+ * code the client got "-ERR ... connect timed out". */
+static void test_connect_deadline_from_connect(void **state)
+{
+    int mfd, c;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m;
+
+    (void)state;
+    c = client(p);
+    pin_connecting(p, c, p->connect_ms + 500);
+    p->now = t_now; /* the end of the turn (px_loop_turn), then its tick */
+    tick(p);
+    assert_int_equal(p->conns.count, 1);
+    m = fm_accept(p, mfd, 200);
+    assert_non_null(m);
+    assert_true(serve_until(p, m, ans_plain, c, "+OK\r\n"));
+    assert_null(strstr(R.buf, "timed out"));
+    assert_string_equal(m->seen, "MULTI ");
+    sn_clock_set(NULL);
+    close(c);
+    fm_close(m);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* The connect is done at the socket, but the rest of the turn took longer
+ * than connect-timeout (a loaded machine), so the loop has not looked at
+ * it yet: not timed out; the next turn sees it connected. On main's code
+ * the client got "-ERR ... connect timed out". */
+static void test_connect_not_timed_out_unseen(void **state)
+{
+    int mfd, c;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m;
+    px_conn *pc;
+    struct pollfd pfd;
+
+    (void)state;
+    c = client(p);
+    pc = pin_connecting(p, c, 0);
+    pfd.fd = pc->ufd;
+    pfd.events = POLLOUT;
+    assert_int_equal(poll(&pfd, 1, 2000), 1); /* the loopback connect is done */
+    t_now += p->connect_ms + 500;
+    p->now = t_now;
+    tick(p);
+    assert_int_equal(p->conns.count, 1);
+    assert_int_equal(pc->state, PX_CONN_CONNECTING);
+    m = fm_accept(p, mfd, 200);
+    assert_non_null(m);
+    assert_true(serve_until(p, m, ans_plain, c, "+OK\r\n"));
+    assert_null(strstr(R.buf, "timed out"));
+    sn_clock_set(NULL);
+    close(c);
+    fm_close(m);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
+/* A connect that is not done (the master's accept queue is full: its SYN
+ * is dropped) still times out after connect-timeout: the client gets the
+ * error and goes. */
+static void test_connect_still_times_out(void **state)
+{
+    int mfd, c, lfd, fill[3];
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    struct sockaddr_in sa;
+    socklen_t sl = sizeof(sa);
+    sn_hostport hp;
+    px_conn *pc;
+
+    (void)state;
+    lfd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 0), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &sl), 0);
+    for (int i = 0; i < 3; i++) { /* never accepted: the queue is full */
+        fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        (void)connect(fill[i], (struct sockaddr *)&sa, sizeof(sa));
+    }
+    snprintf(hp.host, sizeof(hp.host), "127.0.0.1");
+    hp.port = ntohs(sa.sin_port);
+    px_master_verified(p, &hp);
+    c = client(p);
+    pc = pin_connecting(p, c, 0);
+    t_now += p->connect_ms - 1;
+    p->now = t_now;
+    tick(p);
+    assert_int_equal(p->conns.count, 1); /* not yet */
+    assert_int_equal(pc->state, PX_CONN_CONNECTING);
+    t_now += 1;
+    p->now = t_now;
+    tick(p);
+    assert_int_equal(p->conns.count, 0);
+    rd_reset(&R);
+    assert_true(read_until(p, c, &R, NULL, 20));
+    assert_non_null(strstr(R.buf, "connect timed out"));
+    sn_clock_set(NULL);
+    for (int i = 0; i < 3; i++)
+        close(fill[i]);
+    close(lfd);
+    close(c);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
 /* argv[1]: run only the tests whose names match this pattern. */
 int main(int argc, char **argv)
 {
@@ -1160,6 +1357,10 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_auth_bytes_wiped),
         cmocka_unit_test(test_select_first_multiplexed),
         cmocka_unit_test(test_follower_pause_holds_writes),
+        cmocka_unit_test(test_flush_in_read_keeps_client),
+        cmocka_unit_test(test_connect_deadline_from_connect),
+        cmocka_unit_test(test_connect_not_timed_out_unseen),
+        cmocka_unit_test(test_connect_still_times_out),
     };
 
     signal(SIGPIPE, SIG_IGN);

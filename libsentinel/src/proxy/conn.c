@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -239,7 +240,9 @@ void px_conn_connect(sentinel_proxy_t *p, px_conn *c)
 {
     int fd;
 
-    c->since = p->now;
+    /* The connect deadline counts from now, not from p->now: that was
+     * taken before this turn's wait and dispatch (px_connect_expired). */
+    c->since = sn_now_ms();
     fd = socket(p->master_sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd == -1) {
         px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "upstream socket: %s", strerror(errno));
@@ -480,9 +483,27 @@ static void upstream_handshake(sentinel_proxy_t *p, px_conn *c)
     px_conn_update(p, c);
 }
 
+/* Has the connect started at `since` on fd (a client's own master
+ * connection or a shared one) run out of connect-timeout? Not while its
+ * socket says the TCP connect is done (connected, or failed): the loop
+ * has not looked at it yet (a loaded machine, a long dispatch, a wait that
+ * ended late), and its handler, which the next turn runs, tells which.
+ * During the TLS handshake that follows the socket is writable anyway:
+ * the deadline alone counts. */
+int px_connect_expired(sentinel_proxy_t *p, int fd, int64_t since)
+{
+    struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+
+    if (p->now - since < p->connect_ms)
+        return 0;
+    if (fd < 0 || px_tls_handshake_want(p->tls, fd) != PX_NONE)
+        return 1;
+    return poll(&pfd, 1, 0) != 1;
+}
+
 int px_conn_check_deadline(sentinel_proxy_t *p, px_conn *c)
 {
-    if (c->state == PX_CONN_CONNECTING && p->now - c->since >= p->connect_ms) {
+    if (c->state == PX_CONN_CONNECTING && px_connect_expired(p, c->ufd, c->since)) {
         upstream_failed(p, c,
                         px_tls_handshake_want(p->tls, c->ufd) != PX_NONE
                             ? "TLS handshake timed out"

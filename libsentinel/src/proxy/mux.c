@@ -173,13 +173,19 @@ static void sh_out_free(px_shup *sh)
 }
 
 /* End the shared clients marked PX_UP_EOF that have nothing left to get
- * (on a switch: all of them at once). */
+ * (on a switch: all of them at once). The client whose own read is
+ * flushing its connection (p->mux_reading) is left to that read, which
+ * ends it once it is done with it (shared_after_parse). */
 static void end_marked(sentinel_proxy_t *p, px_drop_how how)
 {
     for (px_conn *c = p->conns.head, *next; c; c = next) {
         next = c->next;
         if (c->state != PX_CONN_SHARED || !(c->flags & PX_UP_EOF))
             continue;
+        if (c == p->mux_reading) {
+            px_conn_update(p, c);
+            continue;
+        }
         if (how == PX_DROP_SWITCH || px_conn_finished(p, c))
             px_conn_drop(p, c, how);
         else
@@ -359,7 +365,7 @@ static void shared_connect(sentinel_proxy_t *p, px_shup *sh)
     }
     px_set_nodelay(fd);
     sh->fd = fd;
-    sh->since = p->now;
+    sh->since = sn_now_ms(); /* not p->now, from before this turn (px_connect_expired) */
     px_rep_init(&sh->rep);
     p->ctr.shared_connects++;
     if (connect(fd, (struct sockaddr *)&p->master_sa, p->master_salen) == 0) {
@@ -1046,8 +1052,15 @@ static void shared_after_parse(sentinel_proxy_t *p, px_conn *c)
     if (c->c2u && c->c2u->len - c->c2u->pos >= p->bufsize && c->mux != PX_MUX_WAITING)
         px_mux_set(p, c, PX_MUX_PINNING, "a command larger than a buffer");
     if (c->sh && shared_is_full(p, c->sh)) {
-        shared_flush(p, c->sh);
-        shared_check_full(p, c->sh);
+        /* The send can fail and close the connection, which ends its
+         * clients (end_marked): c is kept for the rest of this function,
+         * which ends it (PX_UP_EOF below) once it is done with it. */
+        px_shup *sh = c->sh;
+        px_conn *outer = p->mux_reading;
+        p->mux_reading = c;
+        shared_flush(p, sh);
+        p->mux_reading = outer;
+        shared_check_full(p, sh);
     }
     if (c->mux == PX_MUX_PINNING || c->mux == PX_MUX_QUITTING || (c->flags & PX_UP_EOF)) {
         px_conn_update(p, c);

@@ -167,7 +167,7 @@ static void tick(sentinel_proxy_t *p)
             }
             px_mux_close(p, sh, PX_DROP_NORMAL);
         }
-        if (sh->state == PX_SH_CONNECTING && p->now - sh->since >= p->connect_ms) {
+        if (sh->state == PX_SH_CONNECTING && px_connect_expired(p, sh->fd, sh->since)) {
             px_mux_fail(p, sh, "connect timed out");
             px_master_suspect(p, "connect timed out");
         }

@@ -164,6 +164,7 @@ struct sentinel_proxy {
     int multiplex;
     px_shup *shs;  /* shared master connections, one per (AUTH, db) in use */
     int sh_kick;   /* a stalled delivery may continue */
+    px_conn *mux_reading; /* the shared client whose read is flushing: ends after it */
     struct {
         uint8_t len;
         char name[16];
@@ -247,6 +248,7 @@ int px_conn_finished(const sentinel_proxy_t *p, const px_conn *c);
 /* Tick: a master connection (TCP connect and TLS handshake) that outlived
  * its deadline goes. 1 when c was dropped. */
 int px_conn_check_deadline(sentinel_proxy_t *p, px_conn *c);
+int px_connect_expired(sentinel_proxy_t *p, int fd, int64_t since);
 /* A held client still in its TLS handshake after tls-handshake-timeout
  * from accept: closed, returns 1. */
 int px_conn_handshake_expired(sentinel_proxy_t *p, px_conn *c);
