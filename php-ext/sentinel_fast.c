@@ -30,6 +30,7 @@
 typedef struct sn_fast_slot {
     bool used;
     uint64_t last_used;
+    uint64_t gen;        /* when it was filled: part of its id (slot_id) */
     sn_php_settings cfg; /* its strings are persistent copies */
 } sn_fast_slot;
 
@@ -42,6 +43,7 @@ static sn_fast_slot slots[SN_PHP_FAST_MAX];
 static HashTable by_key;
 static bool by_key_ready;
 static uint64_t use_clock;
+static uint64_t fill_clock;
 /* The answer's keys, interned at startup: no hashing per call. */
 static zend_string *str_host, *str_port, *str_epoch, *str_source, *str_tls;
 
@@ -97,6 +99,17 @@ static bool settings_equal(sn_php_settings *a, sn_php_settings *b)
            a->failover_wait_ms == b->failover_wait_ms && a->shared_cache == b->shared_cache &&
            a->watch == b->watch && a->watch_forced == b->watch_forced &&
            a->no_cache == b->no_cache && a->tls == b->tls && a->tls_verify == b->tls_verify;
+}
+
+/* The id remember() answers for slot i: its index and when it was filled,
+ * so an id of settings forgotten answers false, not for the settings that
+ * took their slot. */
+#define SN_FAST_ID_BITS 8
+_Static_assert(SN_PHP_FAST_MAX < (1 << SN_FAST_ID_BITS), "slot index fits an id");
+
+static zend_long slot_id(size_t i)
+{
+    return (zend_long)((slots[i].gen << SN_FAST_ID_BITS) | (i + 1));
 }
 
 static int drop_key_of_slot(zval *v, void *arg)
@@ -161,6 +174,7 @@ static size_t remember(sn_php_settings *cfg, zend_string *key)
         }
         settings_copy(&slots[i].cfg, cfg);
         slots[i].used = true;
+        slots[i].gen = ++fill_clock;
     }
     slots[i].last_used = ++use_clock;
     if (key != NULL) {
@@ -200,7 +214,7 @@ PHP_FUNCTION(Sentinel_remember)
         sn_php_call_free(&call);
         RETURN_THROWS();
     }
-    RETVAL_LONG((zend_long)remember(&call.cfg, key) + 1);
+    RETVAL_LONG(slot_id(remember(&call.cfg, key)));
     sn_php_call_free(&call);
 }
 /* }}} */
@@ -209,7 +223,7 @@ PHP_FUNCTION(Sentinel_remember)
 PHP_FUNCTION(Sentinel_resolve_remembered)
 {
     zend_string *key = NULL;
-    zend_long id = 0;
+    zend_long id = 0, i;
     sentinel_addr addr;
     const char *source = "sentinel";
     char err[1024] = "";
@@ -228,11 +242,15 @@ PHP_FUNCTION(Sentinel_resolve_remembered)
         zval *found = by_key_ready ? zend_hash_find(&by_key, key) : NULL;
         if (found == NULL)
             RETURN_FALSE;
-        id = Z_LVAL_P(found);
+        i = Z_LVAL_P(found); /* a slot's index + 1: its keys go with it */
+    } else {
+        i = id & ((1 << SN_FAST_ID_BITS) - 1);
+        if (i >= 1 && i <= SN_PHP_FAST_MAX && id != slot_id((size_t)i - 1))
+            RETURN_FALSE;
     }
-    if (id < 1 || id > SN_PHP_FAST_MAX || !slots[id - 1].used)
+    if (i < 1 || i > SN_PHP_FAST_MAX || !slots[i - 1].used)
         RETURN_FALSE;
-    s = &slots[id - 1];
+    s = &slots[i - 1];
     s->last_used = ++use_clock;
     SENTINEL_G(counters).remembered_resolutions++;
     rc = sn_php_resolve(&s->cfg, &addr, &source, &epoch, err, sizeof(err));
