@@ -11,6 +11,10 @@
  * progress waits or fails fast), the same caches, counters and errors.
  *
  * INI settings are read when the settings are remembered, not per call.
+ * A caller's key (the PHP glue's is serialize() of its options, passwords
+ * included) is kept only as a 128-bit keyed hash (SipHash-2-4 under a random
+ * seed of the process, sentinel_key.c), and remembered passwords are wiped
+ * before they are freed: a core dump or a debugger shows no password here.
  * Process state, as the registry: one PHP-FPM worker, NTS.
  */
 #ifdef HAVE_CONFIG_H
@@ -18,13 +22,22 @@
 #endif
 
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "php.h"
+#if PHP_VERSION_ID >= 80200
+#include "ext/random/php_random.h"
+#else
+#include "ext/standard/php_random.h"
+#endif
 
 #include "php_sentinel.h"
 #include "sentinel_exception.h"
 #include "sentinel_fast.h"
+#include "sentinel_key.h"
 #include "sentinel_resolve.h"
 
 typedef struct sn_fast_slot {
@@ -38,7 +51,7 @@ typedef struct sn_fast_slot {
 #define SN_FAST_KEYS_MAX (4 * SN_PHP_FAST_MAX)
 
 static sn_fast_slot slots[SN_PHP_FAST_MAX];
-/* Caller's key -> slot index + 1. Several keys may name one slot (two cache
+/* Keyed hash of a caller's key (key_digest) -> slot index + 1. Several keys may name one slot (two cache
  * backends whose options differ only where the sentinels do not care). */
 static HashTable by_key;
 static bool by_key_ready;
@@ -67,10 +80,38 @@ static void settings_free(sn_php_settings *c)
 {
     for (size_t i = 0; i < N_STRING_FIELDS; i++) {
         const char **f = field(c, i);
-        if (*f != NULL)
+        if (*f != NULL) {
+            if (string_fields[i] == offsetof(sn_php_settings, sentinel_password) ||
+                string_fields[i] == offsetof(sn_php_settings, data_password))
+                sn_key_wipe((char *)*f, strlen(*f));
             pefree((char *)*f, 1);
+        }
         *f = NULL;
     }
+}
+
+/* The caller's key as 16 bytes: two SipHash-2-4 values under the two halves
+ * of a per-process random seed. The table never holds the key itself. */
+#define SN_FAST_DIGEST_LEN 16
+static unsigned char digest_seed[2 * SN_KEY_SEED_LEN];
+static bool digest_seeded;
+
+static void key_digest(const zend_string *key, char out[SN_FAST_DIGEST_LEN])
+{
+    uint64_t h[2];
+
+    if (!digest_seeded) {
+        if (php_random_bytes_silent(digest_seed, sizeof(digest_seed)) == FAILURE) {
+            /* No entropy source: still a per-process seed, a guessable one. */
+            uint64_t mix[4] = {(uint64_t)getpid(), (uint64_t)(uintptr_t)&digest_seed,
+                               (uint64_t)(uintptr_t)key, (uint64_t)time(NULL)};
+            memcpy(digest_seed, mix, sizeof(digest_seed));
+        }
+        digest_seeded = true;
+    }
+    h[0] = sn_key_siphash(digest_seed, ZSTR_VAL(key), ZSTR_LEN(key));
+    h[1] = sn_key_siphash(digest_seed + SN_KEY_SEED_LEN, ZSTR_VAL(key), ZSTR_LEN(key));
+    memcpy(out, h, sizeof(h));
 }
 
 /* A persistent copy of src (strings duplicated). */
@@ -179,14 +220,15 @@ static size_t remember(sn_php_settings *cfg, zend_string *key)
     slots[i].last_used = ++use_clock;
     if (key != NULL) {
         /* A key names one slot (the latest settings remembered under it). */
-        zend_string *pkey = zend_string_init(ZSTR_VAL(key), ZSTR_LEN(key), 1);
+        char d[SN_FAST_DIGEST_LEN];
         zval v;
 
-        if (zend_hash_num_elements(&by_key) >= SN_FAST_KEYS_MAX && !zend_hash_exists(&by_key, pkey))
+        key_digest(key, d);
+        if (zend_hash_num_elements(&by_key) >= SN_FAST_KEYS_MAX &&
+            !zend_hash_str_exists(&by_key, d, sizeof(d)))
             zend_hash_clean(&by_key);
         ZVAL_LONG(&v, (zend_long)i + 1);
-        zend_hash_update(&by_key, pkey, &v);
-        zend_string_release(pkey);
+        zend_hash_str_update(&by_key, d, sizeof(d), &v);
     }
     return i;
 }
@@ -239,7 +281,13 @@ PHP_FUNCTION(Sentinel_resolve_remembered)
 
     SENTINEL_G(counters).calls++;
     if (key != NULL) {
-        zval *found = by_key_ready ? zend_hash_find(&by_key, key) : NULL;
+        char d[SN_FAST_DIGEST_LEN];
+        zval *found = NULL;
+
+        if (by_key_ready) {
+            key_digest(key, d);
+            found = zend_hash_str_find(&by_key, d, sizeof(d));
+        }
         if (found == NULL)
             RETURN_FALSE;
         i = Z_LVAL_P(found); /* a slot's index + 1: its keys go with it */
