@@ -943,6 +943,13 @@ static int node_write_config(topo_t *t, int i, int master_port)
     /* Redis 7 delays diskless sync 5 s by default; replicas must be in
      * sync before a fault, fast. */
     fprintf(f, "repl-diskless-sync yes\nrepl-diskless-sync-delay 0\n");
+    /* A replica loads the master's data from the socket, never through a
+     * dump.rdb on disk: with the default (disk) load, a node that was once a
+     * replica keeps that file, and when it is later killed and restarted as
+     * a master it loads it, resurrecting data from before a FLUSHALL (the
+     * proxy fuzzer saw a counter come back from a previous run). Without
+     * persistence a restarted node must come back empty. */
+    fprintf(f, "repl-diskless-load swapdb\n");
     fprintf(f, "enable-debug-command local\n");
     if (t->data_password[0])
         fprintf(f, "requirepass %s\nmasterauth %s\n", t->data_password, t->data_password);

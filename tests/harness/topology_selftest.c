@@ -178,6 +178,27 @@ static void test_start_describes_topology(void **state)
     stop_and_check_gone(f);
 }
 
+/* A node runs without persistence: nothing of its data reaches the disk,
+ * not even through a replica's sync (by default a replica stores the
+ * master's RDB as dump.rdb before loading it; a node that was once a
+ * replica then loads that file when it is restarted as a master,
+ * resurrecting data from before a FLUSHALL: the proxy fuzzer saw it). */
+static void test_replicas_keep_no_dump_on_disk(void **state)
+{
+    struct fixture *f = *state;
+    char path[PATH_MAX];
+    int i;
+
+    start(f, NULL);
+    assert_synced(f->t);
+    for (i = 0; i < topo_node_count(f->t); i++) {
+        snprintf(path, sizeof path, "%s/node-%d/dump.rdb", topo_dir(f->t), i);
+        if (access(path, F_OK) == 0)
+            fail_msg("%s exists: a restart of node %d would load old data", path, i);
+    }
+    stop_and_check_gone(f);
+}
+
 static void test_kill_master_promotes_replica(void **state)
 {
     struct fixture *f = *state;
@@ -364,6 +385,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_start_describes_topology, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_replicas_keep_no_dump_on_disk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_kill_master_promotes_replica, setup, teardown),
         cmocka_unit_test_setup_teardown(test_freeze_master_then_thaw, setup, teardown),
         cmocka_unit_test_setup_teardown(test_manual_failover_and_sentinel_restart, setup, teardown),
