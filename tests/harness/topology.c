@@ -3,6 +3,11 @@
  * See topology.h for the contract; this file is organised by concern:
  * utilities, files, ports, processes, redis queries, configs, state file,
  * registry and signal cleanup, waits, then the public API.
+ *
+ * Over 800 lines (~2200): one harness, one state (the processes, their
+ * ports and the state file other processes share through `ctl`); each
+ * concern above is small and they all read and write that state, so the
+ * split would be a shared header of internals rather than separate roles.
  */
 #define _GNU_SOURCE
 
