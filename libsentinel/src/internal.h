@@ -331,6 +331,11 @@ int sn_reply_is_auth_error(const redisReply *r);
 /* get-master-addr-by-name: 0 and hp filled; 1 for a null reply (unknown
  * name); -1 with e set for anything else. */
 int sn_parse_master_addr(const redisReply *r, sn_hostport *hp, sn_err *e);
+/* SENTINEL MASTER <name>, the tag of a shared poll (poll_share.c): 0 when
+ * the field/value list names `name`; 1 for an error reply (an unknown
+ * master, or the command refused by an ACL: it names nobody); -1 with e set
+ * for anything else, another master's name included. */
+int sn_parse_master_named(const redisReply *r, const char *name, sn_err *e);
 /* ROLE: 0 and *role set, or -1 with e set. */
 int sn_parse_role(const redisReply *r, sn_role *role, sn_err *e);
 /* SENTINEL sentinels: calls add(hp) for each well-formed entry; returns the
@@ -446,12 +451,15 @@ int sn_watch_poll_links(const sentinel_watch_t *w);
  * shared by the members; queries pipelined, replies handed back in order. */
 typedef struct sn_pollshare sn_pollshare;
 /* A reply to one of member's commands; -1: the member gives up the query
- * (its remaining replies on that link are dropped). */
+ * (its remaining replies on that link are dropped); -2 with e set: the
+ * reply is not one to what member asked (another master's, or of another
+ * shape): the stream is out of step, the link closes for every member. */
 typedef int sn_pollshare_reply_cb(void *member, redisReply *r, const sn_hostport *from,
-                                  int64_t now);
+                                  sn_err *e, int64_t now);
 /* The link member waited on failed (auth_refused: the sentinel refused the
- * sentinel credentials); told once per member per failure. */
-typedef void sn_pollshare_lost_cb(void *member, int auth_refused, int64_t now);
+ * sentinel credentials; why: what failed); told once per member per
+ * failure. */
+typedef void sn_pollshare_lost_cb(void *member, int auth_refused, const char *why, int64_t now);
 sn_pollshare *sn_pollshare_new(const sn_config *cfg, sn_pollshare_reply_cb *on_reply,
                                sn_pollshare_lost_cb *on_lost);
 void sn_pollshare_free(sn_pollshare *ps);

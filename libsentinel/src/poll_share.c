@@ -1,11 +1,21 @@
 /*
  * Shared polling links (issues 10 and 11): one polling connection per
  * sentinel for every member of a follower group, instead of one poller per
- * member. A member's poll (SENTINEL get-master-addr-by-name, sometimes
- * SENTINEL sentinels) is queued on the link to the sentinel it polls;
- * queries of several members are pipelined on that link and the replies,
- * which a sentinel sends in order, are handed back in the order the
- * queries were queued.
+ * member. A member's poll (SENTINEL MASTER, SENTINEL get-master-addr-by-name,
+ * sometimes SENTINEL sentinels; watch.c's poll_send()) is queued on the
+ * link to the sentinel it polls; queries of several members are pipelined
+ * on that link and the replies, which a sentinel sends in order, are handed
+ * back in the order the queries were queued.
+ *
+ * Order alone cannot tell whose a reply is: a sentinel (or a proxy in
+ * between) that answers one query twice would shift every later reply by
+ * one, and hand master B master A's address. So each member's poll starts
+ * with SENTINEL MASTER <name>, whose reply names the master, and the member
+ * checks that name and the shape of every reply (member_poll_reply() in
+ * watch.c); a reply that is not to what its member asked closes the link for
+ * every member, as a reply nobody asked for does. The address still comes
+ * from get-master-addr-by-name, which names a promoted replica before the
+ * master's own fields do (DESIGN.md, "Sentinel's failover timeline").
  *
  * A link is opened when a query needs it and stays open while it works.
  * When it fails (error, EOF, a reply or connect deadline passed, AUTH
@@ -89,9 +99,11 @@ static ps_link *find_link(sn_pollshare *ps, const sn_hostport *hp)
     return &ps->links[ps->nlinks++];
 }
 
-/* The one teardown path of a link: every member waiting on it is told once,
- * after the link is reset (a member's lost callback may queue elsewhere). */
-static void link_drop(sn_pollshare *ps, ps_link *l, int auth_refused, int64_t now)
+/* The one teardown path of a link: every member waiting on it (and also,
+ * when not NULL) is told once, after the link is reset (a member's lost
+ * callback may queue elsewhere). */
+static void link_drop(sn_pollshare *ps, ps_link *l, int auth_refused, const char *why, void *also,
+                      int64_t now)
 {
     size_t nwait = l->nwait;
     ps_wait *wait = l->wait;
@@ -109,6 +121,11 @@ static void link_drop(sn_pollshare *ps, ps_link *l, int auth_refused, int64_t no
     l->retry_at = now + pause / 2 + sn_backoff_ms(&ps->rng, 0, (int)(pause / 2), (int)(pause / 2));
     l->wait = NULL;
     l->nwait = l->cap = 0;
+    for (size_t i = 0; also != NULL && i < nwait; i++)
+        if (wait[i].member == also)
+            also = NULL; /* told below */
+    if (also != NULL)
+        ps->on_lost(also, auth_refused, why, now);
     for (size_t i = 0; i < nwait; i++) {
         size_t k;
 
@@ -117,7 +134,7 @@ static void link_drop(sn_pollshare *ps, ps_link *l, int auth_refused, int64_t no
         for (k = 0; k < i && wait[k].member != wait[i].member; k++)
             ;
         if (k == i) /* once per member */
-            ps->on_lost(wait[i].member, auth_refused, now);
+            ps->on_lost(wait[i].member, auth_refused, why, now);
     }
     free(wait);
 }
@@ -130,13 +147,13 @@ static int link_open(sn_pollshare *ps, ps_link *l, int64_t now)
 
     if (sn_nblink_open_tls(&l->nb, l->addr.host, l->addr.port,
                            &ps->cfg->tls[SENTINEL_TLS_SENTINELS], &e) == -1) {
-        link_drop(ps, l, 0, now);
+        link_drop(ps, l, 0, e.msg, NULL, now);
         return -1;
     }
     l->connecting = 1;
     l->deadline = now + ps->cfg->connect_ms;
     if ((rc = sn_nblink_queue_auth(&l->nb, &ps->cfg->sentinel_cred, &e)) == -1) {
-        link_drop(ps, l, 0, now);
+        link_drop(ps, l, 0, e.msg, NULL, now);
         return -1;
     }
     l->auth_pending = rc == 1;
@@ -198,41 +215,92 @@ void sn_pollshare_forget(sn_pollshare *ps, const void *member)
                 ps->links[i].wait[k].member = NULL;
 }
 
-/* One reply on l: the AUTH answer, or the oldest query's. -1: drop l. */
-static int link_reply(sn_pollshare *ps, ps_link *l, redisReply *r, int64_t now)
+/* One reply on l: the AUTH answer, or the oldest query's. 0; -1: drop l
+ * (e says why; *culprit: a member whose reply was not its own, told too);
+ * -2: drop l, the AUTH was refused. */
+static int link_reply(sn_pollshare *ps, ps_link *l, redisReply *r, sn_err *e, void **culprit,
+                      int64_t now)
 {
     void *m;
 
     if (l->auth_pending) {
         l->auth_pending = 0;
-        return r->type == REDIS_REPLY_ERROR ? -2 : 0;
+        if (r->type != REDIS_REPLY_ERROR)
+            return 0;
+        sn_err_set(e, SENTINEL_ERR_AUTH, "AUTH refused: %.200s", r->str);
+        return -2;
     }
-    if (l->nwait == 0)
-        return -1; /* nobody asked: the stream is out of step */
+    if (l->nwait == 0) /* nobody asked: the stream is out of step */
+        return sn_err_set(e, SENTINEL_ERR_PROTOCOL, "a reply nobody asked for (replies out of step)");
     m = l->wait[0].member;
     memmove(&l->wait[0], &l->wait[1], (l->nwait - 1) * sizeof(*l->wait));
     l->nwait--;
     l->failures = 0;
-    if (m != NULL && ps->on_reply(m, r, &l->addr, now) == -1)
+    if (m == NULL)
+        return 0;
+    switch (ps->on_reply(m, r, &l->addr, e, now)) {
+    case -1:
         sn_pollshare_forget(ps, m); /* it gave up this query: drop its other replies */
+        return 0;
+    case -2:
+        /* Not its reply: every later one would be a stranger's too. It is
+         * told with the others (it may have no reply left to wait for). */
+        *culprit = m;
+        return -1;
+    }
+    return 0;
+}
+
+/* Hand out every reply read: bytes already buffered wake nobody again. Each
+ * one answers the AUTH or a query, or drops the link (nobody asked): no more
+ * than nwait + 2 are handled before the link is dropped. 0, or -1: l was
+ * dropped. */
+static int link_hand_out(sn_pollshare *ps, ps_link *l, int64_t now)
+{
+    size_t most = l->nwait + 2;
+    redisReply *r;
+    void *culprit = NULL;
+    sn_err e;
+
+    for (size_t i = 0; i < most; i++) {
+        int rc = sn_nblink_reply(&l->nb, &r, &e);
+
+        if (rc == -1) {
+            link_drop(ps, l, 0, e.msg, NULL, now);
+            return -1;
+        }
+        if (rc == 0)
+            break;
+        rc = link_reply(ps, l, r, &e, &culprit, now);
+        freeReplyObject(r);
+        if (rc < 0) {
+            link_drop(ps, l, rc == -2, e.msg, culprit, now);
+            return -1;
+        }
+        if (l->nb.state == SN_NB_CLOSED)
+            return -1;
+    }
     return 0;
 }
 
 static void link_step(sn_pollshare *ps, ps_link *l, int64_t now)
 {
-    redisReply *r;
     sn_err e;
-    size_t most;
 
     if (l->nb.state == SN_NB_CLOSED)
         return;
     if (sn_nblink_io(&l->nb, &e) == -1) {
+        int idle;
+
+        /* Complete replies read before the close (or error) are answers:
+         * hand them out first, then fail the queries still waiting. */
+        if (!l->connecting && link_hand_out(ps, l, now) == -1)
+            return;
         /* Closed while idle, all it was asked answered (the sentinel or a
          * middlebox ended an idle connection): not a failure, so no
          * backoff; the next query reopens it at once. */
-        int idle = l->nwait == 0 && !l->connecting && !l->auth_pending;
-
-        link_drop(ps, l, 0, now);
+        idle = l->nwait == 0 && !l->connecting && !l->auth_pending;
+        link_drop(ps, l, 0, e.msg, NULL, now);
         if (idle) {
             l->failures = 0;
             l->retry_at = now;
@@ -242,36 +310,17 @@ static void link_step(sn_pollshare *ps, ps_link *l, int64_t now)
     if (l->connecting) {
         if (l->nb.state == SN_NB_CONNECTING) {
             if (now >= l->deadline)
-                link_drop(ps, l, 0, now);
+                link_drop(ps, l, 0, "connect timed out", NULL, now);
             return;
         }
         l->connecting = 0;
     }
-    /* Hand out every reply read: bytes already buffered wake nobody again.
-     * Each one answers the AUTH or a query, or drops the link (nobody asked):
-     * no more than nwait + 2 are handled before the link is dropped. */
-    most = l->nwait + 2;
-    for (size_t i = 0; i < most; i++) {
-        int rc = sn_nblink_reply(&l->nb, &r, &e);
-
-        if (rc == -1) {
-            link_drop(ps, l, 0, now);
-            return;
-        }
-        if (rc == 0)
-            break;
-        rc = link_reply(ps, l, r, now);
-        freeReplyObject(r);
-        if (rc < 0) {
-            link_drop(ps, l, rc == -2, now);
-            return;
-        }
-        if (l->nb.state == SN_NB_CLOSED)
-            return;
-    }
+    if (link_hand_out(ps, l, now) == -1)
+        return;
     for (size_t k = 0; k < l->nwait; k++)
         if (now >= l->wait[k].due) {
-            link_drop(ps, l, 0, now); /* a frozen sentinel: every query on it is late */
+            /* a frozen sentinel: every query on it is late */
+            link_drop(ps, l, 0, "no reply in time", NULL, now);
             return;
         }
 }

@@ -1,6 +1,7 @@
 /*
  * Decoding what sentinels and data nodes reply: get-master-addr-by-name,
- * ROLE, SENTINEL sentinels and pub/sub event messages. Every function checks
+ * SENTINEL MASTER (the name a shared poll is checked by), ROLE, SENTINEL
+ * sentinels and pub/sub event messages. Every function checks
  * the full shape; anything unexpected is SENTINEL_ERR_PROTOCOL, never a crash.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -88,6 +89,33 @@ int sn_parse_master_addr(const redisReply *r, sn_hostport *hp, sn_err *e)
     if (port_from(r->element[1]->str, r->element[1]->len, &hp->port) == -1)
         return sn_err_set(e, SENTINEL_ERR_PROTOCOL, "get-master-addr-by-name: bad port");
     return 0;
+}
+
+int sn_parse_master_named(const redisReply *r, const char *name, sn_err *e)
+{
+    if (r == NULL)
+        return sn_err_set(e, SENTINEL_ERR_PROTOCOL, "SENTINEL MASTER: no reply");
+    if (r->type == REDIS_REPLY_ERROR)
+        return 1;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0)
+        return sn_err_set(e, SENTINEL_ERR_PROTOCOL,
+                          "SENTINEL MASTER %.64s: expected a field/value list, got type %d", name,
+                          r->type);
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply *v = r->element[i + 1];
+
+        if (!str_eq(r->element[i], "name"))
+            continue;
+        if (!is_str(v) || v->len != strlen(name) || memcmp(v->str, name, v->len) != 0)
+            return sn_err_set(e, SENTINEL_ERR_PROTOCOL,
+                              "SENTINEL MASTER %.64s: the reply names master '%.*s' (replies "
+                              "out of step)",
+                              name, is_str(v) ? (int)(v->len > 64 ? 64 : v->len) : 0,
+                              is_str(v) ? v->str : "");
+        return 0;
+    }
+    return sn_err_set(e, SENTINEL_ERR_PROTOCOL, "SENTINEL MASTER %.64s: the reply has no name",
+                      name);
 }
 
 int sn_parse_role(const redisReply *r, sn_role *role, sn_err *e)

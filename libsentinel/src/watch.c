@@ -549,18 +549,24 @@ static int poll_interval(const sentinel_watch_t *w)
     return w->poll_ms < WATCH_UNSUBSCRIBED_POLL_MS ? w->poll_ms : WATCH_UNSUBSCRIBED_POLL_MS;
 }
 
+/* A poll: get-master-addr-by-name, then SENTINEL sentinels until the
+ * sentinels are discovered. On a hub's shared link, where other masters'
+ * replies come before and after, SENTINEL MASTER first: its reply names the
+ * master, so a reply that is not this member's is seen (poll_share.c). A
+ * lone poller asks about one master only: order is enough there. */
 static void poll_send(sentinel_watch_t *w, int64_t now)
 {
+    const char *tag[] = {"SENTINEL", "MASTER", w->cfg.master_name};
     const char *get[] = {"SENTINEL", "get-master-addr-by-name", w->cfg.master_name};
     const char *list[] = {"SENTINEL", "sentinels", w->cfg.master_name};
     wlink *l = &w->poller;
 
     w->want_list = !w->discovered && w->cfg.discovery;
+    l->expect = (w->hub ? 1 : 0) + 1 + w->want_list;
     if (w->hub) { /* on the hub's shared link to l->addr */
-        const int argc[] = {3, 3};
-        const char *const *const argv[] = {get, list};
-        if (sn_pollshare_query(w->hub->polls, &l->addr, w, w->want_list ? 2 : 1, argc, argv,
-                               now) == -1) {
+        const int argc[] = {3, 3, 3};
+        const char *const *const argv[] = {tag, get, list};
+        if (sn_pollshare_query(w->hub->polls, &l->addr, w, l->expect, argc, argv, now) == -1) {
             poll_failed(w, now);
             return;
         }
@@ -569,18 +575,21 @@ static void poll_send(sentinel_watch_t *w, int64_t now)
         poll_failed(w, now);
         return;
     }
-    l->expect = w->want_list ? 2 : 1;
     l->state = WL_WAITING;
     l->deadline = now + w->cfg.command_ms;
     w->next_poll = now + poll_interval(w);
 }
 
-/* One reply on the polling link. Returns -1 to drop the link. */
-static int poll_reply(sentinel_watch_t *w, redisReply *r)
+/* One reply to w's poll (its own link's, or its share of a hub's link).
+ * 0; -1: this poll failed (an error reply, say); -2 with e set: the reply is
+ * not one to what w asked (nothing asked, another master's, another
+ * command's shape): the stream is out of step. */
+static int poll_reply(sentinel_watch_t *w, redisReply *r, sn_err *e)
 {
     wlink *l = &w->poller;
+    int tagged = w->hub != NULL;
+    int pos = (tagged ? 1 : 0) + 1 + w->want_list - l->expect; /* which reply of the poll */
     sn_hostport hp;
-    sn_err e;
 
     if (l->state == WL_HANDSHAKE) { /* the AUTH reply */
         if (r->type == REDIS_REPLY_ERROR) {
@@ -590,11 +599,21 @@ static int poll_reply(sentinel_watch_t *w, redisReply *r)
         l->state = WL_READY;
         return 0;
     }
-    /* Replies arrive in order: get-master-addr first, then sentinels. */
-    if (l->expect == 2 || !w->want_list) {
-        int rc = sn_parse_master_addr(r, &hp, &e);
+    if (l->state != WL_WAITING || l->expect <= 0)
+        return sn_err_set(e, SENTINEL_ERR_PROTOCOL,
+                          "a reply nobody asked for (replies out of step)");
+    /* Replies arrive in order: SENTINEL MASTER (shared links), then
+     * get-master-addr, then sentinels. */
+    if (tagged && pos == 0) {
+        /* An error names nobody (an unknown master; an ACL without
+         * sentinel|master): the replies' order is checked still, by the
+         * shape of the next one. */
+        if (sn_parse_master_named(r, w->cfg.master_name, e) == -1)
+            return -2;
+    } else if (pos == (tagged ? 1 : 0)) {
+        int rc = sn_parse_master_addr(r, &hp, e);
         if (rc == -1)
-            return -1;
+            return r->type == REDIS_REPLY_ERROR ? -1 : -2;
         w->poll_failures = 0;
         w->poll_auth_refused = 0;
         w->poll_code = rc == 1 ? SENTINEL_ERR_UNKNOWN_MASTER : SENTINEL_OK;
@@ -604,11 +623,21 @@ static int poll_reply(sentinel_watch_t *w, redisReply *r)
         }
     } else {
         struct watch_discover ctx = {w};
-        sn_parse_sentinels(r, watch_add_sentinel, &ctx, &e);
+        /* A list of field/value lists (or an error): an address where it
+         * is due would be another query's reply. */
+        for (size_t i = 0; r->type == REDIS_REPLY_ARRAY && i < r->elements; i++)
+            if (r->element[i]->type != REDIS_REPLY_ARRAY) {
+                sn_err_set(e, SENTINEL_ERR_PROTOCOL,
+                           "SENTINEL sentinels: not a list of sentinels (replies out of step)");
+                return -2;
+            }
+        if (sn_parse_sentinels(r, watch_add_sentinel, &ctx, e) == -1 &&
+            r->type != REDIS_REPLY_ERROR)
+            return -2;
         w->discovered = 1;
-        w->want_list = 0;
     }
     if (--l->expect == 0) {
+        w->want_list = 0;
         l->state = WL_READY;
         l->failures = 0;
     }
@@ -619,6 +648,8 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
 {
     wlink *l = &w->poller;
     redisReply *reply;
+    int closed;
+    sn_err e;
 
     switch (l->state) {
     case WL_DENIED:
@@ -660,10 +691,13 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
     }
     if (l->state == WL_READY && now >= w->next_poll)
         poll_send(w, now);
-    if (l->state == WL_DOWN || wlink_io(l) == -1) {
+    if (l->state == WL_DOWN) {
         poll_failed(w, now);
         return;
     }
+    /* Complete replies read before a close (or an error) in the same read
+     * are answers: they are taken first, then the link fails. */
+    closed = wlink_io(l) == -1;
     for (int i = 0; i < 16; i++) {
         int rc = wlink_reply(l, &reply);
 
@@ -673,12 +707,24 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
         }
         if (rc == 0)
             break;
-        if (poll_reply(w, reply) == -1) {
-            freeReplyObject(reply);
+        rc = poll_reply(w, reply, &e);
+        freeReplyObject(reply);
+        if (rc < 0) {
             poll_failed(w, now);
             return;
         }
-        freeReplyObject(reply);
+    }
+    if (closed && l->state == WL_READY) {
+        /* Every question answered, then closed: not the sentinel's failure
+         * (an idle close); the next poll reconnects to it. */
+        wlink_drop(w, l, now);
+        l->failures = 0;
+        l->retry_at = now;
+        return;
+    }
+    if (closed) {
+        poll_failed(w, now);
+        return;
     }
     if ((l->state == WL_WAITING || l->state == WL_HANDSHAKE) && now >= l->deadline) {
         poll_failed(w, now);
@@ -693,26 +739,30 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
 
 /* A hub's members poll through its shared links (poll_share.c): the hub
  * sends each member's poll when it is due, the replies come back here. */
-static int member_poll_reply(void *member, redisReply *r, const sn_hostport *from, int64_t now)
+static int member_poll_reply(void *member, redisReply *r, const sn_hostport *from, sn_err *e,
+                             int64_t now)
 {
     sentinel_watch_t *w = member;
+    int rc;
 
     (void)from;
     if (w->poller.state != WL_WAITING)
         return -1; /* a late reply to a poll it gave up */
-    if (poll_reply(w, r) == -1) {
+    rc = poll_reply(w, r, e);
+    if (rc == -1)
         poll_failed(w, now);
-        return -1;
-    }
-    return 0;
+    return rc; /* -2: the hub's link closes; w is told with the others */
 }
 
-static void member_poll_lost(void *member, int auth_refused, int64_t now)
+static void member_poll_lost(void *member, int auth_refused, const char *why, int64_t now)
 {
     sentinel_watch_t *w = member;
 
     if (auth_refused)
         w->poll_auth_refused = 1;
+    sn_err_set(&w->err, auth_refused ? SENTINEL_ERR_AUTH : SENTINEL_ERR_NO_SENTINEL_REACHABLE,
+               "polling %s:%d: %s", w->poller.addr.host, w->poller.addr.port,
+               why ? why : "link lost");
     poll_failed(w, now);
 }
 

@@ -131,18 +131,36 @@ static void answer(conn *c, redisReply *cmd)
         c->subscribed = 1;
     } else if (strcasecmp(name, "PING") == 0) {
         out_add(c, c->subscribed ? "*2\r\n$4\r\npong\r\n$0\r\n\r\n" : "+PONG\r\n");
+    } else if (strcasecmp(name, "SENTINEL") == 0 && n->dup_query > 0 && --n->dup_query == 0) {
+        size_t from = c->outlen, len;
+
+        answer(c, cmd); /* once more below */
+        n->cmds--;
+        len = c->outlen - from;
+        assert_true(c->outlen + len <= sizeof(c->out));
+        memcpy(c->out + c->outlen, c->out + from, len);
+        c->outlen += len;
     } else if (strcasecmp(name, "SENTINEL") == 0 && cmd->elements == 3 &&
-               strcasecmp(cmd->element[1]->str, "get-master-addr-by-name") == 0) {
+               (strcasecmp(cmd->element[1]->str, "get-master-addr-by-name") == 0 ||
+                strcasecmp(cmd->element[1]->str, "MASTER") == 0)) {
         int second = n->name2 && strcmp(cmd->element[2]->str, n->name2) == 0;
+        int addr = strcasecmp(cmd->element[1]->str, "MASTER") != 0;
 
         if (strcmp(cmd->element[2]->str, "mymaster") != 0 && !second) {
-            out_add(c, "$-1\r\n");
+            out_add(c, addr ? "$-1\r\n" : "-ERR No such master with that name\r\n");
             return;
         }
-        out_add(c, "*2\r\n");
+        if (!addr) { /* the fields a client reads, as Redis 7.0 starts them */
+            out_add(c, "*8\r\n$4\r\nname\r\n");
+            out_bulk(c, cmd->element[2]->str);
+            out_add(c, "$2\r\nip\r\n");
+        }
+        out_add(c, addr ? "*2\r\n" : "");
         out_bulk(c, second ? n->master2_host : n->master_host);
         snprintf(port, sizeof(port), "%d", second ? n->master2_port : n->master_port);
+        out_add(c, addr ? "" : "$4\r\nport\r\n");
         out_bulk(c, port);
+        out_add(c, addr ? "" : "$5\r\nflags\r\n$6\r\nmaster\r\n");
     } else if (strcasecmp(name, "SENTINEL") == 0) {
         out_add(c, n->sentinels_reply ? n->sentinels_reply : "*0\r\n");
     } else {

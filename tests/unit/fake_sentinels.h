@@ -5,7 +5,8 @@
  * when the test says. Handles are HANDLE_BASE + slot, never real fds.
  *
  * Sentinels answer AUTH, SUBSCRIBE (or -NOPERM), PING, SENTINEL
- * get-master-addr-by-name and SENTINEL sentinels; tests publish events on
+ * get-master-addr-by-name, SENTINEL MASTER (name, ip, port, flags) and
+ * SENTINEL sentinels; tests publish events on
  * them, kill them, or freeze them. Data nodes answer AUTH and ROLE from
  * their current role, or stay silent, or refuse connections.
  */
@@ -36,6 +37,8 @@ typedef struct node {
     const char *name2; /* sentinel: a second master name it knows (NULL: none) */
     char master2_host[64];
     int master2_port;
+    int dup_query; /* sentinel: answers the dup_query-th SENTINEL command from
+                      now twice, as a buggy sentinel or proxy would (0: never) */
 } node;
 
 typedef struct conn {

@@ -333,14 +333,10 @@ static void test_one_polling_link_per_sentinel_for_all_masters(void **state)
     assert_int_equal(connections_to(S2), 3);
 }
 
-/* The queries of several masters share a link: each reply reaches the
- * follower that asked, in order. */
-static void test_pipelined_polls_answer_each_master(void **state)
+/* A fresh world where every sentinel knows "cache" (on M2) besides
+ * "mymaster", and a group following both; s gets S1..S3. */
+static void sentinels_know_cache(node *s[3])
 {
-    node *s[3];
-    sentinel_addr a;
-
-    (void)state;
     teardown(NULL);
     memset(&W, 0, sizeof(W));
     fake_topology();
@@ -355,6 +351,17 @@ static void test_pipelined_polls_answer_each_master(void **state)
     new_group(1);
     add_member("mymaster");
     add_member("cache");
+}
+
+/* The queries of several masters share a link: each reply reaches the
+ * follower that asked, in order. */
+static void test_pipelined_polls_answer_each_master(void **state)
+{
+    node *s[3];
+    sentinel_addr a;
+
+    (void)state;
+    sentinels_know_cache(s);
     add_member("sessions"); /* no sentinel knows it: a null reply */
     run_for(3000);
     assert_int_equal(connections_to(S1), 2);
@@ -366,6 +373,48 @@ static void test_pipelined_polls_answer_each_master(void **state)
     assert_int_equal(sentinel_follow_get_state(W.m[2].f), SENTINEL_FOLLOW_RESOLVING);
     assert_int_equal(sentinel_follow_errcode(W.m[2].f), SENTINEL_ERR_UNKNOWN_MASTER);
     /* No answer went to the wrong follower: no failover was seen. */
+    assert_true(sentinel_follow_epoch(W.m[0].f) == 0);
+    assert_true(sentinel_follow_epoch(W.m[1].f) == 0);
+    assert_int_equal(W.m[0].transitions, 1);
+    assert_int_equal(W.m[1].transitions, 1);
+}
+
+/* A sentinel (or a proxy in between) that answers one query twice: with
+ * replies matched by order alone, every later reply on the shared link is
+ * shifted by one and the next master in line is handed the previous one's
+ * address (main: "cache" followed mymaster's 10.0.0.1:6379). Each poll on a
+ * shared link now starts with SENTINEL MASTER, whose reply names the
+ * master: a reply that is not its member's closes the link for every
+ * member, and each polls its next sentinel. Whichever reply is doubled
+ * (the name, the address, the next master's), no master is handed another
+ * master's address. */
+static void test_a_reply_sent_twice_reaches_no_other_master(void **state)
+{
+    node *s[3];
+    sentinel_addr a;
+
+    (void)state;
+    sentinels_know_cache(s);
+    run_for(3000);
+    for (int k = 1; k <= 4; k++) {
+        int opens = S1->opens + S2->opens + S3->opens;
+
+        for (int i = 0; i < 3; i++)
+            s[i]->dup_query = k; /* whichever sentinel is polled next */
+        run_for(3000);
+        assert_true(S1->dup_query + S2->dup_query + S3->dup_query < 3 * k); /* one did */
+        assert_int_equal(sentinel_follow_master(W.m[0].f, &a), 0);
+        assert_string_equal(a.host, "10.0.0.1");
+        assert_int_equal(a.port, 6379);
+        assert_int_equal(sentinel_follow_master(W.m[1].f, &a), 0);
+        assert_string_equal(a.host, "10.0.0.5");
+        assert_int_equal(a.port, 7000);
+        /* The shifted stream was caught: the link was closed and another
+         * opened (the doubled reply is never the last one on the link). */
+        assert_true(S1->opens + S2->opens + S3->opens > opens);
+        for (int i = 0; i < 3; i++)
+            s[i]->dup_query = 0;
+    }
     assert_true(sentinel_follow_epoch(W.m[0].f) == 0);
     assert_true(sentinel_follow_epoch(W.m[1].f) == 0);
     assert_int_equal(W.m[0].transitions, 1);
@@ -421,8 +470,11 @@ static void test_frozen_sentinel_fails_the_polls_of_every_master(void **state)
  * the others' replies still reach them in order. */
 static void test_follower_freed_with_a_poll_pending(void **state)
 {
-    static const char answers[] = "*2\r\n$8\r\n10.0.0.1\r\n$4\r\n6379\r\n"  /* mymaster */
-                                  "*2\r\n$8\r\n10.0.0.2\r\n$4\r\n6380\r\n"; /* cache */
+    /* Each poll on a shared link: SENTINEL MASTER (names the master), then
+     * get-master-addr-by-name. */
+    static const char answers[] =
+        "*2\r\n$4\r\nname\r\n$8\r\nmymaster\r\n*2\r\n$8\r\n10.0.0.1\r\n$4\r\n6379\r\n"
+        "*2\r\n$4\r\nname\r\n$5\r\ncache\r\n*2\r\n$8\r\n10.0.0.2\r\n$4\r\n6380\r\n";
     sentinel_addr a;
     int polls_s1, poller = -1;
 
@@ -566,6 +618,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_polling_link_per_sentinel_for_all_masters, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pipelined_polls_answer_each_master, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_reply_sent_twice_reaches_no_other_master, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_sentinel_dying_mid_poll_moves_every_master_on, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_frozen_sentinel_fails_the_polls_of_every_master,

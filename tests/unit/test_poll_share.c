@@ -25,30 +25,37 @@
 
 typedef struct member {
     int replies, errors, lost, auth_refused;
+    int not_mine;  /* its next reply is "not one to what I asked" (-2) */
+    char why[128]; /* what its last lost callback said */
 } member;
 
 static member M[NBIG];
 static sn_config cfg;
 static sn_pollshare *ps;
 
-static int on_reply(void *m, redisReply *r, const sn_hostport *from, int64_t now)
+static int on_reply(void *m, redisReply *r, const sn_hostport *from, sn_err *e, int64_t now)
 {
     member *mb = m;
 
     (void)from;
     (void)now;
+    if (mb->not_mine) {
+        mb->not_mine = 0;
+        return sn_err_set(e, SENTINEL_ERR_PROTOCOL, "not my master's reply") - 1;
+    }
     mb->replies++;
     mb->errors += r->type == REDIS_REPLY_ERROR;
     return 0;
 }
 
-static void on_lost(void *m, int auth_refused, int64_t now)
+static void on_lost(void *m, int auth_refused, const char *why, int64_t now)
 {
     member *mb = m;
 
     (void)now;
     mb->lost++;
     mb->auth_refused += auth_refused;
+    snprintf(mb->why, sizeof(mb->why), "%s", why ? why : "");
 }
 
 static int query(member *m)
@@ -209,6 +216,73 @@ static void test_a_reply_nobody_asked_for_closes_the_link(void **state)
     assert_int_equal(M[0].lost, 0); /* it was waiting for nothing */
 }
 
+/* Replies that arrive together with the sentinel's close (one read gets
+ * both) are answers: each is handed to its member before the members still
+ * waiting are told the link failed. main dropped them and told all three
+ * "lost". */
+static void test_replies_read_with_the_close_are_handed_out(void **state)
+{
+    (void)state;
+    S1->silent = 1;
+    assert_int_equal(query(&M[0]), 0);
+    assert_int_equal(query(&M[1]), 0);
+    assert_int_equal(query(&M[2]), 0);
+    sn_pollshare_step(ps, fake_now);
+    sentinel_sends("*2\r\n$8\r\n10.0.0.1\r\n$4\r\n6379\r\n"
+                   "*2\r\n$8\r\n10.0.0.1\r\n$4\r\n6379\r\n");
+    conns[link_slot()].closed = 1;
+    sn_pollshare_step(ps, fake_now);
+    assert_int_equal(sn_pollshare_open_links(ps), 0);
+    assert_int_equal(M[0].replies, 1);
+    assert_int_equal(M[1].replies, 1);
+    assert_int_equal(M[0].lost + M[1].lost, 0);
+    assert_int_equal(M[2].replies, 0);
+    assert_int_equal(M[2].lost, 1);
+    assert_non_null(strstr(M[2].why, "closed"));
+}
+
+/* The same when every query was answered before the close: nobody is told
+ * the link failed, and it reopens at once (an idle close). */
+static void test_all_answered_then_closed_is_an_idle_close(void **state)
+{
+    (void)state;
+    S1->silent = 1;
+    assert_int_equal(query(&M[0]), 0);
+    sn_pollshare_step(ps, fake_now);
+    sentinel_sends("*2\r\n$8\r\n10.0.0.1\r\n$4\r\n6379\r\n");
+    conns[link_slot()].closed = 1;
+    sn_pollshare_step(ps, fake_now);
+    assert_int_equal(M[0].replies, 1);
+    assert_int_equal(M[0].lost, 0);
+    S1->silent = 0;
+    assert_int_equal(query(&M[1]), 0);
+}
+
+/* A member says a reply is not its own (watch.c: another master's name, or
+ * a reply of another shape): every later reply on the link would be a
+ * stranger's too, so the link closes for every member, that one included,
+ * each told once with the reason. */
+static void test_a_reply_that_is_not_its_members_closes_the_link(void **state)
+{
+    (void)state;
+    S1->silent = 1;
+    assert_int_equal(query(&M[0]), 0); /* M[0] has no other reply to wait for */
+    assert_int_equal(query(&M[1]), 0);
+    assert_int_equal(query(&M[2]), 0);
+    assert_int_equal(query(&M[1]), 0);
+    sn_pollshare_step(ps, fake_now);
+    M[0].not_mine = 1;
+    sentinel_sends("*2\r\n$8\r\n10.0.0.1\r\n$4\r\n6379\r\n"
+                   "*2\r\n$8\r\n10.0.0.1\r\n$4\r\n6379\r\n");
+    sn_pollshare_step(ps, fake_now);
+    assert_int_equal(sn_pollshare_open_links(ps), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(M[i].replies, 0);
+        assert_int_equal(M[i].lost, 1);
+        assert_string_equal(M[i].why, "not my master's reply");
+    }
+}
+
 /* An error reply (-BUSY) answers its own query only: the next member on
  * the link gets its own answer. */
 static void test_an_error_reply_goes_to_the_member_that_asked(void **state)
@@ -305,6 +379,12 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_an_error_reply_goes_to_the_member_that_asked, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_replies_read_with_the_close_are_handed_out, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_all_answered_then_closed_is_an_idle_close, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_reply_that_is_not_its_members_closes_the_link,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_partial_reply_then_close_fails_every_waiter_once,
                                         setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_silent_sentinel_is_dropped_at_the_deadline, setup,

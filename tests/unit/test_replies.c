@@ -279,6 +279,60 @@ static void test_reply_is_auth_error(void **state)
  * ROLE
  * ------------------------------------------------------------------------ */
 
+/* SENTINEL MASTER, the tag of a shared poll: it answers for the master
+ * asked about only when its name field says so. */
+static void test_master_named_accepts_its_own_name_only(void **state)
+{
+    static const char head[] = "*8\r\n$4\r\nname\r\n";
+    static const char tail[] = "$2\r\nip\r\n$8\r\n10.0.0.1\r\n$4\r\nport\r\n$4\r\n6379\r\n"
+                               "$5\r\nflags\r\n$6\r\nmaster\r\n";
+    char buf[256];
+    redisReply *r;
+    sn_err e;
+
+    (void)state;
+    snprintf(buf, sizeof(buf), "%s$8\r\nmymaster\r\n%s", head, tail);
+    r = parse_bytes(buf, strlen(buf));
+    sn_err_clear(&e);
+    assert_int_equal(sn_parse_master_named(r, "mymaster", &e), 0);
+    assert_int_equal(e.code, SENTINEL_OK);
+    /* Another master's reply (a stream out of step), or a name that only
+     * starts the same, or differs in case (Sentinel's names are exact). */
+    assert_int_equal(sn_parse_master_named(r, "cache", &e), -1);
+    assert_int_equal(e.code, SENTINEL_ERR_PROTOCOL);
+    assert_non_null(strstr(e.msg, "names master 'mymaster'"));
+    assert_int_equal(sn_parse_master_named(r, "mymaste", &e), -1);
+    assert_int_equal(sn_parse_master_named(r, "mymaster2", &e), -1);
+    assert_int_equal(sn_parse_master_named(r, "MyMaster", &e), -1);
+    freeReplyObject(r);
+}
+
+static void test_master_named_other_shapes(void **state)
+{
+    static const char *const bad[] = {
+        "*2\r\n$8\r\n10.0.0.1\r\n$4\r\n6379\r\n", /* get-master-addr's: odd place */
+        "*3\r\n$4\r\nname\r\n$8\r\nmymaster\r\n$2\r\nip\r\n", /* odd length */
+        "*2\r\n$2\r\nip\r\n$8\r\n10.0.0.1\r\n", /* no name */
+        "*2\r\n$4\r\nname\r\n:1\r\n",            /* a name that is no string */
+        "*1\r\n*0\r\n", "*0\r\n", "$-1\r\n", "+OK\r\n", ":3\r\n",
+    };
+    redisReply *r;
+    sn_err e;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r = parse_bytes(bad[i], strlen(bad[i]));
+        assert_int_equal(sn_parse_master_named(r, "mymaster", &e), -1);
+        assert_int_equal(e.code, SENTINEL_ERR_PROTOCOL);
+        freeReplyObject(r);
+    }
+    assert_int_equal(sn_parse_master_named(NULL, "mymaster", &e), -1);
+    /* An error names nobody: an unknown master, or an ACL refusing it. */
+    r = PARSE("-ERR No such master with that name\r\n");
+    assert_int_equal(sn_parse_master_named(r, "mymaster", &e), 1);
+    freeReplyObject(r);
+}
+
 static void test_role_master_with_replicas(void **state)
 {
     (void)state;
@@ -805,6 +859,8 @@ int main(void)
         cmocka_unit_test(test_master_addr_other_error_is_protocol),
         cmocka_unit_test(test_master_addr_no_reply_is_protocol),
         cmocka_unit_test(test_reply_is_auth_error),
+        cmocka_unit_test(test_master_named_accepts_its_own_name_only),
+        cmocka_unit_test(test_master_named_other_shapes),
         cmocka_unit_test(test_role_master_with_replicas),
         cmocka_unit_test(test_role_master_without_replicas),
         cmocka_unit_test(test_role_replica),

@@ -254,6 +254,60 @@ static void test_garbage_from_a_sentinel_drops_its_link(void **state)
     assert_int_equal(subscribed_links(w, 2), 2);
 }
 
+/* The lone poller's connection to n (not its subscription), or -1. */
+static int poller_slot(const node *n)
+{
+    for (int i = 0; i < MAX_CONNS; i++)
+        if (conns[i].used && conns[i].n == n && !conns[i].subscribed && !conns[i].closed)
+            return i;
+    return -1;
+}
+
+static void poller_receives(const node *n, const char *resp)
+{
+    int i = poller_slot(n);
+
+    assert_true(i >= 0);
+    memcpy(conns[i].out + conns[i].outlen, resp, strlen(resp));
+    conns[i].outlen += strlen(resp);
+}
+
+/* A poll's answer and the sentinel's close come in one read: the answer is
+ * taken (here: the master moved), then the link fails. main dropped the
+ * answer with the link. */
+static void test_a_poll_answer_read_with_the_close_is_taken(void **state)
+{
+    sentinel_watch_t *w = *state = new_watch("10.0.1.1:26379");
+
+    run_for(w, 50);
+    S1->silent = 1;
+    run_for(w, 1000); /* the next poll is on the wire, unanswered */
+    poller_receives(S1, "*2\r\n$8\r\n10.0.0.2\r\n$4\r\n6380\r\n");
+    conns[poller_slot(S1)].closed = 1;
+    assert_int_equal(sentinel_watch_process(w), 0);
+    assert_int_equal(count(SENTINEL_EVENT_SWITCHED), 1);
+    assert_string_equal(H.addr[H.n - 1], "10.0.0.2:6380");
+}
+
+/* A reply the lone poller did not ask for (a sentinel answering twice) is
+ * not taken as an answer: the link is dropped. main took it (here: a master
+ * change nobody polled for). */
+static void test_a_reply_the_poller_did_not_ask_for_drops_it(void **state)
+{
+    sentinel_watch_t *w = *state = new_watch("10.0.1.1:26379");
+    int opens;
+
+    run_for(w, 50);
+    opens = S1->opens;
+    poller_receives(S1, "*2\r\n$8\r\n10.0.0.2\r\n$4\r\n6380\r\n");
+    assert_int_equal(sentinel_watch_process(w), 0);
+    assert_int_equal(count(SENTINEL_EVENT_SWITCHED), 0);
+    assert_int_equal(poller_slot(S1), -1);
+    run_for(w, 2000); /* it polls again, on a new link */
+    assert_true(S1->opens > opens);
+    assert_int_equal(count(SENTINEL_EVENT_SWITCHED), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -266,6 +320,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_discovered_sentinels_are_subscribed, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_garbage_from_a_sentinel_drops_its_link, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_poll_answer_read_with_the_close_is_taken, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_reply_the_poller_did_not_ask_for_drops_it, setup,
                                         teardown),
     };
 
