@@ -312,7 +312,10 @@ SENTINEL_EXPORT int sentinel_follow_get_stats(const sentinel_follow_t *f,
  * events are lost) go over the group's polling links, at most one per
  * sentinel: each follower still polls for its own master on its own
  * schedule, its queries pipelined with the others' on the link to the
- * sentinel it polls; when that link fails (the sentinel died, froze or
+ * sentinel it polls (SENTINEL MASTER <name>, whose reply names the master,
+ * then get-master-addr-by-name: a reply that is not the follower's own, as
+ * from a sentinel answering twice, closes the link for all; the sentinel
+ * user needs +sentinel|master); when that link fails (the sentinel died, froze or
  * refused AUTH) every follower waiting on it moves on to its next
  * sentinel, as with a link of its own. The group's sentinel credentials,
  * timeouts and TLS settings apply to the shared links. Each follower keeps
