@@ -146,6 +146,11 @@ static void answer(conn *c, redisReply *cmd)
         int second = n->name2 && strcmp(cmd->element[2]->str, n->name2) == 0;
         int addr = strcasecmp(cmd->element[1]->str, "MASTER") != 0;
 
+        if (!addr && n->deny_master_cmd) {
+            out_add(c, "-NOPERM this user has no permissions to run the 'sentinel|master' "
+                       "command\r\n");
+            return;
+        }
         if (strcmp(cmd->element[2]->str, "mymaster") != 0 && !second) {
             out_add(c, addr ? "$-1\r\n" : "-ERR No such master with that name\r\n");
             return;

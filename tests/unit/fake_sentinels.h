@@ -39,6 +39,7 @@ typedef struct node {
     int master2_port;
     int dup_query; /* sentinel: answers the dup_query-th SENTINEL command from
                       now twice, as a buggy sentinel or proxy would (0: never) */
+    int deny_master_cmd; /* sentinel: SENTINEL MASTER is refused (-NOPERM) */
 } node;
 
 typedef struct conn {

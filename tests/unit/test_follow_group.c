@@ -421,6 +421,32 @@ static void test_a_reply_sent_twice_reaches_no_other_master(void **state)
     assert_int_equal(W.m[1].transitions, 1);
 }
 
+/* A sentinel ACL user without +sentinel|master: the name check cannot be
+ * made, the polls still answer each master (the replies' order is then
+ * checked by their shapes only), and a doubled reply is still caught. */
+static void test_polls_work_when_sentinel_master_is_refused(void **state)
+{
+    node *s[3];
+    sentinel_addr a;
+
+    (void)state;
+    sentinels_know_cache(s);
+    for (int i = 0; i < 3; i++)
+        s[i]->deny_master_cmd = 1;
+    run_for(3000);
+    assert_int_equal(sentinel_follow_master(W.m[1].f, &a), 0);
+    assert_string_equal(a.host, "10.0.0.5");
+    for (int i = 0; i < 3; i++)
+        s[i]->dup_query = 2; /* mymaster's address, once more */
+    run_for(3000);
+    assert_int_equal(sentinel_follow_master(W.m[0].f, &a), 0);
+    assert_string_equal(a.host, "10.0.0.1");
+    assert_int_equal(sentinel_follow_master(W.m[1].f, &a), 0);
+    assert_string_equal(a.host, "10.0.0.5");
+    assert_int_equal(W.m[0].transitions, 1);
+    assert_int_equal(W.m[1].transitions, 1);
+}
+
 /* The sentinel dies with every master's poll on the wire: the shared link
  * closes for all of them, each moves on to the next sentinel (as a lone
  * follower's poller does) and keeps following its master. */
@@ -619,6 +645,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_pipelined_polls_answer_each_master, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_reply_sent_twice_reaches_no_other_master, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_polls_work_when_sentinel_master_is_refused, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_sentinel_dying_mid_poll_moves_every_master_on, setup,
                                         teardown),
