@@ -231,7 +231,8 @@ static int link_reply(sn_pollshare *ps, ps_link *l, redisReply *r, sn_err *e, vo
         return -2;
     }
     if (l->nwait == 0) /* nobody asked: the stream is out of step */
-        return sn_err_set(e, SENTINEL_ERR_PROTOCOL, "a reply nobody asked for (replies out of step)");
+        return sn_err_set(e, SENTINEL_ERR_PROTOCOL,
+                          "a reply nobody asked for (replies out of step)");
     m = l->wait[0].member;
     memmove(&l->wait[0], &l->wait[1], (l->nwait - 1) * sizeof(*l->wait));
     l->nwait--;
