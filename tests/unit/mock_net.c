@@ -14,6 +14,7 @@ static struct mock_conn {
     size_t len, off;
 } mock_conn[MOCK_HANDLES];
 int mock_opens;
+int mock_auths;
 int mock_fail_open;
 int mock_refused_port;
 char mock_master_host[64];
@@ -23,6 +24,7 @@ void mock_net_reset(void)
 {
     memset(mock_conn, 0, sizeof(mock_conn));
     mock_opens = 0;
+    mock_auths = 0;
     mock_fail_open = 0;
     mock_refused_port = 0;
     snprintf(mock_master_host, sizeof(mock_master_host), "127.0.0.1");
@@ -75,6 +77,7 @@ static ssize_t mock_send(int h, const void *buf, size_t len, int64_t deadline_ms
     } else if (memmem(buf, len, "ROLE", 4) != NULL) {
         mock_queue(h, "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n");
     } else if (len >= 14 && memcmp(buf, "*", 1) == 0 && memmem(buf, 14, "AUTH", 4) != NULL) {
+        mock_auths++;
         mock_queue(h, "+OK\r\n");
     } else {
         mock_queue(h, "-ERR mock does not know this command\r\n");

@@ -11,6 +11,7 @@
 #include "internal.h"
 
 extern int mock_opens;          /* connections opened */
+extern int mock_auths;          /* AUTH commands answered */
 extern int mock_fail_open;      /* every connection refused (MASTER_UNREACHABLE) */
 extern int mock_refused_port;   /* connections to this port refused (NO_SENTINEL_REACHABLE) */
 extern char mock_master_host[64];

@@ -123,6 +123,7 @@ static void test_resolution_with_passwords_frees_no_secret(void **state)
     assert_int_equal(sentinel_resolve(s, SENTINEL_RESOLVE_NO_CACHE, &a), SENTINEL_OK);
     assert_int_equal(a.port, 6380);
     assert_true(mock_opens >= 2); /* the sentinel and the master were asked */
+    assert_true(mock_auths >= 2); /* with AUTH: the passwords went over the links */
     /* Changing the credentials frees the old ones. */
     assert_int_equal(sentinel_set_data_auth(s, NULL, DATA_PASSWORD "-2"), SENTINEL_OK);
     sentinel_free(s);
