@@ -19,6 +19,7 @@ REF=${1:-HEAD}
 SRC=/tmp/sn-mut-$(git -C "$ROOT" rev-parse --short "$REF") || exit 2
 B=$SRC/build
 TESTS=(unit_test_resolve unit_test_master_conn unit_test_replies unit_test_follow unit_test_watch unit_test_shared_cache
+       unit_test_secrets_wiped unit_test_flight_key
        it_test_bad_sentinels it_test_resolve proxy_mux_internals)
 # The build target of a ctest test (the same name but for the proxy's).
 targets() { local t; for t in "$@"; do [ "$t" = proxy_mux_internals ] && t=proxy_test_mux_internals; echo "$t"; done; }
@@ -108,6 +109,14 @@ mutate "failover epoch moves when the master changes unannounced" libsentinel/sr
         f->epoch++;" "    if (changed && f->have_master && !f->counted) {" unit_test_follow
 mutate "write pause while a failover is under way" libsentinel/src/follow.c \
     "f->state == SENTINEL_FOLLOW_FOLLOWING && f->epoch == epoch" "f->epoch == epoch" unit_test_follow
+mutate "formatted commands (AUTH) wiped before they are freed" libsentinel/src/link.c \
+    "    explicit_bzero(cmd, (size_t)len);
+    free(cmd);" "    (void)len;
+    free(cmd);" unit_test_secrets_wiped
+mutate "single-flight key without memory: no sharing, not a shorter key" libsentinel/src/handle.c \
+    "        free(s->flight_key);
+        s->flight_key = NULL;
+        return;" "        return;" unit_test_flight_key
 mutate "sentinel-proxy pauses writes when its follower pauses" libsentinel/src/proxy/master.c \
     "            set_state(p, PX_MASTER_PAUSED, t->reason ? t->reason : \"failover\");
 " "" proxy_mux_internals

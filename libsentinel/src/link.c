@@ -471,6 +471,14 @@ static redisReply *read_reply(sn_link *l, int64_t deadline_ms, sn_err *e)
     }
 }
 
+/* A formatted command may be an AUTH: wipe it before it goes back to the
+ * allocator, so no password lingers in freed heap. */
+static void cmd_free(char *cmd, int len)
+{
+    explicit_bzero(cmd, (size_t)len);
+    free(cmd);
+}
+
 redisReply *sn_link_command(sn_link *l, int64_t deadline_ms, sn_err *e, int argc,
                             const char **argv)
 {
@@ -488,10 +496,10 @@ redisReply *sn_link_command(sn_link *l, int64_t deadline_ms, sn_err *e, int argc
         return NULL;
     }
     if (send_all(l, cmd, (size_t)len, dl, e) == -1) {
-        free(cmd);
+        cmd_free(cmd, len);
         return NULL;
     }
-    free(cmd);
+    cmd_free(cmd, len);
     if ((r = read_reply(l, dl, e)) == NULL)
         sn_link_close(l); /* a half-read stream cannot be reused */
     return r;
@@ -636,7 +644,7 @@ int sn_nblink_queue(sn_nblink *l, int argc, const char **argv, sn_err *e)
     if ((len = redisFormatCommandArgv(&cmd, argc, argv, NULL)) < 0)
         return sn_err_set(e, SENTINEL_ERR_NO_MEMORY, "out of memory formatting command");
     if (l->outlen + (size_t)len > SN_NBLINK_OUT_MAX) {
-        free(cmd);
+        cmd_free(cmd, len);
         return sn_err_set(e, SENTINEL_ERR_PROTOCOL, "output queue full (peer not reading)");
     }
     if (l->outlen + (size_t)len > l->outcap) {
@@ -645,16 +653,23 @@ int sn_nblink_queue(sn_nblink *l, int argc, const char **argv, sn_err *e)
 
         while (cap < l->outlen + (size_t)len)
             cap *= 2;
-        if ((out = realloc(l->out, cap)) == NULL) {
-            free(cmd);
+        /* Not realloc(): the old queue may hold a queued AUTH, and a moving
+         * realloc() would free it unwiped. */
+        if ((out = malloc(cap)) == NULL) {
+            cmd_free(cmd, len);
             return sn_err_set(e, SENTINEL_ERR_NO_MEMORY, "out of memory");
+        }
+        if (l->out != NULL) {
+            memcpy(out, l->out, l->outlen);
+            explicit_bzero(l->out, l->outcap);
+            free(l->out);
         }
         l->out = out;
         l->outcap = cap;
     }
     memcpy(l->out + l->outlen, cmd, (size_t)len);
     l->outlen += (size_t)len;
-    free(cmd);
+    cmd_free(cmd, len);
     return 0;
 }
 

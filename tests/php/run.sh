@@ -51,6 +51,13 @@ if sh "$here/key/run.sh"; then
 else
     failed=$((failed + 1))
 fi
+# Remembered settings leave no password in freed memory (no topology).
+echo "== tests/php/secrets/run.sh"
+if SN_EXT_SO="$so" sh "$here/secrets/run.sh"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+fi
 # Steady state: no system call per resolve() (the readiness thread).
 echo "== tests/php/steady/syscalls.sh"
 if SN_EXT_SO="$so" sh "$here/steady/syscalls.sh"; then

@@ -7,6 +7,8 @@
 # bounded.
 
 set -u
+# shellcheck source=started.sh
+. "$(dirname "${BASH_SOURCE[0]}")/started.sh"
 
 : "${PROXY_BIN:?PROXY_BIN must point to sentinel-proxy}"
 : "${PROXY_CLIENT:?PROXY_CLIENT must point to proxy-client}"
@@ -58,7 +60,7 @@ ctl() {
 # start_proxy NAME [extra args]: sets NAME_PID, NAME_PORT, NAME_ADMIN and
 # NAME_LOG. Waits (bounded) for the proxy to say it is ready.
 start_proxy() {
-    local name=$1 log i line port admin pid
+    local name=$1 log i line pid
     shift
     log=$WORK/$name.log
     "$PROXY_BIN" --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
@@ -77,12 +79,7 @@ start_proxy() {
         sleep 0.05
     done
     grep -q "ready: master" "$log" || fail "proxy $name did not start"
-    port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\)$/\1/p' "$log" | head -n1)
-    admin=$(sed -n 's/.*admin endpoint on [0-9.]*:\([0-9]*\)$/\1/p' "$log" | head -n1)
-    printf -v "${name}_PID" '%s' "$pid"
-    printf -v "${name}_PORT" '%s' "$port"
-    printf -v "${name}_ADMIN" '%s' "$admin"
-    printf -v "${name}_LOG" '%s' "$log"
+    proxy_started "$name" "$pid" "$log"
 }
 
 stop_proxy() { # pid: SIGTERM, then wait (bounded); returns its status

@@ -2,6 +2,8 @@
 # by test_proxy_tls.sh and test_proxy_tls_conn.sh, which set PROXY): the
 # sentinels and client certificate flags, the case counters, starting and
 # stopping a proxy, its metrics.
+# shellcheck source=../proxy/started.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../proxy/started.sh"
 SENTS="127.0.0.1:$P_S1,127.0.0.1:$P_S2"
 MTLS=(--tls --cacert "$DIR/ca.crt" --cert "$DIR/client.crt" --key "$DIR/client.key")
 
@@ -22,7 +24,7 @@ expect() { # name got pattern [log]
 # NAME_LOG; the proxy's own TLS flags are in ARGS. Fails the case (returns
 # 1) when it does not start.
 start_proxy() {
-    local name=$1 log="$DIR/proxy-$1.log" pid port admin
+    local name=$1 log="$DIR/proxy-$1.log" pid port
     shift
     # Generous timeouts: a sanitizer build on a busy machine may need them for a
     # handshake (a case that wants a short one passes its own; flags win).
@@ -36,12 +38,9 @@ start_proxy() {
         kill -0 "$pid" 2>/dev/null || break
         sleep 0.05
     done
-    port=$(sed -n 's/.*listening on [0-9.]*:\([0-9]*\)$/\1/p' "$log" | head -n1)
-    admin=$(sed -n 's/.*admin endpoint on [0-9.]*:\([0-9]*\)$/\1/p' "$log" | head -n1)
-    printf -v "${name}_PID" '%s' "$pid"
-    printf -v "${name}_PORT" '%s' "$port"
-    printf -v "${name}_ADMIN" '%s' "$admin"
-    printf -v "${name}_LOG" '%s' "$log"
+    proxy_started "$name" "$pid" "$log"
+    port=${name}_PORT
+    port=${!port}
     [ -n "$port" ] || { bad "proxy $name did not start" "$log"; return 1; }
 }
 # stop_proxy PID: SIGTERM; the proxy must exit 0 (a sanitizer report, a

@@ -29,18 +29,7 @@
 #include <string.h>
 
 #include "sentinel/hiredis.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        if (!(cond)) {                                     \
-            failures++;                                    \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);    \
-            printf(__VA_ARGS__);                           \
-            printf("\n");                                  \
-        }                                                  \
-    } while (0)
+#include "tls_check.h"
 
 static int tls_role(sentinel_t *s, int role, const char *ca, const char *cert, const char *key)
 {

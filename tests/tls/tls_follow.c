@@ -22,18 +22,7 @@
 
 #include "sentinel/follow.h"
 #include "sentinel/sentinel.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                   \
-    do {                                                   \
-        if (!(cond)) {                                     \
-            failures++;                                    \
-            printf("FAIL %s:%d: ", __FILE__, __LINE__);    \
-            printf(__VA_ARGS__);                           \
-            printf("\n");                                  \
-        }                                                  \
-    } while (0)
+#include "tls_check.h"
 
 static int64_t now_ms(void)
 {

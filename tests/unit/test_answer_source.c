@@ -8,9 +8,9 @@
  * flight (SENTINEL_SOURCE_JOINED) needs threads and held replies:
  * tests/unit/test_resolve.c checks it with its single-flight test.
  *
- * The network is a script: one sentinel (port 26379) naming one master
- * (port 6380) that answers ROLE master; `sentinel_down` refuses the
- * sentinel's connections. It counts connections so a test can tell a
+ * The network is mock_net.c's script: one sentinel (port 26379) naming one
+ * master (port 6380) that answers ROLE master; mock_refused_port refuses
+ * the sentinel's connections. It counts connections so a test can tell a
  * cached answer from an asked one independently of the source it checks.
  */
 #define _GNU_SOURCE /* memmem */
@@ -25,6 +25,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "mock_net.h"
 #include "sentinel/shared_cache.h"
 #include "shared_cache_internal.h"
 #include "scratch_dir.h"
@@ -32,83 +33,14 @@
 #define SENTINEL_PORT 26379
 #define MASTER_PORT 6380
 
-static struct script_conn {
-    int used;
-    char reply[256];
-    size_t len, off;
-} script[4];
-static int connects;      /* connections opened, sentinels and master */
-static int sentinel_down; /* the sentinel refuses connections */
-
-static int script_open(const char *host, int port, int64_t deadline_ms, sn_err *e)
-{
-    (void)host;
-    (void)deadline_ms;
-    if (port == SENTINEL_PORT && sentinel_down)
-        return sn_err_set(e, SENTINEL_ERR_NO_SENTINEL_REACHABLE, "script: refused");
-    connects++;
-    for (int h = 0; h < 4; h++)
-        if (!script[h].used) {
-            memset(&script[h], 0, sizeof(script[h]));
-            script[h].used = 1;
-            return h;
-        }
-    return sn_err_set(e, SENTINEL_ERR_SYSTEM, "script: out of handles");
-}
-
-/* One command in, its scripted answer queued. */
-static ssize_t script_send(int h, const void *buf, size_t len, int64_t deadline_ms, sn_err *e)
-{
-    struct script_conn *c = &script[h];
-    const char *answer = "-ERR not scripted\r\n";
-
-    (void)deadline_ms;
-    (void)e;
-    if (memmem(buf, len, "get-master-addr-by-name", 23) != NULL)
-        answer = "*2\r\n$9\r\n127.0.0.1\r\n$4\r\n6380\r\n";
-    else if (memmem(buf, len, "sentinels", 9) != NULL)
-        answer = "*0\r\n";
-    else if (memmem(buf, len, "ROLE", 4) != NULL)
-        answer = "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n";
-    c->len += (size_t)snprintf(c->reply + c->len, sizeof(c->reply) - c->len, "%s", answer);
-    return (ssize_t)len;
-}
-
-static ssize_t script_recv(int h, void *buf, size_t cap, int64_t deadline_ms, sn_err *e)
-{
-    struct script_conn *c = &script[h];
-    size_t n = c->len - c->off < cap ? c->len - c->off : cap;
-
-    (void)deadline_ms;
-    if (n == 0)
-        return sn_err_set(e, SENTINEL_ERR_TIMEOUT, "script: nothing to read");
-    memcpy(buf, c->reply + c->off, n);
-    c->off += n;
-    return (ssize_t)n;
-}
-
-static void script_close(int h)
-{
-    script[h].used = 0;
-}
-
-static const sn_transport script_transport = {
-    .open = script_open,
-    .send = script_send,
-    .recv = script_recv,
-    .close = script_close,
-};
-
 static int setup(void **state)
 {
     fixture *f = scratch_new("sn-source-test");
 
     if (f == NULL)
         return -1;
-    memset(script, 0, sizeof(script));
-    connects = 0;
-    sentinel_down = 0;
-    sn_transport_set(&script_transport);
+    mock_net_reset();
+    sn_transport_set(&mock_transport);
     *state = f;
     return 0;
 }
@@ -175,11 +107,11 @@ static void test_sentinels_then_own_cache(void **state)
     (void)state;
     assert_int_equal(sentinel_last_source(s), SENTINEL_SOURCE_NONE); /* nothing asked yet */
     assert_int_equal(resolved_from(s, 0), SENTINEL_SOURCE_SENTINEL);
-    assert_int_equal(connects, 2); /* the sentinel, then ROLE on the master */
+    assert_int_equal(mock_opens, 2); /* the sentinel, then ROLE on the master */
     assert_int_equal(resolved_from(s, 0), SENTINEL_SOURCE_CACHE);
-    assert_int_equal(connects, 2);
+    assert_int_equal(mock_opens, 2);
     assert_int_equal(resolved_from(s, SENTINEL_RESOLVE_NO_CACHE), SENTINEL_SOURCE_SENTINEL);
-    assert_int_equal(connects, 4);
+    assert_int_equal(mock_opens, 4);
     sentinel_free(s);
 }
 
@@ -190,7 +122,7 @@ static void test_failed_resolution_has_no_source(void **state)
 
     (void)state;
     assert_int_equal(resolved_from(s, 0), SENTINEL_SOURCE_SENTINEL);
-    sentinel_down = 1;
+    mock_refused_port = SENTINEL_PORT;
     /* Without verification there is no last known master to fall back on. */
     assert_int_equal(sentinel_set_verify(s, 0), SENTINEL_OK);
     assert_int_equal(sentinel_resolve(s, SENTINEL_RESOLVE_NO_CACHE, &a),
@@ -207,7 +139,7 @@ static void test_last_known_master_when_sentinels_are_silent(void **state)
 
     (void)state;
     assert_int_equal(resolved_from(s, 0), SENTINEL_SOURCE_SENTINEL);
-    sentinel_down = 1;
+    mock_refused_port = SENTINEL_PORT;
     assert_int_equal(resolved_from(s, SENTINEL_RESOLVE_NO_CACHE), SENTINEL_SOURCE_LAST_KNOWN);
     sentinel_free(s);
 }
@@ -222,10 +154,10 @@ static void test_shared_cache_entry(void **state)
     assert_non_null(shm);
     /* Empty file: s asks the sentinels and publishes; t reads the file. */
     assert_int_equal(shared_from(s, shm, &a), SENTINEL_SOURCE_SENTINEL);
-    assert_int_equal(connects, 2);
+    assert_int_equal(mock_opens, 2);
     assert_int_equal(shared_from(t, shm, &a), SENTINEL_SOURCE_SHARED_CACHE);
     assert_int_equal(a.port, MASTER_PORT);
-    assert_int_equal(connects, 2);
+    assert_int_equal(mock_opens, 2);
     /* A host follower that beats: its entry is served the same way. */
     beat_ago(shm, 0);
     assert_int_equal(shared_from(t, shm, &a), SENTINEL_SOURCE_SHARED_CACHE);
@@ -249,11 +181,11 @@ static void test_stale_host_follower_answers_from_own_cache(void **state)
     assert_int_equal(resolved_from(s, 0), SENTINEL_SOURCE_SENTINEL); /* the handle's cache */
     beat_ago(shm, SENTINEL_SHM_HEARTBEAT_FRESH_MS + 1000);
     assert_int_equal(shared_from(s, shm, &a), SENTINEL_SOURCE_CACHE);
-    assert_int_equal(connects, 2); /* only the first resolution's */
+    assert_int_equal(mock_opens, 2); /* only the first resolution's */
     /* Its cache forgotten, the same call asks the sentinels. */
     sentinel_invalidate(s);
     assert_int_equal(shared_from(s, shm, &a), SENTINEL_SOURCE_SENTINEL);
-    assert_int_equal(connects, 4);
+    assert_int_equal(mock_opens, 4);
     sentinel_free(s);
     sentinel_shm_close(shm);
 }
