@@ -6,6 +6,7 @@
  * the key, never truncated or clamped.
  */
 #define _POSIX_C_SOURCE 200809L
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
@@ -357,7 +358,10 @@ static char *trim(char *s)
 
 int px_config_load(sentinel_proxy_config_t *c, const char *path, char *err, size_t errlen)
 {
-    char line[PX_LINE_MAX + 2], msg[512];
+    /* The file may hold passwords: it is read through a stdio buffer of
+     * our own (stdio's would go back to the allocator unwiped at fclose),
+     * and that buffer and the line are wiped when done. */
+    char iobuf[4096], line[PX_LINE_MAX + 2], msg[512];
     FILE *f;
     int lineno = 0, rc = -1;
 
@@ -365,6 +369,7 @@ int px_config_load(sentinel_proxy_config_t *c, const char *path, char *err, size
         return fail(err, errlen, "no configuration or path");
     if ((f = fopen(path, "r")) == NULL)
         return fail(err, errlen, "%s: %s", path, strerror(errno));
+    setvbuf(f, iobuf, _IOFBF, sizeof(iobuf));
     while (fgets(line, sizeof(line), f) != NULL) {
         char *key, *val;
         size_t n = strlen(line);
@@ -403,6 +408,9 @@ int px_config_load(sentinel_proxy_config_t *c, const char *path, char *err, size
     rc = 0;
 out:
     fclose(f);
+    explicit_bzero(iobuf, sizeof(iobuf));
+    explicit_bzero(line, sizeof(line));
+    explicit_bzero(msg, sizeof(msg));
     return rc;
 }
 
