@@ -177,7 +177,6 @@ throughput)
 failover)
     SCEN=$1
     TARGET=$2
-    OLD=$SENTINEL_TEST_MASTER_PORT
     MUX=()
     [ "$TARGET" = proxy-mux ] && MUX=(--mux)
     if [ "$TARGET" != haproxy ]; then
@@ -193,16 +192,12 @@ failover)
         --prefix "$SCEN-$TARGET" >"$BENCH_OUT/wl.out" 2>&1 &
     WL=$!
     sleep 3
-    # The fault step shared with the proxy tests and the soak (sync point,
-    # then the fault; the write loop excuses only what the sync point says).
+    # The failover step shared with the proxy tests and the soak (sync
+    # point, fault, switch; the write loop excuses only what the sync point
+    # says).
     . "$ROOT/tests/proxy/faults.sh"
-    inject_fault "$SCEN" "$BENCH_OUT/fault.ms"
-    if [ "$SCEN" = freeze ]; then
-        "$TOPOLOGY_BIN" ctl wait-switch "$OLD" 30000 >/dev/null
-        sleep 2
-        "$TOPOLOGY_BIN" ctl thaw-all
-    fi
-    "$TOPOLOGY_BIN" ctl wait-switch "$OLD" 30000 >/dev/null
+    failover_scenario "$SCEN" "$BENCH_OUT/fault.ms" 2 >/dev/null ||
+        echo "$SCEN $TARGET: fault or switch failed" >&2
     wait $WL
     echo "$SCEN $TARGET $(cat "$BENCH_OUT/wl.out")" >>"$BENCH_OUT/failover.txt"
     ;;

@@ -1,7 +1,9 @@
-# The fault step of every proxy failover harness: tests/proxy/test_failover.sh,
-# tests/soak/run.sh and benchmarks/proxy/run.sh source this file, so one
-# place knows how to break the master and which acknowledged writes that may
-# cost.
+# The failover step of every proxy failover harness: tests/proxy/test_failover.sh,
+# tests/soak/run.sh and benchmarks/proxy/run.sh source this file and run
+# their faults with failover_scenario, so one place knows how to break the
+# master, how each scenario recovers, and which acknowledged writes that may
+# cost. The harnesses differ only in what they drive through the proxy and
+# what they check afterwards.
 #
 # Redis replicates asynchronously: a master killed or frozen between
 # answering a client and feeding its replicas takes that write with it, and
@@ -51,4 +53,43 @@ inject_fault() {
         return 2
         ;;
     esac
+}
+
+# failover_scenario KIND OUT [HOLD_S]: one failover of the current master,
+# up to the sentinels naming a new one, whose port it prints. KIND:
+#   kill | freeze | manual   inject_fault KIND OUT (the sync point above);
+#                            a frozen master stays frozen until the
+#                            sentinels have switched, then HOLD_S seconds
+#                            more (default 1: it wakes as a stale master
+#                            while clients write), then thaws
+#   sentinel-loss            the first sentinel (the one clients prefer)
+#                            dies, and a second later another one fails
+#                            over (SENTINEL FAILOVER): OUT is removed
+# Returns non-zero when the fault failed or no switch came within 30 s (a
+# frozen master is thawed either way).
+failover_scenario() {
+    local kind=$1 out=$2 hold=${3:-1} old new
+    old=$("$TOPOLOGY_BIN" ctl master-port) || return 1
+    case $kind in
+    kill | freeze | manual)
+        inject_fault "$kind" "$out" || return 1
+        ;;
+    sentinel-loss)
+        rm -f "$out"
+        "$TOPOLOGY_BIN" ctl kill-sentinel 0 >/dev/null || return 1
+        sleep 1
+        "$TOPOLOGY_BIN" ctl failover >/dev/null || return 1
+        ;;
+    *)
+        return 2
+        ;;
+    esac
+    new=$("$TOPOLOGY_BIN" ctl wait-switch "$old" 30000)
+    local rc=$?
+    if [ "$kind" = freeze ]; then
+        [ $rc -ne 0 ] || sleep "$hold"
+        "$TOPOLOGY_BIN" ctl thaw-all >/dev/null || return 1
+    fi
+    [ $rc -eq 0 ] || return 1
+    echo "$new"
 }

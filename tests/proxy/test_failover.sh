@@ -29,24 +29,10 @@ WL=$!
 WLM=$!
 sleep 2
 
+NEW=$OLD
 case $SCENARIO in
-kill)
-    inject_fault kill "$FAULT" || fail "kill-master"
-    ;;
-freeze)
-    inject_fault freeze "$FAULT" || fail "freeze-master"
-    ctl wait-switch "$OLD" 30000 >/dev/null || fail "no switch while frozen"
-    sleep 1
-    ctl thaw-all || fail "thaw"
-    ;;
-manual)
-    inject_fault manual "$FAULT" || fail "SENTINEL FAILOVER"
-    ;;
-sentinel-loss)
-    # The sentinel the proxy prefers is the first of its list.
-    ctl kill-sentinel 0 || fail "kill-sentinel"
-    sleep 1
-    ctl failover || fail "SENTINEL FAILOVER"
+kill | freeze | manual | sentinel-loss)
+    NEW=$(failover_scenario "$SCENARIO" "$FAULT") || fail "$SCENARIO: fault or switch failed"
     ;;
 restart)
     # The proxy goes away and comes back on the same port while the
@@ -59,11 +45,6 @@ restart)
     fail "unknown scenario $SCENARIO"
     ;;
 esac
-
-NEW=$OLD
-if [ "$SCENARIO" != restart ]; then
-    NEW=$(ctl wait-switch "$OLD" 30000) || fail "sentinels did not switch"
-fi
 wait $WL
 RC=$?
 wait $WLM

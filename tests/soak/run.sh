@@ -16,7 +16,7 @@
 #   - no acknowledged write missing from the final master, per path. A write
 #     the broken master acknowledged after the sync point taken just before a
 #     kill/freeze (its replicas confirmed every earlier write with WAIT:
-#     tests/proxy/faults.sh, the fault step shared with the proxy tests)
+#     tests/proxy/faults.sh, the failover step shared with the proxy tests)
 #     until 5 ms after the fault command returned is excused and counted as
 #     "at crash": Redis replicates asynchronously, so a crashed master can
 #     take its last writes with it. Nothing is excused for a manual failover.
@@ -193,7 +193,7 @@ PIDS+=("$!")
 # ---- faults --------------------------------------------------------------------
 # faults file: "kind start_us end_us old_port new_port": for kill and freeze
 # start_us is the sync point (tests/proxy/faults.sh), for manual the moment
-# before the command.
+# before the command and end_us the moment the sentinels had switched.
 : >"$WORK/faults"
 export PROXY_CLIENT TOPOLOGY_BIN
 . "$ROOT/tests/proxy/faults.sh"
@@ -202,16 +202,15 @@ fault() { # kind: one fault and the recovery from it; 0 on success
     old=$(ctl master-port) || return 1
     idx=$(ctl master-index) || return 1
     t0=$("$FO_TOOL" now)
-    inject_fault "$kind" "$WORK/fault.last" 2>>"$WORK/faults.log" || return 1
+    # a frozen master stays frozen 3 s past the switch (failover_scenario)
+    new=$(failover_scenario "$kind" "$WORK/fault.last" 3 2>>"$WORK/faults.log") || return 1
     t1=$("$FO_TOOL" now)
     if [ -s "$WORK/fault.last" ]; then
         read -r _ _ _ t0 t1 <"$WORK/fault.last"
     fi
-    [ "$kind" = freeze ] && sleep 5
-    new=$(ctl wait-switch "$old" 30000) || { ctl thaw-all; return 1; }
     case $kind in
     kill) ctl restart-node "$idx" || return 1 ;;
-    freeze) ctl thaw-all && ctl demote-old-masters >/dev/null || return 1 ;;
+    freeze) ctl demote-old-masters >/dev/null || return 1 ;;
     esac
     echo "$kind $t0 $t1 $old $new" >>"$WORK/faults"
     ctl wait-synced 30000 || return 1
