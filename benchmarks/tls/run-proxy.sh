@@ -12,7 +12,9 @@
 # check over TLS), and redis-benchmark --tls straight to the master as the
 # reference. redis-benchmark -c 50 SET and GET without pipelining (the
 # target) and with -P 16; the median round is reported, with p99. Memory:
-# VmRSS of each proxy idle after start, and after the load.
+# VmRSS of each proxy idle after start, and after the load. CPU: user +
+# system time of each proxy process (all threads) per request, from
+# /proc/PID/stat around each redis-benchmark run: less noisy than rates.
 #
 # Needs redis-server, redis-sentinel, redis-benchmark (with --tls), haproxy.
 set -u
@@ -32,6 +34,10 @@ mkdir -p "$OUT"
 
 free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+HZ=$(getconf CLK_TCK)
+cpu_ticks() { # pid: user + system CPU ticks of the process (every thread); 0 without pid
+    if [ -n "$1" ]; then awk '{ print $14 + $15 }' "/proc/$1/stat"; else echo 0; fi
 }
 rss_kb() { # VmRSS, then RssAnon (private): the rest is clean, shared file pages
     awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } END { print r, a }' "/proc/$1/status"
@@ -99,11 +105,20 @@ for round in $(seq 1 "$ROUNDS"); do
             [ $t = proxy-own ] && args=(-p "$OWN_PORT")
             [ $t = haproxy ] && args=(-p "$HAPROXY_PORT")
             [ $t = direct ] && args=(-p "$P_M" "${MTLS[@]}")
-            nice -n 10 redis-benchmark -h 127.0.0.1 "${args[@]}" -c 50 -n $n -P $pipe \
-                -t set,get -r 100000 --csv 2>/dev/null |
-                awk -F, -v t=$t -v p=$pipe -v r=$round 'NR > 1 {
-                    gsub(/"/, ""); print r "," t "," p "," $1 "," $2 "," $7 }' \
-                    >>"$OUT/throughput.csv"
+            pid=
+            [ $t = proxy ] && pid=$MUX_PID
+            [ $t = proxy-own ] && pid=$OWN_PID
+            [ $t = haproxy ] && pid=$HAPROXY_PID
+            for test in set get; do
+                before=$(cpu_ticks "$pid")
+                csv=$(nice -n 10 redis-benchmark -h 127.0.0.1 "${args[@]}" -c 50 -n $n -P $pipe \
+                    -t $test -r 100000 --csv 2>/dev/null)
+                cpu=$(($(cpu_ticks "$pid") - before))
+                printf '%s\n' "$csv" |
+                    awk -F, -v t=$t -v p=$pipe -v r=$round -v n=$n -v cpu=$cpu -v hz="$HZ" 'NR > 1 {
+                        gsub(/"/, ""); print r "," t "," p "," $1 "," $2 "," $7 "," cpu * 1e6 / hz / n }' \
+                        >>"$OUT/throughput.csv"
+            done
         done
     done
 done
@@ -115,7 +130,7 @@ echo "haproxy_after $(rss_kb "$HAPROXY_PID")" >> "$OUT/rss.txt"
 
 # ---- report ------------------------------------------------------------------
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-value() { # target pipe test column (5 rps, 6 p99)
+value() { # target pipe test column (5 rps, 6 p99, 7 proxy CPU us per request)
     awk -F, -v t="$1" -v p="$2" -v x="$3" -v c="$4" '$2 == t && $3 == p && $4 == x { print $c }' \
         "$OUT/throughput.csv" | median
 }
@@ -140,20 +155,21 @@ master itself.
 
 ## Throughput (redis-benchmark -c 50, random keys)
 
-| test | direct TLS rps | sentinel-proxy rps | own conn. rps | HAProxy rps | proxy / HAProxy | own conn. / HAProxy | p99 ms direct / proxy / own / HAProxy |
-|---|---:|---:|---:|---:|---:|---:|---|
+| test | direct TLS rps | sentinel-proxy rps | own conn. rps | HAProxy rps | proxy / HAProxy | own conn. / HAProxy | p99 ms direct / proxy / own / HAProxy | proxy CPU us/request: sentinel-proxy / own / HAProxy |
+|---|---:|---:|---:|---:|---:|---:|---|---|
 EOT
 for pipe in 1 16; do
     for t in SET GET; do
         label="$t"
         [ $pipe = 16 ] && label="$t -P 16"
-        printf '| %s | %.0f | %.0f | %.0f | %.0f | **%sx** | %sx | %s / %s / %s / %s |\n' "$label" \
+        printf '| %s | %.0f | %.0f | %.0f | %.0f | **%sx** | %sx | %s / %s / %s / %s | %.2f / %.2f / %.2f |\n' "$label" \
             "$(value direct $pipe $t 5)" "$(value proxy $pipe $t 5)" \
             "$(value proxy-own $pipe $t 5)" "$(value haproxy $pipe $t 5)" \
             "$(ratio "$(value proxy $pipe $t 5)" "$(value haproxy $pipe $t 5)")" \
             "$(ratio "$(value proxy-own $pipe $t 5)" "$(value haproxy $pipe $t 5)")" \
             "$(value direct $pipe $t 6)" "$(value proxy $pipe $t 6)" \
-            "$(value proxy-own $pipe $t 6)" "$(value haproxy $pipe $t 6)"
+            "$(value proxy-own $pipe $t 6)" "$(value haproxy $pipe $t 6)" \
+            "$(value proxy $pipe $t 7)" "$(value proxy-own $pipe $t 7)" "$(value haproxy $pipe $t 7)"
     done
 done
 cat <<EOT

@@ -185,6 +185,13 @@ int sn_parse_hostport(const char *s, size_t len, sn_hostport *hp, sn_err *e)
     const char *host, *colon;
     size_t hostlen;
 
+    /* "tls://h:p", "tlsv1.3://...": the PHP bindings take a scheme (as
+     * Credis does), the library does not; say so rather than "IPv6". */
+    for (size_t i = 0; i + 2 < len; i++)
+        if (s[i] == ':' && s[i + 1] == '/' && s[i + 2] == '/')
+            return sn_err_set(e, SENTINEL_ERR_INVALID_ARGUMENT,
+                              "bad address '%.*s': no scheme here, TLS is a setting of its own "
+                              "(--tls, sentinel.tls, sentinel_set_tls())", (int)len, s);
     if (len > 0 && s[0] == '[') {
         const char *close = memchr(s, ']', len);
         if (close == NULL || close + 1 >= s + len || close[1] != ':')

@@ -81,6 +81,31 @@ check "certificate from another CA: 23" 23 "certificate verify failed" -- \
 # a record (23).
 check "plaintext to a TLS port: 13, says TLS port" 13 "a TLS port\\? turn TLS on" -- \
     -s "$SENTS" -m "$M" --timeout 2000
+# Why the case above is not SENTINEL_ERR_TLS: a plaintext command to a TLS
+# port gets no byte back, only a reset (OpenSSL sends no alert when the first
+# record is not TLS), which is also what a dying server gives. Should Redis
+# ever answer with a TLS record (an alert, 0x15 0x03 ...), this fails: then
+# classify that answer as SENTINEL_ERR_TLS.
+for port in "$P_S1" "$P_M"; do
+    got=$(timeout 10 python3 - "$port" <<'PY'
+import socket, sys
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+s.sendall(b"*1\r\n$4\r\nPING\r\n")
+try:
+    data = s.recv(64)
+    print("bytes " + data.hex() if data else "closed")
+except ConnectionResetError:
+    print("reset")
+except socket.timeout:
+    print("no answer")
+PY
+)
+    if [ "$got" = reset ] || [ "$got" = closed ]; then
+        pass=$((pass + 1)); echo "ok   plaintext PING to TLS port $port: $got, no byte to tell it from a dying server"
+    else
+        fail=$((fail + 1)); echo "FAIL plaintext PING to TLS port $port: '$got' (a TLS record? classify it as SENTINEL_ERR_TLS)"
+    fi
+done
 check "TLS to a plaintext port: 17 or 23, in the handshake" "17 23" "TLS handshake" -- \
     -s "127.0.0.1:$P_PLAIN" -m "$M" "${MTLS[@]}" --timeout 2000
 check "missing CA file: 23 before connecting" 23 "cannot load CA" -- \

@@ -28,6 +28,8 @@ static const char *const sentinel_lists[] = {
     "[::1:26379",      /* unclosed bracket */
     "::1:26379",       /* IPv6 without brackets */
     "bad/host:26379",
+    "tls://127.0.0.1:26379",     /* a scheme: the bindings' form, not the library's */
+    "tlsv1.3://[::1]:26379",
 };
 
 static const char *const address_maps[] = {
@@ -68,6 +70,21 @@ static void test_sentinel_list_verdicts_match_the_handle(void **state)
     assert_int_equal(sentinel_validate_sentinels("localhost", NULL, 0),
                      SENTINEL_ERR_INVALID_ARGUMENT);
     assert_int_equal(sentinel_validate_sentinels(NULL, NULL, 0), SENTINEL_ERR_INVALID_ARGUMENT);
+}
+
+/* A URL scheme is refused with a reason that names it, not taken for a
+ * malformed IPv6 address. */
+static void test_scheme_refused_as_a_scheme(void **state)
+{
+    char why[512];
+
+    (void)state;
+    assert_int_equal(sentinel_validate_sentinels("tls://127.0.0.1:26379", why, sizeof(why)),
+                     SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(why, "no scheme here"));
+    assert_int_equal(sentinel_validate_address("tlsv1.3://[::1]:6379", why, sizeof(why)),
+                     SENTINEL_ERR_INVALID_ARGUMENT);
+    assert_non_null(strstr(why, "no scheme here"));
 }
 
 static void test_too_many_sentinels_refused_like_the_handle(void **state)
@@ -159,6 +176,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_sentinel_list_verdicts_match_the_handle),
+        cmocka_unit_test(test_scheme_refused_as_a_scheme),
         cmocka_unit_test(test_too_many_sentinels_refused_like_the_handle),
         cmocka_unit_test(test_address_verdicts_match_a_one_item_list),
         cmocka_unit_test(test_address_map_verdicts_match_the_handle),

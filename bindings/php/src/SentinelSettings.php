@@ -21,8 +21,8 @@ namespace LibSentinel\Magento;
  * for the cache, getSentinelPassword() for sessions).
  *
  * TLS (see bindings/php/README.md, "TLS"): a TLS scheme on the sentinel list
- * ("tls://10.0.0.1:26379,tls://10.0.0.2:26379"; tls, ssl, tlsv1.2... as
- * Credis takes them) turns TLS on for the sentinels and the data nodes (the
+ * ("tls://10.0.0.1:26379,tls://10.0.0.2:26379"; tls, ssl, tlsv1.2, tlsv1.3
+ * as Credis takes them; tlsv1.3 is also the sentinels' minimum) turns TLS on for the sentinels and the data nodes (the
  * extension checks a new master's ROLE over the same TLS), and the master's
  * address handed to Credis keeps that scheme ("tls://10.0.0.3"). So does
  * 'sentinel' => ['tls' => true], or the INI setting sentinel.tls = on when
@@ -75,7 +75,7 @@ final class SentinelSettings
             throw new \InvalidArgumentException('no sentinel master name configured');
         }
         if ($scheme !== null && !preg_match(self::TLS_SCHEME, $scheme)) {
-            throw new \InvalidArgumentException("bad TLS scheme '$scheme' (tls, ssl, tlsv1.2...)");
+            throw new \InvalidArgumentException("bad TLS scheme '$scheme' (tls, ssl, tlsv1.2 or tlsv1.3)");
         }
         foreach ($sentinelTls as $k => $v) {
             if (!in_array($k, self::SENTINEL_TLS_KEYS, true)) {
@@ -85,8 +85,13 @@ final class SentinelSettings
         }
     }
 
-    /** The schemes Credis takes for TLS ("tls", "ssl", "tlsv1.2"...). */
-    public const TLS_SCHEME = '/^(?:tls|ssl|tlsv\d(?:\.\d)?)$/iD';
+    /**
+     * The TLS schemes PHP's streams (so Credis) take that the library can
+     * honour for the sentinels too: tls, ssl, tlsv1.2 and tlsv1.3 (which
+     * also raises the sentinels' minimum to TLS 1.3, see tls()). tlsv1.0 /
+     * tlsv1.1 are refused: the library speaks nothing below TLS 1.2.
+     */
+    public const TLS_SCHEME = '/^(?:tls|ssl|tlsv1\.[23])$/iD';
 
     /** The extension's TLS options (Sentinel\resolve(), INI sentinel.tls*). */
     public const SENTINEL_TLS_KEYS = ['tls', 'tls_cafile', 'tls_capath', 'tls_cert', 'tls_key',
@@ -215,7 +220,8 @@ final class SentinelSettings
             $scheme = null;
             if (preg_match('#^([A-Za-z][A-Za-z0-9.+-]*)://(.*)$#D', $server, $m)) {
                 if (strcasecmp($m[1], 'tcp') !== 0 && !preg_match(self::TLS_SCHEME, $m[1])) {
-                    throw new \InvalidArgumentException("bad sentinel address '$server': scheme tcp://, tls://, ssl:// or tlsv1.x://");
+                    throw new \InvalidArgumentException("bad sentinel address '$server': scheme tcp://, tls://, ssl://, tlsv1.2:// or tlsv1.3://"
+                        . " (the library speaks nothing below TLS 1.2)");
                 }
                 $scheme = strcasecmp($m[1], 'tcp') === 0 ? null : strtolower($m[1]);
                 $server = $m[2];
@@ -272,9 +278,13 @@ final class SentinelSettings
                     : (string)$tlsOptions[$context];
             }
         }
-        if (!array_key_exists('tls_min_version', $sentinel)
-            && ($min = self::minVersion($tlsOptions ?? [])) !== null) {
-            $sentinel['tls_min_version'] = $min;
+        if (!array_key_exists('tls_min_version', $sentinel)) {
+            // tlsv1.3:// is TLS 1.3 only for Credis / phpredis: the same
+            // for the sentinels, whatever the context options say.
+            $min = $scheme === 'tlsv1.3' ? '1.3' : self::minVersion($tlsOptions ?? []);
+            if ($min !== null) {
+                $sentinel['tls_min_version'] = $min;
+            }
         }
         return [$scheme ?? 'tls', $sentinel];
     }
