@@ -31,11 +31,12 @@ namespace LibSentinel\Magento;
  * extension or a topology.
  *
  * Per request, a locator of forCacheOptions() makes one extension call:
- * Sentinel\resolve_remembered() with the serialized backend_options as its
- * key. The options are parsed (SentinelSettings) and handed to
- * Sentinel\remember() only when the worker does not remember them yet, or
- * when something needs the settings (an error report, a reconnect, the epoch
- * of a long-lived object, load_from_slaves, TLS).
+ * Sentinel\resolve_remembered() with the backend_options array as its key
+ * (the extension hashes the array as it walks it: no serialize()). The
+ * options are parsed (SentinelSettings) and handed to Sentinel\remember()
+ * only when the worker does not remember them yet, or when something needs
+ * the settings (an error report, a reconnect, the epoch of a long-lived
+ * object, load_from_slaves, TLS).
  */
 final class MasterLocator
 {
@@ -55,8 +56,8 @@ final class MasterLocator
     private ?SentinelSettings $settings;
     /** @var array<string, mixed>|null forCacheOptions()'s backend_options, parsed when needed */
     private ?array $cacheOptions = null;
-    /** forCacheOptions()'s key for Sentinel\resolve_remembered(), or null */
-    private ?string $rememberKey = null;
+    /** @var array<string, mixed>|null forCacheOptions()'s key for Sentinel\resolve_remembered() (the options), or null */
+    private ?array $rememberKey = null;
     /** @var array<string, self> forCacheOptions()'s locators, by serialized options */
     private static array $byOptions = [];
     /** Whether the extension has Sentinel\epoch() / Sentinel\resolve_remembered(), asked once. */
@@ -116,7 +117,7 @@ final class MasterLocator
     public static function locateForCacheOptions(array $options): array
     {
         if (self::$extRemembers ??= function_exists('Sentinel\resolve_remembered')) {
-            $r = \Sentinel\resolve_remembered(serialize($options));
+            $r = \Sentinel\resolve_remembered($options);
             if ($r !== false) {
                 $r['at'] = microtime(true);
                 return $r;
@@ -160,8 +161,9 @@ final class MasterLocator
      */
     private function rememberAndLocate(): array
     {
-        \Sentinel\remember(['master' => $this->settings()->master] + $this->options(), $this->rememberKey);
-        $r = \Sentinel\resolve_remembered($this->rememberKey);
+        // By the id: it answers even for a key the extension cannot hash.
+        $id = \Sentinel\remember(['master' => $this->settings()->master] + $this->options(), $this->rememberKey);
+        $r = \Sentinel\resolve_remembered($id);
         if ($r === false) {
             throw new \LogicException('Sentinel\\remember() did not keep the settings');
         }
@@ -280,8 +282,7 @@ final class MasterLocator
             $locator = new self(null);
             $locator->cacheOptions = $options;
             if (self::$extRemembers ??= function_exists('Sentinel\resolve_remembered')) {
-                // The same string: its hash, computed for the lookup above, is reused.
-                $locator->rememberKey = $key;
+                $locator->rememberKey = $options;
             }
             self::$byOptions[$key] = $locator;
         }
