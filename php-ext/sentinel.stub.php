@@ -126,6 +126,15 @@ namespace Sentinel {
     function resolve_remembered(array|int|string $id): array|false {}
 
     /**
+     * epoch() for settings kept by remember(), named by its id or key: no
+     * option parsing (the PHP glue's check before and after each write).
+     *
+     * @return int|false false as resolve_remembered() answers false
+     * @throws Exception with a code from the Exception::* constants
+     */
+    function epoch_remembered(array|int|string $id): int|false {}
+
+    /**
      * Thrown when a master cannot be resolved. getCode() is the libsentinel
      * error code (sentinel_code), one of the constants below.
      */

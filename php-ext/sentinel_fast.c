@@ -399,11 +399,86 @@ PHP_FUNCTION(Sentinel_remember)
 }
 /* }}} */
 
+/* The slot remember() kept for key (an id, a string or an array); NULL when
+ * there is none (unknown, forgotten, or read before a sentinel.* INI change:
+ * then forgotten now, and the caller remembers again with the INI of now).
+ * *thrown when the argument's type is refused (an exception is pending). */
+static sn_fast_slot *lookup(zval *key, bool *thrown)
+{
+    zend_long i;
+
+    *thrown = false;
+    if (Z_TYPE_P(key) == IS_LONG) {
+        zend_long id = Z_LVAL_P(key);
+
+        i = id & ((1 << SN_FAST_ID_BITS) - 1);
+        if (i >= 1 && i <= SN_PHP_FAST_MAX && id != slot_id((size_t)i - 1))
+            return NULL;
+    } else if (Z_TYPE_P(key) == IS_STRING || Z_TYPE_P(key) == IS_ARRAY) {
+        char d[SN_FAST_DIGEST_LEN];
+        zval *found = NULL;
+
+        if (by_key_ready && key_digest(key, d))
+            found = zend_hash_str_find(&by_key, d, sizeof(d));
+        if (found == NULL)
+            return NULL;
+        i = Z_LVAL_P(found); /* a slot's index + 1: its keys go with it */
+    } else {
+        zend_argument_type_error(1, "must be of type array|string|int, %s given", zend_zval_type_name(key));
+        *thrown = true;
+        return NULL;
+    }
+    if (i < 1 || i > SN_PHP_FAST_MAX || !slots[i - 1].used)
+        return NULL;
+    if (slots[i - 1].ini_gen != sn_php_ini_generation) {
+        slot_clear((size_t)i - 1);
+        return NULL;
+    }
+    return &slots[i - 1];
+}
+
+/* The slot named by the function's one argument; NULL with return_value
+ * false (none) or an exception thrown (a refused argument). */
+static sn_fast_slot *slot_arg(zend_execute_data *execute_data, zval *return_value)
+{
+    zval *key;
+    sn_fast_slot *s;
+    bool thrown;
+
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ZVAL(key)
+    ZEND_PARSE_PARAMETERS_END_EX(return NULL);
+
+    SENTINEL_G(counters).calls++;
+    s = lookup(key, &thrown);
+    if (s == NULL && !thrown)
+        RETVAL_FALSE;
+    return s;
+}
+
+/* {{{ Sentinel\epoch_remembered(array|int|string $id): int|false */
+PHP_FUNCTION(Sentinel_epoch_remembered)
+{
+    char err[1024] = "";
+    uint64_t epoch = 0;
+    sn_fast_slot *s;
+    int rc;
+
+    if ((s = slot_arg(execute_data, return_value)) == NULL)
+        return; /* false, or an exception thrown */
+    s->last_used = ++use_clock;
+    rc = sn_php_epoch_of(&s->cfg, &epoch, err, sizeof(err));
+    if (rc != SENTINEL_OK) {
+        sn_php_throw(rc, err);
+        RETURN_THROWS();
+    }
+    RETURN_LONG((zend_long)epoch);
+}
+/* }}} */
+
 /* {{{ Sentinel\resolve_remembered(array|int|string $id): array|false */
 PHP_FUNCTION(Sentinel_resolve_remembered)
 {
-    zval *key;
-    zend_long id = 0, i;
     sentinel_addr addr;
     const char *source = "sentinel";
     char err[1024] = "";
@@ -413,41 +488,8 @@ PHP_FUNCTION(Sentinel_resolve_remembered)
     zval v;
     int rc;
 
-    ZEND_PARSE_PARAMETERS_START(1, 1)
-        Z_PARAM_ZVAL(key)
-    ZEND_PARSE_PARAMETERS_END();
-
-    SENTINEL_G(counters).calls++;
-    if (Z_TYPE_P(key) == IS_LONG) {
-        id = Z_LVAL_P(key);
-        key = NULL;
-    } else if (Z_TYPE_P(key) != IS_STRING && Z_TYPE_P(key) != IS_ARRAY) {
-        zend_argument_type_error(1, "must be of type array|string|int, %s given", zend_zval_type_name(key));
-        RETURN_THROWS();
-    }
-    if (key != NULL) {
-        char d[SN_FAST_DIGEST_LEN];
-        zval *found = NULL;
-
-        if (by_key_ready && key_digest(key, d))
-            found = zend_hash_str_find(&by_key, d, sizeof(d));
-        if (found == NULL)
-            RETURN_FALSE;
-        i = Z_LVAL_P(found); /* a slot's index + 1: its keys go with it */
-    } else {
-        i = id & ((1 << SN_FAST_ID_BITS) - 1);
-        if (i >= 1 && i <= SN_PHP_FAST_MAX && id != slot_id((size_t)i - 1))
-            RETURN_FALSE;
-    }
-    if (i < 1 || i > SN_PHP_FAST_MAX || !slots[i - 1].used)
-        RETURN_FALSE;
-    s = &slots[i - 1];
-    if (s->ini_gen != sn_php_ini_generation) {
-        /* A sentinel.* INI setting changed since these were read: forget
-         * them, and the caller remembers them again with the INI of now. */
-        slot_clear((size_t)i - 1);
-        RETURN_FALSE;
-    }
+    if ((s = slot_arg(execute_data, return_value)) == NULL)
+        return; /* false, or an exception thrown */
     s->last_used = ++use_clock;
     SENTINEL_G(counters).remembered_resolutions++;
     rc = sn_php_resolve(&s->cfg, &addr, &source, &epoch, err, sizeof(err));
