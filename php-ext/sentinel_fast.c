@@ -15,9 +15,9 @@
  * per-directory value, its restore at the end of the request) makes
  * resolve_remembered() forget the settings and answer false, so the caller
  * remembers them again with the INI values of now.
- * A caller's key (the PHP glue's is serialize() of its options, passwords
- * included) is kept only as a 128-bit keyed hash (SipHash-2-4 under a random
- * seed of the process, sentinel_key.c), and remembered passwords are wiped
+ * A caller's key (the PHP glue's is its options array, passwords included)
+ * is kept only as a 128-bit keyed hash (SipHash-2-4-128 under a random seed
+ * of the process, sentinel_key.c), and remembered passwords are wiped
  * before they are freed: a core dump or a debugger shows no password here.
  * Process state, as the registry: one PHP-FPM worker, NTS.
  */
