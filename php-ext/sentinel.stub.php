@@ -93,19 +93,23 @@ namespace Sentinel {
      * Keeps settings for resolve_remembered() for the life of this process
      * (an FPM worker: across requests): the options of resolve(), with the
      * master name as the "master" option, validated as resolve() validates
-     * them (the INI settings are read now, not per call). Remembering equal
-     * settings again returns the same id. At most 32 per process; one more
-     * forgets the least recently used.
+     * them (the INI settings are read now, not per call; a change of a
+     * sentinel.* INI setting afterwards makes resolve_remembered() forget
+     * them and answer false). Remembering equal settings again returns the
+     * same id. At most 32 per process; one more forgets the least recently
+     * used.
      *
      * @param array $settings resolve()'s options plus "master"
-     * @param string|null $key the caller's own name for these settings (for
-     *        example its configuration, serialized), which resolve_remembered()
-     *        takes in place of the id
+     * @param array|string|null $key the caller's own name for these settings
+     *        (for example its configuration array as is), which
+     *        resolve_remembered() takes in place of the id; kept only as a
+     *        keyed 128-bit hash of its contents (an array of scalars and
+     *        arrays; an array holding objects names nothing: use the id)
      * @return int the id (1 or more)
      * @throws Exception INVALID_ARGUMENT when no master or sentinels are configured
      * @throws \ValueError on an unknown option or an out-of-range value
      */
-    function remember(array $settings, ?string $key = null): int {}
+    function remember(array $settings, array|string|null $key = null): int {}
 
     /**
      * resolve() for settings kept by remember(), named by its id or key:
@@ -115,10 +119,20 @@ namespace Sentinel {
      * @return array|false keys host, port, epoch, source (as resolve()) and
      *         tls (bool: whether the remembered settings use TLS);
      *         false when this process remembers no such id or key (a new
-     *         worker, or forgotten for room): remember() them again
+     *         worker, forgotten for room, or a sentinel.* INI setting
+     *         changed since): remember() them again
      * @throws Exception with a code from the Exception::* constants
      */
-    function resolve_remembered(int|string $id): array|false {}
+    function resolve_remembered(array|int|string $id): array|false {}
+
+    /**
+     * epoch() for settings kept by remember(), named by its id or key: no
+     * option parsing (the PHP glue's check before and after each write).
+     *
+     * @return int|false false as resolve_remembered() answers false
+     * @throws Exception with a code from the Exception::* constants
+     */
+    function epoch_remembered(array|int|string $id): int|false {}
 
     /**
      * Thrown when a master cannot be resolved. getCode() is the libsentinel

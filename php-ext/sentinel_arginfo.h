@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: 94fc25e2956b51843ae98384b926aab209138c82 */
+ * Stub hash: b2901e3746493a10b3fa139f0cff9028a97a786c */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sentinel_resolve, 0, 0, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, master, IS_STRING, 1, "null")
@@ -31,11 +31,15 @@ ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sentinel_remember, 0, 1, IS_LONG, 0)
 	ZEND_ARG_TYPE_INFO(0, settings, IS_ARRAY, 0)
-	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, key, IS_STRING, 1, "null")
+	ZEND_ARG_TYPE_MASK(0, key, MAY_BE_ARRAY|MAY_BE_STRING|MAY_BE_NULL, "null")
 ZEND_END_ARG_INFO()
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_MASK_EX(arginfo_Sentinel_resolve_remembered, 0, 1, MAY_BE_ARRAY|MAY_BE_FALSE)
-	ZEND_ARG_TYPE_MASK(0, id, MAY_BE_LONG|MAY_BE_STRING, NULL)
+	ZEND_ARG_TYPE_MASK(0, id, MAY_BE_ARRAY|MAY_BE_LONG|MAY_BE_STRING, NULL)
+ZEND_END_ARG_INFO()
+
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_MASK_EX(arginfo_Sentinel_epoch_remembered, 0, 1, MAY_BE_LONG|MAY_BE_FALSE)
+	ZEND_ARG_TYPE_MASK(0, id, MAY_BE_ARRAY|MAY_BE_LONG|MAY_BE_STRING, NULL)
 ZEND_END_ARG_INFO()
 
 
@@ -46,6 +50,7 @@ ZEND_FUNCTION(Sentinel_report_error);
 ZEND_FUNCTION(Sentinel_stats);
 ZEND_FUNCTION(Sentinel_remember);
 ZEND_FUNCTION(Sentinel_resolve_remembered);
+ZEND_FUNCTION(Sentinel_epoch_remembered);
 
 
 static const zend_function_entry ext_functions[] = {
@@ -56,6 +61,7 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Sentinel", stats, Sentinel_stats, arginfo_Sentinel_stats)
 	ZEND_NS_FALIAS("Sentinel", remember, Sentinel_remember, arginfo_Sentinel_remember)
 	ZEND_NS_FALIAS("Sentinel", resolve_remembered, Sentinel_resolve_remembered, arginfo_Sentinel_resolve_remembered)
+	ZEND_NS_FALIAS("Sentinel", epoch_remembered, Sentinel_epoch_remembered, arginfo_Sentinel_epoch_remembered)
 	ZEND_FE_END
 };
 

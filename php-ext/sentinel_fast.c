@@ -10,10 +10,14 @@
  * sn_php_resolve() unchanged: the same failover checks (a failover in
  * progress waits or fails fast), the same caches, counters and errors.
  *
- * INI settings are read when the settings are remembered, not per call.
- * A caller's key (the PHP glue's is serialize() of its options, passwords
- * included) is kept only as a 128-bit keyed hash (SipHash-2-4 under a random
- * seed of the process, sentinel_key.c), and remembered passwords are wiped
+ * INI settings are read when the settings are remembered, not per call;
+ * any accepted change of a sentinel.* INI setting afterwards (ini_set(), a
+ * per-directory value, its restore at the end of the request) makes
+ * resolve_remembered() forget the settings and answer false, so the caller
+ * remembers them again with the INI values of now.
+ * A caller's key (the PHP glue's is its options array, passwords included)
+ * is kept only as a 128-bit keyed hash (SipHash-2-4-128 under a random seed
+ * of the process, sentinel_key.c), and remembered passwords are wiped
  * before they are freed: a core dump or a debugger shows no password here.
  * Process state, as the registry: one PHP-FPM worker, NTS.
  */
@@ -37,6 +41,7 @@
 #include "php_sentinel.h"
 #include "sentinel_exception.h"
 #include "sentinel_fast.h"
+#include "sentinel_ini.h"
 #include "sentinel_key.h"
 #include "sentinel_resolve.h"
 
@@ -44,6 +49,7 @@ typedef struct sn_fast_slot {
     bool used;
     uint64_t last_used;
     uint64_t gen;        /* when it was filled: part of its id (slot_id) */
+    uint64_t ini_gen;    /* sn_php_ini_generation its INI values were read at */
     sn_php_settings cfg; /* its strings are persistent copies */
 } sn_fast_slot;
 
@@ -90,28 +96,152 @@ static void settings_free(sn_php_settings *c)
     }
 }
 
-/* The caller's key as 16 bytes: two SipHash-2-4 values under the two halves
- * of a per-process random seed. The table never holds the key itself. */
+/* The caller's key as 16 bytes: SipHash-2-4-128 under a per-process
+ * random seed. The table never holds the key itself.
+ *
+ * A key is a string, or an array hashed as it is walked (the PHP glue
+ * passes its backend options: no serialize() per request). What is hashed
+ * is an unambiguous encoding: a type tag before every value, a length
+ * before every string (32 bits) and array, so two different keys never feed the
+ * same bytes. Integers, floats, booleans, null, strings and arrays up to
+ * SN_FAST_KEY_DEPTH deep; anything else (an object, a resource) cannot
+ * name settings. */
 #define SN_FAST_DIGEST_LEN 16
-static unsigned char digest_seed[2 * SN_KEY_SEED_LEN];
+#define SN_FAST_KEY_DEPTH 8
+static unsigned char digest_seed[SN_KEY_SEED_LEN];
 static bool digest_seeded;
 
-static void key_digest(const zend_string *key, char out[SN_FAST_DIGEST_LEN])
+typedef struct key_enc {
+    sn_sip128 h;
+    size_t n;
+    unsigned char buf[256]; /* fed to the hash when full */
+} key_enc;
+
+static void enc_flush_put(key_enc *e, const void *p, size_t len)
 {
-    uint64_t h[2];
+    sn_sip128_update(&e->h, e->buf, e->n);
+    e->n = 0;
+    if (len >= sizeof(e->buf))
+        sn_sip128_update(&e->h, p, len);
+    else {
+        memcpy(e->buf, p, len);
+        e->n = len;
+    }
+}
+
+/* Inlined: most pieces are a few bytes and go into the buffer. */
+static inline void enc_put(key_enc *e, const void *p, size_t len)
+{
+    if (len <= sizeof(e->buf) - e->n) {
+        memcpy(e->buf + e->n, p, len);
+        e->n += len;
+    } else
+        enc_flush_put(e, p, len);
+}
+
+/* A tag and 8 bytes (an integer, a float). */
+static inline void enc_tagged(key_enc *e, char tag, const void *p)
+{
+    unsigned char b[9];
+
+    b[0] = (unsigned char)tag;
+    memcpy(b + 1, p, 8);
+    enc_put(e, b, sizeof(b));
+}
+
+/* A tag, a 32-bit length, the bytes. */
+static inline bool enc_str(key_enc *e, char tag, const char *s, size_t len)
+{
+    unsigned char b[5];
+    uint32_t l = (uint32_t)len;
+
+    if (len > UINT32_MAX)
+        return false;
+    b[0] = (unsigned char)tag;
+    memcpy(b + 1, &l, 4);
+    enc_put(e, b, sizeof(b));
+    enc_put(e, s, len);
+    return true;
+}
+
+static bool enc_value(key_enc *e, zval *v, int depth)
+{
+    ZVAL_DEREF(v);
+    switch (Z_TYPE_P(v)) {
+    case IS_NULL:
+        enc_put(e, "N", 1);
+        return true;
+    case IS_FALSE:
+        enc_put(e, "F", 1);
+        return true;
+    case IS_TRUE:
+        enc_put(e, "T", 1);
+        return true;
+    case IS_LONG: {
+        int64_t l = Z_LVAL_P(v);
+
+        enc_tagged(e, 'i', &l);
+        return true;
+    }
+    case IS_DOUBLE: {
+        double d = Z_DVAL_P(v);
+
+        enc_tagged(e, 'd', &d);
+        return true;
+    }
+    case IS_STRING:
+        return enc_str(e, 's', Z_STRVAL_P(v), Z_STRLEN_P(v));
+    case IS_ARRAY: {
+        uint64_t count = zend_hash_num_elements(Z_ARRVAL_P(v));
+        zend_string *k;
+        zend_ulong h;
+        zval *item;
+
+        if (depth >= SN_FAST_KEY_DEPTH)
+            return false;
+        enc_tagged(e, 'a', &count);
+        ZEND_HASH_FOREACH_KEY_VAL(Z_ARRVAL_P(v), h, k, item) {
+            if (k != NULL) {
+                if (!enc_str(e, 's', ZSTR_VAL(k), ZSTR_LEN(k)))
+                    return false;
+            } else {
+                int64_t l = (int64_t)h;
+
+                enc_tagged(e, 'i', &l);
+            }
+            if (!enc_value(e, item, depth + 1))
+                return false;
+        } ZEND_HASH_FOREACH_END();
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
+/* false when key cannot name settings (see above). */
+static bool key_digest(zval *key, char out[SN_FAST_DIGEST_LEN])
+{
+    key_enc e;
+    bool ok;
 
     if (!digest_seeded) {
         if (php_random_bytes_silent(digest_seed, sizeof(digest_seed)) == FAILURE) {
             /* No entropy source: still a per-process seed, a guessable one. */
-            uint64_t mix[4] = {(uint64_t)getpid(), (uint64_t)(uintptr_t)&digest_seed,
-                               (uint64_t)(uintptr_t)key, (uint64_t)time(NULL)};
+            uint64_t mix[2] = {(uint64_t)getpid() ^ ((uint64_t)(uintptr_t)&digest_seed << 20),
+                               (uint64_t)(uintptr_t)key ^ (uint64_t)time(NULL)};
             memcpy(digest_seed, mix, sizeof(digest_seed));
         }
         digest_seeded = true;
     }
-    h[0] = sn_key_siphash(digest_seed, ZSTR_VAL(key), ZSTR_LEN(key));
-    h[1] = sn_key_siphash(digest_seed + SN_KEY_SEED_LEN, ZSTR_VAL(key), ZSTR_LEN(key));
-    memcpy(out, h, sizeof(h));
+    sn_sip128_init(&e.h, digest_seed);
+    e.n = 0;
+    ok = enc_value(&e, key, 0);
+    sn_sip128_update(&e.h, e.buf, e.n);
+    sn_sip128_final(&e.h, (unsigned char *)out);
+    /* The buffer held the key's bytes (passwords among them). */
+    sn_key_wipe(e.buf, e.n);
+    return ok;
 }
 
 /* A persistent copy of src (strings duplicated). */
@@ -191,7 +321,7 @@ void sn_php_fast_shutdown(void)
 
 /* The slot for cfg (an equal one, else a free or the least recently used
  * one, refilled), named by key too when given. Returns its index. */
-static size_t remember(sn_php_settings *cfg, zend_string *key)
+static size_t remember(sn_php_settings *cfg, zval *key)
 {
     size_t i, pick = 0;
 
@@ -218,12 +348,14 @@ static size_t remember(sn_php_settings *cfg, zend_string *key)
         slots[i].gen = ++fill_clock;
     }
     slots[i].last_used = ++use_clock;
+    slots[i].ini_gen = sn_php_ini_generation;
     if (key != NULL) {
         /* A key names one slot (the latest settings remembered under it). */
         char d[SN_FAST_DIGEST_LEN];
         zval v;
 
-        key_digest(key, d);
+        if (!key_digest(key, d))
+            return i; /* named by its id only */
         if (zend_hash_num_elements(&by_key) >= SN_FAST_KEYS_MAX &&
             !zend_hash_str_exists(&by_key, d, sizeof(d)))
             zend_hash_clean(&by_key);
@@ -233,21 +365,27 @@ static size_t remember(sn_php_settings *cfg, zend_string *key)
     return i;
 }
 
-/* {{{ Sentinel\remember(array $settings, ?string $key = null): int */
+/* {{{ Sentinel\remember(array $settings, array|string|null $key = null): int */
 PHP_FUNCTION(Sentinel_remember)
 {
     HashTable *settings;
-    zend_string *key = NULL;
+    zval *key = NULL;
     sn_php_call call;
 
     ZEND_PARSE_PARAMETERS_START(1, 2)
         Z_PARAM_ARRAY_HT(settings)
         Z_PARAM_OPTIONAL
-        Z_PARAM_STR_OR_NULL(key)
+        Z_PARAM_ZVAL(key)
     ZEND_PARSE_PARAMETERS_END();
 
     SENTINEL_G(counters).calls++;
-    if (key != NULL && ZSTR_LEN(key) == 0) {
+    if (key != NULL && Z_TYPE_P(key) == IS_NULL)
+        key = NULL;
+    if (key != NULL && Z_TYPE_P(key) != IS_STRING && Z_TYPE_P(key) != IS_ARRAY) {
+        zend_argument_type_error(2, "must be of type array|string|null, %s given", zend_zval_type_name(key));
+        RETURN_THROWS();
+    }
+    if (key != NULL && Z_TYPE_P(key) == IS_STRING && Z_STRLEN_P(key) == 0) {
         zend_argument_value_error(2, "must not be empty");
         RETURN_THROWS();
     }
@@ -261,11 +399,86 @@ PHP_FUNCTION(Sentinel_remember)
 }
 /* }}} */
 
-/* {{{ Sentinel\resolve_remembered(int|string $id): array|false */
+/* The slot remember() kept for key (an id, a string or an array); NULL when
+ * there is none (unknown, forgotten, or read before a sentinel.* INI change:
+ * then forgotten now, and the caller remembers again with the INI of now).
+ * *thrown when the argument's type is refused (an exception is pending). */
+static sn_fast_slot *lookup(zval *key, bool *thrown)
+{
+    zend_long i;
+
+    *thrown = false;
+    if (Z_TYPE_P(key) == IS_LONG) {
+        zend_long id = Z_LVAL_P(key);
+
+        i = id & ((1 << SN_FAST_ID_BITS) - 1);
+        if (i >= 1 && i <= SN_PHP_FAST_MAX && id != slot_id((size_t)i - 1))
+            return NULL;
+    } else if (Z_TYPE_P(key) == IS_STRING || Z_TYPE_P(key) == IS_ARRAY) {
+        char d[SN_FAST_DIGEST_LEN];
+        zval *found = NULL;
+
+        if (by_key_ready && key_digest(key, d))
+            found = zend_hash_str_find(&by_key, d, sizeof(d));
+        if (found == NULL)
+            return NULL;
+        i = Z_LVAL_P(found); /* a slot's index + 1: its keys go with it */
+    } else {
+        zend_argument_type_error(1, "must be of type array|string|int, %s given", zend_zval_type_name(key));
+        *thrown = true;
+        return NULL;
+    }
+    if (i < 1 || i > SN_PHP_FAST_MAX || !slots[i - 1].used)
+        return NULL;
+    if (slots[i - 1].ini_gen != sn_php_ini_generation) {
+        slot_clear((size_t)i - 1);
+        return NULL;
+    }
+    return &slots[i - 1];
+}
+
+/* The slot named by the function's one argument; NULL with return_value
+ * false (none) or an exception thrown (a refused argument). */
+static sn_fast_slot *slot_arg(zend_execute_data *execute_data, zval *return_value)
+{
+    zval *key;
+    sn_fast_slot *s;
+    bool thrown;
+
+    ZEND_PARSE_PARAMETERS_START(1, 1)
+        Z_PARAM_ZVAL(key)
+    ZEND_PARSE_PARAMETERS_END_EX(return NULL);
+
+    SENTINEL_G(counters).calls++;
+    s = lookup(key, &thrown);
+    if (s == NULL && !thrown)
+        RETVAL_FALSE;
+    return s;
+}
+
+/* {{{ Sentinel\epoch_remembered(array|int|string $id): int|false */
+PHP_FUNCTION(Sentinel_epoch_remembered)
+{
+    char err[1024] = "";
+    uint64_t epoch = 0;
+    sn_fast_slot *s;
+    int rc;
+
+    if ((s = slot_arg(execute_data, return_value)) == NULL)
+        return; /* false, or an exception thrown */
+    s->last_used = ++use_clock;
+    rc = sn_php_epoch_of(&s->cfg, &epoch, err, sizeof(err));
+    if (rc != SENTINEL_OK) {
+        sn_php_throw(rc, err);
+        RETURN_THROWS();
+    }
+    RETURN_LONG((zend_long)epoch);
+}
+/* }}} */
+
+/* {{{ Sentinel\resolve_remembered(array|int|string $id): array|false */
 PHP_FUNCTION(Sentinel_resolve_remembered)
 {
-    zend_string *key = NULL;
-    zend_long id = 0, i;
     sentinel_addr addr;
     const char *source = "sentinel";
     char err[1024] = "";
@@ -275,30 +488,8 @@ PHP_FUNCTION(Sentinel_resolve_remembered)
     zval v;
     int rc;
 
-    ZEND_PARSE_PARAMETERS_START(1, 1)
-        Z_PARAM_STR_OR_LONG(key, id)
-    ZEND_PARSE_PARAMETERS_END();
-
-    SENTINEL_G(counters).calls++;
-    if (key != NULL) {
-        char d[SN_FAST_DIGEST_LEN];
-        zval *found = NULL;
-
-        if (by_key_ready) {
-            key_digest(key, d);
-            found = zend_hash_str_find(&by_key, d, sizeof(d));
-        }
-        if (found == NULL)
-            RETURN_FALSE;
-        i = Z_LVAL_P(found); /* a slot's index + 1: its keys go with it */
-    } else {
-        i = id & ((1 << SN_FAST_ID_BITS) - 1);
-        if (i >= 1 && i <= SN_PHP_FAST_MAX && id != slot_id((size_t)i - 1))
-            RETURN_FALSE;
-    }
-    if (i < 1 || i > SN_PHP_FAST_MAX || !slots[i - 1].used)
-        RETURN_FALSE;
-    s = &slots[i - 1];
+    if ((s = slot_arg(execute_data, return_value)) == NULL)
+        return; /* false, or an exception thrown */
     s->last_used = ++use_clock;
     SENTINEL_G(counters).remembered_resolutions++;
     rc = sn_php_resolve(&s->cfg, &addr, &source, &epoch, err, sizeof(err));

@@ -74,6 +74,18 @@ static void refuse_secret(zend_ini_entry *entry, const char *why)
                      entry->value ? "the previous value" : "the default");
 }
 
+uint64_t sn_php_ini_generation;
+
+/* Every accepted change of a sentinel.* setting (ini_set(), a per-directory
+ * value, the restore at the end of a request) moves the generation: settings
+ * remembered before it are read again (sentinel_fast.c). */
+static zend_result changed(zend_result r)
+{
+    if (r == SUCCESS)
+        sn_php_ini_generation++;
+    return r;
+}
+
 static ZEND_INI_MH(OnUpdateMs)
 {
     (void)mh_arg2;
@@ -86,7 +98,7 @@ static ZEND_INI_MH(OnUpdateMs)
         return FAILURE;
     }
     *(zend_long *)ZEND_INI_GET_ADDR() = v;
-    return SUCCESS;
+    return changed(SUCCESS);
 }
 
 static ZEND_INI_MH(OnUpdateSentinelList)
@@ -98,7 +110,7 @@ static ZEND_INI_MH(OnUpdateSentinelList)
         refuse(entry, new_value, err);
         return FAILURE;
     }
-    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+    return changed(OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage));
 }
 
 static ZEND_INI_MH(OnUpdateMasterName)
@@ -110,7 +122,7 @@ static ZEND_INI_MH(OnUpdateMasterName)
         refuse(entry, new_value, err);
         return FAILURE;
     }
-    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+    return changed(OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage));
 }
 
 /* Credentials go into AUTH commands: no line breaks, a sane length. */
@@ -121,7 +133,7 @@ static ZEND_INI_MH(OnUpdateCredential)
         refuse_secret(entry, "expected at most 1024 characters without line breaks");
         return FAILURE;
     }
-    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+    return changed(OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage));
 }
 
 static ZEND_INI_MH(OnUpdateCacheDir)
@@ -132,7 +144,7 @@ static ZEND_INI_MH(OnUpdateCacheDir)
         refuse(entry, new_value, "expected an absolute directory path");
         return FAILURE;
     }
-    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+    return changed(OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage));
 }
 
 bool sn_php_valid_tls_path(const char *v, size_t len)
@@ -159,7 +171,7 @@ static ZEND_INI_MH(OnUpdateTlsPath)
         refuse(entry, new_value, "expected an absolute path without NUL or line breaks");
         return FAILURE;
     }
-    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+    return changed(OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage));
 }
 
 static ZEND_INI_MH(OnUpdateTlsName)
@@ -168,7 +180,7 @@ static ZEND_INI_MH(OnUpdateTlsName)
         refuse(entry, new_value, "expected a host name: at most 255 printable characters without spaces");
         return FAILURE;
     }
-    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+    return changed(OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage));
 }
 
 int sn_php_parse_tls_version(const char *v, size_t len)
@@ -192,7 +204,7 @@ static ZEND_INI_MH(OnUpdateTlsVersion)
         return FAILURE;
     }
     *(zend_long *)ZEND_INI_GET_ADDR() = v;
-    return SUCCESS;
+    return changed(SUCCESS);
 }
 
 /* The words php.ini uses for booleans; anything else is refused (PHP's own
@@ -223,7 +235,7 @@ static ZEND_INI_MH(OnUpdateStrictBool)
         return FAILURE;
     }
     *(bool *)ZEND_INI_GET_ADDR() = b == 1;
-    return SUCCESS;
+    return changed(SUCCESS);
 }
 
 static ZEND_INI_MH(OnUpdateWatch)
@@ -248,7 +260,7 @@ static ZEND_INI_MH(OnUpdateWatch)
         return FAILURE;
     }
     *(zend_long *)ZEND_INI_GET_ADDR() = mode;
-    return SUCCESS;
+    return changed(SUCCESS);
 }
 
 /* A group name or number that exists; "" = no group (files stay 0600). */
@@ -276,7 +288,7 @@ static ZEND_INI_MH(OnUpdateCacheGroup)
     }
     SENTINEL_G(shared_cache_use_group) = *v != '\0';
     SENTINEL_G(shared_cache_gid) = gid;
-    return OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage);
+    return changed(OnUpdateString(entry, new_value, mh_arg1, mh_arg2, mh_arg3, stage));
 }
 
 /* 0600 (this user only) or 0660 (with sentinel.shared_cache_group). */
@@ -297,7 +309,7 @@ static ZEND_INI_MH(OnUpdateCacheMode)
         return FAILURE;
     }
     *(zend_long *)ZEND_INI_GET_ADDR() = mode;
-    return SUCCESS;
+    return changed(SUCCESS);
 }
 
 static ZEND_INI_MH(OnUpdatePollMs)
@@ -313,7 +325,7 @@ static ZEND_INI_MH(OnUpdatePollMs)
         return FAILURE;
     }
     *(zend_long *)ZEND_INI_GET_ADDR() = v;
-    return SUCCESS;
+    return changed(SUCCESS);
 }
 
 /* ------------------------------------------------------------------------

@@ -16,6 +16,11 @@
 #define SN_PHP_DEFAULT_TOTAL_MS 5000
 #define SN_PHP_DEFAULT_TTL_MS 60000
 
+/* Moves on every accepted change of a sentinel.* INI setting (at startup,
+ * ini_set(), per-directory values, their restore at the end of a request):
+ * remembered settings built from older INI values are rebuilt. */
+extern uint64_t sn_php_ini_generation;
+
 void sn_php_ini_register(int module_number, int type);
 void sn_php_ini_unregister(int module_number, int type);
 /* Prints the INI table in phpinfo(), with passwords shown as "(set)". */

@@ -17,6 +17,20 @@
  * Bernstein, 2012); the reference test vectors hold. */
 uint64_t sn_key_siphash(const unsigned char k[SN_KEY_SEED_LEN], const void *in, size_t len);
 
+/* SipHash-2-4 with a 128-bit answer, fed in pieces: init, update any
+ * number of times, final (which writes the 16 bytes, h[0] first, as the
+ * reference does, and wipes the state). */
+typedef struct sn_sip128 {
+    uint64_t v0, v1, v2, v3;
+    unsigned char buf[8];
+    size_t fill;  /* bytes in buf */
+    uint64_t total; /* bytes fed */
+} sn_sip128;
+
+void sn_sip128_init(sn_sip128 *h, const unsigned char k[SN_KEY_SEED_LEN]);
+void sn_sip128_update(sn_sip128 *h, const void *in, size_t len);
+void sn_sip128_final(sn_sip128 *h, unsigned char out[16]);
+
 /*
  * Writes a registry key into out (cap bytes): each of the nplain plain
  * fields followed by a NUL (NULL: just the NUL), then for each of the

@@ -369,19 +369,20 @@ int sn_php_resolve(const sn_php_settings *cfg, sentinel_addr *out, const char **
     sentinel_shm_t *shm = NULL;
     sentinel_addr flagged;
     sn_php_entry *e;
-    int code = SENTINEL_OK, rc;
+    int code = SENTINEL_OK, rc, flag;
     bool fresh = false;
 
     SENTINEL_G(counters).resolutions++;
     if ((e = entry_ready(cfg, &shm, &code, err, errlen)) == NULL)
         return code;
     /* Read before the answer is chosen: a failover that starts meanwhile
-     * moves the epoch past this one, so the caller's next check notices. */
-    *epoch = sn_php_epoch(e);
+     * moves the epoch past this one, so the caller's next check notices.
+     * The same read of the shared entry says whether one is flagged. */
+    *epoch = sn_php_epoch_flagged(e, &flagged, &flag);
 
     /* Our follower heard a failover start, or another process flagged one
      * in the host's cache (then even a pinned answer may be the old master). */
-    if (sn_php_follow_paused(e) || (shm != NULL && sn_php_shared_failover(e, &flagged) == 1)) {
+    if (sn_php_follow_paused(e) || (shm != NULL && flag == 1)) {
         rc = sn_php_failover_wait(e, cfg, out, err, errlen);
         if (rc == SENTINEL_OK) {
             *source = "failover";

@@ -212,12 +212,25 @@ uint64_t sn_php_epoch(sn_php_entry *e)
 {
     sentinel_addr flagged;
 
-    if (e->shm == NULL)
+    return sn_php_epoch_flagged(e, &flagged, NULL);
+}
+
+uint64_t sn_php_epoch_flagged(sn_php_entry *e, sentinel_addr *flagged, int *failover)
+{
+    int f;
+
+    if (e->shm == NULL) {
+        if (failover != NULL)
+            *failover = -1;
         return e->epoch_local;
+    }
     /* Flagged by a process whose library does not count (an older one), or
      * whose count we have not seen: count it ourselves (once per master). */
-    if (sn_php_shared_failover(e, &flagged) == 1)
-        sn_php_count_failover(e, &flagged);
+    f = sn_php_shared_failover(e, flagged);
+    if (f == 1)
+        sn_php_count_failover(e, flagged);
+    if (failover != NULL)
+        *failover = f;
     return sentinel_shm_epoch(e->shm);
 }
 

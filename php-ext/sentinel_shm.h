@@ -39,6 +39,10 @@ void sn_php_count_failover(sn_php_entry *e, const sentinel_addr *a);
  * this process's own count. Memory reads only, plus one lock when a flagged
  * failover is counted for the first time. */
 uint64_t sn_php_epoch(sn_php_entry *e);
+/* sn_php_epoch() that also says, from the same read of the shared entry,
+ * what sn_php_shared_failover() would (in *failover, when not NULL; -1
+ * without a shared cache): one read per call on the resolve path. */
+uint64_t sn_php_epoch_flagged(sn_php_entry *e, sentinel_addr *flagged, int *failover);
 
 /* A host follower keeps e's shared cache current (fresh heartbeat); sets
  * e->heartbeat_age_ms (-1: none ever). */

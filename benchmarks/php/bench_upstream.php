@@ -130,7 +130,7 @@ $steps = interleaved([
     'settings' => static fn() => LibSentinel\Magento\SentinelSettings::fromCacheOptions($sentinelOptions)->resolveOptions(),
     'resolve' => static fn() => Sentinel\resolve($name, $locatorOptions),
     // The per-request path of the backends: the extension's remembered settings, keyed by the options.
-    'resolve_remembered' => static fn() => Sentinel\resolve_remembered(serialize($sentinelOptions)),
+    'resolve_remembered' => static fn() => Sentinel\resolve_remembered($sentinelOptions),
     'locate' => static fn() => (new LibSentinel\Magento\MasterLocator(
         LibSentinel\Magento\SentinelSettings::fromCacheOptions($sentinelOptions)))->locate(),
     'construct_direct' => static fn() => new Magento\Framework\Cache\Backend\Redis($directOptions),

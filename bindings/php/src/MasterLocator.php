@@ -31,11 +31,12 @@ namespace LibSentinel\Magento;
  * extension or a topology.
  *
  * Per request, a locator of forCacheOptions() makes one extension call:
- * Sentinel\resolve_remembered() with the serialized backend_options as its
- * key. The options are parsed (SentinelSettings) and handed to
- * Sentinel\remember() only when the worker does not remember them yet, or
- * when something needs the settings (an error report, a reconnect, the epoch
- * of a long-lived object, load_from_slaves, TLS).
+ * Sentinel\resolve_remembered() with the backend_options array as its key
+ * (the extension hashes the array as it walks it: no serialize()). The
+ * options are parsed (SentinelSettings) and handed to Sentinel\remember()
+ * only when the worker does not remember them yet, or when something needs
+ * the settings (an error report, a reconnect, the epoch of a long-lived
+ * object, load_from_slaves, TLS).
  */
 final class MasterLocator
 {
@@ -55,13 +56,16 @@ final class MasterLocator
     private ?SentinelSettings $settings;
     /** @var array<string, mixed>|null forCacheOptions()'s backend_options, parsed when needed */
     private ?array $cacheOptions = null;
-    /** forCacheOptions()'s key for Sentinel\resolve_remembered(), or null */
-    private ?string $rememberKey = null;
+    /** @var array<mixed>|null the key for Sentinel\resolve_remembered() (forCacheOptions(): the options), or null */
+    private ?array $rememberKey = null;
+    /** @var (\Closure(): SentinelSettings)|null forRemembered()'s settings, parsed when needed */
+    private ?\Closure $settingsFactory = null;
     /** @var array<string, self> forCacheOptions()'s locators, by serialized options */
     private static array $byOptions = [];
     /** Whether the extension has Sentinel\epoch() / Sentinel\resolve_remembered(), asked once. */
     private static ?bool $extHasEpoch = null;
     private static ?bool $extRemembers = null;
+    private static ?bool $extEpochRemembered = null;
 
     /**
      * @param callable|false|null $epoch the failover epoch of the master; null:
@@ -93,7 +97,8 @@ final class MasterLocator
 
     public function settings(): SentinelSettings
     {
-        return $this->settings ??= SentinelSettings::fromCacheOptions($this->cacheOptions ?? []);
+        return $this->settings ??= $this->settingsFactory !== null ? ($this->settingsFactory)()
+            : SentinelSettings::fromCacheOptions($this->cacheOptions ?? []);
     }
 
     /**
@@ -116,7 +121,7 @@ final class MasterLocator
     public static function locateForCacheOptions(array $options): array
     {
         if (self::$extRemembers ??= function_exists('Sentinel\resolve_remembered')) {
-            $r = \Sentinel\resolve_remembered(serialize($options));
+            $r = \Sentinel\resolve_remembered($options);
             if ($r !== false) {
                 $r['at'] = microtime(true);
                 return $r;
@@ -160,8 +165,9 @@ final class MasterLocator
      */
     private function rememberAndLocate(): array
     {
-        \Sentinel\remember(['master' => $this->settings()->master] + $this->options(), $this->rememberKey);
-        $r = \Sentinel\resolve_remembered($this->rememberKey);
+        // By the id: it answers even for a key the extension cannot hash.
+        $id = \Sentinel\remember(['master' => $this->settings()->master] + $this->options(), $this->rememberKey);
+        $r = \Sentinel\resolve_remembered($id);
         if ($r === false) {
             throw new \LogicException('Sentinel\\remember() did not keep the settings');
         }
@@ -173,6 +179,14 @@ final class MasterLocator
     /** The failover epoch as this process knows it, or null without Sentinel\epoch(). */
     public function currentEpoch(): ?int
     {
+        if ($this->extEpoch && $this->rememberKey !== null
+            && (self::$extEpochRemembered ??= function_exists('Sentinel\epoch_remembered'))) {
+            // Remembered settings: no parsing (false: not remembered yet, or forgotten).
+            $e = \Sentinel\epoch_remembered($this->rememberKey);
+            if ($e !== false) {
+                return $e;
+            }
+        }
         if ($this->extEpoch) {
             return \Sentinel\epoch($this->settings()->master, $this->options());
         }
@@ -280,12 +294,32 @@ final class MasterLocator
             $locator = new self(null);
             $locator->cacheOptions = $options;
             if (self::$extRemembers ??= function_exists('Sentinel\resolve_remembered')) {
-                // The same string: its hash, computed for the lookup above, is reused.
-                $locator->rememberKey = $key;
+                $locator->rememberKey = $options;
             }
             self::$byOptions[$key] = $locator;
         }
         return self::$byOptions[$key];
+    }
+
+    /**
+     * A locator whose settings are remembered by the extension under $key (an
+     * array of scalars and arrays naming them, e.g. a session config's
+     * values): locate() and the epoch checks make one extension call each and
+     * parse nothing; $settings is called only when the worker does not
+     * remember them yet, or something needs them (an error report). Without
+     * Sentinel\resolve_remembered(), a plain locator of $settings().
+     *
+     * @param \Closure(): SentinelSettings $settings
+     */
+    public static function forRemembered(array $key, \Closure $settings): self
+    {
+        if (!(self::$extRemembers ??= function_exists('Sentinel\resolve_remembered'))) {
+            return new self($settings());
+        }
+        $locator = new self(null);
+        $locator->settingsFactory = $settings;
+        $locator->rememberKey = $key;
+        return $locator;
     }
 
     /**

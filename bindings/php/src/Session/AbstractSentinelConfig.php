@@ -54,7 +54,15 @@ abstract class AbstractSentinelConfig implements ConfigInterface
         $servers = (string)$inner->getSentinelServers();
         if ($servers !== '' && ((string)$inner->getSentinelMaster()) !== ''
             && ($locator !== null || function_exists('Sentinel\resolve'))) {
-            $this->locator = $locator ?? new MasterLocator(SentinelSettings::fromSessionValues(
+            if ($locator !== null) {
+                $this->locator = $locator;
+                return;
+            }
+            // The settings as Magento's config gives them; the extension
+            // remembers what they resolve to under these values (a changed
+            // password, database, sentinel... is another key), so a request
+            // parses nothing after its worker's first.
+            $values = [
                 $servers,
                 (string)$inner->getSentinelMaster(),
                 $inner->getSentinelVerifyMaster(),
@@ -66,7 +74,9 @@ abstract class AbstractSentinelConfig implements ConfigInterface
                 self::optionalString(self::optionalCall($inner, ConfigSentinelPasswordInterface::class,
                     'getSentinelPassword')),
                 self::optionalCall($inner, TlsOptionsConfigInterface::class, 'getTlsOptions'),
-            ));
+            ];
+            $this->locator = MasterLocator::forRemembered(['LibSentinel session', $values],
+                static fn() => SentinelSettings::fromSessionValues(...$values));
         }
     }
 
@@ -116,7 +126,7 @@ abstract class AbstractSentinelConfig implements ConfigInterface
     public function getHost()
     {
         $m = $this->master();
-        return $m === null ? $this->inner->getHost() : $this->locator->settings()->dataHost($m['host']);
+        return $m === null ? $this->inner->getHost() : $this->locator->dataHost($m);
     }
 
     public function getPort()
