@@ -648,7 +648,7 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
 {
     wlink *l = &w->poller;
     redisReply *reply;
-    int closed;
+    int closed, handshake;
     sn_err e;
 
     switch (l->state) {
@@ -697,6 +697,7 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
     }
     /* Complete replies read before a close (or an error) in the same read
      * are answers: they are taken first, then the link fails. */
+    handshake = l->state == WL_HANDSHAKE;
     closed = wlink_io(l) == -1;
     for (int i = 0; i < 16; i++) {
         int rc = wlink_reply(l, &reply);
@@ -714,9 +715,11 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
             return;
         }
     }
-    if (closed && l->state == WL_READY) {
+    if (closed && l->state == WL_READY && !handshake) {
         /* Every question answered, then closed: not the sentinel's failure
-         * (an idle close); the next poll reconnects to it. */
+         * (an idle close); the next poll reconnects to it. Not when only
+         * the AUTH was answered: no poll was, and a sentinel that closes
+         * after each AUTH would be reconnected to at once, forever. */
         wlink_drop(w, l, now);
         l->failures = 0;
         l->retry_at = now;

@@ -100,6 +100,7 @@ static void answer(conn *c, redisReply *cmd)
         } else {
             c->authed = 1;
             out_add(c, "+OK\r\n");
+            c->closed = n->close_after_auth;
         }
         return;
     }
