@@ -610,8 +610,25 @@ static int poll_reply(sentinel_watch_t *w, redisReply *r, sn_err *e)
          * shape of the next one. */
         if (sn_parse_master_named(r, w->cfg.master_name, e) == -1)
             return -2;
+        if (sn_reply_refuses(r, "sentinel|get-master-addr-by-name") ||
+            sn_reply_refuses(r, "sentinel|sentinels")) {
+            sn_err_set(e, SENTINEL_ERR_PROTOCOL,
+                       "SENTINEL MASTER: another query's refusal (replies out of step)");
+            return -2;
+        }
     } else if (pos == (tagged ? 1 : 0)) {
         int rc = sn_parse_master_addr(r, &hp, e);
+        /* Errors look alike: a refused (or unknown-master) SENTINEL MASTER
+         * where the address is due is the tag's answer arriving late (a
+         * reply sent more than once), and the next address would be
+         * another member's: out of step, not a failed poll. */
+        if (tagged && r->type == REDIS_REPLY_ERROR &&
+            (sn_reply_refuses(r, "sentinel|master") ||
+             strstr(r->str, "No such master") != NULL)) {
+            sn_err_set(e, SENTINEL_ERR_PROTOCOL,
+                       "get-master-addr-by-name: SENTINEL MASTER's error (replies out of step)");
+            return -2;
+        }
         if (rc == -1)
             return r->type == REDIS_REPLY_ERROR ? -1 : -2;
         w->poll_failures = 0;
