@@ -196,8 +196,12 @@ failover)
     # point, fault, switch; the write loop excuses only what the sync point
     # says).
     . "$ROOT/tests/proxy/faults.sh"
-    failover_scenario "$SCEN" "$BENCH_OUT/fault.ms" 2 >/dev/null ||
+    if ! failover_scenario "$SCEN" "$BENCH_OUT/fault.ms" 2 >/dev/null; then
+        # no failover measured: the caller records this run as FAILED
         echo "$SCEN $TARGET: fault or switch failed" >&2
+        wait $WL
+        exit 1
+    fi
     wait $WL
     echo "$SCEN $TARGET $(cat "$BENCH_OUT/wl.out")" >>"$BENCH_OUT/failover.txt"
     ;;

@@ -336,6 +336,10 @@ int sn_parse_master_addr(const redisReply *r, sn_hostport *hp, sn_err *e);
  * master, or the command refused by an ACL: it names nobody); -1 with e set
  * for anything else, another master's name included. */
 int sn_parse_master_named(const redisReply *r, const char *name, sn_err *e);
+/* 1 when r is an ACL refusal naming cmd ("sentinel|master": Redis 7 quotes
+ * it in its -NOPERM text), else 0: which query an error answers, where the
+ * replies' shapes alone cannot tell (a shared poll's refused tag). */
+int sn_reply_refuses(const redisReply *r, const char *cmd);
 /* ROLE: 0 and *role set, or -1 with e set. */
 int sn_parse_role(const redisReply *r, sn_role *role, sn_err *e);
 /* SENTINEL sentinels: calls add(hp) for each well-formed entry; returns the

@@ -118,6 +118,16 @@ int sn_parse_master_named(const redisReply *r, const char *name, sn_err *e)
                       name);
 }
 
+int sn_reply_refuses(const redisReply *r, const char *cmd)
+{
+    char quoted[64];
+
+    if (r == NULL || r->type != REDIS_REPLY_ERROR || r->str == NULL)
+        return 0;
+    snprintf(quoted, sizeof(quoted), "'%s'", cmd);
+    return strstr(r->str, quoted) != NULL;
+}
+
 int sn_parse_role(const redisReply *r, sn_role *role, sn_err *e)
 {
     const redisReply *kind;

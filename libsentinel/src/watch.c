@@ -610,8 +610,25 @@ static int poll_reply(sentinel_watch_t *w, redisReply *r, sn_err *e)
          * shape of the next one. */
         if (sn_parse_master_named(r, w->cfg.master_name, e) == -1)
             return -2;
+        if (sn_reply_refuses(r, "sentinel|get-master-addr-by-name") ||
+            sn_reply_refuses(r, "sentinel|sentinels")) {
+            sn_err_set(e, SENTINEL_ERR_PROTOCOL,
+                       "SENTINEL MASTER: another query's refusal (replies out of step)");
+            return -2;
+        }
     } else if (pos == (tagged ? 1 : 0)) {
         int rc = sn_parse_master_addr(r, &hp, e);
+        /* Errors look alike: a refused (or unknown-master) SENTINEL MASTER
+         * where the address is due is the tag's answer arriving late (a
+         * reply sent more than once), and the next address would be
+         * another member's: out of step, not a failed poll. */
+        if (tagged && r->type == REDIS_REPLY_ERROR &&
+            (sn_reply_refuses(r, "sentinel|master") ||
+             strstr(r->str, "No such master") != NULL)) {
+            sn_err_set(e, SENTINEL_ERR_PROTOCOL,
+                       "get-master-addr-by-name: SENTINEL MASTER's error (replies out of step)");
+            return -2;
+        }
         if (rc == -1)
             return r->type == REDIS_REPLY_ERROR ? -1 : -2;
         w->poll_failures = 0;
@@ -648,7 +665,7 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
 {
     wlink *l = &w->poller;
     redisReply *reply;
-    int closed;
+    int closed, handshake;
     sn_err e;
 
     switch (l->state) {
@@ -697,6 +714,7 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
     }
     /* Complete replies read before a close (or an error) in the same read
      * are answers: they are taken first, then the link fails. */
+    handshake = l->state == WL_HANDSHAKE;
     closed = wlink_io(l) == -1;
     for (int i = 0; i < 16; i++) {
         int rc = wlink_reply(l, &reply);
@@ -714,9 +732,11 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
             return;
         }
     }
-    if (closed && l->state == WL_READY) {
+    if (closed && l->state == WL_READY && !handshake) {
         /* Every question answered, then closed: not the sentinel's failure
-         * (an idle close); the next poll reconnects to it. */
+         * (an idle close); the next poll reconnects to it. Not when only
+         * the AUTH was answered: no poll was, and a sentinel that closes
+         * after each AUTH would be reconnected to at once, forever. */
         wlink_drop(w, l, now);
         l->failures = 0;
         l->retry_at = now;

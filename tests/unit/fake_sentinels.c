@@ -100,6 +100,7 @@ static void answer(conn *c, redisReply *cmd)
         } else {
             c->authed = 1;
             out_add(c, "+OK\r\n");
+            c->closed = n->close_after_auth;
         }
         return;
     }
@@ -137,9 +138,11 @@ static void answer(conn *c, redisReply *cmd)
         answer(c, cmd); /* once more below */
         n->cmds--;
         len = c->outlen - from;
-        assert_true(c->outlen + len <= sizeof(c->out));
-        memcpy(c->out + c->outlen, c->out + from, len);
-        c->outlen += len;
+        for (int k = 0; k < (n->dup_extra > 0 ? n->dup_extra : 1); k++) {
+            assert_true(c->outlen + len <= sizeof(c->out));
+            memcpy(c->out + c->outlen, c->out + from, len);
+            c->outlen += len;
+        }
     } else if (strcasecmp(name, "SENTINEL") == 0 && cmd->elements == 3 &&
                (strcasecmp(cmd->element[1]->str, "get-master-addr-by-name") == 0 ||
                 strcasecmp(cmd->element[1]->str, "MASTER") == 0)) {

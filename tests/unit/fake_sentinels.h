@@ -40,6 +40,8 @@ typedef struct node {
     int dup_query; /* sentinel: answers the dup_query-th SENTINEL command from
                       now twice, as a buggy sentinel or proxy would (0: never) */
     int deny_master_cmd; /* sentinel: SENTINEL MASTER is refused (-NOPERM) */
+    int close_after_auth; /* answers AUTH, then closes the connection */
+    int dup_extra; /* with dup_query: how many extra copies (0: one) */
 } node;
 
 typedef struct conn {

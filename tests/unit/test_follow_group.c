@@ -421,6 +421,26 @@ static void test_a_reply_sent_twice_reaches_no_other_master(void **state)
     assert_int_equal(W.m[1].transitions, 1);
 }
 
+/* mymaster and cache each followed at its own address. */
+static void assert_each_master_its_own(void)
+{
+    sentinel_addr a;
+
+    assert_int_equal(sentinel_follow_master(W.m[0].f, &a), 0);
+    assert_string_equal(a.host, "10.0.0.1");
+    assert_int_equal(sentinel_follow_master(W.m[1].f, &a), 0);
+    assert_string_equal(a.host, "10.0.0.5");
+}
+
+/* The sentinels know cache too, and refuse SENTINEL MASTER (-NOPERM). */
+static void sentinels_refuse_master_cmd(node *s[3])
+{
+    sentinels_know_cache(s);
+    for (int i = 0; i < 3; i++)
+        s[i]->deny_master_cmd = 1;
+    run_for(3000);
+}
+
 /* A sentinel ACL user without +sentinel|master: the name check cannot be
  * made, the polls still answer each master (the replies' order is then
  * checked by their shapes only), and a doubled reply is still caught. */
@@ -430,19 +450,40 @@ static void test_polls_work_when_sentinel_master_is_refused(void **state)
     sentinel_addr a;
 
     (void)state;
-    sentinels_know_cache(s);
-    for (int i = 0; i < 3; i++)
-        s[i]->deny_master_cmd = 1;
-    run_for(3000);
+    sentinels_refuse_master_cmd(s);
     assert_int_equal(sentinel_follow_master(W.m[1].f, &a), 0);
     assert_string_equal(a.host, "10.0.0.5");
     for (int i = 0; i < 3; i++)
         s[i]->dup_query = 2; /* mymaster's address, once more */
     run_for(3000);
-    assert_int_equal(sentinel_follow_master(W.m[0].f, &a), 0);
-    assert_string_equal(a.host, "10.0.0.1");
-    assert_int_equal(sentinel_follow_master(W.m[1].f, &a), 0);
-    assert_string_equal(a.host, "10.0.0.5");
+    assert_each_master_its_own();
+    assert_int_equal(W.m[0].transitions, 1);
+    assert_int_equal(W.m[1].transitions, 1);
+}
+
+/* The same ACL user (SENTINEL MASTER refused: every tag is the same error),
+ * and a refusal answered three times: two errors cannot be told apart by
+ * shape, so each member's get slot would take the error meant for the tag
+ * slot and the next member's get slot the previous member's address
+ * ("cache" handed mymaster's 10.0.0.1 on main). A refusal of SENTINEL MASTER
+ * where get-master-addr-by-name is answered is out of step. */
+static void test_a_refused_tag_answered_thrice_reaches_no_other_master(void **state)
+{
+    node *s[3];
+
+    (void)state;
+    sentinels_refuse_master_cmd(s);
+    for (int k = 1; k <= 4; k++) {
+        for (int i = 0; i < 3; i++) {
+            s[i]->dup_query = k; /* whichever sentinel is polled next */
+            s[i]->dup_extra = 2;
+        }
+        run_for(3000);
+        assert_true(S1->dup_query + S2->dup_query + S3->dup_query < 3 * k); /* one did */
+        assert_each_master_its_own();
+        for (int i = 0; i < 3; i++)
+            s[i]->dup_query = 0;
+    }
     assert_int_equal(W.m[0].transitions, 1);
     assert_int_equal(W.m[1].transitions, 1);
 }
@@ -648,6 +689,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_polls_work_when_sentinel_master_is_refused, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_a_refused_tag_answered_thrice_reaches_no_other_master,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_sentinel_dying_mid_poll_moves_every_master_on, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_frozen_sentinel_fails_the_polls_of_every_master,

@@ -333,6 +333,27 @@ static void test_master_named_other_shapes(void **state)
     freeReplyObject(r);
 }
 
+/* Which command an ACL refusal names (Redis 7 quotes it): a refused
+ * SENTINEL MASTER is told from a refused get-master-addr-by-name, and not
+ * from SENTINEL MASTERS. */
+static void test_reply_refuses_names_the_command(void **state)
+{
+    redisReply *r;
+
+    (void)state;
+    r = PARSE("-NOPERM this user has no permissions to run the 'sentinel|master' command\r\n");
+    assert_int_equal(sn_reply_refuses(r, "sentinel|master"), 1);
+    assert_int_equal(sn_reply_refuses(r, "sentinel|get-master-addr-by-name"), 0);
+    freeReplyObject(r);
+    r = PARSE("-NOPERM User u has no permissions to run the 'sentinel|masters' command\r\n");
+    assert_int_equal(sn_reply_refuses(r, "sentinel|master"), 0);
+    freeReplyObject(r);
+    r = PARSE("+sentinel|master 'sentinel|master'\r\n"); /* not an error */
+    assert_int_equal(sn_reply_refuses(r, "sentinel|master"), 0);
+    freeReplyObject(r);
+    assert_int_equal(sn_reply_refuses(NULL, "sentinel|master"), 0);
+}
+
 static void test_role_master_with_replicas(void **state)
 {
     (void)state;
@@ -861,6 +882,7 @@ int main(void)
         cmocka_unit_test(test_reply_is_auth_error),
         cmocka_unit_test(test_master_named_accepts_its_own_name_only),
         cmocka_unit_test(test_master_named_other_shapes),
+        cmocka_unit_test(test_reply_refuses_names_the_command),
         cmocka_unit_test(test_role_master_with_replicas),
         cmocka_unit_test(test_role_master_without_replicas),
         cmocka_unit_test(test_role_replica),

@@ -308,6 +308,28 @@ static void test_a_reply_the_poller_did_not_ask_for_drops_it(void **state)
     assert_int_equal(count(SENTINEL_EVENT_SWITCHED), 0);
 }
 
+/* A sentinel that answers AUTH and then closes, every time: no poll is ever
+ * answered, so the poller fails and backs off, it does not reconnect at once
+ * forever (main took AUTH-answered-then-closed for an idle close: the test
+ * loop never went quiet, hundreds of thousands of connections in no time). */
+static void test_a_close_right_after_auth_is_a_poll_failure(void **state)
+{
+    sentinel_t *s = sentinel_new("mymaster", NULL);
+    sentinel_watch_t *w;
+
+    assert_non_null(s);
+    assert_int_equal(sentinel_add_sentinels(s, "10.0.1.1:26379"), 0);
+    assert_int_equal(sentinel_set_sentinel_auth(s, NULL, "pw"), 0);
+    w = *state = sentinel_watch_new(s, on_event, &H, NULL);
+    sentinel_free(s);
+    assert_non_null(w);
+    S1->close_after_auth = 1;
+    run_for(w, 2000);
+    /* Backed off between attempts: a handful of connections in 2 s (poller
+     * and subscription), not one per loop turn. */
+    assert_true(S1->opens < 40);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -324,6 +346,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_poll_answer_read_with_the_close_is_taken, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_reply_the_poller_did_not_ask_for_drops_it, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_close_right_after_auth_is_a_poll_failure, setup,
                                         teardown),
     };
 
