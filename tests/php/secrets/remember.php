@@ -1,7 +1,8 @@
 <?php
-// Remembers settings holding two passwords, under a key made as the PHP
-// glue makes it (serialize() of the options, passwords included), uses
-// them once by id and by key, and ends: at shutdown the extension frees
+// Remembers settings holding two passwords, under keys holding them too:
+// the options array itself, as the PHP glue keys them (hashed as it is
+// walked, its encoding wiped), and a serialize() string of them (the older
+// kind of key, still accepted), and ends: at shutdown the extension frees
 // what it remembered. The passwords are built from the environment at run
 // time, so no copy of them sits in the script or in PHP's own tables; the
 // marker is the variable reversed (free_scan.c says why).
@@ -16,5 +17,8 @@ $id = Sentinel\remember($settings, serialize($settings));
 // A second set under a second key.
 $other = Sentinel\remember(['connect_timeout_ms' => 100] + $settings,
                            serialize(['connect_timeout_ms' => 100] + $settings));
-var_dump(is_int($id), is_int($other), $id !== $other);
+// Keyed by the array itself, as the glue does.
+$third = Sentinel\remember(['connect_timeout_ms' => 200] + $settings,
+                           ['connect_timeout_ms' => 200] + $settings);
+var_dump(is_int($id), is_int($other), is_int($third), $id !== $other, $other !== $third);
 echo "done\n";

@@ -2,7 +2,7 @@
 # The PHP extension's remembered settings leave no password in freed memory
 # (issue 13's secrets rule; php-ext/sentinel_fast.c): remember.php
 # remembers settings holding two passwords under the PHP glue's kind of key
-# (serialize() of the options, passwords included) and exits; free_scan.c,
+# (the options array, and a serialize() string of them: passwords included) and exits; free_scan.c,
 # preloaded, scans every block freed through free()/realloc() for the
 # password marker. At shutdown the extension frees its remembered settings
 # and its key table: a remembered password freed unwiped, or a key kept as
