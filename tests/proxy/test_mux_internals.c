@@ -9,8 +9,9 @@
  * pause-timeout happens exactly where the scenario puts it, with no sleeps.
  *
  * Linked with --wrap=explicit_bzero (to see that buffers holding an AUTH
- * are wiped) and --wrap=accept4 (to make the admin listener's accept fail
- * with EMFILE).
+ * are wiped), --wrap=accept4 (to make the admin listener's accept fail
+ * with EMFILE) and --wrap=px_tls_close_notify (to see on which closes the
+ * proxy would send TLS close_notify).
  *
  * Length: one scenario per defect plus the fake master; kept in one file
  * because every scenario shares the harness at the top.
@@ -54,6 +55,24 @@ int __wrap_accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
         return -1;
     }
     return __real_accept4(fd, sa, len, flags);
+}
+
+/* fds the proxy asked to send close_notify on (with TLS off it is a no-op) */
+static int notified[64], nnotified;
+void __real_px_tls_close_notify(px_tls *t, int fd);
+void __wrap_px_tls_close_notify(px_tls *t, int fd)
+{
+    if (nnotified < 64)
+        notified[nnotified++] = fd;
+    __real_px_tls_close_notify(t, fd);
+}
+
+static int was_notified(int fd)
+{
+    for (int i = 0; i < nnotified; i++)
+        if (notified[i] == fd)
+            return 1;
+    return 0;
 }
 
 /* ---- a proxy with a fake master ------------------------------------------ */
@@ -1497,6 +1516,51 @@ static void test_eof_while_shared_full(void **state)
     end_gone(p, mfd, m, NULL);
 }
 
+/* ---- TLS close_notify: on orderly closes only ------------------------------ */
+
+/* A client ended because a reply it was owed is lost (its shared master
+ * connection closed) is closed without close_notify: over TLS that would
+ * tell it its replies are complete, where it should see the stream cut.
+ * One that ends itself after its replies gets it. On main's code both got
+ * it. */
+static void test_close_notify_only_when_orderly(void **state)
+{
+    int mfd, done, lost, done_fd, lost_fd;
+    sentinel_proxy_t *p = fake_proxy(16384, &mfd);
+    fm_conn *m;
+
+    (void)state;
+    nnotified = 0;
+    done = client(p);
+    done_fd = p->conns.head->cfd;
+    m = send_opening(p, done, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n", mfd);
+    assert_true(serve_until(p, m, ans_plain, done, "$3\r\nval\r\n"));
+    assert_int_equal(shutdown(done, SHUT_WR), 0);
+    assert_true(read_until(p, done, &R, NULL, 50));
+    assert_int_equal(p->conns.count, 0);
+    assert_true(was_notified(done_fd));
+
+    nnotified = 0;
+    lost = client(p);
+    lost_fd = p->conns.head->cfd;
+    send_str(p, lost, "*2\r\n$3\r\nGET\r\n$1\r\nk\r\n");
+    for (int i = 0; i < 20; i++) {
+        fm_step(m, ans_hold_get, NULL); /* held */
+        pump(p, 1);
+    }
+    assert_int_equal(p->conns.count, 1);
+    fm_close(m); /* the shared connection ends with the GET unanswered */
+    rd_reset(&R);
+    assert_true(read_until(p, lost, &R, NULL, 200));
+    assert_int_equal(R.len, 0);
+    assert_int_equal(p->conns.count, 0);
+    assert_false(was_notified(lost_fd));
+    close(done);
+    close(lost);
+    sentinel_proxy_free(p);
+    close(mfd);
+}
+
 /* argv[1]: run only the tests whose names match this pattern. */
 int main(int argc, char **argv)
 {
@@ -1523,6 +1587,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_eof_with_unparsed_commands_answered),
         cmocka_unit_test(test_close_with_unparsed_commands_freed),
         cmocka_unit_test(test_eof_while_shared_full),
+        cmocka_unit_test(test_close_notify_only_when_orderly),
     };
 
     signal(SIGPIPE, SIG_IGN);

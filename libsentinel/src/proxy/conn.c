@@ -153,8 +153,9 @@ void px_conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how)
     px_mux_bind(p, c, NULL);
     px_loop_del(p->loop, c->cfd, PX_READABLE | PX_WRITABLE);
     /* An orderly close says so over TLS (close_notify), both ways; a
-     * client cut off by a switch is not told its replies are complete. */
-    if (how != PX_DROP_SWITCH)
+     * client cut off by a switch or an error (PX_CUT) is not told its
+     * replies are complete. */
+    if (how != PX_DROP_SWITCH && !(c->flags & PX_CUT))
         px_tls_close_notify(p->tls, c->cfd);
     px_tls_end(p->tls, c->cfd);
     close(c->cfd);
@@ -615,6 +616,7 @@ static void on_upstream(px_loop *l, int fd, void *ud, int mask)
         rc = buf_flush(p, &c->c2u, c->ufd);
         if (rc == -1) {
             p->ctr.upstream_errors++;
+            c->flags |= PX_CUT;
             px_conn_drop(p, c, PX_DROP_NORMAL);
             return;
         }
@@ -642,6 +644,7 @@ static void on_upstream(px_loop *l, int fd, void *ud, int mask)
                     "client fd %d: the master refused its AUTH/SELECT on its own connection",
                     c->cfd);
             p->ctr.upstream_errors++;
+            c->flags |= PX_CUT;
             px_conn_drop(p, c, PX_DROP_NORMAL);
         }
         return;
@@ -657,8 +660,10 @@ static void on_upstream(px_loop *l, int fd, void *ud, int mask)
             /* The master closed (QUIT, timeout, kill) or failed: hand the
              * client what it already has, then close it. */
             c->flags |= PX_UP_EOF;
-            if (rc == -1)
+            if (rc == -1) {
+                c->flags |= PX_CUT;
                 p->ctr.upstream_errors++;
+            }
             if (!(c->flags & PX_CL_EOF))
                 px_master_check(p);
             if (px_conn_finished(p, c)) {
