@@ -514,6 +514,24 @@ int px_conn_check_deadline(sentinel_proxy_t *p, px_conn *c)
     return 0;
 }
 
+/*
+ * A write to c's own master connection failed (the master closed after a
+ * QUIT with more of the client's bytes behind it, a reset) or the rest
+ * could not be kept: nothing more is sent or read from the client, but
+ * what the master answered before is still read and handed over; the
+ * master's end (EOF, or the reset after those replies) then ends the
+ * client. (Dropping the client at once lost those replies: diff-fuzz
+ * seed 3004692177, a pinned client's "GET, DEL, QUIT, SET <7 KB>".)
+ */
+static void upstream_takes_no_more(sentinel_proxy_t *p, px_conn *c)
+{
+    c->flags |= PX_CL_EOF;
+    if (c->c2u)
+        px_buf_release(p, &c->c2u);
+    shutdown(c->ufd, SHUT_WR); /* a master still there answers and closes */
+    px_conn_update(p, c);
+}
+
 static void on_client(px_loop *l, int fd, void *ud, int mask)
 {
     sentinel_proxy_t *p = px_loop_owner(l);
@@ -565,8 +583,12 @@ static void on_client(px_loop *l, int fd, void *ud, int mask)
             px_client_eof(p, c);
             return;
         }
-        if (rc == -1 || rc == -3) {
+        if (rc == -1) {
             px_conn_drop(p, c, PX_DROP_NORMAL);
+            return;
+        }
+        if (rc == -3) {
+            upstream_takes_no_more(p, c);
             return;
         }
         if (c->c2u)
@@ -616,9 +638,7 @@ static void on_upstream(px_loop *l, int fd, void *ud, int mask)
         rc = buf_flush(p, &c->c2u, c->ufd);
         if (rc == -1) {
             p->ctr.upstream_errors++;
-            c->flags |= PX_CUT;
-            px_conn_drop(p, c, PX_DROP_NORMAL);
-            return;
+            upstream_takes_no_more(p, c); /* its replies are read below */
         }
         if (rc == 1) {
             if (c->flags & PX_CL_EOF) {
