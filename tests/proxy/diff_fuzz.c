@@ -438,6 +438,7 @@ static void client_step(fz_client *c, int64_t now, int starting)
     }
     if (c->role != RO_NORMAL && now >= c->role_until) {
         c->role = RO_NORMAL;
+        c->role_until = now; /* (later than planned if the fuzzer was blind) */
         fz_log(c, "reads normally again");
     }
     if (c->state == CS_OPEN && starting && c->pn == 0 && c->out_len == 0 && !c->quit_sent &&
