@@ -438,6 +438,7 @@ static void client_step(fz_client *c, int64_t now, int starting)
     }
     if (c->role != RO_NORMAL && now >= c->role_until) {
         c->role = RO_NORMAL;
+        c->role_until = now; /* (later than planned if the fuzzer was blind) */
         fz_log(c, "reads normally again");
     }
     if (c->state == CS_OPEN && starting && c->pn == 0 && c->out_len == 0 && !c->quit_sent &&
@@ -620,8 +621,15 @@ int main(int argc, char **argv)
     faults_stop();
     /* Drain: no new rounds; every outstanding request is still answered
      * (or its connection closed) within the bound. */
-    if (!R.failed)
-        run_loop(fz_now() + R.pause_ms + R.margin_ms + 2000, 0);
+    if (!R.failed) {
+        /* (a client that does not read until after the run reads from then on) */
+        int64_t drain_end = fz_now() + R.pause_ms + R.margin_ms + 2000;
+        for (int i = 0; i < R.clients; i++)
+            if (fz_clients[i].role != RO_NORMAL &&
+                fz_clients[i].role_until + R.pause_ms + R.margin_ms + 2000 > drain_end)
+                drain_end = fz_clients[i].role_until + R.pause_ms + R.margin_ms + 2000;
+        run_loop(drain_end, 0);
+    }
     for (int i = 0; i < R.clients && !R.failed; i++) {
         fz_client *c = &fz_clients[i];
         if (c->fd >= 0 && (c->pn > 0 || c->eof_wait_since) && c->role == RO_NORMAL)

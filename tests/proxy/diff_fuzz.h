@@ -70,7 +70,8 @@ typedef struct fz_req {
     uint8_t db;       /* database the key lives in (named in the key) */
     uint64_t seq;     /* SET: the value's sequence; ECHO: token */
     uint32_t vlen;
-    int64_t sent;
+    int64_t sent;     /* when its wait for a reply starts (moved on by blind time) */
+    int64_t sent_at;  /* when it was sent (judges the fault windows) */
 } fz_req;
 
 typedef enum fz_cstate { CS_DOWN, CS_CONNECTING, CS_OPEN } fz_cstate;

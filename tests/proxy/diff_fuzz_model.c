@@ -64,7 +64,7 @@ static fz_req *push(fz_client *c, int op, int key, int db)
     q->db = (uint8_t)db;
     q->in_tx = (uint8_t)c->in_multi;
     q->after_quit = (uint8_t)c->quit_sent;
-    q->sent = fz_now();
+    q->sent = q->sent_at = fz_now();
     c->pn++;
     R.requests++;
     return q;
@@ -614,7 +614,7 @@ void model_reply(fz_client *c, const redisReply *r)
     c->replies++;
     R.replies++;
     fz_log(c, "< %s (%s)", text, fz_op_name(q.op));
-    answered_sent = q.sent;
+    answered_sent = q.sent_at;
     if (fault_error(r) && !(c->ident == ID_NONE && is_err(r, "NOAUTH"))) {
         R.errors_accepted++;
         c->accepted_errs++;

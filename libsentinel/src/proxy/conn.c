@@ -153,8 +153,9 @@ void px_conn_drop(sentinel_proxy_t *p, px_conn *c, px_drop_how how)
     px_mux_bind(p, c, NULL);
     px_loop_del(p->loop, c->cfd, PX_READABLE | PX_WRITABLE);
     /* An orderly close says so over TLS (close_notify), both ways; a
-     * client cut off by a switch is not told its replies are complete. */
-    if (how != PX_DROP_SWITCH)
+     * client cut off by a switch or an error (PX_CUT) is not told its
+     * replies are complete. */
+    if (how != PX_DROP_SWITCH && !(c->flags & PX_CUT))
         px_tls_close_notify(p->tls, c->cfd);
     px_tls_end(p->tls, c->cfd);
     close(c->cfd);
@@ -513,6 +514,24 @@ int px_conn_check_deadline(sentinel_proxy_t *p, px_conn *c)
     return 0;
 }
 
+/*
+ * A write to c's own master connection failed (the master closed after a
+ * QUIT with more of the client's bytes behind it, a reset) or the rest
+ * could not be kept: nothing more is sent or read from the client, but
+ * what the master answered before is still read and handed over; the
+ * master's end (EOF, or the reset after those replies) then ends the
+ * client. (Dropping the client at once lost those replies: diff-fuzz
+ * seed 3004692177, a pinned client's "GET, DEL, QUIT, SET <7 KB>".)
+ */
+static void upstream_takes_no_more(sentinel_proxy_t *p, px_conn *c)
+{
+    c->flags |= PX_CL_EOF;
+    if (c->c2u)
+        px_buf_release(p, &c->c2u);
+    shutdown(c->ufd, SHUT_WR); /* a master still there answers and closes */
+    px_conn_update(p, c);
+}
+
 static void on_client(px_loop *l, int fd, void *ud, int mask)
 {
     sentinel_proxy_t *p = px_loop_owner(l);
@@ -564,8 +583,12 @@ static void on_client(px_loop *l, int fd, void *ud, int mask)
             px_client_eof(p, c);
             return;
         }
-        if (rc == -1 || rc == -3) {
+        if (rc == -1) {
             px_conn_drop(p, c, PX_DROP_NORMAL);
+            return;
+        }
+        if (rc == -3) {
+            upstream_takes_no_more(p, c);
             return;
         }
         if (c->c2u)
@@ -615,8 +638,7 @@ static void on_upstream(px_loop *l, int fd, void *ud, int mask)
         rc = buf_flush(p, &c->c2u, c->ufd);
         if (rc == -1) {
             p->ctr.upstream_errors++;
-            px_conn_drop(p, c, PX_DROP_NORMAL);
-            return;
+            upstream_takes_no_more(p, c); /* its replies are read below */
         }
         if (rc == 1) {
             if (c->flags & PX_CL_EOF) {
@@ -642,6 +664,7 @@ static void on_upstream(px_loop *l, int fd, void *ud, int mask)
                     "client fd %d: the master refused its AUTH/SELECT on its own connection",
                     c->cfd);
             p->ctr.upstream_errors++;
+            c->flags |= PX_CUT;
             px_conn_drop(p, c, PX_DROP_NORMAL);
         }
         return;
@@ -657,8 +680,10 @@ static void on_upstream(px_loop *l, int fd, void *ud, int mask)
             /* The master closed (QUIT, timeout, kill) or failed: hand the
              * client what it already has, then close it. */
             c->flags |= PX_UP_EOF;
-            if (rc == -1)
+            if (rc == -1) {
+                c->flags |= PX_CUT;
                 p->ctr.upstream_errors++;
+            }
             if (!(c->flags & PX_CL_EOF))
                 px_master_check(p);
             if (px_conn_finished(p, c)) {

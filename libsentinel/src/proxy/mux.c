@@ -221,7 +221,7 @@ void px_mux_close(sentinel_proxy_t *p, px_shup *sh, px_drop_how how)
         px_wait *w = &sh->q[(sh->q_head + i) % sh->q_cap];
         if (w->c) {
             w->c->inflight -= w->n < w->c->inflight ? w->n : w->c->inflight;
-            w->c->flags |= PX_UP_EOF;
+            w->c->flags |= PX_UP_EOF | PX_CUT;
             w->c = NULL;
             marked++;
         }
@@ -229,7 +229,7 @@ void px_mux_close(sentinel_proxy_t *p, px_shup *sh, px_drop_how how)
     if (sh->framed_for) {
         px_conn *c = sh->framed_for;
         c->inflight -= sh->framed_n < c->inflight ? sh->framed_n : c->inflight;
-        c->flags |= PX_UP_EOF;
+        c->flags |= PX_UP_EOF | PX_CUT;
         marked++;
     }
     sh_out_free(sh);
@@ -703,12 +703,12 @@ static void shared_refused(sentinel_proxy_t *p, px_shup *sh)
             if (ask && asked_auth(c, sh) == (sh->pre_failed == PRE_AUTH))
                 ask[nask++] = c;
             else
-                c->flags |= PX_UP_EOF; /* not what it asked, or no memory: end it */
+                c->flags |= PX_UP_EOF | PX_CUT; /* not what it asked, or no memory: end it */
         }
     }
     for (px_conn *c = p->conns.head; c; c = c->next)
         if (c->state == PX_CONN_SHARED && c->sh == sh)
-            c->flags |= PX_UP_EOF;
+            c->flags |= PX_UP_EOF | PX_CUT;
     px_mux_close(p, sh, PX_DROP_NORMAL);
     end_marked(p, PX_DROP_NORMAL);
     /* Not marked, with nothing queued anywhere: none of them was dropped. */
@@ -1040,7 +1040,7 @@ static void shared_parse(sentinel_proxy_t *p, px_conn *c, const char *base, size
     return;
 oom:
     px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "shared queue: out of memory");
-    c->flags |= PX_UP_EOF; /* ends the client once its replies are in */
+    c->flags |= PX_UP_EOF | PX_CUT; /* ends the client once its replies are in */
     *used = have;
 }
 
@@ -1165,6 +1165,7 @@ void px_mux_check_stall(sentinel_proxy_t *p, px_shup *sh)
         px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
                 "client fd %d too slow to read its replies, others waited %lld ms; dropped",
                 c->cfd, (long long)waited);
+        c->flags |= PX_CUT;
         px_conn_drop(p, c, PX_DROP_NORMAL); /* forgets it: no longer stalled */
         px_mux_deliver(p, sh); /* the others' replies flow: the next staller, if any */
     }

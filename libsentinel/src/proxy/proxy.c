@@ -147,12 +147,13 @@ static void tick(sentinel_proxy_t *p)
         if (px_conn_check_deadline(p, c))
             continue;
         /* Ended and not taking its last replies: it goes. */
-        if ((c->flags & PX_UP_EOF) && c->u2c && p->now - c->since >= p->pause_ms)
+        if ((c->flags & PX_UP_EOF) && c->u2c && p->now - c->since >= p->pause_ms) {
+            c->flags |= PX_CUT; /* its last replies never reached it */
             px_conn_drop(p, c, PX_DROP_NORMAL);
-        else if (p->idle_ms > 0 &&
-                 (c->state == PX_CONN_OPEN ||
-                  (c->state == PX_CONN_SHARED && !px_mux_pending(p, c))) &&
-                 p->now - c->since >= p->idle_ms && !c->c2u && !c->u2c)
+        } else if (p->idle_ms > 0 &&
+                   (c->state == PX_CONN_OPEN ||
+                    (c->state == PX_CONN_SHARED && !px_mux_pending(p, c))) &&
+                   p->now - c->since >= p->idle_ms && !c->c2u && !c->u2c)
             px_conn_drop(p, c, PX_DROP_NORMAL);
     }
     for (px_shup *sh = p->shs; sh; sh = sh->next) {

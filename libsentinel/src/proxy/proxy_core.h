@@ -42,6 +42,9 @@ typedef struct px_buf {
                        * what the client has, then drop; nothing more runs, whatever
                        * the client waited for */
 #define PX_CL_DEAD 0x20 /* shared client gone: what it sent still runs, replies dropped */
+#define PX_CUT 0x40 /* ended on an error (replies it was owed lost, refused, out of memory,
+                     * too slow, its master connection failed): closed without TLS
+                     * close_notify, which would tell it its replies are complete */
 
 /* A multiplexed client's life: where its parsing stands. Changed only by
  * mux_set(), which names each step in debug logs. (A held client that
