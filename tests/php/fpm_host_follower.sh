@@ -14,15 +14,22 @@
 # and asserts those three facts. Prints the counts (the figures in
 # php-ext/README.md come from this script).
 #
-#   tests/php/fpm_host_follower.sh [WORKERS] [fpm|cli]
+#   tests/php/fpm_host_follower.sh [WORKERS] [fpm|cli|fpm+cli]
 #
-# Environment: BUILD_DIR (for sentinel-proxy and sentinel-topology), SN_EXT_SO.
+# fpm+cli: WORKERS php-fpm workers and, at the same time, CLI_PROCS (default
+# 8) CLI processes (issue 11's target: 64 FPM workers and 8 CLI processes
+# hold <= 4 connections per sentinel in total).
+#
+# Environment: BUILD_DIR (for sentinel-proxy and sentinel-topology), SN_EXT_SO,
+# CLI_PROCS.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/common.sh"
 
 workers=${1:-8}
 kind=${2:-fpm}
+cli_procs=${CLI_PROCS:-8}
+case $kind in fpm | cli | fpm+cli) ;; *) echo "fpm_host_follower: kind fpm, cli or fpm+cli" >&2; exit 2 ;; esac
 build=${BUILD_DIR:-/tmp/build-php}
 proxy_bin=$build/libsentinel/tools/sentinel-proxy
 [ -x "$proxy_bin" ] || { echo "fpm_host_follower: $proxy_bin is not built" >&2; exit 1; }
@@ -93,20 +100,23 @@ drive_fpm() {
     done
 }
 
-# CLI processes: each resolves every 20 ms for the given seconds.
+# CLI processes (COUNT): each resolves every 20 ms for the given seconds
+# or until $dir/cli.stop exists.
 start_cli() {
     secs=$1
+    count=$2
+    rm -f "$dir/cli.stop"
     cli_pids=
     i=0
-    while [ $i -lt "$workers" ]; do
+    while [ $i -lt "$count" ]; do
         $as_nobody php -n -c "$dir/php.ini" -r '
             $end = microtime(true) + (float)$argv[1];
-            while (microtime(true) < $end) {
+            while (microtime(true) < $end && !is_file($argv[2])) {
                 $m = Sentinel\resolve();
                 usleep(20000);
             }
             echo json_encode(["mode" => Sentinel\stats()["follow_mode"]]), "\n";
-        ' "$secs" >> "$dir/answers" 2>&1 &
+        ' "$secs" "$dir/cli.stop" >> "$dir/answers" 2>&1 &
         cli_pids="$cli_pids $!"
         i=$((i + 1))
     done
@@ -120,9 +130,18 @@ wait_cli() {
 phase() {
     : > "$dir/answers"
     if [ "$kind" = cli ]; then
-        start_cli 4
+        start_cli 4 "$workers"
         sleep 3
         c=$(count_clients)
+        wait_cli
+    elif [ "$kind" = fpm+cli ]; then
+        # The CLI processes run until the count is taken, so both are counted.
+        start_cli 120 "$cli_procs"
+        sleep 3
+        drive_fpm 12
+        sleep 0.3
+        c=$(count_clients)
+        touch "$dir/cli.stop"
         wait_cli
     else
         drive_fpm 12
@@ -135,8 +154,10 @@ phase() {
 
 fail=0
 base=$(count_clients)
-echo "== $workers $kind workers; sentinel clients at rest: ${base#*:}"
-[ "$kind" = fpm ] && { sn_fpm_start "$dir/php.ini" "$dir/fpm.conf" "$dir/fpm.sock" "$dir/fpm.out" ||
+extra=
+[ "$kind" = fpm+cli ] && extra=" + $cli_procs cli"
+echo "== $workers $kind workers$extra; sentinel clients at rest: ${base#*:}"
+[ "$kind" != cli ] && { sn_fpm_start "$dir/php.ini" "$dir/fpm.conf" "$dir/fpm.sock" "$dir/fpm.out" ||
     { cat "$dir/fpm.log" >&2 2>/dev/null; exit 1; }; }
 
 # 1. No publisher: every worker follows by itself.
