@@ -5,6 +5,8 @@
  *   shm-watch PATH                  print "HOST PORT FLAGS" of the entry
  *   shm-watch PATH OLDPORT SECONDS  poll every 2 ms until the entry names
  *                                   another port; print what was seen
+ * With SHM_WATCH_GID=GID in the environment the file is opened as one
+ * shared by that group (mode 0660), as a member of it would.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -24,7 +26,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: shm-watch PATH [OLDPORT SECONDS]\n");
         return 2;
     }
-    if ((shm = sentinel_shm_open(argv[1], &code)) == NULL) {
+    if (getenv("SHM_WATCH_GID") != NULL) {
+        /* a file shared by group (sentinel-proxy --shared-cache-group):
+         * opened as a member of that group, never created */
+        sentinel_shm_options opt = {.size = sizeof(opt),
+                                    .mode = 0660,
+                                    .use_group = 1,
+                                    .gid = (unsigned int)strtoul(getenv("SHM_WATCH_GID"), NULL, 10),
+                                    .no_create = 1};
+        char why[256] = "";
+
+        if ((shm = sentinel_shm_open_ex(argv[1], &opt, &code, why, sizeof(why))) == NULL) {
+            fprintf(stderr, "shm-watch: %s: %s\n", sentinel_strerror(code), why);
+            return 2;
+        }
+    } else if ((shm = sentinel_shm_open(argv[1], &code)) == NULL) {
         fprintf(stderr, "shm-watch: %s\n", sentinel_strerror(code));
         return 2;
     }

@@ -56,7 +56,8 @@ extern "C" {
  * master, sentinel-user, sentinel-password, data-user, data-password,
  * connect-timeout, command-timeout, resolve-timeout, poll-interval,
  * probe-interval, pause-timeout, idle-timeout, max-clients, buffer-size,
- * admin, log-level, watch, shared-cache, shared-cache-ttl, route; TLS: tls,
+ * admin, log-level, watch, shared-cache, shared-cache-ttl, shared-cache-group,
+ * shared-cache-mode, route; TLS: tls,
  * cacert, cacertdir, cert, key, sni, insecure, tls-min-version (and
  * sentinel-tls, sentinel-no-tls, sentinel-cacert, ... for the sentinels
  * only), tls-listen-cert, tls-listen-key, tls-listen-cacert,

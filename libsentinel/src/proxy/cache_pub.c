@@ -65,9 +65,15 @@ px_pub *px_pub_open(const sentinel_proxy_config_t *c, const sentinel_t *sn, cons
     } else {
         snprintf(sh->path, sizeof(sh->path), "%s", c->shared_cache);
     }
-    if ((sh->shm = sentinel_shm_open(sh->path, &code)) == NULL) {
-        snprintf(err, errlen, "shared-cache: cannot open %s: %s", sh->path,
-                 sentinel_strerror(code));
+    sentinel_shm_options opt = {.size = sizeof(opt),
+                                .mode = c->shared_mode,
+                                .use_group = c->shared_use_group,
+                                .gid = c->shared_gid};
+    char why[256] = "";
+
+    if ((sh->shm = sentinel_shm_open_ex(sh->path, &opt, &code, why, sizeof(why))) == NULL) {
+        snprintf(err, errlen, "shared-cache: cannot open %s: %s%s%s", sh->path,
+                 sentinel_strerror(code), why[0] ? ": " : "", why);
         goto fail;
     }
     px_logf(sh->log, SENTINEL_PROXY_LOG_INFO, "keeping shared cache %s current", sh->path);

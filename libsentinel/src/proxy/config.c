@@ -9,6 +9,7 @@
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #include <ctype.h>
 #include <errno.h>
+#include <grp.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -47,6 +48,7 @@ sentinel_proxy_config_t *sentinel_proxy_config_new(void)
     c->admin_port = -1;
     c->log.level = SENTINEL_PROXY_LOG_INFO;
     c->shared_ttl_ms = 60000;
+    c->shared_mode = 0600;
     c->multiplex = 1;
     sn_tls_args_init(&c->tls.args);
     return c;
@@ -209,6 +211,45 @@ static int add_sentinels(sentinel_proxy_config_t *c, const char *v, char *err, s
     return 0;
 }
 
+/* shared-cache-group: a group name or number that exists; "" or none: no
+ * group (files stay 0600). The group is the trust boundary between the Unix
+ * users sharing the cache file (sentinel_shm_open_ex()). */
+static int parse_group(const char *key, const char *v, sentinel_proxy_config_t *c, char *err,
+                       size_t errlen)
+{
+    char buf[4096], *end;
+    struct group grp, *found = NULL;
+    unsigned long n;
+
+    if (*v == '\0' || !strcasecmp(v, "none")) {
+        c->shared_use_group = 0;
+        c->shared_gid = 0;
+        return 0;
+    }
+    errno = 0;
+    n = strtoul(v, &end, 10);
+    if (v[0] >= '0' && v[0] <= '9' && *end == '\0' && errno == 0 && n <= 0x7fffffffUL) {
+        c->shared_gid = (unsigned int)n; /* a number need not be in /etc/group */
+    } else {
+        /* /etc/group itself, not getgrnam_r(): sentinel-proxy is a static
+         * executable, where NSS lookups would need glibc's shared modules
+         * (they crash); give the number for groups from other sources. */
+        FILE *f = fopen("/etc/group", "re");
+
+        while (f != NULL && fgetgrent_r(f, &grp, buf, sizeof(buf), &found) == 0 &&
+               strcmp(found->gr_name, v) != 0)
+            found = NULL;
+        if (f != NULL)
+            fclose(f);
+        if (found == NULL)
+            return fail(err, errlen, "%s: no such group '%.64s' in /etc/group (give its number)",
+                        key, v);
+        c->shared_gid = (unsigned int)found->gr_gid;
+    }
+    c->shared_use_group = 1;
+    return 0;
+}
+
 /* ------------------------------------------------------------------------
  * The key table
  * ------------------------------------------------------------------------ */
@@ -337,6 +378,17 @@ int px_config_set(sentinel_proxy_config_t *c, const char *key, const char *v, ch
     }
     if (!strcmp(key, "shared-cache-ttl"))
         return parse_int(key, v, 100, 86400000, &c->shared_ttl_ms, err, errlen);
+    if (!strcmp(key, "shared-cache-group"))
+        return parse_group(key, v, c, err, errlen);
+    if (!strcmp(key, "shared-cache-mode")) {
+        if (!strcmp(v, "0600") || !strcmp(v, "600"))
+            c->shared_mode = 0600;
+        else if (!strcmp(v, "0660") || !strcmp(v, "660"))
+            c->shared_mode = 0660;
+        else
+            return fail(err, errlen, "shared-cache-mode: expected 0600 or 0660, got '%.32s'", v);
+        return 0;
+    }
     return fail(err, errlen, "unknown option '%.64s'", key);
 }
 
@@ -538,6 +590,10 @@ int px_config_check(const sentinel_proxy_config_t *c, char *err, size_t errlen)
         return fail(err, errlen, "listen: no TCP listener and no unix socket");
     if (c->watch && c->shared_cache[0] == '\0')
         return fail(err, errlen, "watch: watch mode needs shared-cache (auto or a path)");
+    if (c->shared_mode == 0660 && !c->shared_use_group)
+        return fail(err, errlen,
+                    "shared-cache-mode: 0660 needs shared-cache-group (the group that may "
+                    "read and write the file)");
     return px_config_tls_check(&c->tls, err, errlen);
 }
 
@@ -632,6 +688,10 @@ const char *sentinel_proxy_usage(void)
            "                           libsentinel's shared cache to keep current: the\n"
            "                           default file in /dev/shm or in DIR, or FILE\n"
            "  --shared-cache-ttl MS    lifetime of a written entry (default 60000)\n"
+           "  --shared-cache-group G   the cache file's group (name or number): its\n"
+           "                           members' processes (PHP-FPM, root's CLI with it)\n"
+           "                           share the file; needs --shared-cache-mode 0660\n"
+           "  --shared-cache-mode M    0600 (default, this user only) or 0660\n"
            "Other:\n"
            "  --config FILE            read options from FILE (flags win)\n"
            "  --log-level LEVEL        error, warning, info (default) or debug\n"

@@ -152,6 +152,9 @@ struct sentinel_proxy_config {
     int multiplex;        /* stateless commands share master connections */
     char shared_cache[4096]; /* "" off, "auto" default path, or a path */
     int shared_ttl_ms;
+    int shared_mode;         /* 0600 or 0660 (with a group) */
+    int shared_use_group;    /* shared-cache-group given: files get shared_gid */
+    unsigned int shared_gid;
 
     /* Several masters (config_route.c). routes: "route LISTEN=NAME", each a
      * listener of its own besides listen/unix for master. masters: every
