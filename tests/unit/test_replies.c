@@ -1,6 +1,10 @@
 /*
  * Reply and event decoding (replies.c), fed raw RESP bytes through hiredis'
  * own reply reader so the parsers see exactly what a socket would give them.
+ *
+ * Past 800 lines: one test per reply shape and per lie a sentinel can tell
+ * (events, addresses, ROLE, SENTINEL MASTER's name, refusals); they share
+ * one feeding helper, and splitting by command would scatter the lies.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdarg.h>
