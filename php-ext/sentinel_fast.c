@@ -269,7 +269,8 @@ static bool settings_equal(sn_php_settings *a, sn_php_settings *b)
            a->total_ms == b->total_ms && a->ttl_ms == b->ttl_ms &&
            a->failover_wait_ms == b->failover_wait_ms && a->shared_cache == b->shared_cache &&
            a->watch == b->watch && a->watch_forced == b->watch_forced &&
-           a->no_cache == b->no_cache && a->tls == b->tls && a->tls_verify == b->tls_verify;
+           a->no_cache == b->no_cache && a->tls == b->tls && a->tls_verify == b->tls_verify &&
+           a->tls_min_version == b->tls_min_version;
 }
 
 /* The id remember() answers for slot i: its index and when it was filled,
