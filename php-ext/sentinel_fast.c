@@ -239,8 +239,9 @@ static bool key_digest(zval *key, char out[SN_FAST_DIGEST_LEN])
     ok = enc_value(&e, key, 0);
     sn_sip128_update(&e.h, e.buf, e.n);
     sn_sip128_final(&e.h, (unsigned char *)out);
-    /* The buffer held the key's bytes (passwords among them). */
-    sn_key_wipe(e.buf, e.n);
+    /* The buffer held the key's bytes (passwords among them): all of it,
+     * not only its last fill (earlier fills left bytes past e.n). */
+    sn_key_wipe(e.buf, sizeof(e.buf));
     return ok;
 }
 
