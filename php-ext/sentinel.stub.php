@@ -93,9 +93,9 @@ namespace Sentinel {
      * Keeps settings for resolve_remembered() for the life of this process
      * (an FPM worker: across requests): the options of resolve(), with the
      * master name as the "master" option, validated as resolve() validates
-     * them (the INI settings are read now, not per call; a change of a
-     * sentinel.* INI setting afterwards makes resolve_remembered() forget
-     * them and answer false). Remembering equal settings again returns the
+     * them (the INI settings are read now, not per call; sentinel.* INI
+     * values that differ afterwards from the ones read now make
+     * resolve_remembered() forget them and answer false). Remembering equal settings again returns the
      * same id. At most 32 per process; one more forgets the least recently
      * used.
      *
@@ -119,8 +119,8 @@ namespace Sentinel {
      * @return array|false keys host, port, epoch, source (as resolve()) and
      *         tls (bool: whether the remembered settings use TLS);
      *         false when this process remembers no such id or key (a new
-     *         worker, forgotten for room, or a sentinel.* INI setting
-     *         changed since): remember() them again
+     *         worker, forgotten for room, or a sentinel.* INI value
+     *         differs from the one they were read under): remember() them again
      * @throws Exception with a code from the Exception::* constants
      */
     function resolve_remembered(array|int|string $id): array|false {}

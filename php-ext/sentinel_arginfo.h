@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: b2901e3746493a10b3fa139f0cff9028a97a786c */
+ * Stub hash: aaedfed967b33e47f6dcc59b6eb18fad8abec0fa */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sentinel_resolve, 0, 0, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, master, IS_STRING, 1, "null")

@@ -11,10 +11,11 @@
  * progress waits or fails fast), the same caches, counters and errors.
  *
  * INI settings are read when the settings are remembered, not per call;
- * any accepted change of a sentinel.* INI setting afterwards (ini_set(), a
- * per-directory value, its restore at the end of the request) makes
- * resolve_remembered() forget the settings and answer false, so the caller
- * remembers them again with the INI values of now.
+ * when the sentinel.* INI values differ afterwards from the ones they were
+ * read under (sn_php_ini_fingerprint(): ini_set(), a per-directory value),
+ * resolve_remembered() forgets the settings and answers false, so the
+ * caller remembers them again with the INI values of now; values set again
+ * at every request (.user.ini) keep them.
  * A caller's key (the PHP glue's is its options array, passwords included)
  * is kept only as a 128-bit keyed hash (SipHash-2-4-128 under a random seed
  * of the process, sentinel_key.c), and remembered passwords are wiped
@@ -49,7 +50,7 @@ typedef struct sn_fast_slot {
     bool used;
     uint64_t last_used;
     uint64_t gen;        /* when it was filled: part of its id (slot_id) */
-    uint64_t ini_gen;    /* sn_php_ini_generation its INI values were read at */
+    uint64_t ini_gen;    /* sn_php_ini_fingerprint() its INI values were read at */
     sn_php_settings cfg; /* its strings are persistent copies */
 } sn_fast_slot;
 
@@ -239,8 +240,9 @@ static bool key_digest(zval *key, char out[SN_FAST_DIGEST_LEN])
     ok = enc_value(&e, key, 0);
     sn_sip128_update(&e.h, e.buf, e.n);
     sn_sip128_final(&e.h, (unsigned char *)out);
-    /* The buffer held the key's bytes (passwords among them). */
-    sn_key_wipe(e.buf, e.n);
+    /* The buffer held the key's bytes (passwords among them): all of it,
+     * not only its last fill (earlier fills left bytes past e.n). */
+    sn_key_wipe(e.buf, sizeof(e.buf));
     return ok;
 }
 
@@ -269,7 +271,8 @@ static bool settings_equal(sn_php_settings *a, sn_php_settings *b)
            a->total_ms == b->total_ms && a->ttl_ms == b->ttl_ms &&
            a->failover_wait_ms == b->failover_wait_ms && a->shared_cache == b->shared_cache &&
            a->watch == b->watch && a->watch_forced == b->watch_forced &&
-           a->no_cache == b->no_cache && a->tls == b->tls && a->tls_verify == b->tls_verify;
+           a->no_cache == b->no_cache && a->tls == b->tls && a->tls_verify == b->tls_verify &&
+           a->tls_min_version == b->tls_min_version;
 }
 
 /* The id remember() answers for slot i: its index and when it was filled,
@@ -348,7 +351,7 @@ static size_t remember(sn_php_settings *cfg, zval *key)
         slots[i].gen = ++fill_clock;
     }
     slots[i].last_used = ++use_clock;
-    slots[i].ini_gen = sn_php_ini_generation;
+    slots[i].ini_gen = sn_php_ini_fingerprint();
     if (key != NULL) {
         /* A key names one slot (the latest settings remembered under it). */
         char d[SN_FAST_DIGEST_LEN];
@@ -400,8 +403,9 @@ PHP_FUNCTION(Sentinel_remember)
 /* }}} */
 
 /* The slot remember() kept for key (an id, a string or an array); NULL when
- * there is none (unknown, forgotten, or read before a sentinel.* INI change:
- * then forgotten now, and the caller remembers again with the INI of now).
+ * there is none (unknown, forgotten, or read under other sentinel.* INI
+ * values: then forgotten now, and the caller remembers again with the INI
+ * of now).
  * *thrown when the argument's type is refused (an exception is pending). */
 static sn_fast_slot *lookup(zval *key, bool *thrown)
 {
@@ -430,7 +434,7 @@ static sn_fast_slot *lookup(zval *key, bool *thrown)
     }
     if (i < 1 || i > SN_PHP_FAST_MAX || !slots[i - 1].used)
         return NULL;
-    if (slots[i - 1].ini_gen != sn_php_ini_generation) {
+    if (slots[i - 1].ini_gen != sn_php_ini_fingerprint()) {
         slot_clear((size_t)i - 1);
         return NULL;
     }

@@ -13,14 +13,22 @@
 #include <grp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "php.h"
 #include "php_ini.h"
 #include "SAPI.h"
 #include "ext/standard/info.h"
+#if PHP_VERSION_ID >= 80200
+#include "ext/random/php_random.h"
+#else
+#include "ext/standard/php_random.h"
+#endif
 
 #include "php_sentinel.h"
 #include "sentinel_ini.h"
+#include "sentinel_key.h"
 
 #include "sentinel/sentinel.h"
 
@@ -74,15 +82,15 @@ static void refuse_secret(zend_ini_entry *entry, const char *why)
                      entry->value ? "the previous value" : "the default");
 }
 
-uint64_t sn_php_ini_generation;
+/* Set by every accepted change of a sentinel.* setting (ini_set(), a
+ * per-directory value, the restore at the end of a request): the
+ * fingerprint of the values is computed again (sn_php_ini_fingerprint()). */
+static bool ini_changed = true;
 
-/* Every accepted change of a sentinel.* setting (ini_set(), a per-directory
- * value, the restore at the end of a request) moves the generation: settings
- * remembered before it are read again (sentinel_fast.c). */
 static zend_result changed(zend_result r)
 {
     if (r == SUCCESS)
-        sn_php_ini_generation++;
+        ini_changed = true;
     return r;
 }
 
@@ -414,6 +422,42 @@ PHP_INI_BEGIN()
                       tls_min_version, zend_sentinel_globals, sentinel_globals)
 PHP_INI_END()
 /* clang-format on */
+
+/* The fingerprint of the values (sentinel_ini.h): a keyed hash, as the
+ * values hold passwords; recomputed only after a change. */
+uint64_t sn_php_ini_fingerprint(void)
+{
+    static unsigned char seed[SN_KEY_SEED_LEN];
+    static bool seeded;
+    static uint64_t fingerprint;
+    unsigned char out[16];
+    sn_sip128 h;
+
+    if (!ini_changed)
+        return fingerprint;
+    if (!seeded) {
+        if (php_random_bytes_silent(seed, sizeof(seed)) == FAILURE) {
+            uint64_t mix[2] = {(uint64_t)getpid(), (uint64_t)(uintptr_t)&seed ^ (uint64_t)time(NULL)};
+            memcpy(seed, mix, sizeof(seed));
+        }
+        seeded = true;
+    }
+    sn_sip128_init(&h, seed);
+    for (const zend_ini_entry_def *d = ini_entries; d->name != NULL; d++) {
+        zend_ini_entry *e = zend_hash_str_find_ptr(EG(ini_directives), d->name, d->name_length);
+        /* Each value as a length (UINT32_MAX: none) and its bytes. */
+        uint32_t len = e == NULL || e->value == NULL ? UINT32_MAX : (uint32_t)ZSTR_LEN(e->value);
+
+        sn_sip128_update(&h, &len, sizeof(len));
+        if (len != UINT32_MAX)
+            sn_sip128_update(&h, ZSTR_VAL(e->value), len);
+    }
+    sn_sip128_final(&h, out);
+    memcpy(&fingerprint, out, sizeof(fingerprint));
+    sn_key_wipe(out, sizeof(out));
+    ini_changed = false;
+    return fingerprint;
+}
 
 void sn_php_ini_register(int module_number, int type)
 {

@@ -16,10 +16,13 @@
 #define SN_PHP_DEFAULT_TOTAL_MS 5000
 #define SN_PHP_DEFAULT_TTL_MS 60000
 
-/* Moves on every accepted change of a sentinel.* INI setting (at startup,
- * ini_set(), per-directory values, their restore at the end of a request):
- * remembered settings built from older INI values are rebuilt. */
-extern uint64_t sn_php_ini_generation;
+/* A fingerprint of the values of every sentinel.* INI setting now (a keyed
+ * hash: no password in it), recomputed after an accepted change (ini_set(),
+ * per-directory values, their restore at the end of a request): remembered
+ * settings read under another fingerprint are rebuilt; values back to the
+ * ones they were read under (a .user.ini value set again at every request)
+ * keep them. */
+uint64_t sn_php_ini_fingerprint(void);
 
 void sn_php_ini_register(int module_number, int type);
 void sn_php_ini_unregister(int module_number, int type);

@@ -11,9 +11,17 @@
  * scanned is persistent memory (pemalloc(..., 1)), the extension's and
  * libsentinel's. The first free() after start prints "free_scan: on", so
  * the script knows the shim ran.
+ *
+ * explicit_bzero() is interposed as well, for the extension's stack buffer
+ * that encodes an array key (sentinel_fast.c, key_enc: 256 bytes, flushed
+ * into the hash when full): the bytes after a wipe of 65 to 255 bytes,
+ * up to 256 from its start, are scanned too, so a wipe of the last fill
+ * only (earlier fills' bytes, a password among them, left past it) is a hit
+ * ("free_scan: a wiped buffer kept the secret past its wipe").
  */
 #define _GNU_SOURCE /* memmem */
 #include <malloc.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -51,6 +59,32 @@ void free(void *p)
     if (p != NULL && marklen > 0 && memmem(p, malloc_usable_size(p), mark, marklen) != NULL)
         say("free_scan: a freed block held the secret\n");
     __libc_free(p);
+}
+
+/* The size of sentinel_fast.c's key encoding buffer (key_enc.buf); wipes
+ * of at most KEY_ENC_MIN bytes are not that buffer's (SipHash's state and
+ * words, wiped in frames below it while the buffer still holds the key:
+ * scanning past them would find the buffer). remember.php's key leaves
+ * more than KEY_ENC_MIN bytes in the buffer's last fill. */
+#define KEY_ENC_BUF 256
+#define KEY_ENC_MIN 64
+
+/* The bytes past a wipe (glibc declares explicit_bzero()'s buffer write-only,
+ * so it is read here through its address as a number). */
+static int kept_past(uintptr_t at, size_t n)
+{
+    return marklen > 0 && n > KEY_ENC_MIN && n < KEY_ENC_BUF &&
+           memmem((const char *)at + n, KEY_ENC_BUF - n, mark, marklen) != NULL;
+}
+
+void explicit_bzero(void *p, size_t n)
+{
+    volatile unsigned char *v = p;
+
+    if (kept_past((uintptr_t)p, n))
+        say("free_scan: a wiped buffer kept the secret past its wipe\n");
+    for (size_t i = 0; i < n; i++)
+        v[i] = 0;
 }
 
 void *realloc(void *p, size_t n)

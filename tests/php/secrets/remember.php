@@ -20,5 +20,12 @@ $other = Sentinel\remember(['connect_timeout_ms' => 100] + $settings,
 // Keyed by the array itself, as the glue does.
 $third = Sentinel\remember(['connect_timeout_ms' => 200] + $settings,
                            ['connect_timeout_ms' => 200] + $settings);
+// A key whose password is encoded near the end of the encoder's 256-byte
+// buffer, with a long value after it: the buffer is fed to the hash and
+// refilled from its start, so the password's bytes sit past the last fill.
+$pad = str_repeat('p', 150);
+$long = str_repeat('l', 120);
+$fourth = Sentinel\remember($settings, ['pad' => $pad, 'password' => $mark . '-key-pw', 'long' => $long]);
+var_dump(is_int($fourth));
 var_dump(is_int($id), is_int($other), is_int($third), $id !== $other, $other !== $third);
 echo "done\n";

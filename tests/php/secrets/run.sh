@@ -7,7 +7,9 @@
 # password marker. At shutdown the extension frees its remembered settings
 # and its key table: a remembered password freed unwiped, or a key kept as
 # the caller's own string, is a hit (php-ext before b7a46b9: 4 passwords
-# and the 2 keys). No topology needed (remember() opens
+# and the 2 keys). explicit_bzero() is scanned as well: the stack buffer
+# that encodes an array key must be wiped whole, not only its last fill
+# (php-ext before review4: "a wiped buffer kept the secret"). No topology needed (remember() opens
 # no connection). Exits non-zero on a failure.
 #
 #   tests/php/secrets/run.sh          (SN_EXT_SO: a built sentinel.so)
@@ -42,6 +44,11 @@ fi
 hits=$(grep -c 'freed block held the secret' "$out" || true)
 if [ "$hits" -ne 0 ]; then
     echo "FAIL: $hits freed block(s) held a remembered password"
+    exit 1
+fi
+hits=$(grep -c 'wiped buffer kept the secret' "$out" || true)
+if [ "$hits" -ne 0 ]; then
+    echo "FAIL: $hits key encoding(s) left a password on the stack past its wipe"
     exit 1
 fi
 echo "secrets-freed: 1 passed, 0 failed"
