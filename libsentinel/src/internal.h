@@ -192,7 +192,17 @@ typedef struct sn_link {
     int command_ms;
     sn_tls_conn *tls; /* NULL for plaintext */
     const sn_tls_ops *tls_ops;
+    char host[SENTINEL_HOST_MAX]; /* the peer, for sn_probe_tls() */
+    int port;
 } sn_link;
+
+/* tls_probe.c. Whether buf starts like a TLS record (handshake or alert,
+ * version 3.x). */
+int sn_tls_record_head(const void *buf, size_t n);
+/* After a plaintext command was reset or closed before any reply byte: does
+ * host:port answer a TLS ClientHello with a TLS record? One more connection
+ * through t, within deadline_ms (and at most 1 s); 1 yes, 0 no or unknown. */
+int sn_probe_tls(const sn_transport *t, const char *host, int port, int64_t deadline_ms);
 
 int sn_link_open(sn_link *l, const char *host, int port, int connect_ms, int command_ms,
                  int64_t deadline_ms, sn_err *e);

@@ -326,6 +326,8 @@ int sn_link_open_tls(sn_link *l, const char *host, int port, int connect_ms, int
     l->reader = NULL;
     l->tls = NULL;
     l->tls_ops = NULL;
+    snprintf(l->host, sizeof(l->host), "%s", host);
+    l->port = port;
     l->h = l->t->open(host, port, connect_deadline, e);
     if (l->h < 0)
         return -1;
@@ -400,13 +402,6 @@ ssize_t sn_link_recv(sn_link *l, void *buf, size_t cap, int64_t deadline_ms, sn_
     return link_recv(l, buf, cap, deadline_ms, e);
 }
 
-/* A plaintext link whose peer's first bytes are a TLS record (handshake 0x16
- * or alert 0x15, version 3.x): the peer is a TLS port. */
-static int looks_like_tls(const char *buf, size_t n)
-{
-    return n >= 2 && (buf[0] == 0x15 || buf[0] == 0x16) && buf[1] == 0x03;
-}
-
 static int send_all(sn_link *l, const char *buf, size_t len, int64_t deadline_ms, sn_err *e)
 {
     while (len > 0) {
@@ -417,6 +412,22 @@ static int send_all(sn_link *l, const char *buf, size_t len, int64_t deadline_ms
         len -= (size_t)n;
     }
     return 0;
+}
+
+/* A plaintext command reset or closed before any reply byte: a TLS port
+ * does that, and so does a dying server. Ask the port (sn_probe_tls): a TLS
+ * port is SENTINEL_ERR_TLS; otherwise keep the retryable code, with a hint. */
+static void tls_port_or_hint(sn_link *l, int64_t deadline_ms, sn_err *e)
+{
+    size_t len = strlen(e->msg);
+
+    if (sn_probe_tls(l->t, l->host, l->port, deadline_ms)) {
+        sn_err_set(e, SENTINEL_ERR_TLS,
+                   "a TLS port: it reset the plaintext command and answered a TLS hello; "
+                   "turn TLS on");
+        return;
+    }
+    snprintf(e->msg + len, sizeof(e->msg) - len, " (before any reply: a TLS port? turn TLS on)");
 }
 
 static redisReply *read_reply(sn_link *l, int64_t deadline_ms, sn_err *e)
@@ -447,25 +458,16 @@ static redisReply *read_reply(sn_link *l, int64_t deadline_ms, sn_err *e)
             return NULL;
         }
         n = link_recv(l, buf, sizeof(buf), deadline_ms, e);
-        if (n < 0) {
-            /* A TLS port resets a plaintext client: say so, keep the code
-             * (a reset is also what a dying server does). */
-            if (total == 0 && l->tls == NULL && e->code == SENTINEL_ERR_MASTER_UNREACHABLE) {
-                size_t len = strlen(e->msg);
-                snprintf(e->msg + len, sizeof(e->msg) - len,
-                         " (before any reply: a TLS port? turn TLS on)");
-            }
+        if (n == 0)
+            sn_err_set(e, total > 0 ? SENTINEL_ERR_PROTOCOL : SENTINEL_ERR_MASTER_UNREACHABLE,
+                       total > 0 ? "connection closed mid-reply" : "connection closed by peer");
+        if (n <= 0) {
+            if (total == 0 && l->tls == NULL && e->code == SENTINEL_ERR_MASTER_UNREACHABLE)
+                tls_port_or_hint(l, deadline_ms, e);
             return NULL;
         }
-        if (total == 0 && l->tls == NULL && looks_like_tls(buf, (size_t)n)) {
+        if (total == 0 && l->tls == NULL && sn_tls_record_head(buf, (size_t)n)) {
             sn_err_set(e, SENTINEL_ERR_TLS, "the server answered with TLS: turn TLS on");
-            return NULL;
-        }
-        if (n == 0) {
-            if (total > 0)
-                sn_err_set(e, SENTINEL_ERR_PROTOCOL, "connection closed mid-reply");
-            else
-                sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "connection closed by peer");
             return NULL;
         }
         total += (size_t)n;
@@ -724,7 +726,7 @@ static int nblink_fill(sn_nblink *l, sn_err *e)
             return -1;
         if (n == 0)
             return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "connection closed by peer");
-        if (l->tls == NULL && l->reader->len == 0 && looks_like_tls(buf, (size_t)n))
+        if (l->tls == NULL && l->reader->len == 0 && sn_tls_record_head(buf, (size_t)n))
             return sn_err_set(e, SENTINEL_ERR_TLS, "the server answered with TLS: turn TLS on");
         if (redisReaderFeed(l->reader, buf, (size_t)n) != REDIS_OK)
             return sn_err_set(e, SENTINEL_ERR_PROTOCOL, "bad reply: %s", l->reader->errstr);

@@ -91,7 +91,7 @@ proc_close($holder);
 ?>
 --EXPECTF--
 -- plaintext to the TLS-only sentinel: a clear error, no hang
-plaintext: Sentinel\Exception %s: %sTLS port%s
+plaintext: Sentinel\Exception TLS: %sa TLS port: it reset the plaintext command%s
 -- mutual TLS from INI
 string(1) "0"
 bool(true)
@@ -105,7 +105,7 @@ wrong name: Sentinel\Exception TLS: TLS: %shostname mismatch
 right name: 127.0.0.1:%d from sentinel
 missing CA file: Sentinel\Exception TLS: TLS: %scannot load CA%s
 no client certificate: Sentinel\Exception TLS: TLS: %scertificate required
-tls off for this call: Sentinel\Exception %s: %sTLS port%s
+tls off for this call: Sentinel\Exception TLS: %sa TLS port: it reset the plaintext command%s
 -- refused values
 
 Warning: ini_set(): Invalid value 'maybe' for sentinel.tls: expected on or off (1/0, yes/no, true/false); keeping the previous value in %s on line %d

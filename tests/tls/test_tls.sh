@@ -52,8 +52,8 @@ expect_out "  the verified master" "^127\.0\.0\.1 $P_M$"
 check "SNI localhost verifies against the DNS name" 0 -- -s "$SENTS" -m "$M" "${MTLS[@]}" \
     --sni localhost
 check "TLS 1.3 minimum" 0 -- -s "$SENTS" -m "$M" "${MTLS[@]}" --tls-min-version 1.3
-check "sentinels over TLS, nodes plaintext: unreachable (20), says TLS port" 20 \
-    "master 127.0.0.1:$P_M.*a TLS port\\?" -- \
+check "sentinels over TLS, nodes plaintext: 23, the master's port answered TLS" 23 \
+    "master 127.0.0.1:$P_M.*a TLS port: .*answered a TLS hello" -- \
     -s "$SENTS" -m "$M" --sentinel-tls --sentinel-cacert "$DIR/ca.crt" --tries 1
 check "no client certificate, nodes require one: 23" 23 \
     "master 127.0.0.1:$P_M.*certificate required" -- \
@@ -74,18 +74,43 @@ check "expired certificate: 23, expired" 23 "certificate has expired" -- \
 check "certificate from another CA: 23" 23 "certificate verify failed" -- \
     -s "127.0.0.1:$P_FOR" -m "$M" "${MTLS[@]}"
 # Documented codes (docs/failure-model.md): a TLS port resets a plaintext
-# client without a word (no sentinel reachable, 13, with a hint); a
+# client without a word, as a dying server does; the library then asks the
+# port with a TLS hello, and a TLS record back makes it SENTINEL_ERR_TLS (23)
+# -- a dying server keeps its retryable code with a hint (next case). A
 # plaintext port waits for the end of a line that never comes (the
 # handshake times out within the connect timeout, 17) -- or, should the
 # ClientHello hold a newline, answers an error that OpenSSL cannot read as
 # a record (23).
-check "plaintext to a TLS port: 13, says TLS port" 13 "a TLS port\\? turn TLS on" -- \
+check "plaintext to a TLS port: 23, the port answered a TLS hello" 23 \
+    "a TLS port: it reset the plaintext command and answered a TLS hello" -- \
     -s "$SENTS" -m "$M" --timeout 2000
-# Why the case above is not SENTINEL_ERR_TLS: a plaintext command to a TLS
-# port gets no byte back, only a reset (OpenSSL sends no alert when the first
-# record is not TLS), which is also what a dying server gives. Should Redis
-# ever answer with a TLS record (an alert, 0x15 0x03 ...), this fails: then
-# classify that answer as SENTINEL_ERR_TLS.
+# A server that closes every connection before answering (as a dying one
+# does) is not taken for a TLS port: no sentinel reachable (13), the hint.
+CLOSER_PORT_FILE="$DIR/closer.port"
+python3 - "$CLOSER_PORT_FILE" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", 0)); s.listen(16); s.settimeout(30)
+open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+end = time.time() + 30
+while time.time() < end:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        break
+    c.recv(1024)
+    c.close()
+PY
+CLOSER_PID=$!
+for _ in $(seq 1 50); do [ -s "$CLOSER_PORT_FILE" ] && break; sleep 0.1; done
+check "a server that closes before any reply: 13, not taken for TLS" 13 \
+    "before any reply: a TLS port\\? turn TLS on" -- \
+    -s "127.0.0.1:$(cat "$CLOSER_PORT_FILE")" -m "$M" --timeout 2000
+kill "$CLOSER_PID" 2>/dev/null; wait "$CLOSER_PID" 2>/dev/null
+# Why a probe is needed at all: a plaintext command to a TLS port gets no
+# byte back, only a reset (OpenSSL sends no alert when the first record is
+# not TLS). Should Redis ever answer with a TLS record (an alert, 0x15 0x03
+# ...), this fails: the first reply then says TLS by itself.
 for port in "$P_S1" "$P_M"; do
     got=$(timeout 10 python3 - "$port" <<'PY'
 import socket, sys

@@ -33,10 +33,10 @@ run "wrong CA for the data nodes: SENTINEL_ERR_TLS" -- fail "$SENTS" "${TLSARGS[
 run "wrong host name: SENTINEL_ERR_TLS, hostname mismatch" -- fail "$SENTS" "${TLSARGS[@]}" \
     SENTINEL_ERR_TLS "hostname mismatch" data-sni wrong.example
 # A TLS port resets a plaintext client without a word, as a dying server
-# does: the documented class is "master unreachable" (retried: it may be
-# mid-failover) with the hint, not SENTINEL_ERR_TLS (docs/failure-model.md).
-run "plaintext to the TLS master port: unreachable, says TLS port" -- fail "$SENTS" \
-    "${TLSARGS[@]}" SENTINEL_ERR_MASTER_UNREACHABLE "a TLS port? turn TLS on" data-plain 1
+# does; asked with a TLS hello, it answers TLS: SENTINEL_ERR_TLS, not a
+# retryable "unreachable" (docs/failure-model.md).
+run "plaintext to the TLS master port: SENTINEL_ERR_TLS, the port answered TLS" -- fail "$SENTS" \
+    "${TLSARGS[@]}" SENTINEL_ERR_TLS "a TLS port: it reset the plaintext command" data-plain 1
 
 # Fakes in a few lines of Python: a plaintext sentinel that names any port
 # ("sentinel ANNOUNCE"), and a TLS data node that answers ROLE master and

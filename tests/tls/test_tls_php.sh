@@ -180,8 +180,8 @@ fault "wrong host name: Sentinel\\Exception TLS" \
 fault "protocol version below the TLS 1.2 minimum: Sentinel\\Exception TLS" \
     "^Sentinel.Exception TLS: .*(protocol version|unsupported protocol|no protocols)" \
     "tls://127.0.0.1:$P_OLD" old-protocol
-fault "plaintext to a TLS port: the 'TLS port?' hint" \
-    "^Sentinel.Exception [A-Z_]+: .*TLS port" "127.0.0.1:$P_S1" plaintext
+fault "plaintext to a TLS port: Sentinel\\Exception TLS, the port answered TLS" \
+    "^Sentinel.Exception TLS: .*a TLS port: it reset the plaintext command" "127.0.0.1:$P_S1" plaintext
 # A plaintext server waits for a line end the ClientHello does not hold: the
 # handshake times out within the connect timeout (TLS should it answer).
 fault "TLS to a plaintext port: TIMEOUT or TLS, in the handshake" \
