@@ -39,8 +39,10 @@ HZ=$(getconf CLK_TCK)
 cpu_ticks() { # pid: user + system CPU ticks of the process (every thread); 0 without pid
     if [ -n "$1" ]; then awk '{ print $14 + $15 }' "/proc/$1/stat"; else echo 0; fi
 }
-rss_kb() { # VmRSS, then RssAnon (private): the rest is clean, shared file pages
-    awk '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } END { print r, a }' "/proc/$1/status"
+rss_kb() { # VmRSS, RssAnon (private: the rest is clean, shared file pages), Pss
+    local pss
+    pss=$(awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup" 2>/dev/null)
+    awk -v p="${pss:-0}" '/^VmRSS:/ { r = $2 } /^RssAnon:/ { a = $2 } END { print r, a, p }' "/proc/$1/status"
 }
 ready() { # port: 20 fresh connections in a row reach the master
     local good=0
@@ -135,7 +137,7 @@ value() { # target pipe test column (5 rps, 6 p99, 7 proxy CPU us per request)
         "$OUT/throughput.csv" | median
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "n/a" }'; }
-rss() { awk -v k="$1" '$1 == k { printf "%.2f MiB (anon %.2f)", $2 / 1024, $3 / 1024 }' "$OUT/rss.txt"; }
+rss() { awk -v k="$1" '$1 == k { printf "%.2f MiB (anon %.2f, Pss %.2f)", $2 / 1024, $3 / 1024, $4 / 1024 }' "$OUT/rss.txt"; }
 {
 cat <<EOT
 # sentinel-proxy with TLS to the master vs HAProxy with \`ssl\`
@@ -176,16 +178,18 @@ cat <<EOT
 
 ## Memory (VmRSS)
 
-VmRSS, and in brackets RssAnon: the process's private memory. The rest is
-clean file pages of the executable shared with the page cache. With TLS
-options sentinel-proxy re-execs sentinel-proxy-tls, one static binary with
-OpenSSL in it; OpenSSL's initialisation (the first SSL_CTX fetches every
-algorithm of its default provider) and its handshakes run through a large
-part of libcrypto's code and tables. After start the proxy unmaps the clean
-pages of its executable (MADV_DONTNEED: they stay in the page cache), but
-"idle after start" is measured after the readiness check (20 fresh clients
-through each proxy), and the TLS connections to the master those open map
-most of OpenSSL's code back. HAProxy maps libssl.so and libcrypto.so.
+VmRSS, and in brackets RssAnon (the process's private memory; the rest is
+clean file pages shared with the page cache) and Pss (each shared page
+divided among the processes mapping it; redis-server and HAProxy map the
+same libssl/libcrypto on this machine). With TLS options sentinel-proxy
+re-execs sentinel-proxy-tls, linked with Debian's libssl.so.3 and
+libcrypto.so.3 by default (\`-DSENTINEL_PROXY_TLS_STATIC=ON\` links them
+in). OpenSSL's initialisation (the first SSL_CTX fetches every algorithm of
+its default provider) and its handshakes run through a large part of
+libcrypto's code and tables, and the kernel maps file pages around each
+fault in 64 KiB windows. "Idle after start" is measured after the
+readiness check (20 fresh clients through each proxy), so the TLS
+connections to the master are open. HAProxy maps the same libraries.
 
 | process | idle after start | after the load |
 |---|---:|---:|
@@ -196,6 +200,13 @@ most of OpenSSL's code back. HAProxy maps libssl.so and libcrypto.so.
 Targets (issue 12): throughput without pipelining >= 1.2x HAProxy's, p99 <=
 HAProxy's, idle RSS <= 3 MiB.
 EOT
+# The hand-written analysis and the table of all runs below the marker
+# are kept from the previous file.
+KEEP='<!-- kept: the sections below are hand-written; run-proxy.sh keeps them -->'
+if grep -qF -- "$KEEP" "$HERE/RESULTS-proxy.md" 2>/dev/null; then
+    echo
+    sed -n "/^$KEEP\$/,\$p" "$HERE/RESULTS-proxy.md"
+fi
 } > "$OUT/RESULTS-proxy.md"
 cp "$OUT/RESULTS-proxy.md" "$HERE/RESULTS-proxy.md"
 cat "$HERE/RESULTS-proxy.md"
