@@ -110,8 +110,8 @@ static void settings_free(sn_php_settings *c)
  * A key is a string, or an array hashed as it is walked (the PHP glue
  * passes its backend options: no serialize() per request). What is hashed
  * is an unambiguous encoding: a type tag before every value, a length
- * before every string (32 bits) and array, so two different keys never feed the
- * same bytes. Integers, floats, booleans, null, strings and arrays up to
+ * before every string (8 bits under an upper-case tag below 256 bytes, else
+ * 32 bits) and array, so two different keys never feed the same bytes. Integers, floats, booleans, null, strings and arrays up to
  * SN_FAST_KEY_DEPTH deep; anything else (an object, a resource) cannot
  * name settings. */
 #define SN_FAST_DIGEST_LEN 16
@@ -157,18 +157,47 @@ static inline void enc_tagged(key_enc *e, char tag, const void *p)
     enc_put(e, b, sizeof(b));
 }
 
-/* A tag, a 32-bit length, the bytes. */
+/* Up to 16 bytes into the buffer with fixed-size copies (inlined, unlike
+ * memcpy() of a variable length): most keys and values are that short. */
+static inline void enc_put_short(key_enc *e, const char *s, size_t len)
+{
+    unsigned char *d = e->buf + e->n;
+
+    if (len >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + len - 8, s + len - 8, 8);
+    } else if (len >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + len - 4, s + len - 4, 4);
+    } else {
+        for (size_t i = 0; i < len; i++)
+            d[i] = (unsigned char)s[i];
+    }
+    e->n += len;
+}
+
+/* A tag, the length, the bytes: a string shorter than 256 bytes has the
+ * tag in upper case and an 8-bit length, a longer one a 32-bit length. */
 static inline bool enc_str(key_enc *e, char tag, const char *s, size_t len)
 {
     unsigned char b[5];
     uint32_t l = (uint32_t)len;
 
-    if (len > UINT32_MAX)
-        return false;
-    b[0] = (unsigned char)tag;
-    memcpy(b + 1, &l, 4);
-    enc_put(e, b, sizeof(b));
-    enc_put(e, s, len);
+    if (len < 256) {
+        b[0] = (unsigned char)(tag - 'a' + 'A');
+        b[1] = (unsigned char)len;
+        enc_put(e, b, 2);
+    } else {
+        if (len > UINT32_MAX)
+            return false;
+        b[0] = (unsigned char)tag;
+        memcpy(b + 1, &l, 4);
+        enc_put(e, b, sizeof(b));
+    }
+    if (len <= 16 && len <= sizeof(e->buf) - e->n)
+        enc_put_short(e, s, len);
+    else
+        enc_put(e, s, len);
     return true;
 }
 
@@ -217,7 +246,12 @@ static bool enc_value(key_enc *e, zval *v, int depth)
 
                 enc_tagged(e, 'i', &l);
             }
-            if (!enc_value(e, item, depth + 1))
+            ZVAL_DEREF(item);
+            if (Z_TYPE_P(item) == IS_STRING) {
+                /* Most values: no call. */
+                if (!enc_str(e, 's', Z_STRVAL_P(item), Z_STRLEN_P(item)))
+                    return false;
+            } else if (!enc_value(e, item, depth + 1))
                 return false;
         } ZEND_HASH_FOREACH_END();
         return true;
