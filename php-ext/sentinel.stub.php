@@ -75,7 +75,8 @@ namespace Sentinel {
     /**
      * Counters of this process (an FPM worker keeps them across requests):
      * resolutions (remembered_resolutions of them through
-     * resolve_remembered()), calls (of the other Sentinel\ functions),
+     * resolve_remembered() and cache_options_remembered()), calls (of the
+     * other Sentinel\ functions),
      * cache_hits, shared_hits, sentinel_lookups, errors,
      * invalidations, failover_events, failover_waits, failover_fast_fails,
      * role_checks, sentinel_queries, sentinel_failures, handles, watchers,
@@ -133,6 +134,27 @@ namespace Sentinel {
      * @throws Exception with a code from the Exception::* constants
      */
     function epoch_remembered(array|int|string $id): int|false {}
+
+    /**
+     * resolve_remembered() for Cm_Cache backend_options remembered under
+     * the options array itself (the PHP glue's cache backends), answering
+     * what the backend's parent constructor takes: $options without the
+     * sentinel keys (sentinel_master, sentinel_master_verify, sentinel,
+     * load_from_slaves, load_from_slave, slave_select_callable), with
+     * "server" and "port" set to the master's. One call per PHP-FPM
+     * request in steady state, with no PHP in between.
+     *
+     * @param array $options the backend_options
+     * @param mixed $master set to resolve_remembered()'s answer plus "id"
+     *        (the remembered id, for epoch_remembered()) and "at"
+     *        (microtime(true) of the answer)
+     * @return array|false false, $master untouched, when $options do not
+     *         ask for a sentinel master (empty sentinel_master or server),
+     *         ask for load_from_slaves, name settings that use TLS, or name
+     *         no settings this process remembers (as resolve_remembered())
+     * @throws Exception with a code from the Exception::* constants
+     */
+    function cache_options_remembered(array $options, &$master = null): array|false {}
 
     /**
      * Thrown when a master cannot be resolved. getCode() is the libsentinel

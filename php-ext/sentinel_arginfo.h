@@ -1,5 +1,5 @@
 /* This is a generated file, edit the .stub.php file instead.
- * Stub hash: aaedfed967b33e47f6dcc59b6eb18fad8abec0fa */
+ * Stub hash: d67033b03acb30ac8bc3aab01ea21eaafeb6ebef */
 
 ZEND_BEGIN_ARG_WITH_RETURN_TYPE_INFO_EX(arginfo_Sentinel_resolve, 0, 0, IS_ARRAY, 0)
 	ZEND_ARG_TYPE_INFO_WITH_DEFAULT_VALUE(0, master, IS_STRING, 1, "null")
@@ -42,6 +42,11 @@ ZEND_BEGIN_ARG_WITH_RETURN_TYPE_MASK_EX(arginfo_Sentinel_epoch_remembered, 0, 1,
 	ZEND_ARG_TYPE_MASK(0, id, MAY_BE_ARRAY|MAY_BE_LONG|MAY_BE_STRING, NULL)
 ZEND_END_ARG_INFO()
 
+ZEND_BEGIN_ARG_WITH_RETURN_TYPE_MASK_EX(arginfo_Sentinel_cache_options_remembered, 0, 1, MAY_BE_ARRAY|MAY_BE_FALSE)
+	ZEND_ARG_TYPE_INFO(0, options, IS_ARRAY, 0)
+	ZEND_ARG_INFO_WITH_DEFAULT_VALUE(1, master, "null")
+ZEND_END_ARG_INFO()
+
 
 ZEND_FUNCTION(Sentinel_resolve);
 ZEND_FUNCTION(Sentinel_epoch);
@@ -51,6 +56,7 @@ ZEND_FUNCTION(Sentinel_stats);
 ZEND_FUNCTION(Sentinel_remember);
 ZEND_FUNCTION(Sentinel_resolve_remembered);
 ZEND_FUNCTION(Sentinel_epoch_remembered);
+ZEND_FUNCTION(Sentinel_cache_options_remembered);
 
 
 static const zend_function_entry ext_functions[] = {
@@ -62,6 +68,7 @@ static const zend_function_entry ext_functions[] = {
 	ZEND_NS_FALIAS("Sentinel", remember, Sentinel_remember, arginfo_Sentinel_remember)
 	ZEND_NS_FALIAS("Sentinel", resolve_remembered, Sentinel_resolve_remembered, arginfo_Sentinel_resolve_remembered)
 	ZEND_NS_FALIAS("Sentinel", epoch_remembered, Sentinel_epoch_remembered, arginfo_Sentinel_epoch_remembered)
+	ZEND_NS_FALIAS("Sentinel", cache_options_remembered, Sentinel_cache_options_remembered, arginfo_Sentinel_cache_options_remembered)
 	ZEND_FE_END
 };
 

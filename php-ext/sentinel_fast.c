@@ -51,7 +51,8 @@ typedef struct sn_fast_slot {
     uint64_t last_used;
     uint64_t gen;        /* when it was filled: part of its id (slot_id) */
     uint64_t ini_gen;    /* sn_php_ini_fingerprint() its INI values were read at */
-    sn_php_settings cfg; /* its strings are persistent copies */
+    sn_php_settings cfg; /* its strings are persistent copies; cfg.hint = &hint */
+    sn_php_registry_hint hint;
 } sn_fast_slot;
 
 /* Keys kept at most; one more drops them all (callers remember again). */
@@ -65,7 +66,13 @@ static bool by_key_ready;
 static uint64_t use_clock;
 static uint64_t fill_clock;
 /* The answer's keys, interned at startup: no hashing per call. */
-static zend_string *str_host, *str_port, *str_epoch, *str_source, *str_tls;
+static zend_string *str_host, *str_port, *str_epoch, *str_source, *str_tls, *str_id, *str_at;
+/* The answer's sources (sn_php_resolve()), interned: no copy per call. */
+static const char *const source_names[] = {"sentinel", "shared", "cache", "failover"};
+static zend_string *source_strs[sizeof(source_names) / sizeof(source_names[0])];
+/* The Cm_Cache backend_options cache_options_remembered() reads or drops. */
+static zend_string *str_server, *str_sentinel_master, *str_load_from_slaves;
+static zend_string *cache_sentinel_keys[6];
 
 /* The string fields of sn_php_settings. */
 static const size_t string_fields[] = {
@@ -103,8 +110,8 @@ static void settings_free(sn_php_settings *c)
  * A key is a string, or an array hashed as it is walked (the PHP glue
  * passes its backend options: no serialize() per request). What is hashed
  * is an unambiguous encoding: a type tag before every value, a length
- * before every string (32 bits) and array, so two different keys never feed the
- * same bytes. Integers, floats, booleans, null, strings and arrays up to
+ * before every string (8 bits under an upper-case tag below 256 bytes, else
+ * 32 bits) and array, so two different keys never feed the same bytes. Integers, floats, booleans, null, strings and arrays up to
  * SN_FAST_KEY_DEPTH deep; anything else (an object, a resource) cannot
  * name settings. */
 #define SN_FAST_DIGEST_LEN 16
@@ -150,18 +157,47 @@ static inline void enc_tagged(key_enc *e, char tag, const void *p)
     enc_put(e, b, sizeof(b));
 }
 
-/* A tag, a 32-bit length, the bytes. */
+/* Up to 16 bytes into the buffer with fixed-size copies (inlined, unlike
+ * memcpy() of a variable length): most keys and values are that short. */
+static inline void enc_put_short(key_enc *e, const char *s, size_t len)
+{
+    unsigned char *d = e->buf + e->n;
+
+    if (len >= 8) {
+        memcpy(d, s, 8);
+        memcpy(d + len - 8, s + len - 8, 8);
+    } else if (len >= 4) {
+        memcpy(d, s, 4);
+        memcpy(d + len - 4, s + len - 4, 4);
+    } else {
+        for (size_t i = 0; i < len; i++)
+            d[i] = (unsigned char)s[i];
+    }
+    e->n += len;
+}
+
+/* A tag, the length, the bytes: a string shorter than 256 bytes has the
+ * tag in upper case and an 8-bit length, a longer one a 32-bit length. */
 static inline bool enc_str(key_enc *e, char tag, const char *s, size_t len)
 {
     unsigned char b[5];
     uint32_t l = (uint32_t)len;
 
-    if (len > UINT32_MAX)
-        return false;
-    b[0] = (unsigned char)tag;
-    memcpy(b + 1, &l, 4);
-    enc_put(e, b, sizeof(b));
-    enc_put(e, s, len);
+    if (len < 256) {
+        b[0] = (unsigned char)(tag - 'a' + 'A');
+        b[1] = (unsigned char)len;
+        enc_put(e, b, 2);
+    } else {
+        if (len > UINT32_MAX)
+            return false;
+        b[0] = (unsigned char)tag;
+        memcpy(b + 1, &l, 4);
+        enc_put(e, b, sizeof(b));
+    }
+    if (len <= 16 && len <= sizeof(e->buf) - e->n)
+        enc_put_short(e, s, len);
+    else
+        enc_put(e, s, len);
     return true;
 }
 
@@ -210,7 +246,12 @@ static bool enc_value(key_enc *e, zval *v, int depth)
 
                 enc_tagged(e, 'i', &l);
             }
-            if (!enc_value(e, item, depth + 1))
+            ZVAL_DEREF(item);
+            if (Z_TYPE_P(item) == IS_STRING) {
+                /* Most values: no call. */
+                if (!enc_str(e, 's', Z_STRVAL_P(item), Z_STRLEN_P(item)))
+                    return false;
+            } else if (!enc_value(e, item, depth + 1))
                 return false;
         } ZEND_HASH_FOREACH_END();
         return true;
@@ -309,6 +350,20 @@ void sn_php_fast_startup(void)
     str_epoch = zend_new_interned_string(zend_string_init("epoch", 5, 1));
     str_source = zend_new_interned_string(zend_string_init("source", 6, 1));
     str_tls = zend_new_interned_string(zend_string_init("tls", 3, 1));
+    for (size_t i = 0; i < sizeof(source_names) / sizeof(source_names[0]); i++)
+        source_strs[i] = zend_new_interned_string(
+            zend_string_init(source_names[i], strlen(source_names[i]), 1));
+    str_id = zend_new_interned_string(zend_string_init("id", 2, 1));
+    str_at = zend_new_interned_string(zend_string_init("at", 2, 1));
+    str_server = zend_new_interned_string(zend_string_init("server", 6, 1));
+    str_sentinel_master = zend_new_interned_string(zend_string_init("sentinel_master", 15, 1));
+    str_load_from_slaves = zend_new_interned_string(zend_string_init("load_from_slaves", 16, 1));
+    cache_sentinel_keys[0] = str_sentinel_master;
+    cache_sentinel_keys[1] = zend_new_interned_string(zend_string_init("sentinel_master_verify", 22, 1));
+    cache_sentinel_keys[2] = zend_new_interned_string(zend_string_init("sentinel", 8, 1));
+    cache_sentinel_keys[3] = str_load_from_slaves;
+    cache_sentinel_keys[4] = zend_new_interned_string(zend_string_init("load_from_slave", 15, 1));
+    cache_sentinel_keys[5] = zend_new_interned_string(zend_string_init("slave_select_callable", 21, 1));
 }
 
 void sn_php_fast_shutdown(void)
@@ -347,6 +402,7 @@ static size_t remember(sn_php_settings *cfg, zval *key)
             slot_clear(i);
         }
         settings_copy(&slots[i].cfg, cfg);
+        slots[i].cfg.hint = &slots[i].hint;
         slots[i].used = true;
         slots[i].gen = ++fill_clock;
     }
@@ -480,40 +536,145 @@ PHP_FUNCTION(Sentinel_epoch_remembered)
 }
 /* }}} */
 
-/* {{{ Sentinel\resolve_remembered(array|int|string $id): array|false */
-PHP_FUNCTION(Sentinel_resolve_remembered)
+/* sn_php_resolve() for slot s: SENTINEL_OK with *addr, *source, *epoch, or
+ * an exception thrown. */
+static int slot_resolve(sn_fast_slot *s, sentinel_addr *addr, const char **source,
+                        uint64_t *epoch)
 {
-    sentinel_addr addr;
-    const char *source = "sentinel";
-    char err[1024] = "";
-    uint64_t epoch = 0;
-    sn_fast_slot *s;
-    HashTable *ht;
-    zval v;
+    char err[1024];
     int rc;
 
-    if ((s = slot_arg(execute_data, return_value)) == NULL)
-        return; /* false, or an exception thrown */
+    err[0] = '\0';
     s->last_used = ++use_clock;
     SENTINEL_G(counters).remembered_resolutions++;
-    rc = sn_php_resolve(&s->cfg, &addr, &source, &epoch, err, sizeof(err));
+    *source = "sentinel";
+    *epoch = 0;
+    rc = sn_php_resolve(&s->cfg, addr, source, epoch, err, sizeof(err));
     if (rc != SENTINEL_OK) {
         SENTINEL_G(counters).errors++;
         sn_php_throw(rc, err);
-        RETURN_THROWS();
     }
-    array_init_size(return_value, 5);
-    ht = Z_ARRVAL_P(return_value);
-    ZVAL_STRING(&v, addr.host);
+    return rc;
+}
+
+/* resolve_remembered()'s answer in *out: host (a reference to the caller's
+ * string), port, epoch, source, tls. */
+static HashTable *answer_init(zval *out, uint32_t size, const sn_fast_slot *s, zend_string *host,
+                              const sentinel_addr *addr, const char *source, uint64_t epoch)
+{
+    HashTable *ht;
+    zval v;
+    size_t i;
+
+    array_init_size(out, size);
+    ht = Z_ARRVAL_P(out);
+    ZVAL_STR_COPY(&v, host);
     zend_hash_add_new(ht, str_host, &v);
-    ZVAL_LONG(&v, addr.port);
+    ZVAL_LONG(&v, addr->port);
     zend_hash_add_new(ht, str_port, &v);
     ZVAL_LONG(&v, (zend_long)epoch);
     zend_hash_add_new(ht, str_epoch, &v);
-    ZVAL_STRING(&v, source);
+    for (i = 0; i < sizeof(source_names) / sizeof(source_names[0]); i++)
+        if (strcmp(source, source_names[i]) == 0)
+            break;
+    if (i < sizeof(source_names) / sizeof(source_names[0]))
+        ZVAL_INTERNED_STR(&v, source_strs[i]);
+    else
+        ZVAL_STRING(&v, source);
     zend_hash_add_new(ht, str_source, &v);
     /* Whether the data nodes speak TLS (the remembered settings' tls). */
     ZVAL_BOOL(&v, s->cfg.tls);
     zend_hash_add_new(ht, str_tls, &v);
+    return ht;
+}
+
+/* {{{ Sentinel\resolve_remembered(array|int|string $id): array|false */
+PHP_FUNCTION(Sentinel_resolve_remembered)
+{
+    sentinel_addr addr;
+    const char *source;
+    uint64_t epoch;
+    sn_fast_slot *s;
+    zend_string *host;
+
+    if ((s = slot_arg(execute_data, return_value)) == NULL)
+        return; /* false, or an exception thrown */
+    if (slot_resolve(s, &addr, &source, &epoch) != SENTINEL_OK)
+        RETURN_THROWS();
+    host = zend_string_init(addr.host, strlen(addr.host), 0);
+    answer_init(return_value, 5, s, host, &addr, source, epoch);
+    zend_string_release(host);
+}
+/* }}} */
+
+/* Whether option k of ht is set and not empty (PHP's !empty()). */
+static bool option_set(HashTable *ht, zend_string *k)
+{
+    zval *v = zend_hash_find_known_hash(ht, k);
+
+    return v != NULL && zend_is_true(v);
+}
+
+/* microtime(true): the clock the PHP glue compares "at" with. */
+static double wall_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)(ts.tv_nsec / 1000) / 1e6;
+}
+
+/* {{{ Sentinel\cache_options_remembered(array $options, &$master = null): array|false
+ *
+ * The PHP glue's cache backend, built on every PHP-FPM request, did this in
+ * PHP around resolve_remembered() (SentinelBackendTrait's constructor: the
+ * options copied without the sentinel keys, the master's address set, the
+ * answer stamped): here it costs no PHP opcodes. */
+PHP_FUNCTION(Sentinel_cache_options_remembered)
+{
+    zval *options, *master = NULL, answer, v;
+    HashTable *ht, *direct;
+    sentinel_addr addr;
+    const char *source;
+    uint64_t epoch;
+    sn_fast_slot *s;
+    zend_string *host;
+    bool thrown;
+
+    ZEND_PARSE_PARAMETERS_START(1, 2)
+        Z_PARAM_ARRAY(options)
+        Z_PARAM_OPTIONAL
+        Z_PARAM_ZVAL(master)
+    ZEND_PARSE_PARAMETERS_END();
+
+    SENTINEL_G(counters).calls++;
+    ht = Z_ARRVAL_P(options);
+    /* As SentinelSettings::cacheOptionsUseSentinel(); replicas are the
+     * glue's (ReplicaPicker), and so is a TLS data host's scheme. */
+    if (!option_set(ht, str_sentinel_master) || !option_set(ht, str_server) ||
+        option_set(ht, str_load_from_slaves))
+        RETURN_FALSE;
+    if ((s = lookup(options, &thrown)) == NULL || s->cfg.tls)
+        RETURN_FALSE; /* an array key never throws */
+    if (slot_resolve(s, &addr, &source, &epoch) != SENTINEL_OK)
+        RETURN_THROWS();
+    host = zend_string_init(addr.host, strlen(addr.host), 0);
+    if (master != NULL) {
+        HashTable *a = answer_init(&answer, 8, s, host, &addr, source, epoch);
+
+        ZVAL_LONG(&v, slot_id((size_t)(s - slots)));
+        zend_hash_add_new(a, str_id, &v);
+        ZVAL_DOUBLE(&v, wall_seconds());
+        zend_hash_add_new(a, str_at, &v);
+        ZEND_TRY_ASSIGN_REF_VALUE(master, &answer);
+    }
+    direct = zend_array_dup(ht);
+    for (size_t i = 0; i < sizeof(cache_sentinel_keys) / sizeof(cache_sentinel_keys[0]); i++)
+        zend_hash_del(direct, cache_sentinel_keys[i]);
+    ZVAL_STR(&v, host);
+    zend_hash_update(direct, str_server, &v);
+    ZVAL_LONG(&v, addr.port);
+    zend_hash_update(direct, str_port, &v);
+    RETURN_ARR(direct);
 }
 /* }}} */

@@ -86,8 +86,13 @@ static void entry_free(sn_php_entry *e)
     pefree(e, 1);
 }
 
+/* Bumped whenever an entry is freed: a hint (sn_php_registry_hint) taken
+ * at an older value may point at freed memory. */
+static uint64_t entries_freed;
+
 static void entry_dtor(zval *zv)
 {
+    entries_freed++;
     entry_free(Z_PTR_P(zv));
 }
 
@@ -272,6 +277,12 @@ sn_php_entry *sn_php_registry_get(const sn_php_settings *cfg, int *code, char *e
 
     if (!SENTINEL_G(registry_ready))
         sn_php_registry_init();
+    /* Remembered settings: the entry found for them last, while no entry
+     * was freed (equal settings always build the same key). */
+    if (cfg->hint != NULL && cfg->hint->e != NULL && cfg->hint->gen == entries_freed) {
+        e = cfg->hint->e;
+        goto found;
+    }
     if ((len = registry_key(cfg, buf, sizeof(buf))) > sizeof(buf)) {
         k = emalloc(len);
         registry_key(cfg, k, len);
@@ -288,7 +299,13 @@ sn_php_entry *sn_php_registry_get(const sn_php_settings *cfg, int *code, char *e
         if (zend_hash_num_elements(&SENTINEL_G(registry)) >= SN_PHP_REGISTRY_MAX)
             evict_least_recent();
         zend_hash_add_ptr(&SENTINEL_G(registry), e->key, e);
-    } else if (e->fork_generation != gen) {
+    }
+    if (cfg->hint != NULL) {
+        cfg->hint->e = e;
+        cfg->hint->gen = entries_freed;
+    }
+found:
+    if (e->fork_generation != gen) {
         entry_release_process_state(e);
         e->fork_generation = gen;
     }

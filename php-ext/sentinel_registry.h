@@ -20,6 +20,13 @@
  * recently used one is freed to make room. */
 #define SN_PHP_REGISTRY_MAX 32
 
+/* Where a remembered setting's registry entry was found last
+ * (sn_php_registry_get()): valid while no entry has been freed since. */
+typedef struct sn_php_registry_hint {
+    struct sn_php_entry *e;
+    uint64_t gen;
+} sn_php_registry_hint;
+
 /* One resolution's settings: INI values overridden by per-call options.
  * Strings point into INI globals or the options array and live for the call;
  * NULL means "not set". */
@@ -38,6 +45,10 @@ typedef struct sn_php_settings {
     const char *tls_cafile, *tls_capath, *tls_cert, *tls_key, *tls_server_name;
     bool tls_verify;
     int tls_min_version; /* SENTINEL_TLS_V1_2 or SENTINEL_TLS_V1_3 */
+    /* Remembered settings (sentinel_fast.c) keep their entry here, so a
+     * steady-state call skips building and hashing the registry key; NULL
+     * for per-call settings. Not a setting: settings_equal() ignores it. */
+    sn_php_registry_hint *hint;
 } sn_php_settings;
 
 /* How an entry follows failovers (stats()' "follow_mode"). */
@@ -95,7 +106,8 @@ typedef struct sn_php_entry {
 /* Created on first use; destroyed with the process's globals (GSHUTDOWN). */
 void sn_php_registry_init(void);
 
-/* The entry for these settings, created (and its sentinels parsed) if
+/* The entry for these settings (through cfg->hint when it is still
+ * valid), created (and its sentinels parsed) if
  * needed, with this call's timeouts applied. NULL with a message in err
  * (code in *code) when the settings are refused by the library. */
 sn_php_entry *sn_php_registry_get(const sn_php_settings *cfg, int *code, char *err,

@@ -101,7 +101,7 @@ if (!is_array($u)) {
      . "MasterLocator::forgetCached() drops the locators PHP keeps in statics (they do not outlive an FPM "
      . "request), so every request builds its backend from scratch; the extension remembers the settings "
      . "of the worker (Sentinel\\remember()) and answers each request in one call "
-     . "(Sentinel\\resolve_remembered()). opcache "
+     . "(Sentinel\\cache_options_remembered()). opcache "
      . ($u["opcache"] ? "on" : "off") . ". Load average (1 min) when the timed rounds began / ended: "
      . $load($u) . ".\n\n"
      . "| method | what a request does | median per request |\n|---|---|---|\n"
@@ -126,6 +126,11 @@ if (!is_array($u)) {
      . "system calls saved are kernel time, not in these counts). The rest of the gap is the PHP glue "
      . "(bindings/php: settings, MasterLocator, constructor and load of the trait): compare "
      . "construct_sentinel_fixed with construct_direct above.\n";
+}
+// The hand-added sections (A/B runs, callgrind) stay below the generated ones.
+$kept = (string)@file_get_contents($argv[2]);
+if (($at = strpos($kept, "\nA/B of the extension (hand-added")) !== false) {
+    $md .= substr($kept, $at);
 }
 file_put_contents($argv[2], $md);
 echo $md;

@@ -1,5 +1,5 @@
 --TEST--
-bindings: a request that builds a cache backend and loads a key makes exactly one extension call (Sentinel\resolve_remembered), with no option parsing; a worker's first request remembers the settings
+bindings: a request that builds a cache backend and loads a key makes exactly one extension call (Sentinel\cache_options_remembered), with no option parsing; a worker's first request remembers the settings
 --EXTENSIONS--
 sentinel
 redis
@@ -41,7 +41,8 @@ function request(string $class, array $options): array
 }
 
 // Other options than the seed's: this worker's first request with them
-// remembers them (resolve_remembered() false, remember(), resolve_remembered()).
+// remembers them (cache_options_remembered() and resolve_remembered() false,
+// remember(), resolve_remembered()).
 $first = $options + ['compress_tags' => '1'];
 echo json_encode(request(SentinelBackend::class, $first)), "\n";
 // Every later request: one call.
@@ -67,7 +68,7 @@ echo "calls: save ", $c1 - $c0, ", later load ", Sentinel\stats()['calls'] - $c1
 ?>
 --EXPECT--
 bool(true)
-["value",3,1,true]
+["value",4,1,true]
 1/1/hit
 ["value",1,1,true]
 bool(true)

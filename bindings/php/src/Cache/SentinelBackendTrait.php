@@ -65,6 +65,8 @@ trait SentinelBackendTrait
     private ?array $sentinelTlsOptions = null;
     /** Whether the sentinel extension is loaded, asked once per request. */
     private static ?bool $sentinelExtLoaded = null;
+    /** Whether it has Sentinel\cache_options_remembered(), asked once per request. */
+    private static ?bool $sentinelExtCacheOptions = null;
 
     /** Whether the parent returns false from save()/remove() on a Redis error. */
     abstract protected function sentinelParentSwallowsErrors(): bool;
@@ -78,6 +80,26 @@ trait SentinelBackendTrait
     {
         if (isset($options['tls_options']) && is_array($options['tls_options']) && $options['tls_options'] !== []) {
             $this->sentinelTlsOptions = $options['tls_options'];
+        }
+        // A PHP-FPM worker's steady state (settings remembered, no
+        // load_from_slaves, no TLS data nodes): one extension call answers
+        // the parent's options with the master's address in them.
+        $attempt = 0;
+        if ($locator === null && (self::$sentinelExtCacheOptions ??= function_exists('Sentinel\cache_options_remembered'))
+            && ($direct = \Sentinel\cache_options_remembered($options, $master)) !== false) {
+            $this->sentinelOn = true;
+            $this->sentinelOptions = $options;
+            $this->sentinelMaster = $master;
+            try {
+                parent::__construct($direct);
+                return;
+            } catch (\Throwable $e) {
+                // A node that refuses at once: judged, and run again on the next answer, as below.
+                if (!$this->sentinelLocator()->reportError($master['host'], $master['port'], $e)) {
+                    throw $e;
+                }
+                $attempt = 1;
+            }
         }
         if (!SentinelSettings::cacheOptionsUseSentinel($options)
             || ($locator === null && !(self::$sentinelExtLoaded ??= function_exists('Sentinel\resolve')))) {
@@ -104,7 +126,7 @@ trait SentinelBackendTrait
         }
         // The object is not live until the parent's constructor returned: on
         // a node that refuses at once, run it again on the next answer.
-        for ($attempt = 0; ; $attempt++) {
+        for (; ; $attempt++) {
             $this->sentinelMaster = $locator === null ? MasterLocator::locateForCacheOptions($options)
                 : $locator->locate();
             $direct['server'] = $this->sentinelDataHost($this->sentinelMaster);
@@ -240,6 +262,37 @@ trait SentinelBackendTrait
         if (!$this->sentinelOn) {
             return $operation();
         }
+        $m = $this->sentinelMaster;
+        // A master from Sentinel\cache_options_remembered() (steady state):
+        // the fence is its failover epoch read by the remembered id, one
+        // extension call with no key to hash and no locator, and nothing
+        // before an operation within FRESH_SECONDS of locating it. An error,
+        // a write whose failover epoch moved while it ran, or an id the
+        // worker forgot go the locator's way below (fenced(), retryOnce()).
+        if (isset($m['id'])
+            && (microtime(true) - $m['at'] < MasterLocator::FRESH_SECONDS
+                || \Sentinel\epoch_remembered($m['id']) === $m['epoch'])) {
+            try {
+                $result = $operation();
+            } catch (\Throwable $e) {
+                if (!$this->sentinelLocator()->reportError($m['host'], $m['port'], $e)) {
+                    throw $e;
+                }
+                $this->sentinelReconnect();
+                return $this->sentinelFenced($operation, $idempotentWrite);
+            }
+            if (!$idempotentWrite || \Sentinel\epoch_remembered($m['id']) === $m['epoch']) {
+                return $result;
+            }
+            // Acknowledged across a failover: re-applied on the new master.
+            $this->sentinelReconnect();
+        }
+        return $this->sentinelFenced($operation, $idempotentWrite);
+    }
+
+    /** MasterLocator::fenced() with this backend's reconnect and master. */
+    private function sentinelFenced(callable $operation, bool $idempotentWrite): mixed
+    {
         return $this->sentinelLocator()->fenced(
             $operation,
             fn() => $this->sentinelReconnect(),
