@@ -39,13 +39,15 @@ static sentinel_proxy_t *router(void)
                     "0",
                     "--log-level",
                     "error",
+                    "--route-threads", /* the scripted clock and network are one thread's */
+                    "no",
                     NULL};
     sentinel_proxy_config_t *c = sentinel_proxy_config_new();
     sentinel_proxy_t *p;
     int code = 0;
 
     assert_non_null(c);
-    assert_int_equal(sentinel_proxy_config_parse_args(c, 11, argv, NULL), 0);
+    assert_int_equal(sentinel_proxy_config_parse_args(c, 13, argv, NULL), 0);
     p = sentinel_proxy_new(c, &code);
     sentinel_proxy_config_free(c);
     assert_non_null(p);
