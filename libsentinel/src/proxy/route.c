@@ -4,26 +4,77 @@
  * a shared-cache file per master.
  *
  * Each route is a whole proxy (proxy.c) for one master, with its own
- * epoll loop, clients, shared master connections and follower; the router
- * puts each route's loop fd into its own loop and steps a route when its
- * fd fires or its timers are due. So a failover of one master pauses,
- * switches and drops only that route's clients: the other routes' state is
- * not touched, and nothing in conn.c / mux.c knows there are several.
+ * epoll loop, clients, shared master connections and follower. So a
+ * failover of one master pauses, switches and drops only that route's
+ * clients: the other routes' state is not touched, and nothing in conn.c /
+ * mux.c knows there are several.
  *
  * The sentinel links are shared: the routes' followers are one follower
  * group (include/sentinel/follow.h), one subscription and one polling link
  * per sentinel for all masters, events and polled answers handed to the
- * follower of the master they name. The router owns the group and drives
- * its fds from its own loop; after each group step it asks every route's
- * follower for its timeout again (a polled answer may have given it a
- * candidate to probe now). Each route keeps its own ROLE probes.
- *
- * A route whose own loop fails (epoll_wait) closes alone: its clients,
- * listeners and follower go, the other routes keep serving.
- *
+ * follower of the master they name. Each route keeps its own ROLE probes.
  * The router also holds the admin endpoint (every figure labelled by
  * master), the wake pipe (stop, stats) and nothing else. It resolves the
  * routes' masters at start together (one resolve-timeout for all).
+ *
+ * Threads (route-threads yes, the default). Each route's loop runs on a
+ * thread of its own, so three loaded masters get up to three CPUs, as
+ * three one-master processes do. The rules:
+ *
+ * - A route's lock (r->mu) guards all of the route's state. Its thread
+ *   holds it while it works: it drops it only around epoll_wait (so the
+ *   router never waits for a route's sleep), and takes it back before it
+ *   dispatches what fired. Everything else that touches a route takes it.
+ * - The router's thread owns the follower library: the group and every
+ *   route's follower (sentinel_follow_t), whose state is shared through
+ *   the group's hub, so no follower call runs on a route's thread. A
+ *   route's follower's fds (its ROLE probe) sit in the router's loop,
+ *   tagged with their route (px_fired.route); its timer (follow_due) is
+ *   written and read by the router only. A route that needs its follower
+ *   (a refused connect: recheck; a closed master connection: verify) sets
+ *   follow_ask under its lock and wakes the router (px_route_ask).
+ * - The router waits on its loop without any lock, then takes every
+ *   route's lock, in route order (the only order in which anyone holds two),
+ *   and with them held: dispatches its loop (wake pipe, admin endpoint,
+ *   follower fds), steps the group and the routes' followers (their
+ *   callbacks switch, pause and resume routes, and publish the shared
+ *   cache), reads the routes for the admin endpoint and logs their
+ *   followers' errors. Then it wakes each route (its wake pipe) so the
+ *   route runs a turn: writes queued by a callback go out, timers are
+ *   recomputed. Route threads never take the router's locks or another
+ *   route's, so the order cannot invert.
+ * - Between a route's epoll_wait and its dispatch the router may have
+ *   closed and reused one of the route's fds: the loop dispatches only the
+ *   interest still registered (loop.c), as for an fd closed earlier in the
+ *   same batch; the handlers read and write non-blocking sockets, so a
+ *   stale readiness costs one EAGAIN.
+ * - The public getters that read a route from the embedder's thread
+ *   (sentinel_proxy_get_stats(), _port(), _route_port()) take its lock
+ *   (recursive: a log callback inside a step may call them; it must not
+ *   call them for a router from a route's thread). stop and request_stats
+ *   only set a flag and write to a pipe, as before: a signal handler may
+ *   call them. Route threads block every signal: the thread that created
+ *   the proxy takes them.
+ * - A route whose loop fails, or that stopped, leaves its thread; the
+ *   router joins it at its next step, and closes a failed route alone
+ *   (clients, listeners, follower) while the others go on.
+ *   sentinel_proxy_free() tells every route thread to quit and joins it
+ *   before anything is freed: no thread outlives the proxy.
+ * - Process-wide state the routes share: none in the proxy's files (no
+ *   static buffers; each route has its own sentinel_t, freed once its
+ *   follower is made, its own TLS objects and shared-cache publisher). The
+ *   log callback is serialised (log.c); stderr lines are single fprintf()s.
+ *   strerror() is thread-safe in glibc >= 2.32 (a per-thread buffer for
+ *   unknown codes; Debian 12 has 2.36). getenv() is called only by the
+ *   program before the proxy starts; nothing calls rand(). The fuzzer's
+ *   OOM shim (tests/proxy/oom_shim.c) is not thread-safe, and is used only
+ *   with one-master proxies.
+ *
+ * route-threads no: the router steps every route's loop from its own, one
+ * thread for all (the embedder's): it puts each route's loop fd into its
+ * loop, steps a route when its fd fires or its timers are due, and after
+ * each group step asks every route's follower for its timeout again (a
+ * polled answer may have given it a candidate to probe now).
  */
 #define _GNU_SOURCE
 #include <errno.h>
