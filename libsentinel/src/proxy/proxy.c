@@ -11,7 +11,8 @@
  *
  * Design (measured figures: benchmarks/proxy/RESULTS-proxy.md)
  *
- * - One thread, one level-triggered epoll loop (loop.c).
+ * - One thread, one level-triggered epoll loop (loop.c) per master; with
+ *   several masters, a thread per route (route.c says who touches what).
  *
  * - Multiplexing (default; mux.c). Stateless commands of
  *   the clients in one state (AUTH, database) share one master connection:
