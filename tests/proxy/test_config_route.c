@@ -78,6 +78,23 @@ static void test_route_values(void **state)
     sentinel_proxy_config_free(c);
 }
 
+/* route-threads: on by default, yes/no as the other switches, refused
+ * otherwise. */
+static void test_route_threads(void **state)
+{
+    sentinel_proxy_config_t *c = with_sentinel();
+
+    (void)state;
+    assert_int_equal(c->route_threads, 1);
+    assert_int_equal(set(c, "route-threads", "no"), 0);
+    assert_int_equal(c->route_threads, 0);
+    assert_int_equal(set(c, "route-threads", "yes"), 0);
+    assert_int_equal(c->route_threads, 1);
+    expect_refused(c, "route-threads", "sometimes", "route-threads: expected yes or no");
+    assert_int_equal(c->route_threads, 1);
+    sentinel_proxy_config_free(c);
+}
+
 static void test_route_refusals(void **state)
 {
     sentinel_proxy_config_t *c = with_sentinel();
@@ -195,7 +212,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_route_values),     cmocka_unit_test(test_route_refusals),
         cmocka_unit_test(test_route_clashes_with_master), cmocka_unit_test(test_watch_masters),
-        cmocka_unit_test(test_route_file),
+        cmocka_unit_test(test_route_file),        cmocka_unit_test(test_route_threads),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -8,33 +8,23 @@
 # taken from ss), exactly 2/1/1 connections (the 2 where the polling link
 # is) and one subscription on each, and the same after a few poll intervals
 # (the links are kept, not multiplied); each route forwards to its own
-# master. Before the shared polling link: 4/1/1.
+# master. Before the shared polling link: 4/1/1. Run with the routes on
+# threads of their own (route-threads yes, the default) and on one.
 SCRIPT_ARGS=("$@")
 . "$(dirname "$0")/lib.sh"
 run_in_topology
 
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-
 M1=$SENTINEL_TEST_MASTER_NAME
 declare -A MPORT=([$M1]=$SENTINEL_TEST_MASTER_PORT)
 for name in second third; do
-    p=$(free_port)
-    redis-server --port "$p" --bind 127.0.0.1 --save "" --appendonly no \
-        --dir "$WORK" --logfile "$WORK/$name.redis.log" &
-    PROXY_PIDS+=("$!") # killed on exit with the proxies
-    wait_until 10 rcli "$p" PING >/dev/null || fail "$name master did not start"
-    for sp in $(echo "$SENTINEL_TEST_SENTINEL_PORTS" | tr ',' ' '); do
-        [ "$(rcli "$sp" SENTINEL MONITOR "$name" 127.0.0.1 "$p" 2)" = OK ] ||
-            fail "sentinel $sp would not monitor $name"
-    done
-    MPORT[$name]=$p
+    another_master "$name"
+    MPORT[$name]=$PORT
 done
 
-LOG=$WORK/R.log
+check_routes() {
+LOG=$WORK/R-$THREADS.log
 "$PROXY_BIN" --route 127.0.0.1:0="$M1" --route 127.0.0.1:0=second --route 127.0.0.1:0=third \
-    --log-level debug --sentinel "$SENTINEL_TEST_SENTINELS" 2>"$LOG" &
+    --route-threads "$THREADS" --log-level debug --sentinel "$SENTINEL_TEST_SENTINELS" 2>"$LOG" &
 R_PID=$!
 PROXY_PIDS+=("$R_PID")
 wait_until 20 grep -q "ready: 3 masters" "$LOG" || fail "router did not start: $(tail -5 "$LOG")"
@@ -45,7 +35,7 @@ for name in "$M1" second third; do
     wait_until 10 forwards_to "$rp" "${MPORT[$name]}" ||
         fail "route $name on :$rp does not reach its master :${MPORT[$name]}"
 done
-ok "3 routes, each to its own master"
+ok "3 routes (route-threads $THREADS), each to its own master"
 
 # proxy_conns SENTINEL_PORT: "TOTAL SUBSCRIPTIONS", the proxy's connections
 # in the sentinel's CLIENT LIST and how many of them are subscribed.
@@ -100,3 +90,11 @@ sleep 3 # three poll intervals of every route: links kept, not multiplied
 expected || fail "connections / subscriptions per sentinel after 3 s: $(counts) (want 2 1 1 / 1 1 1)"
 ok "connections / subscriptions per sentinel after 3 poll intervals: $(counts) (3 masters, 3 sentinels)"
 kill -0 "$R_PID" || fail "the proxy died"
+stop_proxy "$R_PID" || fail "route-threads $THREADS: SIGTERM exit status"
+}
+
+# Routes on threads of their own (the default) and all on one thread: the
+# sentinel links are the router's either way.
+for THREADS in yes no; do
+    check_routes
+done

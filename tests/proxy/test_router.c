@@ -6,7 +6,8 @@
  * listeners real sockets. No sleeps: the clock moves when the test says.
  *
  *  - a route whose own event loop fails closes alone, the process and the
- *    other route go on (its epoll descriptor is replaced by /dev/null);
+ *    other route go on (its epoll descriptor is replaced by /dev/null),
+ *    with the routes on the router's thread and on threads of their own;
  *  - a group step that gives a route's follower a timer (a polled answer
  *    names a new master, whose first probe is refused: retry soon) re-arms
  *    that route's timer, so the retries run then, not at the route's old
@@ -26,7 +27,7 @@
 #include "fake_sentinels.h"
 #include "proxy/proxy_core.h"
 
-static sentinel_proxy_t *router(void)
+static sentinel_proxy_t *router_with(const char *threads)
 {
     char *argv[] = {"sentinel-proxy",
                     "--sentinel",
@@ -39,18 +40,27 @@ static sentinel_proxy_t *router(void)
                     "0",
                     "--log-level",
                     "error",
+                    "--route-threads",
+                    (char *)threads,
                     NULL};
     sentinel_proxy_config_t *c = sentinel_proxy_config_new();
     sentinel_proxy_t *p;
     int code = 0;
 
     assert_non_null(c);
-    assert_int_equal(sentinel_proxy_config_parse_args(c, 11, argv, NULL), 0);
+    assert_int_equal(sentinel_proxy_config_parse_args(c, 13, argv, NULL), 0);
     p = sentinel_proxy_new(c, &code);
     sentinel_proxy_config_free(c);
     assert_non_null(p);
     assert_int_equal(p->nroutes, 2);
     return p;
+}
+
+/* Routes on the router's thread: the scripted clock and network are one
+ * thread's. */
+static sentinel_proxy_t *router(void)
+{
+    return router_with("no");
 }
 
 /* Steps of the router at the current (scripted) time until route r's
@@ -105,6 +115,40 @@ static void test_a_failed_route_closes_alone(void **state)
     sentinel_proxy_free(p);
 }
 
+/* The same with route threads: the failed route's thread leaves its loop,
+ * the router joins it and closes that route alone. (The route threads only
+ * read the scripted clock; the followers, which use the scripted network,
+ * run on the router's thread.) */
+static void test_a_failed_route_thread_closes_alone(void **state)
+{
+    sentinel_proxy_t *p = router_with("yes");
+    sentinel_proxy_t *bad = p->routes[0], *good = p->routes[1];
+    int devnull = open("/dev/null", O_RDONLY);
+    int port = sentinel_proxy_port(good);
+
+    (void)state;
+    assert_true(p->threaded && bad->thread_started && good->thread_started);
+    assert_true(devnull >= 0);
+    assert_true(port > 0);
+    /* Its next epoll_wait fails (within a tick: its timers are due then). */
+    assert_true(dup2(devnull, sentinel_proxy_fd(bad)) >= 0);
+    close(devnull);
+    for (int i = 0; i < 100 && !bad->thread_joined; i++)
+        assert_int_equal(px_proxy_step(p, 100), 0); /* the process goes on */
+    assert_true(bad->thread_joined);
+    assert_int_equal(bad->thread_rc, -1);
+    assert_true(bad->stopped);
+    assert_int_equal(bad->tcp_fd, -1); /* its listener is closed */
+    assert_null(bad->follow);          /* and its follower left the group */
+    assert_int_equal(sentinel_follow_group_size(p->group), 1);
+    assert_false(atomic_load(&good->thread_done));
+    assert_int_equal(sentinel_proxy_port(good), port);
+    for (int i = 0; i < 5; i++)
+        assert_int_equal(px_proxy_step(p, 0), 0);
+    assert_false(atomic_load(&good->thread_done));
+    sentinel_proxy_free(p); /* joins the good route's thread */
+}
+
 static void test_group_step_rearms_the_route_timers(void **state)
 {
     sentinel_proxy_t *p = router();
@@ -154,6 +198,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_failed_route_closes_alone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_a_failed_route_thread_closes_alone, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_group_step_rearms_the_route_timers, setup,
                                         teardown),
     };

@@ -13,15 +13,8 @@ run_in_topology
 M1=$SENTINEL_TEST_MASTER_NAME
 OLD=$SENTINEL_TEST_MASTER_PORT
 M2=second
-P2=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-redis-server --port "$P2" --bind 127.0.0.1 --save "" --appendonly no \
-    --dir "$WORK" --logfile "$WORK/second.redis.log" &
-PROXY_PIDS+=("$!") # killed on exit with the proxies
-wait_until 10 rcli "$P2" PING >/dev/null || fail "second master did not start"
-for sp in $(echo "$SENTINEL_TEST_SENTINEL_PORTS" | tr ',' ' '); do
-    [ "$(rcli "$sp" SENTINEL MONITOR "$M2" 127.0.0.1 "$P2" 2)" = OK ] ||
-        fail "sentinel $sp would not monitor $M2"
-done
+another_master "$M2"
+P2=$PORT
 
 # ---- refused: they would mix masters in one file or one port --------------
 refused() { # what args...: exit status 2 and a message naming --master

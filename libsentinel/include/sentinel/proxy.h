@@ -35,7 +35,11 @@
  *
  * Ownership: every string is copied. Thread safety: one thread drives a
  * proxy; only sentinel_proxy_stop() and sentinel_proxy_request_stats() may
- * be called from another thread or from a signal handler.
+ * be called from another thread or from a signal handler. Several masters
+ * with "route-threads yes" (the default) also run one thread per route,
+ * started by sentinel_proxy_new() with every signal blocked and joined by
+ * sentinel_proxy_free(); the driving thread keeps the sentinel links and
+ * the admin endpoint.
  */
 #ifndef SENTINEL_PROXY_H
 #define SENTINEL_PROXY_H
@@ -57,7 +61,7 @@ extern "C" {
  * connect-timeout, command-timeout, resolve-timeout, poll-interval,
  * probe-interval, pause-timeout, idle-timeout, max-clients, buffer-size,
  * admin, log-level, watch, shared-cache, shared-cache-ttl, shared-cache-group,
- * shared-cache-mode, route; TLS: tls,
+ * shared-cache-mode, route, route-threads; TLS: tls,
  * cacert, cacertdir, cert, key, sni, insecure, tls-min-version (and
  * sentinel-tls, sentinel-no-tls, sentinel-cacert, ... for the sentinels
  * only), tls-listen-cert, tls-listen-key, tls-listen-cacert,
@@ -70,6 +74,9 @@ extern "C" {
  * sentinel/follow.h). sentinel_proxy_port() and _shared_cache_path() then
  * answer for the first route, sentinel_proxy_get_stats() sums the routes
  * (master_up: every one is up; master_host/port: the first route's).
+ * "route-threads yes|no" (default yes): each route's clients on a thread of
+ * its own, so loaded masters use several CPUs as separate processes would;
+ * with no, the driving thread serves every route.
  * ------------------------------------------------------------------------ */
 typedef struct sentinel_proxy_config sentinel_proxy_config_t;
 
@@ -141,7 +148,9 @@ SENTINEL_EXPORT int sentinel_proxy_config_tls(const sentinel_proxy_config_t *c);
 
 /* Logging. The default writes
  *   2026-11-27T10:00:00.123Z sentinel-proxy[pid]: level: message
- * to stderr. A callback replaces it; it runs on the proxy's thread. */
+ * to stderr. A callback replaces it; it runs on the proxy's thread (with
+ * route threads, on a route's thread too: one call at a time). It must not
+ * call the proxy's functions. */
 typedef enum sentinel_proxy_log_level {
     SENTINEL_PROXY_LOG_ERROR = 0,
     SENTINEL_PROXY_LOG_WARN = 1,

@@ -50,6 +50,7 @@ sentinel_proxy_config_t *sentinel_proxy_config_new(void)
     c->shared_ttl_ms = 60000;
     c->shared_mode = 0600;
     c->multiplex = 1;
+    c->route_threads = 1;
     sn_tls_args_init(&c->tls.args);
     return c;
 }
@@ -625,6 +626,8 @@ const char *sentinel_proxy_usage(void)
            "                           one master pauses only its clients; other options\n"
            "                           apply to every route; metrics are labelled\n"
            "                           master=\"NAME\"\n"
+           "  --route-threads yes|no   each master's clients on a thread of its own\n"
+           "                           (default yes); sentinel links stay shared\n"
            "Sentinels:\n"
            "  --sentinel HOST:PORT     a sentinel (repeatable or comma-separated; IPv6 as\n"
            "                           [ADDR]:PORT); more are discovered\n"

@@ -101,6 +101,14 @@ int px_config_route_set(sentinel_proxy_config_t *c, const char *key, const char 
 {
     if (!strcmp(key, "route"))
         return add_route(c, v, err, errlen);
+    if (!strcmp(key, "route-threads")) {
+        int on = sn_args_yes_no(v);
+
+        if (on == -1)
+            return px_fail(err, errlen, "route-threads: expected yes or no, got '%.64s'", v);
+        c->route_threads = on;
+        return 0;
+    }
     if (!strcmp(key, "master"))
         note_master(c, v);
     return 1;

@@ -2,8 +2,12 @@
  * Proxy logging: one line per message,
  *   2026-11-27T10:00:00.123Z sentinel-proxy[pid]: level: message
  * on stderr, or to the embedder's callback. Callers never pass passwords.
+ * Several masters run on threads of their own (route.c): the embedder's
+ * callback is called by one thread at a time (cb_mu); stderr lines are
+ * whole fprintf()s, which stdio locks.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <time.h>
@@ -38,7 +42,11 @@ void px_logf(const px_log *lg, sentinel_proxy_log_level level, const char *fmt, 
     vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
     va_end(ap);
     if (lg->cb) {
+        static pthread_mutex_t cb_mu = PTHREAD_MUTEX_INITIALIZER;
+
+        pthread_mutex_lock(&cb_mu);
         lg->cb(level, msg, lg->ud);
+        pthread_mutex_unlock(&cb_mu);
         return;
     }
     clock_gettime(CLOCK_REALTIME, &ts);

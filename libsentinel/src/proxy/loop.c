@@ -262,25 +262,44 @@ int px_loop_mask(const px_loop *l, int fd)
     return l->files[fd].mask;
 }
 
-int px_loop_wait(px_loop *l, int timeout_ms)
+/* The wait alone, for a loop whose dispatch runs under a lock the wait
+ * must not hold (route.c: a route's thread): the caller has checked
+ * px_loop_has_pending(). Fired events or -1; EINTR is 0. */
+int px_loop_poll(px_loop *l, int timeout_ms)
 {
-    int n = epoll_wait(l->epfd, l->fired, PX_LOOP_BATCH, px_loop_has_pending(l) ? 0 : timeout_ms);
+    int n = epoll_wait(l->epfd, l->fired, PX_LOOP_BATCH, timeout_ms);
 
     if (n == -1)
         return errno == EINTR ? 0 : -1;
+    return n;
+}
+
+/* Dispatch what px_loop_poll() returned, then the pending fds. */
+void px_loop_dispatch(px_loop *l, int n)
+{
     for (int i = 0; i < n; i++) {
         int fd = l->fired[i].data.fd;
         uint32_t ev = l->fired[i].events;
         px_file *f = &l->files[fd];
         int mask = from_epoll(f, ev);
 
-        /* An earlier handler of this batch may have dropped or reused the
-         * fd: dispatch only what is still wanted. */
+        /* An earlier handler of this batch (or, for a route, its router's
+         * thread between the wait and the dispatch) may have dropped or
+         * reused the fd: dispatch only what is still wanted. */
         mask &= f->mask;
         if (mask && f->proc)
             f->proc(l, fd, f->ud, mask);
     }
     if (l->npend)
         pending_dispatch(l);
+}
+
+int px_loop_wait(px_loop *l, int timeout_ms)
+{
+    int n = px_loop_poll(l, px_loop_has_pending(l) ? 0 : timeout_ms);
+
+    if (n == -1)
+        return -1;
+    px_loop_dispatch(l, n);
     return n;
 }

@@ -128,7 +128,9 @@ void px_master_suspect(sentinel_proxy_t *p, const char *why)
     snprintf(p->last_error, sizeof(p->last_error), "master %s:%d: %s", p->master.host,
              p->master.port, why);
     set_state(p, PX_MASTER_SUSPECT, p->last_error);
-    if (p->follow) {
+    if (p->follow && p->threaded) {
+        px_route_ask(p, PX_ASK_RECHECK); /* its router calls the follower */
+    } else if (p->follow) {
         sentinel_follow_recheck(p->follow); /* deferred inside its callbacks */
         px_master_follow_due(p);
     }
@@ -143,6 +145,10 @@ void px_master_check(sentinel_proxy_t *p)
     if (p->state == PX_MASTER_UP && p->have_master && p->follow &&
         p->now - p->last_check >= PX_TICK_MS) {
         p->last_check = p->now;
+        if (p->threaded) {
+            px_route_ask(p, PX_ASK_VERIFY);
+            return;
+        }
         sentinel_follow_verify(p->follow);
         px_master_follow_due(p);
     }
@@ -250,14 +256,14 @@ static void on_follow_fd(px_loop *l, int fd, void *ud, int mask)
     sentinel_proxy_t *p = px_loop_owner(l);
     int i;
 
-    (void)ud;
     for (i = 0; i < p->nfired; i++)
         if (p->fired[i].fd == fd)
             break;
     if (i == p->nfired) {
-        if (p->nfired == PX_FOLLOW_FDS)
-            return; /* cannot happen: it registers at most that many */
+        if (p->nfired == PX_FIRED_MAX)
+            return; /* cannot happen: they register at most that many */
         p->fired[p->nfired].fd = fd;
+        p->fired[p->nfired].route = ud;
         p->fired[p->nfired++].revents = 0;
     }
     p->fired[i].revents |= ((mask & PX_READABLE) ? POLLIN : 0) |
@@ -265,8 +271,9 @@ static void on_follow_fd(px_loop *l, int fd, void *ud, int mask)
 }
 
 /* A follower's (or a follower group's) descriptor in p's loop: its fired
- * events are collected in p->fired. */
-void px_follow_fd_interest(sentinel_proxy_t *p, int fd, sentinel_follow_fd_op op, int events)
+ * events are collected in p->fired, with the route whose follower owns it. */
+void px_follow_fd_interest(sentinel_proxy_t *p, int fd, sentinel_follow_fd_op op, int events,
+                           sentinel_proxy_t *route)
 {
     int want = ((events & POLLIN) ? PX_READABLE : 0) | ((events & POLLOUT) ? PX_WRITABLE : 0);
     int have = px_loop_mask(p->loop, fd);
@@ -275,7 +282,7 @@ void px_follow_fd_interest(sentinel_proxy_t *p, int fd, sentinel_follow_fd_op op
         want = PX_NONE;
     if (have & ~want)
         px_loop_del(p->loop, fd, have & ~want);
-    if (want != PX_NONE && px_loop_add(p->loop, fd, want, on_follow_fd, NULL) == -1)
+    if (want != PX_NONE && px_loop_add(p->loop, fd, want, on_follow_fd, route) == -1)
         px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR, "cannot watch sentinel fd %d: %s", fd,
                 strerror(errno));
 }
@@ -283,8 +290,19 @@ void px_follow_fd_interest(sentinel_proxy_t *p, int fd, sentinel_follow_fd_op op
 static void on_follow_socket(sentinel_follow_t *f, int fd, sentinel_follow_fd_op op, int events,
                              void *ud)
 {
+    sentinel_proxy_t *p = ud;
+
     (void)f;
-    px_follow_fd_interest(ud, fd, op, events);
+    /* A route on a thread of its own: its follower runs on the router's. */
+    if (p->threaded)
+        px_follow_fd_interest(p->router, fd, op, events, p);
+    else
+        px_follow_fd_interest(p, fd, op, events, NULL);
+}
+
+px_loop *px_follow_loop(sentinel_proxy_t *p)
+{
+    return p->threaded ? p->router->loop : p->loop;
 }
 
 /* When the follower wants its timeout call next. */
@@ -308,7 +326,7 @@ int px_fired_take(sentinel_proxy_t *p, px_fired *out)
 
 void px_master_follow_run(sentinel_proxy_t *p)
 {
-    px_fired fired[PX_FOLLOW_FDS];
+    px_fired fired[PX_FIRED_MAX];
     int n = px_fired_take(p, fired);
 
     for (int i = 0; i < n; i++)
@@ -344,8 +362,8 @@ void px_master_follow_free(sentinel_proxy_t *p)
         return;
     n = sentinel_follow_fds(p->follow, fds, PX_FOLLOW_FDS);
     for (int i = 0; i < n && i < PX_FOLLOW_FDS; i++)
-        if (p->loop)
-            px_loop_del(p->loop, fds[i].fd, PX_READABLE | PX_WRITABLE);
+        if (px_follow_loop(p))
+            px_loop_del(px_follow_loop(p), fds[i].fd, PX_READABLE | PX_WRITABLE);
     sentinel_follow_free(p->follow);
     p->follow = NULL;
 }

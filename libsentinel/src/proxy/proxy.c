@@ -11,7 +11,8 @@
  *
  * Design (measured figures: benchmarks/proxy/RESULTS-proxy.md)
  *
- * - One thread, one level-triggered epoll loop (loop.c).
+ * - One thread, one level-triggered epoll loop (loop.c) per master; with
+ *   several masters, a thread per route (route.c says who touches what).
  *
  * - Multiplexing (default; mux.c). Stateless commands of
  *   the clients in one state (AUTH, database) share one master connection:
@@ -183,7 +184,7 @@ static void tick(sentinel_proxy_t *p)
     if (p->admin)
         px_admin_tick(p->admin, p->now);
     px_pub_tick(p->pub, p->state == PX_MASTER_UP && p->have_master ? &p->master : NULL, p->now);
-    if (p->follow)
+    if (p->follow && !p->threaded) /* a route on a thread: its router does it */
         px_master_note_error(p);
 }
 
@@ -377,6 +378,7 @@ static sentinel_proxy_t *proxy_new(const sentinel_proxy_config_t *c, sentinel_pr
     }
     p->log = c->log;
     p->router = router;
+    p->threaded = router && router->threaded; /* before its follower: whose loop */
     p->tcp_fd = p->unix_fd = p->wake_r = p->wake_w = -1;
     p->multiplex = c->multiplex;
     snprintf(p->master_name, sizeof(p->master_name), "%s", c->master);
@@ -559,7 +561,7 @@ int sentinel_proxy_timeout(sentinel_proxy_t *p)
         return 0;
     now = sn_now_ms();
     due = p->tick_due;
-    if (p->follow && p->follow_due < due)
+    if (p->follow && !p->threaded && p->follow_due < due)
         due = p->follow_due;
     if (p->stopping && p->stop_deadline < due)
         due = p->stop_deadline;
@@ -590,12 +592,19 @@ int px_proxy_step(sentinel_proxy_t *p, int timeout_ms)
         return 1;
     if (px_loop_turn(p, sentinel_proxy_timeout(p), timeout_ms) == -1)
         return -1;
+    return px_proxy_after_wait(p);
+}
+
+/* A step after its loop's wait and dispatch (also a route's thread's,
+ * route.c, under the route's lock). 0, or 1 once stopped. */
+int px_proxy_after_wait(sentinel_proxy_t *p)
+{
     /* Everything the clients sent in this iteration: one write. */
     if (p->sh_kick)
         px_mux_deliver_all(p);
     px_mux_flush_all(p);
-    if (p->follow && (p->nfired > 0 || p->now >= p->follow_due))
-        px_master_follow_run(p);
+    if (p->follow && !p->threaded && (p->nfired > 0 || p->now >= p->follow_due))
+        px_master_follow_run(p); /* a route on a thread: its router runs it */
     if (p->now >= p->tick_due)
         tick(p);
     if (p->stopping && (p->conns.count == 0 || p->now >= p->stop_deadline)) {
@@ -643,7 +652,7 @@ void sentinel_proxy_request_stats(sentinel_proxy_t *p)
 int sentinel_proxy_port(const sentinel_proxy_t *p)
 {
     if (p && p->routes)
-        p = p->routes[0]; /* several masters: the first route's */
+        return sentinel_proxy_route_port(p, p->routes[0]->master_name); /* the first route's */
     return p && p->tcp_fd >= 0 ? p->tcp_port : -1;
 }
 

@@ -7,7 +7,9 @@
 #ifndef SN_PROXY_CORE_H
 #define SN_PROXY_CORE_H
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 
 #include "proxy/proxy_int.h"
 #include "proxy/tls_io.h"
@@ -15,6 +17,9 @@
 
 #define PX_FOLLOW_FDS (2 * SN_MAX_SENTINELS + 2) /* a follower's (or group's) fds: links, pollers, probe */
 #define PX_TICK_MS 100                       /* timers; at most one master check per tick */
+/* A router's fired follower fds: the group's, and one probe per route's
+ * follower when the routes run on threads of their own (route.c). */
+#define PX_FIRED_MAX (PX_FOLLOW_FDS + 2 * PX_MAX_ROUTES)
 
 typedef enum px_master_state {
     PX_MASTER_NONE,    /* no verified master: hold new clients, probe the named one */
@@ -133,9 +138,13 @@ typedef struct px_shup {
     int64_t stall_at;      /* since when stall_by holds it */
 } px_shup;
 
-/* A follower's descriptor that fired in a loop iteration. */
+/* A follower's descriptor that fired in a loop iteration; route: the
+ * route whose follower owns it, when the router's loop holds it for a
+ * route on a thread of its own (NULL: the loop owner's follower, or the
+ * group's). */
 typedef struct px_fired {
     int fd, revents;
+    struct sentinel_proxy *route;
 } px_fired;
 
 typedef struct px_list {
@@ -189,7 +198,7 @@ struct sentinel_proxy {
     /* the failover follower (master.c): watcher, ROLE checks, epoch */
     sentinel_t *sn;          /* during sentinel_proxy_new() only */
     sentinel_follow_t *follow;
-    px_fired fired[PX_FOLLOW_FDS]; /* its fds that fired in this loop iteration */
+    px_fired fired[PX_FIRED_MAX]; /* its fds that fired in this loop iteration */
     int nfired;
     int64_t follow_due;      /* its timeout */
     int links_up;
@@ -212,6 +221,16 @@ struct sentinel_proxy {
     sentinel_proxy_t *router;  /* a route: its router */
     int route_ready;  /* a route: its loop fd fired in the router's loop */
     int resolve_failed; /* the first resolution cannot go on (px_resolve_first) */
+    /* Route threads (route.c's header says who may touch what). */
+    int threaded;     /* a router: its routes run on threads; a route: on its own */
+    pthread_t thread; /* a route: its thread, once started */
+    int thread_started, thread_joined;
+    pthread_mutex_t mu; /* a route: held while its thread (or the router) touches it */
+    int mu_init;
+    _Atomic int thread_done; /* a route: its thread has left its loop */
+    _Atomic int thread_quit; /* a route: leave the loop now (sentinel_proxy_free) */
+    int thread_rc;    /* a route: its loop's result (0 stopped, -1 failed) */
+    int follow_ask;   /* a route: calls into its follower for the router (PX_ASK_*) */
 
     char errstr[256]; /* sentinel_proxy_errstr() (api.c) */
     px_tls *tls; /* TLS to the master and/or from clients (tls_io.c); NULL: none */
@@ -221,6 +240,8 @@ struct sentinel_proxy {
  * err set / errno. step: 0, 1 once stopped, -1. */
 sentinel_proxy_t *px_proxy_new(const sentinel_proxy_config_t *c, char *err, size_t errlen);
 int px_proxy_step(sentinel_proxy_t *p, int timeout_ms);
+/* What a step does after its loop's wait and dispatch: 0, 1 once stopped. */
+int px_proxy_after_wait(sentinel_proxy_t *p);
 int px_proxy_run(sentinel_proxy_t *p);
 int px_proxy_get_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st);
 
@@ -287,7 +308,16 @@ void px_master_follow_due(sentinel_proxy_t *p);
 void px_master_note_error(sentinel_proxy_t *p);
 /* A follower's (or follower group's) fd in p's loop, fired ones in p->fired. */
 int px_fired_take(sentinel_proxy_t *p, px_fired *out);
-void px_follow_fd_interest(sentinel_proxy_t *p, int fd, sentinel_follow_fd_op op, int events);
+/* route: the route whose follower owns fd (NULL: p's own, or p's group). */
+void px_follow_fd_interest(sentinel_proxy_t *p, int fd, sentinel_follow_fd_op op, int events,
+                           sentinel_proxy_t *route);
+/* A route on a thread of its own asks its router to call its follower. */
+#define PX_ASK_RECHECK 0x1 /* sentinel_follow_recheck() */
+#define PX_ASK_VERIFY 0x2  /* sentinel_follow_verify() */
+void px_route_ask(sentinel_proxy_t *r, int what);
+/* The loop whose fds a proxy's follower uses: its own, or its router's
+ * when it is a route on a thread of its own. */
+px_loop *px_follow_loop(sentinel_proxy_t *p);
 
 /* ---- proxy.c and route.c: several masters ------------------------------- */
 

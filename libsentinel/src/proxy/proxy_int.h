@@ -36,6 +36,9 @@ int px_loop_mask(const px_loop *l, int fd);
 /* Wait up to timeout_ms (-1 forever) and dispatch; returns events handled
  * or -1 on an epoll failure other than EINTR. */
 int px_loop_wait(px_loop *l, int timeout_ms);
+/* px_loop_wait() in two halves (route threads wait unlocked). */
+int px_loop_poll(px_loop *l, int timeout_ms);
+void px_loop_dispatch(px_loop *l, int n);
 int px_loop_fd(const px_loop *l);
 /* fd has bytes buffered in user space (TLS) that epoll cannot see: while
  * on, and fd wants PX_READABLE, px_loop_wait() does not sleep and
@@ -150,6 +153,7 @@ struct sentinel_proxy_config {
     px_log log;
     int watch;            /* watch mode: no listeners, keep the shared cache */
     int multiplex;        /* stateless commands share master connections */
+    int route_threads;    /* several masters: each route on a thread of its own */
     char shared_cache[4096]; /* "" off, "auto" default path, or a path */
     int shared_ttl_ms;
     int shared_mode;         /* 0600 or 0660 (with a group) */

@@ -4,30 +4,84 @@
  * a shared-cache file per master.
  *
  * Each route is a whole proxy (proxy.c) for one master, with its own
- * epoll loop, clients, shared master connections and follower; the router
- * puts each route's loop fd into its own loop and steps a route when its
- * fd fires or its timers are due. So a failover of one master pauses,
- * switches and drops only that route's clients: the other routes' state is
- * not touched, and nothing in conn.c / mux.c knows there are several.
+ * epoll loop, clients, shared master connections and follower. So a
+ * failover of one master pauses, switches and drops only that route's
+ * clients: the other routes' state is not touched, and nothing in conn.c /
+ * mux.c knows there are several.
  *
  * The sentinel links are shared: the routes' followers are one follower
  * group (include/sentinel/follow.h), one subscription and one polling link
  * per sentinel for all masters, events and polled answers handed to the
- * follower of the master they name. The router owns the group and drives
- * its fds from its own loop; after each group step it asks every route's
- * follower for its timeout again (a polled answer may have given it a
- * candidate to probe now). Each route keeps its own ROLE probes.
- *
- * A route whose own loop fails (epoll_wait) closes alone: its clients,
- * listeners and follower go, the other routes keep serving.
- *
+ * follower of the master they name. Each route keeps its own ROLE probes.
  * The router also holds the admin endpoint (every figure labelled by
  * master), the wake pipe (stop, stats) and nothing else. It resolves the
  * routes' masters at start together (one resolve-timeout for all).
+ *
+ * Threads (route-threads yes, the default). Each route's loop runs on a
+ * thread of its own, so three loaded masters get up to three CPUs, as
+ * three one-master processes do. The rules:
+ *
+ * - A route's lock (r->mu) guards all of the route's state. Its thread
+ *   holds it while it works: it drops it only around epoll_wait (so the
+ *   router never waits for a route's sleep), and takes it back before it
+ *   dispatches what fired. Everything else that touches a route takes it.
+ * - The router's thread owns the follower library: the group and every
+ *   route's follower (sentinel_follow_t), whose state is shared through
+ *   the group's hub, so no follower call runs on a route's thread. A
+ *   route's follower's fds (its ROLE probe) sit in the router's loop,
+ *   tagged with their route (px_fired.route); its timer (follow_due) is
+ *   written and read by the router only. A route that needs its follower
+ *   (a refused connect: recheck; a closed master connection: verify) sets
+ *   follow_ask under its lock and wakes the router (px_route_ask).
+ * - The router waits on its loop without any lock, then takes every
+ *   route's lock, in route order (the only order in which anyone holds two),
+ *   and with them held: dispatches its loop (wake pipe, admin endpoint,
+ *   follower fds), steps the group and the routes' followers (their
+ *   callbacks switch, pause and resume routes, and publish the shared
+ *   cache), reads the routes for the admin endpoint and logs their
+ *   followers' errors. Then it wakes each route (its wake pipe) so the
+ *   route runs a turn: writes queued by a callback go out, timers are
+ *   recomputed. Route threads never take the router's locks or another
+ *   route's, so the order cannot invert.
+ * - Between a route's epoll_wait and its dispatch the router may have
+ *   closed and reused one of the route's fds: the loop dispatches only the
+ *   interest still registered (loop.c), as for an fd closed earlier in the
+ *   same batch; the handlers read and write non-blocking sockets, so a
+ *   stale readiness costs one EAGAIN.
+ * - The public getters that read a route from the embedder's thread
+ *   (sentinel_proxy_get_stats(), _port(), _route_port()) take its lock
+ *   (recursive: a log callback inside a step may call them; it must not
+ *   call them for a router from a route's thread). stop and request_stats
+ *   only set a flag and write to a pipe, as before: a signal handler may
+ *   call them. Route threads block every signal: the thread that created
+ *   the proxy takes them.
+ * - A route whose loop fails, or that stopped, leaves its thread; the
+ *   router joins it at its next step, and closes a failed route alone
+ *   (clients, listeners, follower) while the others go on.
+ *   sentinel_proxy_free() tells every route thread to quit and joins it
+ *   before anything is freed: no thread outlives the proxy.
+ * - Process-wide state the routes share: none in the proxy's files (no
+ *   static buffers; each route has its own sentinel_t, freed once its
+ *   follower is made, its own TLS objects and shared-cache publisher). The
+ *   log callback is serialised (log.c); stderr lines are single fprintf()s.
+ *   strerror() is thread-safe in glibc >= 2.32 (a per-thread buffer for
+ *   unknown codes; Debian 12 has 2.36). getenv() is called only by the
+ *   program before the proxy starts; nothing calls rand(). The fuzzer's
+ *   OOM shim (tests/proxy/oom_shim.c) is not thread-safe, and is used only
+ *   with one-master proxies.
+ *
+ * route-threads no: the router steps every route's loop from its own, one
+ * thread for all (the embedder's): it puts each route's loop fd into its
+ * loop, steps a route when its fd fires or its timers are due, and after
+ * each group step asks every route's follower for its timeout again (a
+ * polled answer may have given it a candidate to probe now).
  */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,11 +100,123 @@ static void on_route_fd(px_loop *l, int fd, void *ud, int mask)
     r->route_ready = 1;
 }
 
+/* ---- route threads: locks, wakes, the thread's loop ---------------------- */
+
+static void route_lock(const sentinel_proxy_t *r)
+{
+    if (r->mu_init)
+        pthread_mutex_lock((pthread_mutex_t *)&r->mu);
+}
+
+static void route_unlock(const sentinel_proxy_t *r)
+{
+    if (r->mu_init)
+        pthread_mutex_unlock((pthread_mutex_t *)&r->mu);
+}
+
+/* Every route's lock, in route order (the one order anyone takes two). */
+static void lock_all(sentinel_proxy_t *p)
+{
+    for (int i = 0; i < p->nroutes; i++)
+        route_lock(p->routes[i]);
+}
+
+static void unlock_all(sentinel_proxy_t *p)
+{
+    for (int i = p->nroutes - 1; i >= 0; i--)
+        route_unlock(p->routes[i]);
+}
+
+static void wake(const sentinel_proxy_t *p, char why)
+{
+    if (p->wake_w >= 0) {
+        ssize_t n = write(p->wake_w, &why, 1); /* full pipe: a wake is pending */
+        (void)n;
+    }
+}
+
+/* Route r's thread (holding r's lock) wants its follower called: the
+ * router does it, holding every route's lock. */
+void px_route_ask(sentinel_proxy_t *r, int what)
+{
+    r->follow_ask |= what;
+    wake(r->router, 'a');
+}
+
+/* A route's thread: its loop, waited on without the lock, everything else
+ * with it. Signals stay blocked here (the router's thread takes them). */
+static void *route_main(void *arg)
+{
+    sentinel_proxy_t *r = arg;
+    int rc = 0;
+
+    pthread_mutex_lock(&r->mu);
+    while (!atomic_load(&r->thread_quit)) {
+        int n, t = sentinel_proxy_timeout(r), e;
+
+        pthread_mutex_unlock(&r->mu);
+        n = px_loop_poll(r->loop, t);
+        e = errno;
+        pthread_mutex_lock(&r->mu);
+        if (n == -1) {
+            px_logf(&r->log, SENTINEL_PROXY_LOG_ERROR, "epoll_wait: %s", strerror(e));
+            rc = -1;
+            break;
+        }
+        if (atomic_load(&r->thread_quit))
+            break;
+        px_loop_dispatch(r->loop, n);
+        r->now = sn_now_ms();
+        if (px_proxy_after_wait(r) != 0)
+            break; /* stopped */
+    }
+    r->thread_rc = rc;
+    pthread_mutex_unlock(&r->mu);
+    atomic_store(&r->thread_done, 1);
+    wake(r->router, 'd');
+    return NULL;
+}
+
+/* Every route's thread, each route with its lock; the threads block every
+ * signal. 0, or -1 (err set; those started are joined by px_router_free). */
+static int threads_start(sentinel_proxy_t *p, char *err, size_t errlen)
+{
+    sigset_t all, old;
+    int rc = 0;
+
+    sigfillset(&all);
+    pthread_sigmask(SIG_BLOCK, &all, &old);
+    for (int i = 0; i < p->nroutes && rc == 0; i++) {
+        sentinel_proxy_t *r = p->routes[i];
+
+        if ((rc = pthread_create(&r->thread, NULL, route_main, r)) != 0)
+            snprintf(err, errlen, "route %s: thread: %s", r->master_name, strerror(rc));
+        else
+            r->thread_started = 1;
+    }
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    return rc == 0 ? 0 : -1;
+}
+
+static void threads_stop(sentinel_proxy_t *p)
+{
+    for (int i = 0; i < p->nroutes; i++) {
+        sentinel_proxy_t *r = p->routes[i];
+
+        if (r->thread_started && !r->thread_joined) {
+            atomic_store(&r->thread_quit, 1);
+            wake(r, 'q');
+            pthread_join(r->thread, NULL);
+            r->thread_joined = 1;
+        }
+    }
+}
+
 static void on_group_socket(sentinel_follow_group_t *g, int fd, sentinel_follow_fd_op op,
                             int events, void *ud)
 {
     (void)g;
-    px_follow_fd_interest(ud, fd, op, events);
+    px_follow_fd_interest(ud, fd, op, events, NULL);
 }
 
 static int router_snapshot(void *ud, px_snapshot *s, int max)
@@ -102,6 +268,7 @@ sentinel_proxy_t *px_router_new(const sentinel_proxy_config_t *c, char *err, siz
     p->tcp_fd = p->unix_fd = p->wake_r = p->wake_w = -1;
     p->now = sn_now_ms();
     snprintf(p->master_name, sizeof(p->master_name), "%d masters", n);
+    p->threaded = c->route_threads;
     /* The routes' loops, the shared sentinel links, the admin endpoint: the
      * links are opened later, so their fds may be as high as any client's. */
     if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
@@ -120,6 +287,22 @@ sentinel_proxy_t *px_router_new(const sentinel_proxy_config_t *c, char *err, siz
             goto fail;
         }
         p->routes[p->nroutes++] = r;
+        if (p->threaded) {
+            pthread_mutexattr_t a;
+
+            /* Recursive: the public getters lock a route, also from a
+             * step that holds it (the log callback). */
+            pthread_mutexattr_init(&a);
+            pthread_mutexattr_settype(&a, PTHREAD_MUTEX_RECURSIVE);
+            if (pthread_mutex_init(&r->mu, &a) != 0) {
+                pthread_mutexattr_destroy(&a);
+                snprintf(err, errlen, "out of memory");
+                goto fail;
+            }
+            pthread_mutexattr_destroy(&a);
+            r->mu_init = 1;
+            continue; /* its thread waits on its loop */
+        }
         if (px_loop_add(p->loop, sentinel_proxy_fd(r), PX_READABLE, on_route_fd, r) == -1) {
             snprintf(err, errlen, "event loop: %s", strerror(errno));
             goto fail;
@@ -135,14 +318,18 @@ sentinel_proxy_t *px_router_new(const sentinel_proxy_config_t *c, char *err, siz
                                  router_snapshot, p, err, errlen)) == NULL)
         goto fail;
     free(rcfg);
+    rcfg = NULL;
+    if (p->threaded && threads_start(p, err, errlen) == -1)
+        goto fail;
     p->follow_due = p->now; /* the group's first timers */
     p->tick_due = p->now + PX_TICK_MS;
     if (p->admin)
         px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "admin endpoint on %s:%d", c->admin_host,
                 px_admin_port(p->admin));
     px_logf(&p->log, SENTINEL_PROXY_LOG_INFO,
-            "ready: %d masters in one process, one subscription and one polling link per sentinel",
-            n);
+            "ready: %d masters in one process%s, one subscription and one polling link per "
+            "sentinel",
+            n, p->threaded ? " (a thread each)" : "");
     return p;
 fail:
     free(rcfg);
@@ -155,9 +342,15 @@ void px_router_free(sentinel_proxy_t *p)
     sentinel_watch_fd fds[2 * SN_MAX_SENTINELS];
     int n;
 
+    threads_stop(p); /* no route thread outlives this */
     for (int i = 0; i < p->nroutes; i++) {
-        px_loop_del(p->loop, sentinel_proxy_fd(p->routes[i]), PX_READABLE);
-        sentinel_proxy_free(p->routes[i]); /* its follower leaves the group */
+        sentinel_proxy_t *r = p->routes[i];
+
+        px_loop_del(p->loop, sentinel_proxy_fd(r), PX_READABLE);
+        if (r->mu_init) /* its thread is joined: nobody holds it */
+            pthread_mutex_destroy(&r->mu);
+        r->mu_init = 0;
+        sentinel_proxy_free(r); /* its follower leaves the group */
     }
     free(p->routes);
     p->routes = NULL;
@@ -179,7 +372,17 @@ int px_router_timeout(sentinel_proxy_t *p)
     if (p->follow_due < due)
         due = p->follow_due;
     t = due <= now ? 0 : (int)(due - now);
-    for (int i = 0; i < p->nroutes && t > 0; i++) {
+    for (int i = 0; i < p->nroutes && t > 0 && p->threaded; i++) {
+        sentinel_proxy_t *r = p->routes[i];
+
+        /* Its follower's timer is the router's (only it writes follow_due);
+         * a thread that ended is joined at once. */
+        if (r->thread_started && !r->thread_joined && atomic_load(&r->thread_done))
+            return 0;
+        if (r->follow && r->follow_due - now < t)
+            t = r->follow_due <= now ? 0 : (int)(r->follow_due - now);
+    }
+    for (int i = 0; i < p->nroutes && t > 0 && !p->threaded; i++) {
         sentinel_proxy_t *r = p->routes[i];
         int u;
 
@@ -197,7 +400,7 @@ int px_router_timeout(sentinel_proxy_t *p)
 /* The shared links: fired fds, then the group's timers. */
 static void group_run(sentinel_proxy_t *p)
 {
-    px_fired fired[PX_FOLLOW_FDS];
+    px_fired fired[PX_FIRED_MAX];
     int n = px_fired_take(p, fired);
 
     for (int i = 0; i < n; i++)
@@ -234,12 +437,107 @@ static void route_close(sentinel_proxy_t *p, sentinel_proxy_t *r)
     r->stopped = 1;
 }
 
+/* Routes on threads: the router calls their followers, every route's
+ * lock held (their callbacks change the routes). The group's fired fds and
+ * timers, each route's probe fd and timers, and what the routes asked for
+ * (px_route_ask). 1 when any follower ran. */
+static int followers_run(sentinel_proxy_t *p)
+{
+    px_fired fired[PX_FIRED_MAX];
+    int n = px_fired_take(p, fired), ran = n > 0;
+
+    for (int i = 0; i < n; i++) {
+        sentinel_proxy_t *r = fired[i].route;
+
+        if (r == NULL)
+            sentinel_follow_group_on_fd(p->group, fired[i].fd, fired[i].revents);
+        else if (r->follow)
+            sentinel_follow_on_fd(r->follow, fired[i].fd, fired[i].revents);
+    }
+    if (p->group && sentinel_follow_group_timeout(p->group) == 0) {
+        sentinel_follow_group_on_timeout(p->group);
+        ran = 1;
+    }
+    p->now = sn_now_ms();
+    p->follow_due = p->now + (p->group ? sentinel_follow_group_timeout(p->group) : 1000);
+    for (int i = 0; i < p->nroutes; i++) {
+        sentinel_proxy_t *r = p->routes[i];
+        int ask = r->follow_ask;
+
+        r->follow_ask = 0;
+        if (r->follow == NULL)
+            continue;
+        if (ask & PX_ASK_RECHECK) /* a recheck covers a verify */
+            sentinel_follow_recheck(r->follow);
+        else if (ask & PX_ASK_VERIFY)
+            sentinel_follow_verify(r->follow);
+        if (sentinel_follow_timeout(r->follow) == 0) {
+            sentinel_follow_on_timeout(r->follow);
+            ask = 1;
+        }
+        ran |= ask != 0;
+        px_master_follow_due(r);
+    }
+    return ran;
+}
+
+static int router_step_threaded(sentinel_proxy_t *p, int timeout_ms)
+{
+    int live = 0, failed = 0, ran, n, t = px_router_timeout(p);
+
+    if (timeout_ms >= 0 && timeout_ms < t)
+        t = timeout_ms;
+    if ((n = px_loop_poll(p->loop, t)) == -1) {
+        px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR, "epoll_wait: %s", strerror(errno));
+        return -1;
+    }
+    lock_all(p);
+    px_loop_dispatch(p->loop, n); /* wake pipe, admin, followers' fds */
+    p->now = sn_now_ms();
+    ran = followers_run(p);
+    if (p->now >= p->tick_due) {
+        p->tick_due = p->now + PX_TICK_MS;
+        if (p->admin)
+            px_admin_tick(p->admin, p->now);
+        for (int i = 0; i < p->nroutes; i++)
+            if (p->routes[i]->follow)
+                px_master_note_error(p->routes[i]);
+    }
+    unlock_all(p);
+    for (int i = 0; i < p->nroutes; i++) {
+        sentinel_proxy_t *r = p->routes[i];
+
+        if (r->thread_joined)
+            continue;
+        if (!atomic_load(&r->thread_done)) {
+            live++;
+            if (ran) /* its timers and queued writes: a turn of its loop */
+                wake(r, 'f');
+            continue;
+        }
+        pthread_join(r->thread, NULL);
+        r->thread_joined = 1;
+        if (r->thread_rc == -1) {
+            route_close(p, r);
+            failed = 1;
+        }
+    }
+    if (live == 0) {
+        p->stopped = 1;
+        px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "stopped");
+        return failed ? -1 : 1;
+    }
+    return 0;
+}
+
 int px_router_step(sentinel_proxy_t *p, int timeout_ms)
 {
     int live = 0, failed = 0;
 
     if (p->stopped)
         return 1;
+    if (p->threaded)
+        return router_step_threaded(p, timeout_ms);
     if (px_loop_turn(p, px_router_timeout(p), timeout_ms) == -1)
         return -1;
     /* Sentinel events first: a failover that starts pauses its route
@@ -320,7 +618,9 @@ void px_router_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
         sentinel_proxy_stats r;
 
         r.size = sizeof(r);
+        route_lock(p->routes[i]); /* its thread may be running */
         px_fill_stats(p->routes[i], &r);
+        route_unlock(p->routes[i]);
         st->connections_current += r.connections_current;
         st->connections_total += r.connections_total;
         st->connections_refused += r.connections_refused;
@@ -349,7 +649,13 @@ int sentinel_proxy_route_port(const sentinel_proxy_t *p, const char *master)
     if (p->routes == NULL)
         return strcmp(p->master_name, master) == 0 ? sentinel_proxy_port(p) : -1;
     for (int i = 0; i < p->nroutes; i++)
-        if (strcmp(p->routes[i]->master_name, master) == 0)
-            return sentinel_proxy_port(p->routes[i]);
+        if (strcmp(p->routes[i]->master_name, master) == 0) {
+            int port;
+
+            route_lock(p->routes[i]); /* its thread closes the listener on a stop */
+            port = sentinel_proxy_port(p->routes[i]);
+            route_unlock(p->routes[i]);
+            return port;
+        }
     return -1;
 }
