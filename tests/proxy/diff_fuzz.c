@@ -36,7 +36,10 @@
  * oom,slow,nonread; the default is all but kill; oom needs --oom-file),
  * --oom-file PATH (the control file of the oom_shim preloaded into the
  * proxy), --keep-going (report up to 500 failures, the first five with op
- * logs: a failing client starts afresh and the run goes on).
+ * logs: a failing client starts afresh and the run goes on), --tls with
+ * --cacert F [--cert F --key F] (the data nodes are TLS-only: diff-fuzz's
+ * own connections to them speak TLS; its clients still talk plaintext to
+ * the proxy, which originates TLS).
  */
 #define _GNU_SOURCE
 #include "diff_fuzz.h"
@@ -547,7 +550,7 @@ static void usage(void)
     fprintf(stderr, "usage: diff-fuzz --port P [--clients N] [--seconds S] [--seed X]\n"
                     "  [--buffer-size B] [--pause-timeout MS] [--margin MS] [--password P]\n"
                     "  [--acl-user U --acl-password P] [--ctl SENTINEL_TOPOLOGY] [--faults LIST]\n"
-                    "  [--keep-going] [--oom-file PATH]\n");
+                    "  [--keep-going] [--oom-file PATH] [--tls --cacert F [--cert F --key F]]\n");
     exit(2);
 }
 
@@ -561,9 +564,12 @@ static void parse_args(int argc, char **argv)
         { "acl-user", 1, NULL, 'u' },     { "acl-password", 1, NULL, 'w' },
         { "ctl", 1, NULL, 'c' },          { "faults", 1, NULL, 'f' },
         { "keep-going", 0, NULL, 'k' },   { "oom-file", 1, NULL, 'o' },
+        { "tls", 0, NULL, 'T' },          { "cacert", 1, NULL, 'C' },
+        { "cert", 1, NULL, 'E' },         { "key", 1, NULL, 'K' },
         { NULL, 0, NULL, 0 },
     };
-    int o;
+    const char *cacert = NULL, *cert = NULL, *key = NULL;
+    int o, tls = 0;
 
     R.clients = 48;
     R.seconds = 60;
@@ -588,9 +594,18 @@ static void parse_args(int argc, char **argv)
         case 'f': R.faults = optarg; break;
         case 'k': R.keep_going = 1; break;
         case 'o': R.oom_file = optarg; break;
+        case 'T': tls = 1; break;
+        case 'C': cacert = optarg; break;
+        case 'E': cert = optarg; break;
+        case 'K': key = optarg; break;
         default: usage();
         }
     }
+    if (tls && (cacert == NULL || (cert == NULL) != (key == NULL)))
+        usage();
+    if (tls && fz_admin_tls(cacert, cert, key) != 0)
+        exit(2);
+    R.tls = tls;
     if (R.port <= 0 || R.clients < 1 || R.clients > 1000 || R.seconds <= 0 || R.bufsize < 1024 ||
         (R.acl_user == NULL) != (R.acl_password == NULL))
         usage();
