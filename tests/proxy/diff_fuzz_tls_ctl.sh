@@ -61,16 +61,33 @@ keep_node() {
     done
     kill -KILL "$pid" 2>/dev/null
 }
+# The replica of master port $1 on port $2 is in sync with it.
+synced() {
+    local info
+    info=$(CLI "$2" info replication | tr -d '\r')
+    grep -qx "master_port:$1" <<<"$info" && grep -qx "master_link_status:up" <<<"$info"
+}
+all_synced() {
+    local p
+    for p in "${NODE_PORT[@]}"; do
+        [ "$p" = "$1" ] || synced "$1" "$p" || return 1
+    done
+}
+# Node N again, empty (no persistence configured), as the replica of the
+# master the sentinels name, or as the master if that is itself; done once
+# the replicas are in sync with it: a failover right after must not promote
+# a replica that still holds what the master had before it restarted (its
+# data would come back).
 restart_node() {
     local n=$1 port=${NODE_PORT[$1]} m rep
-    m=$(named_master) || return 1
+    m=$(named_master) || { echo "diff_fuzz_tls_ctl: restart-node $n: the sentinels name no master" >&2; return 1; }
     if [ "$m" = "$port" ]; then rep="no one"; else rep="127.0.0.1 $m"; fi
-    # (empty, as sentinel-topology's: no persistence configured)
     keep_node "$n" "$DIR/${NODE_NAME[$n]}.conf" --replicaof "$rep" </dev/null >/dev/null 2>&1 &
-    for _ in $(seq 1 100); do
-        [ "$(CLI "$port" ping)" = PONG ] && return 0
+    for _ in $(seq 1 200); do
+        [ "$(CLI "$port" ping)" = PONG ] && all_synced "$m" && return 0
         sleep 0.1
     done
+    echo "diff_fuzz_tls_ctl: restart-node $n: not up, or its replicas not in sync with $m" >&2
     return 1
 }
 wait_switch() {
