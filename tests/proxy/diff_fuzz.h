@@ -129,6 +129,9 @@ typedef struct fz_run {
     int auth_storm;           /* clients start rounds with a long AUTH, 1 wrong, 3 right;
                                  2 AUTH/SELECT */
     int64_t storm_until;
+    int master_away;          /* the master may take no connection now (restart, kill,
+                                 freeze, failover), and until master_away_until */
+    int64_t master_away_until;
     int oom;                  /* the proxy's allocations may fail now */
     int64_t oom_until;
     int dribble;              /* clients send their pipelines a few bytes at a time */

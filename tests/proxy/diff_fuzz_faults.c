@@ -413,6 +413,7 @@ static void fault_begin(int kind)
     F.step = 0;
     F.step_at = fz_now();
     R.fault_active = 1;
+    R.master_away = kind == F_RESTART || kind == F_KILL || kind == F_FREEZE || kind == F_FAILOVER;
     R.fault_name = fault_names[kind];
     R.faults_done++;
     printf("diff-fuzz: %.1fs fault %s\n", (double)(fz_now() - R.start) / 1000.0, R.fault_name);
@@ -433,7 +434,10 @@ static void fault_end(void)
         R.oom_until = now + 500;
     if (R.delaying)
         R.last_delay_end = now;
+    if (R.master_away)
+        R.master_away_until = now + R.pause_ms + 2000;
     R.lossy = R.busy = R.acl_changed = R.delaying = R.auth_storm = R.oom = R.dribble = 0;
+    R.master_away = 0;
     R.fault_active = 0;
     R.last_fault_end = now;
     R.fault_name = NULL;

@@ -363,14 +363,17 @@ static int fault_error(const redisReply *r)
     if (is_err(r, "LOADING") || is_err(r, "MASTERDOWN") || is_err(r, "READONLY"))
         return fz_in_window() ||
                (R.last_fault_end && answered_sent < R.last_fault_end + R.pause_ms + 2000);
-    /* --tls: a master that does not run (frozen) accepts TCP connections
-     * but never finishes a TLS handshake, which the proxy bounds by
-     * connect-timeout; a client on a connection of its own then gets the
-     * proxy's documented "-ERR sentinel-proxy: master H:P: REASON" (a
-     * plaintext connection would just have waited for the thaw). */
+    /* --tls: a master that is frozen accepts TCP connections but never
+     * finishes a TLS handshake (the proxy bounds it by connect-timeout), and
+     * one killed mid-handshake resets it; a client whose own master
+     * connection is being opened then gets the proxy's documented
+     * "-ERR sentinel-proxy: master H:P: TLS handshake ..." (man page, TLS),
+     * where a plaintext connection would have waited for the thaw or been
+     * held as refused. Accepted while the master is away and for
+     * pause-timeout + 2 s after (a handshake begun then ends later). */
     if (R.tls && is_err(r, "ERR sentinel-proxy: master ") &&
-        strstr(r->str, "TLS handshake timed out") != NULL)
-        return R.delaying || answered_sent < R.last_delay_end;
+        strstr(r->str, ": TLS handshake") != NULL)
+        return R.master_away || now < R.master_away_until || answered_sent < R.master_away_until;
     return 0;
 }
 
