@@ -61,6 +61,7 @@ masterauth $PW}"
 sentinel auth-pass mymaster $PW}"
     # shellcheck source=../tls/topology.sh
     . "$HERE/../tls/topology.sh"
+    disown -a # (the nodes the faults kill are not reported as "Killed" jobs)
     tls_fuzz_cleanup() {
         local f
         for f in "$DIR"/fuzz-node.*; do

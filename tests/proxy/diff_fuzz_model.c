@@ -357,9 +357,10 @@ static int fault_error(const redisReply *r)
      * over TLS an allocation failing in OpenSSL fails the setup or the
      * handshake of a master connection, which the proxy reports as the
      * master's error ("-ERR sentinel-proxy: master H:P: TLS ...") */
-    if (is_err(r, "OOM") || strstr(r->str, "out of memory") != NULL ||
-        (R.tls && is_err(r, "ERR sentinel-proxy: master ") && strstr(r->str, ": TLS ") != NULL))
-        return R.oom || now < R.oom_until || answered_sent < R.oom_until;
+    if ((is_err(r, "OOM") || strstr(r->str, "out of memory") != NULL ||
+         (R.tls && is_err(r, "ERR sentinel-proxy: master ") && strstr(r->str, ": TLS ") != NULL)) &&
+        (R.oom || now < R.oom_until || answered_sent < R.oom_until))
+        return 1;
     if (is_err(r, "LOADING") || is_err(r, "MASTERDOWN") || is_err(r, "READONLY"))
         return fz_in_window() ||
                (R.last_fault_end && answered_sent < R.last_fault_end + R.pause_ms + 2000);
