@@ -201,7 +201,13 @@ fuzz_run() {
         fail "seed $seed: sanitizer report in the proxy's log"
     fi
     kill -0 "$pid" 2>/dev/null || { tail -n 30 "$log" >&2; fail "seed $seed: the proxy died"; }
-    [ "$rc" = 0 ] || fail "seed $seed: diff-fuzz found a defect (exit $rc; rerun with --seed $seed)"
+    # (--keep-going: the proxy's fds, sockets and exit are still checked and
+    # reported before the run fails for what diff-fuzz found)
+    local found=
+    if [ "$rc" != 0 ]; then
+        found="seed $seed: diff-fuzz found a defect (exit $rc; rerun with --seed $seed)"
+        [ ${#KEEP[@]} -gt 0 ] || fail "$found"
+    fi
     no_clients() { [ "$(metric "$admin" connections)" = 0 ] && [ "$(client_sockets "$port")" = 0 ]; }
     wait_until 10 no_clients ||
         fail "seed $seed: client connections left: metric $(metric "$admin" connections), sockets $(client_sockets "$port")"
@@ -227,6 +233,7 @@ fuzz_run() {
     fi
     [ "$rc" = 0 ] || fail "seed $seed: the proxy exited $rc"
     ok "seed $seed: fds $fd0 -> $fd1, RSS ${rss0} -> ${rss1} kB, $(grep -c "warning:" "$log") proxy warnings"
+    [ -z "$found" ] || fail "$found"
 }
 
 for s in "${SEEDS[@]}"; do
