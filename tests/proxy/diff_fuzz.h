@@ -9,6 +9,8 @@
  *   diff_fuzz_faults.c  faults on the topology (restart, freeze, failover,
  *                       CLIENT KILL, -BUSY, CLIENT PAUSE, ACL change) and
  *                       in the proxy (out of memory, through oom_shim)
+ *   diff_fuzz_admin.c   its own connections to the data nodes, plaintext
+ *                       or TLS
  */
 #ifndef DIFF_FUZZ_H
 #define DIFF_FUZZ_H
@@ -40,12 +42,14 @@ int64_t fz_now(void);
 /* A string key. Values name their key and carry the client's write
  * sequence number; "strong" keys hold exactly val (0 = none), weak ones
  * any value this client wrote since floor (or none when nil_ok). Writes
- * that never got a reply may still land later (zombies). */
+ * that never got a reply may still land later (zombies): SETs at any time,
+ * a DEL until zdel_until. */
 typedef struct fz_key {
     uint64_t val, floor, maxw;
     uint8_t weak, nil_ok;
     uint64_t zlo[FZ_ZOMBIES], zhi[FZ_ZOMBIES];
     uint8_t nz;
+    int64_t zdel_until;
 } fz_key;
 
 typedef struct fz_ctr {      /* INCR counter: its value is in [lo, hi] */
@@ -115,6 +119,7 @@ typedef struct fz_run {
     double seconds;
     const char *password, *acl_user, *acl_password, *ctl, *faults;
     const char *oom_file;     /* oom_shim's control file (the proxy's), or NULL */
+    int tls;                  /* the proxy speaks TLS to the master (--tls) */
     int64_t start, end;
     /* fault windows (diff_fuzz_faults.c keeps them) */
     int fault_active;         /* a fault is in progress */
@@ -124,6 +129,9 @@ typedef struct fz_run {
     int auth_storm;           /* clients start rounds with a long AUTH, 1 wrong, 3 right;
                                  2 AUTH/SELECT */
     int64_t storm_until;
+    int master_away;          /* the master may take no connection now (restart, kill,
+                                 freeze, failover), and until master_away_until */
+    int64_t master_away_until;
     int oom;                  /* the proxy's allocations may fail now */
     int64_t oom_until;
     int dribble;              /* clients send their pipelines a few bytes at a time */
@@ -162,7 +170,20 @@ const char *fz_long_password(void);
 void faults_step(void);
 void faults_stop(void);
 int faults_end_scan(void);
-redisContext *fz_admin(int port, int quiet);
 int fz_master_port(void);
+
+/* diff_fuzz_admin.c: a connection of diff-fuzz's own to a data node (AUTH
+ * and CLIENT SETNAME diff-fuzz-admin done), blocking with timeouts; over
+ * TLS once fz_admin_tls() succeeded. Replies are hiredis' (freeReplyObject);
+ * NULL when the connection failed. */
+typedef struct fz_conn fz_conn;
+int fz_admin_tls(const char *cacert, const char *cert, const char *key);
+fz_conn *fz_admin(int port, int quiet);
+void fz_admin_close(fz_conn *a);
+redisReply *fz_admin_cmd(fz_conn *a, const char *fmt, ...);
+redisReply *fz_admin_argv(fz_conn *a, int argc, const char **argv, const size_t *lens);
+void fz_admin_append(fz_conn *a, const char *fmt, ...); /* sent by the next flush */
+int fz_admin_flush(fz_conn *a);
+int fz_admin_poll(fz_conn *a, redisReply **r); /* 1 a reply, 0 none yet, -1 failed */
 
 #endif

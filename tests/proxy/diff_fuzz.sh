@@ -13,13 +13,20 @@
 # and a random seed (printed; rerun with --seed S). By hand:
 #   diff_fuzz.sh [--minutes N | --seconds N] [--seed S] [--proxy PATH]
 #                [--clients N] [--faults LIST] [--runs N] [--no-password]
-#                [--keep-going] [--connect-timeout MS]
+#                [--keep-going] [--connect-timeout MS] [--tls]
 # The proxy and diff-fuzz die with this script (PR_SET_PDEATHSIG through
 # setpriv), the topology with sentinel-topology: nothing outlives a run,
 # even one ctest kills at its timeout.
 # --connect-timeout MS: the proxy's (default 250 ms); with --clients 200 on
 # a loaded 2-core machine a master connect can take longer, and the
 # fuzzer counts the proxy's "-ERR ... connect timed out" as a failure.
+# --tls: the same clients, model and faults against the TLS-only topology
+# of tests/tls/topology.sh (a master and a replica, two sentinels, quorum
+# 1, with requirepass, the ACL user and down-after 10 s added through its
+# TLS_NODE_CONF / TLS_SENTINEL_CONF), the proxy originating TLS to the
+# sentinels and the master (sentinel-proxy-tls, or sentinel-proxy-dyn
+# for oom) while its clients talk plaintext; diff-fuzz's own connections
+# to the nodes speak TLS, and its `ctl` is diff_fuzz_tls_ctl.sh.
 # --no-password: the data nodes have no requirepass (clients need no AUTH;
 # the shared connection of (no AUTH, db 0) then has no preamble).
 # --proxy takes e.g. an ASan build's sentinel-proxy (default $PROXY_BIN, or
@@ -29,16 +36,61 @@
 # diff-fuzz arms for its out-of-memory windows; the proxy must then be
 # dynamically linked (sentinel-proxy-dyn, or any sanitizer build).
 SCRIPT_ARGS=("$@")
-. "$(dirname "$0")/lib.sh"
+HERE=$(cd "$(dirname "$0")" && pwd)
+. "$HERE/lib.sh"
 PW=fuzz-pw
 ACL_USER=fzacl
 ACL_PW=fuzz-acl-pw
-NOPW=0
-for a in "$@"; do [ "$a" = --no-password ] && NOPW=1; done
-if [ "$NOPW" = 1 ]; then
+NOPW=0 TLS=0 TLS_ARGS=() TLS_CONNECT_TIMEOUT=()
+for a in "$@"; do
+    [ "$a" = --no-password ] && NOPW=1
+    [ "$a" = --tls ] && TLS=1
+done
+[ "$NOPW" = 1 ] && PW=
+if [ "$TLS" = 1 ]; then
+    # (sourced: the topology lives as long as this shell)
+    [ -n "$PW" ] && export REDISCLI_AUTH=$PW
+    # (as sentinel-topology's nodes: no dump.rdb a restarted node would
+    # load, no 5 s delay before a replica's sync)
+    TLS_NODE_CONF="user $ACL_USER on >$ACL_PW ~* &* +@all
+repl-diskless-load swapdb
+repl-diskless-sync-delay 0${PW:+
+requirepass $PW
+masterauth $PW}"
+    TLS_SENTINEL_CONF="sentinel down-after-milliseconds mymaster 10000${PW:+
+sentinel auth-pass mymaster $PW}"
+    # shellcheck source=../tls/topology.sh
+    . "$HERE/../tls/topology.sh"
+    disown -a # (the nodes the faults kill are not reported as "Killed" jobs)
+    tls_fuzz_cleanup() {
+        local f
+        for f in "$DIR"/fuzz-node.*; do
+            [ -f "$f" ] && kill -KILL "$(cat "$f")" 2>/dev/null
+        done
+        tls_env_cleanup
+    }
+    trap 'cleanup; tls_fuzz_cleanup' EXIT
+    for s in "$P_S1" "$P_S2"; do CLI "$s" sentinel debug info-period 1000 >/dev/null; done
+    export SENTINEL_TEST_SENTINELS="127.0.0.1:$P_S1,127.0.0.1:$P_S2"
+    export SENTINEL_TEST_MASTER_NAME=$M SENTINEL_TEST_NODE_PORTS="$P_M,$P_R"
+    echo "$PID_master" >"$DIR/fuzz-node.0"
+    echo "$PID_replica" >"$DIR/fuzz-node.1"
+    export FZ_TLS_STATE=$DIR/fuzz-ctl.state
+    printf 'DIR=%q M=%q P_S1=%q P_S2=%q NODES=%q NAMES=%q OWNER=%q\n' "$DIR" "$M" \
+        "$P_S1" "$P_S2" "$P_M $P_R" "master replica" "$$" >"$FZ_TLS_STATE"
+    [ -n "$PW" ] && printf 'export REDISCLI_AUTH=%q\n' "$PW" >>"$FZ_TLS_STATE"
+    TOPOLOGY_BIN=$WORK/tls-ctl # diff-fuzz's --ctl
+    printf '#!/bin/sh\nexec bash %q "$@"\n' "$HERE/diff_fuzz_tls_ctl.sh" >"$TOPOLOGY_BIN"
+    chmod +x "$TOPOLOGY_BIN"
+    TLS_ARGS=(--tls --cacert "$DIR/ca.crt" --cert "$DIR/client.crt" --key "$DIR/client.key")
+    # The proxy's connect-timeout bounds the TLS handshake too: 250 ms is
+    # too short for one under ASan on this loaded machine (its -ERR would be
+    # a false report); a frozen master's still fails it (an accepted error).
+    TLS_CONNECT_TIMEOUT=(--connect-timeout 2000)
+    echo "TLS topology: master $P_M, replica $P_R, sentinels $P_S1 $P_S2"
+elif [ "$NOPW" = 1 ]; then
     run_in_topology --down-after 10000 --info-period 1000 \
         --data-acl-user "$ACL_USER" --data-acl-password "$ACL_PW"
-    PW=
 else
     run_in_topology --down-after 10000 --info-period 1000 --data-password "$PW" \
         --data-acl-user "$ACL_USER" --data-acl-password "$ACL_PW"
@@ -50,7 +102,7 @@ SEEDS=(1 random)
 CLIENTS=48
 FAULTS=restart,authstorm,statestorm,freeze,failover,kill,clientkill,busy,pause,acl,oom,slow,nonread
 PROXY_GIVEN=
-PROXY_EXTRA=()
+PROXY_EXTRA=("${TLS_CONNECT_TIMEOUT[@]}")
 KEEP=()
 BUFSIZE=2048
 PAUSE_MS=3000
@@ -62,7 +114,7 @@ while [ $# -gt 0 ]; do
     --proxy) PROXY_BIN=$2; PROXY_GIVEN=1; shift 2 ;;
     --clients) CLIENTS=$2; shift 2 ;;
     --faults) FAULTS=$2; shift 2 ;;
-    --no-password) shift ;;
+    --no-password | --tls) shift ;;
     --keep-going) KEEP=(--keep-going); shift ;;
     --connect-timeout) PROXY_EXTRA=(--connect-timeout "$2"); shift 2 ;;
     --runs) n=$2; SEEDS=(); for _ in $(seq 1 "$n"); do SEEDS+=(random); done; shift 2 ;;
@@ -127,7 +179,7 @@ fuzz_run() {
     [ -n "$PW" ] && pwargs=(--data-password "$PW")
     # the shim's control file, off (diff-fuzz arms it), before the proxy maps it
     [ -n "$OOM_ENV" ] && head -c 64 /dev/zero >"$OOM_CTL"
-    start_proxy "$name" "${pwargs[@]}" "${PROXY_EXTRA[@]}" --buffer-size "$BUFSIZE" \
+    start_proxy "$name" "${pwargs[@]}" "${PROXY_EXTRA[@]}" "${TLS_ARGS[@]}" --buffer-size "$BUFSIZE" \
         --pause-timeout "$PAUSE_MS" --log-level info
     local pid=${name}_PID port=${name}_PORT admin=${name}_ADMIN
     pid=${!pid} port=${!port} admin=${!admin} log=${name}_LOG
@@ -139,7 +191,7 @@ fuzz_run() {
           --buffer-size "$BUFSIZE" --pause-timeout "$PAUSE_MS" ${PW:+--password "$PW"}
           --acl-user "$ACL_USER" --acl-password "$ACL_PW" --ctl "$TOPOLOGY_BIN")
     [ -n "$FAULTS" ] && args+=(--faults "$FAULTS")
-    args+=("${KEEP[@]}" "${OOM_ARGS[@]}")
+    args+=("${KEEP[@]}" "${OOM_ARGS[@]}" "${TLS_ARGS[@]}")
     echo "diff-fuzz ${args[*]}"
     # (not niced below the proxy: the nodes its faults restart inherit it)
     "${DIE_WITH_US[@]}" "$DIFF_FUZZ" "${args[@]}" | tee "$WORK/fuzz-$seed.out"
@@ -149,7 +201,13 @@ fuzz_run() {
         fail "seed $seed: sanitizer report in the proxy's log"
     fi
     kill -0 "$pid" 2>/dev/null || { tail -n 30 "$log" >&2; fail "seed $seed: the proxy died"; }
-    [ "$rc" = 0 ] || fail "seed $seed: diff-fuzz found a defect (exit $rc; rerun with --seed $seed)"
+    # (--keep-going: the proxy's fds, sockets and exit are still checked and
+    # reported before the run fails for what diff-fuzz found)
+    local found=
+    if [ "$rc" != 0 ]; then
+        found="seed $seed: diff-fuzz found a defect (exit $rc; rerun with --seed $seed)"
+        [ ${#KEEP[@]} -gt 0 ] || fail "$found"
+    fi
     no_clients() { [ "$(metric "$admin" connections)" = 0 ] && [ "$(client_sockets "$port")" = 0 ]; }
     wait_until 10 no_clients ||
         fail "seed $seed: client connections left: metric $(metric "$admin" connections), sockets $(client_sockets "$port")"
@@ -175,6 +233,7 @@ fuzz_run() {
     fi
     [ "$rc" = 0 ] || fail "seed $seed: the proxy exited $rc"
     ok "seed $seed: fds $fd0 -> $fd1, RSS ${rss0} -> ${rss1} kB, $(grep -c "warning:" "$log") proxy warnings"
+    [ -z "$found" ] || fail "$found"
 }
 
 for s in "${SEEDS[@]}"; do

@@ -39,7 +39,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -132,29 +131,6 @@ static void spawn_ctl(const char *args)
 
 /* ---- the master, directly ------------------------------------------------------ */
 
-redisContext *fz_admin(int port, int quiet)
-{
-    struct timeval tv = { 1, 0 };
-    redisContext *ctx = redisConnectWithTimeout("127.0.0.1", port, tv);
-    redisReply *r;
-
-    if (ctx == NULL || ctx->err) {
-        if (!quiet)
-            fprintf(stderr, "diff-fuzz: connect to %d: %s\n", port, ctx ? ctx->errstr : "oom");
-        redisFree(ctx);
-        return NULL;
-    }
-    tv.tv_sec = 3;
-    redisSetTimeout(ctx, tv);
-    if (R.password) {
-        r = redisCommand(ctx, "AUTH %s", R.password);
-        freeReplyObject(r);
-    }
-    r = redisCommand(ctx, "CLIENT SETNAME diff-fuzz-admin");
-    freeReplyObject(r);
-    return ctx;
-}
-
 int fz_master_port(void)
 {
     char out[64];
@@ -166,29 +142,29 @@ int fz_master_port(void)
 
 static void admin_do(int port, const char *fmt, const char *arg)
 {
-    redisContext *ctx = fz_admin(port, 1);
+    fz_conn *ctx = fz_admin(port, 1);
     redisReply *r;
 
     if (ctx == NULL)
         return;
-    r = redisCommand(ctx, fmt, arg);
+    r = fz_admin_cmd(ctx, fmt, arg);
     freeReplyObject(r);
-    redisFree(ctx);
+    fz_admin_close(ctx);
 }
 
 /* CLIENT KILL about half of the connections on the master that are not
  * Sentinel's, a replica's or ours: the proxy's shared and own connections.
  * With pipe, the kills are only appended to that context's output (sent
  * with what follows them, in one write). */
-static int kill_proxy_connections(int port, redisContext *pipe)
+static int kill_proxy_connections(int port, fz_conn *pipe)
 {
-    redisContext *ctx = fz_admin(port, 1);
+    fz_conn *ctx = fz_admin(port, 1);
     redisReply *r;
     int killed = 0;
 
     if (ctx == NULL)
         return 0;
-    r = redisCommand(ctx, "CLIENT LIST TYPE normal");
+    r = fz_admin_cmd(ctx, "CLIENT LIST TYPE normal");
     if (r && r->type == REDIS_REPLY_STRING) {
         char *save = NULL;
         for (char *line = strtok_r(r->str, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
@@ -200,16 +176,16 @@ static int kill_proxy_connections(int port, redisContext *pipe)
             if (fz_rnd(&F.rng, 2) && killed > 0)
                 continue;
             if (pipe) {
-                redisAppendCommand(pipe, "CLIENT KILL ID %lld", atoll(id + 3));
+                fz_admin_append(pipe, "CLIENT KILL ID %lld", atoll(id + 3));
             } else {
-                redisReply *k = redisCommand(ctx, "CLIENT KILL ID %lld", atoll(id + 3));
+                redisReply *k = fz_admin_cmd(ctx, "CLIENT KILL ID %lld", atoll(id + 3));
                 freeReplyObject(k);
             }
             killed++;
         }
     }
     freeReplyObject(r);
-    redisFree(ctx);
+    fz_admin_close(ctx);
     return killed;
 }
 
@@ -217,51 +193,47 @@ static int kill_proxy_connections(int port, redisContext *pipe)
  * script of ms milliseconds in one write, so that the proxy reopens them
  * while the script runs (their AUTH passes, their SELECT gets -BUSY). The
  * replies are read in busy_done(), without blocking the loop. */
-static redisContext *busy_ctx;
+static fz_conn *busy_ctx;
 static int busy_replies;
 
 static void busy_start(int port, int ms)
 {
     char d[16];
-    int done = 0;
 
     if ((busy_ctx = fz_admin(port, 1)) == NULL)
         return;
-    redisReply *r = redisCommand(busy_ctx, "CONFIG SET busy-reply-threshold 100");
+    redisReply *r = fz_admin_cmd(busy_ctx, "CONFIG SET busy-reply-threshold 100");
     freeReplyObject(r);
     busy_replies = fz_rnd(&F.rng, 10) < 8 ? kill_proxy_connections(port, busy_ctx) : 0;
     snprintf(d, sizeof(d), "%d", ms);
-    redisAppendCommand(busy_ctx, "EVAL %s 0 %s",
+    fz_admin_append(busy_ctx, "EVAL %s 0 %s",
                        "local s=redis.call('TIME') local d=tonumber(ARGV[1]) "
                        "repeat local n=redis.call('TIME') "
                        "until (n[1]-s[1])*1000000+(n[2]-s[2]) > d*1000", d);
     busy_replies++;
-    while (!done)
-        if (redisBufferWrite(busy_ctx, &done) != REDIS_OK)
-            break;
+    if (fz_admin_flush(busy_ctx) != 0)
+        busy_replies = 0;
 }
 
 /* 1 once the script's reply is in (or the connection failed). */
 static int busy_done(void)
 {
-    struct pollfd pfd;
-    void *reply;
+    redisReply *reply;
+    int got;
 
     if (busy_ctx == NULL)
         return 1;
-    pfd.fd = busy_ctx->fd;
-    pfd.events = POLLIN;
-    if (poll(&pfd, 1, 0) <= 0)
-        return 0;
-    if (redisBufferRead(busy_ctx) != REDIS_OK)
-        busy_replies = 0;
-    while (busy_replies > 0 && redisGetReplyFromReader(busy_ctx, &reply) == REDIS_OK && reply) {
+    while (busy_replies > 0 && (got = fz_admin_poll(busy_ctx, &reply)) != 0) {
+        if (got < 0) {
+            busy_replies = 0;
+            break;
+        }
         freeReplyObject(reply);
         busy_replies--;
     }
     if (busy_replies > 0)
         return 0;
-    redisFree(busy_ctx);
+    fz_admin_close(busy_ctx);
     busy_ctx = NULL;
     return 1;
 }
@@ -276,12 +248,12 @@ static void acl_setuser(int argc, const char **argv)
         return;
     snprintf(list, sizeof(list), "%s", ports);
     for (char *p = strtok_r(list, ",", &save); p; p = strtok_r(NULL, ",", &save)) {
-        redisContext *ctx = fz_admin(atoi(p), 1);
+        fz_conn *ctx = fz_admin(atoi(p), 1);
         if (ctx == NULL)
             continue;
-        redisReply *r = redisCommandArgv(ctx, argc, argv, NULL);
+        redisReply *r = fz_admin_argv(ctx, argc, argv, NULL);
         freeReplyObject(r);
-        redisFree(ctx);
+        fz_admin_close(ctx);
     }
 }
 
@@ -441,6 +413,7 @@ static void fault_begin(int kind)
     F.step = 0;
     F.step_at = fz_now();
     R.fault_active = 1;
+    R.master_away = kind == F_RESTART || kind == F_KILL || kind == F_FREEZE || kind == F_FAILOVER;
     R.fault_name = fault_names[kind];
     R.faults_done++;
     printf("diff-fuzz: %.1fs fault %s\n", (double)(fz_now() - R.start) / 1000.0, R.fault_name);
@@ -461,7 +434,10 @@ static void fault_end(void)
         R.oom_until = now + 500;
     if (R.delaying)
         R.last_delay_end = now;
+    if (R.master_away)
+        R.master_away_until = now + R.pause_ms + 2000;
     R.lossy = R.busy = R.acl_changed = R.delaying = R.auth_storm = R.oom = R.dribble = 0;
+    R.master_away = 0;
     R.fault_active = 0;
     R.last_fault_end = now;
     R.fault_name = NULL;
@@ -745,7 +721,7 @@ void faults_stop(void)
 int faults_end_scan(void)
 {
     int port = R.ctl ? fz_master_port() : -1;
-    redisContext *ctx;
+    fz_conn *ctx;
     int bad = 0;
     long keys = 0;
 
@@ -754,11 +730,11 @@ int faults_end_scan(void)
     if ((ctx = fz_admin(port, 0)) == NULL)
         return -1;
     for (int db = 0; db < 16 && !bad; db++) {
-        redisReply *r = redisCommand(ctx, "SELECT %d", db);
+        redisReply *r = fz_admin_cmd(ctx, "SELECT %d", db);
         char cursor[32] = "0";
         freeReplyObject(r);
         for (int rounds = 0; rounds < 10000 && !bad; rounds++) {
-            r = redisCommand(ctx, "SCAN %s MATCH fz:* COUNT 1000", cursor);
+            r = fz_admin_cmd(ctx, "SCAN %s MATCH fz:* COUNT 1000", cursor);
             if (r == NULL || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
                 freeReplyObject(r);
                 break;
@@ -780,7 +756,7 @@ int faults_end_scan(void)
                 break;
         }
     }
-    redisFree(ctx);
+    fz_admin_close(ctx);
     if (!bad)
         printf("diff-fuzz: final scan: %ld client keys, each in its own database\n", keys);
     return bad ? -1 : 0;

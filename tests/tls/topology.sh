@@ -11,6 +11,10 @@
 #
 # Sets: DIR, M, P_M P_R P_S1 P_S2 P_EXP P_FOR P_PLAIN, PID_<name>, PIDS,
 # CLI (redis-cli over mutual TLS: CLI PORT ARGS...), die, pass=0 fail=0.
+# A caller may add configuration lines (the differential fuzzer's --tls:
+# requirepass, an ACL user, a longer down-after): TLS_NODE_CONF to every
+# data node's file, TLS_SENTINEL_CONF to every sentinel's (after its own
+# lines, so they win); with requirepass, export REDISCLI_AUTH for CLI.
 REDIS_SERVER="${REDIS_SERVER:-redis-server}"
 REDIS_SENTINEL="${REDIS_SENTINEL:-redis-sentinel}"
 REDIS_CLI="${REDIS_CLI:-redis-cli}"
@@ -71,6 +75,7 @@ node_conf() { # name tls-port cert [replicaof-port]
       printf 'tls-port %s\ndir %s/%s\nlogfile %s/%s.log\nsave ""\nappendonly no\n' \
           "$2" "$DIR" "$1" "$DIR" "$1"
       [ -n "${4:-}" ] && printf 'replicaof 127.0.0.1 %s\n' "$4"
+      [ -n "${TLS_NODE_CONF:-}" ] && printf '%s\n' "$TLS_NODE_CONF"
     } > "$DIR/$1.conf"
 }
 node_conf master "$P_M" server
@@ -92,15 +97,11 @@ for i in 1 2; do
       printf 'sentinel monitor %s 127.0.0.1 %s 1\n' "$M" "$P_M"
       printf 'sentinel down-after-milliseconds %s 2000\n' "$M"
       printf 'sentinel failover-timeout %s 10000\n' "$M"
+      [ -n "${TLS_SENTINEL_CONF:-}" ] && printf '%s\n' "$TLS_SENTINEL_CONF"
     } > "$DIR/s$i.conf"
     start "s$i" "$REDIS_SENTINEL" "$DIR/s$i.conf"
 done
 
-CLI() { # port args...
-    local p="$1"; shift
-    timeout 5 "$REDIS_CLI" --tls --cacert "$DIR/ca.crt" --cert "$DIR/client.crt" \
-        --key "$DIR/client.key" -h 127.0.0.1 -p "$p" "$@" 2>/dev/null
-}
 # Ready: the replica in sync, both sentinels listing it as a healthy replica.
 ready=0
 for _ in $(seq 1 ${TLS_READY_TRIES:-150}); do
