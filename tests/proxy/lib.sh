@@ -141,6 +141,12 @@ forwards_to() {
     [ "$(timeout 5 redis-cli -p "$1" CONFIG GET port 2>/dev/null | tail -n1)" = "$2" ]
 }
 
+# route_port LOG NAME: the port route NAME of a several-master proxy logged
+# in LOG that it listens on.
+route_port() {
+    sed -n "s/.*\[$2\] listening on [0-9.]*:\([0-9]*\)$/\1/p" "$1" | head -n1
+}
+
 # another_master NAME: one more master, a Redis of its own on a free port
 # ($PORT on return), monitored by the topology's sentinels as NAME (tests of
 # several masters in one process). Killed on exit with the proxies.

@@ -62,11 +62,10 @@ R_PID=$!
 PROXY_PIDS+=("$R_PID")
 wait_until 20 grep -q "ready: 4 masters in one process (a thread each)" "$LOG" ||
     fail "router did not start: $(tail -5 "$LOG")"
-port_of() { sed -n "s/.*\[$1\] listening on [0-9.]*:\([0-9]*\)$/\1/p" "$LOG" | head -n1; }
-R1=$(port_of "$M1")
-R2=$(port_of "$M2")
-R4=$(port_of "$M3")
-R3=$(port_of nosuch)
+R1=$(route_port "$LOG" "$M1")
+R2=$(route_port "$LOG" "$M2")
+R4=$(route_port "$LOG" "$M3")
+R3=$(route_port "$LOG" nosuch)
 ADMIN=$(sed -n 's/.*admin endpoint on [0-9.]*:\([0-9]*\)$/\1/p' "$LOG" | head -n1)
 [ -n "$R1" ] && [ -n "$R2" ] && [ -n "$R3" ] && [ -n "$R4" ] && [ -n "$ADMIN" ] ||
     fail "ports: $M1=$R1 $M2=$R2 $M3=$R4 nosuch=$R3 admin=$ADMIN"

@@ -28,9 +28,8 @@ LOG=$WORK/R-$THREADS.log
 R_PID=$!
 PROXY_PIDS+=("$R_PID")
 wait_until 20 grep -q "ready: 3 masters" "$LOG" || fail "router did not start: $(tail -5 "$LOG")"
-port_of() { sed -n "s/.*\[$1\] listening on [0-9.]*:\([0-9]*\)$/\1/p" "$LOG" | head -n1; }
 for name in "$M1" second third; do
-    rp=$(port_of "$name")
+    rp=$(route_port "$LOG" "$name")
     [ -n "$rp" ] || fail "no listener logged for $name"
     wait_until 10 forwards_to "$rp" "${MPORT[$name]}" ||
         fail "route $name on :$rp does not reach its master :${MPORT[$name]}"

@@ -156,7 +156,7 @@ void px_master_check(sentinel_proxy_t *p)
 
 /* ---- the follower's transitions --------------------------------------------- */
 
-static void on_follow_state(sentinel_follow_t *f, const sentinel_follow_transition *t, void *ud)
+static void follow_state(sentinel_follow_t *f, const sentinel_follow_transition *t, void *ud)
 {
     sentinel_proxy_t *p = ud;
 
@@ -202,7 +202,7 @@ static void on_follow_state(sentinel_follow_t *f, const sentinel_follow_transiti
 
 /* Every event the watcher reported (the follower has acted on it): logs
  * and counters. */
-static void on_follow_event(const sentinel_event *ev, void *ud)
+static void follow_event(const sentinel_event *ev, void *ud)
 {
     sentinel_proxy_t *p = ud;
 
@@ -244,6 +244,23 @@ static void on_follow_event(const sentinel_event *ev, void *ud)
                 ev->port);
         break;
     }
+}
+
+/* A route on a thread of its own: its follower runs on the router's
+ * thread, which holds no route's lock while the group works (route.c), so
+ * each callback takes its route's. */
+static void on_follow_state(sentinel_follow_t *f, const sentinel_follow_transition *t, void *ud)
+{
+    px_route_lock(ud);
+    follow_state(f, t, ud);
+    px_route_unlock(ud);
+}
+
+static void on_follow_event(const sentinel_event *ev, void *ud)
+{
+    px_route_lock(ud);
+    follow_event(ev, ud);
+    px_route_unlock(ud);
 }
 
 /* ---- the follower's descriptors in the proxy's loop ---------------------------- */

@@ -315,6 +315,9 @@ void px_follow_fd_interest(sentinel_proxy_t *p, int fd, sentinel_follow_fd_op op
 #define PX_ASK_RECHECK 0x1 /* sentinel_follow_recheck() */
 #define PX_ASK_VERIFY 0x2  /* sentinel_follow_verify() */
 void px_route_ask(sentinel_proxy_t *r, int what);
+/* Route r's lock (route.c), a no-op for a route without a thread. */
+void px_route_lock(const sentinel_proxy_t *r);
+void px_route_unlock(const sentinel_proxy_t *r);
 /* The loop whose fds a proxy's follower uses: its own, or its router's
  * when it is a route on a thread of its own. */
 px_loop *px_follow_loop(sentinel_proxy_t *p);

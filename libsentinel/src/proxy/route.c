@@ -33,16 +33,18 @@
  *   written and read by the router only. A route that needs its follower
  *   (a refused connect: recheck; a closed master connection: verify) sets
  *   follow_ask under its lock and wakes the router (px_route_ask).
- * - The router waits on its loop without any lock, then takes every
- *   route's lock, in route order (the only order in which anyone holds two),
- *   and with them held: dispatches its loop (wake pipe, admin endpoint,
- *   follower fds), steps the group and the routes' followers (their
- *   callbacks switch, pause and resume routes, and publish the shared
- *   cache), reads the routes for the admin endpoint and logs their
- *   followers' errors. Then it wakes each route (its wake pipe) so the
- *   route runs a turn: writes queued by a callback go out, timers are
+ * - The router holds one route's lock at a time, never two, and none
+ *   while the group and the followers work: a sentinel's name looked up
+ *   again on a reconnect (a blocking getaddrinfo() for 'localhost:26379' or
+ *   a service name; seconds when DNS is down), TLS handshakes, parsing must
+ *   not stop every route (test_route_dns.sh). It takes route r's lock
+ *   around each follower callback for r (master.c: they switch, pause and
+ *   resume r, and publish its shared cache), around reading r for the
+ *   admin endpoint, r's follow_ask, r's follower's error, and r's stop and
+ *   stats requests. Then it wakes each route (its wake pipe) so the route
+ *   runs a turn: writes queued by a callback go out, timers are
  *   recomputed. Route threads never take the router's locks or another
- *   route's, so the order cannot invert.
+ *   route's, and nobody holds two route locks, so no order can invert.
  * - Between a route's epoll_wait and its dispatch the router may have
  *   closed and reused one of the route's fds: the loop dispatches only the
  *   interest still registered (loop.c), as for an fd closed earlier in the
@@ -102,29 +104,18 @@ static void on_route_fd(px_loop *l, int fd, void *ud, int mask)
 
 /* ---- route threads: locks, wakes, the thread's loop ---------------------- */
 
-static void route_lock(const sentinel_proxy_t *r)
+/* Route r's lock, when it has one (a route on a thread of its own); the
+ * router holds one route's at a time, never two. */
+void px_route_lock(const sentinel_proxy_t *r)
 {
     if (r->mu_init)
         pthread_mutex_lock((pthread_mutex_t *)&r->mu);
 }
 
-static void route_unlock(const sentinel_proxy_t *r)
+void px_route_unlock(const sentinel_proxy_t *r)
 {
     if (r->mu_init)
         pthread_mutex_unlock((pthread_mutex_t *)&r->mu);
-}
-
-/* Every route's lock, in route order (the one order anyone takes two). */
-static void lock_all(sentinel_proxy_t *p)
-{
-    for (int i = 0; i < p->nroutes; i++)
-        route_lock(p->routes[i]);
-}
-
-static void unlock_all(sentinel_proxy_t *p)
-{
-    for (int i = p->nroutes - 1; i >= 0; i--)
-        route_unlock(p->routes[i]);
 }
 
 static void wake(const sentinel_proxy_t *p, char why)
@@ -136,7 +127,7 @@ static void wake(const sentinel_proxy_t *p, char why)
 }
 
 /* Route r's thread (holding r's lock) wants its follower called: the
- * router does it, holding every route's lock. */
+ * router does it (followers_run), and takes r's lock to read the ask. */
 void px_route_ask(sentinel_proxy_t *r, int what)
 {
     r->follow_ask |= what;
@@ -437,8 +428,8 @@ static void route_close(sentinel_proxy_t *p, sentinel_proxy_t *r)
     r->stopped = 1;
 }
 
-/* Routes on threads: the router calls their followers, every route's
- * lock held (their callbacks change the routes). The group's fired fds and
+/* Routes on threads: the router calls their followers with no route's
+ * lock held (each callback takes its route's, master.c). The group's fired fds and
  * timers, each route's probe fd and timers, and what the routes asked for
  * (px_route_ask). 1 when any follower ran. */
 static int followers_run(sentinel_proxy_t *p)
@@ -462,9 +453,12 @@ static int followers_run(sentinel_proxy_t *p)
     p->follow_due = p->now + (p->group ? sentinel_follow_group_timeout(p->group) : 1000);
     for (int i = 0; i < p->nroutes; i++) {
         sentinel_proxy_t *r = p->routes[i];
-        int ask = r->follow_ask;
+        int ask;
 
+        px_route_lock(r); /* follow_ask: written by its thread */
+        ask = r->follow_ask;
         r->follow_ask = 0;
+        px_route_unlock(r);
         if (r->follow == NULL)
             continue;
         if (ask & PX_ASK_RECHECK) /* a recheck covers a verify */
@@ -491,7 +485,10 @@ static int router_step_threaded(sentinel_proxy_t *p, int timeout_ms)
         px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR, "epoll_wait: %s", strerror(errno));
         return -1;
     }
-    lock_all(p);
+    /* No route's lock held here: the group's work (a sentinel's name
+     * looked up on a reconnect, TLS handshakes) must not stop every route.
+     * Each follower callback takes its route's lock (master.c), the admin
+     * endpoint and the wake pipe's handler each route's in turn. */
     px_loop_dispatch(p->loop, n); /* wake pipe, admin, followers' fds */
     p->now = sn_now_ms();
     ran = followers_run(p);
@@ -500,10 +497,12 @@ static int router_step_threaded(sentinel_proxy_t *p, int timeout_ms)
         if (p->admin)
             px_admin_tick(p->admin, p->now);
         for (int i = 0; i < p->nroutes; i++)
-            if (p->routes[i]->follow)
+            if (p->routes[i]->follow) {
+                px_route_lock(p->routes[i]);
                 px_master_note_error(p->routes[i]);
+                px_route_unlock(p->routes[i]);
+            }
     }
-    unlock_all(p);
     for (int i = 0; i < p->nroutes; i++) {
         sentinel_proxy_t *r = p->routes[i];
 
@@ -587,14 +586,20 @@ void px_router_wake(sentinel_proxy_t *p)
 {
     if (p->stats_requested) {
         p->stats_requested = 0;
-        for (int i = 0; i < p->nroutes; i++)
+        for (int i = 0; i < p->nroutes; i++) {
+            px_route_lock(p->routes[i]);
             sentinel_proxy_request_stats(p->routes[i]);
+            px_route_unlock(p->routes[i]);
+        }
     }
     if (p->stop_requested && !p->stopping) {
         p->stopping = 1;
         px_logf(&p->log, SENTINEL_PROXY_LOG_INFO, "stopping %d masters", p->nroutes);
-        for (int i = 0; i < p->nroutes; i++)
+        for (int i = 0; i < p->nroutes; i++) {
+            px_route_lock(p->routes[i]);
             sentinel_proxy_stop(p->routes[i]);
+            px_route_unlock(p->routes[i]);
+        }
     }
 }
 
@@ -602,8 +607,11 @@ int px_router_snapshots(const sentinel_proxy_t *p, px_snapshot *s, int max)
 {
     int n = 0;
 
-    for (int i = 0; i < p->nroutes && n < max; i++)
+    for (int i = 0; i < p->nroutes && n < max; i++) {
+        px_route_lock(p->routes[i]); /* its thread may be running */
         px_snapshot_one(p->routes[i], &s[n++]);
+        px_route_unlock(p->routes[i]);
+    }
     return n;
 }
 
@@ -618,9 +626,9 @@ void px_router_stats(const sentinel_proxy_t *p, sentinel_proxy_stats *st)
         sentinel_proxy_stats r;
 
         r.size = sizeof(r);
-        route_lock(p->routes[i]); /* its thread may be running */
+        px_route_lock(p->routes[i]); /* its thread may be running */
         px_fill_stats(p->routes[i], &r);
-        route_unlock(p->routes[i]);
+        px_route_unlock(p->routes[i]);
         st->connections_current += r.connections_current;
         st->connections_total += r.connections_total;
         st->connections_refused += r.connections_refused;
@@ -652,9 +660,9 @@ int sentinel_proxy_route_port(const sentinel_proxy_t *p, const char *master)
         if (strcmp(p->routes[i]->master_name, master) == 0) {
             int port;
 
-            route_lock(p->routes[i]); /* its thread closes the listener on a stop */
+            px_route_lock(p->routes[i]); /* its thread closes the listener on a stop */
             port = sentinel_proxy_port(p->routes[i]);
-            route_unlock(p->routes[i]);
+            px_route_unlock(p->routes[i]);
             return port;
         }
     return -1;
