@@ -76,33 +76,43 @@ check "certificate from another CA: 23" 23 "certificate verify failed" -- \
 # Documented codes (docs/failure-model.md): a TLS port resets a plaintext
 # client without a word, as a dying server does; the library then asks the
 # port with a TLS hello, and a TLS record back makes it SENTINEL_ERR_TLS (23)
-# -- a dying server keeps its retryable code with a hint (next case). A
-# plaintext port waits for the end of a line that never comes (the
-# handshake times out within the connect timeout, 17) -- or, should the
-# ClientHello hold a newline, answers an error that OpenSSL cannot read as
-# a record (23).
+# -- a dying server keeps its retryable code with a hint (next case). TLS
+# to a plaintext port: see the cases after the PING check below.
 check "plaintext to a TLS port: 23, the port answered a TLS hello" 23 \
     "a TLS port: it reset the plaintext command and answered a TLS hello" -- \
     -s "$SENTS" -m "$M" --timeout 2000
 # A server that closes every connection before answering (as a dying one
 # does) is not taken for a TLS port: no sentinel reachable (13), the hint.
-CLOSER_PORT_FILE="$DIR/closer.port"
-python3 - "$CLOSER_PORT_FILE" <<'PY' &
+# fake_server NAME ANSWER: a Python server on a free port (in $DIR/NAME.port,
+# pid in FAKE_PID) that reads what each client sends, writes ANSWER (maybe
+# nothing) and closes; it stops after 30 s.
+fake_server() {
+    python3 - "$DIR/$1.port" "$2" <<'PY' &
 import socket, sys, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 0)); s.listen(16); s.settimeout(30)
 open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+answer = sys.argv[2].encode()
 end = time.time() + 30
 while time.time() < end:
     try:
         c, _ = s.accept()
     except socket.timeout:
         break
-    c.recv(1024)
+    c.settimeout(5)
+    try:
+        if c.recv(1024) and answer:
+            c.sendall(answer)
+    except OSError:
+        pass
     c.close()
 PY
-CLOSER_PID=$!
-for _ in $(seq 1 50); do [ -s "$CLOSER_PORT_FILE" ] && break; sleep 0.1; done
+    FAKE_PID=$!
+    for _ in $(seq 1 50); do [ -s "$DIR/$1.port" ] && break; sleep 0.1; done
+}
+fake_server closer ""
+CLOSER_PID=$FAKE_PID
+CLOSER_PORT_FILE="$DIR/closer.port"
 check "a server that closes before any reply: 13, not taken for TLS" 13 \
     "before any reply: a TLS port\\? turn TLS on" -- \
     -s "127.0.0.1:$(cat "$CLOSER_PORT_FILE")" -m "$M" --timeout 2000
@@ -131,8 +141,48 @@ PY
         fail=$((fail + 1)); echo "FAIL plaintext PING to TLS port $port: '$got' (a TLS record? classify it as SENTINEL_ERR_TLS)"
     fi
 done
-check "TLS to a plaintext port: 17 or 23, in the handshake" "17 23" "TLS handshake" -- \
-    -s "127.0.0.1:$P_PLAIN" -m "$M" "${MTLS[@]}" --timeout 2000
+# TLS to a plaintext port: Redis reads the ClientHello as an inline command
+# and waits for a line end, so the handshake gets no byte back, as from a
+# frozen TLS server. Half-way through the connect timeout the library asks
+# the port with a plaintext PING: a RESP answer is SENTINEL_ERR_TLS (23).
+# Several runs, as the hello's random bytes vary.
+# Plaintext sentinels: a redis-sentinel on a plaintext port, monitoring
+# the plaintext server as its master (for the data node cases).
+P_PSENT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$DIR/psent"
+printf 'port %s\nbind 127.0.0.1\ndir %s/psent\nsentinel monitor plain 127.0.0.1 %s 1\n' \
+    "$P_PSENT" "$DIR" "$P_PLAIN" > "$DIR/psent.conf"
+start psent "$REDIS_SENTINEL" "$DIR/psent.conf"
+for _ in $(seq 1 50); do
+    timeout 2 "$REDIS_CLI" -p "$P_PSENT" sentinel get-master-addr-by-name plain 2>/dev/null |
+        grep -qx "$P_PLAIN" && break
+    sleep 0.1
+done
+PLAIN_ANSWER="a plaintext port: it answered (a plaintext PING and not the TLS hello|the TLS hello with a plaintext reply); turn TLS off for the"
+for i in 1 2 3 4; do
+    check "TLS to a plaintext sentinel (run $i): 23, turn TLS off for the sentinels" 23 \
+        "127.0.0.1:$P_PSENT: $PLAIN_ANSWER sentinels" -- \
+        -s "127.0.0.1:$P_PSENT" -m plain "${MTLS[@]}" --timeout 2000
+    check "TLS to a plaintext data node (run $i): 23, turn TLS off for the data nodes" 23 \
+        "$PLAIN_ANSWER data nodes" -- \
+        -s "127.0.0.1:$P_PSENT" -m plain "${MTLS[@]}" --sentinel-no-tls --timeout 2000 --tries 1
+    check "TLS to a plaintext redis-server named as a sentinel (run $i): 23" 23 \
+        "$PLAIN_ANSWER sentinels" -- \
+        -s "127.0.0.1:$P_PLAIN" -m "$M" "${MTLS[@]}" --timeout 2000
+done
+check "the plaintext sentinel and data node without TLS: resolved (0)" 0 -- \
+    -s "127.0.0.1:$P_PSENT" -m plain
+# A server that answers the hello itself with a RESP error (a newline in
+# the hello's random bytes; Redis 7 looks for it with strchr(), which stops
+# at the hello's first zero byte, so a fake shows that path): the same code,
+# and the text says so.
+fake_server errer $'-ERR unknown command\r\n'
+ERRER_PID=$FAKE_PID
+ERRER_PORT_FILE="$DIR/errer.port"
+check "a plaintext \"-ERR\" answer to the TLS hello: 23, a plaintext port" 23 \
+    "a plaintext port: it answered the TLS hello with a plaintext reply; turn TLS off for the sentinels" -- \
+    -s "127.0.0.1:$(cat "$ERRER_PORT_FILE")" -m "$M" "${MTLS[@]}" --timeout 2000
+kill "$ERRER_PID" 2>/dev/null; wait "$ERRER_PID" 2>/dev/null
 check "missing CA file: 23 before connecting" 23 "cannot load CA" -- \
     -s "$SENTS" -m "$M" --tls --cacert "$DIR/no-such.crt"
 check "certificate without key: invalid argument (11)" 11 -- \
@@ -158,7 +208,9 @@ else
 fi
 
 # A sentinel that accepts TCP and never answers the handshake (frozen): the
-# connect timeout covers the handshake, so the error comes, no hang.
+# connect timeout covers the handshake, so the error comes, no hang. It
+# answers the plaintext PING of the half-way probe no more than the hello:
+# still the timeout (17), not taken for a plaintext port.
 kill -STOP "$PID_expired"
 check "frozen TLS server: timed out (17)" 17 "timed out" -- \
     -s "127.0.0.1:$P_EXP" -m "$M" "${MTLS[@]}" --timeout 1000
