@@ -270,6 +270,10 @@ int sn_nblink_open(sn_nblink *l, const char *host, int port, sn_err *e);
  * deadline covers it. */
 int sn_nblink_open_tls(sn_nblink *l, const char *host, int port, const sn_tls_opts *tls,
                        sn_err *e);
+/* A connecting TLS link whose handshake has had no byte back: the message
+ * for its timeout, with a hint (a plaintext port, or a frozen server);
+ * otherwise NULL. */
+const char *sn_nblink_tls_silence(const sn_nblink *l);
 /* Queue one command (sent once connected); 0 or -1 (e set). */
 int sn_nblink_queue(sn_nblink *l, int argc, const char **argv, sn_err *e);
 /* Queue AUTH [user] password: 1 queued, 0 no password configured, -1. */

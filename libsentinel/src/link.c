@@ -348,6 +348,19 @@ static int link_handshake(sn_link *l, const char *host, const sn_tls_opts *tls,
     }
 }
 
+/* The non-blocking links (the follower, the watcher's shared polls) only
+ * time out: their message says when the handshake had no byte back. */
+const char *sn_nblink_tls_silence(const sn_nblink *l)
+{
+    unsigned char first;
+
+    if (l->tls == NULL || l->state != SN_NB_CONNECTING || !l->tcp_up ||
+        l->tls_ops->bytes_in(l->tls, &first) > 0)
+        return NULL;
+    return "TLS handshake timed out (no answer to the TLS hello: a plaintext port, or a "
+           "frozen server)";
+}
+
 int sn_link_open_tls(sn_link *l, const char *host, int port, int connect_ms, int command_ms,
                      int64_t deadline_ms, const sn_tls_opts *tls, sn_err *e)
 {

@@ -172,6 +172,15 @@ for i in 1 2 3 4; do
 done
 check "the plaintext sentinel and data node without TLS: resolved (0)" 0 -- \
     -s "127.0.0.1:$P_PSENT" -m plain
+# The follower's ROLE probe is non-blocking and only times out: its
+# errstr says the TLS hello had no answer.
+if out="$(timeout 30 "$FOLLOW" silent "127.0.0.1:$P_PSENT" "$DIR/ca.crt" "$DIR/client.crt" \
+        "$DIR/client.key" plain 20)"; then
+    pass=$((pass + 1)); echo "ok   the follower, TLS to a plaintext data node: $out"
+else
+    fail=$((fail + 1)); echo "FAIL the follower, TLS to a plaintext data node"
+    printf '%s\n' "$out" | sed 's/^/     | /'
+fi
 # A server that answers the hello itself with a RESP error (a newline in
 # the hello's random bytes; Redis 7 looks for it with strchr(), which stops
 # at the hello's first zero byte, so a fake shows that path): the same code,
