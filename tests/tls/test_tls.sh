@@ -83,34 +83,64 @@ check "plaintext to a TLS port: 23, the port answered a TLS hello" 23 \
     -s "$SENTS" -m "$M" --timeout 2000
 # A server that closes every connection before answering (as a dying one
 # does) is not taken for a TLS port: no sentinel reachable (13), the hint.
-# fake_server NAME ANSWER: a Python server on a free port (in $DIR/NAME.port,
-# pid in FAKE_PID) that reads what each client sends, writes ANSWER (maybe
-# nothing) and closes; it stops after 30 s.
+# fake_server NAME MODE ARG: a Python server on a free port (in
+# $DIR/NAME.port, pid in FAKE_PID, a log of what it did in $DIR/NAME.log);
+# it stops after 30 s. MODE answer: read what a client sends, write ARG
+# (maybe nothing), close. MODE slow: a relay to the TLS port ARG that holds
+# back the server's first answer for 1.3 s, and closes any connection that
+# does not start with a TLS record (as a TLS server rejects "PING").
 fake_server() {
-    python3 - "$DIR/$1.port" "$2" <<'PY' &
-import socket, sys, time
+    python3 - "$DIR/$1" "$2" "$3" <<'PY' &
+import socket, sys, threading, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 0)); s.listen(16); s.settimeout(30)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
-answer = sys.argv[2].encode()
+log = open(sys.argv[1] + ".log", "a", buffering=1)
+open(sys.argv[1] + ".port", "w").write(str(s.getsockname()[1]))
+mode, arg = sys.argv[2], sys.argv[3]
+def pump(a, b, delay):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            if delay:
+                time.sleep(delay); delay = 0
+            b.sendall(d)
+    except OSError:
+        pass
+    for x in (a, b):
+        try: x.shutdown(socket.SHUT_RDWR)
+        except OSError: pass
+def serve(c):
+    c.settimeout(10)
+    try:
+        first = c.recv(65536)
+    except OSError:
+        first = b""
+    if mode == "answer" or first[:1] != b"\x16":
+        log.write("closed %r\n" % first[:4])
+        try:
+            if first and arg: c.sendall(arg.encode())
+        except OSError:
+            pass
+        c.close(); return
+    log.write("tls\n")
+    u = socket.create_connection(("127.0.0.1", int(arg)), timeout=10)
+    u.sendall(first)
+    threading.Thread(target=pump, args=(c, u, 0), daemon=True).start()
+    pump(u, c, 1.3)
 end = time.time() + 30
 while time.time() < end:
     try:
         c, _ = s.accept()
     except socket.timeout:
         break
-    c.settimeout(5)
-    try:
-        if c.recv(1024) and answer:
-            c.sendall(answer)
-    except OSError:
-        pass
-    c.close()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
     FAKE_PID=$!
     for _ in $(seq 1 50); do [ -s "$DIR/$1.port" ] && break; sleep 0.1; done
 }
-fake_server closer ""
+fake_server closer answer ""
 CLOSER_PID=$FAKE_PID
 CLOSER_PORT_FILE="$DIR/closer.port"
 check "a server that closes before any reply: 13, not taken for TLS" 13 \
@@ -185,13 +215,29 @@ fi
 # the hello's random bytes; Redis 7 looks for it with strchr(), which stops
 # at the hello's first zero byte, so a fake shows that path): the same code,
 # and the text says so.
-fake_server errer $'-ERR unknown command\r\n'
+fake_server errer answer $'-ERR unknown command\r\n'
 ERRER_PID=$FAKE_PID
 ERRER_PORT_FILE="$DIR/errer.port"
 check "a plaintext \"-ERR\" answer to the TLS hello: 23, a plaintext port" 23 \
     "a plaintext port: it answered the TLS hello with a plaintext reply; turn TLS off for the sentinels" -- \
     -s "127.0.0.1:$(cat "$ERRER_PORT_FILE")" -m "$M" "${MTLS[@]}" --timeout 2000
 kill "$ERRER_PID" 2>/dev/null; wait "$ERRER_PID" 2>/dev/null
+# A slow TLS server is not taken for a plaintext port: a relay in front of
+# a TLS sentinel holds back its first answer for 1.3 s of a 2 s connect
+# timeout (fake_server slow). The half-way probe (at 1 s) is closed, the
+# handshake resumes and completes.
+fake_server slow slow "$P_S1"
+SLOW_PID=$FAKE_PID
+SLOW_PORT_FILE="$DIR/slow.port"
+check "a slow TLS sentinel (first answer after 1.3 s of 2 s): resolved (0)" 0 -- \
+    -s "127.0.0.1:$(cat "$SLOW_PORT_FILE")" -m "$M" "${MTLS[@]}" --connect-timeout 2000 \
+    --timeout 10000 --tries 1
+if grep -q "^closed b'PING'" "$DIR/slow.log"; then
+    pass=$((pass + 1)); echo "ok     the slow sentinel was asked a plaintext PING half-way, and went on"
+else
+    fail=$((fail + 1)); echo "FAIL   the slow sentinel saw no PING probe"; sed 's/^/     | /' "$DIR/slow.log"
+fi
+kill "$SLOW_PID" 2>/dev/null; wait "$SLOW_PID" 2>/dev/null
 check "missing CA file: 23 before connecting" 23 "cannot load CA" -- \
     -s "$SENTS" -m "$M" --tls --cacert "$DIR/no-such.crt"
 check "certificate without key: invalid argument (11)" 11 -- \
