@@ -330,8 +330,9 @@ static int link_handshake(sn_link *l, const char *host, const sn_tls_opts *tls,
         if (rc == 1)
             return 0;
         if (rc == -1) {
-            /* A line end in the hello's random bytes: Redis answers the
-             * "command" with an error that OpenSSL cannot read as TLS. */
+            /* A server that answers the hello itself with a RESP error
+             * (one that reads it as an inline command up to a newline),
+             * which OpenSSL cannot read as a record. */
             if (l->tls_ops->bytes_in(l->tls, &first) > 0 && sn_resp_type_byte(first))
                 return plaintext_port(tls, "answered the TLS hello with a plaintext reply", e);
             return -1;
