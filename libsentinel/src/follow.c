@@ -390,7 +390,8 @@ static void probe_step(sentinel_follow_t *f, int64_t now)
         return;
     }
     if ((f->probe_busy || f->probe_auth_pending) && now >= f->probe_deadline) {
-        probe_failed(f, SENTINEL_ERR_TIMEOUT, "no ROLE reply in time", now);
+        const char *silent = sn_nblink_tls_silence(&f->probe);
+        probe_failed(f, SENTINEL_ERR_TIMEOUT, silent ? silent : "no ROLE reply in time", now);
         return;
     }
     if (!f->probe_busy && now >= f->next_probe) {
