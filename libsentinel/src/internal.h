@@ -446,6 +446,9 @@ void sn_watch_follow(sentinel_watch_t *w, const sn_hostport *master);
  * SENTINEL_ERR_UNKNOWN_MASTER (the last answer was null) or
  * SENTINEL_ERR_NO_SENTINEL_REACHABLE (a whole round of sentinels failed). */
 int sn_watch_poll_code(const sentinel_watch_t *w);
+/* The last failed poll, "host:port: why" (the sentinel's error reply, the
+ * connect's or the link's error); "" once a poll is answered. */
+const char *sn_watch_poll_why(const sentinel_watch_t *w);
 
 /* watch.c, for follower groups (follow_group.c): a hub holds the one
  * subscription per sentinel of a group and the polling links its members
