@@ -567,7 +567,10 @@ static void follow_step(sentinel_follow_t *f, int64_t now)
     if (f->state == SENTINEL_FOLLOW_RESOLVING && !f->have_cand) {
         int code = sn_watch_poll_code(f->w);
 
-        const char *why = sn_watch_poll_why(f->w); /* the last poll's failure */
+        /* What the polls answered: the last failure, or for AUTH the
+         * sentinels' refusal (no address: a host that logs each new text,
+         * as the proxy does, logs it once, not once per sentinel). */
+        const char *why = sn_watch_poll_why(f->w, code == SENTINEL_ERR_AUTH);
 
         if (code == SENTINEL_ERR_UNKNOWN_MASTER)
             snprintf(f->err, sizeof(f->err), "no sentinel knows master '%s'",
@@ -577,9 +580,8 @@ static void follow_step(sentinel_follow_t *f, int64_t now)
                      why[0] ? why : "none yet");
         else if (code == SENTINEL_ERR_AUTH)
             snprintf(f->err, sizeof(f->err),
-                     "the sentinels refused AUTH (check the sentinel credentials; last poll: "
-                     "%.200s)",
-                     why[0] ? why : "none yet");
+                     "the sentinels refused AUTH (check the sentinel credentials): %.200s",
+                     why[0] ? why : "AUTH refused");
         if (code != SENTINEL_OK)
             f->errcode = code;
     }

@@ -119,6 +119,7 @@ struct sentinel_watch {
     int poll_failures;   /* consecutive failed polls (any sentinel) */
     int poll_auth_refused; /* one of them refused our AUTH */
     char poll_why[SN_ERRSTR_MAX]; /* the last failed poll: "host:port: why" */
+    char auth_why[SN_ERRSTR_MAX]; /* the last AUTH refusal, as answered */
     int have_followed;   /* a follower verified this master: filter on it */
     sn_hostport followed;
 
@@ -593,7 +594,9 @@ static int poll_reply(sentinel_watch_t *w, redisReply *r, sn_err *e)
     if (l->state == WL_HANDSHAKE) { /* the AUTH reply */
         if (r->type == REDIS_REPLY_ERROR) {
             w->poll_auth_refused = 1; /* a round of these is SENTINEL_ERR_AUTH */
-            return sn_err_set(e, SENTINEL_ERR_AUTH, "AUTH refused: %.200s", r->str);
+            sn_err_set(e, SENTINEL_ERR_AUTH, "AUTH refused: %.200s", r->str);
+            snprintf(w->auth_why, sizeof(w->auth_why), "%s", e->msg);
+            return -1;
         }
         l->state = WL_READY;
         return 0;
@@ -781,8 +784,10 @@ static void member_poll_lost(void *member, int auth_refused, const char *why, in
 {
     sentinel_watch_t *w = member;
 
-    if (auth_refused)
+    if (auth_refused) {
         w->poll_auth_refused = 1;
+        snprintf(w->auth_why, sizeof(w->auth_why), "%s", why ? why : "AUTH refused");
+    }
     sn_err_set(&w->err, auth_refused ? SENTINEL_ERR_AUTH : SENTINEL_ERR_NO_SENTINEL_REACHABLE,
                "polling %s:%d: %s", w->poller.addr.host, w->poller.addr.port,
                why ? why : "link lost");
@@ -1013,9 +1018,9 @@ int sn_watch_poll_code(const sentinel_watch_t *w)
     return w->poll_code;
 }
 
-const char *sn_watch_poll_why(const sentinel_watch_t *w)
+const char *sn_watch_poll_why(const sentinel_watch_t *w, int auth)
 {
-    return w->poll_why;
+    return auth ? w->auth_why : w->poll_why;
 }
 
 void sn_watch_follow(sentinel_watch_t *w, const sn_hostport *master)

@@ -118,6 +118,7 @@ static void follower_quotes_auth_refusal(int in_group)
     sentinel_follow_group_t *g = NULL;
     sentinel_follow_t *f;
     const char *e;
+    char first[512];
 
     if (in_group) {
         g = sentinel_follow_group_new(s, NULL);
@@ -133,6 +134,16 @@ static void follower_quotes_auth_refusal(int in_group)
     assert_non_null(strstr(e, "refused AUTH"));
     assert_non_null(strstr(e, "WRONGPASS"));
     assert_null(strstr(e, "wrong-sentinel-pass"));
+    /* The same text from poll to poll, whichever sentinel refused last
+     * (a host that logs each new text logs it once). */
+    snprintf(first, sizeof(first), "%s", e);
+    for (int i = 0; i < 30; i++) {
+        if (g)
+            sentinel_follow_group_run_once(g, 100);
+        else
+            sentinel_follow_run_once(f, 100);
+        assert_string_equal(sentinel_follow_errstr(f), first);
+    }
     sentinel_follow_free(f);
     sentinel_follow_group_free(g);
     sentinel_free(s);

@@ -280,7 +280,7 @@ SENTINEL_EXPORT int sentinel_follow_errcode(const sentinel_follow_t *f);
  * or a re-entrancy refusal; "" if none. When polling names no master it
  * quotes the last poll's failure: "no sentinel answered (last poll:
  * 10.0.0.1:26379: connect: Connection refused)", or the sentinels' own
- * refusal of the sentinel credentials. */
+ * refusal of the sentinel credentials ("...: AUTH refused: WRONGPASS ..."). */
 SENTINEL_EXPORT const char *sentinel_follow_errstr(const sentinel_follow_t *f);
 
 /* Set size = sizeof(sentinel_follow_stats) before the call; fields may be
