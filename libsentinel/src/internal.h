@@ -461,6 +461,12 @@ void sn_watch_follow(sentinel_watch_t *w, const sn_hostport *master);
  * SENTINEL_ERR_UNKNOWN_MASTER (the last answer was null) or
  * SENTINEL_ERR_NO_SENTINEL_REACHABLE (a whole round of sentinels failed). */
 int sn_watch_poll_code(const sentinel_watch_t *w);
+/* The last failed poll, "host:port: why" (the sentinel's error reply, the
+ * connect's or the link's error; "" once a poll is answered), or with auth
+ * the last refusal of the sentinel credentials as answered, with no
+ * address: the same text from every sentinel that shares them, so a
+ * message built on it does not change from one poll to the next. */
+const char *sn_watch_poll_why(const sentinel_watch_t *w, int auth);
 
 /* watch.c, for follower groups (follow_group.c): a hub holds the one
  * subscription per sentinel of a group and the polling links its members
