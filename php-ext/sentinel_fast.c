@@ -88,7 +88,6 @@ static const char *const source_names[] = {"sentinel", "shared", "cache", "failo
 static zend_string *source_strs[sizeof(source_names) / sizeof(source_names[0])];
 /* The Cm_Cache backend_options cache_options_remembered() reads or drops. */
 static zend_string *str_server, *str_sentinel_master, *str_load_from_slaves;
-static zend_string *cache_sentinel_keys[6];
 
 /* The string fields of sn_php_settings. */
 static const size_t string_fields[] = {
@@ -415,12 +414,6 @@ void sn_php_fast_startup(void)
     str_server = zend_new_interned_string(zend_string_init("server", 6, 1));
     str_sentinel_master = zend_new_interned_string(zend_string_init("sentinel_master", 15, 1));
     str_load_from_slaves = zend_new_interned_string(zend_string_init("load_from_slaves", 16, 1));
-    cache_sentinel_keys[0] = str_sentinel_master;
-    cache_sentinel_keys[1] = zend_new_interned_string(zend_string_init("sentinel_master_verify", 22, 1));
-    cache_sentinel_keys[2] = zend_new_interned_string(zend_string_init("sentinel", 8, 1));
-    cache_sentinel_keys[3] = str_load_from_slaves;
-    cache_sentinel_keys[4] = zend_new_interned_string(zend_string_init("load_from_slave", 15, 1));
-    cache_sentinel_keys[5] = zend_new_interned_string(zend_string_init("slave_select_callable", 21, 1));
 }
 
 void sn_php_fast_shutdown(void)
@@ -682,6 +675,78 @@ static bool option_set(HashTable *ht, zend_string *k)
     return v != NULL && zend_is_true(v);
 }
 
+/* What parent_options() does with a Cm_Cache option. */
+enum { OPT_COPY, OPT_DROP, OPT_SERVER, OPT_PORT };
+
+static int option_kind(const zend_string *k)
+{
+    const char *p = ZSTR_VAL(k);
+
+    /* By length first: most options are none of these. */
+    switch (ZSTR_LEN(k)) {
+    case 4:
+        return memcmp(p, "port", 4) == 0 ? OPT_PORT : OPT_COPY;
+    case 6:
+        return memcmp(p, "server", 6) == 0 ? OPT_SERVER : OPT_COPY;
+    case 8:
+        return memcmp(p, "sentinel", 8) == 0 ? OPT_DROP : OPT_COPY;
+    case 15:
+        return memcmp(p, "sentinel_master", 15) == 0 || memcmp(p, "load_from_slave", 15) == 0
+                   ? OPT_DROP : OPT_COPY;
+    case 16:
+        return memcmp(p, "load_from_slaves", 16) == 0 ? OPT_DROP : OPT_COPY;
+    case 21:
+        return memcmp(p, "slave_select_callable", 21) == 0 ? OPT_DROP : OPT_COPY;
+    case 22:
+        return memcmp(p, "sentinel_master_verify", 22) == 0 ? OPT_DROP : OPT_COPY;
+    default:
+        return OPT_COPY;
+    }
+}
+
+/* The options the backend's parent takes, in one pass over ht: the
+ * sentinel keys (option_kind(): those SentinelBackendTrait unsets) dropped, server and port set to the
+ * master's (where they were, else port last), everything else as given
+ * (references followed: the copy holds values). */
+static HashTable *parent_options(HashTable *ht, zend_string *host, zend_long port)
+{
+    HashTable *out = zend_new_array(zend_hash_num_elements(ht) + 1);
+    bool have_port = false;
+    zend_string *k;
+    zend_ulong h;
+    zval *v, nv;
+
+    zend_hash_real_init_mixed(out);
+    ZEND_HASH_FOREACH_KEY_VAL(ht, h, k, v) {
+        ZVAL_DEREF(v);
+        if (k == NULL) {
+            Z_TRY_ADDREF_P(v);
+            zend_hash_index_add_new(out, h, v);
+            continue;
+        }
+        switch (option_kind(k)) {
+        case OPT_DROP:
+            continue;
+        case OPT_SERVER:
+            ZVAL_STR_COPY(&nv, host);
+            break;
+        case OPT_PORT:
+            ZVAL_LONG(&nv, port);
+            have_port = true;
+            break;
+        default:
+            ZVAL_COPY(&nv, v);
+            break;
+        }
+        _zend_hash_append(out, k, &nv);
+    } ZEND_HASH_FOREACH_END();
+    if (!have_port) {
+        ZVAL_LONG(&nv, port);
+        _zend_hash_append(out, str_port, &nv);
+    }
+    return out;
+}
+
 /* microtime(true): the clock the PHP glue compares "at" with. */
 static double wall_seconds(void)
 {
@@ -735,13 +800,8 @@ PHP_FUNCTION(Sentinel_cache_options_remembered)
         zend_hash_add_new(a, str_at, &v);
         ZEND_TRY_ASSIGN_REF_VALUE(master, &answer);
     }
-    direct = zend_array_dup(ht);
-    for (size_t i = 0; i < sizeof(cache_sentinel_keys) / sizeof(cache_sentinel_keys[0]); i++)
-        zend_hash_del(direct, cache_sentinel_keys[i]);
-    ZVAL_STR(&v, host);
-    zend_hash_update(direct, str_server, &v);
-    ZVAL_LONG(&v, addr.port);
-    zend_hash_update(direct, str_port, &v);
+    direct = parent_options(ht, host, addr.port);
+    zend_string_release(host);
     RETURN_ARR(direct);
 }
 /* }}} */

@@ -77,9 +77,44 @@ sn_key_copy *sn_key_copy_new(HashTable *ht)
     return c;
 }
 
+static inline uint64_t load64(const char *p)
+{
+    uint64_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+static inline uint32_t load32(const char *p)
+{
+    uint32_t v;
+
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+
+/* Byte for byte, with no call: options' keys and values are short, and a
+ * memcmp() call per string cost as much as the rest of the comparison.
+ * Loads stay inside both strings (the last word overlaps the one before). */
 static inline bool same_str(const zend_string *a, const zend_string *b)
 {
-    return ZSTR_LEN(a) == ZSTR_LEN(b) && memcmp(ZSTR_VAL(a), ZSTR_VAL(b), ZSTR_LEN(a)) == 0;
+    const char *p = ZSTR_VAL(a), *q = ZSTR_VAL(b);
+    size_t len = ZSTR_LEN(a);
+
+    if (len != ZSTR_LEN(b))
+        return false;
+    if (len >= 8) {
+        for (size_t i = 0; i + 8 < len; i += 8)
+            if (load64(p + i) != load64(q + i))
+                return false;
+        return load64(p + len - 8) == load64(q + len - 8);
+    }
+    if (len >= 4)
+        return load32(p) == load32(q) && load32(p + len - 4) == load32(q + len - 4);
+    for (size_t i = 0; i < len; i++)
+        if (p[i] != q[i])
+            return false;
+    return true;
 }
 
 bool sn_key_copy_equals(const sn_key_copy *c, HashTable *ht)
