@@ -681,27 +681,19 @@ enum { OPT_COPY, OPT_DROP, OPT_SERVER, OPT_PORT };
 static int option_kind(const zend_string *k)
 {
     const char *p = ZSTR_VAL(k);
+    size_t n = ZSTR_LEN(k);
 
-    /* By length first: most options are none of these. */
-    switch (ZSTR_LEN(k)) {
-    case 4:
-        return memcmp(p, "port", 4) == 0 ? OPT_PORT : OPT_COPY;
-    case 6:
-        return memcmp(p, "server", 6) == 0 ? OPT_SERVER : OPT_COPY;
-    case 8:
-        return memcmp(p, "sentinel", 8) == 0 ? OPT_DROP : OPT_COPY;
-    case 15:
-        return memcmp(p, "sentinel_master", 15) == 0 || memcmp(p, "load_from_slave", 15) == 0
-                   ? OPT_DROP : OPT_COPY;
-    case 16:
-        return memcmp(p, "load_from_slaves", 16) == 0 ? OPT_DROP : OPT_COPY;
-    case 21:
-        return memcmp(p, "slave_select_callable", 21) == 0 ? OPT_DROP : OPT_COPY;
-    case 22:
-        return memcmp(p, "sentinel_master_verify", 22) == 0 ? OPT_DROP : OPT_COPY;
-    default:
-        return OPT_COPY;
-    }
+/* The length first: most options are none of these, and fail there. */
+#define OPT_IS(lit) (n == sizeof(lit) - 1 && memcmp(p, lit, sizeof(lit) - 1) == 0)
+    if (OPT_IS("server"))
+        return OPT_SERVER;
+    if (OPT_IS("port"))
+        return OPT_PORT;
+    if (OPT_IS("sentinel_master") || OPT_IS("sentinel_master_verify") || OPT_IS("sentinel") ||
+        OPT_IS("load_from_slaves") || OPT_IS("load_from_slave") || OPT_IS("slave_select_callable"))
+        return OPT_DROP;
+    return OPT_COPY;
+#undef OPT_IS
 }
 
 /* The options the backend's parent takes, in one pass over ht: the
