@@ -15,7 +15,7 @@
 #   alone      redis-benchmark -c 50 on one master at a time, through R's
 #              route and through its own S (R's other routes idle)
 #   together   three redis-benchmark at once, one per master, through R,
-#              then through S1+S2+S3
+#              then through S1+S2+S3 (S first in even rounds)
 # for SET and GET, without pipelining and with -P 16. Cells are medians over
 # the rounds; the ratio is R's per master / the one-master proxy's.
 # Needs redis-server, redis-sentinel, redis-benchmark.
@@ -263,8 +263,10 @@ for round in $(seq 1 "$ROUNDS"); do
                 echo "$round,$arm,$pipe,$((2 * n)),$(($(ticks_of "$pid") - t0)),alone" >>"$BENCH_OUT/cpu.csv"
             done
         done
-        # together: the three masters at once
-        for arm in router single; do
+        # together: the three masters at once (order alternates by round too)
+        arms="router single"
+        [ $((round % 2)) = 1 ] || arms="single router"
+        for arm in $arms; do
             BP=()
             if [ $arm = router ]; then procs=("$R_PID"); else procs=("${SPID[m1]}" "${SPID[m2]}" "${SPID[m3]}"); fi
             t0=$(ticks_of "${procs[@]}")

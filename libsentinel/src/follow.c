@@ -397,7 +397,8 @@ static void probe_step(sentinel_follow_t *f, int64_t now)
         if (f->freed || !f->have_cand)
             return;
         if (f->probe_busy || f->probe_auth_pending) {
-            probe_failed(f, SENTINEL_ERR_TIMEOUT, "no ROLE reply in time", now);
+            const char *silent = sn_nblink_tls_silence(&f->probe);
+            probe_failed(f, SENTINEL_ERR_TIMEOUT, silent ? silent : "no ROLE reply in time", now);
             return;
         }
     }
@@ -575,14 +576,21 @@ static void follow_step(sentinel_follow_t *f, int64_t now)
     if (f->state == SENTINEL_FOLLOW_RESOLVING && !f->have_cand) {
         int code = sn_watch_poll_code(f->w);
 
+        /* What the polls answered: the last failure, or for AUTH the
+         * sentinels' refusal (no address: a host that logs each new text,
+         * as the proxy does, logs it once, not once per sentinel). */
+        const char *why = sn_watch_poll_why(f->w, code == SENTINEL_ERR_AUTH);
+
         if (code == SENTINEL_ERR_UNKNOWN_MASTER)
             snprintf(f->err, sizeof(f->err), "no sentinel knows master '%s'",
                      f->cfg.master_name);
         else if (code == SENTINEL_ERR_NO_SENTINEL_REACHABLE)
-            snprintf(f->err, sizeof(f->err), "no sentinel answered");
+            snprintf(f->err, sizeof(f->err), "no sentinel answered (last poll: %.200s)",
+                     why[0] ? why : "none yet");
         else if (code == SENTINEL_ERR_AUTH)
             snprintf(f->err, sizeof(f->err),
-                     "the sentinels refused AUTH (check the sentinel credentials)");
+                     "the sentinels refused AUTH (check the sentinel credentials): %.200s",
+                     why[0] ? why : "AUTH refused");
         if (code != SENTINEL_OK)
             f->errcode = code;
     }

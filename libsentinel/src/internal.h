@@ -89,6 +89,7 @@ typedef struct sn_tls_opts {
     int enabled;
     int insecure;    /* no certificate or host name verification */
     int min_version; /* SENTINEL_TLS_V1_x, 0 = TLS 1.2 */
+    int role;        /* SENTINEL_TLS_SENTINELS or _DATA, set by the setters */
     char *ca_file, *ca_dir, *cert, *key, *sni;
     void *ctx;
     /* tls.c's functions, set by its setters: the core reaches TLS only
@@ -203,6 +204,13 @@ int sn_tls_record_head(const void *buf, size_t n);
  * host:port answer a TLS ClientHello with a TLS record? One more connection
  * through t, within deadline_ms (and at most 1 s); 1 yes, 0 no or unknown. */
 int sn_probe_tls(const sn_transport *t, const char *host, int port, int64_t deadline_ms);
+/* Is this a plaintext port? Asked when a TLS handshake has had no byte back
+ * for half its time: an inline PING on a new connection, until deadline_ms.
+ * 1 a RESP reply (a plaintext Redis or Sentinel), 0 anything else (a reset,
+ * a close, TLS bytes: a slow TLS server), -1 nothing until the deadline. */
+int sn_probe_plaintext(const sn_transport *t, const char *host, int port, int64_t deadline_ms);
+/* Whether c is the first byte of a RESP reply (+ - : $ *). */
+int sn_resp_type_byte(unsigned char c);
 
 int sn_link_open(sn_link *l, const char *host, int port, int connect_ms, int command_ms,
                  int64_t deadline_ms, sn_err *e);
@@ -262,6 +270,10 @@ int sn_nblink_open(sn_nblink *l, const char *host, int port, sn_err *e);
  * deadline covers it. */
 int sn_nblink_open_tls(sn_nblink *l, const char *host, int port, const sn_tls_opts *tls,
                        sn_err *e);
+/* A connecting TLS link whose handshake has had no byte back: the message
+ * for its timeout, with a hint (a plaintext port, or a frozen server);
+ * otherwise NULL. */
+const char *sn_nblink_tls_silence(const sn_nblink *l);
 /* Queue one command (sent once connected); 0 or -1 (e set). */
 int sn_nblink_queue(sn_nblink *l, int argc, const char **argv, sn_err *e);
 /* Queue AUTH [user] password: 1 queued, 0 no password configured, -1. */
@@ -314,6 +326,9 @@ struct sn_tls_ops {
      * (an orderly close: sentinel-proxy's QUIT and shutdown). Only on a
      * connection whose handshake is done and that has not failed. */
     void (*close_notify)(sn_tls_conn *c);
+    /* Bytes the peer has sent so far, and the first of them in *first (a
+     * plaintext port's answer starts with a RESP type byte). */
+    size_t (*bytes_in)(const sn_tls_conn *c, unsigned char *first);
 };
 
 /* tls.c's functions, for code that sets up TLS without a handle's
@@ -446,6 +461,12 @@ void sn_watch_follow(sentinel_watch_t *w, const sn_hostport *master);
  * SENTINEL_ERR_UNKNOWN_MASTER (the last answer was null) or
  * SENTINEL_ERR_NO_SENTINEL_REACHABLE (a whole round of sentinels failed). */
 int sn_watch_poll_code(const sentinel_watch_t *w);
+/* The last failed poll, "host:port: why" (the sentinel's error reply, the
+ * connect's or the link's error; "" once a poll is answered), or with auth
+ * the last refusal of the sentinel credentials as answered, with no
+ * address: the same text from every sentinel that shares them, so a
+ * message built on it does not change from one poll to the next. */
+const char *sn_watch_poll_why(const sentinel_watch_t *w, int auth);
 
 /* watch.c, for follower groups (follow_group.c): a hub holds the one
  * subscription per sentinel of a group and the polling links its members

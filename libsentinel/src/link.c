@@ -12,7 +12,7 @@
  * link's bytes go through OpenSSL, whose own reads and writes go through
  * the transport's non-blocking side.
  *
- * Just past 800 lines: the blocking link and the non-blocking one (sn_nblink)
+ * Past 800 lines: the blocking link and the non-blocking one (sn_nblink)
  * share the command formatting, the AUTH preamble, the wipe of every
  * formatted command and the bounded reader; split, each half would need
  * those as a third file's internal API for no gain in reading.
@@ -296,24 +296,70 @@ static const sn_transport *nb_side(const sn_transport *t)
     return t->nb_open ? t : &socket_transport;
 }
 
-/* TLS handshake on an open blocking link, within deadline_ms. */
+/* The handshake reached a plaintext Redis or Sentinel: say so, and which
+ * role's TLS to turn off. */
+static int plaintext_port(const sn_tls_opts *tls, const char *how, sn_err *e)
+{
+    return sn_err_set(e, SENTINEL_ERR_TLS,
+                      "a plaintext port: it %s; turn TLS off for the %s",
+                      how, tls->role == SENTINEL_TLS_DATA ? "data nodes" : "sentinels");
+}
+
+/*
+ * TLS handshake on an open blocking link, within deadline_ms. A plaintext
+ * Redis sends nothing back (it waits for the ClientHello's line end), nor
+ * does a frozen server: when half the time has gone by without one byte,
+ * ask the port with a plaintext PING (sn_probe_plaintext) until the same
+ * deadline. A RESP answer is the TLS error; a reset or close (a slow TLS
+ * server) resumes the handshake; silence is the timeout it would have been.
+ */
 static int link_handshake(sn_link *l, const char *host, const sn_tls_opts *tls,
                           int64_t deadline_ms, sn_err *e)
 {
+    int64_t half = sn_now_ms() + (deadline_ms - sn_now_ms()) / 2;
+    int probed = 0;
+
     l->tls_ops = tls->ops;
     if ((l->tls = l->tls_ops->conn_new(tls, nb_side(l->t), l->h, host, e)) == NULL)
         return -1;
     for (;;) {
         short want;
+        unsigned char first;
         int rc = l->tls_ops->handshake(l->tls, &want, e);
 
         if (rc == 1)
             return 0;
-        if (rc == -1)
+        if (rc == -1) {
+            /* A server that answers the hello itself with a RESP error
+             * (one that reads it as an inline command up to a newline),
+             * which OpenSSL cannot read as a record. */
+            if (l->tls_ops->bytes_in(l->tls, &first) > 0 && sn_resp_type_byte(first))
+                return plaintext_port(tls, "answered the TLS hello with a plaintext reply", e);
             return -1;
-        if (wait_fd(l->h, want, deadline_ms) == -1)
+        }
+        if (wait_fd(l->h, want, probed ? deadline_ms : half) == 0)
+            continue;
+        if (probed || sn_now_ms() >= deadline_ms)
             return sn_err_set(e, SENTINEL_ERR_TIMEOUT, "TLS handshake timed out");
+        probed = 1;
+        if (l->tls_ops->bytes_in(l->tls, &first) == 0 &&
+            sn_probe_plaintext(l->t, l->host, l->port, deadline_ms) == 1)
+            return plaintext_port(tls, "answered a plaintext PING and not the TLS hello", e);
+        /* Otherwise back to the handshake with the time left, if any. */
     }
+}
+
+/* The non-blocking links (the follower, the watcher's shared polls) only
+ * time out: their message says when the handshake had no byte back. */
+const char *sn_nblink_tls_silence(const sn_nblink *l)
+{
+    unsigned char first;
+
+    if (l->tls == NULL || l->state != SN_NB_CONNECTING || !l->tcp_up ||
+        l->tls_ops->bytes_in(l->tls, &first) > 0)
+        return NULL;
+    return "TLS handshake timed out (no answer to the TLS hello: a plaintext port, or a "
+           "frozen server)";
 }
 
 int sn_link_open_tls(sn_link *l, const char *host, int port, int connect_ms, int command_ms,

@@ -293,6 +293,11 @@ static void link_step(sn_pollshare *ps, ps_link *l, int64_t now)
     if (sn_nblink_io(&l->nb, &e) == -1) {
         int idle;
 
+        /* The connect may have completed in this very call, with the
+         * replies and the close behind it (a sentinel that answers at
+         * once and hangs up): the link is open, its queries were sent. */
+        if (l->connecting && l->nb.state == SN_NB_OPEN)
+            l->connecting = 0;
         /* Complete replies read before the close (or error) are answers:
          * hand them out first, then fail the queries still waiting. */
         if (!l->connecting && link_hand_out(ps, l, now) == -1)
@@ -310,8 +315,10 @@ static void link_step(sn_pollshare *ps, ps_link *l, int64_t now)
     }
     if (l->connecting) {
         if (l->nb.state == SN_NB_CONNECTING) {
-            if (now >= l->deadline)
-                link_drop(ps, l, 0, "connect timed out", NULL, now);
+            if (now >= l->deadline) {
+                const char *silent = sn_nblink_tls_silence(&l->nb);
+                link_drop(ps, l, 0, silent ? silent : "connect timed out", NULL, now);
+            }
             return;
         }
         l->connecting = 0;

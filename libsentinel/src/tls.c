@@ -106,6 +106,7 @@ static int check_role(sentinel_t *s, int role)
         return sn_err_set(&s->err, SENTINEL_ERR_INVALID_ARGUMENT,
                           "bad TLS role %d: SENTINEL_TLS_SENTINELS or SENTINEL_TLS_DATA", role);
     s->cfg.tls[role].ops = &tls_ops;
+    s->cfg.tls[role].role = role;
     return 0;
 }
 
@@ -388,6 +389,8 @@ typedef struct tls_io {
     int h;
     sn_err err;  /* why the transport failed, if it did */
     int failed;
+    size_t got;          /* bytes the peer sent */
+    unsigned char first; /* the first of them */
 } tls_io;
 
 struct sn_tls_conn {
@@ -426,6 +429,10 @@ static int bio_read(BIO *b, char *buf, int cap)
 
     BIO_clear_retry_flags(b);
     n = io->t->nb_recv(io->h, buf, (size_t)cap, &io->err);
+    if (n > 0 && io->got == 0)
+        io->first = (unsigned char)buf[0];
+    if (n > 0)
+        io->got += (size_t)n;
     if (n > 0 || n == 0)
         return (int)n;
     if (n == SN_WOULD_BLOCK) {
@@ -644,6 +651,12 @@ static void sn_tls_read_ahead(sn_tls_conn *c)
     SSL_set_read_ahead(c->ssl, 1);
 }
 
+static size_t sn_tls_bytes_in(const sn_tls_conn *c, unsigned char *first)
+{
+    *first = c->io.first;
+    return c->io.got;
+}
+
 /* ------------------------------------------------------------------------
  * The server side (sentinel-proxy's TLS listener)
  * ------------------------------------------------------------------------ */
@@ -748,6 +761,13 @@ static void sn_tls_read_ahead(sn_tls_conn *c)
     (void)c;
 }
 
+static size_t sn_tls_bytes_in(const sn_tls_conn *c, unsigned char *first)
+{
+    (void)c;
+    *first = 0;
+    return 0;
+}
+
 static void *sn_tls_server_ctx_new(const char *cert, const char *key, const char *ca_file,
                                    sn_err *e)
 {
@@ -823,6 +843,7 @@ static const sn_tls_ops tls_ops = {
     .ctx_free = sn_tls_ctx_free,
     .conn_accept = sn_tls_conn_accept,
     .close_notify = sn_tls_close_notify,
+    .bytes_in = sn_tls_bytes_in,
 };
 
 const sn_tls_ops *sn_tls_ops_get(void)

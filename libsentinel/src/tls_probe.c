@@ -83,3 +83,41 @@ out:
     t->close(h);
     return sn_tls_record_head(buf, got);
 }
+
+/*
+ * The other way round: is this a plaintext port? A TLS handshake to a
+ * plaintext Redis gets no byte back, because Redis reads the ClientHello as
+ * an inline command and waits for a line end; a frozen TLS server sends
+ * nothing either. Asked only once the handshake has had no byte for half its
+ * time: an inline PING on a new connection, until the handshake's own
+ * deadline (so a frozen server still fails when it would have). A plaintext
+ * Redis or Sentinel answers it with a RESP line (+PONG, -NOAUTH, -DENIED,
+ * -ERR ...); a slow TLS server rejects it at once (a reset, a close or an
+ * alert); a frozen one answers neither.
+ */
+int sn_resp_type_byte(unsigned char c)
+{
+    return c == '+' || c == '-' || c == ':' || c == '$' || c == '*';
+}
+
+int sn_probe_plaintext(const sn_transport *t, const char *host, int port, int64_t deadline_ms)
+{
+    static const char ping[] = "PING\r\n";
+    unsigned char c = 0;
+    ssize_t n = -1;
+    sn_err e;
+    int h;
+
+    sn_err_clear(&e);
+    if ((h = t->open(host, port, deadline_ms, &e)) < 0)
+        return e.code == SENTINEL_ERR_TIMEOUT ? -1 : 0;
+    for (size_t off = 0; off < sizeof(ping) - 1; off += (size_t)n)
+        if ((n = t->send(h, ping + off, sizeof(ping) - 1 - off, deadline_ms, &e)) <= 0)
+            break;
+    if (n > 0)
+        n = t->recv(h, &c, 1, deadline_ms, &e); /* one byte tells */
+    t->close(h);
+    if (n == 1)
+        return sn_resp_type_byte(c);
+    return n < 0 && e.code == SENTINEL_ERR_TIMEOUT ? -1 : 0;
+}

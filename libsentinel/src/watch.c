@@ -92,6 +92,7 @@ typedef struct wlink {
     int failures;        /* consecutive, for reconnect backoff */
     int64_t last_ping;   /* sub link keepalive */
     int ping_pending;
+    sn_err err;          /* its last connect / I/O / stream error */
 } wlink;
 
 struct sentinel_watch {
@@ -117,6 +118,8 @@ struct sentinel_watch {
     int poll_code;       /* SENTINEL_OK, or why the last poll named nobody */
     int poll_failures;   /* consecutive failed polls (any sentinel) */
     int poll_auth_refused; /* one of them refused our AUTH */
+    char poll_why[SN_ERRSTR_MAX]; /* the last failed poll: "host:port: why" */
+    char auth_why[SN_ERRSTR_MAX]; /* the last AUTH refusal, as answered */
     int have_followed;   /* a follower verified this master: filter on it */
     sn_hostport followed;
 
@@ -171,11 +174,10 @@ static void wlink_drop(sentinel_watch_t *w, wlink *l, int64_t now)
 
 static int wlink_connect(wlink *l, const sn_config *cfg, int64_t now)
 {
-    sn_err e;
     int connect_ms = cfg->connect_ms;
 
     if (sn_nblink_open_tls(&l->nb, l->addr.host, l->addr.port,
-                           &cfg->tls[SENTINEL_TLS_SENTINELS], &e) == -1)
+                           &cfg->tls[SENTINEL_TLS_SENTINELS], &l->err) == -1)
         return -1;
     l->state = WL_CONNECTING;
     l->deadline = now + connect_ms;
@@ -185,15 +187,12 @@ static int wlink_connect(wlink *l, const sn_config *cfg, int64_t now)
 /* Queue one command. */
 static int wlink_queue(wlink *l, int argc, const char **argv)
 {
-    sn_err e;
-
-    return sn_nblink_queue(&l->nb, argc, argv, &e);
+    return sn_nblink_queue(&l->nb, argc, argv, &l->err);
 }
 
 static int wlink_queue_auth(wlink *l, const sn_cred *cr)
 {
-    sn_err e;
-    int rc = sn_nblink_queue_auth(&l->nb, cr, &e);
+    int rc = sn_nblink_queue_auth(&l->nb, cr, &l->err);
 
     if (rc == 1)
         l->expect++;
@@ -203,17 +202,13 @@ static int wlink_queue_auth(wlink *l, const sn_cred *cr)
 /* Flush and read what is there; -1 when the link is dead. */
 static int wlink_io(wlink *l)
 {
-    sn_err e;
-
-    return sn_nblink_io(&l->nb, &e);
+    return sn_nblink_io(&l->nb, &l->err);
 }
 
 /* The next reply: 1 with *r, 0 none, -1 broken stream. */
 static int wlink_reply(wlink *l, redisReply **r)
 {
-    sn_err e;
-
-    return sn_nblink_reply(&l->nb, r, &e);
+    return sn_nblink_reply(&l->nb, r, &l->err);
 }
 
 /* ------------------------------------------------------------------------
@@ -521,8 +516,13 @@ static void watch_add_sentinel(const sn_hostport *hp, void *ud)
     add_sentinel(w, &mapped);
 }
 
-static void poll_failed(sentinel_watch_t *w, int64_t now)
+/* A poll of the sentinel at w->poller.addr failed; why (NULL: unknown) is
+ * kept for the follower's errstr (sn_watch_poll_why()). */
+static void poll_failed(sentinel_watch_t *w, int64_t now, const char *why)
 {
+    if (why != NULL) /* NULL: the failure already said why */
+        snprintf(w->poll_why, sizeof(w->poll_why), "%s:%d: %s", w->poller.addr.host,
+                 w->poller.addr.port, why[0] ? why : "failed");
     /* A whole round of sentinels without an answer. */
     if (++w->poll_failures >= (int)w->cfg.nsentinels)
         w->poll_code = w->poll_auth_refused ? SENTINEL_ERR_AUTH
@@ -567,12 +567,12 @@ static void poll_send(sentinel_watch_t *w, int64_t now)
         const int argc[] = {3, 3, 3};
         const char *const *const argv[] = {tag, get, list};
         if (sn_pollshare_query(w->hub->polls, &l->addr, w, l->expect, argc, argv, now) == -1) {
-            poll_failed(w, now);
+            poll_failed(w, now, "cannot queue the poll on the shared link");
             return;
         }
     } else if (wlink_queue(l, 3, get) == -1 ||
                (w->want_list && wlink_queue(l, 3, list) == -1)) {
-        poll_failed(w, now);
+        poll_failed(w, now, sn_err_str(&l->err));
         return;
     }
     l->state = WL_WAITING;
@@ -594,6 +594,8 @@ static int poll_reply(sentinel_watch_t *w, redisReply *r, sn_err *e)
     if (l->state == WL_HANDSHAKE) { /* the AUTH reply */
         if (r->type == REDIS_REPLY_ERROR) {
             w->poll_auth_refused = 1; /* a round of these is SENTINEL_ERR_AUTH */
+            sn_err_set(e, SENTINEL_ERR_AUTH, "AUTH refused: %.200s", r->str);
+            snprintf(w->auth_why, sizeof(w->auth_why), "%s", e->msg);
             return -1;
         }
         l->state = WL_READY;
@@ -631,6 +633,7 @@ static int poll_reply(sentinel_watch_t *w, redisReply *r, sn_err *e)
         }
         if (rc == -1)
             return r->type == REDIS_REPLY_ERROR ? -1 : -2;
+        w->poll_why[0] = '\0';
         w->poll_failures = 0;
         w->poll_auth_refused = 0;
         w->poll_code = rc == 1 ? SENTINEL_ERR_UNKNOWN_MASTER : SENTINEL_OK;
@@ -675,25 +678,25 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
         if (now < l->retry_at || now < w->next_poll)
             return;
         if (wlink_connect(l, &w->cfg, now) == -1) {
-            poll_failed(w, now);
+            poll_failed(w, now, sn_err_str(&l->err));
             return;
         }
         /* a fake (or loopback) connect may be done already */
         __attribute__((fallthrough));
     case WL_CONNECTING:
         if (wlink_io(l) == -1) {
-            poll_failed(w, now);
+            poll_failed(w, now, sn_err_str(&l->err));
             return;
         }
         if (l->nb.state == SN_NB_CONNECTING) {
             if (now >= l->deadline)
-                poll_failed(w, now);
+                poll_failed(w, now, "connect timed out");
             return;
         }
         l->state = WL_READY;
         if (w->cfg.sentinel_cred.password) {
             if (wlink_queue_auth(l, &w->cfg.sentinel_cred) == -1) {
-                poll_failed(w, now);
+                poll_failed(w, now, sn_err_str(&l->err));
                 return;
             }
             l->expect = 0;
@@ -709,7 +712,7 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
     if (l->state == WL_READY && now >= w->next_poll)
         poll_send(w, now);
     if (l->state == WL_DOWN) {
-        poll_failed(w, now);
+        poll_failed(w, now, NULL); /* poll_send's, which said why */
         return;
     }
     /* Complete replies read before a close (or an error) in the same read
@@ -720,15 +723,16 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
         int rc = wlink_reply(l, &reply);
 
         if (rc == -1) {
-            poll_failed(w, now);
+            poll_failed(w, now, sn_err_str(&l->err));
             return;
         }
         if (rc == 0)
             break;
+        sn_err_clear(&e);
         rc = poll_reply(w, reply, &e);
         freeReplyObject(reply);
         if (rc < 0) {
-            poll_failed(w, now);
+            poll_failed(w, now, sn_err_str(&e));
             return;
         }
     }
@@ -743,17 +747,19 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
         return;
     }
     if (closed) {
-        poll_failed(w, now);
+        poll_failed(w, now, sn_err_str(&l->err));
         return;
     }
     if ((l->state == WL_WAITING || l->state == WL_HANDSHAKE) && now >= l->deadline) {
-        poll_failed(w, now);
+        poll_failed(w, now, "no reply in time");
         return;
     }
     if (l->state == WL_READY && now >= w->next_poll) {
         poll_send(w, now);
-        if (l->state == WL_DOWN || wlink_io(l) == -1)
-            poll_failed(w, now);
+        if (l->state == WL_DOWN)
+            poll_failed(w, now, NULL); /* poll_send's, which said why */
+        else if (wlink_io(l) == -1)
+            poll_failed(w, now, sn_err_str(&l->err));
     }
 }
 
@@ -770,7 +776,7 @@ static int member_poll_reply(void *member, redisReply *r, const sn_hostport *fro
         return -1; /* a late reply to a poll it gave up */
     rc = poll_reply(w, r, e);
     if (rc == -1)
-        poll_failed(w, now);
+        poll_failed(w, now, sn_err_str(e));
     return rc; /* -2: the hub's link closes; w is told with the others */
 }
 
@@ -778,12 +784,14 @@ static void member_poll_lost(void *member, int auth_refused, const char *why, in
 {
     sentinel_watch_t *w = member;
 
-    if (auth_refused)
+    if (auth_refused) {
         w->poll_auth_refused = 1;
+        snprintf(w->auth_why, sizeof(w->auth_why), "%s", why ? why : "AUTH refused");
+    }
     sn_err_set(&w->err, auth_refused ? SENTINEL_ERR_AUTH : SENTINEL_ERR_NO_SENTINEL_REACHABLE,
                "polling %s:%d: %s", w->poller.addr.host, w->poller.addr.port,
                why ? why : "link lost");
-    poll_failed(w, now);
+    poll_failed(w, now, why ? why : "link lost");
 }
 
 static void hub_poll_members(sentinel_watch_t *hub, int64_t now)
@@ -1008,6 +1016,11 @@ int sn_watch_process_fd(sentinel_watch_t *w, int fd)
 int sn_watch_poll_code(const sentinel_watch_t *w)
 {
     return w->poll_code;
+}
+
+const char *sn_watch_poll_why(const sentinel_watch_t *w, int auth)
+{
+    return auth ? w->auth_why : w->poll_why;
 }
 
 void sn_watch_follow(sentinel_watch_t *w, const sn_hostport *master)

@@ -8,6 +8,9 @@
  *  - a route whose own event loop fails closes alone, the process and the
  *    other route go on (its epoll descriptor is replaced by /dev/null),
  *    with the routes on the router's thread and on threads of their own;
+ *  - when the last route's loop fails, the process's loop fails with
+ *    sentinel_proxy_errstr() naming that route and its real cause, not
+ *    errno as it happens to be when the router notices ("Success");
  *  - a group step that gives a route's follower a timer (a polled answer
  *    names a new master, whose first probe is refused: retry soon) re-arms
  *    that route's timer, so the retries run then, not at the route's old
@@ -18,7 +21,9 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -149,6 +154,48 @@ static void test_a_failed_route_thread_closes_alone(void **state)
     sentinel_proxy_free(p); /* joins the good route's thread */
 }
 
+/* Both routes' loops fail, one after the other: the router's step fails
+ * with the last route's own error, in either mode. */
+static void last_route_fails(const char *threads)
+{
+    sentinel_proxy_t *p = router_with(threads);
+    char want[128];
+    int rc = SENTINEL_OK, stopped = 0;
+
+    for (int k = 0; k < 2; k++) {
+        int devnull = open("/dev/null", O_RDONLY);
+
+        assert_true(devnull >= 0);
+        assert_true(dup2(devnull, sentinel_proxy_fd(p->routes[k])) >= 0);
+        close(devnull);
+        p->routes[k]->route_ready = 1;
+        /* Routes on threads: the router notices within a few steps. */
+        for (int i = 0; i < 100 && rc == SENTINEL_OK && !p->routes[k]->stopped; i++)
+            rc = sentinel_proxy_step(p, 100, &stopped);
+        assert_true(p->routes[k]->stopped);
+        if (k == 0)
+            assert_int_equal(rc, SENTINEL_OK); /* the other route goes on */
+    }
+    assert_int_equal(rc, SENTINEL_ERR_SYSTEM);
+    /* epoll_wait on /dev/null: EINVAL. */
+    snprintf(want, sizeof(want), "route cache: event loop: epoll_wait: %s", strerror(EINVAL));
+    assert_string_equal(sentinel_proxy_errstr(p), want);
+    assert_null(strstr(sentinel_proxy_errstr(p), "Success"));
+    sentinel_proxy_free(p);
+}
+
+static void test_last_failed_route_is_the_errstr(void **state)
+{
+    (void)state;
+    last_route_fails("no");
+}
+
+static void test_last_failed_route_thread_is_the_errstr(void **state)
+{
+    (void)state;
+    last_route_fails("yes");
+}
+
 static void test_group_step_rearms_the_route_timers(void **state)
 {
     sentinel_proxy_t *p = router();
@@ -199,6 +246,9 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_failed_route_closes_alone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_a_failed_route_thread_closes_alone, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_last_failed_route_is_the_errstr, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_last_failed_route_thread_is_the_errstr, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_group_step_rearms_the_route_timers, setup,
                                         teardown),

@@ -76,33 +76,73 @@ check "certificate from another CA: 23" 23 "certificate verify failed" -- \
 # Documented codes (docs/failure-model.md): a TLS port resets a plaintext
 # client without a word, as a dying server does; the library then asks the
 # port with a TLS hello, and a TLS record back makes it SENTINEL_ERR_TLS (23)
-# -- a dying server keeps its retryable code with a hint (next case). A
-# plaintext port waits for the end of a line that never comes (the
-# handshake times out within the connect timeout, 17) -- or, should the
-# ClientHello hold a newline, answers an error that OpenSSL cannot read as
-# a record (23).
+# -- a dying server keeps its retryable code with a hint (next case). TLS
+# to a plaintext port: see the cases after the PING check below.
 check "plaintext to a TLS port: 23, the port answered a TLS hello" 23 \
     "a TLS port: it reset the plaintext command and answered a TLS hello" -- \
     -s "$SENTS" -m "$M" --timeout 2000
 # A server that closes every connection before answering (as a dying one
 # does) is not taken for a TLS port: no sentinel reachable (13), the hint.
-CLOSER_PORT_FILE="$DIR/closer.port"
-python3 - "$CLOSER_PORT_FILE" <<'PY' &
-import socket, sys, time
+# fake_server NAME MODE ARG: a Python server on a free port (in
+# $DIR/NAME.port, pid in FAKE_PID, a log of what it did in $DIR/NAME.log);
+# it stops after 30 s. MODE answer: read what a client sends, write ARG
+# (maybe nothing), close. MODE slow: a relay to the TLS port ARG that holds
+# back the server's first answer for 1.3 s, and closes any connection that
+# does not start with a TLS record (as a TLS server rejects "PING").
+fake_server() {
+    python3 - "$DIR/$1" "$2" "$3" <<'PY' &
+import socket, sys, threading, time
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("127.0.0.1", 0)); s.listen(16); s.settimeout(30)
-open(sys.argv[1], "w").write(str(s.getsockname()[1]))
+log = open(sys.argv[1] + ".log", "a", buffering=1)
+open(sys.argv[1] + ".port", "w").write(str(s.getsockname()[1]))
+mode, arg = sys.argv[2], sys.argv[3]
+def pump(a, b, delay):
+    try:
+        while True:
+            d = a.recv(65536)
+            if not d:
+                break
+            if delay:
+                time.sleep(delay); delay = 0
+            b.sendall(d)
+    except OSError:
+        pass
+    for x in (a, b):
+        try: x.shutdown(socket.SHUT_RDWR)
+        except OSError: pass
+def serve(c):
+    c.settimeout(10)
+    try:
+        first = c.recv(65536)
+    except OSError:
+        first = b""
+    if mode == "answer" or first[:1] != b"\x16":
+        log.write("closed %r\n" % first[:4])
+        try:
+            if first and arg: c.sendall(arg.encode())
+        except OSError:
+            pass
+        c.close(); return
+    log.write("tls\n")
+    u = socket.create_connection(("127.0.0.1", int(arg)), timeout=10)
+    u.sendall(first)
+    threading.Thread(target=pump, args=(c, u, 0), daemon=True).start()
+    pump(u, c, 1.3)
 end = time.time() + 30
 while time.time() < end:
     try:
         c, _ = s.accept()
     except socket.timeout:
         break
-    c.recv(1024)
-    c.close()
+    threading.Thread(target=serve, args=(c,), daemon=True).start()
 PY
-CLOSER_PID=$!
-for _ in $(seq 1 50); do [ -s "$CLOSER_PORT_FILE" ] && break; sleep 0.1; done
+    FAKE_PID=$!
+    for _ in $(seq 1 50); do [ -s "$DIR/$1.port" ] && break; sleep 0.1; done
+}
+fake_server closer answer ""
+CLOSER_PID=$FAKE_PID
+CLOSER_PORT_FILE="$DIR/closer.port"
 check "a server that closes before any reply: 13, not taken for TLS" 13 \
     "before any reply: a TLS port\\? turn TLS on" -- \
     -s "127.0.0.1:$(cat "$CLOSER_PORT_FILE")" -m "$M" --timeout 2000
@@ -131,8 +171,73 @@ PY
         fail=$((fail + 1)); echo "FAIL plaintext PING to TLS port $port: '$got' (a TLS record? classify it as SENTINEL_ERR_TLS)"
     fi
 done
-check "TLS to a plaintext port: 17 or 23, in the handshake" "17 23" "TLS handshake" -- \
-    -s "127.0.0.1:$P_PLAIN" -m "$M" "${MTLS[@]}" --timeout 2000
+# TLS to a plaintext port: Redis reads the ClientHello as an inline command
+# and waits for a line end, so the handshake gets no byte back, as from a
+# frozen TLS server. Half-way through the connect timeout the library asks
+# the port with a plaintext PING: a RESP answer is SENTINEL_ERR_TLS (23).
+# Several runs, as the hello's random bytes vary.
+# Plaintext sentinels: a redis-sentinel on a plaintext port, monitoring
+# the plaintext server as its master (for the data node cases).
+P_PSENT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+mkdir -p "$DIR/psent"
+printf 'port %s\nbind 127.0.0.1\ndir %s/psent\nsentinel monitor plain 127.0.0.1 %s 1\n' \
+    "$P_PSENT" "$DIR" "$P_PLAIN" > "$DIR/psent.conf"
+start psent "$REDIS_SENTINEL" "$DIR/psent.conf"
+for _ in $(seq 1 50); do
+    timeout 2 "$REDIS_CLI" -p "$P_PSENT" sentinel get-master-addr-by-name plain 2>/dev/null |
+        grep -qx "$P_PLAIN" && break
+    sleep 0.1
+done
+PLAIN_ANSWER="a plaintext port: it answered (a plaintext PING and not the TLS hello|the TLS hello with a plaintext reply); turn TLS off for the"
+for i in 1 2 3 4; do
+    check "TLS to a plaintext sentinel (run $i): 23, turn TLS off for the sentinels" 23 \
+        "127.0.0.1:$P_PSENT: $PLAIN_ANSWER sentinels" -- \
+        -s "127.0.0.1:$P_PSENT" -m plain "${MTLS[@]}" --timeout 2000
+    check "TLS to a plaintext data node (run $i): 23, turn TLS off for the data nodes" 23 \
+        "$PLAIN_ANSWER data nodes" -- \
+        -s "127.0.0.1:$P_PSENT" -m plain "${MTLS[@]}" --sentinel-no-tls --timeout 2000 --tries 1
+    check "TLS to a plaintext redis-server named as a sentinel (run $i): 23" 23 \
+        "$PLAIN_ANSWER sentinels" -- \
+        -s "127.0.0.1:$P_PLAIN" -m "$M" "${MTLS[@]}" --timeout 2000
+done
+check "the plaintext sentinel and data node without TLS: resolved (0)" 0 -- \
+    -s "127.0.0.1:$P_PSENT" -m plain
+# The follower's ROLE probe is non-blocking and only times out: its
+# errstr says the TLS hello had no answer.
+if out="$(timeout 30 "$FOLLOW" silent "127.0.0.1:$P_PSENT" "$DIR/ca.crt" "$DIR/client.crt" \
+        "$DIR/client.key" plain 20)"; then
+    pass=$((pass + 1)); echo "ok   the follower, TLS to a plaintext data node: $out"
+else
+    fail=$((fail + 1)); echo "FAIL the follower, TLS to a plaintext data node"
+    printf '%s\n' "$out" | sed 's/^/     | /'
+fi
+# A server that answers the hello itself with a RESP error (a newline in
+# the hello's random bytes; Redis 7 looks for it with strchr(), which stops
+# at the hello's first zero byte, so a fake shows that path): the same code,
+# and the text says so.
+fake_server errer answer $'-ERR unknown command\r\n'
+ERRER_PID=$FAKE_PID
+ERRER_PORT_FILE="$DIR/errer.port"
+check "a plaintext \"-ERR\" answer to the TLS hello: 23, a plaintext port" 23 \
+    "a plaintext port: it answered the TLS hello with a plaintext reply; turn TLS off for the sentinels" -- \
+    -s "127.0.0.1:$(cat "$ERRER_PORT_FILE")" -m "$M" "${MTLS[@]}" --timeout 2000
+kill "$ERRER_PID" 2>/dev/null; wait "$ERRER_PID" 2>/dev/null
+# A slow TLS server is not taken for a plaintext port: a relay in front of
+# a TLS sentinel holds back its first answer for 1.3 s of a 2 s connect
+# timeout (fake_server slow). The half-way probe (at 1 s) is closed, the
+# handshake resumes and completes.
+fake_server slow slow "$P_S1"
+SLOW_PID=$FAKE_PID
+SLOW_PORT_FILE="$DIR/slow.port"
+check "a slow TLS sentinel (first answer after 1.3 s of 2 s): resolved (0)" 0 -- \
+    -s "127.0.0.1:$(cat "$SLOW_PORT_FILE")" -m "$M" "${MTLS[@]}" --connect-timeout 2000 \
+    --timeout 10000 --tries 1
+if grep -q "^closed b'PING'" "$DIR/slow.log"; then
+    pass=$((pass + 1)); echo "ok     the slow sentinel was asked a plaintext PING half-way, and went on"
+else
+    fail=$((fail + 1)); echo "FAIL   the slow sentinel saw no PING probe"; sed 's/^/     | /' "$DIR/slow.log"
+fi
+kill "$SLOW_PID" 2>/dev/null; wait "$SLOW_PID" 2>/dev/null
 check "missing CA file: 23 before connecting" 23 "cannot load CA" -- \
     -s "$SENTS" -m "$M" --tls --cacert "$DIR/no-such.crt"
 check "certificate without key: invalid argument (11)" 11 -- \
@@ -158,7 +263,9 @@ else
 fi
 
 # A sentinel that accepts TCP and never answers the handshake (frozen): the
-# connect timeout covers the handshake, so the error comes, no hang.
+# connect timeout covers the handshake, so the error comes, no hang. It
+# answers the plaintext PING of the half-way probe no more than the hello:
+# still the timeout (17), not taken for a plaintext port.
 kill -STOP "$PID_expired"
 check "frozen TLS server: timed out (17)" 17 "timed out" -- \
     -s "127.0.0.1:$P_EXP" -m "$M" "${MTLS[@]}" --timeout 1000

@@ -13,6 +13,11 @@
  *       follows MASTER_PORT, then "SWITCHED PORT EPOCH-MOVED" when it
  *       follows another master; exit 0 after the switch, 1 if none came
  *       within SECONDS (every loop is bounded in time).
+ *   tls_follow silent SENTINELS CA CERT KEY MASTER SECONDS
+ *       plaintext sentinels, TLS to the data nodes, which are plaintext:
+ *       the follower's ROLE probe times out in the handshake; exit 0 once
+ *       sentinel_follow_errstr() says the TLS hello had no answer (a
+ *       plaintext port, or a frozen server), 1 if not within SECONDS.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -174,6 +179,33 @@ static int follow(char **argv)
     return rc;
 }
 
+static int silent(char **argv)
+{
+    sentinel_t *s = sentinel_new(argv[4], NULL);
+    sentinel_follow_t *f;
+    int64_t end = now_ms() + 1000LL * atoi(argv[5]);
+    const char *hint = "no answer to the TLS hello: a plaintext port, or a frozen server";
+    int ok;
+
+    if (sentinel_set_tls_ca(s, SENTINEL_TLS_DATA, argv[1], NULL) != SENTINEL_OK ||
+        sentinel_set_tls_cert(s, SENTINEL_TLS_DATA, argv[2], argv[3]) != SENTINEL_OK ||
+        sentinel_set_tls(s, SENTINEL_TLS_DATA, 1) != SENTINEL_OK ||
+        sentinel_add_sentinels(s, argv[0]) != SENTINEL_OK ||
+        (f = sentinel_follow_new(s, NULL)) == NULL) {
+        printf("FAIL follower: %s\n", sentinel_errstr(s));
+        return 1;
+    }
+    sentinel_free(s);
+    while (now_ms() < end && strstr(sentinel_follow_errstr(f), hint) == NULL)
+        sentinel_follow_run_once(f, 100);
+    ok = strstr(sentinel_follow_errstr(f), hint) != NULL;
+    printf("%s %s: %s\n", ok ? "SILENT" : "FAIL",
+           sentinel_follow_state_name(sentinel_follow_get_state(f)), sentinel_follow_errstr(f));
+    fflush(stdout);
+    sentinel_follow_free(f);
+    return ok ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
     if (argc == 4 && strcmp(argv[1], "setters") == 0)
@@ -182,7 +214,10 @@ int main(int argc, char **argv)
         return discover(argv + 2);
     if (argc == 8 && strcmp(argv[1], "follow") == 0)
         return follow(argv + 2);
+    if (argc == 8 && strcmp(argv[1], "silent") == 0)
+        return silent(argv + 2);
     fprintf(stderr, "usage: tls_follow setters SENTINELS CA | discover SEED CA CERT KEY PORT |\n"
-                    "       follow SENTINELS CA CERT KEY PORT SECONDS\n");
+                    "       follow SENTINELS CA CERT KEY PORT SECONDS |\n"
+                    "       silent SENTINELS CA CERT KEY MASTER SECONDS\n");
     return 2;
 }

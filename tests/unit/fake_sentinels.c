@@ -211,6 +211,11 @@ static ssize_t fake_nb_send(int h, const void *buf, size_t len, sn_err *e)
         return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "send: Broken pipe");
     assert_int_equal(redisReaderFeed(c->in, buf, len), REDIS_OK);
     while (redisReaderGetReply(c->in, &cmd) == REDIS_OK && cmd != NULL) {
+        redisReply *r = cmd;
+
+        if (c->n->close_after_query && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+            strcasecmp(r->element[0]->str, "SENTINEL") == 0)
+            c->closed = 1; /* after the replies to this whole write */
         answer(c, cmd);
         freeReplyObject(cmd);
     }

@@ -42,6 +42,8 @@ typedef struct node {
     int deny_master_cmd; /* sentinel: SENTINEL MASTER is refused (-NOPERM) */
     int close_after_auth; /* answers AUTH, then closes the connection */
     int dup_extra; /* with dup_query: how many extra copies (0: one) */
+    int close_after_query; /* sentinel: answers what one write asked, then
+                              closes if a SENTINEL command was among it */
 } node;
 
 typedef struct conn {

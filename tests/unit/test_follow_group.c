@@ -676,6 +676,41 @@ static void test_free_inside_a_callback_of_a_group_step(void **state)
     assert_int_equal(sentinel_follow_get_state(W.m[0].f), SENTINEL_FOLLOW_PAUSED);
 }
 
+/* A sentinel that answers the poll and closes at once: the connect's
+ * completion, the replies and the close are all seen in one I/O call on a
+ * fresh shared link (poll_share.c). The replies are answers: they are used
+ * before the close is handled, not dropped with the poll failed and moved
+ * on to the next sentinel. Only S1 names the new master R1, so the
+ * follower follows R1 only if S1's replies were used. */
+static void test_replies_read_with_the_connect_and_a_close_are_used(void **state)
+{
+    sentinel_addr a;
+    int opens;
+
+    (void)state;
+    run_for(100);
+    /* S1 answers each poll and closes; its idle polling link closes now. */
+    S1->close_after_query = 1;
+    for (int i = 0; i < MAX_CONNS; i++)
+        if (conns[i].used && conns[i].n == S1 && !conns[i].subscribed)
+            conns[i].closed = 1;
+    pump();
+    assert_int_equal(connections_to(S1), 1); /* its subscription only */
+    opens = S1->opens;
+    strcpy(S1->master_host, "10.0.0.2");
+    S1->master_port = 6380;
+    strcpy(M1->role, "slave");
+    strcpy(R1->role, "master");
+    run_for(3000);
+    assert_true(S1->opens > opens); /* polled on fresh links */
+    /* No poll failed and moved on: S2 holds a subscription, no poll link. */
+    assert_int_equal(connections_to(S2), 1);
+    assert_int_equal(sentinel_follow_get_state(W.m[0].f), SENTINEL_FOLLOW_FOLLOWING);
+    assert_int_equal(sentinel_follow_master(W.m[0].f, &a), 0);
+    assert_string_equal(a.host, "10.0.0.2");
+    assert_int_equal(a.port, 6380);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -706,6 +741,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_free_inside_a_callback_of_a_group_step, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_replies_read_with_the_connect_and_a_close_are_used,
+                                        setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

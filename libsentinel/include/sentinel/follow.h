@@ -277,7 +277,10 @@ SENTINEL_EXPORT int sentinel_follow_writable(const sentinel_follow_t *f, uint64_
  */
 SENTINEL_EXPORT int sentinel_follow_errcode(const sentinel_follow_t *f);
 /* The detail of the last problem, e.g. "10.0.0.2:6380: AUTH refused: ...",
- * or a re-entrancy refusal; "" if none. */
+ * or a re-entrancy refusal; "" if none. When polling names no master it
+ * quotes the last poll's failure: "no sentinel answered (last poll:
+ * 10.0.0.1:26379: connect: Connection refused)", or the sentinels' own
+ * refusal of the sentinel credentials ("...: AUTH refused: WRONGPASS ..."). */
 SENTINEL_EXPORT const char *sentinel_follow_errstr(const sentinel_follow_t *f);
 
 /* Set size = sizeof(sentinel_follow_stats) before the call; fields may be

@@ -86,10 +86,13 @@ sentinel_proxy_t *sentinel_proxy_new(sentinel_proxy_config_t *c, int *code)
     return p;
 }
 
-/* A loop failure: SENTINEL_ERR_SYSTEM, errno's message kept on p. */
+/* A loop failure: SENTINEL_ERR_SYSTEM, errno's message kept on p. A
+ * router (several masters) has written its own: its loop's, or the last
+ * route's whose loop failed (route.c), which errno no longer holds. */
 static int loop_failed(sentinel_proxy_t *p)
 {
-    snprintf(p->errstr, sizeof(p->errstr), "event loop: %s", strerror(errno));
+    if (p->routes == NULL)
+        snprintf(p->errstr, sizeof(p->errstr), "event loop: %s", strerror(errno));
     return SENTINEL_ERR_SYSTEM;
 }
 

@@ -134,6 +134,14 @@ void px_route_ask(sentinel_proxy_t *r, int what)
     wake(r->router, 'a');
 }
 
+/* Route r's loop failed with errno e: its text, which the router copies
+ * to its own sentinel_proxy_errstr() (route_close) when it notices, by
+ * when errno is no longer e's. */
+static void route_failed(sentinel_proxy_t *r, int e)
+{
+    snprintf(r->errstr, sizeof(r->errstr), "event loop: epoll_wait: %s", strerror(e));
+}
+
 /* A route's thread: its loop, waited on without the lock, everything else
  * with it. Signals stay blocked here (the router's thread takes them). */
 static void *route_main(void *arg)
@@ -151,6 +159,7 @@ static void *route_main(void *arg)
         pthread_mutex_lock(&r->mu);
         if (n == -1) {
             px_logf(&r->log, SENTINEL_PROXY_LOG_ERROR, "epoll_wait: %s", strerror(e));
+            route_failed(r, e);
             rc = -1;
             break;
         }
@@ -412,6 +421,10 @@ static void route_close(sentinel_proxy_t *p, sentinel_proxy_t *r)
 {
     px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR, "route %s: its event loop failed; route closed",
             r->master_name);
+    /* The process's error, should this be the last route: the route's own
+     * (route_failed), not errno as it is now. */
+    snprintf(p->errstr, sizeof(p->errstr), "route %s: %s", r->master_name,
+             r->errstr[0] ? r->errstr : "event loop failed");
     px_loop_del(p->loop, sentinel_proxy_fd(r), PX_READABLE);
     px_mux_close_all(r, PX_DROP_NORMAL);
     while (r->conns.head)
@@ -482,6 +495,7 @@ static int router_step_threaded(sentinel_proxy_t *p, int timeout_ms)
     if (timeout_ms >= 0 && timeout_ms < t)
         t = timeout_ms;
     if ((n = px_loop_poll(p->loop, t)) == -1) {
+        route_failed(p, errno); /* the router's own loop */
         px_logf(&p->log, SENTINEL_PROXY_LOG_ERROR, "epoll_wait: %s", strerror(errno));
         return -1;
     }
@@ -537,8 +551,10 @@ int px_router_step(sentinel_proxy_t *p, int timeout_ms)
         return 1;
     if (p->threaded)
         return router_step_threaded(p, timeout_ms);
-    if (px_loop_turn(p, px_router_timeout(p), timeout_ms) == -1)
+    if (px_loop_turn(p, px_router_timeout(p), timeout_ms) == -1) {
+        route_failed(p, errno); /* the router's own loop (logged) */
         return -1;
+    }
     /* Sentinel events first: a failover that starts pauses its route
      * before the route forwards what its clients sent meanwhile. */
     if (p->nfired > 0 || p->now >= p->follow_due)
@@ -554,6 +570,7 @@ int px_router_step(sentinel_proxy_t *p, int timeout_ms)
             r->route_ready = 0;
             rc = px_proxy_step(r, 0);
             if (rc == -1) {
+                route_failed(r, errno); /* px_loop_turn's (logged) */
                 route_close(p, r);
                 failed = 1;
             }
