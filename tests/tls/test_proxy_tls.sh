@@ -184,8 +184,8 @@ if start_proxy F --multiplex no "${MTLS[@]}" --connect-timeout 200; then
     kill -CONT "$FROZEN"
     wait "$FPING"
     out=$(cat "$DIR/frozen.out")
-    expect "frozen master: the handshake times out, -ERR says so" "$out" \
-        "ERR sentinel-proxy: master .*TLS handshake timed out" "$F_LOG"
+    expect "frozen master: the handshake times out, -ERR says so and that no byte came back" "$out" \
+        "ERR sentinel-proxy: master .*TLS handshake timed out \(no answer to the TLS hello" "$F_LOG"
     stop_proxy "$F_PID"
 fi
 

@@ -516,10 +516,7 @@ int px_connect_expired(sentinel_proxy_t *p, int fd, int64_t since)
 int px_conn_check_deadline(sentinel_proxy_t *p, px_conn *c)
 {
     if (c->state == PX_CONN_CONNECTING && px_connect_expired(p, c->ufd, c->since)) {
-        upstream_failed(p, c,
-                        px_tls_handshake_want(p->tls, c->ufd) != PX_NONE
-                            ? "TLS handshake timed out"
-                            : "connect timed out");
+        upstream_failed(p, c, px_tls_connect_timeout_why(p->tls, c->ufd));
         return 1;
     }
     return 0;

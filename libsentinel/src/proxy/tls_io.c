@@ -199,6 +199,19 @@ int px_tls_handshake_want(const px_tls *t, int fd)
     return conn_of(t, fd) ? t->want[fd] : PX_NONE;
 }
 
+const char *px_tls_connect_timeout_why(const px_tls *t, int fd)
+{
+    sn_tls_conn *c = conn_of(t, fd);
+    unsigned char first;
+
+    if (c == NULL || t->want[fd] == PX_NONE)
+        return "connect timed out";
+    if (t->ops->bytes_in(c, &first) == 0)
+        return "TLS handshake timed out (no answer to the TLS hello: a plaintext port, or a "
+               "frozen server)";
+    return "TLS handshake timed out";
+}
+
 void px_tls_close_notify(px_tls *t, int fd)
 {
     sn_tls_conn *c = conn_of(t, fd);

@@ -38,6 +38,11 @@ int px_tls_handshake(px_tls *t, int fd, char *why, size_t whylen);
 /* What fd's handshake waits for (PX_READABLE / PX_WRITABLE), or PX_NONE
  * when fd has no TLS or its handshake is done. */
 int px_tls_handshake_want(const px_tls *t, int fd);
+/* Why an upstream connect on fd ran out of time: "connect timed out"
+ * before the TLS handshake started, "TLS handshake timed out" during it,
+ * with a hint when the server has sent no byte back (a plaintext port,
+ * which waits for a line end the TLS hello has not, or a frozen server). */
+const char *px_tls_connect_timeout_why(const px_tls *t, int fd);
 /* An orderly close: send close_notify on fd, once, best effort (nothing
  * when fd has no TLS, its handshake is not done or it failed). The fd can
  * still be read: the peer's last replies. */
