@@ -95,7 +95,7 @@ if test "$PHP_SENTINEL" != "no"; then
     fi
   fi
 
-  sentinel_sources="sentinel.c sentinel_ini.c sentinel_registry.c sentinel_key.c sentinel_ready.c sentinel_shm.c sentinel_follow.c sentinel_resolve.c sentinel_fast.c sentinel_functions.c sentinel_exception.c"
+  sentinel_sources="sentinel.c sentinel_ini.c sentinel_registry.c sentinel_key.c sentinel_keycopy.c sentinel_ready.c sentinel_shm.c sentinel_follow.c sentinel_resolve.c sentinel_fast.c sentinel_functions.c sentinel_exception.c"
 
   if test "$sentinel_found" = "pkgconfig"; then
     AC_MSG_NOTICE([using libsentinel from pkg-config])

@@ -39,6 +39,7 @@ extern zend_module_entry sentinel_module_entry;
 typedef struct sn_php_counters {
     zend_ulong resolutions;      /* Sentinel\resolve() calls */
     zend_ulong remembered_resolutions; /* of them, through Sentinel\resolve_remembered() */
+    zend_ulong remembered_key_hashes; /* array or string keys hashed to find remembered settings */
     zend_ulong calls;            /* calls of the Sentinel\ functions, stats() aside */
     zend_ulong cache_hits;       /* answered from this worker's memory */
     zend_ulong shared_hits;      /* answered from the host's shared cache */

@@ -75,8 +75,10 @@ namespace Sentinel {
     /**
      * Counters of this process (an FPM worker keeps them across requests):
      * resolutions (remembered_resolutions of them through
-     * resolve_remembered() and cache_options_remembered()), calls (of the
-     * other Sentinel\ functions),
+     * resolve_remembered() and cache_options_remembered()),
+     * remembered_key_hashes (keys hashed to find remembered settings: an
+     * options array equal to a recent one is compared, not hashed), calls
+     * (of the other Sentinel\ functions),
      * cache_hits, shared_hits, sentinel_lookups, errors,
      * invalidations, failover_events, failover_waits, failover_fast_fails,
      * role_checks, sentinel_queries, sentinel_failures, handles, watchers,

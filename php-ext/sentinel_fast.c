@@ -17,9 +17,12 @@
  * caller remembers them again with the INI values of now; values set again
  * at every request (.user.ini) keep them.
  * A caller's key (the PHP glue's is its options array, passwords included)
- * is kept only as a 128-bit keyed hash (SipHash-2-4-128 under a random seed
- * of the process, sentinel_key.c), and remembered passwords are wiped
- * before they are freed: a core dump or a debugger shows no password here.
+ * is kept in the key table only as a 128-bit keyed hash (SipHash-2-4-128
+ * under a random seed of the process, sentinel_key.c). The last few flat
+ * array keys found are also kept as persistent copies (memos below,
+ * sentinel_keycopy.c), so Magento's per-request options array is compared,
+ * not hashed: those copies hold the options' passwords while they are kept.
+ * Remembered passwords and the copies are wiped before they are freed.
  * Process state, as the registry: one PHP-FPM worker, NTS.
  */
 #ifdef HAVE_CONFIG_H
@@ -44,6 +47,7 @@
 #include "sentinel_fast.h"
 #include "sentinel_ini.h"
 #include "sentinel_key.h"
+#include "sentinel_keycopy.h"
 #include "sentinel_resolve.h"
 
 typedef struct sn_fast_slot {
@@ -63,6 +67,18 @@ static sn_fast_slot slots[SN_PHP_FAST_MAX];
  * backends whose options differ only where the sentinels do not care). */
 static HashTable by_key;
 static bool by_key_ready;
+/* Array keys found in by_key lately, as persistent copies (sentinel_keycopy.c):
+ * an array equal to one of them names its slot with no hash (Magento builds
+ * the same options anew per request). Forgotten with the slot, or whenever
+ * a key may name another slot (remember() with a key, by_key cleaned). */
+#define SN_FAST_MEMO_MAX 4
+typedef struct key_memo {
+    sn_key_copy *key; /* NULL: unused */
+    size_t slot;
+    uint64_t gen;     /* the slot's gen when the key named it */
+} key_memo;
+static key_memo memos[SN_FAST_MEMO_MAX];
+static size_t memo_next;
 static uint64_t use_clock;
 static uint64_t fill_clock;
 /* The answer's keys, interned at startup: no hashing per call. */
@@ -72,7 +88,6 @@ static const char *const source_names[] = {"sentinel", "shared", "cache", "failo
 static zend_string *source_strs[sizeof(source_names) / sizeof(source_names[0])];
 /* The Cm_Cache backend_options cache_options_remembered() reads or drops. */
 static zend_string *str_server, *str_sentinel_master, *str_load_from_slaves;
-static zend_string *cache_sentinel_keys[6];
 
 /* The string fields of sn_php_settings. */
 static const size_t string_fields[] = {
@@ -327,6 +342,46 @@ static zend_long slot_id(size_t i)
     return (zend_long)((slots[i].gen << SN_FAST_ID_BITS) | (i + 1));
 }
 
+/* Forgets the memos of slot i (every memo: SN_PHP_FAST_MAX). Their copies
+ * are wiped (sn_key_copy_free()). */
+static void memo_forget(size_t i)
+{
+    for (size_t m = 0; m < SN_FAST_MEMO_MAX; m++)
+        if (memos[m].key != NULL && (i == SN_PHP_FAST_MAX || memos[m].slot == i)) {
+            sn_key_copy_free(memos[m].key);
+            memos[m].key = NULL;
+        }
+}
+
+/* The slot index + 1 an array equal to a memo names; 0 when none does. */
+static zend_long memo_find(HashTable *ht)
+{
+    for (size_t m = 0; m < SN_FAST_MEMO_MAX; m++) {
+        key_memo *k = &memos[m];
+
+        if (k->key != NULL && sn_key_copy_equals(k->key, ht)) {
+            if (slots[k->slot].used && slots[k->slot].gen == k->gen)
+                return (zend_long)k->slot + 1;
+            sn_key_copy_free(k->key); /* its slot was refilled */
+            k->key = NULL;
+            return 0;
+        }
+    }
+    return 0;
+}
+
+/* Remembers that ht names slot i (replacing the oldest memo). */
+static void memo_add(HashTable *ht, size_t i)
+{
+    sn_key_copy *c = sn_key_copy_new(ht);
+
+    if (c == NULL)
+        return; /* not a flat array of scalars: hashed every time */
+    sn_key_copy_free(memos[memo_next].key);
+    memos[memo_next] = (key_memo){c, i, slots[i].gen};
+    memo_next = (memo_next + 1) % SN_FAST_MEMO_MAX;
+}
+
 static int drop_key_of_slot(zval *v, void *arg)
 {
     return Z_LVAL_P(v) == *(zend_long *)arg ? ZEND_HASH_APPLY_REMOVE : ZEND_HASH_APPLY_KEEP;
@@ -339,6 +394,7 @@ static void slot_clear(size_t i)
 
     if (by_key_ready)
         zend_hash_apply_with_argument(&by_key, drop_key_of_slot, &id);
+    memo_forget(i);
     settings_free(&slots[i].cfg);
     memset(&slots[i], 0, sizeof(slots[i]));
 }
@@ -358,12 +414,6 @@ void sn_php_fast_startup(void)
     str_server = zend_new_interned_string(zend_string_init("server", 6, 1));
     str_sentinel_master = zend_new_interned_string(zend_string_init("sentinel_master", 15, 1));
     str_load_from_slaves = zend_new_interned_string(zend_string_init("load_from_slaves", 16, 1));
-    cache_sentinel_keys[0] = str_sentinel_master;
-    cache_sentinel_keys[1] = zend_new_interned_string(zend_string_init("sentinel_master_verify", 22, 1));
-    cache_sentinel_keys[2] = zend_new_interned_string(zend_string_init("sentinel", 8, 1));
-    cache_sentinel_keys[3] = str_load_from_slaves;
-    cache_sentinel_keys[4] = zend_new_interned_string(zend_string_init("load_from_slave", 15, 1));
-    cache_sentinel_keys[5] = zend_new_interned_string(zend_string_init("slave_select_callable", 21, 1));
 }
 
 void sn_php_fast_shutdown(void)
@@ -371,6 +421,7 @@ void sn_php_fast_shutdown(void)
     for (size_t i = 0; i < SN_PHP_FAST_MAX; i++)
         if (slots[i].used)
             slot_clear(i);
+    memo_forget(SN_PHP_FAST_MAX);
     if (by_key_ready) {
         zend_hash_destroy(&by_key);
         by_key_ready = false;
@@ -413,6 +464,8 @@ static size_t remember(sn_php_settings *cfg, zval *key)
         char d[SN_FAST_DIGEST_LEN];
         zval v;
 
+        /* The key may have named another slot: its memo goes. */
+        memo_forget(SN_PHP_FAST_MAX);
         if (!key_digest(key, d))
             return i; /* named by its id only */
         if (zend_hash_num_elements(&by_key) >= SN_FAST_KEYS_MAX &&
@@ -478,16 +531,23 @@ static sn_fast_slot *lookup(zval *key, bool *thrown)
         char d[SN_FAST_DIGEST_LEN];
         zval *found = NULL;
 
+        /* An array equal to one found before: compared, not hashed. */
+        if (Z_TYPE_P(key) == IS_ARRAY && (i = memo_find(Z_ARRVAL_P(key))) != 0)
+            goto have_slot;
+        SENTINEL_G(counters).remembered_key_hashes++;
         if (by_key_ready && key_digest(key, d))
             found = zend_hash_str_find(&by_key, d, sizeof(d));
         if (found == NULL)
             return NULL;
         i = Z_LVAL_P(found); /* a slot's index + 1: its keys go with it */
+        if (Z_TYPE_P(key) == IS_ARRAY && i >= 1 && i <= SN_PHP_FAST_MAX && slots[i - 1].used)
+            memo_add(Z_ARRVAL_P(key), (size_t)i - 1);
     } else {
         zend_argument_type_error(1, "must be of type array|string|int, %s given", zend_zval_type_name(key));
         *thrown = true;
         return NULL;
     }
+have_slot:
     if (i < 1 || i > SN_PHP_FAST_MAX || !slots[i - 1].used)
         return NULL;
     if (slots[i - 1].ini_gen != sn_php_ini_fingerprint()) {
@@ -615,6 +675,70 @@ static bool option_set(HashTable *ht, zend_string *k)
     return v != NULL && zend_is_true(v);
 }
 
+/* What parent_options() does with a Cm_Cache option. */
+enum { OPT_COPY, OPT_DROP, OPT_SERVER, OPT_PORT };
+
+static int option_kind(const zend_string *k)
+{
+    const char *p = ZSTR_VAL(k);
+    size_t n = ZSTR_LEN(k);
+
+/* The length first: most options are none of these, and fail there. */
+#define OPT_IS(lit) (n == sizeof(lit) - 1 && memcmp(p, lit, sizeof(lit) - 1) == 0)
+    if (OPT_IS("server"))
+        return OPT_SERVER;
+    if (OPT_IS("port"))
+        return OPT_PORT;
+    if (OPT_IS("sentinel_master") || OPT_IS("sentinel_master_verify") || OPT_IS("sentinel") ||
+        OPT_IS("load_from_slaves") || OPT_IS("load_from_slave") || OPT_IS("slave_select_callable"))
+        return OPT_DROP;
+    return OPT_COPY;
+#undef OPT_IS
+}
+
+/* The options the backend's parent takes, in one pass over ht: the
+ * sentinel keys (option_kind(): those SentinelBackendTrait unsets) dropped, server and port set to the
+ * master's (where they were, else port last), everything else as given
+ * (references followed: the copy holds values). */
+static HashTable *parent_options(HashTable *ht, zend_string *host, zend_long port)
+{
+    HashTable *out = zend_new_array(zend_hash_num_elements(ht) + 1);
+    bool have_port = false;
+    zend_string *k;
+    zend_ulong h;
+    zval *v, nv;
+
+    zend_hash_real_init_mixed(out);
+    ZEND_HASH_FOREACH_KEY_VAL(ht, h, k, v) {
+        ZVAL_DEREF(v);
+        if (k == NULL) {
+            Z_TRY_ADDREF_P(v);
+            zend_hash_index_add_new(out, h, v);
+            continue;
+        }
+        switch (option_kind(k)) {
+        case OPT_DROP:
+            continue;
+        case OPT_SERVER:
+            ZVAL_STR_COPY(&nv, host);
+            break;
+        case OPT_PORT:
+            ZVAL_LONG(&nv, port);
+            have_port = true;
+            break;
+        default:
+            ZVAL_COPY(&nv, v);
+            break;
+        }
+        _zend_hash_append(out, k, &nv);
+    } ZEND_HASH_FOREACH_END();
+    if (!have_port) {
+        ZVAL_LONG(&nv, port);
+        _zend_hash_append(out, str_port, &nv);
+    }
+    return out;
+}
+
 /* microtime(true): the clock the PHP glue compares "at" with. */
 static double wall_seconds(void)
 {
@@ -668,13 +792,8 @@ PHP_FUNCTION(Sentinel_cache_options_remembered)
         zend_hash_add_new(a, str_at, &v);
         ZEND_TRY_ASSIGN_REF_VALUE(master, &answer);
     }
-    direct = zend_array_dup(ht);
-    for (size_t i = 0; i < sizeof(cache_sentinel_keys) / sizeof(cache_sentinel_keys[0]); i++)
-        zend_hash_del(direct, cache_sentinel_keys[i]);
-    ZVAL_STR(&v, host);
-    zend_hash_update(direct, str_server, &v);
-    ZVAL_LONG(&v, addr.port);
-    zend_hash_update(direct, str_port, &v);
+    direct = parent_options(ht, host, addr.port);
+    zend_string_release(host);
     RETURN_ARR(direct);
 }
 /* }}} */

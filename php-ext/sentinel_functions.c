@@ -237,6 +237,7 @@ PHP_FUNCTION(Sentinel_stats)
     array_init(return_value);
     add_assoc_long(return_value, "resolutions", (zend_long)c->resolutions);
     add_assoc_long(return_value, "remembered_resolutions", (zend_long)c->remembered_resolutions);
+    add_assoc_long(return_value, "remembered_key_hashes", (zend_long)c->remembered_key_hashes);
     add_assoc_long(return_value, "calls", (zend_long)c->calls);
     add_assoc_long(return_value, "cache_hits", (zend_long)c->cache_hits);
     add_assoc_long(return_value, "shared_hits", (zend_long)c->shared_hits);
