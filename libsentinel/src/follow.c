@@ -388,9 +388,17 @@ static void probe_step(sentinel_follow_t *f, int64_t now)
         return;
     }
     if ((f->probe_busy || f->probe_auth_pending) && now >= f->probe_deadline) {
-        const char *silent = sn_nblink_tls_silence(&f->probe);
-        probe_failed(f, SENTINEL_ERR_TIMEOUT, silent ? silent : "no ROLE reply in time", now);
-        return;
+        /* Its answer may be waiting on the socket while the host handed us
+         * another descriptor first (a loaded machine, a long batch): read
+         * what is there (non-blocking) before calling it late. */
+        probe_io(f, now);
+        if (f->freed || !f->have_cand)
+            return;
+        if (f->probe_busy || f->probe_auth_pending) {
+            const char *silent = sn_nblink_tls_silence(&f->probe);
+            probe_failed(f, SENTINEL_ERR_TIMEOUT, silent ? silent : "no ROLE reply in time", now);
+            return;
+        }
     }
     if (!f->probe_busy && now >= f->next_probe) {
         probe_start(f, now);

@@ -8,7 +8,7 @@
  *
  * The network and clock are in fake_sentinels.c (shared with test_watch.c).
  *
- * Past 800 lines (just): one test per follower behaviour the header
+ * Past 800 lines (about 870): one test per follower behaviour the header
  * promises, on one scripted network; split by state if it grows.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -423,6 +423,29 @@ static void test_silent_candidate_times_out_and_backs_off(void **state)
     assert_int_equal(SEEN.adds - adds, R1->opens);
     assert_true(SEEN.removes - removes >= R1->opens - 1);
     expect_registry_matches(f, &SEEN);
+}
+
+/* The ROLE answer is on the probe's socket when its deadline passes, and
+ * the host hands the follower a sentinel's descriptor first (a loaded
+ * machine, a long batch): the answer is read, not called late. */
+static void test_probe_answer_waiting_at_its_deadline_is_read(void **state)
+{
+    sentinel_follow_t *f = *state;
+    conn *c;
+
+    R1->silent = 1; /* reads the ROLE, answers below */
+    strcpy(R1->role, "master");
+    publish(S2, "+selected-slave", SELECT_R1);
+    run_for(f, 5);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_PROBING);
+    assert_int_equal(R1->opens, 1);
+    assert_true(R1->cmds >= 1);
+    c = &conns[handle_of(R1) - HANDLE_BASE];
+    memcpy(c->out + c->outlen, "*3\r\n$6\r\nmaster\r\n:0\r\n*0\r\n", 24);
+    c->outlen += 24;
+    fake_now += 1000; /* past connect + command timeout (250 + 250 ms) */
+    assert_int_equal(sentinel_follow_on_fd(f, handle_of(S2), POLLIN), 0);
+    assert_int_equal(sentinel_follow_get_state(f), SENTINEL_FOLLOW_FOLLOWING);
 }
 
 /* Sentinel's CLIENT KILL at the promotion closes our probe mid-ROLE: it is
@@ -849,6 +872,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_candidate_never_answers_master, setup_on_m1, teardown),
         cmocka_unit_test_setup_teardown(test_silent_candidate_times_out_and_backs_off, setup_on_m1,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_probe_answer_waiting_at_its_deadline_is_read,
+                                        setup_on_m1, teardown),
         cmocka_unit_test_setup_teardown(test_probe_closed_by_peer_is_reopened_and_announced,
                                         setup_on_m1, teardown),
         cmocka_unit_test_setup_teardown(test_sentinel_dies_mid_failover, setup_on_m1, teardown),

@@ -489,16 +489,27 @@ static void upstream_handshake(sentinel_proxy_t *p, px_conn *c)
  * socket says the TCP connect is done (connected, or failed): the loop
  * has not looked at it yet (a loaded machine, a long dispatch, a wait that
  * ended late), and its handler, which the next turn runs, tells which.
- * During the TLS handshake that follows the socket is writable anyway:
- * the deadline alone counts. */
+ * The same during the TLS handshake that follows: not while the socket is
+ * ready for the direction the handshake waits for (the server's answer is
+ * there; the next turn's handler moves it on). That holds only up to twice
+ * the timeout, so a server that trickles its answer a byte at a time cannot
+ * keep the connection forever. */
 int px_connect_expired(sentinel_proxy_t *p, int fd, int64_t since)
 {
     struct pollfd pfd = {.fd = fd, .events = POLLOUT};
+    int want;
 
     if (p->now - since < p->connect_ms)
         return 0;
-    if (fd < 0 || px_tls_handshake_want(p->tls, fd) != PX_NONE)
+    if (fd < 0)
         return 1;
+    want = px_tls_handshake_want(p->tls, fd);
+    if (want != PX_NONE) {
+        if (p->now - since >= 2 * (int64_t)p->connect_ms)
+            return 1;
+        pfd.events = (short)(((want & PX_READABLE) ? POLLIN : 0) |
+                             ((want & PX_WRITABLE) ? POLLOUT : 0));
+    }
     return poll(&pfd, 1, 0) != 1;
 }
 

@@ -170,8 +170,12 @@ static void tick(sentinel_proxy_t *p)
             px_mux_close(p, sh, PX_DROP_NORMAL);
         }
         if (sh->state == PX_SH_CONNECTING && px_connect_expired(p, sh->fd, sh->since)) {
-            px_mux_fail(p, sh, "connect timed out");
-            px_master_suspect(p, "connect timed out");
+            const char *why = px_tls_handshake_want(p->tls, sh->fd) != PX_NONE
+                                  ? "TLS handshake timed out"
+                                  : "connect timed out";
+
+            px_mux_fail(p, sh, why);
+            px_master_suspect(p, why);
         }
         px_mux_check_stall(p, sh); /* slow readers that held up others too long go */
     }
