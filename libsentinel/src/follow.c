@@ -325,10 +325,8 @@ static int probe_reply(sentinel_follow_t *f, redisReply *r, int64_t now)
     if (f->probe_auth_pending) {
         f->probe_auth_pending = 0;
         if (r->type == REDIS_REPLY_ERROR) {
-            char why[300];
-
-            snprintf(why, sizeof(why), "AUTH refused: %.200s", r->str);
-            probe_failed(f, SENTINEL_ERR_AUTH, why, now);
+            sn_err_auth_refused(&e, r->str, &f->cfg.data_cred);
+            probe_failed(f, SENTINEL_ERR_AUTH, e.msg, now);
             return -1;
         }
         return 0;

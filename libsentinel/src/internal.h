@@ -225,6 +225,12 @@ int sn_auth_argv(const sn_cred *cred, const char *argv[3]);
 void sn_secret_free(char *secret);
 /* AUTH [user] password when cred has a password; 0 or -1 (SENTINEL_ERR_AUTH). */
 int sn_link_auth(sn_link *l, const sn_cred *cred, int64_t deadline_ms, sn_err *e);
+/* e = SENTINEL_ERR_AUTH "AUTH refused: <the server's error reply>", with
+ * no argument of the AUTH in it: a server that does not know AUTH (renamed
+ * away, an old Sentinel) answers "unknown command 'AUTH', with args
+ * beginning with: '<password>'". That tail is cut and cr's password, were
+ * it anywhere else, is masked. Returns -1. */
+int sn_err_auth_refused(sn_err *e, const char *reply, const sn_cred *cr);
 /* Send one command, read one reply (bounded by SN_REPLY_MAX). The caller
  * frees the reply with freeReplyObject(). NULL with e set on failure. */
 redisReply *sn_link_command(sn_link *l, int64_t deadline_ms, sn_err *e, int argc,

@@ -583,13 +583,34 @@ int sn_link_auth(sn_link *l, const sn_cred *cred, int64_t deadline_ms, sn_err *e
     if ((r = sn_link_command(l, deadline_ms, e, argc, argv)) == NULL)
         return -1;
     if (r->type == REDIS_REPLY_ERROR) {
-        /* Never echo the password: the server's message does not contain it. */
-        rc = sn_err_set(e, SENTINEL_ERR_AUTH, "AUTH refused: %.200s", r->str);
+        /* Never echo the password, which the server's message may quote. */
+        rc = sn_err_auth_refused(e, r->str, cred);
     } else if (r->type != REDIS_REPLY_STATUS) {
         rc = sn_err_set(e, SENTINEL_ERR_PROTOCOL, "unexpected reply type %d to AUTH", r->type);
     }
     freeReplyObject(r);
     return rc;
+}
+
+int sn_err_auth_refused(sn_err *e, const char *reply, const sn_cred *cr)
+{
+    static const char quoted[] = "with args beginning with";
+    char text[256];
+    const char *cut = strstr(reply, quoted);
+    size_t n = cut != NULL ? (size_t)(cut - reply) : strlen(reply);
+
+    if (n > 200)
+        n = 200;
+    memcpy(text, reply, n);
+    text[n] = '\0';
+    if (cr != NULL && cr->password != NULL && cr->password[0] != '\0')
+        for (char *p = text; (p = strstr(p, cr->password)) != NULL;)
+            for (const char *q = cr->password; *q; q++)
+                *p++ = '*';
+    sn_err_set(e, SENTINEL_ERR_AUTH, "AUTH refused: %s%s", text,
+               cut != NULL ? "(its arguments left out)" : "");
+    explicit_bzero(text, sizeof(text));
+    return -1;
 }
 
 /* ------------------------------------------------------------------------

@@ -227,7 +227,7 @@ static int link_reply(sn_pollshare *ps, ps_link *l, redisReply *r, sn_err *e, vo
         l->auth_pending = 0;
         if (r->type != REDIS_REPLY_ERROR)
             return 0;
-        sn_err_set(e, SENTINEL_ERR_AUTH, "AUTH refused: %.200s", r->str);
+        sn_err_auth_refused(e, r->str, &ps->cfg->sentinel_cred);
         return -2;
     }
     if (l->nwait == 0) /* nobody asked: the stream is out of step */

@@ -594,7 +594,7 @@ static int poll_reply(sentinel_watch_t *w, redisReply *r, sn_err *e)
     if (l->state == WL_HANDSHAKE) { /* the AUTH reply */
         if (r->type == REDIS_REPLY_ERROR) {
             w->poll_auth_refused = 1; /* a round of these is SENTINEL_ERR_AUTH */
-            sn_err_set(e, SENTINEL_ERR_AUTH, "AUTH refused: %.200s", r->str);
+            sn_err_auth_refused(e, r->str, &w->cfg.sentinel_cred);
             snprintf(w->auth_why, sizeof(w->auth_why), "%s", e->msg);
             return -1;
         }

@@ -10,7 +10,8 @@
  *    with the routes on the router's thread and on threads of their own;
  *  - when the last route's loop fails, the process's loop fails with
  *    sentinel_proxy_errstr() naming that route and its real cause, not
- *    errno as it happens to be when the router notices ("Success");
+ *    errno as it happens to be when the router notices ("Success"), nor
+ *    errno as the host's log callback left it (syslog() without /dev/log);
  *  - a group step that gives a route's follower a timer (a polled answer
  *    names a new master, whose first probe is refused: retry soon) re-arms
  *    that route's timer, so the retries run then, not at the route's old
@@ -32,7 +33,17 @@
 #include "fake_sentinels.h"
 #include "proxy/proxy_core.h"
 
-static sentinel_proxy_t *router_with(const char *threads)
+/* A host's log callback that changes errno, as syslog() does when it
+ * cannot reach /dev/log. */
+static void errno_clobbering_log(sentinel_proxy_log_level level, const char *msg, void *ud)
+{
+    (void)level;
+    (void)msg;
+    (void)ud;
+    errno = ENOENT;
+}
+
+static sentinel_proxy_t *router_logging(const char *threads, sentinel_proxy_log_cb cb)
 {
     char *argv[] = {"sentinel-proxy",
                     "--sentinel",
@@ -54,11 +65,18 @@ static sentinel_proxy_t *router_with(const char *threads)
 
     assert_non_null(c);
     assert_int_equal(sentinel_proxy_config_parse_args(c, 13, argv, NULL), 0);
+    if (cb != NULL)
+        assert_int_equal(sentinel_proxy_config_set_log(c, cb, NULL), SENTINEL_OK);
     p = sentinel_proxy_new(c, &code);
     sentinel_proxy_config_free(c);
     assert_non_null(p);
     assert_int_equal(p->nroutes, 2);
     return p;
+}
+
+static sentinel_proxy_t *router_with(const char *threads)
+{
+    return router_logging(threads, NULL);
 }
 
 /* Routes on the router's thread: the scripted clock and network are one
@@ -155,10 +173,11 @@ static void test_a_failed_route_thread_closes_alone(void **state)
 }
 
 /* Both routes' loops fail, one after the other: the router's step fails
- * with the last route's own error, in either mode. */
-static void last_route_fails(const char *threads)
+ * with the last route's own error, in either mode, whatever the host's
+ * log callback (cb, NULL: stderr) did to errno when the failure was logged. */
+static void last_route_fails(const char *threads, sentinel_proxy_log_cb cb)
 {
-    sentinel_proxy_t *p = router_with(threads);
+    sentinel_proxy_t *p = router_logging(threads, cb);
     char want[128];
     int rc = SENTINEL_OK, stopped = 0;
 
@@ -187,13 +206,20 @@ static void last_route_fails(const char *threads)
 static void test_last_failed_route_is_the_errstr(void **state)
 {
     (void)state;
-    last_route_fails("no");
+    last_route_fails("no", NULL);
 }
 
 static void test_last_failed_route_thread_is_the_errstr(void **state)
 {
     (void)state;
-    last_route_fails("yes");
+    last_route_fails("yes", NULL);
+}
+
+static void test_last_failed_route_errstr_survives_the_log_callback(void **state)
+{
+    (void)state;
+    last_route_fails("no", errno_clobbering_log);
+    last_route_fails("yes", errno_clobbering_log);
 }
 
 static void test_group_step_rearms_the_route_timers(void **state)
@@ -250,6 +276,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_last_failed_route_is_the_errstr, setup, teardown),
         cmocka_unit_test_setup_teardown(test_last_failed_route_thread_is_the_errstr, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_last_failed_route_errstr_survives_the_log_callback,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_group_step_rearms_the_route_timers, setup,
                                         teardown),
     };

@@ -94,6 +94,17 @@ static void answer(conn *c, redisReply *cmd)
     if (strcasecmp(name, "AUTH") == 0) {
         const char *pass = cmd->element[cmd->elements - 1]->str;
         n->auth_cmds++;
+        if (n->auth_unknown) {
+            char err[512];
+            int len = snprintf(err, sizeof(err), "-ERR unknown command 'AUTH', with args beginning with: ");
+
+            for (size_t i = 1; i < cmd->elements; i++)
+                len += snprintf(err + len, sizeof(err) - (size_t)len, "'%s' ", cmd->element[i]->str);
+            snprintf(err + len, sizeof(err) - (size_t)len, "\r\n");
+            n->auth_failed++;
+            out_add(c, err);
+            return;
+        }
         if (n->password && strcmp(pass, n->password) != 0) {
             n->auth_failed++;
             out_add(c, "-WRONGPASS invalid username-password pair\r\n");

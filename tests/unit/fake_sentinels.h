@@ -44,6 +44,8 @@ typedef struct node {
     int dup_extra; /* with dup_query: how many extra copies (0: one) */
     int close_after_query; /* sentinel: answers what one write asked, then
                               closes if a SENTINEL command was among it */
+    int auth_unknown; /* AUTH answered as by a server that does not know it
+                         (Redis 7 with AUTH renamed): its arguments quoted */
 } node;
 
 typedef struct conn {

@@ -8,7 +8,7 @@
  *
  * The network and clock are in fake_sentinels.c (shared with test_watch.c).
  *
- * Past 800 lines (about 870): one test per follower behaviour the header
+ * Past 800 lines (about 900): one test per follower behaviour the header
  * promises, on one scripted network; split by state if it grows.
  */
 #define _POSIX_C_SOURCE 200809L
@@ -605,6 +605,41 @@ static void test_sentinels_refusing_auth_are_reported(void **state)
     sentinel_follow_free(f);
 }
 
+/* A sentinel or data node that does not know AUTH (renamed away, as Redis
+ * 7 answers it) quotes the AUTH's arguments in its error: the follower's
+ * errstr says it was refused, never with the password. */
+static void test_an_auth_refusal_quoting_the_password_is_not_repeated(void **state)
+{
+    sentinel_t *h = sentinel_new("mymaster", NULL);
+    sentinel_follow_t *f;
+    const char *e;
+
+    (void)state;
+    S1->auth_unknown = S2->auth_unknown = S3->auth_unknown = 1;
+    f = follower_of("mymaster", "10.0.1.1:26379,10.0.1.2:26379,10.0.1.3:26379", "sentinel-pw-77");
+    run_for(f, 1000);
+    e = sentinel_follow_errstr(f);
+    assert_int_equal(sentinel_follow_errcode(f), SENTINEL_ERR_AUTH);
+    assert_non_null(strstr(e, "unknown command 'AUTH'"));
+    assert_null(strstr(e, "sentinel-pw"));
+    sentinel_follow_free(f);
+    /* The data node's: the follower's ROLE probe. */
+    S1->auth_unknown = S2->auth_unknown = S3->auth_unknown = 0;
+    M1->auth_unknown = 1;
+    assert_int_equal(sentinel_add_sentinels(h, "10.0.1.1:26379"), 0);
+    assert_int_equal(sentinel_set_data_auth(h, "app", "data-pw-88"), 0);
+    f = sentinel_follow_new(h, NULL);
+    sentinel_free(h);
+    assert_non_null(f);
+    run_for(f, 200);
+    e = sentinel_follow_errstr(f);
+    assert_true(M1->auth_failed >= 1);
+    assert_int_equal(sentinel_follow_errcode(f), SENTINEL_ERR_AUTH);
+    assert_non_null(strstr(e, "unknown command 'AUTH'"));
+    assert_null(strstr(e, "data-pw"));
+    sentinel_follow_free(f);
+}
+
 /* ---- re-entrancy --------------------------------------------------------- */
 
 static void on_state_reenter(sentinel_follow_t *f, const sentinel_follow_transition *t, void *ud)
@@ -852,6 +887,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_unknown_name_and_no_sentinel_are_reported, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_an_auth_refusal_quoting_the_password_is_not_repeated,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_sentinels_refusing_auth_are_reported, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_assume_master_follows_at_once, setup, teardown),

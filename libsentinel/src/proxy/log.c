@@ -5,8 +5,12 @@
  * Several masters run on threads of their own (route.c): the embedder's
  * callback is called by one thread at a time (cb_mu); stderr lines are
  * whole fprintf()s, which stdio locks.
+ * errno is kept: callers log a failure, then report errno (the route
+ * errstr, route.c); a callback (syslog() without /dev/log) or a failed
+ * write to stderr must not change it.
  */
 #define _POSIX_C_SOURCE 200809L
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -32,7 +36,7 @@ void px_logf(const px_log *lg, sentinel_proxy_log_level level, const char *fmt, 
     struct timespec ts;
     struct tm tm;
     va_list ap;
-    int n = 0;
+    int n = 0, saved = errno;
 
     if (level > lg->level)
         return;
@@ -47,6 +51,7 @@ void px_logf(const px_log *lg, sentinel_proxy_log_level level, const char *fmt, 
         pthread_mutex_lock(&cb_mu);
         lg->cb(level, msg, lg->ud);
         pthread_mutex_unlock(&cb_mu);
+        errno = saved;
         return;
     }
     clock_gettime(CLOCK_REALTIME, &ts);
@@ -56,4 +61,5 @@ void px_logf(const px_log *lg, sentinel_proxy_log_level level, const char *fmt, 
      * whole on a shared stderr. */
     fprintf(stderr, "%s.%03ldZ sentinel-proxy[%ld]: %s: %s\n", stamp, ts.tv_nsec / 1000000L,
             (long)getpid(), px_log_level_name(level), msg);
+    errno = saved;
 }
