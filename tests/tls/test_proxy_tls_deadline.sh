@@ -57,7 +57,17 @@ socks = []
 for line in sys.stdin:
     cmd = line.strip()
     if cmd == "open":
-        socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(n)]
+        # A loaded machine (ASan, CI) may drop a SYN or accept late: each
+        # connect is retried until 60 s have passed, and its error printed.
+        end = time.monotonic() + 60
+        while len(socks) < n:
+            try:
+                socks.append(socket.create_connection(("127.0.0.1", port), timeout=10))
+            except OSError as e:
+                print("connect %d: %r" % (len(socks), e), flush=True)
+                if time.monotonic() > end:
+                    break
+                time.sleep(0.1)
     elif cmd == "ping0":
         socks[0].sendall(b"PING\r\n")
     elif cmd == "pingrest":
@@ -93,16 +103,16 @@ PYEOF
     timeout 120 python3 "$DIR/clients.py" "$D_PORT" "$NCLIENTS" < "$CTL.in" > "$CTL.out" 2>&1 &
     py=$!
     exec {cin}>"$CTL.in" {cout}<"$CTL.out"
-    step() { # command: wait for its "done" (30 s)
+    step() { # command [seconds]: wait for its "done" (30 s)
         local l
         printf '%s\n' "$1" >&"$cin"
-        while IFS= read -r -t 30 l <&"$cout"; do
+        while IFS= read -r -t "${2:-30}" l <&"$cout"; do
             [ "$l" = "done $1" ] && return 0
             echo "     | $l"
         done
         return 1
     }
-    step open || bad "multiplex $mode: $NCLIENTS clients did not connect" "$D_LOG"
+    step open 90 || bad "multiplex $mode: $NCLIENTS clients did not connect" "$D_LOG"
     # Accepted by the proxy (its connections_total), before the master stops.
     for _ in $(seq 1 200); do
         [ "$(metric "$D_ADMIN" connections_total)" -ge "$NCLIENTS" ] 2>/dev/null && break
