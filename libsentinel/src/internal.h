@@ -193,7 +193,8 @@ typedef struct sn_link {
     int command_ms;
     sn_tls_conn *tls; /* NULL for plaintext */
     const sn_tls_ops *tls_ops;
-    char host[SENTINEL_HOST_MAX]; /* the peer, for sn_probe_tls() */
+    char host[SENTINEL_HOST_MAX]; /* the peer, for the probes: its numeric address
+                                   * once connected (the name with a fake transport) */
     int port;
 } sn_link;
 

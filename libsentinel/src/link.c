@@ -362,6 +362,23 @@ const char *sn_nblink_tls_silence(const sn_nblink *l)
            "frozen server)";
 }
 
+/* The probes (sn_probe_plaintext, sn_probe_tls) ask the address this link
+ * is connected to, not the name again: a second look-up has no deadline,
+ * and with round-robin DNS could reach another server than the one that
+ * failed. Taken at connect time (a reset socket has no peer any more). A
+ * handle that is no socket (a test's fake transport) keeps the name. */
+static void link_peer(sn_link *l)
+{
+    struct sockaddr_storage ss;
+    socklen_t len = sizeof(ss);
+    char num[SENTINEL_HOST_MAX];
+
+    if (getpeername(l->h, (struct sockaddr *)&ss, &len) == 0 &&
+        (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) &&
+        getnameinfo((struct sockaddr *)&ss, len, num, sizeof(num), NULL, 0, NI_NUMERICHOST) == 0)
+        snprintf(l->host, sizeof(l->host), "%s", num);
+}
+
 int sn_link_open_tls(sn_link *l, const char *host, int port, int connect_ms, int command_ms,
                      int64_t deadline_ms, const sn_tls_opts *tls, sn_err *e)
 {
@@ -377,6 +394,7 @@ int sn_link_open_tls(sn_link *l, const char *host, int port, int connect_ms, int
     l->h = l->t->open(host, port, connect_deadline, e);
     if (l->h < 0)
         return -1;
+    link_peer(l);
     if (sn_tls_on(tls) && link_handshake(l, host, tls, connect_deadline, e) == -1) {
         sn_link_close(l);
         return -1;

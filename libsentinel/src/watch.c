@@ -553,8 +553,10 @@ static int poll_interval(const sentinel_watch_t *w)
  * sentinels are discovered. On a hub's shared link, where other masters'
  * replies come before and after, SENTINEL MASTER first: its reply names the
  * master, so a reply that is not this member's is seen (poll_share.c). A
- * lone poller asks about one master only: order is enough there. */
-static void poll_send(sentinel_watch_t *w, int64_t now)
+ * lone poller asks about one master only: order is enough there.
+ * 0; -1: it could not be queued, and poll_failed() has counted it (the
+ * caller must not count it again). */
+static int poll_send(sentinel_watch_t *w, int64_t now)
 {
     const char *tag[] = {"SENTINEL", "MASTER", w->cfg.master_name};
     const char *get[] = {"SENTINEL", "get-master-addr-by-name", w->cfg.master_name};
@@ -568,16 +570,17 @@ static void poll_send(sentinel_watch_t *w, int64_t now)
         const char *const *const argv[] = {tag, get, list};
         if (sn_pollshare_query(w->hub->polls, &l->addr, w, l->expect, argc, argv, now) == -1) {
             poll_failed(w, now, "cannot queue the poll on the shared link");
-            return;
+            return -1;
         }
     } else if (wlink_queue(l, 3, get) == -1 ||
                (w->want_list && wlink_queue(l, 3, list) == -1)) {
         poll_failed(w, now, sn_err_str(&l->err));
-        return;
+        return -1;
     }
     l->state = WL_WAITING;
     l->deadline = now + w->cfg.command_ms;
     w->next_poll = now + poll_interval(w);
+    return 0;
 }
 
 /* One reply to w's poll (its own link's, or its share of a hub's link).
@@ -709,12 +712,10 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
     case WL_WAITING:
         break;
     }
-    if (l->state == WL_READY && now >= w->next_poll)
-        poll_send(w, now);
-    if (l->state == WL_DOWN) {
-        poll_failed(w, now, NULL); /* poll_send's, which said why */
+    /* A poll that cannot be queued is counted (and the next sentinel
+     * chosen) by poll_send() itself: once. */
+    if (l->state == WL_READY && now >= w->next_poll && poll_send(w, now) == -1)
         return;
-    }
     /* Complete replies read before a close (or an error) in the same read
      * are answers: they are taken first, then the link fails. */
     handshake = l->state == WL_HANDSHAKE;
@@ -755,10 +756,9 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
         return;
     }
     if (l->state == WL_READY && now >= w->next_poll) {
-        poll_send(w, now);
-        if (l->state == WL_DOWN)
-            poll_failed(w, now, NULL); /* poll_send's, which said why */
-        else if (wlink_io(l) == -1)
+        if (poll_send(w, now) == -1)
+            return; /* counted by poll_send() */
+        if (wlink_io(l) == -1)
             poll_failed(w, now, sn_err_str(&l->err));
     }
 }

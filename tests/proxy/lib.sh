@@ -147,13 +147,14 @@ route_port() {
     sed -n "s/.*\[$2\] listening on [0-9.]*:\([0-9]*\)$/\1/p" "$1" | head -n1
 }
 
-# another_master NAME: one more master, a Redis of its own on a free port
-# ($PORT on return), monitored by the topology's sentinels as NAME (tests of
-# several masters in one process). Killed on exit with the proxies.
+# another_master NAME [redis-server args...]: one more master, a Redis of
+# its own on a free port ($PORT on return), monitored by the topology's
+# sentinels as NAME (tests of several masters in one process). Killed on
+# exit with the proxies.
 another_master() {
     PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
     redis-server --port "$PORT" --bind 127.0.0.1 --save "" --appendonly no \
-        --dir "$WORK" --logfile "$WORK/$1.redis.log" &
+        --dir "$WORK" --logfile "$WORK/$1.redis.log" "${@:2}" &
     PROXY_PIDS+=("$!")
     wait_until 10 rcli "$PORT" PING >/dev/null || fail "$1's master did not start"
     for sp in $(echo "$SENTINEL_TEST_SENTINEL_PORTS" | tr ',' ' '); do

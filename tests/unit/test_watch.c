@@ -29,6 +29,21 @@ typedef struct heard {
 
 static heard H;
 
+/* The allocation seam (-Wl,--wrap=malloc, tests/unit/CMakeLists.txt): the
+ * library's next malloc() of fail_malloc_size bytes fails, once. */
+void *__real_malloc(size_t n);
+void *__wrap_malloc(size_t n);
+static size_t fail_malloc_size;
+
+void *__wrap_malloc(size_t n)
+{
+    if (fail_malloc_size != 0 && n == fail_malloc_size) {
+        fail_malloc_size = 0;
+        return NULL;
+    }
+    return __real_malloc(n);
+}
+
 static void on_event(const sentinel_event *ev, void *ud)
 {
     heard *h = ud;
@@ -330,6 +345,37 @@ static void test_a_close_right_after_auth_is_a_poll_failure(void **state)
     assert_true(S1->opens < 40);
 }
 
+/* A poll that cannot be queued (no memory for the link's output queue) is
+ * one failed poll: the next goes to the next sentinel, and one failure of
+ * two sentinels is not a whole round. main counted it twice (poll_send()
+ * and its caller): S2 was skipped (back to S1, after a back-off) and the
+ * watcher said no sentinel was reachable. */
+static void test_a_poll_that_cannot_be_queued_fails_once(void **state)
+{
+    sentinel_watch_t *w;
+    int i;
+
+    S1->close_after_query = 1; /* every poll of S1 on a new link */
+    w = *state = new_watch("10.0.1.1:26379,10.0.1.2:26379");
+    run_for(w, 50);
+    assert_int_equal(subscribed_links(w, 2), 2);
+    assert_int_equal(poller_slot(S2), -1);
+    assert_int_equal(sn_watch_poll_code(w), SENTINEL_OK);
+    /* The next poll's link to S1 gets no output queue (its first 256 bytes). */
+    fail_malloc_size = 256;
+    for (i = 0; i < 100 && fail_malloc_size != 0; i++) {
+        int t = sentinel_watch_timeout(w);
+
+        fake_now += t > 0 ? t : 0;
+        assert_int_equal(sentinel_watch_process(w), 0);
+    }
+    assert_int_equal(fail_malloc_size, 0); /* the failure was injected */
+    assert_non_null(strstr(sn_watch_poll_why(w, 0), "10.0.1.1:26379"));
+    assert_int_equal(sn_watch_poll_code(w), SENTINEL_OK); /* 1 failure of 2 */
+    run_for(w, 50);
+    assert_true(poller_slot(S2) >= 0); /* the next sentinel, at once */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -348,6 +394,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_a_reply_the_poller_did_not_ask_for_drops_it, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_a_close_right_after_auth_is_a_poll_failure, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_a_poll_that_cannot_be_queued_fails_once, setup,
                                         teardown),
     };
 

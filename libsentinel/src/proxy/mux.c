@@ -677,8 +677,9 @@ static int asked_auth(const px_conn *c, const px_shup *sh)
  */
 static void shared_refused(sentinel_proxy_t *p, px_shup *sh)
 {
+    static const char quoted[] = "with args beginning with";
     char err[sizeof(sh->pre_err) + 2];
-    size_t elen = 0, nask = 0;
+    size_t elen = 0, nask = 0, loglen;
     px_conn **ask = sh->q_len ? malloc(sh->q_len * sizeof(*ask)) : NULL;
 
     while (elen < sh->pre_errlen && sh->pre_err[elen] != '\r' && sh->pre_err[elen] != '\n')
@@ -687,13 +688,24 @@ static void shared_refused(sentinel_proxy_t *p, px_shup *sh)
         elen = (size_t)snprintf(err, sizeof(err), "-ERR sentinel-proxy: unexpected reply");
     else
         memcpy(err, sh->pre_err, elen);
+    /* The log gets the reply cut where Redis starts quoting the command's
+     * arguments ("-ERR unknown command 'AUTH', with args beginning with:
+     * '<password>' ...", from a master that does not know AUTH): the rule of
+     * sn_err_auth_refused(). The clients that asked (below) get Redis' reply
+     * whole, as Redis would answer them on their own connection: they sent
+     * that password themselves. */
+    for (loglen = 0; loglen + sizeof(quoted) - 1 <= elen; loglen++)
+        if (memcmp(err + loglen, quoted, sizeof(quoted) - 1) == 0)
+            break;
+    if (loglen + sizeof(quoted) - 1 > elen)
+        loglen = elen;
+    px_logf(&p->log, sh->users ? SENTINEL_PROXY_LOG_WARN : SENTINEL_PROXY_LOG_DEBUG,
+            "shared master connection (db %u%s): the master refused its AUTH/SELECT (%.*s%s); "
+            "%u clients in that state end",
+            (unsigned)sh->db, sh->authlen ? ", AUTH" : "", (int)loglen, err,
+            loglen < elen ? "(its arguments left out)" : "", (unsigned)sh->users);
     memcpy(err + elen, "\r\n", 2);
     elen += 2;
-    px_logf(&p->log, sh->users ? SENTINEL_PROXY_LOG_WARN : SENTINEL_PROXY_LOG_DEBUG,
-            "shared master connection (db %u%s): the master refused its AUTH/SELECT (%.*s); "
-            "%u clients in that state end",
-            (unsigned)sh->db, sh->authlen ? ", AUTH" : "", (int)(elen - 2), err,
-            (unsigned)sh->users);
     for (size_t i = 0; i < sh->q_len; i++) {
         px_wait *w = &sh->q[(sh->q_head + i) % sh->q_cap];
         px_conn *c = w->c;
