@@ -395,7 +395,7 @@ static void probe_step(sentinel_follow_t *f, int64_t now)
         if (f->freed || !f->have_cand)
             return;
         if (f->probe_busy || f->probe_auth_pending) {
-            const char *silent = sn_nblink_tls_silence(&f->probe);
+            const char *silent = sn_nblink_timeout_hint(&f->probe);
             probe_failed(f, SENTINEL_ERR_TIMEOUT, silent ? silent : "no ROLE reply in time", now);
             return;
         }

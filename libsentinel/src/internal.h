@@ -253,6 +253,23 @@ ssize_t sn_link_recv(sn_link *l, void *buf, size_t cap, int64_t deadline_ms, sn_
  */
 typedef enum sn_nbstate { SN_NB_CLOSED = 0, SN_NB_CONNECTING, SN_NB_OPEN } sn_nbstate;
 
+/* ---- name_lookup.c: a host name looked up off the event loop ---------- */
+
+struct addrinfo;
+typedef struct sn_lookup sn_lookup;
+/* Start looking host:port up on a thread of its own; NULL with e set. */
+sn_lookup *sn_lookup_start(const char *host, int port, sn_err *e);
+/* A descriptor that turns readable (POLLIN) once the answer is there. */
+int sn_lookup_fd(const sn_lookup *lk);
+/* The name looked up (valid until sn_lookup_drop). */
+const char *sn_lookup_host(const sn_lookup *lk);
+/* 1 with *res set (the caller frees it with freeaddrinfo), 0 not done yet,
+ * -1 with e set (the name does not resolve). */
+int sn_lookup_result(sn_lookup *lk, struct addrinfo **res, sn_err *e);
+/* The caller lets go (done, or gave up): never waits; what the lookup
+ * still holds is freed when it ends. Accepts NULL. */
+void sn_lookup_drop(sn_lookup *lk);
+
 #define SN_NBLINK_OUT_MAX 65536
 
 typedef struct sn_nblink {
@@ -267,6 +284,11 @@ typedef struct sn_nblink {
     const sn_tls_ops *tls_ops;
     int tcp_up;       /* TLS: connected, handshake under way */
     short tls_want;   /* TLS: what the handshake or a read/write waits for */
+    /* Connecting to a host name: its lookup under way (h is the lookup's
+     * descriptor until the connect starts, with a new gen then). */
+    sn_lookup *lookup;
+    int port;
+    const sn_tls_opts *tls_opts; /* TLS to start once connected, or NULL */
 } sn_nblink;
 
 void sn_nblink_init(sn_nblink *l);
@@ -277,10 +299,10 @@ int sn_nblink_open(sn_nblink *l, const char *host, int port, sn_err *e);
  * deadline covers it. */
 int sn_nblink_open_tls(sn_nblink *l, const char *host, int port, const sn_tls_opts *tls,
                        sn_err *e);
-/* A connecting TLS link whose handshake has had no byte back: the message
- * for its timeout, with a hint (a plaintext port, or a frozen server);
- * otherwise NULL. */
-const char *sn_nblink_tls_silence(const sn_nblink *l);
+/* A connecting link's connect timeout said more precisely, or NULL: still
+ * looking its host name up ("name lookup timed out"), or a TLS handshake
+ * that has had no byte back (a plaintext port, or a frozen server). */
+const char *sn_nblink_timeout_hint(const sn_nblink *l);
 /* Queue one command (sent once connected); 0 or -1 (e set). */
 int sn_nblink_queue(sn_nblink *l, int argc, const char **argv, sn_err *e);
 /* Queue AUTH [user] password: 1 queued, 0 no password configured, -1. */

@@ -185,23 +185,28 @@ const sn_transport *sn_transport_get(void)
     return current_transport;
 }
 
-/* Start a non-blocking connect to the first address of host:port (the
- * watcher and the proxy's probes finish it in their own event loops).
- * Returns the socket, or -1 with e set. */
-int sn_connect_start(const char *host, int port, sn_err *e)
+/* getaddrinfo() of host:port; numeric_only asks a literal address (no
+ * resolver: EAI_NONAME for a host name). */
+static int lookup(const char *host, int port, int numeric_only, struct addrinfo **res)
 {
-    struct addrinfo hints, *res = NULL;
+    struct addrinfo hints;
     char portstr[8];
-    int fd, one = 1, rc;
 
     memset(&hints, 0, sizeof(hints));
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
-    hints.ai_flags = AI_NUMERICSERV;
+    hints.ai_flags = AI_NUMERICSERV | (numeric_only ? AI_NUMERICHOST : 0);
     snprintf(portstr, sizeof(portstr), "%d", port);
-    if ((rc = getaddrinfo(host, portstr, &hints, &res)) != 0 || res == NULL)
-        return sn_err_set(e, SENTINEL_ERR_HOST_UNRESOLVED, "cannot resolve %s: %s", host,
-                          rc ? gai_strerror(rc) : "no address");
+    *res = NULL;
+    return getaddrinfo(host, portstr, &hints, res);
+}
+
+/* Start a non-blocking connect to the first address of res; the socket,
+ * or -1 with e set. */
+static int connect_first(const struct addrinfo *res, const char *host, int port, sn_err *e)
+{
+    int fd, one = 1;
+
     fd = socket(res->ai_family, res->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC,
                 res->ai_protocol);
     if (fd != -1) {
@@ -214,6 +219,25 @@ int sn_connect_start(const char *host, int port, sn_err *e)
     if (fd == -1)
         sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "connect %s:%d: %s", host, port,
                    strerror(errno));
+    return fd;
+}
+
+/* Start a non-blocking connect to the first address of host:port (the
+ * watcher and the proxy's probes finish it in their own event loops).
+ * Returns the socket, or -1 with e set. A host name is looked up here,
+ * blocking: sn_nblink looks names up off the loop (sn_lookup) and comes
+ * here with literal addresses only. */
+int sn_connect_start(const char *host, int port, sn_err *e)
+{
+    struct addrinfo *res;
+    int fd, rc;
+
+    if ((rc = lookup(host, port, 1, &res)) == EAI_NONAME)
+        rc = lookup(host, port, 0, &res);
+    if (rc != 0 || res == NULL)
+        return sn_err_set(e, SENTINEL_ERR_HOST_UNRESOLVED, "cannot resolve %s: %s", host,
+                          rc ? gai_strerror(rc) : "no address");
+    fd = connect_first(res, host, port, e);
     freeaddrinfo(res);
     return fd;
 }
@@ -350,11 +374,14 @@ static int link_handshake(sn_link *l, const char *host, const sn_tls_opts *tls,
 }
 
 /* The non-blocking links (the follower, the watcher's shared polls) only
- * time out: their message says when the handshake had no byte back. */
-const char *sn_nblink_tls_silence(const sn_nblink *l)
+ * time out: their message says when the name lookup was still under way,
+ * or when the handshake had no byte back. */
+const char *sn_nblink_timeout_hint(const sn_nblink *l)
 {
     unsigned char first;
 
+    if (l->lookup != NULL && l->state == SN_NB_CONNECTING)
+        return "name lookup timed out (DNS server slow or dead)";
     if (l->tls == NULL || l->state != SN_NB_CONNECTING || !l->tcp_up ||
         l->tls_ops->bytes_in(l->tls, &first) > 0)
         return NULL;
@@ -692,22 +719,83 @@ void sn_nblink_init(sn_nblink *l)
     l->h = -1;
 }
 
+/* The link's TLS connection on its socket h, when TLS is on; 0 or -1. */
+static int nblink_tls_new(sn_nblink *l, const sn_tls_opts *tls, const char *host, sn_err *e)
+{
+    if (!sn_tls_on(tls))
+        return 0;
+    l->tls_ops = tls->ops;
+    l->tls = l->tls_ops->conn_new(tls, l->t, l->h, host, e);
+    return l->tls == NULL ? -1 : 0;
+}
+
+/*
+ * A host name on the socket transport: look it up on a thread
+ * (name_lookup.c) so the host's loop keeps serving while the DNS server is
+ * slow or dead. The link is SN_NB_CONNECTING meanwhile, so the caller's
+ * connect deadline covers the lookup; its handle is the lookup's
+ * descriptor, readable once the answer is there (nblink_lookup_done swaps
+ * in the socket). 1 started, 0 a literal address (connect at once), -1.
+ */
+static int nblink_lookup_start(sn_nblink *l, const char *host, int port,
+                               const sn_tls_opts *tls, sn_err *e)
+{
+    struct addrinfo *res;
+
+    if (l->t != &socket_transport)
+        return 0;
+    if (lookup(host, port, 1, &res) == 0) {
+        freeaddrinfo(res);
+        return 0;
+    }
+    if ((l->lookup = sn_lookup_start(host, port, e)) == NULL)
+        return -1;
+    l->h = sn_lookup_fd(l->lookup);
+    l->port = port;
+    l->tls_opts = sn_tls_on(tls) ? tls : NULL;
+    return 1;
+}
+
+/* The lookup's answer: start the connect (a new handle, so a new gen).
+ * 1 connecting, 0 still looking up, -1 with e set. */
+static int nblink_lookup_done(sn_nblink *l, sn_err *e)
+{
+    struct addrinfo *res;
+    const char *host = sn_lookup_host(l->lookup);
+    int rc = sn_lookup_result(l->lookup, &res, e), fd;
+
+    if (rc <= 0)
+        return rc;
+    fd = connect_first(res, host, l->port, e);
+    freeaddrinfo(res);
+    if (fd == -1)
+        return -1;
+    l->h = fd;
+    l->gen = next_gen();
+    rc = nblink_tls_new(l, l->tls_opts, host, e);
+    sn_lookup_drop(l->lookup);
+    l->lookup = NULL;
+    return rc == -1 ? -1 : 1;
+}
+
 int sn_nblink_open_tls(sn_nblink *l, const char *host, int port, const sn_tls_opts *tls,
                        sn_err *e)
 {
     /* A fake that scripts only the blocking side leaves this side real. */
     const sn_transport *t = nb_side(current_transport);
-    int h;
+    int rc;
 
     sn_nblink_close(l);
-    h = t->nb_open(host, port, e);
-    if (h < 0)
-        return -1;
     l->t = t;
-    l->h = h;
-    if (sn_tls_on(tls)) {
-        l->tls_ops = tls->ops;
-        if ((l->tls = l->tls_ops->conn_new(tls, t, h, host, e)) == NULL) {
+    if ((rc = nblink_lookup_start(l, host, port, tls, e)) == -1)
+        return -1;
+    if (rc == 0) {
+        int h = t->nb_open(host, port, e);
+
+        if (h < 0)
+            return -1;
+        l->h = h;
+        if (nblink_tls_new(l, tls, host, e) == -1) {
             sn_nblink_close(l);
             return -1;
         }
@@ -828,7 +916,11 @@ int sn_nblink_io(sn_nblink *l, sn_err *e)
     if (l->state == SN_NB_CLOSED)
         return sn_err_set(e, SENTINEL_ERR_MASTER_UNREACHABLE, "link is closed");
     if (l->state == SN_NB_CONNECTING) {
-        int rc = l->tcp_up ? 1 : l->t->nb_connected(l->h, e);
+        int rc = l->lookup != NULL ? nblink_lookup_done(l, e) : 1;
+
+        if (rc <= 0)
+            return rc;
+        rc = l->tcp_up ? 1 : l->t->nb_connected(l->h, e);
         if (rc <= 0)
             return rc;
         l->tcp_up = 1;
@@ -870,6 +962,8 @@ short sn_nblink_events(const sn_nblink *l)
 {
     if (l->state == SN_NB_CLOSED)
         return 0;
+    if (l->lookup != NULL)
+        return POLLIN; /* the lookup's descriptor; it is always writable */
     /* TLS: what OpenSSL waits for (a handshake, or a write that must read
      * first), else the same as plaintext. */
     if (l->tls != NULL && l->tls_want != 0)
@@ -886,8 +980,12 @@ void sn_nblink_close(sn_nblink *l)
     l->tls = NULL;
     l->tcp_up = 0;
     l->tls_want = 0;
-    if (l->h >= 0)
+    if (l->lookup != NULL)
+        sn_lookup_drop(l->lookup); /* its descriptor goes with it */
+    else if (l->h >= 0)
         l->t->close(l->h);
+    l->lookup = NULL;
+    l->tls_opts = NULL;
     l->h = -1;
     l->state = SN_NB_CLOSED;
     if (l->reader)

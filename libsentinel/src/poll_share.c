@@ -316,7 +316,7 @@ static void link_step(sn_pollshare *ps, ps_link *l, int64_t now)
     if (l->connecting) {
         if (l->nb.state == SN_NB_CONNECTING) {
             if (now >= l->deadline) {
-                const char *silent = sn_nblink_tls_silence(&l->nb);
+                const char *silent = sn_nblink_timeout_hint(&l->nb);
                 link_drop(ps, l, 0, silent ? silent : "connect timed out", NULL, now);
             }
             return;

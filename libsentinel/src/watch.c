@@ -10,8 +10,9 @@
  * while a link is down, and a frozen sentinel just goes quiet; polling is the
  * backstop that always converges.
  *
- * Everything here is non-blocking except name resolution of host names
- * (getaddrinfo), which callers avoid by configuring IP addresses.
+ * Everything here is non-blocking, name lookups of host names included:
+ * the links look them up on a thread (name_lookup.c) within their connect
+ * deadline.
  *
  * Over 800 lines (~1100): the watcher is one role (subscriptions, the polling
  * backstop, event classification, and the hub that shares a group's

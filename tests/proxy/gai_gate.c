@@ -3,8 +3,11 @@
  * named by $GAI_GATE exists (at most 60 s), standing for a slow or dead DNS
  * server. On blocking, it creates "$GAI_GATE.entered", so a test knows a
  * thread is inside the lookup. Other names, and every name without
- * $GAI_GATE, resolve at once. Preloaded into sentinel-proxy-dyn by
- * test_route_dns.sh; never built with the sanitizers.
+ * $GAI_GATE, resolve at once, and so does a lookup with AI_NUMERICHOST
+ * (a literal address only, which never asks a DNS server). Preloaded into
+ * sentinel-proxy-dyn by test_proxy_dns.sh; never
+ * built with the sanitizers. The library's own lookup thread
+ * (name_lookup.c) calls getaddrinfo() through this symbol too.
  */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -26,7 +29,7 @@ int getaddrinfo(const char *node, const char *service, const struct addrinfo *hi
     if (real == NULL)
         return EAI_SYSTEM;
     if (gate != NULL && node != NULL && strcmp(node, "localhost") == 0 &&
-        access(gate, F_OK) == 0) {
+        (hints == NULL || !(hints->ai_flags & AI_NUMERICHOST)) && access(gate, F_OK) == 0) {
         struct timespec ts = {0, 10 * 1000 * 1000};
         char entered[4096];
         int fd;

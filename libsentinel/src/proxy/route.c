@@ -34,10 +34,10 @@
  *   (a refused connect: recheck; a closed master connection: verify) sets
  *   follow_ask under its lock and wakes the router (px_route_ask).
  * - The router holds one route's lock at a time, never two, and none
- *   while the group and the followers work: a sentinel's name looked up
- *   again on a reconnect (a blocking getaddrinfo() for 'localhost:26379' or
- *   a service name; seconds when DNS is down), TLS handshakes, parsing must
- *   not stop every route (test_route_dns.sh). It takes route r's lock
+ *   while the group and the followers work: TLS handshakes, parsing must
+ *   not stop every route (test_proxy_dns.sh threads; a sentinel's name
+ *   looked up again on a reconnect no longer blocks the router either: the
+ *   links look names up on a thread, name_lookup.c). It takes route r's lock
  *   around each follower callback for r (master.c: they switch, pause and
  *   resume r, and publish its shared cache), around reading r for the
  *   admin endpoint, r's follow_ask, r's follower's error, and r's stop and
