@@ -42,8 +42,9 @@
  * ROLE master until Sentinel demotes it. A +switch-master event naming it,
  * or an abort, lifts the fence.
  *
- * Driving it. The follower never blocks (except getaddrinfo for host names;
- * configure IP addresses). Three ways:
+ * Driving it. The follower never blocks: a host name is looked up on a
+ * thread of the library's, and until its answer the fd handed out for that
+ * connection is the lookup's (readable once it is done). Three ways:
  *
  *  1. Socket callback (epoll hosts, like curl_multi's CURLMOPT_SOCKETFUNCTION):
  *     sentinel_follow_set_socket_cb() is told each fd to add, modify or remove
