@@ -693,8 +693,11 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
             return;
         }
         if (l->nb.state == SN_NB_CONNECTING) {
-            if (now >= l->deadline)
-                poll_failed(w, now, "connect timed out");
+            if (now >= l->deadline) {
+                const char *hint = sn_nblink_timeout_hint(&l->nb);
+
+                poll_failed(w, now, hint ? hint : "connect timed out");
+            }
             return;
         }
         l->state = WL_READY;
