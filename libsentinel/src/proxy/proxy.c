@@ -291,7 +291,7 @@ static int fd_budget(sentinel_proxy_t *p, size_t want, char *err, size_t errlen)
         return -1;
     }
     share = rl.rlim_cur == RLIM_INFINITY ? rl.rlim_cur : rl.rlim_cur / (rlim_t)routes;
-    if (share < need) {
+    if (share < need && want > 0) { /* watch mode serves no client */
         size_t fit = share > 2 * PX_FD_RESERVE ? (share - PX_FD_RESERVE) / 2 : 1;
         if (routes > 1)
             px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
