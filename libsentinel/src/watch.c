@@ -692,8 +692,10 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
             return;
         }
         if (l->nb.state == SN_NB_CONNECTING) {
-            if (now >= l->deadline)
-                poll_failed(w, now, "connect timed out");
+            if (now >= l->deadline) {
+                const char *silent = sn_nblink_tls_silence(&l->nb);
+                poll_failed(w, now, silent ? silent : "connect timed out");
+            }
             return;
         }
         l->state = WL_READY;

@@ -207,8 +207,7 @@ const char *px_tls_connect_timeout_why(const px_tls *t, int fd)
     if (c == NULL || t->want[fd] == PX_NONE)
         return "connect timed out";
     if (t->ops->bytes_in(c, &first) == 0)
-        return "TLS handshake timed out (no answer to the TLS hello: a plaintext port, or a "
-               "frozen server)";
+        return SN_TLS_HELLO_SILENT;
     return "TLS handshake timed out";
 }
 
