@@ -450,15 +450,22 @@ int px_conn_handshake_expired(sentinel_proxy_t *p, px_conn *c)
 
 /* The master connection failed (TLS, or its deadline): the client gets the
  * reason as an error, best effort, and goes; the master is probed. */
-static void upstream_failed(sentinel_proxy_t *p, px_conn *c, const char *why)
+/* The client's upstream failed: it gets why as -ERR, and is dropped. The
+ * master is suspected unless the failure is the proxy's own (out of
+ * memory: the master did nothing wrong). */
+static void upstream_error(sentinel_proxy_t *p, px_conn *c, const char *why, int masters)
 {
     char line[512];
-    int n = snprintf(line, sizeof(line), "-ERR sentinel-proxy: master %s:%d: %s\r\n",
-                     p->master.host, p->master.port, why);
+    int n = masters ? snprintf(line, sizeof(line), "-ERR sentinel-proxy: master %s:%d: %s\r\n",
+                               p->master.host, p->master.port, why)
+                    : snprintf(line, sizeof(line), "-ERR sentinel-proxy: %s\r\n", why);
     size_t len = n < 0 ? 0 : (size_t)n >= sizeof(line) ? sizeof(line) - 1 : (size_t)n;
 
-    px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "client fd %d: master %s:%d: %s", c->cfd,
-            p->master.host, p->master.port, why);
+    if (masters)
+        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "client fd %d: master %s:%d: %s", c->cfd,
+                p->master.host, p->master.port, why);
+    else
+        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "client fd %d: %s", c->cfd, why);
     if (len >= 2)
         memcpy(line + len - 2, "\r\n", 2);
     if (c->u2c == NULL && px_tls_handshake_want(p->tls, c->cfd) == PX_NONE) {
@@ -467,7 +474,13 @@ static void upstream_failed(sentinel_proxy_t *p, px_conn *c, const char *why)
     }
     p->ctr.upstream_errors++;
     px_conn_drop(p, c, PX_DROP_NORMAL);
-    px_master_suspect(p, why);
+    if (masters)
+        px_master_suspect(p, why);
+}
+
+static void upstream_failed(sentinel_proxy_t *p, px_conn *c, const char *why)
+{
+    upstream_error(p, c, why, 1);
 }
 
 static void upstream_handshake(sentinel_proxy_t *p, px_conn *c)
@@ -617,8 +630,9 @@ static void upstream_connected(sentinel_proxy_t *p, px_conn *c)
     }
     if (px_tls_upstream(p->tls)) {
         char why[256];
-        if (px_tls_start(p->tls, c->ufd, p->master.host, why, sizeof(why)) == -1) {
-            upstream_failed(p, c, why);
+        int rc = px_tls_start(p->tls, c->ufd, p->master.host, why, sizeof(why));
+        if (rc < 0) {
+            upstream_error(p, c, why, rc != PX_TLS_NO_MEMORY);
             return;
         }
         upstream_handshake(p, c);
@@ -732,7 +746,7 @@ static void accept_one(sentinel_proxy_t *p, int fd, int tcp)
     c->ufd = -1;
     if (tcp && px_tls_listener(p->tls)) {
         char why[256];
-        if (px_tls_start(p->tls, fd, NULL, why, sizeof(why)) == -1) {
+        if (px_tls_start(p->tls, fd, NULL, why, sizeof(why)) < 0) {
             px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "client TLS: %s", why);
             close(fd);
             free(c);
