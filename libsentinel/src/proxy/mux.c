@@ -4,7 +4,7 @@
  * sees the core types (proxy_core.h) and calls back into proxy.c for
  * client connections and the master state.
  *
- * Length: one role, ~1170 lines: the queue, the framing of replies back
+ * Length: one role, 1188 lines: the queue, the framing of replies back
  * to their clients, the preamble, stalls and pinning are one state
  * machine over the same structures; splitting it further would spread
  * their invariants over files.
