@@ -120,6 +120,7 @@ static const char *role_name(int role)
 /* What ssl_error_text() saw in the queue, besides its text. */
 #define SSLE_MALLOC 1   /* a malloc failure */
 #define SSLE_INTERNAL 2 /* an "internal error" */
+#define SSLE_EMPTY 4    /* nothing queued */
 
 static int ssl_error_kind(unsigned long err)
 {
@@ -140,7 +141,7 @@ static int ssl_error_text(char *buf, size_t len)
 
     if (err == 0) {
         snprintf(buf, len, "no detail from OpenSSL");
-        return 0;
+        return SSLE_EMPTY;
     }
     kinds = ssl_error_kind(err);
     /* The most specific error is usually the last one queued. */
@@ -547,10 +548,11 @@ static sn_tls_conn *sn_tls_conn_new(const sn_tls_opts *o, const sn_transport *t,
     return c;
 fail:
     /* Out of memory is no TLS error, and OpenSSL's text for it may itself
-     * be cut short. With a valid context only memory can fail here:
-     * SSL_new() or BIO_new() giving NULL (OpenSSL may not even manage to
-     * queue why), a malloc failure in the queue, or an "internal error"
-     * (OpenSSL 3.0's word for a failed copy of the SNI name). */
+     * be cut short. With a valid context only memory can fail here (but a
+     * server name too long for SNI, which OpenSSL names): SSL_new() or
+     * BIO_new() giving NULL, a malloc failure in the queue, an "internal
+     * error" (OpenSSL 3.0's word for a failed copy of the SNI name), or
+     * nothing queued (SSL_set1_host() says nothing when its copy fails). */
     if (ssl_error_text(why, sizeof(why)) != 0 || rc == 0)
         sn_err_set(e, SENTINEL_ERR_NO_MEMORY, "out of memory (TLS setup for %s)", name);
     else

@@ -353,20 +353,20 @@ static void test_no_close_notify_after_failure(void **state)
 /* ---- a connection's setup out of memory ------------------------------------ */
 
 /* Memory runs out at each of OpenSSL's allocations in turn while TLS to the
- * master is set up: each time the setup is either done or fails as out of
- * memory, with the whole text (the caller then blames no master), never as
- * a TLS error with OpenSSL's (cut) text. */
-static void test_setup_out_of_memory(void **state)
+ * master is set up on fd: each time the setup is either done or fails as
+ * out of memory, with the whole text (the caller then blames no master),
+ * never as a TLS error with OpenSSL's (cut) text. */
+static void setup_out_of_memory(px_tls *t, int fd, const char *host)
 {
-    fx *f = *state;
-    char why[256]; /* as conn.c's and mux.c's */
+    char why[256], want[128]; /* why: as conn.c's and mux.c's */
     int rc, failed = 0;
 
+    snprintf(want, sizeof(want), "out of memory (TLS setup for %s)", host);
     for (long at = 1; at <= 500; at++) {
         why[0] = '\0';
         ossl.count = 0;
         ossl.fail_from = at;
-        rc = px_tls_start(f->tls, f->sv[1], "localhost", why, sizeof(why));
+        rc = px_tls_start(t, fd, host, why, sizeof(why));
         ossl.fail_from = 0;
         if (rc == 0 && ossl.count < at)
             break; /* no allocation failed: every one has been tried */
@@ -374,14 +374,40 @@ static void test_setup_out_of_memory(void **state)
             continue;
         failed++;
         if (rc != PX_TLS_NO_MEMORY)
-            print_message("allocation %ld failed: %d %s\n", at, rc, why);
+            print_message("%s, allocation %ld failed: %d %s\n", host, at, rc, why);
         assert_int_equal(rc, PX_TLS_NO_MEMORY);
-        assert_string_equal(why, "out of memory (TLS setup for localhost)");
-        assert_int_equal(px_tls_handshake_want(f->tls, f->sv[1]), PX_NONE);
+        assert_string_equal(why, want);
+        assert_int_equal(px_tls_handshake_want(t, fd), PX_NONE);
     }
     assert_true(failed > 0);
-    assert_int_equal(px_tls_start(f->tls, f->sv[1], "localhost", why, sizeof(why)), 0);
-    px_tls_end(f->tls, f->sv[1]);
+    assert_int_equal(px_tls_start(t, fd, host, why, sizeof(why)), 0);
+    px_tls_end(t, fd);
+}
+
+/* Without verification (SNI only), then verifying a name and an address;
+ * and a failure that is not memory. */
+static void test_setup_out_of_memory(void **state)
+{
+    fx *f = *state;
+    sn_tls_opts up = f->up;
+    px_tls *t;
+    char err[256];
+
+    setup_out_of_memory(f->tls, f->sv[1], "localhost");
+    up.insecure = 0;
+    assert_non_null(t = px_tls_new(f->loop, &up, NULL, SETSIZE, 16384, err, sizeof(err)));
+    setup_out_of_memory(t, f->sv[1], "localhost");
+    setup_out_of_memory(t, f->sv[1], "127.0.0.1");
+    /* A setup failure that is not memory stays a TLS error: a name too
+     * long for SNI (255 bytes at most). */
+    {
+        char name[300], why[256];
+        memset(name, 'a', sizeof(name) - 1);
+        name[sizeof(name) - 1] = '\0';
+        assert_int_equal(px_tls_start(t, f->sv[1], name, why, sizeof(why)), -1);
+        assert_non_null(strstr(why, "TLS setup for aaa"));
+    }
+    px_tls_free(t);
 }
 
 /* ---- the handshake deadline's key ----------------------------------------- */
