@@ -277,6 +277,11 @@ int sn_nblink_open(sn_nblink *l, const char *host, int port, sn_err *e);
  * deadline covers it. */
 int sn_nblink_open_tls(sn_nblink *l, const char *host, int port, const sn_tls_opts *tls,
                        sn_err *e);
+/* A TLS handshake timed out with not one byte back: the one text for it
+ * (the follower, the watcher's polls, shared polls, sentinel-proxy). */
+#define SN_TLS_HELLO_SILENT                                                    \
+    "TLS handshake timed out (no answer to the TLS hello: a plaintext port, " \
+    "or a frozen server)"
 /* A connecting TLS link whose handshake has had no byte back: the message
  * for its timeout, with a hint (a plaintext port, or a frozen server);
  * otherwise NULL. */

@@ -13,7 +13,7 @@
  * Everything here is non-blocking except name resolution of host names
  * (getaddrinfo), which callers avoid by configuring IP addresses.
  *
- * Over 800 lines (~1100): the watcher is one role (subscriptions, the polling
+ * Over 800 lines (1140): the watcher is one role (subscriptions, the polling
  * backstop, event classification, and the hub that shares a group's
  * subscriptions among its members and schedules their polls; the shared
  * polling links themselves are in poll_share.c); splitting it further would
@@ -692,8 +692,10 @@ static void poll_step(sentinel_watch_t *w, int64_t now)
             return;
         }
         if (l->nb.state == SN_NB_CONNECTING) {
-            if (now >= l->deadline)
-                poll_failed(w, now, "connect timed out");
+            if (now >= l->deadline) {
+                const char *silent = sn_nblink_tls_silence(&l->nb);
+                poll_failed(w, now, silent ? silent : "connect timed out");
+            }
             return;
         }
         l->state = WL_READY;
