@@ -15,7 +15,10 @@
 #   alone      redis-benchmark -c 50 on one master at a time, through R's
 #              route and through its own S (R's other routes idle)
 #   together   three redis-benchmark at once, one per master, through R,
-#              then through S1+S2+S3 (S first in even rounds)
+#              then through S1+S2+S3 (S first in even rounds), SET alone
+#              then GET alone, each for a fixed window (TOGETHER_WINDOW,
+#              4 s, after TOGETHER_WARM, 1 s); a master's rate is the
+#              commands its own INFO counted in the window
 # for SET and GET, without pipelining and with -P 16. Cells are medians over
 # the rounds; the ratio is R's per master / the one-master proxy's.
 # Needs redis-server, redis-sentinel, redis-benchmark.
@@ -41,7 +44,9 @@ if [ "${1:-}" = __report ]; then
     echo "$(awk -F, '{ print $1 }' "$D/rps.csv" | sort -u | wc -l) rounds; redis-benchmark -c 50, random keys; each cell is the median"
     echo "over the rounds. *alone*: one master loaded at a time (the router's other routes"
     echo "idle); *together*: the three masters loaded at once, through the one router"
-    echo "process, then through the three one-master processes. Load average (1 min)"
+    echo "process, then through the three one-master processes, SET then GET, each for"
+    echo "the same window, every master loaded for the whole of it (a master's rate: the"
+    echo "commands its own INFO counted in the window). Load average (1 min)"
     echo "while measuring: $(cat "$D/loadavg.txt" | tr '\n' ' ')(2 CPUs shared with other work)."
     echo
     echo "| load | test | master | 1 master rps | 3 routes rps | 3 routes / 1 master |"
@@ -244,6 +249,50 @@ bench() { # mode arm master port test-args...: one redis-benchmark, appends rows
             gsub(/"/, ""); t = $1; if (p > 1) t = t " -P " p; print r "," mo "," a "," m "," t "," $2 }'
 }
 
+commands_of() { # port: the master's total_commands_processed
+    timeout 5 redis-cli -p "$1" INFO stats 2>/dev/null |
+        awk -F: '/^total_commands_processed:/ { sub(/\r$/, "", $2); print $2 }'
+}
+
+# together ARM ROUND PIPE TEST: three redis-benchmark at once, one per master
+# (through the router's routes or the one-master proxies), all loading for
+# the whole of one window: each master's rate is what its own INFO counts in
+# the window (redis-benchmark's own figure would count a run that finished
+# early, or ran alone at its end, at a rate the others did not share).
+together() {
+    local arm=$1 round=$2 pipe=$3 t=$4 m port procs BP=() lo=$(echo "$4" | tr A-Z a-z)
+    local -A c0 c1 s0 s1
+    if [ "$arm" = router ]; then procs=("$R_PID"); else procs=("${SPID[m1]}" "${SPID[m2]}" "${SPID[m3]}"); fi
+    for m in m1 m2 m3; do
+        port=${RPORT[$m]}
+        [ "$arm" = single ] && port=${SPORT[$m]}
+        timeout $((TOGETHER_WARM + TOGETHER_WINDOW + 30)) redis-benchmark -p "$port" -c 50 \
+            -n 100000000 -P "$pipe" -t "$lo" -r 100000 -q >/dev/null 2>&1 &
+        BP+=("$!")
+    done
+    sleep "$TOGETHER_WARM"
+    local ticks0 ticks1
+    ticks0=$(ticks_of "${procs[@]}")
+    for m in m1 m2 m3; do c0[$m]=$(commands_of "${MPORT[$m]}"); s0[$m]=$(date +%s.%N); done
+    sleep "$TOGETHER_WINDOW"
+    for m in m1 m2 m3; do c1[$m]=$(commands_of "${MPORT[$m]}"); s1[$m]=$(date +%s.%N); done
+    ticks1=$(ticks_of "${procs[@]}")
+    kill "${BP[@]}" 2>/dev/null
+    wait "${BP[@]}" 2>/dev/null
+    local total=0 label=$t
+    [ "$pipe" -gt 1 ] && label="$t -P $pipe"
+    for m in m1 m2 m3; do
+        [ -n "${c0[$m]}" ] && [ -n "${c1[$m]}" ] || { echo "no INFO from $m" >&2; continue; }
+        total=$((total + c1[$m] - c0[$m]))
+        awk -v r="$round" -v a="$arm" -v m="$m" -v l="$label" -v n=$((c1[$m] - c0[$m])) \
+            -v d0="${s0[$m]}" -v d1="${s1[$m]}" 'BEGIN { printf "%s,together,%s,%s,%s,%.2f\n", r, a, m, l, n / (d1 - d0) }' \
+            >>"$BENCH_OUT/rps.csv"
+    done
+    echo "$round,$arm,$pipe,$total,$((ticks1 - ticks0)),together" >>"$BENCH_OUT/cpu.csv"
+}
+TOGETHER_WARM=${TOGETHER_WARM:-1}
+TOGETHER_WINDOW=${TOGETHER_WINDOW:-4}
+
 : >"$BENCH_OUT/rps.csv"
 : >"$BENCH_OUT/cpu.csv"
 : >"$BENCH_OUT/loadavg.txt"
@@ -263,24 +312,14 @@ for round in $(seq 1 "$ROUNDS"); do
                 echo "$round,$arm,$pipe,$((2 * n)),$(($(ticks_of "$pid") - t0)),alone" >>"$BENCH_OUT/cpu.csv"
             done
         done
-        # together: the three masters at once (order alternates by round too)
+        # together: the three masters at once, SET then GET, each arm for the
+        # same window (order alternates by round too)
         arms="router single"
         [ $((round % 2)) = 1 ] || arms="single router"
-        for arm in $arms; do
-            BP=()
-            if [ $arm = router ]; then procs=("$R_PID"); else procs=("${SPID[m1]}" "${SPID[m2]}" "${SPID[m3]}"); fi
-            t0=$(ticks_of "${procs[@]}")
-            for m in m1 m2 m3; do
-                port=${RPORT[$m]}
-                [ $arm = single ] && port=${SPORT[$m]}
-                bench together "$arm" "$m" "$port" "$round" "$pipe" "$n" >"$BENCH_OUT/t-$m.csv" &
-                BP+=("$!")
+        for t in SET GET; do
+            for arm in $arms; do
+                together "$arm" "$round" "$pipe" "$t"
             done
-            wait "${BP[@]}"
-            t1=$(ticks_of "${procs[@]}")
-            # requests: n SETs and n GETs per master
-            echo "$round,$arm,$pipe,$((6 * n)),$((t1 - t0)),together" >>"$BENCH_OUT/cpu.csv"
-            cat "$BENCH_OUT"/t-m*.csv >>"$BENCH_OUT/rps.csv"
         done
         awk '{ print $1 }' /proc/loadavg >>"$BENCH_OUT/loadavg.txt"
     done

@@ -8,7 +8,7 @@
  * and tells the host which descriptors to watch. Time comes from sn_now_ms()
  * (the clock seam), so unit tests script a failover to the millisecond.
  *
- * Past 800 lines (955): the state machine, its probe and the host
+ * Past 800 lines (997): the state machine, its probe and the host
  * interface (fd registry, entry points, re-entrancy) share one private
  * struct; the host interface is the part to move out next. Follower
  * groups (shared links) are in follow_group.c, through sn_follow_enter()

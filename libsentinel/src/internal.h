@@ -299,6 +299,11 @@ int sn_nblink_open(sn_nblink *l, const char *host, int port, sn_err *e);
  * deadline covers it. */
 int sn_nblink_open_tls(sn_nblink *l, const char *host, int port, const sn_tls_opts *tls,
                        sn_err *e);
+/* A TLS handshake timed out with not one byte back: the one text for it
+ * (the follower, the watcher's polls, shared polls, sentinel-proxy). */
+#define SN_TLS_HELLO_SILENT                                                    \
+    "TLS handshake timed out (no answer to the TLS hello: a plaintext port, " \
+    "or a frozen server)"
 /* A connecting link's connect timeout said more precisely, or NULL: still
  * looking its host name up ("name lookup timed out"), or a TLS handshake
  * that has had no byte back (a plaintext port, or a frozen server). */

@@ -385,8 +385,7 @@ const char *sn_nblink_timeout_hint(const sn_nblink *l)
     if (l->tls == NULL || l->state != SN_NB_CONNECTING || !l->tcp_up ||
         l->tls_ops->bytes_in(l->tls, &first) > 0)
         return NULL;
-    return "TLS handshake timed out (no answer to the TLS hello: a plaintext port, or a "
-           "frozen server)";
+    return SN_TLS_HELLO_SILENT;
 }
 
 /* The probes (sn_probe_plaintext, sn_probe_tls) ask the address this link

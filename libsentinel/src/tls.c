@@ -117,20 +117,40 @@ static const char *role_name(int role)
 
 #ifdef SENTINEL_HAVE_TLS
 
-/* The first queued OpenSSL error as text; clears the queue. */
-static void ssl_error_text(char *buf, size_t len)
+/* What ssl_error_text() saw in the queue, besides its text. */
+#define SSLE_MALLOC 1   /* a malloc failure */
+#define SSLE_INTERNAL 2 /* an "internal error" */
+#define SSLE_EMPTY 4    /* nothing queued */
+
+static int ssl_error_kind(unsigned long err)
+{
+    int r = ERR_GET_REASON(err);
+
+    return r == ERR_GET_REASON(ERR_R_MALLOC_FAILURE)     ? SSLE_MALLOC
+           : r == ERR_GET_REASON(ERR_R_INTERNAL_ERROR) ? SSLE_INTERNAL
+                                                         : 0;
+}
+
+/* The last queued OpenSSL error as text; clears the queue. Returns the
+ * SSLE_* kinds of the errors it held (0 for none of them). */
+static int ssl_error_text(char *buf, size_t len)
 {
     unsigned long err = ERR_get_error();
     unsigned long next;
+    int kinds;
 
     if (err == 0) {
         snprintf(buf, len, "no detail from OpenSSL");
-        return;
+        return SSLE_EMPTY;
     }
+    kinds = ssl_error_kind(err);
     /* The most specific error is usually the last one queued. */
-    while ((next = ERR_get_error()) != 0)
+    while ((next = ERR_get_error()) != 0) {
         err = next;
+        kinds |= ssl_error_kind(err);
+    }
     ERR_error_string_n(err, buf, len);
+    return kinds;
 }
 
 /* Build the context for o; NULL with e set. */
@@ -527,8 +547,16 @@ static sn_tls_conn *sn_tls_conn_new(const sn_tls_opts *o, const sn_transport *t,
     }
     return c;
 fail:
-    ssl_error_text(why, sizeof(why));
-    sn_err_set(e, SENTINEL_ERR_TLS, "TLS setup for %s: %s", name, why);
+    /* Out of memory is no TLS error, and OpenSSL's text for it may itself
+     * be cut short. With a valid context only memory can fail here (but a
+     * server name too long for SNI, which OpenSSL names): SSL_new() or
+     * BIO_new() giving NULL, a malloc failure in the queue, an "internal
+     * error" (OpenSSL 3.0's word for a failed copy of the SNI name), or
+     * nothing queued (SSL_set1_host() says nothing when its copy fails). */
+    if (ssl_error_text(why, sizeof(why)) != 0 || rc == 0)
+        sn_err_set(e, SENTINEL_ERR_NO_MEMORY, "out of memory (TLS setup for %s)", name);
+    else
+        sn_err_set(e, SENTINEL_ERR_TLS, "TLS setup for %s: %s", name, why);
     sn_tls_conn_free(c);
     return NULL;
 }

@@ -14,7 +14,7 @@
  * the links look them up on a thread (name_lookup.c) within their connect
  * deadline.
  *
- * Over 800 lines (~1100): the watcher is one role (subscriptions, the polling
+ * Over 800 lines (1142): the watcher is one role (subscriptions, the polling
  * backstop, event classification, and the hub that shares a group's
  * subscriptions among its members and schedules their polls; the shared
  * polling links themselves are in poll_share.c); splitting it further would

@@ -63,6 +63,7 @@ start_proxy() {
     local name=$1 log i line pid
     shift
     log=$WORK/$name.log
+    : >"$log" # before the child opens it: a reused NAME shows no stale "ready"
     "$PROXY_BIN" --listen 127.0.0.1:0 --admin 127.0.0.1:0 \
         --sentinel "$SENTINEL_TEST_SENTINELS" --master "$SENTINEL_TEST_MASTER_NAME" \
         --log-level debug "$@" 2>"$log" &

@@ -13,7 +13,10 @@
 #    route's master only (read back directly on it); the other two masters'
 #    clients saw no error and never reconnected, and their routes never
 #    paused (never left the up state), counted no failover and dropped
-#    nobody (admin metrics, labelled by master).
+#    nobody (admin metrics, labelled by master);
+#  - readiness per master: /ready/NAME is 200 for each master served, 503
+#    for the route whose master nobody knows, 404 for a name no route
+#    serves, while /ready (every master) is 503 because of that one route.
 SCRIPT_ARGS=("$@")
 . "$(dirname "$0")/lib.sh"
 run_in_topology
@@ -78,6 +81,14 @@ echo "$OUT" | grep -q "MASTERDOWN" && echo "$OUT" | grep -q "nosuch" ||
     fail "unknown master: want -MASTERDOWN naming it, got: $OUT"
 ok "a route to an unknown master: $OUT"
 pong "$R1" && pong "$R2" && pong "$R4" || fail "the other routes stopped serving"
+status() { http "$ADMIN" "$1" | head -n1 | awk '{ print $2 }'; }
+for m in "$M1" "$M2" "$M3"; do
+    [ "$(status "/ready/$m")" = 200 ] || fail "/ready/$m: $(status "/ready/$m"), want 200"
+done
+[ "$(status /ready/nosuch)" = 503 ] || fail "/ready/nosuch: $(status /ready/nosuch), want 503"
+[ "$(status /ready/other)" = 404 ] || fail "/ready/other: $(status /ready/other), want 404"
+[ "$(status /ready)" = 503 ] || fail "/ready with one master unknown: $(status /ready), want 503"
+ok "readiness per master: /ready/NAME 200 for the three served, 503 for nosuch, 404 for a name not served"
 
 subscribers() { rcli "$1" CLIENT LIST | grep -c " sub=[1-9]"; }
 one_subscriber() { [ "$(subscribers "$1")" = 1 ]; }

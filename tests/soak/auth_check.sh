@@ -98,6 +98,7 @@ http() { # port path
 start_proxy() {
     local name=$1 log=$WORK/$1.log
     shift
+    : >"$log" # before the child opens it: a reused NAME shows no stale "ready"
     "$PROXY_BIN" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --log-level debug \
         --sentinel "$SENTINEL_TEST_SENTINELS" --master "$SENTINEL_TEST_MASTER_NAME" "$@" 2>"$log" &
     printf -v "${name}_PID" '%s' "$!"

@@ -62,6 +62,7 @@ S=(--sentinel "$SENTINEL_TEST_SENTINELS" --master "$SENTINEL_TEST_MASTER_NAME")
 start_proxy() {
     local name=$1 log=$WORK/$1.log
     shift
+    : >"$log" # before the child opens it: a reused NAME shows no stale "ready"
     "$PROXY_BIN" "${S[@]}" "$@" 2>"$log" &
     printf -v "${name}_PID" '%s' "$!"
     PIDS+=("$!")

@@ -28,6 +28,10 @@ start_proxy() {
     shift
     # Generous timeouts: a sanitizer build on a busy machine may need them for a
     # handshake (a case that wants a short one passes its own; flags win).
+    # The log is emptied here, not only by the child's redirection: a name
+    # used again (C below) would otherwise show the last proxy's "ready" and
+    # port until the child got as far as opening it.
+    : >"$log"
     "${DEATHSIG[@]}" "$PROXY" --listen 127.0.0.1:0 --admin 127.0.0.1:0 --sentinel "$SENTS" \
         --master "$M" --log-level debug --connect-timeout 5000 --command-timeout 5000 "$@" \
         2>"$log" &

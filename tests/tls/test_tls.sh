@@ -211,6 +211,15 @@ else
     fail=$((fail + 1)); echo "FAIL the follower, TLS to a plaintext data node"
     printf '%s\n' "$out" | sed 's/^/     | /'
 fi
+# The watcher's own poll (a follower with its own links) to a plaintext
+# sentinel: its handshake times out too, and says why with the same hint.
+if out="$(timeout 30 "$FOLLOW" silent-sentinels "127.0.0.1:$P_PSENT" "$DIR/ca.crt" \
+        "$DIR/client.crt" "$DIR/client.key" plain 20)"; then
+    pass=$((pass + 1)); echo "ok   the watcher's poll, TLS to a plaintext sentinel: $out"
+else
+    fail=$((fail + 1)); echo "FAIL the watcher's poll, TLS to a plaintext sentinel"
+    printf '%s\n' "$out" | sed 's/^/     | /'
+fi
 # A server that answers the hello itself with a RESP error (a newline in
 # the hello's random bytes; Redis 7 looks for it with strchr(), which stops
 # at the hello's first zero byte, so a fake shows that path): the same code,

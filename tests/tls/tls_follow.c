@@ -18,6 +18,10 @@
  *       the follower's ROLE probe times out in the handshake; exit 0 once
  *       sentinel_follow_errstr() says the TLS hello had no answer (a
  *       plaintext port, or a frozen server), 1 if not within SECONDS.
+ *   tls_follow silent-sentinels SENTINELS CA CERT KEY MASTER SECONDS
+ *       the same with TLS to the sentinels, which are plaintext: the
+ *       watcher's own poll times out in the handshake, and the errstr
+ *       quoting it must carry the same hint.
  */
 #define _POSIX_C_SOURCE 200809L
 #include <stdio.h>
@@ -179,7 +183,7 @@ static int follow(char **argv)
     return rc;
 }
 
-static int silent(char **argv)
+static int silent(char **argv, int role)
 {
     sentinel_t *s = sentinel_new(argv[4], NULL);
     sentinel_follow_t *f;
@@ -187,9 +191,9 @@ static int silent(char **argv)
     const char *hint = "no answer to the TLS hello: a plaintext port, or a frozen server";
     int ok;
 
-    if (sentinel_set_tls_ca(s, SENTINEL_TLS_DATA, argv[1], NULL) != SENTINEL_OK ||
-        sentinel_set_tls_cert(s, SENTINEL_TLS_DATA, argv[2], argv[3]) != SENTINEL_OK ||
-        sentinel_set_tls(s, SENTINEL_TLS_DATA, 1) != SENTINEL_OK ||
+    if (sentinel_set_tls_ca(s, role, argv[1], NULL) != SENTINEL_OK ||
+        sentinel_set_tls_cert(s, role, argv[2], argv[3]) != SENTINEL_OK ||
+        sentinel_set_tls(s, role, 1) != SENTINEL_OK ||
         sentinel_add_sentinels(s, argv[0]) != SENTINEL_OK ||
         (f = sentinel_follow_new(s, NULL)) == NULL) {
         printf("FAIL follower: %s\n", sentinel_errstr(s));
@@ -215,9 +219,11 @@ int main(int argc, char **argv)
     if (argc == 8 && strcmp(argv[1], "follow") == 0)
         return follow(argv + 2);
     if (argc == 8 && strcmp(argv[1], "silent") == 0)
-        return silent(argv + 2);
+        return silent(argv + 2, SENTINEL_TLS_DATA);
+    if (argc == 8 && strcmp(argv[1], "silent-sentinels") == 0)
+        return silent(argv + 2, SENTINEL_TLS_SENTINELS);
     fprintf(stderr, "usage: tls_follow setters SENTINELS CA | discover SEED CA CERT KEY PORT |\n"
                     "       follow SENTINELS CA CERT KEY PORT SECONDS |\n"
-                    "       silent SENTINELS CA CERT KEY MASTER SECONDS\n");
+                    "       silent[-sentinels] SENTINELS CA CERT KEY MASTER SECONDS\n");
     return 2;
 }

@@ -8,7 +8,7 @@
  *
  * The network and clock are in fake_sentinels.c (shared with test_watch.c).
  *
- * Past 800 lines (about 900): one test per follower behaviour the header
+ * Past 800 lines (905): one test per follower behaviour the header
  * promises, on one scripted network; split by state if it grows.
  */
 #define _POSIX_C_SOURCE 200809L

@@ -681,7 +681,12 @@ static void test_free_inside_a_callback_of_a_group_step(void **state)
  * fresh shared link (poll_share.c). The replies are answers: they are used
  * before the close is handled, not dropped with the poll failed and moved
  * on to the next sentinel. Only S1 names the new master R1, so the
- * follower follows R1 only if S1's replies were used. */
+ * follower follows R1 only if S1's replies were used.
+ * Scripted only: with real sockets the hub opens the link and makes its
+ * first I/O call in one sentinel_watch_process() (hub_poll_members(), then
+ * sn_pollshare_step()), so that call completes the connect before any
+ * sentinel could answer; a real sentinel's replies and close land in that
+ * call only by chance, and a test built on it would pass on the old code. */
 static void test_replies_read_with_the_connect_and_a_close_are_used(void **state)
 {
     sentinel_addr a;

@@ -6,7 +6,9 @@
  * be writable and is dispatched as a read; a write that must read first
  * (WANT_READ) waits for readable, without spinning on writable; a pending
  * mark survives an allocation failure; close_notify is sent once, and
- * never on a failed connection or before the handshake.
+ * never on a failed connection or before the handshake; a connection's
+ * setup that runs out of memory (OpenSSL's allocator made to fail) is an
+ * out-of-memory error with a whole text, not a TLS error of the master.
  *
  * The sockets are a real socketpair and the loop a real epoll: only
  * OpenSSL's record layer is scripted.
@@ -22,6 +24,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <openssl/crypto.h>
 #include <openssl/ssl.h>
 
 #include "proxy/tls_io.h"
@@ -84,6 +87,35 @@ int __wrap_SSL_shutdown(SSL *s)
 void *__wrap_realloc(void *p, size_t n)
 {
     return seam.fail_realloc ? NULL : __real_realloc(p, n);
+}
+
+/* OpenSSL's own allocations (CRYPTO_set_mem_functions, set in main()
+ * before OpenSSL allocates anything): from the fail_from-th one on, every
+ * one fails, as when memory runs out; 0 = none fails. */
+static struct {
+    long count, fail_from;
+} ossl;
+
+static void *ossl_malloc(size_t n, const char *file, int line)
+{
+    (void)file, (void)line;
+    if (ossl.fail_from && ++ossl.count >= ossl.fail_from)
+        return NULL;
+    return malloc(n);
+}
+
+static void *ossl_realloc(void *p, size_t n, const char *file, int line)
+{
+    (void)file, (void)line;
+    if (ossl.fail_from && ++ossl.count >= ossl.fail_from)
+        return NULL;
+    return __real_realloc(p, n);
+}
+
+static void ossl_free(void *p, const char *file, int line)
+{
+    (void)file, (void)line;
+    free(p);
 }
 
 /* ---- fixture: a loop, TLS to a "master", a socketpair ---------------------- */
@@ -318,6 +350,66 @@ static void test_no_close_notify_after_failure(void **state)
     assert_int_equal(seam.shutdowns, 0);
 }
 
+/* ---- a connection's setup out of memory ------------------------------------ */
+
+/* Memory runs out at each of OpenSSL's allocations in turn while TLS to the
+ * master is set up on fd: each time the setup is either done or fails as
+ * out of memory, with the whole text (the caller then blames no master),
+ * never as a TLS error with OpenSSL's (cut) text. */
+static void setup_out_of_memory(px_tls *t, int fd, const char *host)
+{
+    char why[256], want[128]; /* why: as conn.c's and mux.c's */
+    int rc, failed = 0;
+
+    snprintf(want, sizeof(want), "out of memory (TLS setup for %s)", host);
+    for (long at = 1; at <= 500; at++) {
+        why[0] = '\0';
+        ossl.count = 0;
+        ossl.fail_from = at;
+        rc = px_tls_start(t, fd, host, why, sizeof(why));
+        ossl.fail_from = 0;
+        if (rc == 0 && ossl.count < at)
+            break; /* no allocation failed: every one has been tried */
+        if (rc == 0)
+            continue;
+        failed++;
+        if (rc != PX_TLS_NO_MEMORY)
+            print_message("%s, allocation %ld failed: %d %s\n", host, at, rc, why);
+        assert_int_equal(rc, PX_TLS_NO_MEMORY);
+        assert_string_equal(why, want);
+        assert_int_equal(px_tls_handshake_want(t, fd), PX_NONE);
+    }
+    assert_true(failed > 0);
+    assert_int_equal(px_tls_start(t, fd, host, why, sizeof(why)), 0);
+    px_tls_end(t, fd);
+}
+
+/* Without verification (SNI only), then verifying a name and an address;
+ * and a failure that is not memory. */
+static void test_setup_out_of_memory(void **state)
+{
+    fx *f = *state;
+    sn_tls_opts up = f->up;
+    px_tls *t;
+    char err[256];
+
+    setup_out_of_memory(f->tls, f->sv[1], "localhost");
+    up.insecure = 0;
+    assert_non_null(t = px_tls_new(f->loop, &up, NULL, SETSIZE, 16384, err, sizeof(err)));
+    setup_out_of_memory(t, f->sv[1], "localhost");
+    setup_out_of_memory(t, f->sv[1], "127.0.0.1");
+    /* A setup failure that is not memory stays a TLS error: a name too
+     * long for SNI (255 bytes at most). */
+    {
+        char name[300], why[256];
+        memset(name, 'a', sizeof(name) - 1);
+        name[sizeof(name) - 1] = '\0';
+        assert_int_equal(px_tls_start(t, f->sv[1], name, why, sizeof(why)), -1);
+        assert_non_null(strstr(why, "TLS setup for aaa"));
+    }
+    px_tls_free(t);
+}
+
 /* ---- the handshake deadline's key ----------------------------------------- */
 
 static void test_handshake_timeout_key(void **state)
@@ -365,9 +457,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pending_mark_survives_oom, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_notify_once_after_handshake, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_close_notify_after_failure, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_setup_out_of_memory, setup, teardown),
         cmocka_unit_test(test_handshake_timeout_key),
         cmocka_unit_test_setup_teardown(test_handshake_timeout_default, setup, teardown),
     };
 
+    if (!CRYPTO_set_mem_functions(ossl_malloc, ossl_realloc, ossl_free))
+        return 1;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -449,16 +449,19 @@ int px_conn_handshake_expired(sentinel_proxy_t *p, px_conn *c)
 }
 
 /* The master connection failed (TLS, or its deadline): the client gets the
- * reason as an error, best effort, and goes; the master is probed. */
-static void upstream_failed(sentinel_proxy_t *p, px_conn *c, const char *why)
+ * reason as an error, best effort, and goes; the master is probed, unless
+ * the failure is the proxy's own (masters 0: out of memory). */
+static void upstream_failed(sentinel_proxy_t *p, px_conn *c, const char *why, int masters)
 {
-    char line[512];
-    int n = snprintf(line, sizeof(line), "-ERR sentinel-proxy: master %s:%d: %s\r\n",
-                     p->master.host, p->master.port, why);
-    size_t len = n < 0 ? 0 : (size_t)n >= sizeof(line) ? sizeof(line) - 1 : (size_t)n;
+    char line[512], who[SENTINEL_HOST_MAX + 24] = "";
+    int n;
+    size_t len;
 
-    px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "client fd %d: master %s:%d: %s", c->cfd,
-            p->master.host, p->master.port, why);
+    if (masters)
+        snprintf(who, sizeof(who), "master %s:%d: ", p->master.host, p->master.port);
+    n = snprintf(line, sizeof(line), "-ERR sentinel-proxy: %s%s\r\n", who, why);
+    len = n < 0 ? 0 : (size_t)n >= sizeof(line) ? sizeof(line) - 1 : (size_t)n;
+    px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "client fd %d: %s%s", c->cfd, who, why);
     if (len >= 2)
         memcpy(line + len - 2, "\r\n", 2);
     if (c->u2c == NULL && px_tls_handshake_want(p->tls, c->cfd) == PX_NONE) {
@@ -467,7 +470,8 @@ static void upstream_failed(sentinel_proxy_t *p, px_conn *c, const char *why)
     }
     p->ctr.upstream_errors++;
     px_conn_drop(p, c, PX_DROP_NORMAL);
-    px_master_suspect(p, why);
+    if (masters)
+        px_master_suspect(p, why);
 }
 
 static void upstream_handshake(sentinel_proxy_t *p, px_conn *c)
@@ -476,7 +480,7 @@ static void upstream_handshake(sentinel_proxy_t *p, px_conn *c)
     int rc = px_tls_handshake(p->tls, c->ufd, why, sizeof(why));
 
     if (rc == -1) {
-        upstream_failed(p, c, why);
+        upstream_failed(p, c, why, 1);
         return;
     }
     if (rc == 1)
@@ -516,7 +520,7 @@ int px_connect_expired(sentinel_proxy_t *p, int fd, int64_t since)
 int px_conn_check_deadline(sentinel_proxy_t *p, px_conn *c)
 {
     if (c->state == PX_CONN_CONNECTING && px_connect_expired(p, c->ufd, c->since)) {
-        upstream_failed(p, c, px_tls_connect_timeout_why(p->tls, c->ufd));
+        upstream_failed(p, c, px_tls_connect_timeout_why(p->tls, c->ufd), 1);
         return 1;
     }
     return 0;
@@ -617,8 +621,9 @@ static void upstream_connected(sentinel_proxy_t *p, px_conn *c)
     }
     if (px_tls_upstream(p->tls)) {
         char why[256];
-        if (px_tls_start(p->tls, c->ufd, p->master.host, why, sizeof(why)) == -1) {
-            upstream_failed(p, c, why);
+        int rc = px_tls_start(p->tls, c->ufd, p->master.host, why, sizeof(why));
+        if (rc < 0) {
+            upstream_failed(p, c, why, rc != PX_TLS_NO_MEMORY);
             return;
         }
         upstream_handshake(p, c);
@@ -732,7 +737,7 @@ static void accept_one(sentinel_proxy_t *p, int fd, int tcp)
     c->ufd = -1;
     if (tcp && px_tls_listener(p->tls)) {
         char why[256];
-        if (px_tls_start(p->tls, fd, NULL, why, sizeof(why)) == -1) {
+        if (px_tls_start(p->tls, fd, NULL, why, sizeof(why)) < 0) {
             px_logf(&p->log, SENTINEL_PROXY_LOG_WARN, "client TLS: %s", why);
             close(fd);
             free(c);

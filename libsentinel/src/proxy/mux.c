@@ -4,7 +4,7 @@
  * sees the core types (proxy_core.h) and calls back into proxy.c for
  * client connections and the master state.
  *
- * Length: one role, ~1170 lines: the queue, the framing of replies back
+ * Length: one role, 1188 lines: the queue, the framing of replies back
  * to their clients, the preamble, stalls and pinning are one state
  * machine over the same structures; splitting it further would spread
  * their invariants over files.
@@ -893,10 +893,14 @@ static void shared_connected(sentinel_proxy_t *p, px_shup *sh)
 
     if (px_tls_upstream(p->tls)) {
         if (px_tls_handshake_want(p->tls, sh->fd) == PX_NONE &&
-            px_tls_start(p->tls, sh->fd, p->master.host, why, sizeof(why)) == -1)
-            rc = -1;
-        else
+            (rc = px_tls_start(p->tls, sh->fd, p->master.host, why, sizeof(why))) < 0) {
+            if (rc == PX_TLS_NO_MEMORY) { /* the proxy's failure, not the master's */
+                px_mux_fail(p, sh, why);
+                return;
+            }
+        } else {
             rc = px_tls_handshake(p->tls, sh->fd, why, sizeof(why));
+        }
     }
     if (rc == -1) {
         snprintf(msg, sizeof(msg), "master %s:%d: %s", p->master.host, p->master.port, why);

@@ -277,21 +277,31 @@ int sentinel_proxy_config_fds_wanted(const sentinel_proxy_config_t *c)
 /* The open file limit is the program's to raise (it acts on the whole
  * process: tools/sentinel_proxy.c does it, with
  * sentinel_proxy_config_fds_wanted()); here it only bounds max-clients and
- * the loop's table. */
+ * the loop's table. The routes of a router share the limit: each gets its
+ * share, so that clients of one master up to its max-clients cannot take
+ * the fds another master's clients (or the shared sentinel links) need. */
 static int fd_budget(sentinel_proxy_t *p, size_t want, char *err, size_t errlen)
 {
     struct rlimit rl;
-    rlim_t need = (rlim_t)(2 * want + PX_FD_RESERVE);
+    rlim_t need = (rlim_t)(2 * want + PX_FD_RESERVE), share;
+    int routes = p->router && p->router->routes_wanted > 1 ? p->router->routes_wanted : 1;
 
     if (getrlimit(RLIMIT_NOFILE, &rl) == -1) {
         snprintf(err, errlen, "getrlimit: %s", strerror(errno));
         return -1;
     }
-    if (rl.rlim_cur < need) {
-        size_t fit = rl.rlim_cur > 2 * PX_FD_RESERVE ? (rl.rlim_cur - PX_FD_RESERVE) / 2 : 1;
-        px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
-                "open file limit %llu allows only %zu clients (max-clients %zu)",
-                (unsigned long long)rl.rlim_cur, fit, want);
+    share = rl.rlim_cur == RLIM_INFINITY ? rl.rlim_cur : rl.rlim_cur / (rlim_t)routes;
+    if (share < need && want > 0) { /* watch mode serves no client */
+        size_t fit = share > 2 * PX_FD_RESERVE ? (share - PX_FD_RESERVE) / 2 : 1;
+        if (routes > 1)
+            px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
+                    "open file limit %llu (shared by %d masters) allows only %zu clients "
+                    "(max-clients %zu)",
+                    (unsigned long long)rl.rlim_cur, routes, fit, want);
+        else
+            px_logf(&p->log, SENTINEL_PROXY_LOG_WARN,
+                    "open file limit %llu allows only %zu clients (max-clients %zu)",
+                    (unsigned long long)rl.rlim_cur, fit, want);
         want = fit;
     }
     p->max_clients = want;

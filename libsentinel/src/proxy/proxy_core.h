@@ -217,6 +217,8 @@ struct sentinel_proxy {
      * their followers join, whose fds it collects in fired[]. */
     sentinel_proxy_t **routes; /* a router: its routes */
     int nroutes;
+    int routes_wanted; /* a router: how many routes it makes (they share the
+                        * process's open file limit: fd_budget) */
     sentinel_follow_group_t *group; /* a router: its routes' follower group */
     sentinel_proxy_t *router;  /* a route: its router */
     int route_ready;  /* a route: its loop fd fired in the router's loop */

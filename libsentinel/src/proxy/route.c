@@ -269,6 +269,7 @@ sentinel_proxy_t *px_router_new(const sentinel_proxy_config_t *c, char *err, siz
     p->now = sn_now_ms();
     snprintf(p->master_name, sizeof(p->master_name), "%d masters", n);
     p->threaded = c->route_threads;
+    p->routes_wanted = n;
     /* The routes' loops, the shared sentinel links, the admin endpoint: the
      * links are opened later, so their fds may be as high as any client's. */
     if (getrlimit(RLIMIT_NOFILE, &rl) == -1)

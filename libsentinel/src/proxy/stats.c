@@ -7,6 +7,9 @@
  *                 serves several masters labels every figure master="NAME"
  *   GET /ready    200 while forwarding to a verified master (each master,
  *                 with several), else 503
+ *   GET /ready/NAME  with several masters: 200 while master NAME's route
+ *                 is, else 503; 404 for a name no route serves (a probe of
+ *                 one master that another master's failover leaves alone)
  *   GET /live     200 while the loop runs
  *
  * The admin server is deliberately minimal: one request per connection, a
@@ -249,7 +252,7 @@ static void admin_close(px_admin *a, admin_conn *c)
 
 static int admin_respond(px_admin *a, admin_conn *c)
 {
-    char *body = NULL, method[8], path[64];
+    char *body = NULL, method[8], path[256]; /* "/ready/" and a master name */
     const char *status = "200 OK", *ctype = "text/plain; version=0.0.4; charset=utf-8";
     size_t blen = 0;
     px_snapshot snap[PX_SNAPSHOTS_MAX];
@@ -257,7 +260,7 @@ static int admin_respond(px_admin *a, admin_conn *c)
 
     method[0] = path[0] = '\0';
     c->in[c->inlen] = '\0';
-    if (sscanf(c->in, "%7s %63s", method, path) != 2) {
+    if (sscanf(c->in, "%7s %255s", method, path) != 2) {
         status = "400 Bad Request";
     } else if (strcmp(method, "GET") != 0) {
         status = "405 Method Not Allowed";
@@ -273,6 +276,13 @@ static int admin_respond(px_admin *a, admin_conn *c)
         for (int i = 0; i < n; i++)
             up &= snap[i].st.master_up != 0;
         status = up ? "200 OK" : "503 Service Unavailable";
+    } else if (strncmp(path, "/ready/", 7) == 0) {
+        /* One master of several: its own readiness. */
+        n = a->snap(a->snap_ud, snap, PX_SNAPSHOTS_MAX);
+        status = "404 Not Found";
+        for (int i = 0; i < n; i++)
+            if (snap[i].master && strcmp(snap[i].master, path + 7) == 0)
+                status = snap[i].st.master_up ? "200 OK" : "503 Service Unavailable";
     } else if (strcmp(path, "/live") != 0) {
         status = "404 Not Found";
     }

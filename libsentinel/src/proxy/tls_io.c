@@ -155,8 +155,10 @@ int px_tls_start(px_tls *t, int fd, const char *host, char *why, size_t whylen)
     px_tls_end(t, fd);
     c = host ? t->ops->conn_new(&t->up, sn_transport_get(), fd, host, &e)
              : t->ops->conn_accept(t->listen_ctx, sn_transport_get(), fd, &e);
-    if (c == NULL)
-        return fail(why, whylen, e.msg);
+    if (c == NULL) {
+        fail(why, whylen, e.msg);
+        return e.code == SENTINEL_ERR_NO_MEMORY ? PX_TLS_NO_MEMORY : -1;
+    }
     t->ops->read_ahead(c); /* px_io_recv() asks pending() after every read */
     t->conns[fd] = c;
     t->want[fd] = host ? PX_WRITABLE : PX_READABLE; /* who speaks first */
@@ -207,8 +209,7 @@ const char *px_tls_connect_timeout_why(const px_tls *t, int fd)
     if (c == NULL || t->want[fd] == PX_NONE)
         return "connect timed out";
     if (t->ops->bytes_in(c, &first) == 0)
-        return "TLS handshake timed out (no answer to the TLS hello: a plaintext port, or a "
-               "frozen server)";
+        return SN_TLS_HELLO_SILENT;
     return "TLS handshake timed out";
 }
 

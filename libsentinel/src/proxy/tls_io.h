@@ -29,7 +29,9 @@ int px_tls_listener(const px_tls *t);
 int px_tls_handshake_ms(const px_tls *t);
 /* Start TLS on a connected fd: a client of the master, verifying host (or
  * the configured server name), or, host NULL, the server side for an
- * accepted client. 0, or -1 with why set. */
+ * accepted client. 0, or -1 with why set, or PX_TLS_NO_MEMORY with why
+ * "out of memory (...)": the proxy's failure, not the peer's. */
+#define PX_TLS_NO_MEMORY (-2)
 int px_tls_start(px_tls *t, int fd, const char *host, char *why, size_t whylen);
 /* Move fd's handshake on: 1 done, 0 in progress, -1 failed (why set:
  * "certificate verify failed: ...", "hostname mismatch", "is it a TLS
