@@ -5,7 +5,9 @@
 #   2. an install check: cmake --install, then build a consumer with
 #      pkg-config and with find_package(Sentinel)
 #   3. a second build with AddressSanitizer + UndefinedBehaviorSanitizer,
-#      running the unit and integration tests again
+#      running the unit and integration tests again; then a third with
+#      ThreadSanitizer, of only what the route-thread tests need, running
+#      those (tsan_suite below)
 #   4. the PHP extension: phpt tests against real topologies, php-fpm load
 #      test, package.xml check, and pecl package + pecl install of the tarball
 #   5. the failover benchmark suite, --quick: every path and peer through
@@ -59,6 +61,35 @@ if build "$BUILD-asan" -DCMAKE_BUILD_TYPE=Debug -DSENTINEL_SANITIZE=ON \
 else
     failed+=("sanitizer build")
 fi
+
+# The route threads (libsentinel/src/proxy/route.c) under ThreadSanitizer:
+# the tests that run several masters in one process, each route on a
+# thread of its own (proxy_route*, proxy_watch-masters), and the router
+# from inside (proxy_router). A race ends the process that ran into it
+# (TSAN_OPTIONS: top CMakeLists.txt, passed by tests/proxy) and leaves its
+# report in tsan-reports/: the suite fails if ctest fails or any report
+# was written, and prints the reports.
+TSAN_TESTS='^proxy_(router|route(-.*)?|watch-masters)$'
+tsan_suite() {
+    local dir="$1" f
+    cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DSENTINEL_SANITIZE_THREAD=ON >/dev/null || return 1
+    cmake --build "$dir" -j"$JOBS" --target sentinel-proxy proxy-client \
+        sentinel-proxy-dyn gai_gate shm-watch sentinel-topology proxy_test_router || return 1
+    rm -rf "$dir/tsan-reports"
+    mkdir -p "$dir/tsan-reports"
+    (cd "$dir" && ctest --output-on-failure --timeout 600 -R "$TSAN_TESTS")
+    local rc=$?
+    for f in "$dir"/tsan-reports/*; do
+        [ -e "$f" ] || continue
+        echo "test.sh: ThreadSanitizer report $f:" >&2
+        cat "$f" >&2
+        rc=1
+    done
+    return "$rc"
+}
+run_suite "route threads under TSan (proxy_route*, proxy_router, proxy_watch-masters)" \
+    tsan_suite "$BUILD-tsan"
 
 if [ -x "$ROOT/tests/php/run.sh" ]; then
     run_suite "PHP extension (run-tests.php, php-fpm load, checkrel)" \
