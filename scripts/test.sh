@@ -64,18 +64,20 @@ fi
 
 # The route threads (libsentinel/src/proxy/route.c) under ThreadSanitizer:
 # the tests that run several masters in one process, each route on a
-# thread of its own (proxy_route*, proxy_watch-masters), and the router
-# from inside (proxy_router). A race ends the process that ran into it
+# thread of its own (proxy_route*, proxy_watch-masters), the router from
+# inside (proxy_router), and the name lookups' threads (name_lookup.c:
+# proxy_dns-*, unit_test_name_lookup). A race ends the process that ran into it
 # (TSAN_OPTIONS: top CMakeLists.txt, passed by tests/proxy) and leaves its
 # report in tsan-reports/: the suite fails if ctest fails or any report
 # was written, and prints the reports.
-TSAN_TESTS='^proxy_(router|route(-.*)?|watch-masters)$'
+TSAN_TESTS='^(proxy_(router|route(-.*)?|dns-.*|watch-masters)|unit_test_name_lookup)$'
 tsan_suite() {
     local dir="$1" f
     cmake -S "$ROOT" -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DSENTINEL_SANITIZE_THREAD=ON >/dev/null || return 1
     cmake --build "$dir" -j"$JOBS" --target sentinel-proxy proxy-client \
-        sentinel-proxy-dyn gai_gate shm-watch sentinel-topology proxy_test_router || return 1
+        sentinel-proxy-dyn gai_gate shm-watch sentinel-topology proxy_test_router \
+        unit_test_name_lookup || return 1
     rm -rf "$dir/tsan-reports"
     mkdir -p "$dir/tsan-reports"
     (cd "$dir" && ctest --output-on-failure --timeout 600 -R "$TSAN_TESTS")
@@ -88,7 +90,7 @@ tsan_suite() {
     done
     return "$rc"
 }
-run_suite "route threads under TSan (proxy_route*, proxy_router, proxy_watch-masters)" \
+run_suite "route and lookup threads under TSan (proxy_route*, proxy_router, proxy_dns-*, ...)" \
     tsan_suite "$BUILD-tsan"
 
 if [ -x "$ROOT/tests/php/run.sh" ]; then
