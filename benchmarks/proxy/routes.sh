@@ -29,7 +29,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 
 if [ "${1:-}" = __report ]; then
     D=$BENCH_OUT
-    median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+    median() { sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print "nan"; else if (NR % 2) printf "%.2f\n", v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
     cell() { # mode arm master test
         awk -F, -v m="$1" -v a="$2" -v n="$3" -v t="$4" \
             '$2 == m && $3 == a && $4 == n && $5 == t { print $6 }' "$D/rps.csv" | median
@@ -94,6 +94,12 @@ if [ "${1:-}" = __report ]; then
     echo "2026-12-04 (load average 5-17), four runs of the threaded build gave a median"
     echo "0.93x-1.02x together (33 of 48 cells >= 0.9x, 0.64x-1.91x), three runs of the"
     echo "single-threaded build interleaved with them 0.63x-0.76x (5 of 36, 0.46x-1.00x)."
+    echo "Those runs, and one on a quiet machine on 2026-12-04 (7 rounds: 20 of 24 cells"
+    echo ">= 0.9x, together -P 16 down to 0.82x), took *together* from redis-benchmark's"
+    echo "own figures, each client running -t set,get with a fixed -n: the first to finish"
+    echo "its SETs ran GETs against the others' SETs and the last ran its tail alone, so"
+    echo "a master's figure depended on which finished first. The window method above"
+    echo "replaced it (2026-12-04)."
     echo
     echo "Sentinel connections (\`CLIENT LIST\` on each sentinel, the proxy's only, counted by"
     echo "the proxy's local ports):"
