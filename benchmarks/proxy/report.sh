@@ -84,7 +84,10 @@ while read -r scen target rest; do
     [ "$target" = proxy ] && name="sentinel-proxy (own conn.)"
     [ "$target" = proxy-mux ] && name="sentinel-proxy (multiplexed)"
     [ "$target" = haproxy ] && name=HAProxy
-    echo "| $scen | $name | $(get acked) | $(get longest_gap_ms) | **$(get lost)** | $(get lost_acked_by_demoted) | $(get lost_at_fault) | $(get errors) |"
+    lost=$(get lost)
+    # proxy_client says -1 when the final master did not answer its check.
+    [ "$lost" = -1 ] && lost="not checked (the final master did not answer the check)"
+    echo "| $scen | $name | $(get acked) | $(get longest_gap_ms) | **$lost** | $(get lost_acked_by_demoted) | $(get lost_at_fault) | $(get errors) |"
 done <"$DIR/failover.txt"
 
 cat <<'EOF2'
