@@ -740,13 +740,21 @@ static int nblink_lookup_start(sn_nblink *l, const char *host, int port,
                                const sn_tls_opts *tls, sn_err *e)
 {
     struct addrinfo *res;
+    int rc;
 
     if (l->t != &socket_transport)
         return 0;
-    if (lookup(host, port, 1, &res) == 0) {
+    if ((rc = lookup(host, port, 1, &res)) == 0) {
         freeaddrinfo(res);
         return 0;
     }
+    /* Only a name (EAI_NONAME) goes to the resolver: a literal address that
+     * failed otherwise (EAI_MEMORY when out of memory) would start a
+     * thread to fail again, in the state where a thread is least likely to
+     * start. */
+    if (rc != EAI_NONAME)
+        return sn_err_set(e, rc == EAI_MEMORY ? SENTINEL_ERR_NO_MEMORY : SENTINEL_ERR_HOST_UNRESOLVED,
+                          "cannot resolve %s: %s", host, gai_strerror(rc));
     if ((l->lookup = sn_lookup_start(host, port, e)) == NULL)
         return -1;
     l->h = sn_lookup_fd(l->lookup);

@@ -42,6 +42,7 @@ int __wrap_getaddrinfo(const char *node, const char *service, const struct addri
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int gate_shut, entered, left;
+static int numeric_out_of_memory; /* AI_NUMERICHOST lookups fail with EAI_MEMORY */
 
 static int64_t mono_ms(void)
 {
@@ -63,6 +64,8 @@ int __wrap_getaddrinfo(const char *node, const char *service, const struct addri
 {
     struct timespec until;
 
+    if (numeric_out_of_memory && hints && (hints->ai_flags & AI_NUMERICHOST))
+        return EAI_MEMORY;
     if (!gated_name(node) || (hints && (hints->ai_flags & AI_NUMERICHOST)))
         return __real_getaddrinfo(node, service, hints, res);
     clock_gettime(CLOCK_REALTIME, &until);
@@ -118,7 +121,7 @@ static int reset(void **state)
 {
     (void)state;
     pthread_mutex_lock(&mu);
-    gate_shut = entered = left = 0;
+    gate_shut = entered = left = numeric_out_of_memory = 0;
     pthread_mutex_unlock(&mu);
     return 0;
 }
@@ -254,6 +257,27 @@ static void test_literal_address_connects_at_once(void **state)
     close(lfd);
 }
 
+/* A literal address whose lookup fails for want of memory (the proxy's
+ * out-of-memory fuzzing: every allocation fails while its sentinel links
+ * reconnect) is that error at once, not a thread started to look it up
+ * again (under ASan the new thread's own start failed and killed the
+ * process). */
+static void test_literal_address_out_of_memory_starts_no_lookup(void **state)
+{
+    sn_nblink l;
+    sn_err e;
+
+    (void)state;
+    numeric_out_of_memory = 1;
+    sn_nblink_init(&l);
+    assert_int_equal(sn_nblink_open(&l, "127.0.0.1", 6379, &e), -1);
+    assert_int_equal(e.code, SENTINEL_ERR_NO_MEMORY);
+    assert_null(l.lookup);
+    assert_int_equal(count(&entered), 0);
+    sn_nblink_close(&l);
+    numeric_out_of_memory = 0;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +285,7 @@ int main(void)
         cmocka_unit_test_setup(test_link_closed_mid_lookup_lets_go_and_is_freed_later, reset),
         cmocka_unit_test_setup(test_name_that_does_not_resolve_fails_the_link, reset),
         cmocka_unit_test_setup(test_literal_address_connects_at_once, reset),
+        cmocka_unit_test_setup(test_literal_address_out_of_memory_starts_no_lookup, reset),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
